@@ -1,0 +1,306 @@
+"""The life of a ProcessingJob: enqueue, claim, heartbeat, commit exactly once, retry, reap.
+
+Exactly-once comes from the ``lease`` token, not from the broker. Every (re)queue of a job
+draws a new lease and sends it with the task message; a worker only starts a job whose lease
+matches, and only commits its output if the lease still matches when it is done, inside the
+same transaction that writes the output. So a message redelivered by the broker, a job the
+reaper re-queued while a slow worker was still busy, or a worker killed mid-job can never make
+a stage's output appear twice: the loser finds the lease changed and discards its work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from .models import Call, ProcessingJob
+
+logger = logging.getLogger(__name__)
+
+ProgressFn = Callable[[float, str], None]
+CommitFn = Callable[[], dict]
+
+
+class BadInput(Exception):
+    """Input a person must fix (not audio, too long, silent...). Never retried."""
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    title: str
+    # Runs outside any transaction (slow work) and returns a function that writes the output;
+    # the runner calls that inside the transaction that also marks the job done.
+    compute: Callable[[ProcessingJob, ProgressFn], CommitFn]
+
+
+_REGISTRY: dict[str, StageSpec] = {}
+_ORDER: list[str] = []
+
+
+def register_stage(name: str, title: str) -> Callable:
+    def decorator(fn: Callable[[ProcessingJob, ProgressFn], CommitFn]) -> Callable:
+        _REGISTRY[name] = StageSpec(name=name, title=title, compute=fn)
+        if name not in _ORDER:
+            _ORDER.append(name)
+        return fn
+
+    return decorator
+
+
+def stage_names() -> list[str]:
+    _load_stages()
+    return list(_ORDER)
+
+
+def stage_spec(name: str) -> StageSpec:
+    _load_stages()
+    return _REGISTRY[name]
+
+
+def _load_stages() -> None:
+    from . import stages  # noqa: F401  (registers the machine-pass stages in order)
+
+
+def _send(job: ProcessingJob, countdown: float = 0) -> None:
+    from .tasks import run_job
+
+    job_id, lease = job.pk, str(job.lease)
+    transaction.on_commit(lambda: run_job.apply_async((job_id, lease), countdown=countdown or None))
+
+
+def job_enqueue(*, call: Call, stage: str, send: bool = True) -> ProcessingJob:
+    """Create (or reset) the job for one stage of a call and send it to a worker after commit."""
+    stage_spec(stage)
+    job, _ = ProcessingJob.objects.update_or_create(
+        call=call,
+        stage=stage,
+        defaults={
+            "status": ProcessingJob.Status.QUEUED,
+            "progress": 0.0,
+            "message": "",
+            "attempts": 0,
+            "max_attempts": settings.JOB_MAX_ATTEMPTS,
+            "lease": uuid.uuid4(),
+            "error": "",
+            "started_at": None,
+            "heartbeat_at": None,
+            "finished_at": None,
+            "seconds": None,
+            "queued_at": timezone.now(),
+        },
+    )
+    if send:
+        _send(job)
+    return job
+
+
+def pipeline_start(*, call: Call, from_stage: str | None = None, send: bool = True) -> ProcessingJob:
+    """(Re)start the machine pass of a call at ``from_stage`` (default: the first stage)."""
+    names = stage_names()
+    first = from_stage or names[0]
+    with transaction.atomic():
+        Call.objects.filter(pk=call.pk).update(status=Call.Status.QUEUED, error="")
+        # Later stages will be re-made; drop their rows so the progress display is honest.
+        ProcessingJob.objects.filter(call=call, stage__in=names[names.index(first) + 1 :]).delete()
+        return job_enqueue(call=call, stage=first, send=send)
+
+
+class _Heartbeat(threading.Thread):
+    """Marks the job alive every few seconds while the stage computes; dies with the process."""
+
+    def __init__(self, job_id: int, lease: uuid.UUID) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
+        self.job_id, self.lease = job_id, lease
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stop_event.wait(settings.JOB_HEARTBEAT_SECONDS):
+                ProcessingJob.objects.filter(pk=self.job_id, lease=self.lease).update(heartbeat_at=timezone.now())
+        except Exception:  # a heartbeat must never take the worker down
+            logger.exception("heartbeat for job %s failed", self.job_id)
+        finally:
+            connection.close()
+
+
+def _progress_writer(job_id: int, lease: uuid.UUID) -> ProgressFn:
+    last = [0.0]
+
+    def progress(percent: float, message: str = "") -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5 and percent < 100:
+            return
+        last[0] = now
+        ProcessingJob.objects.filter(pk=job_id, lease=lease).update(
+            progress=max(0.0, min(100.0, float(percent))), message=message[:255], heartbeat_at=timezone.now()
+        )
+
+    return progress
+
+
+def _claim(job_id: int, lease: str) -> ProcessingJob | None:
+    stale_before = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    with transaction.atomic():
+        job = ProcessingJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or str(job.lease) != str(lease):
+            return None  # superseded by a re-queue or a retry: this delivery is stale
+        if job.status in (ProcessingJob.Status.SUCCEEDED, ProcessingJob.Status.FAILED):
+            return None
+        if job.status == ProcessingJob.Status.RUNNING and job.heartbeat_at and job.heartbeat_at > stale_before:
+            return None  # another live worker holds it
+        now = timezone.now()
+        job.status = ProcessingJob.Status.RUNNING
+        job.attempts += 1
+        job.started_at = job.heartbeat_at = now
+        job.error = ""
+        job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "error"])
+        Call.objects.filter(pk=job.call_id).update(status=Call.Status.PROCESSING)
+        return job
+
+
+def _fail_call(job: ProcessingJob, message: str) -> None:
+    """Mark the job and its call failed and remove any machine output, in one transaction."""
+    from .services import call_clear_machine_output
+
+    with transaction.atomic():
+        locked = ProcessingJob.objects.select_for_update().get(pk=job.pk)
+        if locked.lease != job.lease:
+            return
+        locked.status = ProcessingJob.Status.FAILED
+        locked.error = message
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["status", "error", "finished_at"])
+        call = Call.objects.select_for_update().get(pk=job.call_id)
+        call_clear_machine_output(call=call)
+        call.status = Call.Status.FAILED
+        call.error = message
+        call.save(update_fields=["status", "error", "updated_at"])
+
+
+def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | None:
+    """Run one job attempt. Returns the next stage's job when this one succeeded, else None.
+
+    With ``chain`` the next stage is sent to a worker after commit; without it the caller
+    runs it (``ingest --sync``).
+    """
+    job = _claim(job_id, lease)
+    if job is None:
+        logger.info("job %s: stale or busy delivery dropped", job_id)
+        return None
+    spec = stage_spec(job.stage)
+    heartbeat = _Heartbeat(job.pk, job.lease)
+    heartbeat.start()
+    started = time.monotonic()
+    try:
+        commit = spec.compute(job, _progress_writer(job.pk, job.lease))
+    except BadInput as exc:
+        _fail_call(job, str(exc))
+        return None
+    except Exception as exc:
+        logger.exception("job %s (%s) attempt %s crashed", job.pk, job.stage, job.attempts)
+        if job.attempts >= job.max_attempts:
+            _fail_call(job, f"{spec.title} failed after {job.attempts} attempts: {exc}")
+        else:
+            _retry(job, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}", send=chain)
+        return None
+    finally:
+        heartbeat.stop_event.set()
+    with transaction.atomic():
+        locked = ProcessingJob.objects.select_for_update().get(pk=job.pk)
+        if locked.lease != job.lease or locked.status != ProcessingJob.Status.RUNNING:
+            logger.warning("job %s: lease lost while computing; output discarded", job.pk)
+            return None
+        locked.result = commit() or {}
+        locked.status = ProcessingJob.Status.SUCCEEDED
+        locked.progress = 100.0
+        locked.finished_at = timezone.now()
+        locked.seconds = time.monotonic() - started
+        locked.model_version = locked.result.pop("model_version", locked.model_version) or ""
+        locked.save()
+        names = stage_names()
+        index = names.index(job.stage)
+        if index + 1 < len(names):
+            return job_enqueue(call=locked.call, stage=names[index + 1], send=chain)
+        Call.objects.filter(pk=job.call_id).update(status=Call.Status.READY, error="")
+        return None
+
+
+def _retry(job: ProcessingJob, error: str, *, send: bool) -> None:
+    with transaction.atomic():
+        locked = ProcessingJob.objects.select_for_update().get(pk=job.pk)
+        if locked.lease != job.lease:
+            return
+        locked.status = ProcessingJob.Status.QUEUED
+        locked.lease = uuid.uuid4()
+        locked.error = error
+        locked.save(update_fields=["status", "lease", "error"])
+        if send:
+            _send(locked, countdown=min(60, 5 * 2 ** (locked.attempts - 1)))
+
+
+def jobs_reap_stale() -> list[int]:
+    """Re-queue jobs whose worker died (stale heartbeat) or whose message was lost.
+
+    A job past its attempt limit fails its call with a clear reason instead.
+    Returns the ids of the jobs it acted on.
+    """
+    now = timezone.now()
+    stale_running = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    stale_queued = now - timedelta(seconds=settings.JOB_QUEUED_STALE_SECONDS)
+    acted: list[int] = []
+    candidates = ProcessingJob.objects.filter(
+        status=ProcessingJob.Status.RUNNING, heartbeat_at__lt=stale_running
+    ) | ProcessingJob.objects.filter(status=ProcessingJob.Status.QUEUED, queued_at__lt=stale_queued)
+    for job_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            job = ProcessingJob.objects.select_for_update().get(pk=job_id)
+            is_dead = (job.status == ProcessingJob.Status.RUNNING and job.heartbeat_at < stale_running) or (
+                job.status == ProcessingJob.Status.QUEUED and job.queued_at < stale_queued
+            )
+            if not is_dead:
+                continue
+            acted.append(job.pk)
+            if job.attempts >= job.max_attempts:
+                message = (
+                    f"{stage_spec(job.stage).title} stopped responding {job.attempts} times "
+                    "(the worker may be running out of memory); giving up."
+                )
+                transaction.on_commit(lambda job=job, message=message: _fail_call(job, message))
+                continue
+            job.status = ProcessingJob.Status.QUEUED
+            job.lease = uuid.uuid4()
+            job.queued_at = now
+            job.message = "re-queued after the worker stopped responding"
+            job.save(update_fields=["status", "lease", "queued_at", "message"])
+            logger.warning("reaper: re-queued job %s (%s), attempt %s done", job.pk, job.stage, job.attempts)
+            _send(job)
+    return acted
+
+
+def run_pipeline_inline(*, call: Call) -> Call:
+    """Run every stage of a call in this process (``ingest --sync``, tests)."""
+    job: ProcessingJob | None = pipeline_start(call=call, send=False)
+    while job is not None:
+        attempts = 0
+        current = job
+        while True:
+            attempts += 1
+            next_job = job_run(current.pk, str(current.lease), chain=False)
+            current.refresh_from_db()
+            if current.status != ProcessingJob.Status.QUEUED or attempts >= current.max_attempts:
+                break
+        job = next_job
+        close_old_connections()
+    call.refresh_from_db()
+    return call

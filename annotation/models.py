@@ -1,0 +1,263 @@
+"""Projects, calls and what the machine pass and the annotators make of them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from taxonomy.models import Taxonomy
+
+
+class Project(models.Model):
+    class LocaleMatch(models.TextChoices):
+        REQUIRED = "required", "Required"
+        PREFERRED = "preferred", "Preferred"
+        IGNORED = "ignored", "Ignored"
+
+    class Proficiency(models.TextChoices):
+        NATIVE = "native", "Native"
+        FLUENT = "fluent", "Fluent"
+        WORKING = "working", "Working"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    taxonomy = models.ForeignKey(
+        Taxonomy, on_delete=models.PROTECT, related_name="projects", help_text="The pinned, published version."
+    )
+    overlap_k = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)], help_text="Annotators per call."
+    )
+    blind_share = models.FloatField(
+        default=0.1,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of assignments shown without suggestions.",
+    )
+    required_proficiency = models.CharField(max_length=10, choices=Proficiency.choices, default=Proficiency.FLUENT)
+    locale_match = models.CharField(max_length=10, choices=LocaleMatch.choices, default=LocaleMatch.PREFERRED)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="ProjectMembership", related_name="projects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectMembership(models.Model):
+    """Who manages, reviews or annotates in a project; access control is scoped by it."""
+
+    class Role(models.TextChoices):
+        MANAGER = "manager", "Project manager"
+        REVIEWER = "reviewer", "QA reviewer"
+        ANNOTATOR = "annotator", "Annotator"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user", "role"], name="membership_project_user_role_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} in {self.project}"
+
+
+def call_audio_path(instance: Call, filename: str) -> str:
+    # Never a path from the client: the stored name is a fresh uuid, the extension is checked.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    suffix = suffix if suffix.isalnum() and len(suffix) <= 5 else "bin"
+    return f"calls/{instance.project_id}/{uuid.uuid4().hex}.{suffix}"
+
+
+class Call(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready to annotate"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="calls")
+    audio = models.FileField(upload_to=call_audio_path, max_length=300)
+    original_name = models.CharField(max_length=255, help_text="The uploaded file name, for display only.")
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField(default=0)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds.")
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    channel_roles = models.JSONField(
+        default=list, blank=True, help_text='Role per channel for dual-channel calls, e.g. ["agent", "customer"].'
+    )
+    language = models.CharField(max_length=16, blank=True, help_text="Detected majority language (ISO 639-1).")
+    language_override = models.CharField(max_length=16, blank=True)
+    locale = models.CharField(max_length=35, blank=True, help_text="Caller locale or region (BCP 47), e.g. en-IN.")
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["project", "sha256"], name="call_project_sha256_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def effective_language(self) -> str:
+        return self.language_override or self.language
+
+
+class Speaker(models.Model):
+    class Role(models.TextChoices):
+        AGENT = "agent", "Agent"
+        CUSTOMER = "customer", "Customer"
+        UNKNOWN = "unknown", "Unknown"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="speakers")
+    label = models.CharField(max_length=32, help_text="Machine label, e.g. SPEAKER_00 or CH0.")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.UNKNOWN)
+    channel = models.PositiveSmallIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=120, blank=True)
+    baseline = models.JSONField(default=dict, blank=True, help_text="Prosody baseline: feature -> median, spread.")
+
+    class Meta:
+        ordering = ["call", "label"]
+        constraints = [models.UniqueConstraint(fields=["call", "label"], name="speaker_call_label_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.role})"
+
+
+class Turn(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="turns")
+    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="turns")
+    order = models.PositiveIntegerField()
+    start = models.FloatField()
+    end = models.FloatField()
+    text = models.TextField(blank=True)
+    words = models.JSONField(default=list, blank=True, help_text="[{w, s, e, p}] word, start, end, probability.")
+    language = models.CharField(max_length=16, blank=True)
+    language_confidence = models.FloatField(null=True, blank=True)
+    code_switch = models.BooleanField(default=False, help_text="Language differs from the call's majority.")
+    prosody = models.JSONField(default=dict, blank=True)
+    revision = models.PositiveIntegerField(default=1, help_text="Bumped by every human boundary/speaker correction.")
+
+    class Meta:
+        ordering = ["call", "order"]
+        constraints = [models.UniqueConstraint(fields=["call", "order"], name="turn_call_order_unique")]
+
+    def __str__(self) -> str:
+        return f"turn {self.order} [{self.start:.2f}-{self.end:.2f}]"
+
+
+class Suggestion(models.Model):
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="suggestions")
+    labels = models.JSONField(default=list, help_text="[{label, intensity, confidence}]")
+    valence = models.FloatField(null=True, blank=True)
+    arousal = models.FloatField(null=True, blank=True)
+    shifts = models.JSONField(default=list, blank=True)
+    rationale = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    model_version = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["turn", "-created_at"]
+
+
+class AnnotatorProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotator_profile")
+    languages = models.JSONField(default=list, blank=True, help_text='[{"code": "en", "proficiency": "native"}]')
+    locales = models.JSONField(default=list, blank=True, help_text='BCP 47 tags, e.g. ["en-IN", "hi-IN"].')
+    cultural_background = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    daily_capacity = models.PositiveIntegerField(default=20, help_text="Calls per day.")
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
+class Assignment(models.Model):
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned"
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        SKIPPED = "skipped", "Skipped"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    blind = models.BooleanField(default=False, help_text="Shown without machine suggestions.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ASSIGNED, db_index=True)
+    explanation = models.TextField(blank=True, help_text="Why the engine chose this annotator.")
+    skip_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["call", "annotator"], name="assignment_call_annotator_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} on {self.call}"
+
+
+class TurnAnnotation(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="turn_annotations")
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="annotations")
+    taxonomy = models.ForeignKey(Taxonomy, on_delete=models.PROTECT, related_name="+")
+    labels = models.JSONField(default=list, blank=True, help_text="[{label, intensity}]")
+    valence = models.FloatField(null=True, blank=True)
+    arousal = models.FloatField(null=True, blank=True)
+    shifts = models.JSONField(default=list, blank=True, help_text="[{at, from, to}]")
+    note = models.TextField(blank=True)
+    confidence = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    suggestion_actions = models.JSONField(default=dict, blank=True, help_text="label -> accepted|edited|rejected")
+    skipped = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic-concurrency version; stale writes get 409.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assignment", "turn"], name="annotation_assignment_turn_unique")]
+
+
+class ProcessingJob(models.Model):
+    """One stage of the machine pass for one call: the unit of progress, retry and recovery."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="jobs")
+    stage = models.CharField(max_length=32)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0, help_text="0..100")
+    message = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    lease = models.UUIDField(default=uuid.uuid4, help_text="Token of the current attempt; stale deliveries are dropped.")
+    model_version = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["call", "queued_at"]
+        constraints = [models.UniqueConstraint(fields=["call", "stage"], name="job_call_stage_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.stage} for call {self.call_id}: {self.status}"

@@ -1,0 +1,233 @@
+"""Transcription with WhisperX: its bundled pyannote VAD, batched Whisper decoding, word timings.
+
+WhisperX's batched pipeline decodes without timestamps, so it yields segment text only. Word
+timings come from ``whisperx.align`` when an alignment model directory is configured; otherwise
+we run faster-whisper's cross-attention alignment (``find_alignment``) on the *same* encoder
+output the batched decoder used, so word timings cost one alignment pass and no second encode.
+
+Models load once per process (``get_transcriber`` caches them), not once per call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+from .types import Segment, Word
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SECONDS = 30
+N_SAMPLES = CHUNK_SECONDS * SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    model: str  # a directory (offline default) or a name faster-whisper can resolve
+    device: str = "cpu"
+    compute_type: str = "int8"
+    batch_size: int = 8
+    threads: int = 0
+    language: str | None = None  # None: detect (multilingual models only)
+    beam_size: int = 5
+    align_model_dir: str = ""
+
+    @property
+    def english_only(self) -> bool:
+        return self.model.rstrip("/").endswith(".en")
+
+
+@dataclass
+class Transcriber:
+    config: AsrConfig
+    pipeline: object = field(repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def model(self):  # whisperx.asr.WhisperModel (a faster_whisper.WhisperModel)
+        return self.pipeline.model
+
+    @property
+    def is_multilingual(self) -> bool:
+        return bool(self.model.model.is_multilingual)
+
+    @property
+    def version(self) -> str:
+        import whisperx  # noqa: F401
+        from importlib.metadata import version
+
+        return f"whisperx {version('whisperx')} / {self.config.model.rstrip('/').split('/')[-1]} {self.config.compute_type}"
+
+    def speech_regions(self, audio: np.ndarray) -> list[tuple[float, float]]:
+        """VAD chunks of at most 30 s, from WhisperX's bundled pyannote segmentation model."""
+        from whisperx.vads import Pyannote
+
+        vad = self.pipeline.vad_model
+        params = self.pipeline._vad_params
+        waveform = Pyannote.preprocess_audio(audio)
+        raw = vad({"waveform": waveform, "sample_rate": SAMPLE_RATE})
+        merged = Pyannote.merge_chunks(raw, CHUNK_SECONDS, onset=params["vad_onset"], offset=params["vad_offset"])
+        return [(float(c["start"]), float(c["end"])) for c in merged]
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float, list[tuple[str, float]]]:
+        """Language of (the first 30 s of) ``audio``: code, probability, and the top candidates."""
+        if not self.is_multilingual:
+            return "en", 1.0, [("en", 1.0)]
+        from whisperx.audio import log_mel_spectrogram
+
+        clip = np.asarray(audio[:N_SAMPLES], dtype=np.float32)
+        n_mels = self.model.feat_kwargs.get("feature_size") or 80
+        mel = log_mel_spectrogram(clip, n_mels=n_mels, padding=N_SAMPLES - clip.shape[0])
+        with self.lock:
+            encoded = self.model.encode(np.asarray(mel))
+            ranked = self.model.model.detect_language(encoded)[0]
+        top = [(token[2:-2], float(prob)) for token, prob in ranked[:5]]
+        return top[0][0], top[0][1], top
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None = None,
+        regions: list[tuple[float, float]] | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> tuple[list[Segment], str]:
+        """Transcribe mono 16 kHz ``audio``. Returns segments with word timings, and the language."""
+        from faster_whisper.tokenizer import Tokenizer
+        from whisperx.audio import log_mel_spectrogram
+
+        audio = np.asarray(audio, dtype=np.float32)
+        regions = self.speech_regions(audio) if regions is None else regions
+        if self.config.english_only:
+            language = "en"
+        elif language is None:
+            language = self.detect_language(audio)[0] if regions else "en"
+        tokenizer = Tokenizer(self.model.hf_tokenizer, self.is_multilingual, task="transcribe", language=language)
+        options = self.pipeline.options
+        prompt = self.model.get_prompt(tokenizer, [], without_timestamps=True)
+        n_mels = self.model.feat_kwargs.get("feature_size") or 80
+        segments: list[Segment] = []
+        batch = max(1, self.config.batch_size)
+        for first in range(0, len(regions), batch):
+            group = regions[first : first + batch]
+            clips = [audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in group]
+            mels = np.stack(
+                [log_mel_spectrogram(c, n_mels=n_mels, padding=N_SAMPLES - c.shape[0]) for c in clips]
+            ).astype(np.float32)
+            with self.lock:
+                encoded = self.model.encode(mels)
+                results = self.model.model.generate(
+                    encoded,
+                    [prompt] * len(group),
+                    beam_size=self.config.beam_size,
+                    patience=options.patience,
+                    length_penalty=options.length_penalty,
+                    max_length=self.model.max_length,
+                    suppress_blank=options.suppress_blank,
+                    suppress_tokens=options.suppress_tokens,
+                    no_repeat_ngram_size=options.no_repeat_ngram_size,
+                    repetition_penalty=options.repetition_penalty,
+                    return_scores=True,
+                )
+                tokens = [[t for t in r.sequences_ids[0] if t < tokenizer.eot] for r in results]
+                frames = [min(c.shape[0] // self.model.feature_extractor.hop_length, 3000) for c in clips]
+                alignments = self._align(tokenizer, tokens, encoded, frames)
+            for (start, end), toks, result, words in zip(group, tokens, results, alignments, strict=True):
+                text = tokenizer.decode(toks).strip()
+                if not text:
+                    continue
+                seg_words = _words_with_punctuation(words, offset=start)
+                seq_len = len(result.sequences_ids[0])
+                avg_logprob = result.scores[0] * (seq_len**options.length_penalty) / (seq_len + 1)
+                segments.append(
+                    Segment(start=start, end=end, text=text, words=seg_words, avg_logprob=float(avg_logprob))
+                )
+            if progress:
+                progress(min(100.0, 100.0 * (first + len(group)) / max(1, len(regions))))
+        return segments, language
+
+    def _align(self, tokenizer, tokens: list[list[int]], encoded, frames: list[int]) -> list[list[dict]]:
+        nonempty = [i for i, t in enumerate(tokens) if t]
+        out: list[list[dict]] = [[] for _ in tokens]
+        if not nonempty:
+            return out
+        if len(nonempty) != len(tokens):
+            # ctranslate2 aligns a whole batch; realign only rows with text, one by one.
+            for i in nonempty:
+                out[i] = self.model.find_alignment(tokenizer, [tokens[i]], _row(encoded, i), frames[i])[0]
+            return out
+        return self.model.find_alignment(tokenizer, tokens, encoded, frames)
+
+
+_PUNCTUATION = set("\"'“”¿([{-.。,，!！?？:：)]}、;…")
+
+
+def _words_with_punctuation(aligned: list[dict], *, offset: float) -> list[Word]:
+    """Aligned tokens to words, with punctuation glued to its neighbour as Whisper prints it."""
+    words: list[Word] = []
+    for item in aligned:
+        text = item["word"].strip()
+        if not text:
+            continue
+        if words and all(ch in _PUNCTUATION for ch in text):
+            words[-1].text += text
+            continue
+        begin = offset + float(item["start"])
+        words.append(
+            Word(
+                text=text,
+                start=round(begin, 3),
+                end=round(max(offset + float(item["end"]), begin + 0.02), 3),
+                probability=round(float(item["probability"]), 3),
+            )
+        )
+    return words
+
+
+def _row(encoded, index: int):
+    import ctranslate2
+
+    array = np.asarray(encoded) if not hasattr(encoded, "device") or encoded.device == "cpu" else None
+    if array is None:  # pragma: no cover - GPU storage; move to host first
+        array = np.asarray(encoded.to_device(ctranslate2.Device.cpu))
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(array[index : index + 1]))
+
+
+_CACHE: dict[AsrConfig, Transcriber] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_transcriber(config: AsrConfig) -> Transcriber:
+    """One loaded model per configuration per process."""
+    with _CACHE_LOCK:
+        cached = _CACHE.get(config)
+        if cached is not None:
+            return cached
+        import whisperx
+
+        language = "en" if config.english_only else config.language
+        pipeline = whisperx.load_model(
+            config.model,
+            config.device,
+            compute_type=config.compute_type,
+            language=language,
+            vad_method="pyannote",
+            asr_options={"beam_size": config.beam_size, "best_of": config.beam_size},
+            threads=config.threads or _default_threads(),
+            local_files_only=True,
+        )
+        transcriber = Transcriber(config=config, pipeline=pipeline)
+        _CACHE[config] = transcriber
+        logger.info("loaded ASR model %s on %s (%s)", config.model, config.device, config.compute_type)
+        return transcriber
+
+
+def _default_threads() -> int:
+    import os
+
+    return max(1, min(8, os.cpu_count() or 1))

@@ -1,0 +1,222 @@
+"""Decode and validate call audio: anything ffmpeg reads, to 16 kHz float32 per channel.
+
+Every rejection raises :class:`AudioRejected` with a sentence a project manager can act on.
+Decoding writes a raw float32 file (frames x channels) that later stages memory-map, so a long
+call never has to sit in memory more than once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+# Magic bytes of the containers we accept. Anything else is refused before a decoder sees it.
+_MAGIC = (
+    (b"RIFF", 0, "wav"),
+    (b"RF64", 0, "wav"),
+    (b"fLaC", 0, "flac"),
+    (b"OggS", 0, "ogg"),
+    (b"ID3", 0, "mp3"),
+    (b"ftyp", 4, "m4a"),
+)
+
+
+class AudioRejected(ValueError):
+    """The file is not usable call audio; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class AudioLimits:
+    max_bytes: int = 500 * 1024 * 1024
+    max_seconds: float = 4 * 3600.0
+    max_channels: int = 2
+    min_seconds: float = 0.5
+    silence_dbfs: float = -60.0
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    path: Path  # raw little-endian float32, interleaved frames x channels
+    channels: int
+    frames: int
+    source_format: str
+    source_codec: str
+    source_sample_rate: int
+    peak_dbfs: list[float]  # per channel
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+    def load(self) -> np.ndarray:
+        """The samples as a (channels, frames) float32 view, memory-mapped."""
+        return load_pcm(self.path, self.channels)
+
+
+def load_pcm(path: Path | str, channels: int) -> np.ndarray:
+    data = np.memmap(path, dtype="<f4", mode="r")
+    return data.reshape(-1, channels).T
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def sniff_format(head: bytes) -> str | None:
+    for magic, offset, name in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            if name == "wav" and head[8:12] != b"WAVE":
+                return None
+            return name
+    # MPEG audio frame sync (an MP3 without an ID3 tag): 11 set bits, layer bits not 00.
+    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0 and (head[1] & 0x06) != 0:
+        return "mp3"
+    return None
+
+
+def probe(path: Path) -> dict:
+    """ffprobe's view of the first audio stream: codec, channels, sample rate, claimed duration."""
+    try:
+        out = subprocess.run(
+            [
+                "ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+                "-select_streams", "a", str(path),
+            ],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except FileNotFoundError as exc:  # pragma: no cover - install problem, not input problem
+        raise RuntimeError("ffprobe is not installed (apt-get install ffmpeg)") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise AudioRejected("The file could not be read: probing it took too long.") from exc
+    if out.returncode < 0:
+        raise AudioRejected("The audio decoder crashed while reading this file; it is probably corrupt.")
+    if out.returncode != 0:
+        reason = out.stderr.decode(errors="replace").strip().splitlines()
+        detail = reason[-1].split(": ", 1)[-1] if reason else "unknown error"
+        raise AudioRejected(f"The file could not be read as audio ({detail}).")
+    info = json.loads(out.stdout or b"{}")
+    streams = info.get("streams") or []
+    if not streams:
+        raise AudioRejected("The file has no audio stream.")
+    stream = streams[0]
+    duration = stream.get("duration") or info.get("format", {}).get("duration")
+    return {
+        "codec": stream.get("codec_name", "?"),
+        "channels": int(stream.get("channels") or 0),
+        "sample_rate": int(stream.get("sample_rate") or 0),
+        "duration": float(duration) if duration not in (None, "N/A") else None,
+        "format": info.get("format", {}).get("format_name", "?"),
+    }
+
+
+def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLimits()) -> DecodedAudio:
+    """Validate ``src`` and decode it to ``out_path``. Raises AudioRejected on bad input.
+
+    On rejection nothing is left at ``out_path``.
+    """
+    src, out_path = Path(src), Path(out_path)
+    size = src.stat().st_size
+    if size == 0:
+        raise AudioRejected("The file is empty (0 bytes).")
+    if size > limits.max_bytes:
+        raise AudioRejected(
+            f"The file is {size / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB."
+        )
+    with src.open("rb") as fh:
+        head = fh.read(16)
+    kind = sniff_format(head)
+    if kind is None:
+        raise AudioRejected(
+            "This is not a supported audio file: Annotera accepts WAV, FLAC, MP3, M4A and OGG "
+            "(the file's contents do not match any of them, whatever its name says)."
+        )
+    info = probe(src)
+    if info["channels"] < 1:
+        raise AudioRejected("The audio stream has no channels.")
+    if info["channels"] > limits.max_channels:
+        raise AudioRejected(
+            f"The file has {info['channels']} channels; Annotera accepts mono calls or dual-channel "
+            f"calls (one channel per party), at most {limits.max_channels}."
+        )
+    claimed = info["duration"]
+    if claimed is not None and claimed > limits.max_seconds:
+        raise AudioRejected(
+            f"The call is {format_duration(claimed)} long; the limit is {format_duration(limits.max_seconds)}."
+        )
+    channels = info["channels"]
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_suffix(".partial")
+    try:
+        proc = subprocess.run(
+            [
+                "ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(src),
+                "-t", str(limits.max_seconds + 1), "-map", "0:a:0",
+                "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(SAMPLE_RATE), "-ac", str(channels), str(tmp),
+            ],
+            capture_output=True,
+            timeout=max(120.0, limits.max_seconds / 5),
+            check=False,
+        )
+        if proc.returncode < 0:
+            raise AudioRejected("The audio decoder crashed on this file; it is probably corrupt.")
+        if proc.returncode != 0:
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise AudioRejected(f"The audio could not be decoded ({lines[-1] if lines else 'unknown error'}).")
+        frames = tmp.stat().st_size // (4 * channels)
+        decoded_seconds = frames / SAMPLE_RATE
+        if frames == 0:
+            raise AudioRejected("The file contains no audio samples (zero length).")
+        if claimed and decoded_seconds < 0.5 * claimed and claimed - decoded_seconds > 1.0:
+            raise AudioRejected(
+                f"The file is truncated: its header says {format_duration(claimed)} but only "
+                f"{format_duration(decoded_seconds)} of audio is there."
+            )
+        if decoded_seconds < limits.min_seconds:
+            raise AudioRejected(
+                f"The recording is too short ({decoded_seconds:.2f} s); at least {limits.min_seconds:g} s is needed."
+            )
+        peaks = _validate_samples(tmp, channels, limits)
+        os.replace(tmp, out_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return DecodedAudio(
+        path=out_path,
+        channels=channels,
+        frames=frames,
+        source_format=kind,
+        source_codec=info["codec"],
+        source_sample_rate=info["sample_rate"],
+        peak_dbfs=peaks,
+    )
+
+
+def _validate_samples(path: Path, channels: int, limits: AudioLimits) -> list[float]:
+    """Peak level per channel; rejects NaN/Inf samples and all-silent recordings. Streams in blocks."""
+    data = np.memmap(path, dtype="<f4", mode="r").reshape(-1, channels)
+    peak = np.zeros(channels, dtype=np.float64)
+    block = SAMPLE_RATE * 60
+    for start in range(0, data.shape[0], block):
+        chunk = np.asarray(data[start : start + block])
+        if not np.isfinite(chunk).all():
+            raise AudioRejected("The audio contains invalid samples (NaN or infinity); the file is corrupt.")
+        np.maximum(peak, np.abs(chunk).max(axis=0), out=peak)
+    del data
+    peak_dbfs = [20 * math.log10(p) if p > 0 else -math.inf for p in peak]
+    if max(peak_dbfs) < limits.silence_dbfs:
+        loudest = max(peak_dbfs)
+        level = "no signal at all" if loudest == -math.inf else f"peak level {loudest:.0f} dBFS"
+        raise AudioRejected(f"The recording is silent ({level}); there is nothing to annotate.")
+    return [round(p, 1) if p != -math.inf else -999.0 for p in peak_dbfs]

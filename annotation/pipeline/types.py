@@ -1,0 +1,93 @@
+"""Typed values passed between machine-pass stages (JSON-friendly via ``to_dict``/``from_dict``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Word:
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+    speaker: str = ""
+
+    def to_dict(self) -> dict:
+        return {"w": self.text, "s": self.start, "e": self.end, "p": self.probability}
+
+    @classmethod
+    def from_dict(cls, data: dict, speaker: str = "") -> Word:
+        return cls(text=data["w"], start=data["s"], end=data["e"], probability=data.get("p", 1.0), speaker=speaker)
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    avg_logprob: float = 0.0
+    channel: int | None = None
+    speaker: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "avg_logprob": self.avg_logprob,
+            "channel": self.channel,
+            "speaker": self.speaker,
+            "words": [w.to_dict() for w in self.words],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Segment:
+        return cls(
+            start=data["start"],
+            end=data["end"],
+            text=data["text"],
+            avg_logprob=data.get("avg_logprob", 0.0),
+            channel=data.get("channel"),
+            speaker=data.get("speaker", ""),
+            words=[Word.from_dict(w) for w in data.get("words", [])],
+        )
+
+
+@dataclass
+class SpeakerSpan:
+    """A stretch of time attributed to one speaker by diarization."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass
+class TurnDraft:
+    speaker: str
+    start: float
+    end: float
+    words: list[Word]
+    language: str = ""
+    language_confidence: float | None = None
+    code_switch: bool = False
+    prosody: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["words"] = [w.to_dict() for w in self.words]
+        data["text"] = self.text
+        return data
+
+
+def join_words(words: list[Word]) -> str:
+    text = " ".join(w.text for w in words)
+    for mark in (" ,", " .", " ?", " !", " ;", " :"):
+        text = text.replace(mark, mark[1])
+    return text.strip()

@@ -1,0 +1,84 @@
+"""Reads: what a user may see, and how far each call's machine pass has got."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from annotera.roles import ADMIN, ANNOTATOR, PROJECT_MANAGER, QA_REVIEWER, user_role
+
+from .models import Call, ProcessingJob, Project, ProjectMembership
+
+
+def projects_visible_to(user) -> QuerySet[Project]:
+    role = user_role(user)
+    if role == ADMIN:
+        return Project.objects.all()
+    if role in (PROJECT_MANAGER, QA_REVIEWER):
+        wanted = ProjectMembership.Role.MANAGER if role == PROJECT_MANAGER else ProjectMembership.Role.REVIEWER
+        return Project.objects.filter(memberships__user=user, memberships__role=wanted).distinct()
+    if role == ANNOTATOR:
+        return Project.objects.filter(calls__assignments__annotator=user).distinct()
+    return Project.objects.none()
+
+
+def projects_managed_by(user) -> QuerySet[Project]:
+    role = user_role(user)
+    if role == ADMIN:
+        return Project.objects.all()
+    if role == PROJECT_MANAGER:
+        return Project.objects.filter(
+            memberships__user=user, memberships__role=ProjectMembership.Role.MANAGER
+        ).distinct()
+    return Project.objects.none()
+
+
+def calls_visible_to(user) -> QuerySet[Call]:
+    if user_role(user) == ANNOTATOR:
+        return Call.objects.filter(assignments__annotator=user).distinct()
+    return Call.objects.filter(project__in=projects_visible_to(user))
+
+
+def project_call_counts(project: Project) -> dict[str, int]:
+    counts = project.calls.aggregate(
+        total=Count("id"),
+        **{status: Count("id", filter=Q(status=status)) for status in Call.Status.values},
+    )
+    return counts
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    stage: str
+    title: str
+    status: str  # queued | running | succeeded | failed | pending (no job yet)
+    progress: float
+    message: str
+    seconds: float | None
+    attempts: int
+    error: str
+
+
+def call_stage_progress(call: Call) -> list[StageProgress]:
+    from .jobs import stage_names, stage_spec
+
+    jobs = {job.stage: job for job in call.jobs.all()}
+    rows = []
+    for name in stage_names():
+        job: ProcessingJob | None = jobs.get(name)
+        title = stage_spec(name).title
+        if job is None:
+            rows.append(StageProgress(name, title, "pending", 0.0, "", None, 0, ""))
+        else:
+            rows.append(
+                StageProgress(
+                    name, title, job.status, job.progress, job.message, job.seconds, job.attempts, job.error
+                )
+            )
+    return rows
+
+
+def call_overall_progress(call: Call) -> float:
+    rows = call_stage_progress(call)
+    return round(sum(100.0 if r.status == "succeeded" else r.progress for r in rows) / len(rows), 1)

@@ -1,0 +1,150 @@
+"""Writes for projects and calls. Views, API and commands call these; they validate, then save."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils.text import get_valid_filename
+
+from taxonomy.models import Taxonomy
+
+from .models import Call, Project, ProjectMembership, Speaker, Suggestion, Turn
+from .pipeline.audio import sniff_format
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    call: Call
+    created: bool  # False: the same audio was already in the project (sha256 de-duplication)
+
+
+def project_create(
+    *, name: str, slug: str, taxonomy: Taxonomy, overlap_k: int = 3, blind_share: float = 0.1, description: str = ""
+) -> Project:
+    if not taxonomy.is_published:
+        raise ValidationError({"taxonomy": "A project can only pin a published taxonomy version."})
+    project = Project(
+        name=name, slug=slug, taxonomy=taxonomy, overlap_k=overlap_k, blind_share=blind_share, description=description
+    )
+    project.full_clean()
+    project.save()
+    return project
+
+
+def project_add_member(*, project: Project, user, role: str) -> ProjectMembership:
+    membership, _ = ProjectMembership.objects.get_or_create(project=project, user=user, role=role)
+    return membership
+
+
+def _hash_file(fh: IO[bytes]) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    fh.seek(0)
+    for block in iter(lambda: fh.read(1024 * 1024), b""):
+        digest.update(block)
+        size += len(block)
+    fh.seek(0)
+    return digest.hexdigest(), size
+
+
+def call_upload(
+    *,
+    project: Project,
+    fileobj: IO[bytes],
+    filename: str,
+    uploaded_by=None,
+    locale: str = "",
+    metadata: dict | None = None,
+    channel_roles: list[str] | None = None,
+    start_pipeline: bool = True,
+) -> UploadOutcome:
+    """Store an uploaded call and queue its machine pass (after commit).
+
+    Cheap checks happen here so the uploader hears at once about an empty, oversized or
+    non-audio file; the decoder's deeper checks run in the first pipeline stage. The same
+    audio uploaded twice to one project returns the existing call.
+    """
+    display_name = get_valid_filename(filename.replace("\\", "/").rsplit("/", 1)[-1])[:255] or "call"
+    sha256, size = _hash_file(fileobj)
+    if size == 0:
+        raise ValidationError(f"{display_name}: the file is empty (0 bytes).")
+    if size > settings.AUDIO_MAX_BYTES:
+        raise ValidationError(
+            f"{display_name}: the file is {size / 2**20:.0f} MB; the limit is {settings.AUDIO_MAX_BYTES / 2**20:.0f} MB."
+        )
+    head = fileobj.read(16)
+    fileobj.seek(0)
+    if sniff_format(head) is None:
+        raise ValidationError(
+            f"{display_name}: not a supported audio file. Annotera accepts WAV, FLAC, MP3, M4A and OGG "
+            "(the contents are checked, not the file name)."
+        )
+    if channel_roles is not None:
+        bad = [r for r in channel_roles if r not in Speaker.Role.values]
+        if bad:
+            raise ValidationError(f"Unknown channel role(s): {', '.join(bad)}. Use agent, customer or unknown.")
+    existing = Call.objects.filter(project=project, sha256=sha256).first()
+    if existing is not None:
+        return UploadOutcome(call=existing, created=False)
+    call = Call(
+        project=project,
+        original_name=display_name,
+        sha256=sha256,
+        size_bytes=size,
+        uploaded_by=uploaded_by,
+        locale=locale,
+        metadata=metadata or {},
+        channel_roles=channel_roles or [],
+    )
+    call.audio.save(display_name, File(fileobj), save=False)
+    try:
+        with transaction.atomic():
+            call.full_clean(exclude=["audio"])
+            call.save()
+            if start_pipeline:
+                from .jobs import pipeline_start
+
+                pipeline_start(call=call)
+    except IntegrityError:
+        # Raced with an identical upload: keep theirs, drop our copy of the file.
+        call.audio.delete(save=False)
+        return UploadOutcome(call=Call.objects.get(project=project, sha256=sha256), created=False)
+    except BaseException:
+        call.audio.delete(save=False)
+        raise
+    return UploadOutcome(call=call, created=True)
+
+
+def call_clear_machine_output(*, call: Call) -> None:
+    """Remove everything the machine pass made for a call (turns, speakers, suggestions)."""
+    Suggestion.objects.filter(turn__call=call).delete()
+    Turn.objects.filter(call=call).delete()
+    Speaker.objects.filter(call=call).delete()
+
+
+def call_retry(*, call: Call) -> None:
+    """Re-run a failed call's machine pass from the stage that failed."""
+    from .jobs import pipeline_start
+
+    if call.status != Call.Status.FAILED:
+        raise ValidationError("Only a failed call can be retried.")
+    failed = call.jobs.filter(status="failed").order_by("queued_at").first()
+    pipeline_start(call=call, from_stage=failed.stage if failed else None)
+
+
+def call_delete(*, call: Call) -> None:
+    from .stages import derived_dir
+
+    path = derived_dir(call)
+    audio = call.audio
+    with transaction.atomic():
+        call.delete()
+    audio.delete(save=False)
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,314 @@
+"""The machine-pass stages, in order. Each computes with ``annotation.pipeline`` (no ORM there)
+and returns a commit function that replaces the stage's own output in one transaction, so a
+re-run never duplicates anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+from .jobs import BadInput, CommitFn, ProgressFn, register_stage
+from .models import Call, ProcessingJob, Speaker, Turn
+from .pipeline import audio as audio_mod
+from .pipeline.types import Segment, TurnDraft, Word
+
+
+def derived_dir(call: Call) -> Path:
+    return Path(settings.MEDIA_ROOT) / "derived" / str(call.pk)
+
+
+def pcm_path(call: Call) -> Path:
+    return derived_dir(call) / "pcm16k.f32"
+
+
+def peaks_path(call: Call) -> Path:
+    return derived_dir(call) / "peaks.npz"
+
+
+def call_samples(call: Call) -> np.ndarray:
+    """(channels, frames) float32, memory-mapped from the decode stage's output."""
+    return audio_mod.load_pcm(pcm_path(call), call.channels or 1)
+
+
+def audio_limits() -> audio_mod.AudioLimits:
+    return audio_mod.AudioLimits(
+        max_bytes=settings.AUDIO_MAX_BYTES,
+        max_seconds=settings.AUDIO_MAX_SECONDS,
+        max_channels=settings.AUDIO_MAX_CHANNELS,
+    )
+
+
+def previous_result(call: Call, stage: str) -> dict:
+    job = ProcessingJob.objects.filter(call=call, stage=stage, status=ProcessingJob.Status.SUCCEEDED).first()
+    if job is None:
+        raise RuntimeError(f"stage '{stage}' has not completed for call {call.pk}")
+    return job.result
+
+
+@register_stage("decode", "Decoding and checking the audio")
+def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    call = job.call
+    progress(5, "decoding")
+    try:
+        decoded = audio_mod.decode(call.audio.path, pcm_path(call), audio_limits())
+    except audio_mod.AudioRejected as exc:
+        raise BadInput(str(exc)) from exc
+    except FileNotFoundError as exc:
+        raise BadInput("The uploaded file is missing from storage; upload it again.") from exc
+
+    def commit() -> dict:
+        channel_roles = call.channel_roles
+        if decoded.channels == 2 and not channel_roles:
+            channel_roles = ["agent", "customer"]
+        Call.objects.filter(pk=call.pk).update(
+            duration=decoded.duration,
+            sample_rate=decoded.source_sample_rate,
+            channels=decoded.channels,
+            channel_roles=channel_roles,
+        )
+        return {
+            "channels": decoded.channels,
+            "frames": decoded.frames,
+            "duration": round(decoded.duration, 3),
+            "format": decoded.source_format,
+            "codec": decoded.source_codec,
+            "source_sample_rate": decoded.source_sample_rate,
+            "peak_dbfs": decoded.peak_dbfs,
+            "model_version": "ffmpeg",
+        }
+
+    return commit
+
+
+@register_stage("peaks", "Drawing the waveform")
+def stage_peaks(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    from .pipeline.peaks import LEVELS, compute_peaks, save_peaks
+
+    call = job.call
+    peaks = compute_peaks(call_samples(call), audio_mod.SAMPLE_RATE)
+    save_peaks(peaks, peaks_path(call))
+    return lambda: {"levels": list(LEVELS), "buckets": {str(k): int(v.shape[1]) for k, v in peaks.items()}}
+
+
+def asr_config(model: str, language: str | None = None):
+    from .pipeline.asr import AsrConfig
+    from .pipeline.model_store import resolve_model
+
+    return AsrConfig(
+        model=resolve_model(model, Path(settings.MODELS_DIR)),
+        device=settings.WHISPER_DEVICE,
+        compute_type=settings.WHISPER_COMPUTE_TYPE,
+        batch_size=settings.WHISPER_BATCH_SIZE,
+        threads=settings.WHISPER_THREADS,
+        language=language,
+    )
+
+
+def lid_transcriber():
+    """The multilingual model used for language identification (None if not available)."""
+    from .pipeline.asr import get_transcriber
+
+    transcriber = get_transcriber(asr_config(settings.WHISPER_LID_MODEL))
+    return transcriber if transcriber.is_multilingual else None
+
+
+@register_stage("transcribe", "Transcribing (WhisperX)")
+def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    """Per channel for dual-channel calls (overlapping speech stays separate), else the mix.
+
+    Model choice, measured (see README): the English-only model is faster and more accurate
+    on English, so the multilingual model first identifies the call's language on the first
+    30 s of speech; English calls go to ``WHISPER_MODEL``, other languages to the multilingual
+    ``WHISPER_LID_MODEL`` (unless ``WHISPER_MODEL`` is itself multilingual).
+    """
+    from .pipeline.asr import get_transcriber
+
+    call = job.call
+    samples = call_samples(call)
+    channels = samples.shape[0]
+    main = get_transcriber(asr_config(settings.WHISPER_MODEL))
+    segments: list[Segment] = []
+    languages: list[str] = []
+    models: set[str] = set()
+    for channel in range(channels):
+        mono = np.asarray(samples[channel])
+        base = 100.0 * channel / channels
+
+        def report(pct: float, base: float = base, channel: int = channel) -> None:
+            progress(base + pct / channels, f"channel {channel + 1}/{channels}: {pct:.0f}%")
+
+        regions = main.speech_regions(mono)
+        if not regions:
+            continue
+        transcriber, language = main, None
+        if main.config.english_only:
+            lid = lid_transcriber()
+            if lid is not None:
+                speech = np.concatenate([mono[int(s * 16000) : int(e * 16000)] for s, e in regions])
+                code, confidence, _ = lid.detect_language(speech)
+                if code != "en" and confidence >= 0.5:
+                    transcriber, language = lid, code
+        channel_segments, language = transcriber.transcribe(mono, language=language, regions=regions, progress=report)
+        models.add(transcriber.version)
+        languages.append(language)
+        for segment in channel_segments:
+            segment.channel = channel if channels > 1 else None
+        segments.extend(channel_segments)
+    if not segments:
+        raise BadInput("No speech was found in the recording.")
+    segments.sort(key=lambda s: s.start)
+
+    return lambda: {
+        "segments": [s.to_dict() for s in segments],
+        "languages": languages,
+        "model_version": "; ".join(sorted(models)),
+    }
+
+
+@register_stage("diarize", "Finding the speakers")
+def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    from .pipeline import diarize
+
+    call = job.call
+    segments = [Segment.from_dict(s) for s in previous_result(call, "transcribe")["segments"]]
+    words: list[Word] = []
+    if (call.channels or 1) > 1:
+        for segment in segments:
+            for word in segment.words:
+                word.speaker = diarize.channel_speaker(segment.channel or 0)
+                words.append(word)
+        method = "channel split"
+    else:
+        all_words = [w for s in segments for w in s.words]
+        mono = np.asarray(call_samples(call)[0])
+        if settings.DIARIZATION_MODEL:
+            words = diarize.diarize_with_pyannote(
+                mono, all_words, settings.DIARIZATION_MODEL, settings.HF_TOKEN, settings.WHISPER_DEVICE
+            )
+            method = f"pyannote {settings.DIARIZATION_MODEL}"
+        else:
+            words = diarize.diarize_mono(mono, all_words)
+            method = "resemblyzer d-vectors + spectral clustering"
+    progress(100, "speakers found")
+    speakers = sorted({w.speaker for w in words})
+    return lambda: {
+        "words": [{**w.to_dict(), "spk": w.speaker} for w in words],
+        "speakers": speakers,
+        "model_version": method,
+    }
+
+
+@register_stage("turns", "Building turns and detecting languages")
+def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    from .pipeline.language import clip, detect_turn_languages
+    from .pipeline.turns import build_turns, guess_roles
+
+    call = job.call
+    words = [Word.from_dict(w, speaker=w["spk"]) for w in previous_result(call, "diarize")["words"]]
+    turns = build_turns(words, pause_split=settings.TURN_PAUSE_SPLIT_SECONDS)
+    samples = call_samples(call)
+
+    def audio_for(turn: TurnDraft) -> np.ndarray:
+        return clip(samples[_channel_of(turn.speaker)], turn.start, turn.end)
+
+    lid = lid_transcriber()
+    if lid is not None:
+        call_language = detect_turn_languages(
+            turns, audio_for, lid.detect_language, progress=lambda p: progress(p * 0.8, "language per turn")
+        )
+        _retranscribe_switched_turns(turns, audio_for, lid)
+    else:
+        call_language = "en"
+        for turn in turns:
+            turn.language = "en"
+    channel_roles = {}
+    if (call.channels or 1) > 1 and call.channel_roles:
+        channel_roles = {f"CH{i}": role for i, role in enumerate(call.channel_roles)}
+    roles = guess_roles(turns, channel_roles)
+
+    def commit() -> dict:
+        from .services import call_clear_machine_output
+
+        call_clear_machine_output(call=call)
+        speakers = {}
+        for label, role in roles.items():
+            channel = _channel_of(label) if label.startswith("CH") else None
+            speakers[label] = Speaker.objects.create(call=call, label=label, role=role, channel=channel)
+        Turn.objects.bulk_create(
+            Turn(
+                call=call,
+                speaker=speakers[t.speaker],
+                order=i,
+                start=round(t.start, 3),
+                end=round(t.end, 3),
+                text=t.text,
+                words=[w.to_dict() for w in t.words],
+                language=t.language,
+                language_confidence=t.language_confidence,
+                code_switch=t.code_switch,
+            )
+            for i, t in enumerate(turns)
+        )
+        Call.objects.filter(pk=call.pk).update(language=call_language)
+        return {
+            "turns": len(turns),
+            "speakers": len(speakers),
+            "language": call_language,
+            "code_switch_turns": sum(t.code_switch for t in turns),
+            "model_version": lid.version if lid else "",
+        }
+
+    return commit
+
+
+def _channel_of(speaker: str) -> int:
+    return int(speaker[2:]) if speaker.startswith("CH") and speaker[2:].isdigit() else 0
+
+
+def _retranscribe_switched_turns(turns: list[TurnDraft], audio_for, lid) -> None:
+    """Turns detected (confidently) in another language than the one they were transcribed in
+    are transcribed again with the multilingual model in their own language."""
+    for turn in turns:
+        if not turn.code_switch:
+            continue
+        segments, _ = lid.transcribe(audio_for(turn), language=turn.language, regions=[(0.0, turn.end - turn.start)])
+        new_words = [
+            Word(w.text, round(turn.start + w.start, 3), round(turn.start + w.end, 3), w.probability, turn.speaker)
+            for s in segments
+            for w in s.words
+        ]
+        if new_words:
+            turn.words = new_words
+
+
+@register_stage("prosody", "Measuring prosody")
+def stage_prosody(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    from .pipeline.prosody import call_prosody
+
+    call = job.call
+    samples = call_samples(call)
+    rows = list(Turn.objects.filter(call=call).select_related("speaker").order_by("order"))
+    drafts = [
+        TurnDraft(
+            speaker=row.speaker.label,
+            start=row.start,
+            end=row.end,
+            words=[Word.from_dict(w) for w in row.words],
+        )
+        for row in rows
+    ]
+    channel_of = {row.speaker.label: row.speaker.channel or 0 for row in rows}
+    baselines = call_prosody(drafts, lambda t: samples[channel_of[t.speaker]], progress=lambda p: progress(p, "prosody"))
+
+    def commit() -> dict:
+        for row, draft in zip(rows, drafts, strict=True):
+            row.prosody = draft.prosody
+        Turn.objects.bulk_update(rows, ["prosody"], batch_size=500)
+        for speaker in Speaker.objects.filter(call=call):
+            speaker.baseline = baselines.get(speaker.label, {})
+            speaker.save(update_fields=["baseline"])
+        return {"turns": len(rows), "model_version": "praat-parselmouth"}
+
+    return commit

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "annotation"
+
+urlpatterns = [
+    path("projects/", views.project_list, name="project_list"),
+    path("projects/<slug:slug>/", views.project_detail, name="project_detail"),
+    path("projects/<slug:slug>/calls/table/", views.project_calls_partial, name="project_calls_partial"),
+    path("projects/<slug:slug>/calls/upload/", views.call_upload_view, name="call_upload"),
+    path("calls/<int:call_id>/", views.call_detail, name="call_detail"),
+    path("calls/<int:call_id>/retry/", views.call_retry_view, name="call_retry"),
+    path("queue/", views.annotator_queue, name="queue"),
+]

@@ -1,0 +1,5 @@
+"""Annotera: human-in-the-loop audio sentiment tagging."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _roles_after_migrate(sender, **kwargs) -> None:
+    from .roles import ensure_role_groups
+
+    ensure_role_groups()
+
+
+class AnnoteraConfig(AppConfig):
+    name = "annotera"
+    verbose_name = "Annotera"
+
+    def ready(self) -> None:
+        # Runs after every app's migrations (and their permissions) on each migrate.
+        post_migrate.connect(_roles_after_migrate, dispatch_uid="annotera-role-groups")

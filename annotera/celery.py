@@ -1,0 +1,29 @@
+"""The Celery app. Tasks are thin: they take ids and call services."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotera.settings")
+
+app = Celery("annotera")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _prepare_embedded_broker(sender: Celery, **kwargs: object) -> None:
+    # kombu's filesystem transport needs its folders to exist before the first message.
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+
+
+@app.on_after_finalize.connect
+def _schedule_reaper(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        settings.REAPER_INTERVAL_SECONDS, sender.signature("annotation.reap_stale_jobs"), name="reap stale jobs"
+    )

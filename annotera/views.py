@@ -1,0 +1,25 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from .roles import ADMIN, ANNOTATOR, PROJECT_MANAGER, QA_REVIEWER, user_role
+
+HOME_BY_ROLE = {
+    ADMIN: "annotation:project_list",
+    PROJECT_MANAGER: "annotation:project_list",
+    QA_REVIEWER: "qa:dashboard",
+    ANNOTATOR: "annotation:queue",
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to its place; a user without a role is told whom to ask."""
+    target = HOME_BY_ROLE.get(user_role(request.user))
+    if target:
+        return redirect(target)
+    return render(request, "annotera/no_role.html", status=403)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")

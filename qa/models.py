@@ -1,0 +1,61 @@
+"""Agreement reports, gold calls, adjudications and dataset snapshots."""
+
+from django.conf import settings
+from django.db import models
+
+from annotation.models import Call, Project, Turn
+
+
+class AgreementReport(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_reports")
+    filters = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    stale = models.BooleanField(default=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-computed_at"]
+
+
+class GoldCall(models.Model):
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="gold")
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Adjudication(models.Model):
+    """A reviewer's resolution of a turn: the consensus of record."""
+
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="adjudications")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    labels = models.JSONField(default=list, blank=True)
+    valence = models.FloatField(null=True, blank=True)
+    arousal = models.FloatField(null=True, blank=True)
+    shifts = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["turn", "-created_at"]
+
+
+class ExportSnapshot(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        BUILDING = "building", "Building"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="snapshots")
+    formats = models.JSONField(default=list)
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    manifest = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

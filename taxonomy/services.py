@@ -1,0 +1,182 @@
+"""Writes for taxonomies: import from JSON (validated in full before anything is written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Dimension, Label, Taxonomy
+
+
+def _require(obj: dict, field: str, kind: type | tuple[type, ...], where: str, errors: list[str]) -> Any:
+    if field not in obj:
+        errors.append(f"{where}: '{field}' is missing.")
+        return None
+    value = obj[field]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        errors.append(f"{where}: '{field}' must be {getattr(kind, '__name__', kind)}, got {type(value).__name__}.")
+        return None
+    return value
+
+
+def taxonomy_validate_data(data: Any) -> list[str]:
+    """Every problem in a taxonomy document, as sentences a person can act on. Empty means valid."""
+    errors: list[str] = []
+    if not isinstance(data, dict):
+        return ["The taxonomy must be a JSON object with 'slug', 'name', 'labels' and 'dimensions'."]
+    _require(data, "slug", str, "taxonomy", errors)
+    _require(data, "name", str, "taxonomy", errors)
+    labels = _require(data, "labels", list, "taxonomy", errors) or []
+    dimensions = data.get("dimensions", [])
+    if not isinstance(dimensions, list):
+        errors.append("taxonomy: 'dimensions' must be a list.")
+        dimensions = []
+    if not labels and not errors:
+        errors.append("taxonomy: at least one label is needed.")
+
+    keys: dict[str, dict] = {}
+    hotkeys: dict[str, str] = {}
+    for i, label in enumerate(labels):
+        where = f"label #{i + 1}"
+        if not isinstance(label, dict):
+            errors.append(f"{where}: must be an object.")
+            continue
+        key = _require(label, "key", str, where, errors)
+        _require(label, "name", str, where, errors)
+        _require(label, "definition", str, where, errors)
+        if key is None:
+            continue
+        where = f"label '{key}'"
+        try:
+            Label._meta.get_field("key").run_validators(key)
+        except ValidationError as exc:
+            errors.append(f"{where}: {' '.join(exc.messages)}")
+        if key in keys:
+            errors.append(f"{where}: the key is used twice; keys must be unique.")
+        keys[key] = label
+        hotkey = label.get("hotkey", "")
+        if hotkey:
+            if not isinstance(hotkey, str) or len(hotkey) != 1:
+                errors.append(f"{where}: the hotkey must be a single character.")
+            elif hotkey.lower() in hotkeys:
+                errors.append(f"{where}: hotkey '{hotkey}' is already used by label '{hotkeys[hotkey.lower()]}'.")
+            elif hotkey in "12345 ?":
+                errors.append(f"{where}: hotkey '{hotkey}' is reserved by the workspace (intensity, play, help).")
+            else:
+                hotkeys[hotkey.lower()] = key
+        examples = label.get("examples", [])
+        if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
+            errors.append(f"{where}: 'examples' must be a list of strings.")
+        colour = label.get("colour", "#888888")
+        try:
+            Label._meta.get_field("colour").run_validators(colour)
+        except ValidationError as exc:
+            errors.append(f"{where}: {' '.join(exc.messages)}")
+
+    for key, label in keys.items():
+        parent = label.get("parent")
+        if parent in (None, ""):
+            continue
+        if parent not in keys:
+            errors.append(f"label '{key}': parent '{parent}' is not a label in this taxonomy.")
+            continue
+        seen = {key}
+        node = parent
+        while node not in (None, ""):
+            if node in seen:
+                errors.append(f"label '{key}': its parents form a cycle ({' -> '.join([*seen, node])}).")
+                break
+            seen.add(node)
+            node = keys.get(node, {}).get("parent")
+
+    dim_keys: set[str] = set()
+    for i, dim in enumerate(dimensions):
+        where = f"dimension #{i + 1}"
+        if not isinstance(dim, dict):
+            errors.append(f"{where}: must be an object.")
+            continue
+        key = _require(dim, "key", str, where, errors)
+        kind = _require(dim, "kind", str, where, errors)
+        low = _require(dim, "minimum", (int, float), where, errors)
+        high = _require(dim, "maximum", (int, float), where, errors)
+        if key:
+            where = f"dimension '{key}'"
+            if key in dim_keys:
+                errors.append(f"{where}: the key is used twice.")
+            dim_keys.add(key)
+        if kind and kind not in Dimension.Kind.values:
+            errors.append(f"{where}: kind must be one of {', '.join(Dimension.Kind.values)}.")
+        if dim.get("scope", "turn") not in Dimension.Scope.values:
+            errors.append(f"{where}: scope must be one of {', '.join(Dimension.Scope.values)}.")
+        if low is not None and high is not None and high <= low:
+            errors.append(f"{where}: maximum must be above minimum.")
+        step = dim.get("step", 1)
+        if not isinstance(step, (int, float)) or isinstance(step, bool) or step <= 0:
+            errors.append(f"{where}: step must be a positive number.")
+    return errors
+
+
+@transaction.atomic
+def taxonomy_import(*, data: Any, publish: bool = False) -> Taxonomy:
+    """Create a new version of the taxonomy named by ``data['slug']``.
+
+    Validation covers the whole document first, so an invalid import writes nothing.
+    """
+    errors = taxonomy_validate_data(data)
+    if errors:
+        raise ValidationError(errors)
+    latest = Taxonomy.objects.filter(slug=data["slug"]).order_by("-version").first()
+    taxonomy = Taxonomy.objects.create(
+        slug=data["slug"],
+        name=data["name"],
+        description=data.get("description", ""),
+        version=(latest.version + 1) if latest else 1,
+        derived_from=latest,
+        status=Taxonomy.Status.PUBLISHED if publish else Taxonomy.Status.DRAFT,
+        published_at=timezone.now() if publish else None,
+    )
+    created: dict[str, Label] = {}
+    for order, item in enumerate(data["labels"]):
+        created[item["key"]] = Label.objects.create(
+            taxonomy=taxonomy,
+            key=item["key"],
+            name=item["name"],
+            definition=item["definition"],
+            examples=item.get("examples", []),
+            colour=item.get("colour", "#888888"),
+            hotkey=item.get("hotkey", ""),
+            notes=item.get("notes", ""),
+            order=order,
+        )
+    for item in data["labels"]:
+        if item.get("parent"):
+            label = created[item["key"]]
+            label.parent = created[item["parent"]]
+            label.save(update_fields=["parent"])
+    for item in data.get("dimensions", []):
+        Dimension.objects.create(
+            taxonomy=taxonomy,
+            key=item["key"],
+            name=item.get("name", item["key"].title()),
+            kind=item["kind"],
+            scope=item.get("scope", "turn"),
+            minimum=item["minimum"],
+            maximum=item["maximum"],
+            step=item.get("step", 1),
+            anchors=item.get("anchors", {}),
+        )
+    return taxonomy
+
+
+def taxonomy_get_or_create_default() -> Taxonomy:
+    from .defaults import DEFAULT_TAXONOMY
+
+    existing = (
+        Taxonomy.objects.filter(slug=DEFAULT_TAXONOMY["slug"], status=Taxonomy.Status.PUBLISHED)
+        .order_by("-version")
+        .first()
+    )
+    return existing or taxonomy_import(data=DEFAULT_TAXONOMY, publish=True)
