@@ -149,6 +149,9 @@ class Transcriber:
                 )
             if progress:
                 progress(min(100.0, 100.0 * (first + len(group)) / max(1, len(regions))))
+        mask = speech_mask(audio)
+        for segment in segments:
+            snap_words_to_speech(segment.words, mask)
         return segments, language
 
     def _align(self, tokenizer, tokens: list[list[int]], encoded, frames: list[int]) -> list[list[dict]]:
@@ -187,6 +190,44 @@ def _words_with_punctuation(aligned: list[dict], *, offset: float) -> list[Word]
             )
         )
     return words
+
+
+MASK_HOP = 0.01  # seconds per speech-mask frame
+
+
+def speech_mask(audio: np.ndarray, hop: float = MASK_HOP) -> np.ndarray:
+    """True where a 10 ms frame is louder than the channel's noise floor by 12 dB."""
+    step = int(hop * SAMPLE_RATE)
+    n = audio.shape[0] // step
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    frames = np.asarray(audio[: n * step], dtype=np.float32).reshape(n, step)
+    db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    floor = np.percentile(db, 10)
+    threshold = max(floor + 12.0, db.max() - 50.0)
+    return db > threshold
+
+
+def snap_words_to_speech(words: list[Word], mask: np.ndarray, hop: float = MASK_HOP) -> None:
+    """Tighten word times to where there is sound, in place.
+
+    Cross-attention alignment smears a chunk's last words into the silence that follows, and
+    can drop a word into a silent stretch; such a word is moved to just after its predecessor.
+    """
+    if mask.size == 0:
+        return
+    previous_end: float | None = None
+    for word in words:
+        first, last = int(word.start / hop), int(np.ceil(word.end / hop))
+        inside = np.flatnonzero(mask[max(0, first) : min(mask.size, last)])
+        if inside.size:
+            word.start = round((first + inside[0]) * hop, 3)
+            word.end = round(max((first + inside[-1] + 1) * hop, word.start + 0.02), 3)
+        elif previous_end is not None:
+            length = min(word.end - word.start, 0.4)
+            word.start = round(previous_end, 3)
+            word.end = round(previous_end + max(length, 0.05), 3)
+        previous_end = word.end
 
 
 def _row(encoded, index: int):

@@ -142,6 +142,8 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
             "This is not a supported audio file: Annotera accepts WAV, FLAC, MP3, M4A and OGG "
             "(the file's contents do not match any of them, whatever its name says)."
         )
+    if kind == "wav":
+        _check_wav_header(src, size)
     info = probe(src)
     if info["channels"] < 1:
         raise AudioRejected("The audio stream has no channels.")
@@ -201,6 +203,36 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
         source_sample_rate=info["sample_rate"],
         peak_dbfs=peaks,
     )
+
+
+def _check_wav_header(path: Path, size: int) -> None:
+    """A WAV header states its data size; a file much shorter than that is truncated.
+
+    ffprobe quietly reports the duration of what is there, so the header is read directly.
+    """
+    import struct
+
+    with path.open("rb") as fh:
+        head = fh.read(64 * 1024)
+    offset, byte_rate = 12, 0
+    while offset + 8 <= len(head):
+        chunk_id, chunk_size = head[offset : offset + 4], struct.unpack("<I", head[offset + 4 : offset + 8])[0]
+        body = offset + 8
+        if chunk_id == b"fmt " and chunk_size >= 16:
+            byte_rate = struct.unpack("<I", head[body + 8 : body + 12])[0]
+        elif chunk_id == b"data":
+            if chunk_size in (0, 0xFFFFFFFF) or byte_rate <= 0:
+                return  # streamed/unknown length: nothing claimed to check against
+            available = size - body
+            claimed_seconds = chunk_size / byte_rate
+            present_seconds = max(0, available) / byte_rate
+            if claimed_seconds - present_seconds > 1.0 and present_seconds < 0.9 * claimed_seconds:
+                raise AudioRejected(
+                    f"The file is truncated: its header says {format_duration(claimed_seconds)} of audio but "
+                    f"only {format_duration(present_seconds)} is there."
+                )
+            return
+        offset = body + chunk_size + (chunk_size & 1)
 
 
 def _validate_samples(path: Path, channels: int, limits: AudioLimits) -> list[float]:

@@ -1,0 +1,161 @@
+"""The machine pass on real audio: WhisperX, diarization, turns, language and prosody."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from annotation.pipeline.asr import AsrConfig, get_transcriber
+from annotation.pipeline.diarize import DiarizationConfig, diarize_mono, words_to_spans
+from annotation.pipeline.language import clip, detect_turn_languages
+from annotation.pipeline.model_store import prepare_all
+from annotation.pipeline.prosody import call_prosody, turn_prosody
+from annotation.pipeline.synth import Utterance, render_call, speak
+from annotation.pipeline.turns import build_turns, guess_roles
+from annotation.pipeline.types import TurnDraft, Word
+
+pytestmark = pytest.mark.slow
+MODELS = Path(__file__).resolve().parents[2] / "var" / "models"
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    prepare_all(MODELS)
+    return MODELS
+
+
+@pytest.fixture(scope="session")
+def tiny(models_dir):
+    return get_transcriber(AsrConfig(model=str(models_dir / "tiny.en")))
+
+
+@pytest.fixture(scope="session")
+def base(models_dir):
+    return get_transcriber(AsrConfig(model=str(models_dir / "base")))
+
+
+def load(path) -> np.ndarray:
+    data, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == 16000
+    return data.T
+
+
+def test_whisperx_transcribes_a_real_call_with_word_timings(tiny, sample_wav):
+    audio = load(sample_wav)[0][: 16000 * 15]  # the first 15 s of pyannote's phone call
+    segments, language = tiny.transcribe(audio)
+    text = " ".join(s.text for s in segments).lower()
+    assert language == "en"
+    for phrase in ("hello", "didn't know you were there", "diane in new jersey"):
+        assert phrase in text
+    words = [w for s in segments for w in s.words]
+    assert len(words) >= 15
+    assert all(0 <= w.start < w.end <= 15.01 for w in words)
+    assert all(a.start <= b.start for a, b in zip(words, words[1:], strict=False))
+    # Reference (sample.stm): "This is Diane in New Jersey." is spoken from 12.54 s to 14.18 s.
+    diane = next(w for w in words if w.text.lower().startswith("diane"))
+    assert 12.3 < diane.start < 14.3
+
+
+def test_multilingual_model_identifies_languages(base):
+    english = speak(Utterance("x", "Good morning, I would like to ask about my bill, please.", voice="en-us"))
+    spanish = speak(Utterance("x", "Buenos días, quisiera preguntar por mi factura, por favor.", voice="es"))
+    assert base.detect_language(english)[0] == "en"
+    assert base.detect_language(spanish)[0] == "es"
+
+
+def test_turn_languages_flag_code_switching(base):
+    script = [
+        Utterance("a", "Hello, thank you for calling. How can I help you today?", voice="en-us"),
+        Utterance("b", "Hi, I have a question about the invoice I received this week.", voice="en-us"),
+        Utterance("b", "Perdón, no entiendo bien. ¿Puede repetirlo más despacio, por favor?", voice="es"),
+        Utterance("a", "Of course. The invoice covers your usage for the month of May.", voice="en-us"),
+    ]
+    audio, spans = render_call(script)
+    turns = [TurnDraft(s.speaker, s.start, s.end, [Word("x", s.start, s.end)]) for s in spans]
+    language = detect_turn_languages(turns, lambda t: clip(audio[0], t.start, t.end), base.detect_language)
+    assert language == "en"
+    assert [t.code_switch for t in turns] == [False, False, True, False]
+    assert turns[2].language == "es"
+
+
+def test_offline_diarization_separates_two_synthetic_voices(tiny, two_voice_call):
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    _, mono_path, truth = two_voice_call
+    audio = load(mono_path)[0]
+    segments, _ = tiny.transcribe(audio)
+    labelled = diarize_mono(audio, [w for s in segments for w in s.words], DiarizationConfig())
+    assert len({w.speaker for w in labelled}) == 2
+    reference, hypothesis = Annotation(), Annotation()
+    for span in truth:
+        reference[Segment(span.start, span.end)] = span.speaker
+    for span in words_to_spans(labelled):
+        hypothesis[Segment(span.start, span.end)] = span.speaker
+    der = DiarizationErrorRate(collar=0.5)(reference, hypothesis)
+    assert der < 0.15, f"DER {der:.3f}"
+
+
+def test_turns_split_by_speaker_and_long_pauses():
+    words = [
+        Word("hello", 0.0, 0.4, speaker="A"), Word("there", 0.5, 0.9, speaker="A"),
+        Word("hi", 1.2, 1.5, speaker="B"),
+        Word("so", 4.0, 4.2, speaker="B"),  # 2.5 s pause: a new turn for the same speaker
+        Word("yes", 4.3, 4.6, speaker="A"),
+    ]
+    turns = build_turns(words, pause_split=1.5)
+    assert [(t.speaker, t.text) for t in turns] == [("A", "hello there"), ("B", "hi"), ("B", "so"), ("A", "yes")]
+    assert guess_roles(turns) == {"A": "agent", "B": "customer"}
+    assert guess_roles(turns, {"A": "customer", "B": "agent"}) == {"A": "customer", "B": "agent"}
+
+
+def _prosody_of(utterance: Utterance) -> dict:
+    audio = speak(utterance)
+    n_words = len(utterance.text.split())
+    duration = audio.shape[0] / 16000
+    # Evenly spaced pseudo word timings are enough for rate; pauses come from the real gaps.
+    words = [Word(w, i * duration / n_words, (i + 0.8) * duration / n_words) for i, w in enumerate(utterance.text.split())]
+    return turn_prosody(audio, words, 0.0, duration)
+
+
+TEXT = "I would like to know when the engineer is going to arrive at my house"
+
+
+def test_prosody_moves_the_right_way_on_controlled_fixtures():
+    neutral = _prosody_of(Utterance("x", TEXT, pitch=50, rate=160, amplitude=100))
+    high = _prosody_of(Utterance("x", TEXT, pitch=85, rate=160, amplitude=100))
+    fast = _prosody_of(Utterance("x", TEXT, pitch=50, rate=260, amplitude=100))
+    loud = _prosody_of(Utterance("x", TEXT, pitch=50, rate=160, amplitude=190))
+    flat = _prosody_of(Utterance("x", TEXT, voice="en-us+m1", pitch=50, rate=160))
+    assert high["f0_median_st"] > neutral["f0_median_st"] + 2
+    assert fast["speech_rate"] > neutral["speech_rate"] * 1.3
+    assert loud["loudness_mean_db"] > neutral["loudness_mean_db"] + 3
+    for features in (neutral, high, fast, loud, flat):
+        assert 0 < features["jitter"] < 0.1 and 0 < features["shimmer"] < 0.5
+        assert features["hnr_db"] > 0
+        contour = features["contour"]
+        assert len(contour["pitch_st"]) == len(contour["loudness_db"]) > 10
+
+
+def test_pauses_and_zscores_against_the_speakers_baseline():
+    script = [Utterance("s", TEXT, pitch=50) for _ in range(4)] + [Utterance("s", TEXT, pitch=90, rate=240)]
+    audio, spans = render_call(script)
+    turns = []
+    for span in spans:
+        n = len(span.text.split())
+        step = (span.end - span.start) / n
+        words = [Word(w, span.start + i * step, span.start + (i + 0.8) * step) for i, w in enumerate(span.text.split())]
+        turns.append(TurnDraft("S", span.start, span.end, words))
+    # A turn with two long gaps between words: pauses are counted from word timings.
+    turns[1].words[3].start += 0.0
+    gap_words = [Word("one", 0, 0.3), Word("two", 1.3, 1.6), Word("three", 2.8, 3.1)]
+    baselines = call_prosody(turns, lambda t: audio[0])
+    assert turns[4].prosody["z"]["f0_median_st"] > 2
+    assert turns[4].prosody["z"]["speech_rate"] > 2
+    assert abs(turns[0].prosody["z"]["f0_median_st"]) < 1.5
+    assert "f0_median_st" in baselines["S"]
+    gapped = turn_prosody(audio[0], gap_words, 0.0, 3.2)
+    assert gapped["pause_count"] == 2 and gapped["pause_longest"] == pytest.approx(1.2, abs=0.01)

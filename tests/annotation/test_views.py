@@ -1,0 +1,128 @@
+"""Pages and API for projects and calls, including refusals for other people's objects."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+from django.urls import reverse
+
+from annotation.models import Call, ProjectMembership
+from annotation.services import call_upload, project_add_member, project_create
+
+
+def wav_file(name="call.wav", seconds=1.0):
+    buffer = io.BytesIO()
+    sf.write(buffer, np.random.default_rng(1).normal(0, 0.1, int(16000 * seconds)).astype(np.float32), 16000, format="WAV")
+    buffer.seek(0)
+    buffer.name = name
+    return buffer
+
+
+@pytest.fixture
+def pm(project, make_user):
+    user = make_user("pm", "project_manager")
+    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def other_project(taxonomy):
+    return project_create(name="Other", slug="other", taxonomy=taxonomy)
+
+
+def test_pm_uploads_several_files_and_sees_progress(client, pm, project, django_capture_on_commit_callbacks):
+    client.force_login(pm)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            reverse("annotation:call_upload", args=[project.slug]),
+            {"files": [wav_file("a.wav", 1.0), wav_file("b.wav", 1.5)], "locale": "en-IN", "channel_layout": "agent,customer"},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert Call.objects.filter(project=project, locale="en-IN").count() == 2
+    assert len(callbacks) == 2  # one worker message per call, sent only after commit
+    page = response.content.decode()
+    assert "a.wav: uploaded" in page and "hx-trigger=\"every 2s\"" in page
+    partial = client.get(reverse("annotation:project_calls_partial", args=[project.slug]))
+    assert partial.status_code == 200 and b"decode" in partial.content
+
+
+def test_upload_errors_are_shown_in_plain_words(client, pm, project):
+    client.force_login(pm)
+    text = io.BytesIO(b"hello, not audio at all")
+    text.name = "notes.wav"
+    response = client.post(
+        reverse("annotation:call_upload", args=[project.slug]),
+        {"files": [text], "locale": "not a locale!", "channel_layout": "agent,customer"},
+        follow=True,
+    )
+    assert "Use a BCP 47 tag" in response.content.decode()
+    text = io.BytesIO(b"hello, not audio at all")
+    text.name = "notes.wav"
+    response = client.post(
+        reverse("annotation:call_upload", args=[project.slug]),
+        {"files": [text], "channel_layout": "agent,customer"},
+        follow=True,
+    )
+    assert "notes.wav: not a supported audio file" in response.content.decode()
+    empty = io.BytesIO(b"")
+    empty.name = "empty.wav"
+    response = client.post(
+        reverse("annotation:call_upload", args=[project.slug]), {"files": [empty], "channel_layout": "agent,customer"},
+        follow=True,
+    )
+    assert "empty" in response.content.decode().lower().split("<main>")[1]
+    assert Call.objects.count() == 0
+
+
+def test_other_peoples_projects_and_calls_are_404(client, pm, other_project, make_user):
+    call = call_upload(project=other_project, fileobj=wav_file(), filename="x.wav", start_pipeline=False).call
+    annotator = make_user("ann", "annotator")
+    for user in (pm, annotator):
+        client.force_login(user)
+        for url in (
+            reverse("annotation:project_detail", args=[other_project.slug]),
+            reverse("annotation:project_calls_partial", args=[other_project.slug]),
+            reverse("annotation:call_detail", args=[call.pk]),
+            reverse("api-call-detail", args=[call.pk]),
+        ):
+            assert client.get(url).status_code == 404, url
+        assert client.post(reverse("annotation:call_retry", args=[call.pk])).status_code == 404
+        assert client.post(reverse("annotation:call_upload", args=[other_project.slug]), {}).status_code == 404
+
+
+def test_reviewer_sees_but_cannot_upload(client, project, make_user):
+    reviewer = make_user("rev", "qa_reviewer")
+    project_add_member(project=project, user=reviewer, role=ProjectMembership.Role.REVIEWER)
+    client.force_login(reviewer)
+    page = client.get(reverse("annotation:project_detail", args=[project.slug]))
+    assert page.status_code == 200 and b"Upload calls" not in page.content
+    assert client.post(reverse("annotation:call_upload", args=[project.slug]), {}).status_code == 404
+
+
+def test_api_upload_status_and_duplicate(client, pm, project, django_capture_on_commit_callbacks):
+    client.force_login(pm)
+    url = reverse("api-call-upload", args=[project.slug])
+    with django_capture_on_commit_callbacks(execute=False):
+        created = client.post(url, {"file": wav_file(), "locale": "es-MX", "channel_roles": ["customer", "agent"]})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["status"] == "queued" and body["locale"] == "es-MX" and body["channel_roles"] == ["customer", "agent"]
+    again = client.post(url, {"file": wav_file()})
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    status = client.get(reverse("api-call-detail", args=[body["id"]])).json()
+    assert [j["stage"] for j in status["jobs"]] == ["decode"]
+    bad = client.post(url, {"file": io.BytesIO(b"")})
+    assert bad.status_code == 400
+    listing = client.get(reverse("api-project-calls", args=[project.slug]) + "?status=queued").json()
+    assert listing["count"] == 1
+
+
+def test_api_schema_and_docs_render_offline(client, pm):
+    client.force_login(pm)
+    assert client.get(reverse("api-schema")).status_code == 200
+    docs = client.get(reverse("api-docs"))
+    assert docs.status_code == 200 and b"cdn" not in docs.content.lower()

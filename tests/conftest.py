@@ -1,0 +1,83 @@
+"""Shared fixtures: real audio (pyannote's sample call, espeak-ng synthetic calls), a project on
+the default taxonomy, an isolated media root, and real worker processes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from annotation.pipeline.synth import AGENT_VOICE, CUSTOMER_VOICE, Utterance, render_call, write_wav
+
+SAMPLE_DIR = Path(__import__("pyannote.audio").audio.__file__).parent / "sample"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(scope="session")
+def sample_wav() -> Path:
+    return SAMPLE_DIR / "sample.wav"
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE_DIR
+
+
+TWO_VOICE_SCRIPT = [
+    Utterance("agent", "Good morning, you are through to billing. How can I help?", **AGENT_VOICE),
+    Utterance("customer", "Hello. I was charged twice for my subscription this month.", **CUSTOMER_VOICE),
+    Utterance("agent", "I am sorry about that. Let me check your account for you.", **AGENT_VOICE),
+    Utterance("customer", "Thank you. The charge was on the fourth and again on the fifth.", **CUSTOMER_VOICE),
+    Utterance("agent", "I can see both charges. I will refund the second one today.", **AGENT_VOICE),
+    Utterance("customer", "That is great, thanks a lot for your help.", **CUSTOMER_VOICE),
+]
+
+
+@pytest.fixture(scope="session")
+def two_voice_call(tmp_path_factory):
+    """(dual-channel path, mono-mix path, true spans) of a six-turn, two-voice call."""
+    folder = tmp_path_factory.mktemp("synth")
+    dual, spans = render_call(TWO_VOICE_SCRIPT, {"agent": 0, "customer": 1})
+    mono, _ = render_call(TWO_VOICE_SCRIPT)
+    return write_wav(folder / "dual.wav", dual), write_wav(folder / "mono.wav", mono), spans
+
+
+@pytest.fixture
+def taxonomy(db):
+    from taxonomy.services import taxonomy_get_or_create_default
+
+    return taxonomy_get_or_create_default()
+
+
+@pytest.fixture
+def project(taxonomy):
+    from annotation.services import project_create
+
+    return project_create(name="Test project", slug="test", taxonomy=taxonomy)
+
+
+@pytest.fixture
+def make_user(db):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from annotera.roles import ensure_role_groups
+
+    def make(username: str, role: str | None = None, **extra):
+        ensure_role_groups()
+        user = get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+def redis_url() -> str | None:
+    return os.environ.get("ANNOTERA_REDIS_URL")
