@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .models import Call
 from .access import call_for_manager, call_for_viewer, project_for_manager
+from .models import Call
 from .selectors import calls_visible_to, projects_visible_to
 from .serializers import CallSerializer, CallUploadSerializer, ProjectSerializer
 from .services import call_retry, call_upload

@@ -173,6 +173,9 @@ class Suggestion(models.Model):
     class Meta:
         ordering = ["turn", "-created_at"]
 
+    def __str__(self) -> str:
+        return f"suggestion for turn {self.turn_id} ({self.model_version})"
+
 
 class AnnotatorProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotator_profile")
@@ -228,6 +231,9 @@ class TurnAnnotation(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assignment", "turn"], name="annotation_assignment_turn_unique")]
 
+    def __str__(self) -> str:
+        return f"annotation of turn {self.turn_id} in assignment {self.assignment_id} (v{self.version})"
+
 
 class ProcessingJob(models.Model):
     """One stage of the machine pass for one call: the unit of progress, retry and recovery."""
@@ -245,7 +251,9 @@ class ProcessingJob(models.Model):
     message = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=3)
-    lease = models.UUIDField(default=uuid.uuid4, help_text="Token of the current attempt; stale deliveries are dropped.")
+    lease = models.UUIDField(
+        default=uuid.uuid4, help_text="Token of the current attempt; stale deliveries are dropped."
+    )
     model_version = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)

@@ -72,9 +72,7 @@ def call_stage_progress(call: Call) -> list[StageProgress]:
             rows.append(StageProgress(name, title, "pending", 0.0, "", None, 0, ""))
         else:
             rows.append(
-                StageProgress(
-                    name, title, job.status, job.progress, job.message, job.seconds, job.attempts, job.error
-                )
+                StageProgress(name, title, job.status, job.progress, job.message, job.seconds, job.attempts, job.error)
             )
     return rows
 

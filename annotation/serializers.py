@@ -25,9 +25,24 @@ class CallSerializer(serializers.ModelSerializer):
     class Meta:
         model = Call
         fields = [
-            "id", "project", "original_name", "status", "error", "sha256", "size_bytes", "duration",
-            "sample_rate", "channels", "channel_roles", "language", "language_override", "locale",
-            "metadata", "turns", "jobs", "created_at",
+            "id",
+            "project",
+            "original_name",
+            "status",
+            "error",
+            "sha256",
+            "size_bytes",
+            "duration",
+            "sample_rate",
+            "channels",
+            "channel_roles",
+            "language",
+            "language_override",
+            "locale",
+            "metadata",
+            "turns",
+            "jobs",
+            "created_at",
         ]
         read_only_fields = fields
 

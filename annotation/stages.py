@@ -300,7 +300,9 @@ def stage_prosody(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         for row in rows
     ]
     channel_of = {row.speaker.label: row.speaker.channel or 0 for row in rows}
-    baselines = call_prosody(drafts, lambda t: samples[channel_of[t.speaker]], progress=lambda p: progress(p, "prosody"))
+    baselines = call_prosody(
+        drafts, lambda t: samples[channel_of[t.speaker]], progress=lambda p: progress(p, "prosody")
+    )
 
     def commit() -> dict:
         for row, draft in zip(rows, drafts, strict=True):

@@ -55,9 +55,7 @@ def ensure_role_groups() -> None:
             wanted = ROLE_PERMISSIONS[role]
             perms = [
                 p
-                for p in Permission.objects.select_related("content_type").filter(
-                    codename__in=[c for _, c in wanted]
-                )
+                for p in Permission.objects.select_related("content_type").filter(codename__in=[c for _, c in wanted])
                 if (p.content_type.app_label, p.codename) in set(wanted)
             ]
         group.permissions.set(perms)

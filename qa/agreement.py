@@ -25,9 +25,9 @@ def label_presence_report(project: Project) -> dict:
     excluded and counted.
     """
     labels = list(project.taxonomy.labels.values_list("key", flat=True))
-    annotations = TurnAnnotation.objects.filter(
-        assignment__call__project=project, skipped=False
-    ).values_list("turn_id", "assignment__annotator_id", "labels")
+    annotations = TurnAnnotation.objects.filter(assignment__call__project=project, skipped=False).values_list(
+        "turn_id", "assignment__annotator_id", "labels"
+    )
     by_turn: dict[int, dict[int, set[str]]] = defaultdict(dict)
     for turn_id, annotator_id, turn_labels in annotations:
         by_turn[turn_id][annotator_id] = {item["label"] for item in turn_labels}

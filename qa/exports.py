@@ -66,6 +66,11 @@ def write_jsonl(project: Project, out_dir: Path) -> dict:
             digest.update(line.encode("utf-8"))
             count += 1
     tmp.replace(path)
-    manifest = {"project": project.slug, "taxonomy": str(project.taxonomy), "files": {path.name: digest.hexdigest()}, "turns": count}
+    manifest = {
+        "project": project.slug,
+        "taxonomy": str(project.taxonomy),
+        "files": {path.name: digest.hexdigest()},
+        "turns": count,
+    }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest

@@ -16,11 +16,17 @@ class AgreementReport(models.Model):
     class Meta:
         ordering = ["-computed_at"]
 
+    def __str__(self) -> str:
+        return f"agreement report for {self.project} ({self.computed_at or 'not computed'})"
+
 
 class GoldCall(models.Model):
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="gold")
     marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"gold: {self.call}"
 
 
 class Adjudication(models.Model):
@@ -37,6 +43,9 @@ class Adjudication(models.Model):
 
     class Meta:
         ordering = ["turn", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"adjudication of turn {self.turn_id}"
 
 
 class ExportSnapshot(models.Model):
@@ -59,3 +68,6 @@ class ExportSnapshot(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.pk} of {self.project} ({self.status})"

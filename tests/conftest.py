@@ -48,6 +48,15 @@ def two_voice_call(tmp_path_factory):
     return write_wav(folder / "dual.wav", dual), write_wav(folder / "mono.wav", mono), spans
 
 
+def read_rttm(path: Path) -> list[tuple[str, float, float]]:
+    rows = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        start, duration = float(parts[3]), float(parts[4])
+        rows.append((parts[7], start, start + duration))
+    return rows
+
+
 @pytest.fixture
 def taxonomy(db):
     from taxonomy.services import taxonomy_get_or_create_default

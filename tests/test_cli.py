@@ -54,7 +54,9 @@ def _annotated_project(project, make_user):
     call = call_upload(project=project, fileobj=sf_buffer, filename="c.wav", start_pipeline=False).call
     Call.objects.filter(pk=call.pk).update(status="ready")
     speaker = Speaker.objects.create(call=call, label="CH0", role="customer", channel=0)
-    turns = [Turn.objects.create(call=call, speaker=speaker, order=i, start=i, end=i + 1, text=f"t{i}") for i in range(3)]
+    turns = [
+        Turn.objects.create(call=call, speaker=speaker, order=i, start=i, end=i + 1, text=f"t{i}") for i in range(3)
+    ]
     votes = {"a1": ["anger", "anger", "neutral"], "a2": ["anger", "neutral", "neutral"]}
     for name, labels in votes.items():
         assignment = Assignment.objects.create(call=call, annotator=make_user(name, "annotator"))

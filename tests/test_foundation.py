@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_role_groups_exist_with_scoped_permissions(db):
     roles.ensure_role_groups()
     perms = {
-        g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.filter(name__in=roles.PRIORITY)
+        g.name: set(g.permissions.values_list("codename", flat=True))
+        for g in Group.objects.filter(name__in=roles.PRIORITY)
     }
     assert set(perms) == set(roles.PRIORITY)
     assert "change_turnannotation" in perms[roles.ANNOTATOR]
@@ -68,7 +69,11 @@ def test_login_and_logout_round_trip(client, make_user):
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -107,8 +112,12 @@ def test_database_and_broker_come_from_the_environment():
         "WHISPER_BATCH_SIZE": "16",
     }
     out = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, env=env, capture_output=True,
-        text=True, check=True,
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert out == ["django.db.backends.postgresql", "annotera", "redis://cache:6379/1", "large-v3", "cuda", "16"]
 

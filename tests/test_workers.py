@@ -52,8 +52,22 @@ class Worker:
             "HF_HUB_OFFLINE": "1",
         }
         command = [
-            sys.executable, "-m", "celery", "-A", "annotera", "worker", "--pool", "prefork", "--concurrency", "1",
-            "--loglevel", "INFO", "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "annotera",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
         ]
         if beat:
             command += ["--beat", "--schedule", str(tmp / f"beat-{name}")]
@@ -92,8 +106,8 @@ def wait_for(predicate, timeout: float, worker: Worker, what: str):
 
 def send_first_stage(call: Call, broker_url: str, transport_options: dict) -> None:
     """Queue the call's first stage on the given broker (the test process's own app config may differ)."""
-    from annotera.celery import app
     from annotation.tasks import run_job
+    from annotera.celery import app
 
     job = pipeline_start(call=call, send=False)
     with app.connection_for_write(broker_url, transport_options=transport_options) as conn:
@@ -117,9 +131,7 @@ def run_to_ready(project, audio: Path, broker_url: str, options: dict, tmp: Path
     try:
         call = upload(project, audio)
         send_first_stage(call, broker_url, options)
-        wait_for(
-            lambda: Call.objects.get(pk=call.pk).status in ("ready", "failed"), 240, worker, "the call to finish"
-        )
+        wait_for(lambda: Call.objects.get(pk=call.pk).status in ("ready", "failed"), 240, worker, "the call to finish")
         call.refresh_from_db()
         assert call.status == "ready", f"{call.error}\n{worker.tail()}"
         return call
@@ -154,7 +166,9 @@ def test_killed_worker_job_is_reaped_and_completes_exactly_once(project, two_voi
     # Transcription is the longest stage (it loads the models); kill the worker while it runs.
     wait_for(
         lambda: ProcessingJob.objects.filter(call=call, stage="transcribe", status="running").exists(),
-        180, first, "transcription to start",
+        180,
+        first,
+        "transcription to start",
     )
     first.kill()
     job = ProcessingJob.objects.get(call=call, stage="transcribe")

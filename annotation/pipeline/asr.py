@@ -58,8 +58,9 @@ class Transcriber:
 
     @property
     def version(self) -> str:
-        import whisperx  # noqa: F401
         from importlib.metadata import version
+
+        import whisperx  # noqa: F401
 
         return f"whisperx {version('whisperx')} / {self.config.model.rstrip('/').split('/')[-1]} {self.config.compute_type}"
 

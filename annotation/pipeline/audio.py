@@ -89,8 +89,16 @@ def probe(path: Path) -> dict:
     try:
         out = subprocess.run(
             [
-                "ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-                "-select_streams", "a", str(path),
+                "ffprobe",
+                "-v",
+                "error",
+                "-print_format",
+                "json",
+                "-show_format",
+                "-show_streams",
+                "-select_streams",
+                "a",
+                str(path),
             ],
             capture_output=True,
             timeout=60,
@@ -131,9 +139,7 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
     if size == 0:
         raise AudioRejected("The file is empty (0 bytes).")
     if size > limits.max_bytes:
-        raise AudioRejected(
-            f"The file is {size / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB."
-        )
+        raise AudioRejected(f"The file is {size / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB.")
     with src.open("rb") as fh:
         head = fh.read(16)
     kind = sniff_format(head)
@@ -163,9 +169,26 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
     try:
         proc = subprocess.run(
             [
-                "ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(src),
-                "-t", str(limits.max_seconds + 1), "-map", "0:a:0",
-                "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(SAMPLE_RATE), "-ac", str(channels), str(tmp),
+                "ffmpeg",
+                "-v",
+                "error",
+                "-nostdin",
+                "-y",
+                "-i",
+                str(src),
+                "-t",
+                str(limits.max_seconds + 1),
+                "-map",
+                "0:a:0",
+                "-f",
+                "f32le",
+                "-acodec",
+                "pcm_f32le",
+                "-ar",
+                str(SAMPLE_RATE),
+                "-ac",
+                str(channels),
+                str(tmp),
             ],
             capture_output=True,
             timeout=max(120.0, limits.max_seconds / 5),

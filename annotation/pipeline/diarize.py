@@ -1,10 +1,16 @@
 """Who spoke when.
 
 - Dual-channel calls: each channel is one party, so the channel *is* the speaker.
-- Mono calls, offline default: words are grouped into short speaker-homogeneous units (split at
-  sentence ends and pauses), each unit gets a d-vector from resemblyzer's bundled encoder, the
-  units are clustered (spectral clustering; the speaker count comes from the eigengap of the
-  affinity matrix), and a last pass re-labels short units by their neighbours.
+- Mono calls, offline default (``diarize_mono``), in the manner of pyannote 2.x, built from the
+  models that ship in pip packages:
+  1. WhisperX's bundled pyannote *segmentation* model (the one its VAD uses) runs on 5 s
+     windows every second; it gives up to three local speaker activities per window.
+  2. Local speakers of consecutive windows that are active on the same frames of the overlap
+     are linked into *tracklets* (speaker-homogeneous stretches; the model finds the changes).
+  3. Each tracklet gets a resemblyzer d-vector from the audio where it alone speaks.
+  4. Tracklets are clustered (spectral clustering, speaker count from the eigengap), with a
+     cannot-link between tracklets active in the same window as different local speakers.
+  5. Each word goes to the speaker most active over its span.
 - Installs with pyannote weights (``DIARIZATION_MODEL`` + token) use WhisperX's
   ``DiarizationPipeline`` instead.
 """
@@ -22,87 +28,211 @@ from .types import SpeakerSpan, Word
 
 logger = logging.getLogger(__name__)
 
-_SENTENCE_END = (".", "?", "!", "。", "？", "！")
-
 
 @dataclass(frozen=True)
 class DiarizationConfig:
     max_speakers: int = 6
     min_speakers: int = 1
-    unit_pause: float = 0.35  # a pause this long starts a new unit
-    unit_max_seconds: float = 3.0
-    min_embed_seconds: float = 1.0  # shorter units borrow context up to this length
-    same_speaker_similarity: float = 0.82  # above this everywhere, the call has one speaker
+    window_step: float = 1.0  # seconds between 5 s segmentation windows
+    active: float = 0.5  # local speaker activation threshold
+    link_jaccard: float = 0.5  # soft Jaccard of overlap activity that links local speakers
+    min_local_seconds: float = 0.2  # local speakers with less activity in a window are noise
+    min_embed_seconds: float = 0.8  # tracklets with less solo speech borrow their neighbours' audio
+    same_speaker_similarity: float = 0.80  # above this between all tracklets: one speaker
 
 
 def channel_speaker(channel: int) -> str:
     return f"CH{channel}"
 
 
-@dataclass
-class _Unit:
-    words: list[Word]
-
-    @property
-    def start(self) -> float:
-        return self.words[0].start
-
-    @property
-    def end(self) -> float:
-        return self.words[-1].end
+# --- models, loaded once per process ------------------------------------------------------
+_MODELS: dict[str, object] = {}
+_MODELS_LOCK = threading.Lock()
 
 
-def split_units(words: list[Word], config: DiarizationConfig) -> list[_Unit]:
-    units: list[_Unit] = []
-    current: list[Word] = []
-    for word in words:
-        if current and (
-            word.start - current[-1].end >= config.unit_pause
-            or current[-1].text.endswith(_SENTENCE_END)
-            or word.end - current[0].start > config.unit_max_seconds
-        ):
-            units.append(_Unit(current))
-            current = []
-        current.append(word)
-    if current:
-        units.append(_Unit(current))
-    return units
+def _segmentation_model():
+    with _MODELS_LOCK:
+        if "segmentation" not in _MODELS:
+            from pathlib import Path
 
+            import whisperx
+            from pyannote.audio import Model
 
-_ENCODER = None
-_ENCODER_LOCK = threading.Lock()
+            path = Path(whisperx.__file__).parent / "assets" / "pytorch_model.bin"
+            _MODELS["segmentation"] = Model.from_pretrained(str(path))
+        return _MODELS["segmentation"]
 
 
 def _encoder():
-    global _ENCODER
-    with _ENCODER_LOCK:
-        if _ENCODER is None:
+    with _MODELS_LOCK:
+        if "encoder" not in _MODELS:
             from resemblyzer import VoiceEncoder
 
-            _ENCODER = VoiceEncoder(device="cpu", verbose=False)
-        return _ENCODER
+            _MODELS["encoder"] = VoiceEncoder(device="cpu", verbose=False)
+        return _MODELS["encoder"]
 
 
-def embed_spans(audio: np.ndarray, spans: list[tuple[float, float]], min_seconds: float) -> np.ndarray:
-    """One L2-normalised d-vector per (start, end) span; short spans are widened symmetrically."""
+# --- 1. local segmentation ------------------------------------------------------------------
+@dataclass
+class LocalSegmentation:
+    scores: np.ndarray  # (windows, frames, local speakers) activation in [0, 1]
+    window_step: float
+    frame_step: float
+    frame_offset: float  # centre of frame 0 relative to its window's start
+
+    @property
+    def shift(self) -> int:
+        """Frames between the starts of two consecutive windows."""
+        return int(round(self.window_step / self.frame_step))
+
+    def global_frame(self, window: int, frame: int) -> int:
+        return window * self.shift + frame
+
+    def frame_time(self, global_frame: int) -> float:
+        return global_frame * self.frame_step + self.frame_offset
+
+
+def local_segmentation(audio: np.ndarray, config: DiarizationConfig) -> LocalSegmentation:
+    import torch
+    from pyannote.audio import Inference
+
+    model = _segmentation_model()
+    inference = Inference(model, step=config.window_step, skip_aggregation=True, batch_size=32)
+    waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None]
+    output = inference({"waveform": waveform, "sample_rate": SAMPLE_RATE})
+    field = model.receptive_field
+    return LocalSegmentation(
+        scores=np.asarray(output.data, dtype=np.float32),
+        window_step=config.window_step,
+        frame_step=float(field.step),
+        frame_offset=float(field.start + field.duration / 2),
+    )
+
+
+# --- 2. tracklets ---------------------------------------------------------------------------
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def find(self, node: tuple[int, int]) -> tuple[int, int]:
+        self.parent.setdefault(node, node)
+        while self.parent[node] != node:
+            self.parent[node] = self.parent[self.parent[node]]
+            node = self.parent[node]
+        return node
+
+    def union(self, a: tuple[int, int], b: tuple[int, int]) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+@dataclass
+class Tracklet:
+    members: list[tuple[int, int]]  # (window, local speaker)
+    activity: np.ndarray  # (global frames,) mean activation where covered, else 0
+    first: int  # first global frame with activity
+    last: int
+
+
+def build_tracklets(seg: LocalSegmentation, config: DiarizationConfig) -> list[Tracklet]:
+    from scipy.optimize import linear_sum_assignment
+
+    scores = seg.scores
+    n_windows, n_frames, n_local = scores.shape
+    shift = seg.shift
+    min_frames = config.min_local_seconds / seg.frame_step
+    alive = (scores > config.active).sum(axis=1) >= min_frames  # (windows, local)
+    links = _UnionFind()
+    for w in range(n_windows):
+        for k in np.flatnonzero(alive[w]):
+            links.find((w, int(k)))
+    for w in range(n_windows - 1):
+        left = scores[w, shift:, :]
+        right = scores[w + 1, : n_frames - shift, :]
+        overlap = min(left.shape[0], right.shape[0])
+        left, right = left[:overlap], right[:overlap]
+        jaccard = np.zeros((n_local, n_local))
+        for a in np.flatnonzero(alive[w]):
+            for b in np.flatnonzero(alive[w + 1]):
+                union = np.maximum(left[:, a], right[:, b]).sum()
+                if union > 0:
+                    jaccard[a, b] = np.minimum(left[:, a], right[:, b]).sum() / union
+        rows, cols = linear_sum_assignment(-jaccard)
+        for a, b in zip(rows, cols, strict=True):
+            if jaccard[a, b] >= config.link_jaccard:
+                links.union((w, int(a)), (w + 1, int(b)))
+    groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for node in links.parent:
+        groups.setdefault(links.find(node), []).append(node)
+    total = (n_windows - 1) * shift + n_frames
+    tracklets = []
+    for members in groups.values():
+        summed = np.zeros(total, dtype=np.float32)
+        count = np.zeros(total, dtype=np.float32)
+        for w, k in members:
+            start = w * shift
+            summed[start : start + n_frames] += scores[w, :, k]
+            count[start : start + n_frames] += 1
+        activity = np.divide(summed, count, out=np.zeros_like(summed), where=count > 0)
+        active = np.flatnonzero(activity > config.active)
+        if active.size:
+            tracklets.append(Tracklet(sorted(members), activity, int(active[0]), int(active[-1])))
+    tracklets.sort(key=lambda t: t.first)
+    return tracklets
+
+
+# --- 3. embeddings --------------------------------------------------------------------------
+def _frames_to_samples(mask: np.ndarray, seg: LocalSegmentation, n_samples: int) -> np.ndarray:
+    """Sample indices covered by the frames set in ``mask`` (global frame grid)."""
+    times = seg.frame_time(np.arange(mask.size))
+    starts = ((times - seg.frame_step / 2) * SAMPLE_RATE).astype(np.int64)
+    keep = np.flatnonzero(mask)
+    if keep.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = int(round(seg.frame_step * SAMPLE_RATE))
+    index = (starts[keep][:, None] + np.arange(width)[None, :]).ravel()
+    return index[(index >= 0) & (index < n_samples)]
+
+
+def tracklet_embeddings(
+    audio: np.ndarray, seg: LocalSegmentation, tracklets: list[Tracklet], config: DiarizationConfig
+) -> np.ndarray:
     encoder = _encoder()
-    total = audio.shape[0] / SAMPLE_RATE
+    stack = np.stack([t.activity for t in tracklets])
     vectors = []
-    for start, end in spans:
-        if end - start < min_seconds:
-            pad = (min_seconds - (end - start)) / 2
-            start, end = max(0.0, start - pad), min(total, end + pad)
-        clip = np.asarray(audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)], dtype=np.float32)
-        peak = np.abs(clip).max() if clip.size else 0.0
-        if peak > 0:
-            clip = clip / peak * 0.5
-        vectors.append(encoder.embed_utterance(clip))
+    for i, tracklet in enumerate(tracklets):
+        others = np.delete(stack, i, axis=0).max(axis=0) if len(tracklets) > 1 else np.zeros_like(tracklet.activity)
+        solo = (tracklet.activity > config.active) & (others < config.active)
+        if solo.sum() * seg.frame_step < config.min_embed_seconds:
+            solo = tracklet.activity > config.active
+        clip = np.asarray(audio[_frames_to_samples(solo, seg, audio.shape[0])], dtype=np.float32)
+        if clip.shape[0] < config.min_embed_seconds * SAMPLE_RATE:
+            # Too little speech: widen to the tracklet's whole span (may include a neighbour).
+            first = max(0, int(seg.frame_time(tracklet.first) * SAMPLE_RATE))
+            last = int(seg.frame_time(tracklet.last) * SAMPLE_RATE)
+            pad = max(0, int(config.min_embed_seconds * SAMPLE_RATE) - (last - first)) // 2
+            clip = np.asarray(audio[max(0, first - pad) : last + pad], dtype=np.float32)
+        peak = float(np.abs(clip).max()) if clip.size else 0.0
+        vectors.append(encoder.embed_utterance(clip / peak * 0.5 if peak > 0 else clip))
     matrix = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.maximum(norms, 1e-9)
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
 
 
-def estimate_clusters(similarity: np.ndarray, config: DiarizationConfig) -> tuple[int, np.ndarray]:
+def cannot_link(tracklets: list[Tracklet]) -> np.ndarray:
+    """True where two tracklets are different local speakers of one window."""
+    n = len(tracklets)
+    window_sets = [{w for w, _ in t.members} for t in tracklets]
+    matrix = np.zeros((n, n), dtype=bool)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if window_sets[i] & window_sets[j]:
+                matrix[i, j] = matrix[j, i] = True
+    return matrix
+
+
+# --- 4. clustering --------------------------------------------------------------------------
+def estimate_clusters(
+    similarity: np.ndarray, config: DiarizationConfig, forbidden: np.ndarray | None = None
+) -> tuple[int, np.ndarray]:
     """Speaker count by the eigengap of the normalised affinity Laplacian; returns (k, labels)."""
     from scipy.linalg import eigh
     from sklearn.cluster import KMeans
@@ -110,11 +240,17 @@ def estimate_clusters(similarity: np.ndarray, config: DiarizationConfig) -> tupl
     n = similarity.shape[0]
     if n == 1:
         return 1, np.zeros(1, dtype=int)
+    forbidden = np.zeros_like(similarity, dtype=bool) if forbidden is None else forbidden
+    # The segmentation model sometimes splits one voice into two local speakers; a cannot-link
+    # between two very similar tracklets is not believed.
+    forbidden = forbidden & (similarity < config.same_speaker_similarity)
     off_diagonal = similarity[~np.eye(n, dtype=bool)]
-    if off_diagonal.min() >= config.same_speaker_similarity:
+    if not forbidden.any() and off_diagonal.min() >= config.same_speaker_similarity:
         return 1, np.zeros(n, dtype=int)
-    # Affinity: cosine similarity, sharpened and pruned to each row's nearest neighbours.
+    if n == 2:
+        return 2, np.array([0, 1])
     affinity = np.clip(similarity, 0, 1) ** 2
+    affinity[forbidden] = 0.0
     keep = max(2, min(n - 1, int(round(0.3 * n))))
     pruned = np.zeros_like(affinity)
     order = np.argsort(-affinity, axis=1)[:, :keep]
@@ -125,10 +261,13 @@ def estimate_clusters(similarity: np.ndarray, config: DiarizationConfig) -> tupl
     inv_sqrt = 1.0 / np.sqrt(np.maximum(degree, 1e-9))
     laplacian = np.eye(n) - inv_sqrt[:, None] * affinity * inv_sqrt[None, :]
     values, vectors = eigh(laplacian)
-    upper = max(config.min_speakers, min(config.max_speakers, n - 1))
+    lowest = max(1, config.min_speakers)
+    if forbidden.any():
+        lowest = max(lowest, 2)  # two tracklets heard at once: at least two speakers
+    upper = max(lowest, min(config.max_speakers, n - 1))
     gaps = np.diff(values[: upper + 1])
-    k = int(np.argmax(gaps[max(0, config.min_speakers - 1) :]) + max(1, config.min_speakers))
-    k = max(config.min_speakers, min(k, upper))
+    k = int(np.argmax(gaps[lowest - 1 :]) + lowest)
+    k = max(lowest, min(k, upper))
     if k == 1:
         return 1, np.zeros(n, dtype=int)
     embedding = vectors[:, :k]
@@ -137,38 +276,41 @@ def estimate_clusters(similarity: np.ndarray, config: DiarizationConfig) -> tupl
     return k, labels
 
 
+# --- 5. words -------------------------------------------------------------------------------
 def diarize_mono(audio: np.ndarray, words: list[Word], config: DiarizationConfig = DiarizationConfig()) -> list[Word]:
-    """Label every word of a mono call with a speaker (``SPEAKER_00``...)."""
+    """Label every word of a mono call with a speaker (``SPEAKER_00`` speaks first)."""
     if not words:
         return []
-    units = split_units(words, config)
-    vectors = embed_spans(audio, [(u.start, u.end) for u in units], config.min_embed_seconds)
-    similarity = vectors @ vectors.T
-    _, labels = estimate_clusters(similarity, config)
-    labels = _smooth(units, labels, vectors)
-    # Name speakers by order of first appearance, so SPEAKER_00 speaks first.
+    seg = local_segmentation(audio, config)
+    tracklets = build_tracklets(seg, config)
+    if not tracklets:
+        return [Word(w.text, w.start, w.end, w.probability, "SPEAKER_00") for w in words]
+    vectors = tracklet_embeddings(audio, seg, tracklets, config)
+    _, labels = estimate_clusters(vectors @ vectors.T, config, cannot_link(tracklets))
+    speakers = sorted(set(int(x) for x in labels))
+    activity = np.zeros((len(speakers), tracklets[0].activity.size), dtype=np.float32)
+    for tracklet, label in zip(tracklets, labels, strict=True):
+        row = speakers.index(int(label))
+        np.maximum(activity[row], tracklet.activity, out=activity[row])
+    return _words_by_activity(words, activity, seg)
+
+
+def _words_by_activity(words: list[Word], activity: np.ndarray, seg: LocalSegmentation) -> list[Word]:
+    n_frames = activity.shape[1]
+    raw: list[int] = []
+    for word in words:
+        first = max(0, int((word.start - seg.frame_offset) / seg.frame_step))
+        last = min(n_frames, int(np.ceil((word.end - seg.frame_offset) / seg.frame_step)) + 1)
+        if first < last and activity[:, first:last].max() > 0:
+            raw.append(int(activity[:, first:last].sum(axis=1).argmax()))
+        else:
+            raw.append(raw[-1] if raw else -1)
+    fallback = next((r for r in raw if r >= 0), 0)
+    raw = [r if r >= 0 else fallback for r in raw]
     names: dict[int, str] = {}
-    for label in labels:
-        names.setdefault(int(label), f"SPEAKER_{len(names):02d}")
-    out: list[Word] = []
-    for unit, label in zip(units, labels, strict=True):
-        for word in unit.words:
-            out.append(Word(word.text, word.start, word.end, word.probability, names[int(label)]))
-    return out
-
-
-def _smooth(units: list[_Unit], labels: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Re-label a very short unit sandwiched between two units of one other speaker when its
-    own d-vector is closer to that speaker's centroid (short units give noisy d-vectors)."""
-    labels = labels.copy()
-    centroids = {int(k): vectors[labels == k].mean(axis=0) for k in np.unique(labels)}
-    for i in range(1, len(units) - 1):
-        before, after = labels[i - 1], labels[i + 1]
-        if before == after != labels[i] and units[i].end - units[i].start < 0.6:
-            own, neighbour = centroids[int(labels[i])], centroids[int(before)]
-            if vectors[i] @ neighbour > vectors[i] @ own:
-                labels[i] = before
-    return labels
+    for r in raw:
+        names.setdefault(r, f"SPEAKER_{len(names):02d}")
+    return [Word(w.text, w.start, w.end, w.probability, names[r]) for w, r in zip(words, raw, strict=True)]
 
 
 def diarize_with_pyannote(audio: np.ndarray, words: list[Word], model: str, token: str, device: str) -> list[Word]:

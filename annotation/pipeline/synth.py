@@ -51,8 +51,18 @@ def speak(utterance: Utterance) -> np.ndarray:
 
     out = subprocess.run(
         [
-            require_espeak(), "--stdout", "-v", utterance.voice, "-p", str(utterance.pitch),
-            "-s", str(utterance.rate), "-a", str(utterance.amplitude), "-g", str(utterance.word_gap),
+            require_espeak(),
+            "--stdout",
+            "-v",
+            utterance.voice,
+            "-p",
+            str(utterance.pitch),
+            "-s",
+            str(utterance.rate),
+            "-a",
+            str(utterance.amplitude),
+            "-g",
+            str(utterance.word_gap),
             utterance.text,
         ],
         capture_output=True,
@@ -82,7 +92,11 @@ def render_call(
     cursor = 0.0
     for utterance, clip in zip(utterances, clips, strict=True):
         cursor += utterance.pause_before
-        spans.append(SpokenSpan(utterance.speaker, round(cursor, 3), round(cursor + clip.shape[0] / SAMPLE_RATE, 3), utterance.text))
+        spans.append(
+            SpokenSpan(
+                utterance.speaker, round(cursor, 3), round(cursor + clip.shape[0] / SAMPLE_RATE, 3), utterance.text
+            )
+        )
         cursor += clip.shape[0] / SAMPLE_RATE
     frames = int((cursor + tail) * SAMPLE_RATE)
     n_channels = (max(channels_by_speaker.values()) + 1) if channels_by_speaker else 1
@@ -119,8 +133,12 @@ def demo_support_call() -> list[Utterance]:
         Utterance("customer", "Um... I think it is... four five one two, eight eight.", word_gap=30, **c),
         Utterance("agent", "Thank you. I can see an outage in your area.", **a),
         Utterance(
-            "customer", "This is ridiculous! This is the third time this month!", rate=230, amplitude=170,
-            voice=c["voice"], pitch=85,
+            "customer",
+            "This is ridiculous! This is the third time this month!",
+            rate=230,
+            amplitude=170,
+            voice=c["voice"],
+            pitch=85,
         ),
         Utterance("agent", "I completely understand. I have added a credit of twenty dollars to your account.", **a),
         Utterance("customer", "Oh, okay. That's a relief, thank you so much.", **c),

@@ -28,9 +28,13 @@ def write(path, data, subtype="PCM_16", rate=SR):
 def wav_header(n_channels: int, rate: int, data_bytes: int) -> bytes:
     block = n_channels * 2
     return (
-        b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
-        + b"fmt " + struct.pack("<IHHIIHH", 16, 1, n_channels, rate, rate * block, block, 16)
-        + b"data" + struct.pack("<I", data_bytes)
+        b"RIFF"
+        + struct.pack("<I", 36 + data_bytes)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, n_channels, rate, rate * block, block, 16)
+        + b"data"
+        + struct.pack("<I", data_bytes)
     )
 
 
@@ -53,7 +57,10 @@ def test_compressed_formats_are_accepted(tmp_path):
 
 BAD_INPUTS = {
     "zero bytes": (lambda p: p.write_bytes(b""), "empty"),
-    "text renamed to .wav": (lambda p: p.write_text("this is not audio, just text\n" * 10), "not a supported audio file"),
+    "text renamed to .wav": (
+        lambda p: p.write_text("this is not audio, just text\n" * 10),
+        "not a supported audio file",
+    ),
     "zip archive renamed": (lambda p: p.write_bytes(b"PK\x03\x04" + b"\0" * 200), "not a supported audio file"),
     "wav header, no samples": (lambda p: p.write_bytes(wav_header(1, SR, 0)), "no audio samples"),
     "truncated wav": (

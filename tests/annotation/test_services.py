@@ -32,7 +32,9 @@ def test_upload_rejects_non_audio_before_storing_anything(project):
 
 def test_stored_name_never_comes_from_the_client(project, settings):
     outcome = call_upload(
-        project=project, fileobj=wav_bytes(np.zeros(1600, dtype=np.float32)), filename="../../../evil name;.wav",
+        project=project,
+        fileobj=wav_bytes(np.zeros(1600, dtype=np.float32)),
+        filename="../../../evil name;.wav",
         start_pipeline=False,
     )
     name = outcome.call.audio.name
@@ -52,7 +54,9 @@ def test_same_audio_twice_is_one_call(project):
 @pytest.mark.django_db(transaction=True)
 def test_silent_call_fails_with_a_reason_and_writes_nothing(project):
     outcome = call_upload(
-        project=project, fileobj=wav_bytes(np.zeros(16000 * 3, dtype=np.float32)), filename="silence.wav",
+        project=project,
+        fileobj=wav_bytes(np.zeros(16000 * 3, dtype=np.float32)),
+        filename="silence.wav",
         start_pipeline=False,
     )
     call = run_pipeline_inline(call=outcome.call)

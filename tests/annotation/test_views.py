@@ -15,7 +15,9 @@ from annotation.services import call_upload, project_add_member, project_create
 
 def wav_file(name="call.wav", seconds=1.0):
     buffer = io.BytesIO()
-    sf.write(buffer, np.random.default_rng(1).normal(0, 0.1, int(16000 * seconds)).astype(np.float32), 16000, format="WAV")
+    sf.write(
+        buffer, np.random.default_rng(1).normal(0, 0.1, int(16000 * seconds)).astype(np.float32), 16000, format="WAV"
+    )
     buffer.seek(0)
     buffer.name = name
     return buffer
@@ -38,14 +40,18 @@ def test_pm_uploads_several_files_and_sees_progress(client, pm, project, django_
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(
             reverse("annotation:call_upload", args=[project.slug]),
-            {"files": [wav_file("a.wav", 1.0), wav_file("b.wav", 1.5)], "locale": "en-IN", "channel_layout": "agent,customer"},
+            {
+                "files": [wav_file("a.wav", 1.0), wav_file("b.wav", 1.5)],
+                "locale": "en-IN",
+                "channel_layout": "agent,customer",
+            },
             follow=True,
         )
     assert response.status_code == 200
     assert Call.objects.filter(project=project, locale="en-IN").count() == 2
     assert len(callbacks) == 2  # one worker message per call, sent only after commit
     page = response.content.decode()
-    assert "a.wav: uploaded" in page and "hx-trigger=\"every 2s\"" in page
+    assert "a.wav: uploaded" in page and 'hx-trigger="every 2s"' in page
     partial = client.get(reverse("annotation:project_calls_partial", args=[project.slug]))
     assert partial.status_code == 200 and b"decode" in partial.content
 
@@ -71,7 +77,8 @@ def test_upload_errors_are_shown_in_plain_words(client, pm, project):
     empty = io.BytesIO(b"")
     empty.name = "empty.wav"
     response = client.post(
-        reverse("annotation:call_upload", args=[project.slug]), {"files": [empty], "channel_layout": "agent,customer"},
+        reverse("annotation:call_upload", args=[project.slug]),
+        {"files": [empty], "channel_layout": "agent,customer"},
         follow=True,
     )
     assert "empty" in response.content.decode().lower().split("<main>")[1]

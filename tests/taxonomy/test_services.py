@@ -16,7 +16,16 @@ def test_default_taxonomy_has_defined_labels_and_scales(db):
     taxonomy = taxonomy_get_or_create_default()
     assert taxonomy.is_published and taxonomy.version == 1
     keys = set(taxonomy.labels.values_list("key", flat=True))
-    assert {"frustration", "anger", "anxiety", "confusion", "disengagement", "satisfaction", "gratitude", "neutral"} <= keys
+    assert {
+        "frustration",
+        "anger",
+        "anxiety",
+        "confusion",
+        "disengagement",
+        "satisfaction",
+        "gratitude",
+        "neutral",
+    } <= keys
     assert all(label.definition for label in taxonomy.labels.all())
     dims = {d.key: d for d in taxonomy.dimensions.all()}
     assert (dims["intensity"].kind, dims["intensity"].minimum, dims["intensity"].maximum) == ("ordinal", 1, 5)

@@ -36,7 +36,15 @@ class Command(BaseCommand):
             raise CommandError(f"{problems} of {len(files)} file(s) were rejected or failed.")
 
     def _ingest_one(self, project: Project, path: Path, *, sync: bool, locale: str) -> dict:
-        line = {"file": str(path), "call": None, "status": "rejected", "turns": 0, "speakers": 0, "language": "", "error": ""}
+        line = {
+            "file": str(path),
+            "call": None,
+            "status": "rejected",
+            "turns": 0,
+            "speakers": 0,
+            "language": "",
+            "error": "",
+        }
         if not path.is_file():
             line["error"] = f"{path}: no such file."
             return line

@@ -70,7 +70,10 @@ class Command(BaseCommand):
         )
         taxonomy = taxonomy_get_or_create_default()
         project = Project.objects.filter(slug="demo").first() or project_create(
-            name="Demo: support calls", slug="demo", taxonomy=taxonomy, overlap_k=1,
+            name="Demo: support calls",
+            slug="demo",
+            taxonomy=taxonomy,
+            overlap_k=1,
             description="pyannote's sample call and a synthetic dual-channel support call.",
         )
         for username, _, membership in DEMO_USERS:
@@ -86,6 +89,6 @@ class Command(BaseCommand):
                 state = "queued for the machine pass" if outcome.created else f"already loaded ({outcome.call.status})"
                 self.stdout.write(f"demo call {path.name}: {state}")
         self.stdout.write(self.style.SUCCESS("Demo project 'demo' is ready."))
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, _ in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {roles.ROLE_NAMES[role]}")
