@@ -80,3 +80,17 @@ def call_stage_progress(call: Call) -> list[StageProgress]:
 def call_overall_progress(call: Call) -> float:
     rows = call_stage_progress(call)
     return round(sum(100.0 if r.status == "succeeded" else r.progress for r in rows) / len(rows), 1)
+
+
+def call_speaker_spans(call: Call) -> list[tuple[str, float, float]]:
+    """(speaker label, start, end) spans of a call's speech from its turns' words (RTTM-like)."""
+    from .pipeline.diarize import words_to_spans
+    from .pipeline.types import Word
+
+    words = [
+        Word.from_dict(w, speaker=turn.speaker.label)
+        for turn in call.turns.select_related("speaker").order_by("order")
+        for w in turn.words
+    ]
+    words.sort(key=lambda w: w.start)
+    return [(s.speaker, s.start, s.end) for s in words_to_spans(words)]

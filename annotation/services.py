@@ -148,3 +148,30 @@ def call_delete(*, call: Call) -> None:
         call.delete()
     audio.delete(save=False)
     shutil.rmtree(path, ignore_errors=True)
+
+
+def speaker_update(*, speaker: Speaker, role: str | None = None, name: str | None = None) -> Speaker:
+    """Correct a speaker's role (agent/customer/unknown) or display name."""
+    if role is not None:
+        if role not in Speaker.Role.values:
+            raise ValidationError(f"Unknown role '{role}'. Use agent, customer or unknown.")
+        speaker.role = role
+    if name is not None:
+        speaker.name = name.strip()[:120]
+    speaker.full_clean()
+    speaker.save(update_fields=["role", "name"])
+    return speaker
+
+
+def call_update_metadata(*, call: Call, language_override: str | None = None, locale: str | None = None) -> Call:
+    """Override the detected language or set the caller locale."""
+    if language_override is not None:
+        code = language_override.strip().lower()
+        if code and not (2 <= len(code) <= 3 and code.isalpha()):
+            raise ValidationError("Use an ISO 639 language code such as en, es or fil (or leave it empty).")
+        call.language_override = code
+    if locale is not None:
+        call.locale = locale.strip()
+    call.full_clean(exclude=["audio"])
+    call.save(update_fields=["language_override", "locale", "updated_at"])
+    return call

@@ -103,6 +103,7 @@ def asr_config(model: str, language: str | None = None):
         batch_size=settings.WHISPER_BATCH_SIZE,
         threads=settings.WHISPER_THREADS,
         language=language,
+        align_model_dir=settings.WHISPER_ALIGN_MODEL_DIR,
     )
 
 

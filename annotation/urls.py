@@ -11,5 +11,7 @@ urlpatterns = [
     path("projects/<slug:slug>/calls/upload/", views.call_upload_view, name="call_upload"),
     path("calls/<int:call_id>/", views.call_detail, name="call_detail"),
     path("calls/<int:call_id>/retry/", views.call_retry_view, name="call_retry"),
+    path("calls/<int:call_id>/metadata/", views.call_metadata_view, name="call_metadata"),
+    path("calls/<int:call_id>/speakers/<int:speaker_id>/", views.speaker_update_view, name="speaker_update"),
     path("queue/", views.annotator_queue, name="queue"),
 ]

@@ -6,12 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from .access import call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
 from .forms import CallUploadForm
-from .models import Call
+from .models import Call, Speaker
 from .selectors import (
     call_overall_progress,
     call_stage_progress,
@@ -19,7 +19,7 @@ from .selectors import (
     projects_managed_by,
     projects_visible_to,
 )
-from .services import call_retry, call_upload
+from .services import call_retry, call_update_metadata, call_upload, speaker_update
 
 
 @login_required
@@ -108,6 +108,33 @@ def call_retry_view(request: HttpRequest, call_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def speaker_update_view(request: HttpRequest, call_id: int, speaker_id: int) -> HttpResponse:
+    call = call_for_manager(request.user, call_id)
+    speaker = get_object_or_404(call.speakers, pk=speaker_id)
+    try:
+        speaker_update(speaker=speaker, role=request.POST.get("role"), name=request.POST.get("name"))
+        messages.success(request, f"{speaker.label} is now {speaker.get_role_display().lower()}.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("annotation:call_detail", call_id=call.pk)
+
+
+@login_required
+@require_POST
+def call_metadata_view(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = call_for_manager(request.user, call_id)
+    try:
+        call_update_metadata(
+            call=call, language_override=request.POST.get("language_override"), locale=request.POST.get("locale")
+        )
+        messages.success(request, "Call details saved.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("annotation:call_detail", call_id=call.pk)
+
+
+@login_required
 def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     call = call_for_viewer(request.user, call_id)
     turns = call.turns.select_related("speaker").order_by("order")
@@ -121,6 +148,8 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
             "stages": call_stage_progress(call),
             "progress": call_overall_progress(call),
             "is_processing": call.status in (Call.Status.QUEUED, Call.Status.PROCESSING),
+            "can_manage": projects_managed_by(request.user).filter(pk=call.project_id).exists(),
+            "roles": Speaker.Role.choices,
         },
     )
 

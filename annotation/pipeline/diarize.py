@@ -128,9 +128,13 @@ class _UnionFind:
 @dataclass
 class Tracklet:
     members: list[tuple[int, int]]  # (window, local speaker)
-    activity: np.ndarray  # (global frames,) mean activation where covered, else 0
-    first: int  # first global frame with activity
+    offset: int  # global frame of values[0]
+    values: np.ndarray  # mean activation over the windows covering each frame of its span
+    first: int  # first global frame with activity above the threshold
     last: int
+
+    def span(self) -> slice:
+        return slice(self.offset, self.offset + self.values.size)
 
 
 def build_tracklets(seg: LocalSegmentation, config: DiarizationConfig) -> list[Tracklet]:
@@ -163,21 +167,44 @@ def build_tracklets(seg: LocalSegmentation, config: DiarizationConfig) -> list[T
     groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for node in links.parent:
         groups.setdefault(links.find(node), []).append(node)
-    total = (n_windows - 1) * shift + n_frames
     tracklets = []
     for members in groups.values():
-        summed = np.zeros(total, dtype=np.float32)
-        count = np.zeros(total, dtype=np.float32)
+        windows = [w for w, _ in members]
+        offset = min(windows) * shift
+        length = (max(windows) - min(windows)) * shift + n_frames
+        summed = np.zeros(length, dtype=np.float32)
+        count = np.zeros(length, dtype=np.float32)
         for w, k in members:
-            start = w * shift
+            start = w * shift - offset
             summed[start : start + n_frames] += scores[w, :, k]
             count[start : start + n_frames] += 1
-        activity = np.divide(summed, count, out=np.zeros_like(summed), where=count > 0)
-        active = np.flatnonzero(activity > config.active)
+        values = np.divide(summed, count, out=np.zeros_like(summed), where=count > 0)
+        active = np.flatnonzero(values > config.active)
         if active.size:
-            tracklets.append(Tracklet(sorted(members), activity, int(active[0]), int(active[-1])))
+            tracklets.append(
+                Tracklet(sorted(members), offset, values, offset + int(active[0]), offset + int(active[-1]))
+            )
     tracklets.sort(key=lambda t: t.first)
     return tracklets
+
+
+def _top_two(tracklets: list[Tracklet], total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per global frame: the highest activation, which tracklet has it, and the runner-up."""
+    best = np.zeros(total, dtype=np.float32)
+    second = np.zeros(total, dtype=np.float32)
+    owner = np.full(total, -1, dtype=np.int32)
+    for index, tracklet in enumerate(tracklets):
+        span = tracklet.span()
+        values = tracklet.values
+        higher = values > best[span]
+        second[span] = np.where(higher, best[span], np.maximum(second[span], values))
+        owner[span] = np.where(higher, index, owner[span])
+        best[span] = np.where(higher, values, best[span])
+    return best, owner, second
+
+
+def _total_frames(tracklets: list[Tracklet]) -> int:
+    return max(t.offset + t.values.size for t in tracklets)
 
 
 # --- 3. embeddings --------------------------------------------------------------------------
@@ -197,14 +224,17 @@ def tracklet_embeddings(
     audio: np.ndarray, seg: LocalSegmentation, tracklets: list[Tracklet], config: DiarizationConfig
 ) -> np.ndarray:
     encoder = _encoder()
-    stack = np.stack([t.activity for t in tracklets])
+    total = _total_frames(tracklets)
+    best, owner, second = _top_two(tracklets, total)
     vectors = []
-    for i, tracklet in enumerate(tracklets):
-        others = np.delete(stack, i, axis=0).max(axis=0) if len(tracklets) > 1 else np.zeros_like(tracklet.activity)
-        solo = (tracklet.activity > config.active) & (others < config.active)
-        if solo.sum() * seg.frame_step < config.min_embed_seconds:
-            solo = tracklet.activity > config.active
-        clip = np.asarray(audio[_frames_to_samples(solo, seg, audio.shape[0])], dtype=np.float32)
+    for index, tracklet in enumerate(tracklets):
+        span = tracklet.span()
+        others = np.where(owner[span] == index, second[span], best[span])
+        mask = np.zeros(total, dtype=bool)
+        mask[span] = (tracklet.values > config.active) & (others < config.active)
+        if mask.sum() * seg.frame_step < config.min_embed_seconds:
+            mask[span] = tracklet.values > config.active
+        clip = np.asarray(audio[_frames_to_samples(mask, seg, audio.shape[0])], dtype=np.float32)
         if clip.shape[0] < config.min_embed_seconds * SAMPLE_RATE:
             # Too little speech: widen to the tracklet's whole span (may include a neighbour).
             first = max(0, int(seg.frame_time(tracklet.first) * SAMPLE_RATE))
@@ -287,11 +317,11 @@ def diarize_mono(audio: np.ndarray, words: list[Word], config: DiarizationConfig
         return [Word(w.text, w.start, w.end, w.probability, "SPEAKER_00") for w in words]
     vectors = tracklet_embeddings(audio, seg, tracklets, config)
     _, labels = estimate_clusters(vectors @ vectors.T, config, cannot_link(tracklets))
-    speakers = sorted(set(int(x) for x in labels))
-    activity = np.zeros((len(speakers), tracklets[0].activity.size), dtype=np.float32)
+    speakers = sorted({int(x) for x in labels})
+    activity = np.zeros((len(speakers), _total_frames(tracklets)), dtype=np.float32)
     for tracklet, label in zip(tracklets, labels, strict=True):
-        row = speakers.index(int(label))
-        np.maximum(activity[row], tracklet.activity, out=activity[row])
+        row, span = speakers.index(int(label)), tracklet.span()
+        np.maximum(activity[row, span], tracklet.values, out=activity[row, span])
     return _words_by_activity(words, activity, seg)
 
 

@@ -11,6 +11,7 @@ from .audio import SAMPLE_RATE
 from .types import TurnDraft
 
 MIN_DETECT_SECONDS = 1.0  # shorter turns inherit the call's language
+DETECT_SECONDS = 10.0  # a turn's language is judged on its first 10 s
 
 
 def detect_turn_languages(
@@ -30,7 +31,7 @@ def detect_turn_languages(
     weights: Counter[str] = Counter()
     for index, turn in enumerate(turns):
         if turn.end - turn.start >= MIN_DETECT_SECONDS:
-            code, confidence, _ = detect(audio_for(turn))
+            code, confidence, _ = detect(audio_for(turn)[: int(DETECT_SECONDS * SAMPLE_RATE)])
             turn.language, turn.language_confidence = code, round(float(confidence), 3)
             if confidence >= min_confidence:
                 weights[code] += turn.end - turn.start

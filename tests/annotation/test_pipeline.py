@@ -179,3 +179,10 @@ def test_pauses_and_zscores_against_the_speakers_baseline():
     assert "f0_median_st" in baselines["S"]
     gapped = turn_prosody(audio[0], gap_words, 0.0, 3.2)
     assert gapped["pause_count"] == 2 and gapped["pause_longest"] == pytest.approx(1.2, abs=0.01)
+
+
+def test_a_missing_alignment_model_is_a_clear_configuration_error(models_dir, tmp_path):
+    transcriber = get_transcriber(AsrConfig(model=str(models_dir / "tiny.en"), align_model_dir=str(tmp_path)))
+    audio, _ = render_call([Utterance("a", "Hello there, how are you today?")])
+    with pytest.raises(FileNotFoundError, match="does not hold a wav2vec2 model"):
+        transcriber.transcribe(audio[0])

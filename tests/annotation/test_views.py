@@ -133,3 +133,23 @@ def test_api_schema_and_docs_render_offline(client, pm):
     assert client.get(reverse("api-schema")).status_code == 200
     docs = client.get(reverse("api-docs"))
     assert docs.status_code == 200 and b"cdn" not in docs.content.lower()
+
+
+def test_pm_corrects_speaker_roles_and_language(client, pm, project):
+    from annotation.models import Speaker
+
+    call = call_upload(project=project, fileobj=wav_file(), filename="x.wav", start_pipeline=False).call
+    speaker = Speaker.objects.create(call=call, label="SPEAKER_00", role="agent")
+    client.force_login(pm)
+    client.post(reverse("annotation:speaker_update", args=[call.pk, speaker.pk]), {"role": "customer"})
+    speaker.refresh_from_db()
+    assert speaker.role == "customer"
+    page = client.post(reverse("annotation:speaker_update", args=[call.pk, speaker.pk]), {"role": "boss"}, follow=True)
+    assert "Unknown role" in page.content.decode()
+    client.post(reverse("annotation:call_metadata", args=[call.pk]), {"language_override": "ES", "locale": "es-MX"})
+    call.refresh_from_db()
+    assert (call.effective_language, call.locale) == ("es", "es-MX")
+    page = client.post(
+        reverse("annotation:call_metadata", args=[call.pk]), {"language_override": "spanish!"}, follow=True
+    )
+    assert "ISO 639" in page.content.decode()

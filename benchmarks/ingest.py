@@ -1,0 +1,285 @@
+#!/usr/bin/env python
+"""Machine-pass benchmark: speed, memory and quality, next to a plain faster-whisper yardstick.
+
+    .venv/bin/python benchmarks/ingest.py                 # everything (about 15 minutes on 2 cores)
+    .venv/bin/python benchmarks/ingest.py --quick         # quality + one 10-minute run, no 60-minute call
+
+Every workload runs the real pipeline (``run_pipeline_inline``: the same stages the Celery worker
+runs, with their database writes) in a fresh subprocess on a throw-away SQLite database, so its
+peak RSS is its own. Printed: per-stage seconds, x realtime, peak RSS; the yardstick is a plain
+``faster_whisper.WhisperModel(tiny.en, int8).transcribe`` of the same file in the same run.
+
+Workloads:
+- pyannote's real ``sample.wav`` call: WER against ``sample.stm`` and DER against ``sample.rttm``
+  (collar 0.25 s either side, pyannote.metrics);
+- a synthetic dual-channel call (espeak-ng, one voice per channel): DER against the known times;
+- a 10-minute mono call (sample.wav's real speech, tiled) with tiny.en and with multilingual base;
+- a 60-minute mono call for peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+# --- workloads (made once per run, in a temp folder) ----------------------------------------
+def sample_dir() -> Path:
+    import pyannote.audio
+
+    return Path(pyannote.audio.__file__).parent / "sample"
+
+
+def tiled_sample(minutes: float, folder: Path) -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    audio, rate = sf.read(sample_dir() / "sample.wav", dtype="float32")
+    repeats = int(np.ceil(minutes * 60 * rate / audio.shape[0]))
+    path = folder / f"sample-x{repeats}.wav"
+    if not path.exists():
+        sf.write(path, np.tile(audio, repeats)[: int(minutes * 60 * rate)], rate)
+    return path
+
+
+def synthetic_dual(folder: Path) -> tuple[Path, list]:
+    from annotation.pipeline.synth import demo_support_call, render_call, write_wav
+
+    samples, spans = render_call(demo_support_call(), {"agent": 0, "customer": 1})
+    return write_wav(folder / "dual.wav", samples), [(s.speaker, s.start, s.end) for s in spans]
+
+
+# --- metrics --------------------------------------------------------------------------------
+def normalise(text: str) -> list[str]:
+    text = text.lower().replace("$20", "twenty dollars")
+    return re.sub(r"[^a-z0-9' ]+", " ", text).split()
+
+
+def wer(reference: list[str], hypothesis: list[str]) -> float:
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref_word in enumerate(reference, 1):
+        current = [i] + [0] * len(hypothesis)
+        for j, hyp_word in enumerate(hypothesis, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word))
+        previous = current
+    return previous[-1] / max(1, len(reference))
+
+
+def der(reference: list[tuple[str, float, float]], hypothesis: list[tuple[str, float, float]]) -> dict[str, float]:
+    """DER and its parts, as fractions of reference speech (collar 0.25 s either side)."""
+    import warnings
+
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    ref, hyp = Annotation(), Annotation()
+    for speaker, start, end in reference:
+        ref[Segment(start, end)] = speaker
+    for speaker, start, end in hypothesis:
+        hyp[Segment(start, end)] = speaker
+    metric = DiarizationErrorRate(collar=0.5)  # pyannote's collar is the total width
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parts = metric.compute_components(ref, hyp)
+    total = parts["total"] or 1.0
+    return {
+        "der": metric.compute_metric(parts),
+        "confusion": parts["confusion"] / total,
+        "missed": parts["missed detection"] / total,
+        "false_alarm": parts["false alarm"] / total,
+    }
+
+
+def der_text(parts: dict[str, float]) -> str:
+    return f"{parts['der']:.1%}"
+
+
+def der_note(parts: dict[str, float]) -> str:
+    return f"confusion {parts['confusion']:.1%}, missed {parts['missed']:.1%}, false alarm {parts['false_alarm']:.1%}"
+
+
+# --- one workload in a subprocess -------------------------------------------------------------
+def child(spec: dict) -> dict:
+    """Runs inside the subprocess: a fresh DB, one call through the real pipeline."""
+    os.environ.update(
+        {
+            "DEBUG": "1",
+            "DATABASE_URL": f"sqlite:///{spec['tmp']}/bench.sqlite3",
+            "MEDIA_ROOT": f"{spec['tmp']}/media",
+            "WHISPER_MODEL": spec.get("model", "tiny.en"),
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+            "HF_HUB_OFFLINE": "1",
+            "DJANGO_SETTINGS_MODULE": "annotera.settings",
+        }
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from annotation.jobs import run_pipeline_inline
+    from annotation.selectors import call_speaker_spans
+    from annotation.services import call_upload, project_create
+    from taxonomy.services import taxonomy_get_or_create_default
+
+    project = project_create(name="bench", slug="bench", taxonomy=taxonomy_get_or_create_default())
+    with open(spec["audio"], "rb") as fh:
+        call = call_upload(project=project, fileobj=fh, filename=Path(spec["audio"]).name, start_pipeline=False).call
+    started = time.perf_counter()
+    call = run_pipeline_inline(call=call)
+    total = time.perf_counter() - started
+    stages = {job.stage: job.seconds for job in call.jobs.all()}
+    turns = list(call.turns.order_by("order"))
+    return {
+        "status": call.status,
+        "error": call.error,
+        "duration": call.duration,
+        "total": total,
+        "stages": stages,
+        "text": " ".join(t.text for t in turns),
+        "spans": call_speaker_spans(call),
+        "speakers": call.speakers.count(),
+        "turns": len(turns),
+        "language": call.language,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def yardstick_child(spec: dict) -> dict:
+    """Plain faster-whisper on the same file: tiny.en int8, default options, no VAD."""
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(ROOT / "var" / "models" / "tiny.en"), device="cpu", compute_type="int8")
+    started = time.perf_counter()
+    segments, info = model.transcribe(spec["audio"], language="en")
+    text = " ".join(s.text for s in segments)
+    return {"total": time.perf_counter() - started, "duration": info.duration, "text": text}
+
+
+def run_child(kind: str, **spec) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        spec["tmp"] = tmp
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
+    if out.returncode != 0:
+        raise RuntimeError(f"{kind} workload failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- report ---------------------------------------------------------------------------------
+def median_run(runs: int, kind: str, **spec) -> tuple[dict, list[dict]]:
+    results = [run_child(kind, **spec) for _ in range(runs)]
+    results.sort(key=lambda r: r["total"])
+    return results[len(results) // 2], results
+
+
+def row(label: str, value: str, yardstick: str = "", note: str = "") -> None:
+    print(f"| {label:<46} | {value:>18} | {yardstick:>18} | {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="runs per speed workload (median reported)")
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--long-minutes", type=float, default=60.0)
+    parser.add_argument("--quick", action="store_true", help="one run each, skip the long call")
+    parser.add_argument("--child")
+    parser.add_argument("spec", nargs="?")
+    args = parser.parse_args()
+    if args.child:
+        spec = json.loads(args.spec)
+        print(json.dumps(child(spec) if args.child == "pipeline" else yardstick_child(spec)))
+        return
+    runs = 1 if args.quick else args.runs
+    from annotation.pipeline.model_store import prepare_all
+
+    prepare_all(ROOT / "var" / "models")
+    folder = Path(tempfile.mkdtemp(prefix="annotera-bench-"))
+    print(f"# Machine-pass benchmark ({os.cpu_count()} CPUs; medians of {runs} run(s))\n")
+    print(f"| {'workload / figure':<46} | {'Annotera':>18} | {'yardstick':>18} | note")
+    print(f"|{'-' * 48}|{'-' * 20}|{'-' * 20}|------")
+
+    sample = sample_dir() / "sample.wav"
+    result, _ = median_run(runs, "pipeline", audio=str(sample))
+    reference = " ".join(
+        line.split(maxsplit=5)[5] for line in (sample_dir() / "sample.stm").read_text().splitlines() if line.strip()
+    )
+    plain = run_child("yardstick", audio=str(sample))
+    rttm = [
+        (p[7], float(p[3]), float(p[3]) + float(p[4]))
+        for p in map(str.split, (sample_dir() / "sample.rttm").read_text().splitlines())
+    ]
+    row(
+        "sample.wav (30 s real call): WER tiny.en",
+        f"{wer(normalise(reference), normalise(result['text'])):.1%}",
+        f"{wer(normalise(reference), normalise(plain['text'])):.1%}",
+        "goal <= 15%; yardstick: plain faster-whisper",
+    )
+    parts = der(rttm, result["spans"])
+    row(
+        "sample.wav: DER, offline mono diarization",
+        der_text(parts),
+        "",
+        f"goal <= 20%; {result['speakers']} speakers found (truth 2); {der_note(parts)}",
+    )
+    dual, truth = synthetic_dual(folder)
+    dual_result = run_child("pipeline", audio=str(dual))
+    parts = der(truth, dual_result["spans"])
+    row(
+        "synthetic dual-channel call: DER",
+        der_text(parts),
+        "",
+        f"goal ~0; {der_note(parts)} (reference spans include pauses inside utterances)",
+    )
+
+    long_call = tiled_sample(args.minutes, folder)
+    for model, goal in (("tiny.en", 10), ("base", 4)):
+        result, _ = median_run(runs if model == "tiny.en" else 1, "pipeline", audio=str(long_call), model=model)
+        duration = result["duration"]
+        plain = run_child("yardstick", audio=str(long_call)) if model == "tiny.en" else None
+        label = f"{args.minutes:g}-min mono call, {model} int8: end-to-end"
+        row(
+            label,
+            f"{duration / result['total']:.1f}x realtime",
+            f"{duration / plain['total']:.1f}x realtime" if plain else "",
+            f"goal >= {goal}x; {result['turns']} turns",
+        )
+        for stage, seconds in result["stages"].items():
+            row(
+                f"  stage {stage}",
+                f"{seconds:.1f} s ({duration / max(seconds, 1e-9):.0f}x)",
+                "",
+                "goal >= 100x" if stage == "prosody" else "",
+            )
+        row("  peak RSS", f"{result['peak_rss_mb']:.0f} MB", "", "")
+
+    if not args.quick:
+        hour = tiled_sample(args.long_minutes, folder)
+        result = run_child("pipeline", audio=str(hour))
+        row(
+            f"{args.long_minutes:g}-min mono call, tiny.en: peak RSS",
+            f"{result['peak_rss_mb']:.0f} MB",
+            "",
+            f"goal < 3072 MB; {result['duration'] / result['total']:.1f}x realtime",
+        )
+
+
+if __name__ == "__main__":
+    main()
