@@ -233,7 +233,22 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
         if index + 1 < len(names):
             return job_enqueue(call=locked.call, stage=names[index + 1], send=chain)
         Call.objects.filter(pk=job.call_id).update(status=Call.Status.READY, error="")
+        call_id = job.call_id
+        transaction.on_commit(lambda: _call_ready(call_id, send=chain))
         return None
+
+
+def _call_ready(call_id: int, *, send: bool) -> None:
+    """A call finished its machine pass: give it to annotators (on a worker, or right here)."""
+    if send:
+        from .tasks import assign_call
+
+        assign_call.delay(call_id)
+    else:
+        from .assignment import assignments_run
+
+        call = Call.objects.select_related("project").get(pk=call_id)
+        assignments_run(project=call.project, calls=Call.objects.filter(pk=call_id))
 
 
 def _retry(job: ProcessingJob, error: str, *, send: bool) -> None:

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from annotera.roles import ADMIN, ANNOTATOR, PROJECT_MANAGER, QA_REVIEWER, user_role
 
-from .models import Call, ProcessingJob, Project, ProjectMembership
+from .models import Assignment, Call, ProcessingJob, Project, ProjectMembership
 
 
 def projects_visible_to(user) -> QuerySet[Project]:
@@ -46,6 +46,17 @@ def project_call_counts(project: Project) -> dict[str, int]:
         **{status: Count("id", filter=Q(status=status)) for status in Call.Status.values},
     )
     return counts
+
+
+def project_coverage(project: Project) -> dict[str, int]:
+    """Annotator slots: wanted (ready calls x k), assigned, submitted, skipped."""
+    ready = project.calls.filter(status=Call.Status.READY).count()
+    counts = Assignment.objects.filter(call__project=project).aggregate(
+        assigned=Count("id", filter=~Q(status=Assignment.Status.SKIPPED)),
+        submitted=Count("id", filter=Q(status=Assignment.Status.SUBMITTED)),
+        skipped=Count("id", filter=Q(status=Assignment.Status.SKIPPED)),
+    )
+    return {"wanted": ready * project.overlap_k, **counts}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ def peaks_path(call: Call) -> Path:
     return derived_dir(call) / "peaks.npz"
 
 
+def segmentation_path(call: Call, channel: int) -> Path:
+    return derived_dir(call) / f"segmentation-ch{channel}.npz"
+
+
 def call_samples(call: Call) -> np.ndarray:
     """(channels, frames) float32, memory-mapped from the decode stage's output."""
     return audio_mod.load_pcm(pcm_path(call), call.channels or 1)
@@ -125,6 +129,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     ``WHISPER_LID_MODEL`` (unless ``WHISPER_MODEL`` is itself multilingual).
     """
     from .pipeline.asr import get_transcriber
+    from .pipeline.segmentation import local_segmentation
 
     call = job.call
     samples = call_samples(call)
@@ -140,7 +145,9 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         def report(pct: float, base: float = base, channel: int = channel) -> None:
             progress(base + pct / channels, f"channel {channel + 1}/{channels}: {pct:.0f}%")
 
-        regions = main.speech_regions(mono)
+        segmentation = local_segmentation(mono)
+        segmentation.save(segmentation_path(call, channel))  # the diarize stage reuses it
+        regions = main.speech_regions(mono, segmentation)
         if not regions:
             continue
         transcriber, language = main, None
@@ -190,8 +197,12 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             )
             method = f"pyannote {settings.DIARIZATION_MODEL}"
         else:
-            words = diarize.diarize_mono(mono, all_words)
-            method = "resemblyzer d-vectors + spectral clustering"
+            from .pipeline.segmentation import LocalSegmentation
+
+            path = segmentation_path(call, 0)
+            segmentation = LocalSegmentation.load(path) if path.exists() else None
+            words = diarize.diarize_mono(mono, all_words, segmentation=segmentation)
+            method = "pyannote segmentation tracklets + resemblyzer d-vectors + spectral clustering"
     progress(100, "speakers found")
     speakers = sorted({w.speaker for w in words})
     return lambda: {

@@ -13,3 +13,13 @@ def run_job(job_id: int, lease: str) -> None:
 @shared_task(name="annotation.reap_stale_jobs", ignore_result=True)
 def reap_stale_jobs() -> list[int]:
     return jobs.jobs_reap_stale()
+
+
+@shared_task(name="annotation.assign_call", acks_late=True, ignore_result=True)
+def assign_call(call_id: int) -> None:
+    from .assignment import assignments_run
+    from .models import Call
+
+    call = Call.objects.select_related("project").filter(pk=call_id).first()
+    if call is not None:
+        assignments_run(project=call.project, calls=Call.objects.filter(pk=call_id))

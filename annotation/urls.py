@@ -13,5 +13,8 @@ urlpatterns = [
     path("calls/<int:call_id>/retry/", views.call_retry_view, name="call_retry"),
     path("calls/<int:call_id>/metadata/", views.call_metadata_view, name="call_metadata"),
     path("calls/<int:call_id>/speakers/<int:speaker_id>/", views.speaker_update_view, name="speaker_update"),
+    path("projects/<slug:slug>/assign/", views.assignments_run_view, name="assignments_run"),
+    path("assignments/<int:assignment_id>/reassign/", views.assignment_reassign_view, name="assignment_reassign"),
     path("queue/", views.annotator_queue, name="queue"),
+    path("queue/next/", views.queue_next_view, name="queue_next"),
 ]

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from .access import call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
 from .forms import CallUploadForm
-from .models import Call, Speaker
+from .assignment import assignment_next, assignment_reassign, assignments_run, matching_gaps
+from .models import Assignment, Call, Speaker
 from .selectors import (
     call_overall_progress,
     call_stage_progress,
     project_call_counts,
+    project_coverage,
     projects_managed_by,
     projects_visible_to,
 )
@@ -29,10 +33,12 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 def _call_rows(calls) -> list[dict]:
-    return [
-        {"call": c, "stages": call_stage_progress(c), "progress": call_overall_progress(c)}
-        for c in calls.prefetch_related("jobs")
-    ]
+    calls = calls.prefetch_related("jobs").annotate(
+        n_assigned=Count("assignments", filter=~Q(assignments__status=Assignment.Status.SKIPPED), distinct=True),
+        n_done=Count("assignments", filter=Q(assignments__status=Assignment.Status.SUBMITTED), distinct=True),
+        n_turns=Count("turns", distinct=True),
+    )
+    return [{"call": c, "stages": call_stage_progress(c), "progress": call_overall_progress(c)} for c in calls]
 
 
 @login_required
@@ -40,10 +46,14 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_viewer(request.user, slug)
     can_manage = projects_managed_by(request.user).filter(pk=project.pk).exists()
     form = CallUploadForm() if can_manage else None
+    gaps = matching_gaps(project) if can_manage else []
+    most = max((g["missing"] for g in gaps), default=1)
     context = {
         "project": project,
         "rows": _call_rows(project.calls.all()),
         "counts": project_call_counts(project),
+        "coverage": project_coverage(project),
+        "gaps": [{**g, "width": round(100 * g["missing"] / most)} for g in gaps],
         "can_manage": can_manage,
         "form": form,
     }
@@ -97,6 +107,48 @@ def call_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def assignments_run_view(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_manager(request.user, slug)
+    run = assignments_run(project=project)
+    missing = sum(g.missing for g in run.gaps)
+    text = f"Created {run.created} assignment(s)."
+    if missing:
+        text += f" {missing} annotator slot(s) could not be filled; see the matching gaps below."
+    messages.success(request, text)
+    return redirect("annotation:project_detail", slug=project.slug)
+
+
+@login_required
+@require_POST
+def assignment_reassign_view(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = get_object_or_404(Assignment.objects.select_related("call"), pk=assignment_id)
+    call = call_for_manager(request.user, assignment.call_id)
+    annotator = get_user_model().objects.filter(pk=request.POST.get("annotator") or 0).first()
+    if annotator is None:
+        messages.error(request, "Choose an annotator to reassign to.")
+    else:
+        try:
+            assignment_reassign(assignment=assignment, annotator=annotator)
+            messages.success(request, f"Reassigned to {annotator}.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect("annotation:call_detail", call_id=call.pk)
+
+
+@login_required
+@require_POST
+def queue_next_view(request: HttpRequest) -> HttpResponse:
+    assignment = assignment_next(user=request.user)
+    if assignment is None:
+        messages.info(request, "Nothing is waiting for you right now.")
+        return redirect("annotation:queue")
+    if assignment.status == Assignment.Status.ASSIGNED:
+        Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.IN_PROGRESS)
+    return redirect("annotation:call_detail", call_id=assignment.call_id)
+
+
+@login_required
+@require_POST
 def call_retry_view(request: HttpRequest, call_id: int) -> HttpResponse:
     call = call_for_manager(request.user, call_id)
     try:
@@ -137,6 +189,7 @@ def call_metadata_view(request: HttpRequest, call_id: int) -> HttpResponse:
 @login_required
 def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     call = call_for_viewer(request.user, call_id)
+    can_manage = projects_managed_by(request.user).filter(pk=call.project_id).exists()
     turns = call.turns.select_related("speaker").order_by("order")
     return render(
         request,
@@ -148,15 +201,21 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
             "stages": call_stage_progress(call),
             "progress": call_overall_progress(call),
             "is_processing": call.status in (Call.Status.QUEUED, Call.Status.PROCESSING),
-            "can_manage": projects_managed_by(request.user).filter(pk=call.project_id).exists(),
+            "can_manage": can_manage,
             "roles": Speaker.Role.choices,
+            "assignments": call.assignments.select_related("annotator") if can_manage else [],
+            "annotators": get_user_model().objects.filter(annotator_profile__active=True).order_by("username")
+            if can_manage
+            else [],
         },
     )
 
 
 @login_required
 def annotator_queue(request: HttpRequest) -> HttpResponse:
-    assignments = (
-        request.user.assignments.select_related("call", "call__project").order_by("status", "created_at").all()
+    assignments = request.user.assignments.select_related("call", "call__project").order_by("status", "created_at")
+    return render(
+        request,
+        "annotation/queue.html",
+        {"assignments": assignments, "next_assignment": assignment_next(user=request.user)},
     )
-    return render(request, "annotation/queue.html", {"assignments": assignments})

@@ -66,16 +66,17 @@ class Transcriber:
 
         return f"whisperx {version('whisperx')} / {self.config.model.rstrip('/').split('/')[-1]} {self.config.compute_type}"
 
-    def speech_regions(self, audio: np.ndarray) -> list[tuple[float, float]]:
-        """VAD chunks of at most 30 s, from WhisperX's bundled pyannote segmentation model."""
-        from whisperx.vads import Pyannote
+    def speech_regions(self, audio: np.ndarray, segmentation=None) -> list[tuple[float, float]]:
+        """VAD chunks of at most 30 s from WhisperX's bundled pyannote segmentation model.
 
-        vad = self.pipeline.vad_model
+        Pass the channel's ``LocalSegmentation`` when it is at hand, so the model runs once for
+        both voice activity and diarization.
+        """
+        from . import segmentation as seg_mod
+
+        seg = segmentation if segmentation is not None else seg_mod.local_segmentation(audio)
         params = self.pipeline._vad_params
-        waveform = Pyannote.preprocess_audio(audio)
-        raw = vad({"waveform": waveform, "sample_rate": SAMPLE_RATE})
-        merged = Pyannote.merge_chunks(raw, CHUNK_SECONDS, onset=params["vad_onset"], offset=params["vad_offset"])
-        return [(float(c["start"]), float(c["end"])) for c in merged]
+        return seg_mod.speech_regions(seg, chunk_size=CHUNK_SECONDS, onset=params["vad_onset"], offset=params["vad_offset"])
 
     def detect_language(
         self, audio: np.ndarray, max_seconds: float = CHUNK_SECONDS

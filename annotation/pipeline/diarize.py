@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .segmentation import LocalSegmentation, local_segmentation
 from .types import SpeakerSpan, Word
 
 logger = logging.getLogger(__name__)
@@ -45,68 +46,18 @@ def channel_speaker(channel: int) -> str:
     return f"CH{channel}"
 
 
-# --- models, loaded once per process ------------------------------------------------------
-_MODELS: dict[str, object] = {}
-_MODELS_LOCK = threading.Lock()
-
-
-def _segmentation_model():
-    with _MODELS_LOCK:
-        if "segmentation" not in _MODELS:
-            from pathlib import Path
-
-            import whisperx
-            from pyannote.audio import Model
-
-            path = Path(whisperx.__file__).parent / "assets" / "pytorch_model.bin"
-            _MODELS["segmentation"] = Model.from_pretrained(str(path))
-        return _MODELS["segmentation"]
+_ENCODER = None
+_ENCODER_LOCK = threading.Lock()
 
 
 def _encoder():
-    with _MODELS_LOCK:
-        if "encoder" not in _MODELS:
+    global _ENCODER
+    with _ENCODER_LOCK:
+        if _ENCODER is None:
             from resemblyzer import VoiceEncoder
 
-            _MODELS["encoder"] = VoiceEncoder(device="cpu", verbose=False)
-        return _MODELS["encoder"]
-
-
-# --- 1. local segmentation ------------------------------------------------------------------
-@dataclass
-class LocalSegmentation:
-    scores: np.ndarray  # (windows, frames, local speakers) activation in [0, 1]
-    window_step: float
-    frame_step: float
-    frame_offset: float  # centre of frame 0 relative to its window's start
-
-    @property
-    def shift(self) -> int:
-        """Frames between the starts of two consecutive windows."""
-        return int(round(self.window_step / self.frame_step))
-
-    def global_frame(self, window: int, frame: int) -> int:
-        return window * self.shift + frame
-
-    def frame_time(self, global_frame: int) -> float:
-        return global_frame * self.frame_step + self.frame_offset
-
-
-def local_segmentation(audio: np.ndarray, config: DiarizationConfig) -> LocalSegmentation:
-    import torch
-    from pyannote.audio import Inference
-
-    model = _segmentation_model()
-    inference = Inference(model, step=config.window_step, skip_aggregation=True, batch_size=32)
-    waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None]
-    output = inference({"waveform": waveform, "sample_rate": SAMPLE_RATE})
-    field = model.receptive_field
-    return LocalSegmentation(
-        scores=np.asarray(output.data, dtype=np.float32),
-        window_step=config.window_step,
-        frame_step=float(field.step),
-        frame_offset=float(field.start + field.duration / 2),
-    )
+            _ENCODER = VoiceEncoder(device="cpu", verbose=False)
+        return _ENCODER
 
 
 # --- 2. tracklets ---------------------------------------------------------------------------
@@ -307,11 +258,20 @@ def estimate_clusters(
 
 
 # --- 5. words -------------------------------------------------------------------------------
-def diarize_mono(audio: np.ndarray, words: list[Word], config: DiarizationConfig = DiarizationConfig()) -> list[Word]:
-    """Label every word of a mono call with a speaker (``SPEAKER_00`` speaks first)."""
+def diarize_mono(
+    audio: np.ndarray,
+    words: list[Word],
+    config: DiarizationConfig = DiarizationConfig(),
+    segmentation: LocalSegmentation | None = None,
+) -> list[Word]:
+    """Label every word of a mono call with a speaker (``SPEAKER_00`` speaks first).
+
+    ``segmentation`` is the transcription stage's output when it is at hand (it is the same
+    model on the same audio); otherwise it is computed here.
+    """
     if not words:
         return []
-    seg = local_segmentation(audio, config)
+    seg = segmentation or local_segmentation(audio, config.window_step)
     tracklets = build_tracklets(seg, config)
     if not tracklets:
         return [Word(w.text, w.start, w.end, w.probability, "SPEAKER_00") for w in words]

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
-from annotation.models import AnnotatorProfile, Assignment, Project, ProjectMembership
+from annotation.models import AnnotatorProfile, Project, ProjectMembership
 from annotation.services import call_upload, project_add_member, project_create
 from annotera import roles
 from taxonomy.services import taxonomy_get_or_create_default
@@ -83,9 +83,6 @@ class Command(BaseCommand):
             for path, locale in ((sample_call_path(), "en-US"), (synthetic_call_path(), "en-GB")):
                 with path.open("rb") as fh:
                     outcome = call_upload(project=project, fileobj=fh, filename=path.name, locale=locale)
-                Assignment.objects.get_or_create(
-                    call=outcome.call, annotator=users["annotator"], defaults={"explanation": "demo seed"}
-                )
                 state = "queued for the machine pass" if outcome.created else f"already loaded ({outcome.call.status})"
                 self.stdout.write(f"demo call {path.name}: {state}")
         self.stdout.write(self.style.SUCCESS("Demo project 'demo' is ready."))

@@ -1,0 +1,156 @@
+"""Assignment services: run the matching engine on a project's calls, reassign, serve the queue."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .matching import PROFICIENCY_RANK, Annotator, CallNeed, Gap, Rule, language_key, plan_assignments
+from .models import AnnotatorProfile, Assignment, Call, Project
+
+OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class AssignmentRun:
+    created: int
+    gaps: list[Gap]
+
+
+def project_rule(project: Project) -> Rule:
+    return Rule(
+        overlap_k=project.overlap_k,
+        required_proficiency=project.required_proficiency,
+        locale_match=project.locale_match,
+        blind_share=project.blind_share,
+    )
+
+
+def annotator_pool() -> list[Annotator]:
+    """Every active annotator profile with today's remaining capacity and open load."""
+    today = timezone.localdate()
+    profiles = AnnotatorProfile.objects.filter(active=True, user__is_active=True).select_related("user")
+    user_ids = [p.user_id for p in profiles]
+    open_load = dict(
+        Assignment.objects.filter(annotator_id__in=user_ids, status__in=OPEN)
+        .values_list("annotator_id")
+        .annotate(n=Count("id"))
+    )
+    taken_today = dict(
+        Assignment.objects.filter(annotator_id__in=user_ids, created_at__date=today)
+        .values_list("annotator_id")
+        .annotate(n=Count("id"))
+    )
+    pool = []
+    for profile in profiles:
+        languages = {
+            language_key(item.get("code", "")): item.get("proficiency", "")
+            for item in profile.languages
+            if item.get("proficiency") in PROFICIENCY_RANK
+        }
+        pool.append(
+            Annotator(
+                id=profile.user_id,
+                username=profile.user.get_username(),
+                languages=languages,
+                locales=frozenset(loc.lower() for loc in profile.locales),
+                capacity=max(0, profile.daily_capacity - taken_today.get(profile.user_id, 0)),
+                load=open_load.get(profile.user_id, 0),
+            )
+        )
+    return pool
+
+
+def _call_needs(project: Project, calls) -> list[CallNeed]:
+    """Ready calls short of ``overlap_k`` annotators, oldest first, with who is on them already."""
+    rows = list(
+        calls.filter(status=Call.Status.READY)
+        .annotate(n_assigned=Count("assignments", filter=~Q(assignments__status=Assignment.Status.SKIPPED)))
+        .filter(n_assigned__lt=project.overlap_k)
+        .order_by("created_at", "pk")
+    )
+    existing: dict[int, set[int]] = {}
+    for call_id, annotator_id in Assignment.objects.filter(call__in=[c.pk for c in rows]).values_list(
+        "call_id", "annotator_id"
+    ):
+        existing.setdefault(call_id, set()).add(annotator_id)
+    return [
+        CallNeed(
+            id=call.pk,
+            language=call.effective_language or "en",
+            locale=call.locale,
+            already=frozenset(existing.get(call.pk, ())),
+            missing=project.overlap_k - call.n_assigned,
+        )
+        for call in rows
+    ]
+
+
+def assignments_run(*, project: Project, calls=None) -> AssignmentRun:
+    """Assign every ready call of the project that has fewer than k annotators (or ``calls``).
+
+    Idempotent: a call already covered gets nothing more; a second run only fills gaps.
+    """
+    with transaction.atomic():
+        # One run at a time per project: lock the project row.
+        Project.objects.select_for_update().get(pk=project.pk)
+        needs = _call_needs(project, calls if calls is not None else project.calls.all())
+        totals = Assignment.objects.filter(call__project=project).aggregate(
+            total=Count("id"), blind=Count("id", filter=Q(blind=True))
+        )
+        plan = plan_assignments(
+            needs, annotator_pool(), project_rule(project), blind_seen=totals["blind"], total_seen=totals["total"]
+        )
+        Assignment.objects.bulk_create(
+            [
+                Assignment(call_id=d.call_id, annotator_id=d.annotator_id, blind=d.blind, explanation=d.explanation)
+                for d in plan.decisions
+            ],
+            batch_size=1000,
+        )
+    return AssignmentRun(created=len(plan.decisions), gaps=plan.gaps)
+
+
+def assignment_reassign(*, assignment: Assignment, annotator) -> Assignment:
+    """Move an open assignment to another annotator (a project manager's override)."""
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.status not in OPEN:
+            raise ValidationError("Only an open assignment can be reassigned; this one is already finished.")
+        if locked.turn_annotations.exists():
+            raise ValidationError("This assignment already has annotations; skip it instead of reassigning.")
+        if Assignment.objects.filter(call_id=locked.call_id, annotator=annotator).exists():
+            raise ValidationError(f"{annotator} already has this call; one annotator never gets a call twice.")
+        if not AnnotatorProfile.objects.filter(user=annotator, active=True).exists():
+            raise ValidationError(f"{annotator} has no active annotator profile.")
+        previous = locked.annotator
+        locked.annotator = annotator
+        locked.explanation = f"reassigned by a project manager from {previous}"
+        locked.save(update_fields=["annotator", "explanation"])
+        return locked
+
+
+def assignment_next(*, user) -> Assignment | None:
+    """The annotator's next task: what they started, else the oldest assigned call."""
+    mine = Assignment.objects.filter(annotator=user, status__in=OPEN, call__status=Call.Status.READY)
+    return (
+        mine.filter(status=Assignment.Status.IN_PROGRESS).order_by("created_at").first()
+        or mine.order_by("created_at", "pk").first()
+    )
+
+
+def matching_gaps(project: Project) -> list[dict]:
+    """Calls short of annotators, grouped by language and locale, with the engine's reason."""
+    plan_gaps = plan_assignments(_call_needs(project, project.calls.all()), annotator_pool(), project_rule(project)).gaps
+    grouped: Counter[tuple[str, str, str]] = Counter()
+    for gap in plan_gaps:
+        grouped[(gap.language, gap.locale, gap.reason)] += gap.missing
+    return [
+        {"language": language, "locale": locale, "reason": reason, "missing": missing}
+        for (language, locale, reason), missing in sorted(grouped.items(), key=lambda kv: -kv[1])
+    ]

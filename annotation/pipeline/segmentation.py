@@ -1,0 +1,105 @@
+"""Local speaker segmentation with WhisperX's bundled pyannote model, computed once per channel.
+
+The same output serves two stages: voice activity (the max over local speakers, aggregated over
+overlapping windows) for WhisperX's batched transcription, and speaker tracklets for mono
+diarization. Running the model once instead of twice saves about a quarter of a call's
+machine-pass time on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+
+CHUNK_SECONDS = 5.0  # the model's window
+_MODEL = None
+_LOCK = threading.Lock()
+
+
+def segmentation_model():
+    global _MODEL
+    with _LOCK:
+        if _MODEL is None:
+            import whisperx
+            from pyannote.audio import Model
+
+            _MODEL = Model.from_pretrained(str(Path(whisperx.__file__).parent / "assets" / "pytorch_model.bin"))
+        return _MODEL
+
+
+@dataclass
+class LocalSegmentation:
+    scores: np.ndarray  # (windows, frames, local speakers) activation in [0, 1]
+    window_step: float
+    frame_step: float
+    frame_duration: float
+
+    @property
+    def frame_offset(self) -> float:
+        """Centre of frame 0 relative to its window's start."""
+        return self.frame_duration / 2
+
+    @property
+    def shift(self) -> int:
+        """Frames between the starts of two consecutive windows."""
+        return int(round(self.window_step / self.frame_step))
+
+    def frame_time(self, global_frame):
+        return global_frame * self.frame_step + self.frame_offset
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".partial.npz")
+        np.savez_compressed(
+            tmp,
+            scores=self.scores.astype(np.float16),
+            meta=np.array([self.window_step, self.frame_step, self.frame_duration]),
+        )
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> LocalSegmentation:
+        with np.load(path) as data:
+            window_step, frame_step, frame_duration = (float(x) for x in data["meta"])
+            return cls(data["scores"].astype(np.float32), window_step, frame_step, frame_duration)
+
+
+def local_segmentation(audio: np.ndarray, window_step: float = 1.0) -> LocalSegmentation:
+    import torch
+    from pyannote.audio import Inference
+
+    model = segmentation_model()
+    inference = Inference(model, step=window_step, skip_aggregation=True, batch_size=32)
+    waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None]
+    with torch.inference_mode():
+        output = inference({"waveform": waveform, "sample_rate": SAMPLE_RATE})
+    field = model.receptive_field
+    return LocalSegmentation(
+        scores=np.asarray(output.data, dtype=np.float32),
+        window_step=window_step,
+        frame_step=float(field.step),
+        frame_duration=float(field.duration),
+    )
+
+
+def speech_regions(
+    seg: LocalSegmentation, *, chunk_size: float = 30.0, onset: float = 0.5, offset: float = 0.363
+) -> list[tuple[float, float]]:
+    """Speech chunks of at most ``chunk_size`` seconds, as WhisperX's VAD makes them."""
+    from pyannote.audio import Inference
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+    from whisperx.vads import Pyannote
+
+    if seg.scores.shape[0] == 0:
+        return []
+    chunks = SlidingWindow(start=0.0, duration=CHUNK_SECONDS, step=seg.window_step)
+    frames = SlidingWindow(start=0.0, duration=seg.frame_duration, step=seg.frame_step)
+    speech = SlidingWindowFeature(seg.scores.max(axis=2, keepdims=True), chunks)
+    aggregated = Inference.aggregate(speech, frames)
+    merged = Pyannote.merge_chunks(aggregated, chunk_size, onset=onset, offset=offset)
+    return [(float(c["start"]), float(c["end"])) for c in merged]
