@@ -146,7 +146,9 @@ def assignment_next(*, user) -> Assignment | None:
 
 def matching_gaps(project: Project) -> list[dict]:
     """Calls short of annotators, grouped by language and locale, with the engine's reason."""
-    plan_gaps = plan_assignments(_call_needs(project, project.calls.all()), annotator_pool(), project_rule(project)).gaps
+    plan_gaps = plan_assignments(
+        _call_needs(project, project.calls.all()), annotator_pool(), project_rule(project)
+    ).gaps
     grouped: Counter[tuple[str, str, str]] = Counter()
     for gap in plan_gaps:
         grouped[(gap.language, gap.locale, gap.reason)] += gap.missing

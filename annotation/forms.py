@@ -33,3 +33,52 @@ class CallUploadForm(forms.Form):
         initial="agent,customer",
         label="Channel layout (used only for dual-channel files)",
     )
+
+
+class AnnotatorProfileForm(forms.Form):
+    languages = forms.CharField(
+        help_text="ISO 639 code and proficiency, comma-separated: en:native, es:fluent, tl:working",
+        widget=forms.TextInput(attrs={"size": 40}),
+    )
+    locales = forms.CharField(required=False, help_text="BCP 47 tags, comma-separated: en-IN, fil-PH")
+    cultural_background = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    daily_capacity = forms.IntegerField(min_value=0, max_value=1000)
+    active = forms.BooleanField(required=False)
+
+    def clean_languages(self) -> list[dict]:
+        from .matching import PROFICIENCY_RANK
+
+        items = []
+        for part in self.cleaned_data["languages"].split(","):
+            if not part.strip():
+                continue
+            code, sep, level = part.strip().partition(":")
+            code, level = code.strip().lower(), level.strip().lower()
+            if not sep or level not in PROFICIENCY_RANK:
+                raise forms.ValidationError(f"'{part.strip()}': write code:level with level native, fluent or working.")
+            if not (2 <= len(code) <= 3 and code.isalpha()):
+                raise forms.ValidationError(f"'{code}' is not an ISO 639 language code (e.g. en, es, fil).")
+            items.append({"code": code, "proficiency": level})
+        if not items:
+            raise forms.ValidationError("Give at least one language.")
+        return items
+
+    def clean_locales(self) -> list[str]:
+        import re
+
+        tags = [t.strip() for t in self.cleaned_data["locales"].split(",") if t.strip()]
+        bad = [t for t in tags if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", t)]
+        if bad:
+            raise forms.ValidationError(f"Not BCP 47 tags: {', '.join(bad)} (e.g. en-IN, es-MX).")
+        return tags
+
+
+class ProjectRuleForm(forms.Form):
+    overlap_k = forms.IntegerField(min_value=1, max_value=20, label="Annotators per call (k)")
+    blind_share = forms.FloatField(min_value=0, max_value=1, label="Blind share (0–1)")
+    required_proficiency = forms.ChoiceField(
+        choices=[("native", "Native"), ("fluent", "Fluent"), ("working", "Working")]
+    )
+    locale_match = forms.ChoiceField(
+        choices=[("required", "Required"), ("preferred", "Preferred"), ("ignored", "Ignored")]
+    )

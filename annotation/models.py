@@ -48,6 +48,28 @@ class Project(models.Model):
         return self.name
 
 
+class TaxonomyChange(models.Model):
+    """A project moved from one taxonomy version to another, with the explicit label mapping.
+
+    Annotations keep the version they were made with; this mapping is how old label keys are
+    read in the new version's terms (renames, merges, splits).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="taxonomy_changes")
+    from_taxonomy = models.ForeignKey(Taxonomy, on_delete=models.PROTECT, related_name="+")
+    to_taxonomy = models.ForeignKey(Taxonomy, on_delete=models.PROTECT, related_name="+")
+    mapping = models.JSONField(help_text="old label key -> list of new label keys ([] = dropped)")
+    report = models.JSONField(default=dict)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.from_taxonomy} -> {self.to_taxonomy}"
+
+
 class ProjectMembership(models.Model):
     """Who manages, reviews or annotates in a project; access control is scoped by it."""
 

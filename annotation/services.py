@@ -15,7 +15,7 @@ from django.utils.text import get_valid_filename
 
 from taxonomy.models import Taxonomy
 
-from .models import Call, Project, ProjectMembership, Speaker, Suggestion, Turn
+from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, Suggestion, Turn
 from .pipeline.audio import sniff_format
 
 
@@ -175,3 +175,72 @@ def call_update_metadata(*, call: Call, language_override: str | None = None, lo
     call.full_clean(exclude=["audio"])
     call.save(update_fields=["language_override", "locale", "updated_at"])
     return call
+
+
+def taxonomy_change_plan(*, project: Project, to_taxonomy: Taxonomy, mapping: dict[str, list[str]]) -> dict:
+    """Check a label mapping from the project's version to ``to_taxonomy`` and describe it.
+
+    Old keys not in ``mapping`` map to the same key when it still exists, else they are dropped.
+    Returns {"mapping": full mapping, "renamed", "merged", "split", "dropped", "added", "kept"}.
+    """
+    if not to_taxonomy.is_published:
+        raise ValidationError("A project can only move to a published taxonomy version.")
+    if to_taxonomy.pk == project.taxonomy_id:
+        raise ValidationError("The project already uses this version.")
+    old_keys = list(project.taxonomy.labels.values_list("key", flat=True))
+    new_keys = set(to_taxonomy.labels.values_list("key", flat=True))
+    errors = [f"'{k}' is not a label of {project.taxonomy}." for k in mapping if k not in old_keys]
+    for old, targets in mapping.items():
+        errors += [f"'{t}' (for '{old}') is not a label of {to_taxonomy}." for t in targets if t not in new_keys]
+    if errors:
+        raise ValidationError(errors)
+    full = {k: list(mapping[k]) if k in mapping else ([k] if k in new_keys else []) for k in old_keys}
+    targets_of: dict[str, list[str]] = {}
+    for old, targets in full.items():
+        for target in targets:
+            targets_of.setdefault(target, []).append(old)
+    return {
+        "mapping": full,
+        "kept": sorted(k for k, t in full.items() if t == [k] and targets_of[k] == [k]),
+        "renamed": sorted(
+            f"{k} -> {t[0]}" for k, t in full.items() if len(t) == 1 and t[0] != k and len(targets_of[t[0]]) == 1
+        ),
+        "merged": sorted(f"{', '.join(sorted(olds))} -> {new}" for new, olds in targets_of.items() if len(olds) > 1),
+        "split": sorted(f"{k} -> {', '.join(t)}" for k, t in full.items() if len(t) > 1),
+        "dropped": sorted(k for k, t in full.items() if not t),
+        "added": sorted(new_keys - set(targets_of)),
+    }
+
+
+def project_change_taxonomy(
+    *, project: Project, to_taxonomy: Taxonomy, mapping: dict[str, list[str]], changed_by=None
+) -> "TaxonomyChange":
+    from .models import TaxonomyChange
+
+    report = taxonomy_change_plan(project=project, to_taxonomy=to_taxonomy, mapping=mapping)
+    with transaction.atomic():
+        change = TaxonomyChange.objects.create(
+            project=project,
+            from_taxonomy=project.taxonomy,
+            to_taxonomy=to_taxonomy,
+            mapping=report.pop("mapping"),
+            report=report,
+            changed_by=changed_by,
+        )
+        project.taxonomy = to_taxonomy
+        project.save(update_fields=["taxonomy"])
+    return change
+
+
+def annotator_profile_save(
+    *, user, languages: list[dict], locales: list[str], cultural_background: str, daily_capacity: int, active: bool
+) -> AnnotatorProfile:
+    profile, _ = AnnotatorProfile.objects.get_or_create(user=user)
+    profile.languages = languages
+    profile.locales = locales
+    profile.cultural_background = cultural_background
+    profile.daily_capacity = daily_capacity
+    profile.active = active
+    profile.full_clean()
+    profile.save()
+    return profile

@@ -15,6 +15,9 @@ urlpatterns = [
     path("calls/<int:call_id>/speakers/<int:speaker_id>/", views.speaker_update_view, name="speaker_update"),
     path("projects/<slug:slug>/assign/", views.assignments_run_view, name="assignments_run"),
     path("assignments/<int:assignment_id>/reassign/", views.assignment_reassign_view, name="assignment_reassign"),
+    path("projects/<slug:slug>/settings/", views.project_settings, name="project_settings"),
+    path("annotators/", views.annotator_list, name="annotators"),
+    path("annotators/<int:user_id>/", views.annotator_edit, name="annotator_edit"),
     path("queue/", views.annotator_queue, name="queue"),
     path("queue/next/", views.queue_next_view, name="queue_next"),
 ]

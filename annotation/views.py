@@ -5,16 +5,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from annotera.roles import ADMIN, ANNOTATOR, user_role
+from taxonomy.models import Taxonomy
+
 from .access import call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
-from .forms import CallUploadForm
+from .forms import AnnotatorProfileForm, CallUploadForm, ProjectRuleForm
 from .assignment import assignment_next, assignment_reassign, assignments_run, matching_gaps
-from .models import Assignment, Call, Speaker
+from .models import AnnotatorProfile, Assignment, Call, Speaker
 from .selectors import (
     call_overall_progress,
     call_stage_progress,
@@ -23,7 +26,15 @@ from .selectors import (
     projects_managed_by,
     projects_visible_to,
 )
-from .services import call_retry, call_update_metadata, call_upload, speaker_update
+from .services import (
+    annotator_profile_save,
+    call_retry,
+    call_update_metadata,
+    call_upload,
+    project_change_taxonomy,
+    speaker_update,
+    taxonomy_change_plan,
+)
 
 
 @login_required
@@ -218,4 +229,94 @@ def annotator_queue(request: HttpRequest) -> HttpResponse:
         request,
         "annotation/queue.html",
         {"assignments": assignments, "next_assignment": assignment_next(user=request.user)},
+    )
+
+
+@login_required
+def annotator_list(request: HttpRequest) -> HttpResponse:
+    """The workforce: every annotator's languages, locales and load (project managers)."""
+    if not projects_managed_by(request.user).exists() and user_role(request.user) != ADMIN:
+        raise PermissionDenied("Only project managers manage annotators.")
+    users = (
+        get_user_model()
+        .objects.filter(groups__name=ANNOTATOR)
+        .select_related("annotator_profile")
+        .annotate(open=Count("assignments", filter=Q(assignments__status__in=["assigned", "in_progress"])))
+        .order_by("username")
+    )
+    return render(request, "annotation/annotators.html", {"annotators": users})
+
+
+@login_required
+def annotator_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    if not projects_managed_by(request.user).exists() and user_role(request.user) != ADMIN:
+        raise PermissionDenied("Only project managers manage annotators.")
+    person = get_object_or_404(get_user_model(), pk=user_id, groups__name=ANNOTATOR)
+    profile = AnnotatorProfile.objects.filter(user=person).first()
+    initial = {"daily_capacity": 20, "active": True}
+    if profile:
+        initial = {
+            "languages": ", ".join(f"{i['code']}:{i['proficiency']}" for i in profile.languages),
+            "locales": ", ".join(profile.locales),
+            "cultural_background": profile.cultural_background,
+            "daily_capacity": profile.daily_capacity,
+            "active": profile.active,
+        }
+    form = AnnotatorProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        annotator_profile_save(user=person, **form.cleaned_data)
+        messages.success(request, f"Saved {person}'s profile.")
+        return redirect("annotation:annotators")
+    return render(request, "annotation/annotator_edit.html", {"person": person, "form": form})
+
+
+@login_required
+def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_manager(request.user, slug)
+    rule_form = ProjectRuleForm(
+        request.POST if request.POST.get("form") == "rule" else None,
+        initial={f: getattr(project, f) for f in ("overlap_k", "blind_share", "required_proficiency", "locale_match")},
+    )
+    if rule_form.is_bound and rule_form.is_valid():
+        for field, value in rule_form.cleaned_data.items():
+            setattr(project, field, value)
+        project.full_clean()
+        project.save()
+        messages.success(request, "Matching rule saved. Run assignment to apply it to unassigned calls.")
+        return redirect("annotation:project_settings", slug=project.slug)
+    candidates = Taxonomy.objects.filter(status=Taxonomy.Status.PUBLISHED).exclude(pk=project.taxonomy_id)
+    target = candidates.filter(pk=request.POST.get("to_taxonomy") or request.GET.get("to") or 0).first()
+    old_labels = list(project.taxonomy.labels.order_by("order"))
+    plan = None
+    if target is not None:
+        new_keys = set(target.labels.values_list("key", flat=True))
+        mapping = {}
+        for label in old_labels:
+            raw = request.POST.get(f"map_{label.key}")
+            if raw is None:
+                raw = label.key if label.key in new_keys else ""
+            mapping[label.key] = [k.strip() for k in raw.split(",") if k.strip()]
+        try:
+            plan = taxonomy_change_plan(project=project, to_taxonomy=target, mapping=mapping)
+            if request.POST.get("form") == "taxonomy" and request.POST.get("apply"):
+                project_change_taxonomy(project=project, to_taxonomy=target, mapping=mapping, changed_by=request.user)
+                messages.success(request, f"The project now uses {target}. Earlier annotations keep their version.")
+                return redirect("annotation:project_settings", slug=project.slug)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+    return render(
+        request,
+        "annotation/project_settings.html",
+        {
+            "project": project,
+            "rule_form": rule_form,
+            "candidates": candidates,
+            "target": target,
+            "old_labels": [
+                (label, ", ".join(plan["mapping"][label.key]) if plan else label.key) for label in old_labels
+            ],
+            "plan": plan,
+            "changes": project.taxonomy_changes.select_related("from_taxonomy", "to_taxonomy", "changed_by"),
+        },
     )

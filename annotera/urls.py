@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("annotation.urls")),
     path("qa/", include("qa.urls")),
+    path("taxonomies/", include("taxonomy.urls")),
     path("api/", include("annotation.api_urls")),
 ]

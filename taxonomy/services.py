@@ -180,3 +180,125 @@ def taxonomy_get_or_create_default() -> Taxonomy:
         .first()
     )
     return existing or taxonomy_import(data=DEFAULT_TAXONOMY, publish=True)
+
+
+def taxonomy_export(taxonomy: Taxonomy) -> dict:
+    """The taxonomy as a JSON document in the import schema (round-trips through taxonomy_import)."""
+    labels = list(taxonomy.labels.select_related("parent").order_by("order", "key"))
+    return {
+        "slug": taxonomy.slug,
+        "name": taxonomy.name,
+        "description": taxonomy.description,
+        "version": taxonomy.version,
+        "labels": [
+            {
+                "key": label.key,
+                "name": label.name,
+                "parent": label.parent.key if label.parent else None,
+                "definition": label.definition,
+                "examples": label.examples,
+                "colour": label.colour,
+                "hotkey": label.hotkey,
+                "notes": label.notes,
+            }
+            for label in labels
+        ],
+        "dimensions": [
+            {
+                "key": d.key,
+                "name": d.name,
+                "kind": d.kind,
+                "scope": d.scope,
+                "minimum": d.minimum,
+                "maximum": d.maximum,
+                "step": d.step,
+                "anchors": d.anchors,
+            }
+            for d in taxonomy.dimensions.order_by("key")
+        ],
+    }
+
+
+def taxonomy_draft_for_edit(*, taxonomy: Taxonomy) -> Taxonomy:
+    """The draft to edit: the taxonomy itself if it is a draft, else the slug's open draft, else
+    a new draft version copied from it. Published versions are never changed."""
+    if not taxonomy.is_published:
+        return taxonomy
+    newer_draft = (
+        Taxonomy.objects.filter(slug=taxonomy.slug, status=Taxonomy.Status.DRAFT, version__gt=taxonomy.version)
+        .order_by("-version")
+        .first()
+    )
+    if newer_draft is not None:
+        return newer_draft
+    document = taxonomy_export(taxonomy)
+    draft = taxonomy_import(data=document)
+    Taxonomy.objects.filter(pk=draft.pk).update(derived_from=taxonomy)
+    draft.refresh_from_db()
+    return draft
+
+
+def _require_draft(taxonomy: Taxonomy) -> None:
+    if taxonomy.is_published:
+        raise ValidationError(f"{taxonomy} is published and frozen; edit it to make a new draft version instead.")
+
+
+@transaction.atomic
+def taxonomy_replace_from_document(*, taxonomy: Taxonomy, data: Any) -> Taxonomy:
+    """Apply an edited document to a draft in full (validated first; nothing changes on error)."""
+    _require_draft(taxonomy)
+    if isinstance(data, dict):
+        data = {**data, "slug": taxonomy.slug}
+    errors = taxonomy_validate_data(data)
+    if errors:
+        raise ValidationError(errors)
+    taxonomy.name = data["name"]
+    taxonomy.description = data.get("description", "")
+    taxonomy.save(update_fields=["name", "description"])
+    keep = {item["key"] for item in data["labels"]}
+    Label.objects.filter(taxonomy=taxonomy).update(parent=None)
+    Label.objects.filter(taxonomy=taxonomy).exclude(key__in=keep).delete()
+    by_key: dict[str, Label] = {}
+    for order, item in enumerate(data["labels"]):
+        label, _ = Label.objects.update_or_create(
+            taxonomy=taxonomy,
+            key=item["key"],
+            defaults={
+                "name": item["name"],
+                "definition": item["definition"],
+                "examples": item.get("examples", []),
+                "colour": item.get("colour", "#888888"),
+                "hotkey": item.get("hotkey", ""),
+                "notes": item.get("notes", ""),
+                "order": order,
+            },
+        )
+        by_key[label.key] = label
+    for item in data["labels"]:
+        if item.get("parent"):
+            Label.objects.filter(pk=by_key[item["key"]].pk).update(parent=by_key[item["parent"]])
+    Dimension.objects.filter(taxonomy=taxonomy).delete()
+    for item in data.get("dimensions", []):
+        Dimension.objects.create(
+            taxonomy=taxonomy,
+            key=item["key"],
+            name=item.get("name", item["key"].title()),
+            kind=item["kind"],
+            scope=item.get("scope", "turn"),
+            minimum=item["minimum"],
+            maximum=item["maximum"],
+            step=item.get("step", 1),
+            anchors=item.get("anchors", {}),
+        )
+    return taxonomy
+
+
+def taxonomy_publish(*, taxonomy: Taxonomy) -> Taxonomy:
+    _require_draft(taxonomy)
+    errors = taxonomy_validate_data(taxonomy_export(taxonomy))
+    if errors:
+        raise ValidationError(errors)
+    taxonomy.status = Taxonomy.Status.PUBLISHED
+    taxonomy.published_at = timezone.now()
+    taxonomy.save(update_fields=["status", "published_at"])
+    return taxonomy

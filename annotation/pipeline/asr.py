@@ -76,7 +76,9 @@ class Transcriber:
 
         seg = segmentation if segmentation is not None else seg_mod.local_segmentation(audio)
         params = self.pipeline._vad_params
-        return seg_mod.speech_regions(seg, chunk_size=CHUNK_SECONDS, onset=params["vad_onset"], offset=params["vad_offset"])
+        return seg_mod.speech_regions(
+            seg, chunk_size=CHUNK_SECONDS, onset=params["vad_onset"], offset=params["vad_offset"]
+        )
 
     def detect_language(
         self, audio: np.ndarray, max_seconds: float = CHUNK_SECONDS

@@ -17,7 +17,9 @@ from annotation.services import call_upload, project_add_member
 
 def ready_call(project, name, language="en", locale=""):
     buffer = io.BytesIO()
-    sf.write(buffer, np.random.default_rng(sum(map(ord, name))).normal(0, 0.1, 1600).astype(np.float32), 16000, format="WAV")
+    sf.write(
+        buffer, np.random.default_rng(sum(map(ord, name))).normal(0, 0.1, 1600).astype(np.float32), 16000, format="WAV"
+    )
     buffer.seek(0)
     call = call_upload(project=project, fileobj=buffer, filename=name, start_pipeline=False, locale=locale).call
     Call.objects.filter(pk=call.pk).update(status="ready", language=language)
@@ -54,7 +56,9 @@ def test_run_fills_calls_explains_and_is_idempotent(project, annotators):
     assert "native Spanish (es)" in first.explanation and "locale es-MX matches" in first.explanation
     assert assignments_run(project=project).created == 0  # nothing more to do
     gaps = matching_gaps(project)
-    assert gaps == [{"language": "tl", "locale": "fil-PH", "reason": "no active annotator speaks Tagalog (tl)", "missing": 2}]
+    assert gaps == [
+        {"language": "tl", "locale": "fil-PH", "reason": "no active annotator speaks Tagalog (tl)", "missing": 2}
+    ]
 
 
 def test_capacity_is_per_day(project, annotators):

@@ -18,4 +18,6 @@ class Command(BaseCommand):
         run = assignments_run(project=target)
         self.stdout.write(f"created {run.created} assignment(s)")
         for gap in run.gaps:
-            self.stdout.write(f"call {gap.call_id} ({gap.language}, {gap.locale or 'no locale'}): {gap.missing} short — {gap.reason}")
+            self.stdout.write(
+                f"call {gap.call_id} ({gap.language}, {gap.locale or 'no locale'}): {gap.missing} short — {gap.reason}"
+            )
