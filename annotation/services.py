@@ -15,7 +15,7 @@ from django.utils.text import get_valid_filename
 
 from taxonomy.models import Taxonomy
 
-from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, Suggestion, Turn
+from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, Suggestion, TaxonomyChange, Turn
 from .pipeline.audio import sniff_format
 
 
@@ -214,9 +214,7 @@ def taxonomy_change_plan(*, project: Project, to_taxonomy: Taxonomy, mapping: di
 
 def project_change_taxonomy(
     *, project: Project, to_taxonomy: Taxonomy, mapping: dict[str, list[str]], changed_by=None
-) -> "TaxonomyChange":
-    from .models import TaxonomyChange
-
+) -> TaxonomyChange:
     report = taxonomy_change_plan(project=project, to_taxonomy=to_taxonomy, mapping=mapping)
     with transaction.atomic():
         change = TaxonomyChange.objects.create(

@@ -15,8 +15,8 @@ from annotera.roles import ADMIN, ANNOTATOR, user_role
 from taxonomy.models import Taxonomy
 
 from .access import call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
-from .forms import AnnotatorProfileForm, CallUploadForm, ProjectRuleForm
 from .assignment import assignment_next, assignment_reassign, assignments_run, matching_gaps
+from .forms import AnnotatorProfileForm, CallUploadForm, ProjectRuleForm
 from .models import AnnotatorProfile, Assignment, Call, Speaker
 from .selectors import (
     call_overall_progress,

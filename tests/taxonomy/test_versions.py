@@ -100,7 +100,7 @@ def test_pm_edits_a_draft_in_the_browser_forms(client, taxonomy, make_user):
     data.update({f"labels-{k}": v for k, v in form.management_form.initial.items()})
     data.update({f"dims-{k}": v for k, v in page.context["dimensions"].management_form.initial.items()})
     for i, f in enumerate(form.forms):
-        for name, field in f.fields.items():
+        for name in f.fields:
             value = f.initial.get(name, "")
             data[f"labels-{i}-{name}"] = value if value is not None else ""
     for i, f in enumerate(page.context["dimensions"].forms):
