@@ -105,3 +105,13 @@ def call_speaker_spans(call: Call) -> list[tuple[str, float, float]]:
     ]
     words.sort(key=lambda w: w.start)
     return [(s.speaker, s.start, s.end) for s in words_to_spans(words)]
+
+
+def suggestions_for_assignment(assignment: Assignment):
+    """The machine suggestions an assignment may see: none at all for a blind assignment, so
+    nothing about them can reach the browser."""
+    from .models import Suggestion
+
+    if assignment.blind:
+        return Suggestion.objects.none()
+    return Suggestion.objects.filter(turn__call_id=assignment.call_id).select_related("turn").order_by("turn__order")

@@ -326,3 +326,78 @@ def stage_prosody(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         return {"turns": len(rows), "model_version": "praat-parselmouth"}
 
     return commit
+
+
+def taxonomy_scales(taxonomy) -> dict[str, tuple[float, float]]:
+    dims = {d.key: (d.minimum, d.maximum) for d in taxonomy.dimensions.all()}
+    return {
+        "intensity": tuple(int(x) for x in dims.get("intensity", (1, 5))),
+        "valence": dims.get("valence", (-3.0, 3.0)),
+        "arousal": dims.get("arousal", (1.0, 5.0)),
+    }
+
+
+def suggestion_config(taxonomy):
+    from .pipeline.suggest import DEFAULT_CUE_LABELS, DEFAULT_VALENCE_LABELS, SuggestConfig
+
+    evidence = taxonomy.evidence_map or {}
+    return SuggestConfig(
+        cue_labels=evidence.get("cues") or dict(DEFAULT_CUE_LABELS),
+        valence_labels=evidence.get("valence") or dict(DEFAULT_VALENCE_LABELS),
+    )
+
+
+@register_stage("suggest", "Suggesting emotions")
+def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    from .models import Suggestion
+    from .pipeline.suggest import SEED_PHRASES, TurnInput, baseline_deltas, suggest_turns
+
+    call = job.call
+    taxonomy = call.project.taxonomy
+    labels = list(taxonomy.labels.all())
+    rows = list(Turn.objects.filter(call=call).select_related("speaker").order_by("order"))
+    inputs = [
+        TurnInput(
+            text=row.text,
+            language=row.language,
+            prosody={**row.prosody, "baseline_delta": baseline_deltas(row.prosody, row.speaker.baseline)},
+            speaker=row.speaker.label,
+            start=row.start,
+            end=row.end,
+        )
+        for row in rows
+    ]
+    config = suggestion_config(taxonomy)
+    scales = taxonomy_scales(taxonomy)
+    results = suggest_turns(
+        inputs,
+        [label.key for label in labels],
+        {label.key: SEED_PHRASES.get(label.key, []) + list(label.examples) for label in labels},
+        config,
+        intensity_range=scales["intensity"],
+        valence_range=scales["valence"],
+        arousal_range=scales["arousal"],
+    )
+    progress(90, "suggestions ready")
+
+    def commit() -> dict:
+        Suggestion.objects.filter(turn__call=call).delete()
+        Suggestion.objects.bulk_create(
+            [
+                Suggestion(
+                    turn=row,
+                    labels=result.labels_json(),
+                    valence=result.valence,
+                    arousal=result.arousal,
+                    shifts=result.shifts,
+                    rationale=result.rationale,
+                    evidence=result.evidence,
+                    model_version=config.version,
+                )
+                for row, result in zip(rows, results, strict=True)
+            ],
+            batch_size=500,
+        )
+        return {"turns": len(rows), "model_version": config.version}
+
+    return commit

@@ -135,10 +135,16 @@ def main() -> None:
     print(f"# Assignment benchmark ({connection.vendor}, {os.cpu_count()} CPUs, medians of {args.runs} runs)\n")
     print(f"| {'figure':<52} | {'value':>12} | note")
     print(f"|{'-' * 54}|{'-' * 14}|------")
-    print(f"| {f'assignments_run: {args.calls} calls x {args.annotators} annotators, k=3':<52} | {median(service):>10.2f} s | goal < 10 s")
+    print(
+        f"| {f'assignments_run: {args.calls} calls x {args.annotators} annotators, k=3':<52} | {median(service):>10.2f} s | goal < 10 s"
+    )
     print(f"| {'  of which planning (matching engine, in memory)':<52} | {median(planning):>10.2f} s |")
-    print(f"| {'yardstick: bulk insert of the same rows, no planning':<52} | {median(floor):>10.2f} s | ratio {median(service) / median(floor):.1f}x")
-    print(f"| {'assignments created / slots left unfilled':<52} | {created:>6} / {gaps:<4} | gaps are explained per call")
+    print(
+        f"| {'yardstick: bulk insert of the same rows, no planning':<52} | {median(floor):>10.2f} s | ratio {median(service) / median(floor):.1f}x"
+    )
+    print(
+        f"| {'assignments created / slots left unfilled':<52} | {created:>6} / {gaps:<4} | gaps are explained per call"
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,12 @@ class Taxonomy(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     description = models.TextField(blank=True)
     derived_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    evidence_map = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='How machine evidence maps to labels: {"cues": {"loud": ["anger"], ...}, '
+        '"valence": {"negative": [...], "positive": [...]}}. Empty: the built-in call-centre map.',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from annotation.pipeline.asr import AsrConfig, get_transcriber
+from annotation.pipeline.model_store import prepare_all
 from annotation.pipeline.synth import AGENT_VOICE, CUSTOMER_VOICE, Utterance, render_call, write_wav
 
 SAMPLE_DIR = Path(__import__("pyannote.audio").audio.__file__).parent / "sample"
@@ -86,6 +88,25 @@ def make_user(db):
         return user
 
     return make
+
+
+MODELS = Path(__file__).resolve().parents[1] / "var" / "models"
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    prepare_all(MODELS)
+    return MODELS
+
+
+@pytest.fixture(scope="session")
+def tiny(models_dir):
+    return get_transcriber(AsrConfig(model=str(models_dir / "tiny.en")))
+
+
+@pytest.fixture(scope="session")
+def base(models_dir):
+    return get_transcriber(AsrConfig(model=str(models_dir / "base")))
 
 
 def redis_url() -> str | None:

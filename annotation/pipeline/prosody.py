@@ -144,6 +144,26 @@ def _contours(times: np.ndarray, st: np.ndarray, intensity, duration: float) -> 
     return {"hz": CONTOUR_HZ, "pitch_st": pitch_points, "loudness_db": [round(float(v), 1) for v in loudness]}
 
 
+# The smallest spread a baseline may have: with a handful of turns the MAD can be tiny, and a
+# z-score against it would call ordinary variation extreme.
+MIN_SPREAD = {
+    "f0_median_st": 0.75,
+    "f0_range_st": 0.75,
+    "f0_sd_st": 0.2,
+    "terminal_slope_st_s": 3.0,
+    "loudness_mean_db": 1.5,
+    "loudness_peak_db": 1.5,
+    "spike_count": 1.0,
+    "speech_rate": 0.4,
+    "articulation_rate": 0.4,
+    "pause_longest": 0.15,
+    "pause_total": 0.2,
+    "jitter": 0.002,
+    "shimmer": 0.01,
+    "hnr_db": 1.0,
+}
+
+
 def speaker_zscores(turns: list[TurnDraft]) -> dict[str, dict[str, dict[str, float]]]:
     """Add ``z`` (feature -> z-score against the same speaker in this call) to each turn's prosody.
 
@@ -162,8 +182,7 @@ def speaker_zscores(turns: list[TurnDraft]) -> dict[str, dict[str, dict[str, flo
                 continue
             center = float(np.median(values))
             spread = float(np.median(np.abs(values - center)) * 1.4826) or float(values.std())
-            if spread > 1e-9:
-                baselines[feature] = (center, spread)
+            baselines[feature] = (center, max(spread, MIN_SPREAD.get(feature, 1e-9)))
         for turn in speaker_turns:
             z = {}
             for feature in Z_FEATURES:

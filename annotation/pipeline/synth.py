@@ -27,6 +27,7 @@ class Utterance:
     amplitude: int = 100  # espeak-ng -a, 0..200
     word_gap: int = 0  # espeak-ng -g, in 10 ms units
     pause_before: float = 0.6  # seconds of silence before this utterance
+    pitch_range: str = ""  # SSML prosody range (e.g. "x-low" for a monotone); empty: espeak's default
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,17 @@ def speak(utterance: Utterance) -> np.ndarray:
     import soundfile as sf
     import soxr
 
+    text, ssml = utterance.text, []
+    if utterance.pitch_range:
+        from xml.sax.saxutils import escape
+
+        text = f'<speak><prosody range="{utterance.pitch_range}">{escape(utterance.text)}</prosody></speak>'
+        ssml = ["-m"]
     out = subprocess.run(
         [
             require_espeak(),
             "--stdout",
+            *ssml,
             "-v",
             utterance.voice,
             "-p",
@@ -63,7 +71,7 @@ def speak(utterance: Utterance) -> np.ndarray:
             str(utterance.amplitude),
             "-g",
             str(utterance.word_gap),
-            utterance.text,
+            text,
         ],
         capture_output=True,
         check=True,

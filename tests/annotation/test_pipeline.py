@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import soundfile as sf
@@ -11,30 +9,12 @@ import soundfile as sf
 from annotation.pipeline.asr import AsrConfig, get_transcriber
 from annotation.pipeline.diarize import DiarizationConfig, diarize_mono, words_to_spans
 from annotation.pipeline.language import clip, detect_turn_languages
-from annotation.pipeline.model_store import prepare_all
 from annotation.pipeline.prosody import call_prosody, turn_prosody
 from annotation.pipeline.synth import Utterance, render_call, speak
 from annotation.pipeline.turns import build_turns, guess_roles
 from annotation.pipeline.types import TurnDraft, Word
 
 pytestmark = pytest.mark.slow
-MODELS = Path(__file__).resolve().parents[2] / "var" / "models"
-
-
-@pytest.fixture(scope="session")
-def models_dir() -> Path:
-    prepare_all(MODELS)
-    return MODELS
-
-
-@pytest.fixture(scope="session")
-def tiny(models_dir):
-    return get_transcriber(AsrConfig(model=str(models_dir / "tiny.en")))
-
-
-@pytest.fixture(scope="session")
-def base(models_dir):
-    return get_transcriber(AsrConfig(model=str(models_dir / "base")))
 
 
 def load(path) -> np.ndarray:

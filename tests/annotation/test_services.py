@@ -91,6 +91,13 @@ def test_dual_channel_call_end_to_end_and_rerun_does_not_duplicate(project, two_
         assert abs(turn.start - span.start) < 0.3 and abs(turn.end - span.end) < 0.4
         assert turn.prosody["f0_median_st"] is not None and "z" in turn.prosody
     assert "refund" in turns[4].text.lower()
+    # Suggestions: one per turn, with provenance and a rationale.
+    from annotation.models import Suggestion
+
+    suggestions = Suggestion.objects.filter(turn__call=call)
+    assert suggestions.count() == len(turns)
+    assert {s.model_version.split("+")[0] for s in suggestions} == {"rules-1"}
+    assert all(s.labels and s.rationale for s in suggestions)
 
     before = (Turn.objects.filter(call=call).count(), Speaker.objects.filter(call=call).count())
     pipeline_start(call=call, from_stage="turns", send=False)

@@ -1,0 +1,75 @@
+"""Suggestions: negation-aware text evidence, each prosody cue on its own fixture, provenance, blind."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotation.models import Assignment, Speaker, Suggestion, Turn
+from annotation.pipeline.cue_fixtures import PUSHES, VOICES, measure_script, speaker_script
+from annotation.pipeline.suggest import SEED_PHRASES, SuggestConfig, TurnInput, suggest_turns
+from annotation.selectors import suggestions_for_assignment
+
+LABELS = list(SEED_PHRASES)
+
+
+def suggest_text(text: str, language: str = "en"):
+    turn = TurnInput(text=text, language=language, prosody={}, speaker="S", start=0, end=2)
+    return suggest_turns([turn], LABELS, SEED_PHRASES)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "negative"),
+    [("I am not happy with this at all", True), ("not bad at all", False), ("I am happy with this", False)],
+)
+def test_negation_is_understood(text, negative):
+    result = suggest_text(text)
+    assert (result.valence < 0) is negative, (result.valence, result.rationale)
+    if "not" in text:
+        assert "meaning-flipping words: 'not'" in result.rationale
+
+
+def test_words_alone_can_suggest_a_label_with_a_quoted_rationale():
+    result = suggest_text("This is ridiculous, cancel my account now!")
+    assert "anger" in [item.label for item in result.labels]
+    assert "words: 'This is ridiculous, cancel my account now!'" in result.rationale
+    thanks = suggest_text("Thank you so much, you have been really helpful.")
+    assert {"gratitude", "satisfaction"} & {item.label for item in thanks.labels}
+    assert thanks.valence > 0
+
+
+def test_multilingual_prior_reads_other_languages():
+    result = suggest_text("No entiendo, ¿qué número quiere decir?", language="es")
+    assert result.labels[0].label == "confusion"
+
+
+def test_labels_outside_the_evidence_map_get_text_only_or_nothing():
+    config = SuggestConfig(cue_labels={}, valence_labels={})
+    loud = TurnInput(
+        "okay", "en", {"z": {"loudness_peak_db": 4.0}, "baseline_delta": {"loudness_peak_db": 9}}, "S", 0, 1
+    )
+    result = suggest_turns([loud], LABELS, {}, config)[0]
+    assert [item.label for item in result.labels] == ["neutral"]  # the cue fired but maps to no label
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cue", list(PUSHES))
+def test_each_prosody_cue_fires_on_its_fixture_and_not_on_neutral_turns(tiny, cue):
+    measured = measure_script(speaker_script(VOICES[0], cue), tiny)
+    pushed_cues = measured[-1][1]
+    assert cue in pushed_cues, f"{cue} missed: fired {sorted(pushed_cues)}"
+    neutral_alarms = [sorted(fired) for pushed, fired in measured[:-1] if fired]
+    assert len(neutral_alarms) <= 1, neutral_alarms
+
+
+def test_suggestions_are_never_served_to_blind_assignments(project, make_user):
+    call = project.calls.create(original_name="c.wav", sha256="1" * 64, audio="c.wav", status="ready")
+    turn = Turn.objects.create(
+        call=call, speaker=Speaker.objects.create(call=call, label="CH0"), order=0, start=0, end=1
+    )
+    Suggestion.objects.create(
+        turn=turn, labels=[{"label": "anger", "intensity": 3, "confidence": 0.7}], model_version="rules-1+x"
+    )
+    seeing = Assignment.objects.create(call=call, annotator=make_user("a", "annotator"))
+    blind = Assignment.objects.create(call=call, annotator=make_user("b", "annotator"), blind=True)
+    assert [s.model_version for s in suggestions_for_assignment(seeing)] == ["rules-1+x"]
+    assert not suggestions_for_assignment(blind).exists()
