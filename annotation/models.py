@@ -291,3 +291,29 @@ class ProcessingJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage} for call {self.call_id}: {self.status}"
+
+
+class SuggestionModel(models.Model):
+    """A per-project model learned from the annotators, versioned, with its held-out score next to
+    the rule prior's on the same turns. It serves suggestions only while it is ``active``."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="suggestion_models")
+    version = models.PositiveIntegerField()
+    trained_on = models.PositiveIntegerField(help_text="annotated turns used for training")
+    held_out = models.PositiveIntegerField(help_text="annotated turns (from other calls) used for scoring")
+    learned_alpha = models.FloatField(null=True, blank=True)
+    rules_alpha = models.FloatField(null=True, blank=True)
+    active = models.BooleanField(default=False)
+    weights = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-version"]
+        constraints = [models.UniqueConstraint(fields=["project", "version"], name="suggestion_model_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.project} model v{self.version} ({'active' if self.active else 'inactive'})"
+
+    @property
+    def model_version(self) -> str:
+        return f"learned-{self.project.slug}-v{self.version}"

@@ -349,6 +349,7 @@ def suggestion_config(taxonomy):
 
 @register_stage("suggest", "Suggesting emotions")
 def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    from .learning import active_model
     from .models import Suggestion
     from .pipeline.suggest import SEED_PHRASES, TurnInput, baseline_deltas, suggest_turns
 
@@ -378,6 +379,12 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         valence_range=scales["valence"],
         arousal_range=scales["arousal"],
     )
+    model_version = config.version
+    learned = active_model(call.project)
+    if learned is not None:
+        record, model = learned
+        apply_learned_model(record, model, rows, results)
+        model_version = record.model_version
     progress(90, "suggestions ready")
 
     def commit() -> dict:
@@ -392,12 +399,34 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
                     shifts=result.shifts,
                     rationale=result.rationale,
                     evidence=result.evidence,
-                    model_version=config.version,
+                    model_version=model_version,
                 )
                 for row, result in zip(rows, results, strict=True)
             ],
             batch_size=500,
         )
-        return {"turns": len(rows), "model_version": config.version}
+        return {"turns": len(rows), "model_version": model_version}
 
     return commit
+
+
+def apply_learned_model(record, model, rows: list[Turn], results: list) -> None:
+    """Replace the rule prior's labels with the project model's, keeping the prosody rationale."""
+    from .pipeline.learn import featurize
+    from .pipeline.suggest import LabelSuggestion
+
+    if not rows:
+        return
+    probabilities = model.probabilities(featurize([r.text for r in rows], [r.prosody.get("z", {}) for r in rows]))
+    for index, result in enumerate(results):
+        rule_intensity = {item.label: item.intensity for item in result.labels}
+        chosen = sorted(
+            ((label, float(p[index])) for label, p in probabilities.items() if p[index] >= model.threshold),
+            key=lambda item: -item[1],
+        )
+        result.labels = [LabelSuggestion(label, rule_intensity.get(label, 3), round(p, 2)) for label, p in chosen]
+        odds = ", ".join(f"p({label})={p:.2f}" for label, p in chosen) or "no label above threshold"
+        result.rationale = (
+            f"learned model v{record.version} (held-out alpha {record.learned_alpha:.2f} vs rules "
+            f"{(record.rules_alpha or 0):.2f}): {odds} | rule evidence: {result.rationale}"
+        )

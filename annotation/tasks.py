@@ -23,3 +23,13 @@ def assign_call(call_id: int) -> None:
     call = Call.objects.select_related("project").filter(pk=call_id).first()
     if call is not None:
         assignments_run(project=call.project, calls=Call.objects.filter(pk=call_id))
+
+
+@shared_task(name="annotation.train_suggestion_model", acks_late=True, ignore_result=True)
+def train_suggestion_model(project_id: int) -> None:
+    from .learning import suggestion_model_train
+    from .models import Project
+
+    project = Project.objects.filter(pk=project_id).first()
+    if project is not None:
+        suggestion_model_train(project=project)

@@ -17,7 +17,7 @@ from taxonomy.models import Taxonomy
 from .access import call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
 from .assignment import assignment_next, assignment_reassign, assignments_run, matching_gaps
 from .forms import AnnotatorProfileForm, CallUploadForm, ProjectRuleForm
-from .models import AnnotatorProfile, Assignment, Call, Speaker
+from .models import AnnotatorProfile, Assignment, Call, Speaker, Suggestion
 from .selectors import (
     call_overall_progress,
     call_stage_progress,
@@ -25,6 +25,7 @@ from .selectors import (
     project_coverage,
     projects_managed_by,
     projects_visible_to,
+    suggestions_for_assignment,
 )
 from .services import (
     annotator_profile_save,
@@ -201,7 +202,17 @@ def call_metadata_view(request: HttpRequest, call_id: int) -> HttpResponse:
 def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     call = call_for_viewer(request.user, call_id)
     can_manage = projects_managed_by(request.user).filter(pk=call.project_id).exists()
-    turns = call.turns.select_related("speaker").order_by("order")
+    turns = list(call.turns.select_related("speaker").order_by("order"))
+    mine = call.assignments.filter(annotator=request.user).first()
+    if mine is not None:
+        visible = suggestions_for_assignment(mine)  # blind assignments get none
+    elif projects_visible_to(request.user).filter(pk=call.project_id).exists():
+        visible = Suggestion.objects.filter(turn__call=call)
+    else:
+        visible = Suggestion.objects.none()
+    by_turn = {s.turn_id: s for s in visible}
+    for turn in turns:
+        turn.suggestion = by_turn.get(turn.pk)
     return render(
         request,
         "annotation/call_detail.html",
@@ -318,5 +329,6 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             ],
             "plan": plan,
             "changes": project.taxonomy_changes.select_related("from_taxonomy", "to_taxonomy", "changed_by"),
+            "models": project.suggestion_models.all()[:10],
         },
     )

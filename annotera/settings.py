@@ -230,6 +230,10 @@ WHISPER_ALIGN_MODEL_DIR = os.environ.get("WHISPER_ALIGN_MODEL_DIR", "")
 DIARIZATION_MODEL = os.environ.get("DIARIZATION_MODEL", "")  # pyannote pipeline name/path
 HF_TOKEN = os.environ.get("HF_TOKEN", "")
 TURN_PAUSE_SPLIT_SECONDS = env_float("TURN_PAUSE_SPLIT_SECONDS", 1.5)
+# Learning from annotators: train a per-project model once this many turns are annotated, and
+# again after this many more.
+SUGGEST_TRAIN_MIN_TURNS = env_int("SUGGEST_TRAIN_MIN_TURNS", 100)
+SUGGEST_RETRAIN_EVERY = env_int("SUGGEST_RETRAIN_EVERY", 100)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")

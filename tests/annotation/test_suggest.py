@@ -73,3 +73,26 @@ def test_suggestions_are_never_served_to_blind_assignments(project, make_user):
     blind = Assignment.objects.create(call=call, annotator=make_user("b", "annotator"), blind=True)
     assert [s.model_version for s in suggestions_for_assignment(seeing)] == ["rules-1+x"]
     assert not suggestions_for_assignment(blind).exists()
+
+
+def test_call_page_hides_suggestions_from_blind_annotators(client, project, make_user):
+    from django.urls import reverse
+
+    call = project.calls.create(original_name="c.wav", sha256="2" * 64, audio="c.wav", status="ready")
+    turn = Turn.objects.create(
+        call=call, speaker=Speaker.objects.create(call=call, label="CH0"), order=0, start=0, end=1, text="hi"
+    )
+    Suggestion.objects.create(
+        turn=turn,
+        labels=[{"label": "anger", "intensity": 3, "confidence": 0.7}],
+        rationale="SECRET-RATIONALE",
+        model_version="rules-1+x",
+    )
+    seeing, blind = make_user("a", "annotator"), make_user("b", "annotator")
+    Assignment.objects.create(call=call, annotator=seeing)
+    Assignment.objects.create(call=call, annotator=blind, blind=True)
+    client.force_login(seeing)
+    assert b"SECRET-RATIONALE" in client.get(reverse("annotation:call_detail", args=[call.pk])).content
+    client.force_login(blind)
+    page = client.get(reverse("annotation:call_detail", args=[call.pk])).content
+    assert b"SECRET-RATIONALE" not in page and b"anger 3" not in page

@@ -1,0 +1,26 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from annotation.learning import suggestion_model_train
+from annotation.models import Project
+
+
+class Command(BaseCommand):
+    help = "Train a per-project suggestion model from the annotations; it is used only if it beats the rules."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--project", required=True)
+
+    def handle(self, *args, project: str, **options):
+        try:
+            target = Project.objects.get(slug=project)
+        except Project.DoesNotExist as exc:
+            raise CommandError(f"No project with slug '{project}'.") from exc
+        record = suggestion_model_train(project=target)
+        if record is None:
+            self.stdout.write("Not enough annotated turns (on at least two calls) to train yet.")
+            return
+        verdict = "active: it beats the rules" if record.active else "kept inactive: the rules do as well or better"
+        self.stdout.write(
+            f"model v{record.version}: held-out alpha {record.learned_alpha} vs rules {record.rules_alpha} "
+            f"on {record.held_out} turns (trained on {record.trained_on}); {verdict}"
+        )
