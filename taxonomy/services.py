@@ -138,9 +138,21 @@ def taxonomy_import(*, data: Any, publish: bool = False) -> Taxonomy:
         status=Taxonomy.Status.PUBLISHED if publish else Taxonomy.Status.DRAFT,
         published_at=timezone.now() if publish else None,
     )
-    created: dict[str, Label] = {}
-    for order, item in enumerate(data["labels"]):
-        created[item["key"]] = Label.objects.create(
+    _write_contents(taxonomy, data)
+    return taxonomy
+
+
+def _write_contents(taxonomy: Taxonomy, data: dict) -> None:
+    """(Re)write a taxonomy's labels and dimensions from a validated document.
+
+    Only new or draft versions are written, and no annotation points at a draft's labels, so
+    replacing them wholesale is safe.
+    """
+    Label.objects.filter(taxonomy=taxonomy).update(parent=None)
+    Label.objects.filter(taxonomy=taxonomy).delete()
+    Dimension.objects.filter(taxonomy=taxonomy).delete()
+    created = {
+        item["key"]: Label.objects.create(
             taxonomy=taxonomy,
             key=item["key"],
             name=item["name"],
@@ -151,13 +163,13 @@ def taxonomy_import(*, data: Any, publish: bool = False) -> Taxonomy:
             notes=item.get("notes", ""),
             order=order,
         )
+        for order, item in enumerate(data["labels"])
+    }
     for item in data["labels"]:
         if item.get("parent"):
-            label = created[item["key"]]
-            label.parent = created[item["parent"]]
-            label.save(update_fields=["parent"])
-    for item in data.get("dimensions", []):
-        Dimension.objects.create(
+            Label.objects.filter(pk=created[item["key"]].pk).update(parent=created[item["parent"]])
+    Dimension.objects.bulk_create(
+        Dimension(
             taxonomy=taxonomy,
             key=item["key"],
             name=item.get("name", item["key"].title()),
@@ -168,7 +180,8 @@ def taxonomy_import(*, data: Any, publish: bool = False) -> Taxonomy:
             step=item.get("step", 1),
             anchors=item.get("anchors", {}),
         )
-    return taxonomy
+        for item in data.get("dimensions", [])
+    )
 
 
 def taxonomy_get_or_create_default() -> Taxonomy:
@@ -255,41 +268,7 @@ def taxonomy_replace_from_document(*, taxonomy: Taxonomy, data: Any) -> Taxonomy
     taxonomy.name = data["name"]
     taxonomy.description = data.get("description", "")
     taxonomy.save(update_fields=["name", "description"])
-    keep = {item["key"] for item in data["labels"]}
-    Label.objects.filter(taxonomy=taxonomy).update(parent=None)
-    Label.objects.filter(taxonomy=taxonomy).exclude(key__in=keep).delete()
-    by_key: dict[str, Label] = {}
-    for order, item in enumerate(data["labels"]):
-        label, _ = Label.objects.update_or_create(
-            taxonomy=taxonomy,
-            key=item["key"],
-            defaults={
-                "name": item["name"],
-                "definition": item["definition"],
-                "examples": item.get("examples", []),
-                "colour": item.get("colour", "#888888"),
-                "hotkey": item.get("hotkey", ""),
-                "notes": item.get("notes", ""),
-                "order": order,
-            },
-        )
-        by_key[label.key] = label
-    for item in data["labels"]:
-        if item.get("parent"):
-            Label.objects.filter(pk=by_key[item["key"]].pk).update(parent=by_key[item["parent"]])
-    Dimension.objects.filter(taxonomy=taxonomy).delete()
-    for item in data.get("dimensions", []):
-        Dimension.objects.create(
-            taxonomy=taxonomy,
-            key=item["key"],
-            name=item.get("name", item["key"].title()),
-            kind=item["kind"],
-            scope=item.get("scope", "turn"),
-            minimum=item["minimum"],
-            maximum=item["maximum"],
-            step=item.get("step", 1),
-            anchors=item.get("anchors", {}),
-        )
+    _write_contents(taxonomy, data)
     return taxonomy
 
 

@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from annotation.assignment import assignments_run
-from annotation.models import Project
+from annotera.cli import project_from_slug
 
 
 class Command(BaseCommand):
@@ -11,10 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True)
 
     def handle(self, *args, project: str, **options):
-        try:
-            target = Project.objects.get(slug=project)
-        except Project.DoesNotExist as exc:
-            raise CommandError(f"No project with slug '{project}'.") from exc
+        target = project_from_slug(project)
         run = assignments_run(project=target)
         self.stdout.write(f"created {run.created} assignment(s)")
         for gap in run.gaps:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from annotation.jobs import run_pipeline_inline
 from annotation.models import Call, Project
 from annotation.services import call_upload
+from annotera.cli import project_from_slug
 
 
 class Command(BaseCommand):
@@ -23,10 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--locale", default="", help="caller locale (BCP 47), e.g. en-IN")
 
     def handle(self, *args, files: list[Path], project: str, sync: bool, locale: str, **options):
-        try:
-            target = Project.objects.get(slug=project)
-        except Project.DoesNotExist as exc:
-            raise CommandError(f"No project with slug '{project}'.") from exc
+        target = project_from_slug(project)
         problems = 0
         for path in files:
             line = self._ingest_one(target, path, sync=sync, locale=locale)

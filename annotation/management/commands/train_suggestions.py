@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from annotation.learning import suggestion_model_train
-from annotation.models import Project
+from annotera.cli import project_from_slug
 
 
 class Command(BaseCommand):
@@ -11,10 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True)
 
     def handle(self, *args, project: str, **options):
-        try:
-            target = Project.objects.get(slug=project)
-        except Project.DoesNotExist as exc:
-            raise CommandError(f"No project with slug '{project}'.") from exc
+        target = project_from_slug(project)
         record = suggestion_model_train(project=target)
         if record is None:
             self.stdout.write("Not enough annotated turns (on at least two calls) to train yet.")

@@ -1,8 +1,8 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from annotation.models import Project
+from annotera.cli import project_from_slug
 from qa.agreement import label_presence_report
 
 
@@ -14,10 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON")
 
     def handle(self, *args, project: str, json: bool, **options):
-        try:
-            target = Project.objects.get(slug=project)
-        except Project.DoesNotExist as exc:
-            raise CommandError(f"No project with slug '{project}'.") from exc
+        target = project_from_slug(project)
         report = label_presence_report(target)
         if json:
             self.stdout.write(_dumps(report))

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.models import Project
+from annotera.cli import project_from_slug
 from qa.exports import FORMATS, write_jsonl
 
 
@@ -16,10 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, type=Path)
 
     def handle(self, *args, project: str, fmt: str, out: Path, **options):
-        try:
-            target = Project.objects.get(slug=project)
-        except Project.DoesNotExist as exc:
-            raise CommandError(f"No project with slug '{project}'.") from exc
+        target = project_from_slug(project)
         if fmt not in FORMATS:
             raise CommandError(f"Unknown or not yet available format '{fmt}'. Available: {', '.join(FORMATS)}.")
         manifest = write_jsonl(target, out)
