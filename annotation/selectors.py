@@ -115,3 +115,25 @@ def suggestions_for_assignment(assignment: Assignment):
     if assignment.blind:
         return Suggestion.objects.none()
     return Suggestion.objects.filter(turn__call_id=assignment.call_id).select_related("turn").order_by("turn__order")
+
+
+def suggestion_acceptance_rates(project: Project) -> dict[str, dict[str, float]]:
+    """Per label: how often annotators accepted, edited or rejected a suggested label, from the
+    actions the workspace stores on each TurnAnnotation (``suggestion_actions``)."""
+    from collections import Counter, defaultdict
+
+    from .models import TurnAnnotation
+
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for actions in TurnAnnotation.objects.filter(
+        assignment__call__project=project, assignment__blind=False
+    ).values_list("suggestion_actions", flat=True):
+        for label, action in (actions or {}).items():
+            counts[label][action] += 1
+    return {
+        label: {
+            "n": sum(c.values()),
+            **{action: c[action] / sum(c.values()) for action in ("accepted", "edited", "rejected")},
+        }
+        for label, c in sorted(counts.items())
+    }

@@ -33,3 +33,14 @@ def train_suggestion_model(project_id: int) -> None:
     project = Project.objects.filter(pk=project_id).first()
     if project is not None:
         suggestion_model_train(project=project)
+
+
+@shared_task(name="annotation.train_due_models", ignore_result=True)
+def train_due_models() -> None:
+    """Beat task: train a project's suggestion model when enough new turns are annotated."""
+    from .learning import training_due
+    from .models import Project
+
+    for project in Project.objects.all():
+        if training_due(project):
+            train_suggestion_model.delay(project.pk)

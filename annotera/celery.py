@@ -27,3 +27,4 @@ def _schedule_reaper(sender: Celery, **kwargs: object) -> None:
     sender.add_periodic_task(
         settings.REAPER_INTERVAL_SECONDS, sender.signature("annotation.reap_stale_jobs"), name="reap stale jobs"
     )
+    sender.add_periodic_task(600.0, sender.signature("annotation.train_due_models"), name="train suggestion models")

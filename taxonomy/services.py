@@ -92,6 +92,8 @@ def taxonomy_validate_data(data: Any) -> list[str]:
             seen.add(node)
             node = keys.get(node, {}).get("parent")
 
+    errors += _evidence_map_errors(data.get("evidence_map", {}), set(keys))
+
     dim_keys: set[str] = set()
     for i, dim in enumerate(dimensions):
         where = f"dimension #{i + 1}"
@@ -119,6 +121,34 @@ def taxonomy_validate_data(data: Any) -> list[str]:
     return errors
 
 
+EVIDENCE_CUES = ("pitch_rise", "fast", "long_pauses", "flat", "loud")
+EVIDENCE_SIDES = ("negative", "positive")
+
+
+def _evidence_map_errors(evidence: Any, label_keys: set[str]) -> list[str]:
+    """``evidence_map``: {"cues": {cue: [label keys]}, "valence": {"negative"|"positive": [label keys]}}."""
+    if evidence in (None, {}):
+        return []
+    if not isinstance(evidence, dict) or not set(evidence) <= {"cues", "valence"}:
+        return ["evidence_map: must be an object with 'cues' and/or 'valence'."]
+    errors = []
+    for section, allowed in (("cues", EVIDENCE_CUES), ("valence", EVIDENCE_SIDES)):
+        mapping = evidence.get(section, {})
+        if not isinstance(mapping, dict):
+            errors.append(f"evidence_map.{section}: must be an object.")
+            continue
+        for name, targets in mapping.items():
+            if name not in allowed:
+                errors.append(f"evidence_map.{section}: '{name}' is not one of {', '.join(allowed)}.")
+            elif not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+                errors.append(f"evidence_map.{section}.{name}: must be a list of label keys.")
+            else:
+                errors += [
+                    f"evidence_map.{section}.{name}: '{t}' is not a label." for t in targets if t not in label_keys
+                ]
+    return errors
+
+
 @transaction.atomic
 def taxonomy_import(*, data: Any, publish: bool = False) -> Taxonomy:
     """Create a new version of the taxonomy named by ``data['slug']``.
@@ -133,6 +163,7 @@ def taxonomy_import(*, data: Any, publish: bool = False) -> Taxonomy:
         slug=data["slug"],
         name=data["name"],
         description=data.get("description", ""),
+        evidence_map=data.get("evidence_map") or {},
         version=(latest.version + 1) if latest else 1,
         derived_from=latest,
         status=Taxonomy.Status.PUBLISHED if publish else Taxonomy.Status.DRAFT,
@@ -203,6 +234,7 @@ def taxonomy_export(taxonomy: Taxonomy) -> dict:
         "name": taxonomy.name,
         "description": taxonomy.description,
         "version": taxonomy.version,
+        "evidence_map": taxonomy.evidence_map,
         "labels": [
             {
                 "key": label.key,
@@ -267,7 +299,8 @@ def taxonomy_replace_from_document(*, taxonomy: Taxonomy, data: Any) -> Taxonomy
         raise ValidationError(errors)
     taxonomy.name = data["name"]
     taxonomy.description = data.get("description", "")
-    taxonomy.save(update_fields=["name", "description"])
+    taxonomy.evidence_map = data.get("evidence_map", taxonomy.evidence_map) or {}
+    taxonomy.save(update_fields=["name", "description", "evidence_map"])
     _write_contents(taxonomy, data)
     return taxonomy
 

@@ -86,3 +86,20 @@ def test_too_few_annotations_trains_nothing(project, make_user, settings):
     settings.SUGGEST_TRAIN_MIN_TURNS = 100
     annotated_project(project, make_user, rules_agree=False, calls=2)
     assert suggestion_model_train(project=project) is None and not training_due(project)
+
+
+def test_acceptance_rates_come_from_stored_actions(project, make_user):
+    from annotation.selectors import suggestion_acceptance_rates
+
+    annotated_project(project, make_user, rules_agree=False, calls=1, turns_per_call=4)
+    annotations = list(TurnAnnotation.objects.all())
+    for annotation, actions in zip(
+        annotations,
+        [{"anger": "accepted"}, {"anger": "rejected"}, {"anger": "accepted", "neutral": "edited"}, {}],
+        strict=True,
+    ):
+        annotation.suggestion_actions = actions
+        annotation.save()
+    rates = suggestion_acceptance_rates(project)
+    assert rates["anger"] == {"n": 3, "accepted": 2 / 3, "edited": 0.0, "rejected": 1 / 3}
+    assert rates["neutral"]["edited"] == 1.0

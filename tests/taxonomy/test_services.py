@@ -61,6 +61,14 @@ INVALID = {
     "missing labels": (lambda d: d.pop("labels"), "'labels' is missing"),
     "inverted scale": (lambda d: d["dimensions"][0].update(minimum=5, maximum=1), "above minimum"),
     "unknown kind": (lambda d: d["dimensions"][0].update(kind="ratio"), "kind must be one of"),
+    "evidence map to unknown label": (
+        lambda d: d.update(evidence_map={"cues": {"loud": ["rage"]}}),
+        "evidence_map.cues.loud: 'rage' is not a label",
+    ),
+    "evidence map unknown cue": (
+        lambda d: d.update(evidence_map={"cues": {"shouty": ["anger"]}}),
+        "'shouty' is not one of",
+    ),
 }
 
 
