@@ -125,11 +125,20 @@ def krippendorff_alpha(
     ``masi_distance`` over frozensets). Units with fewer than two judgements are excluded and
     counted. The point estimate is the ``krippendorff`` package's.
     """
+    domain = (
+        sorted({v for unit in units for v in unit if v is not MISSING}, key=_sort_key) if domain is None else domain
+    )
+    counts = value_counts(units, domain) if domain else np.zeros((len(units), 0))
+    return alpha_from_counts(counts, domain, level, bootstrap=bootstrap, seed=seed)
+
+
+def alpha_from_counts(
+    counts: np.ndarray, domain: list, level: str | Callable = "nominal", *, bootstrap: int = 1000, seed: int = 0
+) -> AlphaResult:
+    """Alpha from a (units, values) count matrix: the fast path for large projects."""
     import krippendorff
 
-    domain = sorted({v for unit in units for v in unit if v is not MISSING}, key=_sort_key) if domain is None else domain
-    counts = value_counts(units, domain) if domain else np.zeros((len(units), 0))
-    judged = counts.sum(axis=1) if counts.size else np.zeros(len(units))
+    judged = counts.sum(axis=1) if counts.size else np.zeros(counts.shape[0])
     usable = judged >= 2
     result = AlphaResult(None, None, None, int(usable.sum()), int((~usable).sum()), int(judged.sum()))
     if result.units == 0 or len(domain) < 2:
@@ -145,10 +154,11 @@ def krippendorff_alpha(
         value_domain = np.arange(len(domain))
     else:
         package_level, value_domain = level, np.asarray(domain, dtype=np.float64)
-    observed = counts.sum(axis=0)
-    if (observed > 0).sum() < 2:
-        return result
-    result.alpha = float(krippendorff.alpha(value_counts=counts, value_domain=value_domain, level_of_measurement=package_level))
+    if (counts.sum(axis=0) > 0).sum() < 2:
+        return result  # one value only: alpha is undefined
+    result.alpha = float(
+        krippendorff.alpha(value_counts=counts, value_domain=value_domain, level_of_measurement=package_level)
+    )
     if bootstrap:
         result.low, result.high = _bootstrap(counts, level, domain, bootstrap, seed)
     return result

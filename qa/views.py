@@ -5,7 +5,7 @@ from django.shortcuts import render
 from annotation.access import project_for_viewer
 from annotation.selectors import project_call_counts, projects_visible_to
 
-from .agreement import label_presence_report
+from .agreement import FIGURES, ReportFilters, project_report
 
 
 @login_required
@@ -17,4 +17,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_viewer(request.user, slug)
-    return render(request, "qa/agreement.html", {"project": project, "report": label_presence_report(project)})
+    filters = ReportFilters.from_mapping(request.GET)
+    report = project_report(project, filters, bootstrap=500)
+    scale = 400
+    bars = []
+    for i, (label, figure) in enumerate(report["label_presence"]["per_label"].items()):
+        alpha = figure["alpha"]
+        ci = None
+        if figure["low"] is not None:
+            ci = (130 + max(0, figure["low"]) * scale, 130 + max(0, figure["high"]) * scale)
+        width = max(0.0, alpha or 0.0) * scale
+        bars.append({"label": label, "alpha": alpha, "width": width, "y": i * 24, "ci": ci, "text_x": 136 + width})
+    figures = [(title, report[key]) for key, title in FIGURES]
+    return render(
+        request,
+        "qa/agreement.html",
+        {
+            "project": project,
+            "report": report,
+            "filters": filters,
+            "figures": figures,
+            "bars": bars,
+            "bars_height": max(24, 24 * len(bars)),
+            "roles": ["agent", "customer", "unknown"],
+        },
+    )

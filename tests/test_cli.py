@@ -71,12 +71,17 @@ def test_agreement_json_report(project, make_user):
     import krippendorff
 
     _annotated_project(project, make_user)
-    report = json.loads(run("agreement", "--project", project.slug, "--json"))
-    assert report["units"] == 3 and report["annotators"] == 2 and report["excluded_units"] == 0
+    report = json.loads(run("agreement", "--project", project.slug, "--json", "--bootstrap", "200"))
+    assert report["turns"] == 3 and report["annotators"] == 2
     # anger presence: a1 = 1 1 0, a2 = 1 0 0
     expected = krippendorff.alpha(reliability_data=[[1, 1, 0], [1, 0, 0]], level_of_measurement="nominal")
-    assert report["label_presence"]["per_label"]["anger"] == pytest.approx(expected)
-    assert report["label_presence"]["per_label"]["gratitude"] is None  # never used: undefined, not 1.0
+    anger = report["label_presence"]["per_label"]["anger"]
+    assert anger["alpha"] == pytest.approx(expected, abs=1e-4) and anger["units"] == 3 and anger["excluded"] == 0
+    assert anger["low"] <= anger["alpha"] <= anger["high"]
+    assert report["label_presence"]["per_label"]["gratitude"]["alpha"] is None  # never used: undefined, not 1.0
+    assert report["label_sets_masi"]["units"] == 3
+    text = run("agreement", "--project", project.slug, "--bootstrap", "50")
+    assert "label presence (nominal)" in text and "excluded" in text
 
 
 def test_export_dataset_jsonl(project, make_user, tmp_path):
@@ -88,3 +93,21 @@ def test_export_dataset_jsonl(project, make_user, tmp_path):
     assert first["speaker_role"] == "customer" and len(first["annotations"]) == 2
     with pytest.raises(CommandError, match="Available: jsonl"):
         call_command("export_dataset", "--project", project.slug, "--format", "bogus", "--out", str(tmp_path))
+
+
+def test_agreement_page_for_the_projects_reviewer_only(client, project, make_user):
+    from django.urls import reverse
+
+    from annotation.models import ProjectMembership
+    from annotation.services import project_add_member
+
+    _annotated_project(project, make_user)
+    reviewer = make_user("rev", "qa_reviewer")
+    project_add_member(project=project, user=reviewer, role=ProjectMembership.Role.REVIEWER)
+    client.force_login(reviewer)
+    page = client.get(reverse("qa:project_agreement", args=[project.slug]) + "?speaker_role=customer")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "label sets (MASI)" in body and "<svg" in body and "anger" in body
+    client.force_login(make_user("other", "qa_reviewer"))
+    assert client.get(reverse("qa:project_agreement", args=[project.slug])).status_code == 404

@@ -3,35 +3,48 @@ import json
 from django.core.management.base import BaseCommand
 
 from annotera.cli import project_from_slug
-from qa.agreement import label_presence_report
+from qa.agreement import FIGURES, ReportFilters, project_report
 
 
 class Command(BaseCommand):
-    help = "Print a project's inter-annotator agreement report."
+    help = "Print a project's inter-annotator agreement report (Krippendorff's alpha with 95% intervals)."
 
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True)
         parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument("--language", default="")
+        parser.add_argument("--locale", default="")
+        parser.add_argument("--culture", default="", help="an annotator locale, e.g. en-IN")
+        parser.add_argument("--speaker-role", default="", choices=["", "agent", "customer", "unknown"])
+        parser.add_argument("--taxonomy-version", type=int, default=None)
+        parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals")
 
-    def handle(self, *args, project: str, json: bool, **options):
+    def handle(self, *args, project: str, json: bool, bootstrap: int, **options):
         target = project_from_slug(project)
-        report = label_presence_report(target)
+        filters = ReportFilters.from_mapping(options)
+        report = project_report(target, filters, bootstrap=bootstrap)
         if json:
             self.stdout.write(_dumps(report))
             return
-        presence = report["label_presence"]
+        self.stdout.write(f"{target.name}: {report['turns']} annotated turns, {report['annotators']} annotators")
+        for key, title in FIGURES:
+            self.stdout.write(f"  {title:<28} {_fmt(report[key])}")
+        shifts = report["shifts"]
         self.stdout.write(
-            f"{target.name}: {report['units']} turns with 2+ annotations ({report['excluded_units']} excluded), "
-            f"{report['annotators']} annotators"
+            f"  {'shift boundaries (±0.5 s)':<28} {shifts['boundary_agreement']} on {shifts['units']} turns"
         )
-        self.stdout.write(f"label presence alpha: {_fmt(presence['alpha'])}")
-        for key, value in presence["per_label"].items():
-            self.stdout.write(f"  {key:<16} {_fmt(value)}")
+        for label, figure in report["label_presence"]["per_label"].items():
+            self.stdout.write(f"    {label:<18} {_fmt(figure)}")
 
 
 def _dumps(report: dict) -> str:
     return json.dumps(report, indent=2, sort_keys=True)
 
 
-def _fmt(value) -> str:
-    return "undefined" if value is None else f"{value:.3f}"
+def _fmt(figure: dict) -> str:
+    if figure["alpha"] is None:
+        return f"undefined ({figure['units']} units, {figure['excluded']} excluded)"
+    return (
+        f"{figure['alpha']:.3f} [{figure['low']:.3f}, {figure['high']:.3f}] "
+        f"({figure['units']} units, {figure['excluded']} excluded)"
+    )
