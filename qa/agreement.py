@@ -14,7 +14,7 @@ import numpy as np
 
 from annotation.models import AnnotatorProfile, Project, TurnAnnotation
 
-from .reliability import alpha_from_counts, bin_values, boundary_agreement, krippendorff_alpha, masi_distance
+from .reliability import alpha_from_counts, bin_values, boundary_agreement, krippendorff_alpha, set_alpha_masi
 
 SHIFT_TOLERANCE = 0.5
 FIGURES = (
@@ -114,7 +114,7 @@ def project_report(project: Project, filters: ReportFilters = ReportFilters(), *
 
     # Label sets (mixed emotions): MASI distance over each annotator's set.
     sets = [[frozenset(chosen) for chosen, *_ in by_turn[t].values()] for t in turns]
-    report["label_sets_masi"] = krippendorff_alpha(sets, masi_distance, bootstrap=bootstrap).to_dict()
+    report["label_sets_masi"] = set_alpha_masi(sets, bootstrap=bootstrap).to_dict()
 
     # Intensity (ordinal): per (turn, label) among the annotators who chose the label.
     intensity_units = []

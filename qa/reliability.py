@@ -164,6 +164,81 @@ def alpha_from_counts(
     return result
 
 
+def set_alpha_masi(
+    units: Sequence[Sequence[frozenset | None]], *, bootstrap: int = 1000, seed: int = 0, package_limit: int = 64
+) -> AlphaResult:
+    """MASI alpha over label sets.
+
+    With few distinct sets this is ``krippendorff_alpha(units, masi_distance)`` (the package).
+    With many (20 labels give over a thousand distinct sets) the package's units x V x V
+    allocation does not fit, so the coincidences are accumulated sparsely from each unit's
+    judgement pairs and MASI is computed on bitmasks; the two agree (see the tests).
+    """
+    domain = sorted({v for unit in units for v in unit if v is not MISSING}, key=_sort_key)
+    if len(domain) <= package_limit:
+        return krippendorff_alpha(units, masi_distance, domain=domain, bootstrap=bootstrap, seed=seed)
+    index = {value: i for i, value in enumerate(domain)}
+    coded = [tuple(sorted(index[v] for v in unit if v is not MISSING)) for unit in units]
+    usable = [c for c in coded if len(c) >= 2]
+    result = AlphaResult(None, None, None, len(usable), len(coded) - len(usable), sum(len(c) for c in coded))
+    if not usable:
+        return result
+    patterns, multiplicity = np.unique(np.array([_pad(c) for c in usable]), axis=0, return_counts=True)
+    distance = _masi_matrix(domain)
+
+    # Every ordered pair of judgements in each distinct pattern, as flat (cell, pattern, weight).
+    size = len(domain)
+    cells, owners, shares = [], [], []
+    for p, pattern in enumerate(patterns):
+        values = pattern[pattern >= 0]
+        m = len(values)
+        for a in range(m):
+            for b in range(m):
+                if a != b:
+                    cells.append(values[a] * size + values[b])
+                    owners.append(p)
+                    shares.append(1.0 / (m - 1))
+    cells_arr, owners_arr, shares_arr = np.array(cells), np.array(owners), np.array(shares)
+    flat_distance = distance.ravel()
+
+    def alpha_for(weights: np.ndarray) -> float | None:
+        o = np.bincount(cells_arr, weights=weights[owners_arr] * shares_arr, minlength=size * size)
+        n_v = o.reshape(size, size).sum(axis=0)
+        n = n_v.sum()
+        expected = ((np.outer(n_v, n_v) - np.diag(n_v)) / (n - 1) * distance).sum()
+        return None if expected == 0 else float(1 - (o @ flat_distance) / expected)
+
+    result.alpha = alpha_for(multiplicity.astype(float))
+    if bootstrap and result.alpha is not None:
+        rng = np.random.default_rng(seed)
+        draws = rng.multinomial(int(multiplicity.sum()), multiplicity / multiplicity.sum(), size=bootstrap)
+        values = [v for v in (alpha_for(w.astype(float)) for w in draws) if v is not None]
+        if values:
+            result.low, result.high = (float(x) for x in np.percentile(values, [2.5, 97.5]))
+    return result
+
+
+def _pad(codes: tuple[int, ...], width: int = 8) -> list[int]:
+    return list(codes[:width]) + [-1] * (width - min(width, len(codes)))
+
+
+def _masi_matrix(domain: list[frozenset]) -> np.ndarray:
+    """MASI distances between all pairs of sets, vectorised over bitmasks."""
+    members = sorted({item for s in domain for item in s}, key=str)
+    bit = {item: 1 << i for i, item in enumerate(members)}
+    masks = np.array([sum(bit[item] for item in s) for s in domain], dtype=np.int64)
+    popcount = np.vectorize(lambda x: bin(int(x)).count("1"))
+    sizes = popcount(masks)
+    inter = popcount(masks[:, None] & masks[None, :])
+    union = popcount(masks[:, None] | masks[None, :])
+    equal = masks[:, None] == masks[None, :]
+    subset = (inter == np.minimum(sizes[:, None], sizes[None, :])) & ~equal
+    weight = np.where(equal, 1.0, np.where(subset, 2 / 3, np.where(inter > 0, 1 / 3, 0.0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jaccard = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+    return 1.0 - jaccard * weight
+
+
 def _bootstrap(counts: np.ndarray, level, domain, rounds: int, seed: int) -> tuple[float | None, float | None]:
     patterns, multiplicity = np.unique(counts, axis=0, return_counts=True)
     probabilities = multiplicity / multiplicity.sum()

@@ -80,3 +80,24 @@ def test_bootstrap_interval_narrows_with_more_units():
     small = krippendorff_alpha(simulate(50), "nominal", bootstrap=300)
     large = krippendorff_alpha(simulate(5000), "nominal", bootstrap=300)
     assert (large.high - large.low) < (small.high - small.low) / 3
+
+
+def test_sparse_masi_path_equals_the_package_path():
+    from qa.reliability import set_alpha_masi
+
+    rng = np.random.default_rng(5)
+    labels = [f"l{i}" for i in range(12)]
+    units = []
+    for _ in range(300):
+        base = set(rng.choice(labels, size=rng.integers(1, 3), replace=False))
+        unit = []
+        for _coder in range(3):
+            chosen = set(base)
+            if rng.random() < 0.4:
+                chosen ^= {str(rng.choice(labels))}
+            unit.append(frozenset(chosen or {"l0"}))
+        units.append(unit)
+    package = set_alpha_masi(units, bootstrap=0, package_limit=10_000)
+    sparse = set_alpha_masi(units, bootstrap=100, package_limit=0)
+    assert sparse.alpha == pytest.approx(package.alpha, abs=1e-9)
+    assert sparse.low <= sparse.alpha <= sparse.high
