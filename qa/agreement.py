@@ -119,10 +119,12 @@ def project_report(project: Project, filters: ReportFilters = ReportFilters(), *
     # Intensity (ordinal): per (turn, label) among the annotators who chose the label.
     intensity_units = []
     for t in turns:
-        for label in labels:
-            values = [chosen[label] for chosen, *_ in by_turn[t].values() if chosen.get(label) is not None]
-            if values:
-                intensity_units.append(values)
+        per_label: dict[str, list[int]] = defaultdict(list)
+        for chosen, *_ in by_turn[t].values():
+            for label, intensity in chosen.items():
+                if intensity is not None and label in index:
+                    per_label[label].append(intensity)
+        intensity_units.extend(per_label.values())
     report["intensity"] = krippendorff_alpha(intensity_units, "ordinal", bootstrap=bootstrap).to_dict()
 
     for position, key in ((1, "valence"), (2, "arousal")):
