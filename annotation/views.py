@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -36,6 +36,7 @@ from .services import (
     speaker_update,
     taxonomy_change_plan,
 )
+from .streaming import ranged_file_response
 
 
 @login_required
@@ -331,4 +332,46 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             "changes": project.taxonomy_changes.select_related("from_taxonomy", "to_taxonomy", "changed_by"),
             "models": project.suggestion_models.all()[:10],
         },
+    )
+
+
+@login_required
+def call_audio(request: HttpRequest, call_id: int) -> HttpResponse:
+    """The call's audio for the annotator's player: access-checked, with HTTP Range support."""
+    call = call_for_viewer(request.user, call_id)
+    return ranged_file_response(request, call.audio.path)
+
+
+@login_required
+def call_peaks(request: HttpRequest, call_id: int) -> JsonResponse:
+    """Waveform min/max for the visible window: ?start=&end= seconds, &buckets= (pixels)."""
+    import base64
+
+    from .pipeline.peaks import LEVELS, load_peaks, peaks_window
+    from .stages import peaks_path
+
+    call = call_for_viewer(request.user, call_id)
+    path = peaks_path(call)
+    if not path.exists():
+        return JsonResponse({"error": "The waveform is not ready yet; the machine pass is still running."}, status=409)
+    try:
+        start = float(request.GET.get("start", 0))
+        end = float(request.GET.get("end", call.duration or 0))
+        buckets = int(request.GET.get("buckets", 1000))
+    except ValueError:
+        return JsonResponse({"error": "start and end must be seconds, buckets a whole number."}, status=400)
+    if not (0 <= start < end) or not (1 <= buckets <= 20000):
+        return JsonResponse({"error": "Need 0 <= start < end and 1 <= buckets <= 20000."}, status=400)
+    levels = {bps: load_peaks(path, bps) for bps in LEVELS}
+    level, window = peaks_window(levels, start, end, buckets)
+    return JsonResponse(
+        {
+            "start": start,
+            "end": end,
+            "buckets": buckets,
+            "level": level,
+            "channels": int(window.shape[0]),
+            # int8 min,max pairs per bucket, base64 per channel: compact and fast to decode.
+            "data": [base64.b64encode(window[c].tobytes()).decode() for c in range(window.shape[0])],
+        }
     )

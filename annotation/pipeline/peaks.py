@@ -47,3 +47,29 @@ def save_peaks(peaks: dict[int, np.ndarray], path: Path) -> None:
 def load_peaks(path: Path, bps: int) -> np.ndarray:
     with np.load(path) as data:
         return data[f"L{bps}"]
+
+
+def peaks_window(levels: dict[int, np.ndarray], start: float, end: float, buckets: int) -> tuple[int, np.ndarray]:
+    """Min/max for ``buckets`` equal slices of [start, end) seconds, from the finest stored level
+    that has at least that resolution (else the finest there is). Returns (level used, array of
+    shape (channels, buckets, 2) int8). The browser asks only for what it draws."""
+    buckets = max(1, int(buckets))
+    span = max(end - start, 1e-6)
+    wanted = buckets / span  # buckets per second needed
+    level = min((bps for bps in levels if bps >= wanted), default=max(levels))
+    data = levels[level]
+    channels, total, _ = data.shape
+    first = int(np.floor(start * level))
+    last = int(np.ceil(end * level))
+    first, last = max(0, min(first, total)), max(0, min(last, total))
+    out = np.zeros((channels, buckets, 2), dtype=np.int8)
+    if last <= first:
+        return level, out
+    edges = np.linspace(first, last, buckets + 1).astype(int)
+    for b in range(buckets):
+        lo, hi = edges[b], max(edges[b + 1], edges[b] + 1)
+        chunk = data[:, lo:hi, :]
+        if chunk.shape[1]:
+            out[:, b, 0] = chunk[:, :, 0].min(axis=1)
+            out[:, b, 1] = chunk[:, :, 1].max(axis=1)
+    return level, out
