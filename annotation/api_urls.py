@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import api
+from . import api, api_workspace
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -11,4 +11,11 @@ urlpatterns = [
     path("projects/<slug:slug>/calls/upload/", api.CallUpload.as_view(), name="api-call-upload"),
     path("calls/<int:pk>/", api.CallDetail.as_view(), name="api-call-detail"),
     path("calls/<int:pk>/retry/", api.CallRetry.as_view(), name="api-call-retry"),
+    path("assignments/<int:pk>/workspace/", api_workspace.WorkspaceData.as_view(), name="api-workspace"),
+    path(
+        "assignments/<int:pk>/turns/<int:turn_id>/annotation/",
+        api_workspace.TurnAnnotationWrite.as_view(),
+        name="api-turn-annotation",
+    ),
+    path("assignments/<int:pk>/submit/", api_workspace.AssignmentSubmit.as_view(), name="api-assignment-submit"),
 ]

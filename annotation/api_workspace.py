@@ -1,0 +1,132 @@
+"""API for the annotation workspace: load an assignment, save turn annotations (versioned), submit."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .annotations import StaleWrite, assignment_progress, assignment_submit, turn_annotation_save
+from .models import Assignment, TurnAnnotation
+from .selectors import suggestions_for_assignment
+
+
+def _my_assignment(request: Request, pk: int) -> Assignment:
+    """Only the annotator it belongs to may open or write an assignment (others get 404)."""
+    return get_object_or_404(
+        Assignment.objects.select_related("call", "call__project", "call__project__taxonomy"),
+        pk=pk,
+        annotator=request.user,
+    )
+
+
+def annotation_json(annotation: TurnAnnotation | None) -> dict:
+    if annotation is None:
+        return {"version": 0}
+    return {
+        "version": annotation.version,
+        "labels": annotation.labels,
+        "valence": annotation.valence,
+        "arousal": annotation.arousal,
+        "shifts": annotation.shifts,
+        "note": annotation.note,
+        "confidence": annotation.confidence,
+        "suggestion_actions": annotation.suggestion_actions,
+        "taxonomy_version": annotation.taxonomy.version,
+        "updated_at": annotation.updated_at.isoformat(),
+    }
+
+
+class WorkspaceData(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        assignment = _my_assignment(request, pk)
+        call = assignment.call
+        turns = list(call.turns.select_related("speaker").order_by("order"))
+        annotations = {a.turn_id: a for a in assignment.turn_annotations.select_related("taxonomy")}
+        taxonomy = call.project.taxonomy
+        payload = {
+            "assignment": {"id": assignment.pk, "status": assignment.status, "blind": assignment.blind},
+            "call": {"id": call.pk, "name": call.original_name, "duration": call.duration, "channels": call.channels},
+            "taxonomy": {
+                "version": taxonomy.version,
+                "labels": list(taxonomy.labels.values("key", "name", "colour", "hotkey", "definition")),
+                "dimensions": list(taxonomy.dimensions.values("key", "kind", "scope", "minimum", "maximum", "step")),
+            },
+            "turns": [
+                {
+                    "id": t.pk,
+                    "order": t.order,
+                    "start": t.start,
+                    "end": t.end,
+                    "speaker": t.speaker.label,
+                    "role": t.speaker.role,
+                    "text": t.text,
+                    "words": t.words,
+                    "language": t.language,
+                    "contour": t.prosody.get("contour", {}),
+                    "annotation": annotation_json(annotations.get(t.pk)),
+                }
+                for t in turns
+            ],
+            "progress": assignment_progress(assignment),
+        }
+        if not assignment.blind:  # blind assignments: the key is absent, not just empty
+            payload["suggestions"] = {
+                s.turn_id: {
+                    "labels": s.labels,
+                    "valence": s.valence,
+                    "arousal": s.arousal,
+                    "shifts": s.shifts,
+                    "rationale": s.rationale,
+                    "model_version": s.model_version,
+                }
+                for s in suggestions_for_assignment(assignment)
+            }
+        return Response(payload)
+
+
+class TurnAnnotationWrite(APIView):
+    def put(self, request: Request, pk: int, turn_id: int) -> Response:
+        assignment = _my_assignment(request, pk)
+        turn = get_object_or_404(assignment.call.turns, pk=turn_id)
+        raw_version = request.headers.get(
+            "If-Match", request.data.get("version") if isinstance(request.data, dict) else None
+        )
+        try:
+            base_version = int(str(raw_version).strip('"W/ '))
+        except (TypeError, ValueError):
+            return Response(
+                {"detail": "Send the version you edited (If-Match header or 'version'); 0 for a new annotation."},
+                status=status.HTTP_428_PRECONDITION_REQUIRED,
+            )
+        try:
+            saved = turn_annotation_save(assignment=assignment, turn=turn, data=request.data, base_version=base_version)
+        except StaleWrite as stale:
+            return Response(
+                {
+                    "detail": "Someone (another tab?) saved this turn after you loaded it. Merge with the current version.",
+                    "current": annotation_json(stale.current),
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        except DjangoValidationError as exc:
+            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        response = Response({"annotation": annotation_json(saved), "progress": assignment_progress(assignment)})
+        response["ETag"] = f'"{saved.version}"'
+        return response
+
+
+class AssignmentSubmit(APIView):
+    def post(self, request: Request, pk: int) -> Response:
+        assignment = _my_assignment(request, pk)
+        reason = request.data.get("skip_reason", "") if isinstance(request.data, dict) else ""
+        if not isinstance(reason, str):
+            return Response({"detail": ["skip_reason must be text."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            done = assignment_submit(assignment=assignment, skip_reason=reason)
+        except DjangoValidationError as exc:
+            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"status": done.status})
