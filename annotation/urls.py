@@ -22,4 +22,5 @@ urlpatterns = [
     path("annotators/<int:user_id>/", views.annotator_edit, name="annotator_edit"),
     path("queue/", views.annotator_queue, name="queue"),
     path("queue/next/", views.queue_next_view, name="queue_next"),
+    path("assignments/<int:assignment_id>/workspace/", views.workspace, name="workspace"),
 ]

@@ -157,7 +157,7 @@ def queue_next_view(request: HttpRequest) -> HttpResponse:
         return redirect("annotation:queue")
     if assignment.status == Assignment.Status.ASSIGNED:
         Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.IN_PROGRESS)
-    return redirect("annotation:call_detail", call_id=assignment.call_id)
+    return redirect("annotation:workspace", assignment_id=assignment.pk)
 
 
 @login_required
@@ -375,3 +375,15 @@ def call_peaks(request: HttpRequest, call_id: int) -> JsonResponse:
             "data": [base64.b64encode(window[c].tobytes()).decode() for c in range(window.shape[0])],
         }
     )
+
+
+@login_required
+def workspace(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """The annotation workspace: waveform, transcript, prosody, keyboard tagging, autosave."""
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("call", "call__project"), pk=assignment_id, annotator=request.user
+    )
+    if assignment.call.status != Call.Status.READY:
+        messages.info(request, "This call is still being processed; it opens once its machine pass is done.")
+        return redirect("annotation:queue")
+    return render(request, "annotation/workspace.html", {"assignment": assignment, "call": assignment.call})

@@ -103,7 +103,8 @@ def test_pm_runs_assignment_and_annotator_starts_next_task(client, project, anno
     queue = client.get(reverse("annotation:queue"))
     assert "Start next task: en.wav" in queue.content.decode()
     response = client.post(reverse("annotation:queue_next"))
-    assert response.status_code == 302 and response.url == reverse("annotation:call_detail", args=[call.pk])
+    mine = call.assignments.get(annotator=annotators["bea"])
+    assert response.status_code == 302 and response.url == reverse("annotation:workspace", args=[mine.pk])
     assert call.assignments.get(annotator=annotators["bea"]).status == "in_progress"
 
 

@@ -1,0 +1,398 @@
+// The annotation workspace: waveform (server peaks, visible window only), transcript with the
+// word being played, prosody track, keyboard tagging, versioned autosave with conflict merge,
+// and an offline queue kept in localStorage so no edit is lost.
+const root = document.getElementById("workspace");
+const $ = (id) => document.getElementById(id);
+const audio = $("ws-audio");
+const csrf = document.body.getAttribute("hx-headers") ? JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"] : "";
+const queueKey = `annotera-unsaved-${root.dataset.assignment}`;
+const SPEAKER_COLOURS = ["rgba(53,89,224,0.16)", "rgba(18,183,106,0.18)", "rgba(247,144,9,0.18)", "rgba(240,68,56,0.16)"];
+
+const state = { data: null, current: 0, view: { start: 0, end: 30 }, lastLabel: null, pending: new Map(), saving: false };
+
+async function load() {
+  const response = await fetch(root.dataset.api, { headers: { Accept: "application/json" } });
+  state.data = await response.json();
+  const duration = state.data.call.duration || 0;
+  state.view = { start: 0, end: Math.max(1, duration) };
+  renderTurns();
+  restoreQueue();
+  drawAll();
+  updateProgress(state.data.progress);
+  select(0, false);
+}
+
+// --- transcript and tags ----------------------------------------------------------------------
+function labelInfo(key) {
+  return state.data.taxonomy.labels.find((l) => l.key === key) || { key, name: key, colour: "#888" };
+}
+
+function renderTurns() {
+  const container = $("ws-turns");
+  container.innerHTML = "";
+  const speakers = [...new Set(state.data.turns.map((t) => t.speaker))];
+  state.data.turns.forEach((turn, index) => {
+    const block = document.createElement("section");
+    block.className = "ws-turn";
+    block.dataset.index = index;
+    block.style.borderLeftColor = SPEAKER_COLOURS[speakers.indexOf(turn.speaker) % SPEAKER_COLOURS.length].replace(/0\.1\d\)/, "0.9)");
+    const head = document.createElement("header");
+    head.textContent = `${turn.speaker} · ${turn.role} · ${fmt(turn.start)}–${fmt(turn.end)}${turn.language ? " · " + turn.language : ""}`;
+    const text = document.createElement("p");
+    text.className = "ws-text";
+    (turn.words.length ? turn.words : [{ w: turn.text, s: turn.start, e: turn.end }]).forEach((word) => {
+      const span = document.createElement("span");
+      span.textContent = word.w + " ";
+      span.dataset.s = word.s;
+      span.dataset.e = word.e;
+      span.addEventListener("click", (event) => { event.stopPropagation(); seek(word.s); });
+      text.appendChild(span);
+    });
+    const tags = document.createElement("div");
+    tags.className = "ws-tags";
+    block.append(head, text, tags);
+    block.addEventListener("click", () => select(index, false));
+    container.appendChild(block);
+    renderTags(index);
+  });
+}
+
+function renderTags(index) {
+  const turn = state.data.turns[index];
+  const block = document.querySelector(`.ws-turn[data-index="${index}"] .ws-tags`);
+  block.innerHTML = "";
+  const mine = turn.annotation.labels || [];
+  mine.forEach((item) => {
+    const chip = document.createElement("span");
+    chip.className = "ws-chip";
+    chip.style.background = labelInfo(item.label).colour;
+    chip.textContent = `${labelInfo(item.label).name} ${item.intensity ?? ""}`;
+    chip.title = "click to remove";
+    chip.addEventListener("click", (event) => { event.stopPropagation(); toggleLabel(index, item.label); });
+    block.appendChild(chip);
+  });
+  const suggestion = state.data.suggestions && state.data.suggestions[turn.id];
+  if (suggestion) {
+    suggestion.labels.filter((s) => !mine.some((m) => m.label === s.label)).forEach((s) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "ws-chip ws-suggested";
+      chip.style.borderColor = labelInfo(s.label).colour;
+      chip.textContent = `${labelInfo(s.label).name} ${s.intensity}? (${Math.round(s.confidence * 100)}%)`;
+      chip.title = "suggested: click to accept";
+      chip.addEventListener("click", (event) => { event.stopPropagation(); acceptSuggestion(index, s); });
+      block.appendChild(chip);
+    });
+    const why = document.createElement("details");
+    why.className = "ws-why";
+    why.innerHTML = `<summary>why suggested</summary>`;
+    why.append(document.createTextNode(`${suggestion.rationale} (${suggestion.model_version})`));
+    block.appendChild(why);
+  }
+  const dims = document.createElement("span");
+  dims.className = "muted small";
+  const a = turn.annotation;
+  dims.textContent = ` valence ${a.valence ?? "–"} · arousal ${a.arousal ?? "–"}${a.shifts && a.shifts.length ? ` · ${a.shifts.length} shift(s)` : ""}`;
+  block.appendChild(dims);
+}
+
+function select(index, play) {
+  state.current = Math.max(0, Math.min(state.data.turns.length - 1, index));
+  document.querySelectorAll(".ws-turn.current").forEach((el) => el.classList.remove("current"));
+  const block = document.querySelector(`.ws-turn[data-index="${state.current}"]`);
+  if (block) { block.classList.add("current"); block.scrollIntoView({ block: "nearest" }); }
+  const turn = state.data.turns[state.current];
+  if (turn && (turn.start < state.view.start || turn.end > state.view.end)) {
+    const span = state.view.end - state.view.start;
+    state.view.start = Math.max(0, turn.start - span * 0.1);
+    state.view.end = state.view.start + span;
+    drawAll();
+  }
+  if (play && turn) { seek(turn.start); audio.play(); }
+}
+
+// --- editing and saving ---------------------------------------------------------------------------
+function edit(index, change) {
+  const turn = state.data.turns[index];
+  const next = structuredClone(turn.annotation);
+  next.labels = next.labels || [];
+  change(next);
+  turn.annotation = next;
+  renderTags(index);
+  state.pending.set(turn.id, index);
+  persistQueue();
+  scheduleSave();
+}
+
+function toggleLabel(index, key) {
+  edit(index, (a) => {
+    const at = a.labels.findIndex((l) => l.label === key);
+    if (at >= 0) { a.labels.splice(at, 1); a.suggestion_actions = { ...(a.suggestion_actions || {}), [key]: "rejected" }; }
+    else { a.labels.push({ label: key, intensity: 3 }); state.lastLabel = key; }
+  });
+}
+
+function setIntensity(index, value) {
+  edit(index, (a) => {
+    const item = a.labels.find((l) => l.label === state.lastLabel) || a.labels[a.labels.length - 1];
+    if (item) {
+      item.intensity = value;
+      const suggested = state.data.suggestions && state.data.suggestions[state.data.turns[index].id];
+      if (suggested && suggested.labels.some((s) => s.label === item.label)) a.suggestion_actions = { ...(a.suggestion_actions || {}), [item.label]: "edited" };
+    }
+  });
+}
+
+function acceptSuggestion(index, s) {
+  edit(index, (a) => {
+    if (!a.labels.some((l) => l.label === s.label)) a.labels.push({ label: s.label, intensity: s.intensity });
+    a.suggestion_actions = { ...(a.suggestion_actions || {}), [s.label]: "accepted" };
+    const suggestion = state.data.suggestions[state.data.turns[index].id];
+    if (a.valence == null) a.valence = suggestion.valence;
+    if (a.arousal == null) a.arousal = suggestion.arousal;
+    state.lastLabel = s.label;
+  });
+}
+
+let saveTimer = null;
+function scheduleSave() { clearTimeout(saveTimer); saveTimer = setTimeout(flush, 400); }
+
+async function flush() {
+  if (state.saving || !state.pending.size) return;
+  state.saving = true;
+  setStatus(`saving ${state.pending.size} change(s)…`);
+  try {
+    for (const [turnId, index] of [...state.pending]) {
+      const turn = state.data.turns[index];
+      const a = turn.annotation;
+      const body = { labels: a.labels || [], valence: a.valence, arousal: a.arousal, shifts: a.shifts || [], note: a.note || "", confidence: a.confidence, suggestion_actions: a.suggestion_actions || {} };
+      const response = await fetch(root.dataset.save.replace("/0/", `/${turnId}/`), {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "If-Match": `"${a.version || 0}"` },
+        body: JSON.stringify(body),
+      });
+      if (response.status === 409) {
+        const current = (await response.json()).current;
+        await resolveConflict(index, current);
+        continue;
+      }
+      const payload = await response.json();
+      if (!response.ok) { setStatus(`not saved: ${[].concat(payload.detail).join(" ")}`, true); state.pending.delete(turnId); continue; }
+      turn.annotation.version = payload.annotation.version;
+      state.pending.delete(turnId);
+      updateProgress(payload.progress);
+    }
+    persistQueue();
+    setStatus(state.pending.size ? `${state.pending.size} change(s) waiting` : "all changes saved");
+  } catch (error) {
+    setStatus(`offline: ${state.pending.size} change(s) kept here and retried`, true);
+    setTimeout(flush, 5000);
+  } finally {
+    state.saving = false;
+  }
+}
+
+function resolveConflict(index, current) {
+  const turn = state.data.turns[index];
+  const names = (labels) => (labels || []).map((l) => `${l.label} ${l.intensity ?? ""}`).join(", ") || "nothing";
+  $("ws-conflict-text").textContent = `Saved elsewhere: ${names(current.labels)}. Yours: ${names(turn.annotation.labels)}.`;
+  return new Promise((resolve) => {
+    const dialog = $("ws-conflict");
+    dialog.onclose = () => {
+      const choice = dialog.returnValue || "both";
+      const mine = turn.annotation;
+      if (choice === "theirs") { turn.annotation = current; state.pending.delete(turn.id); }
+      else {
+        const merged = choice === "both" ? [...(current.labels || []), ...(mine.labels || []).filter((l) => !(current.labels || []).some((c) => c.label === l.label))] : mine.labels;
+        turn.annotation = { ...mine, labels: merged, version: current.version };
+      }
+      renderTags(index);
+      persistQueue();
+      resolve();
+      scheduleSave();
+    };
+    dialog.showModal();
+  });
+}
+
+function persistQueue() {
+  const unsaved = [...state.pending.keys()].map((id) => [id, state.data.turns[state.pending.get(id)].annotation]);
+  if (unsaved.length) localStorage.setItem(queueKey, JSON.stringify(unsaved)); else localStorage.removeItem(queueKey);
+}
+
+function restoreQueue() {
+  const saved = JSON.parse(localStorage.getItem(queueKey) || "[]");
+  saved.forEach(([id, annotation]) => {
+    const index = state.data.turns.findIndex((t) => t.id === id);
+    if (index >= 0) { state.data.turns[index].annotation = annotation; state.pending.set(id, index); renderTags(index); }
+  });
+  if (saved.length) { setStatus(`${saved.length} unsaved change(s) restored; saving`); scheduleSave(); }
+}
+
+function setStatus(text, warn = false) { const el = $("ws-save"); el.textContent = text; el.classList.toggle("error", warn); }
+function updateProgress(p) { if (p) $("ws-progress").textContent = `${p.tagged}/${p.turns} turns tagged`; }
+
+// --- audio, waveform and prosody ------------------------------------------------------------------
+function seek(t) { audio.currentTime = Math.max(0, t); }
+const fmt = (t) => `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, "0")}`;
+
+let peaksToken = 0;
+async function drawAll() {
+  const canvas = $("ws-wave");
+  canvas.width = canvas.clientWidth;
+  const { start, end } = state.view;
+  const token = ++peaksToken;
+  const url = `${root.dataset.peaks}?start=${start.toFixed(3)}&end=${end.toFixed(3)}&buckets=${canvas.width}`;
+  const response = await fetch(url);
+  if (!response.ok || token !== peaksToken) return;
+  state.peaks = await response.json();
+  drawWave();
+  drawProsody();
+}
+
+function decode(b64) { const raw = atob(b64); const out = new Int8Array(raw.length); for (let i = 0; i < raw.length; i++) out[i] = (raw.charCodeAt(i) << 24) >> 24; return out; }
+
+function drawWave() {
+  const canvas = $("ws-wave"), ctx = canvas.getContext("2d"), { start, end } = state.view;
+  const w = canvas.width, h = canvas.height, x = (t) => ((t - start) / (end - start)) * w;
+  ctx.clearRect(0, 0, w, h);
+  const speakers = [...new Set(state.data.turns.map((t) => t.speaker))];
+  state.data.turns.forEach((turn, i) => {
+    if (turn.end < start || turn.start > end) return;
+    ctx.fillStyle = SPEAKER_COLOURS[speakers.indexOf(turn.speaker) % SPEAKER_COLOURS.length];
+    ctx.fillRect(x(turn.start), 0, Math.max(1, x(turn.end) - x(turn.start)), h);
+    if (i === state.current) { ctx.strokeStyle = "#3559e0"; ctx.strokeRect(x(turn.start), 1, x(turn.end) - x(turn.start), h - 2); }
+  });
+  if (!state.peaks) return;
+  const rows = state.peaks.data.length, band = h / rows;
+  state.peaks.data.forEach((b64, c) => {
+    const data = decode(b64), mid = band * c + band / 2;
+    ctx.fillStyle = "#344054";
+    for (let i = 0; i < data.length / 2; i++) {
+      const lo = data[2 * i] / 127, hi = data[2 * i + 1] / 127;
+      ctx.fillRect(i, mid - hi * band / 2, 1, Math.max(1, (hi - lo) * band / 2));
+    }
+  });
+  const px = x(audio.currentTime);
+  ctx.fillStyle = "#f04438";
+  ctx.fillRect(px, 0, 2, h);
+}
+
+function drawProsody() {
+  const canvas = $("ws-prosody"); canvas.width = canvas.clientWidth;
+  const ctx = canvas.getContext("2d"), { start, end } = state.view, w = canvas.width, h = canvas.height;
+  const x = (t) => ((t - start) / (end - start)) * w;
+  ctx.clearRect(0, 0, w, h);
+  for (const turn of state.data.turns) {
+    if (turn.end < start || turn.start > end || !turn.contour || !turn.contour.hz) continue;
+    const step = 1 / turn.contour.hz;
+    const plot = (values, colour, lo, hi) => {
+      ctx.strokeStyle = colour; ctx.beginPath(); let pen = false;
+      values.forEach((v, i) => {
+        if (v === null) { pen = false; return; }
+        const px = x(turn.start + (i + 0.5) * step), py = h - ((v - lo) / (hi - lo)) * h;
+        if (pen) ctx.lineTo(px, py); else { ctx.moveTo(px, py); pen = true; }
+      });
+      ctx.stroke();
+    };
+    plot(turn.contour.loudness_db || [], "#98a2b3", 30, 90);
+    plot(turn.contour.pitch_st || [], "#3559e0", -12, 24);
+  }
+}
+
+function zoom(factor) {
+  const duration = state.data.call.duration || 1, centre = audio.currentTime || (state.view.start + state.view.end) / 2;
+  const span = Math.min(duration, Math.max(2, (state.view.end - state.view.start) * factor));
+  state.view.start = Math.max(0, Math.min(duration - span, centre - span / 2));
+  state.view.end = state.view.start + span;
+  drawAll();
+}
+
+function followPlayback() {
+  const t = audio.currentTime;
+  $("ws-time").textContent = `${fmt(t)} / ${fmt(state.data?.call.duration || 0)}`;
+  if (!state.data) return;
+  const turn = state.data.turns[state.current];
+  if ($("ws-loop").checked && turn && t >= turn.end) seek(turn.start);
+  const playing = state.data.turns.findIndex((tr) => t >= tr.start && t < tr.end);
+  if (playing >= 0 && playing !== state.current && !$("ws-loop").checked) select(playing, false);
+  document.querySelectorAll(".ws-text span.playing").forEach((el) => el.classList.remove("playing"));
+  const words = document.querySelectorAll(`.ws-turn[data-index="${state.current}"] .ws-text span`);
+  words.forEach((el) => { if (t >= +el.dataset.s && t < +el.dataset.e) el.classList.add("playing"); });
+  if (t > state.view.end || t < state.view.start) { const span = state.view.end - state.view.start; state.view.start = Math.max(0, t - span * 0.1); state.view.end = state.view.start + span; drawAll(); }
+  else drawWave();
+}
+
+// Channel solo for dual-channel calls: route the <audio> element through Web Audio.
+let graph = null;
+function setChannel(value) {
+  if (!graph) {
+    const ctx = new AudioContext(), source = ctx.createMediaElementSource(audio);
+    const split = ctx.createChannelSplitter(2), merge = ctx.createChannelMerger(2), gains = [ctx.createGain(), ctx.createGain()];
+    source.connect(split);
+    gains.forEach((g, i) => { split.connect(g, i); g.connect(merge, 0, 0); g.connect(merge, 0, 1); });
+    merge.connect(ctx.destination);
+    graph = { ctx, gains };
+  }
+  graph.gains.forEach((g, i) => { g.gain.value = value === "both" || String(i) === value ? 1 : 0; });
+}
+
+// --- keyboard -----------------------------------------------------------------------------------
+document.addEventListener("keydown", (event) => {
+  if (!state.data || ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName)) return;
+  const key = event.key;
+  if (key === " ") { event.preventDefault(); audio.paused ? audio.play() : audio.pause(); return; }
+  if (key === "ArrowDown" || key === "j") { event.preventDefault(); select(state.current + 1, !audio.paused); return; }
+  if (key === "ArrowUp" || key === "k") { event.preventDefault(); select(state.current - 1, !audio.paused); return; }
+  if (key === "r") { select(state.current, true); return; }
+  if (key === "?") { $("ws-help").showModal(); return; }
+  if (key === "+" || key === "=") { zoom(0.5); return; }
+  if (key === "-") { zoom(2); return; }
+  if (key === "Enter" && (event.ctrlKey || event.metaKey)) { submit(); return; }
+  if (/^[1-5]$/.test(key)) { setIntensity(state.current, Number(key)); return; }
+  if (key === "a" && state.data.suggestions) {
+    const s = state.data.suggestions[state.data.turns[state.current].id];
+    if (s) s.labels.forEach((item) => acceptSuggestion(state.current, item));
+    return;
+  }
+  const label = state.data.taxonomy.labels.find((l) => l.hotkey && l.hotkey.toLowerCase() === key.toLowerCase());
+  if (label) toggleLabel(state.current, label.key);
+});
+
+async function submit(skipReason = "") {
+  await flush();
+  const response = await fetch(root.dataset.submit, {
+    method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify({ skip_reason: skipReason }),
+  });
+  const payload = await response.json();
+  if (response.ok) { setStatus(`call ${payload.status}`); window.location.href = "/queue/"; }
+  else setStatus([].concat(payload.detail).join(" "), true);
+}
+
+$("ws-play").addEventListener("click", () => (audio.paused ? audio.play() : audio.pause()));
+audio.addEventListener("play", () => ($("ws-play").textContent = "Pause"));
+audio.addEventListener("pause", () => ($("ws-play").textContent = "Play"));
+audio.addEventListener("timeupdate", followPlayback);
+$("ws-rate").addEventListener("change", (e) => (audio.playbackRate = Number(e.target.value)));
+$("ws-channel").addEventListener("change", (e) => setChannel(e.target.value));
+$("ws-zoom-in").addEventListener("click", () => zoom(0.5));
+$("ws-zoom-out").addEventListener("click", () => zoom(2));
+$("ws-help-btn").addEventListener("click", () => $("ws-help").showModal());
+$("ws-submit").addEventListener("click", () => submit());
+$("ws-skip").addEventListener("click", () => { const reason = prompt("Why skip this call?"); if (reason) submit(reason); });
+$("ws-wave").addEventListener("click", (event) => {
+  const rect = event.target.getBoundingClientRect();
+  seek(state.view.start + ((event.clientX - rect.left) / rect.width) * (state.view.end - state.view.start));
+});
+$("ws-wave").addEventListener("wheel", (event) => {
+  event.preventDefault();
+  if (event.ctrlKey) { zoom(event.deltaY > 0 ? 1.25 : 0.8); return; }
+  const span = state.view.end - state.view.start, shift = (event.deltaY + event.deltaX) / 1000 * span;
+  state.view.start = Math.max(0, Math.min((state.data.call.duration || span) - span, state.view.start + shift));
+  state.view.end = state.view.start + span;
+  drawAll();
+}, { passive: false });
+window.addEventListener("online", flush);
+window.addEventListener("resize", drawAll);
+window.annotera = { state, flush };
+load();

@@ -1,0 +1,117 @@
+"""The workspace in a real browser: Playwright's Python package driving Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from annotation.models import Assignment, TurnAnnotation
+from annotation.services import call_upload
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make sysdeps)"),
+]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+        )  # fmt: skip
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def ready_assignment(project, make_user, two_voice_call):
+    from annotation.jobs import run_pipeline_inline
+
+    with two_voice_call[0].open("rb") as fh:
+        call = call_upload(project=project, fileobj=fh, filename="dual.wav", start_pipeline=False).call
+    call = run_pipeline_inline(call=call)
+    assert call.status == "ready", call.error
+    user = make_user("ann", "annotator")
+    return Assignment.objects.create(call=call, annotator=user), user
+
+
+def login(page, live_server, username):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", f"pw-{username}")
+    page.click("button[type=submit]")
+
+
+def open_workspace(context, live_server, assignment, *, log_in=True):
+    page = context.new_page()
+    responses, errors = [], []
+    page.on("response", lambda r: responses.append(r))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors
+    if log_in:
+        login(page, live_server, assignment.annotator.username)
+    page.goto(f"{live_server.url}/assignments/{assignment.pk}/workspace/")
+    page.wait_for_selector(".ws-turn", timeout=15000)
+    assert not errors, errors
+    return page, responses
+
+
+def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page, responses = open_workspace(context, live_server, assignment)
+    assert page.locator(".ws-turn").count() == assignment.call.turns.count()
+    page.keyboard.press("Space")
+    page.wait_for_function("document.getElementById('ws-audio').currentTime > 0.3", timeout=15000)
+    audio = [r for r in responses if "/audio" in r.url]
+    assert audio and all(r.status in (200, 206) for r in audio)
+    page.keyboard.press("Space")
+    page.keyboard.press("j")  # second turn
+    page.keyboard.press("f")  # frustration
+    page.keyboard.press("4")  # intensity 4
+    page.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "workspace.png"), full_page=True)
+    page.reload()
+    page.wait_for_selector(".ws-turn[data-index='1'] .ws-chip:not(.ws-suggested)")
+    assert "Frustration 4" in page.locator(".ws-turn[data-index='1'] .ws-tags").inner_text()
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=1)
+    assert stored.labels == [{"label": "frustration", "intensity": 4}] and stored.version == 1  # keystrokes debounced
+
+
+def test_conflicting_edit_from_a_second_tab_is_merged_not_lost(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    context = browser.new_context()
+    first, _ = open_workspace(context, live_server, assignment)
+    second, _ = open_workspace(context, live_server, assignment, log_in=False)
+    first.keyboard.press("f")
+    first.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'")
+    second.keyboard.press("c")  # confusion, on a stale version of the same turn
+    second.wait_for_selector("#ws-conflict[open]")
+    second.click("#ws-conflict button[value=both]")
+    second.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'")
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert {item["label"] for item in stored.labels} == {"frustration", "confusion"} and stored.version == 2
+
+
+def test_blind_annotator_gets_no_suggestions_in_dom_or_network(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    assignment.blind = True
+    assignment.save()
+    context = browser.new_context()
+    page, responses = open_workspace(context, live_server, assignment)
+    assert page.locator(".ws-suggested").count() == 0 and page.locator(".ws-why").count() == 0
+    payloads = [r.text() for r in responses if "/workspace/" in r.url and r.url.startswith(live_server.url + "/api/")]
+    assert payloads and all('"suggestions"' not in body and "rules-1" not in body for body in payloads)
