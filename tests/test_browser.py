@@ -115,3 +115,19 @@ def test_blind_annotator_gets_no_suggestions_in_dom_or_network(browser, live_ser
     assert page.locator(".ws-suggested").count() == 0 and page.locator(".ws-why").count() == 0
     payloads = [r.text() for r in responses if "/workspace/" in r.url and r.url.startswith(live_server.url + "/api/")]
     assert payloads and all('"suggestions"' not in body and "rules-1" not in body for body in payloads)
+
+
+def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    page, _ = open_workspace(browser.new_context(), live_server, assignment)
+    page.keyboard.press("f")
+    page.keyboard.press("g")  # gratitude: two emotions, so a shift can go from one to the other
+    page.keyboard.press("s")
+    turn0 = page.locator(".ws-turn[data-index='0']")
+    turn0.locator("select[name=valence]").select_option("-1")
+    turn0.locator("select[name=arousal]").select_option("4")
+    page.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'")
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert (stored.valence, stored.arousal) == (-1.0, 4.0)
+    assert [(s["from"], s["to"]) for s in stored.shifts] == [("frustration", "gratitude")]
+    assert stored.turn.start <= stored.shifts[0]["at"] <= stored.turn.end

@@ -120,8 +120,10 @@ class TurnSuggestion:
 
 
 # --- prosody cues -----------------------------------------------------------------------------
-def prosody_cues(prosody: dict, t: CueThresholds) -> dict[str, tuple[float, str]]:
-    """Fired cues: name -> (strength 0..1, phrase for the rationale)."""
+def prosody_cues(prosody: dict, t: CueThresholds, *, question: bool = False) -> dict[str, tuple[float, str]]:
+    """Fired cues: name -> (strength 0..1, phrase for the rationale).
+
+    A final rise on a question is ordinary intonation, not urgency, so ``question`` turns it off."""
     z = prosody.get("z") or {}
     base = prosody.get("baseline_delta") or {}
     cues: dict[str, tuple[float, str]] = {}
@@ -131,7 +133,7 @@ def prosody_cues(prosody: dict, t: CueThresholds) -> dict[str, tuple[float, str]
 
     pitch_z = z.get("f0_median_st", 0.0)
     slope = prosody.get("terminal_slope_st_s") or 0.0
-    rising = slope >= t.terminal_rise_st_s and z.get("terminal_slope_st_s", 0.0) >= t.terminal_rise_z
+    rising = not question and slope >= t.terminal_rise_st_s and z.get("terminal_slope_st_s", 0.0) >= t.terminal_rise_z
     if pitch_z >= t.pitch_z or rising:
         parts = []
         if pitch_z >= t.pitch_z and "f0_median_st" in base:
@@ -253,7 +255,7 @@ def suggest_turns(
     similarity = vectors @ centroids.T if seed_labels else np.zeros((len(texts), 0))
     results = []
     for index, turn in enumerate(turns):
-        cues = prosody_cues(turn.prosody, config.thresholds)
+        cues = prosody_cues(turn.prosody, config.thresholds, question=(turn.text or "").rstrip().endswith("?"))
         scores: dict[str, float] = {}
         reasons: dict[str, list[str]] = {}
         for cue, (strength, phrase) in cues.items():

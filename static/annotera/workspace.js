@@ -89,11 +89,52 @@ function renderTags(index) {
     why.append(document.createTextNode(`${suggestion.rationale} (${suggestion.model_version})`));
     block.appendChild(why);
   }
-  const dims = document.createElement("span");
-  dims.className = "muted small";
-  const a = turn.annotation;
-  dims.textContent = ` valence ${a.valence ?? "–"} · arousal ${a.arousal ?? "–"}${a.shifts && a.shifts.length ? ` · ${a.shifts.length} shift(s)` : ""}`;
-  block.appendChild(dims);
+  block.appendChild(dimensionControls(index));
+}
+
+function scale(key, fallback) {
+  const dim = state.data.taxonomy.dimensions.find((d) => d.key === key);
+  const [lo, hi, step] = dim ? [dim.minimum, dim.maximum, dim.step || 1] : fallback;
+  const values = [];
+  for (let v = lo; v <= hi + 1e-9; v += step) values.push(Math.round(v * 1000) / 1000);
+  return values;
+}
+
+function dimensionControls(index) {
+  const a = state.data.turns[index].annotation;
+  const box = document.createElement("div");
+  box.className = "ws-dims small";
+  const select = (name, values, current) => {
+    const el = document.createElement("select");
+    el.name = name;
+    el.innerHTML = `<option value="">${name} –</option>` + values.map((v) => `<option value="${v}"${current === v ? " selected" : ""}>${name} ${v}</option>`).join("");
+    el.addEventListener("change", () => edit(index, (x) => { x[name] = el.value === "" ? null : Number(el.value); }));
+    return el;
+  };
+  box.append(select("valence", scale("valence", [-3, 3, 1]), a.valence), select("arousal", scale("arousal", [1, 5, 1]), a.arousal));
+  const confidence = select("confidence", [0.25, 0.5, 0.75, 1], a.confidence);
+  const note = document.createElement("input");
+  note.placeholder = "note";
+  note.value = a.note || "";
+  note.addEventListener("change", () => edit(index, (x) => { x.note = note.value; }));
+  box.append(confidence, note);
+  (a.shifts || []).forEach((shift, i) => {
+    const chip = document.createElement("span");
+    chip.className = "ws-shift";
+    chip.textContent = `shift ${fmt(shift.at)} ${shift.from} → ${shift.to} ✕`;
+    chip.title = "remove this shift";
+    chip.addEventListener("click", (event) => { event.stopPropagation(); edit(index, (x) => x.shifts.splice(i, 1)); });
+    box.appendChild(chip);
+  });
+  return box;
+}
+
+function addShift(index) {
+  const turn = state.data.turns[index];
+  const labels = turn.annotation.labels || [];
+  if (labels.length < 2) { setStatus("a shift needs two emotions on the turn (from → to): tag both first", true); return; }
+  const at = Math.min(turn.end, Math.max(turn.start, audio.currentTime));
+  edit(index, (x) => { x.shifts = [...(x.shifts || []), { at, from: labels[0].label, to: labels[labels.length - 1].label }].sort((p, q) => p.at - q.at); });
 }
 
 function select(index, play) {
@@ -345,6 +386,7 @@ document.addEventListener("keydown", (event) => {
   if (key === "ArrowDown" || key === "j") { event.preventDefault(); select(state.current + 1, !audio.paused); return; }
   if (key === "ArrowUp" || key === "k") { event.preventDefault(); select(state.current - 1, !audio.paused); return; }
   if (key === "r") { select(state.current, true); return; }
+  if (key === "s") { addShift(state.current); return; }
   if (key === "?") { $("ws-help").showModal(); return; }
   if (key === "+" || key === "=") { zoom(0.5); return; }
   if (key === "-") { zoom(2); return; }
