@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,6 +43,9 @@ def annotation_json(annotation: TurnAnnotation | None) -> dict:
 
 
 class WorkspaceData(APIView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, description="Everything the workspace needs; no suggestions when blind."
+    )
     def get(self, request: Request, pk: int) -> Response:
         assignment = _my_assignment(request, pk)
         call = assignment.call
@@ -89,6 +94,11 @@ class WorkspaceData(APIView):
 
 
 class TurnAnnotationWrite(APIView):
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        description="Write one turn's annotation; send the version you edited as If-Match (0 for new). 409 when stale.",
+    )
     def put(self, request: Request, pk: int, turn_id: int) -> Response:
         assignment = _my_assignment(request, pk)
         turn = get_object_or_404(assignment.call.turns, pk=turn_id)
@@ -120,6 +130,7 @@ class TurnAnnotationWrite(APIView):
 
 
 class AssignmentSubmit(APIView):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
     def post(self, request: Request, pk: int) -> Response:
         assignment = _my_assignment(request, pk)
         reason = request.data.get("skip_reason", "") if isinstance(request.data, dict) else ""
