@@ -145,3 +145,13 @@ def test_pm_edits_an_annotator_profile(client, project, make_user):
         {"code": "en", "proficiency": "fluent"},
     ]
     assert "tl · native" in client.get(reverse("annotation:annotators")).content.decode()
+
+
+def test_project_settings_page_renders_for_its_manager(client, project, make_user):
+    pm = make_user("pm2", "project_manager")
+    project_add_member(project=project, user=pm, role=ProjectMembership.Role.MANAGER)
+    client.force_login(pm)
+    page = client.get(reverse("annotation:project_settings", args=[project.slug]))
+    body = page.content.decode()
+    assert page.status_code == 200 and body.count("Suggestion models learned from annotators") == 1
+    assert "<title>Settings · Test project</title>" in body
