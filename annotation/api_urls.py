@@ -17,5 +17,8 @@ urlpatterns = [
         api_workspace.TurnAnnotationWrite.as_view(),
         name="api-turn-annotation",
     ),
+    path(
+        "calls/<int:pk>/turns/<int:turn_id>/correct/", api_workspace.TurnCorrection.as_view(), name="api-turn-correct"
+    ),
     path("assignments/<int:pk>/submit/", api_workspace.AssignmentSubmit.as_view(), name="api-assignment-submit"),
 ]

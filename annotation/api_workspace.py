@@ -72,6 +72,7 @@ class WorkspaceData(APIView):
                     "words": t.words,
                     "language": t.language,
                     "contour": t.prosody.get("contour", {}),
+                    "revision": t.revision,
                     "annotation": annotation_json(annotations.get(t.pk)),
                 }
                 for t in turns
@@ -141,3 +142,54 @@ class AssignmentSubmit(APIView):
         except DjangoValidationError as exc:
             return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"status": done.status})
+
+
+class TurnCorrection(APIView):
+    """Correct a turn: {"action": "adjust"|"split"|"merge"|"speaker", "revision": n, ...}."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    def post(self, request: Request, pk: int, turn_id: int) -> Response:
+        from .access import call_for_viewer
+        from .corrections import turn_adjust, turn_merge_next, turn_set_speaker, turn_split
+        from .selectors import projects_managed_by
+
+        call = call_for_viewer(request.user, pk)
+        may_edit = call.assignments.filter(annotator=request.user).exists() or (
+            projects_managed_by(request.user).filter(pk=call.project_id).exists()
+        )
+        if not may_edit:
+            return Response({"detail": ["Only the call's annotators and project managers correct turns."]}, status=403)
+        turn = get_object_or_404(call.turns, pk=turn_id)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            revision = int(data.get("revision"))
+            action = data.get("action")
+            if action == "adjust":
+                result = [
+                    turn_adjust(
+                        turn=turn,
+                        start=float(data["start"]),
+                        end=float(data["end"]),
+                        revision=revision,
+                        user=request.user,
+                    )
+                ]
+            elif action == "split":
+                result = list(turn_split(turn=turn, at=float(data["at"]), revision=revision, user=request.user))
+            elif action == "merge":
+                result = [turn_merge_next(turn=turn, revision=revision, user=request.user)]
+            elif action == "speaker":
+                speaker = get_object_or_404(call.speakers, pk=int(data["speaker"]))
+                result = [turn_set_speaker(turn=turn, speaker=speaker, revision=revision, user=request.user)]
+            else:
+                return Response({"detail": ["action must be adjust, split, merge or speaker."]}, status=400)
+        except (KeyError, TypeError, ValueError):
+            return Response(
+                {"detail": ["Missing or malformed fields: revision (int), and start/end, at or speaker."]}, status=400
+            )
+        except DjangoValidationError as exc:
+            return Response({"detail": exc.messages}, status=400)
+        return Response(
+            {"turns": [{"id": t.pk, "order": t.order, "start": t.start, "end": t.end, "text": t.text,
+                        "speaker": t.speaker.label, "revision": t.revision} for t in result]}
+        )  # fmt: skip

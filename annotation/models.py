@@ -317,3 +317,27 @@ class SuggestionModel(models.Model):
     @property
     def model_version(self) -> str:
         return f"learned-{self.project.slug}-v{self.version}"
+
+
+class TurnRevision(models.Model):
+    """One human correction of the machine's turns (boundaries, split, merge, speaker), with who
+    made it and the turn(s) before and after, so every correction can be audited or undone."""
+
+    class Action(models.TextChoices):
+        ADJUST = "adjust", "Adjust start/end"
+        SPLIT = "split", "Split"
+        MERGE = "merge", "Merge with next"
+        SPEAKER = "speaker", "Reassign speaker"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="turn_revisions")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField()
+    after = models.JSONField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["call", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on call {self.call_id} by {self.user}"

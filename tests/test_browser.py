@@ -134,3 +134,16 @@ def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready
     assert (stored.valence, stored.arousal) == (-1.0, 4.0)
     assert [(s["from"], s["to"]) for s in stored.shifts] == [("frustration", "gratitude")]
     assert stored.turn.start <= stored.shifts[0]["at"] <= stored.turn.end
+
+
+def test_split_a_turn_at_the_playhead_from_the_keyboard(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    first_turn = assignment.call.turns.get(order=0)
+    page, _ = open_workspace(browser.new_context(), live_server, assignment)
+    before = page.locator(".ws-turn").count()
+    page.evaluate(f"document.getElementById('ws-audio').currentTime = {(first_turn.start + first_turn.end) / 2}")
+    page.keyboard.press("x")
+    page.wait_for_function(f"document.querySelectorAll('.ws-turn').length === {before + 1}")
+    assert not page.errors
+    assert assignment.call.turns.count() == before + 1
+    assert assignment.call.turn_revisions.get().action == "split"

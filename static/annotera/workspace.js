@@ -387,6 +387,8 @@ document.addEventListener("keydown", (event) => {
   if (key === "ArrowUp" || key === "k") { event.preventDefault(); select(state.current - 1, !audio.paused); return; }
   if (key === "r") { select(state.current, true); return; }
   if (key === "s") { addShift(state.current); return; }
+  if (key === "x") { correctTurn({ action: "split", at: audio.currentTime }); return; }
+  if (key === "m") { correctTurn({ action: "merge" }); return; }
   if (key === "?") { $("ws-help").showModal(); return; }
   if (key === "+" || key === "=") { zoom(0.5); return; }
   if (key === "-") { zoom(2); return; }
@@ -400,6 +402,20 @@ document.addEventListener("keydown", (event) => {
   const label = state.data.taxonomy.labels.find((l) => l.hotkey && l.hotkey.toLowerCase() === key.toLowerCase());
   if (label) toggleLabel(state.current, label.key);
 });
+
+async function correctTurn(body) {
+  const turn = state.data.turns[state.current];
+  await flush();
+  const response = await fetch(root.dataset.correct.replace("/0/", `/${turn.id}/`), {
+    method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify({ ...body, revision: turn.revision }),
+  });
+  const payload = await response.json();
+  if (!response.ok) { setStatus([].concat(payload.detail).join(" "), true); return; }
+  const keep = state.current;
+  await load();
+  select(keep, false);
+  setStatus(`turn ${body.action === "split" ? "split" : "merged"}`);
+}
 
 async function submit(skipReason = "") {
   await flush();
