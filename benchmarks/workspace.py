@@ -207,7 +207,7 @@ def report(args, ids) -> None:
         f"| {'long tasks while seeking/zooming/scrolling':<50} | {len(long_tasks):>14} | longest {max(long_tasks, default=0):.0f} ms; goal none > 100 ms"
     )
     print(
-        f"| {'audio bytes fetched before playback started':<50} | {bytes_to_play / 1024:>11.0f} KB | of {Path(tempfile.gettempdir()).name and ''}file; before play: {before_play / 1024:.0f} KB"
+        f"| {'audio bytes fetched before playback started':<50} | {bytes_to_play / 1024:>11.0f} KB | before pressing play: {before_play / 1024:.0f} KB"
     )
 
 
