@@ -105,12 +105,19 @@ def job_enqueue(*, call: Call, stage: str, send: bool = True) -> ProcessingJob:
     return job
 
 
-def pipeline_start(*, call: Call, from_stage: str | None = None, send: bool = True) -> ProcessingJob:
-    """(Re)start the machine pass of a call at ``from_stage`` (default: the first stage)."""
+def pipeline_start(
+    *, call: Call, from_stage: str | None = None, send: bool = True, keep_ready: bool = False
+) -> ProcessingJob:
+    """(Re)start the machine pass of a call at ``from_stage`` (default: the first stage).
+
+    ``keep_ready`` refreshes late stages (new suggestions) of a ready call without taking it
+    away from its annotators: the call stays ready while the jobs run.
+    """
     names = stage_names()
     first = from_stage or names[0]
     with transaction.atomic():
-        Call.objects.filter(pk=call.pk).update(status=Call.Status.QUEUED, error="")
+        if not (keep_ready and call.status == Call.Status.READY):
+            Call.objects.filter(pk=call.pk).update(status=Call.Status.QUEUED, error="")
         # Later stages will be re-made; drop their rows so the progress display is honest.
         ProcessingJob.objects.filter(call=call, stage__in=names[names.index(first) + 1 :]).delete()
         return job_enqueue(call=call, stage=first, send=send)
@@ -165,7 +172,8 @@ def _claim(job_id: int, lease: str) -> ProcessingJob | None:
         job.started_at = job.heartbeat_at = now
         job.error = ""
         job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "error"])
-        Call.objects.filter(pk=job.call_id).update(status=Call.Status.PROCESSING)
+        # A ready call whose suggestions are being refreshed stays ready (and annotatable).
+        Call.objects.filter(pk=job.call_id).exclude(status=Call.Status.READY).update(status=Call.Status.PROCESSING)
         return job
 
 

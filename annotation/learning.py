@@ -91,7 +91,7 @@ def resuggest_unannotated(*, project: Project) -> int:
     )
     count = 0
     for call in calls.distinct():
-        pipeline_start(call=call, from_stage="suggest")
+        pipeline_start(call=call, from_stage="suggest", keep_ready=True)
         count += 1
     return count
 

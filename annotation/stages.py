@@ -44,6 +44,20 @@ def audio_limits() -> audio_mod.AudioLimits:
     )
 
 
+def first_speech(mono: np.ndarray, regions: list[tuple[float, float]], seconds: float) -> np.ndarray:
+    """The first ``seconds`` of speech of a channel (what language identification looks at),
+    without copying the rest of a long call."""
+    pieces, total = [], 0
+    limit = int(seconds * audio_mod.SAMPLE_RATE)
+    for start, end in regions:
+        piece = mono[int(start * audio_mod.SAMPLE_RATE) : int(end * audio_mod.SAMPLE_RATE)]
+        pieces.append(piece[: limit - total])
+        total += pieces[-1].shape[0]
+        if total >= limit:
+            break
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+
 def previous_result(call: Call, stage: str) -> dict:
     job = ProcessingJob.objects.filter(call=call, stage=stage, status=ProcessingJob.Status.SUCCEEDED).first()
     if job is None:
@@ -154,7 +168,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         if main.config.english_only:
             lid = lid_transcriber()
             if lid is not None:
-                speech = np.concatenate([mono[int(s * 16000) : int(e * 16000)] for s, e in regions])
+                speech = first_speech(mono, regions, seconds=30.0)
                 code, confidence, _ = lid.detect_language(speech)
                 if code != "en" and confidence >= 0.5:
                     transcriber, language = lid, code

@@ -54,6 +54,10 @@ def _call_rows(calls) -> list[dict]:
     return [{"call": c, "stages": call_stage_progress(c), "progress": call_overall_progress(c)} for c in calls]
 
 
+def _any_busy(rows: list[dict]) -> bool:
+    return any(r["call"].status in (Call.Status.QUEUED, Call.Status.PROCESSING) for r in rows)
+
+
 @login_required
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_viewer(request.user, slug)
@@ -61,9 +65,11 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = CallUploadForm() if can_manage else None
     gaps = matching_gaps(project) if can_manage else []
     most = max((g["missing"] for g in gaps), default=1)
+    rows = _call_rows(project.calls.all())
     context = {
         "project": project,
-        "rows": _call_rows(project.calls.all()),
+        "rows": rows,
+        "any_busy": _any_busy(rows),
         "counts": project_call_counts(project),
         "coverage": project_coverage(project),
         "gaps": [{**g, "width": round(100 * g["missing"] / most)} for g in gaps],
@@ -78,10 +84,11 @@ def project_calls_partial(request: HttpRequest, slug: str) -> HttpResponse:
     """The live call table, polled by htmx while any call is still being processed."""
     project = project_for_viewer(request.user, slug)
     can_manage = projects_managed_by(request.user).filter(pk=project.pk).exists()
+    rows = _call_rows(project.calls.all())
     return render(
         request,
         "annotation/_call_table.html",
-        {"project": project, "rows": _call_rows(project.calls.all()), "can_manage": can_manage},
+        {"project": project, "rows": rows, "any_busy": _any_busy(rows), "can_manage": can_manage},
     )
 
 
@@ -347,7 +354,7 @@ def call_peaks(request: HttpRequest, call_id: int) -> JsonResponse:
     """Waveform min/max for the visible window: ?start=&end= seconds, &buckets= (pixels)."""
     import base64
 
-    from .pipeline.peaks import LEVELS, load_peaks, peaks_window
+    from .pipeline.peaks import level_for, load_peaks, peaks_window
     from .stages import peaks_path
 
     call = call_for_viewer(request.user, call_id)
@@ -362,8 +369,8 @@ def call_peaks(request: HttpRequest, call_id: int) -> JsonResponse:
         return JsonResponse({"error": "start and end must be seconds, buckets a whole number."}, status=400)
     if not (0 <= start < end) or not (1 <= buckets <= 20000):
         return JsonResponse({"error": "Need 0 <= start < end and 1 <= buckets <= 20000."}, status=400)
-    levels = {bps: load_peaks(path, bps) for bps in LEVELS}
-    level, window = peaks_window(levels, start, end, buckets)
+    level = level_for(start, end, buckets)  # read only the level this window needs
+    level, window = peaks_window({level: load_peaks(path, level)}, start, end, buckets)
     return JsonResponse(
         {
             "start": start,

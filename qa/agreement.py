@@ -148,8 +148,3 @@ def project_report(project: Project, filters: ReportFilters = ReportFilters(), *
 def _mean(values) -> float | None:
     values = [v for v in values if v is not None]
     return round(float(np.mean(values)), 4) if values else None
-
-
-def label_presence_report(project: Project) -> dict:
-    """The headline report (all figures) with the project's default filters."""
-    return project_report(project)

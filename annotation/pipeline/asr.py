@@ -62,8 +62,6 @@ class Transcriber:
     def version(self) -> str:
         from importlib.metadata import version
 
-        import whisperx  # noqa: F401
-
         return f"whisperx {version('whisperx')} / {self.config.model.rstrip('/').split('/')[-1]} {self.config.compute_type}"
 
     def speech_regions(self, audio: np.ndarray, segmentation=None) -> list[tuple[float, float]]:

@@ -49,14 +49,18 @@ def load_peaks(path: Path, bps: int) -> np.ndarray:
         return data[f"L{bps}"]
 
 
+def level_for(start: float, end: float, buckets: int, levels=LEVELS) -> int:
+    """The coarsest stored level with at least ``buckets`` over [start, end) (else the finest)."""
+    wanted = max(1, int(buckets)) / max(end - start, 1e-6)  # buckets per second needed
+    return min((bps for bps in levels if bps >= wanted), default=max(levels))
+
+
 def peaks_window(levels: dict[int, np.ndarray], start: float, end: float, buckets: int) -> tuple[int, np.ndarray]:
-    """Min/max for ``buckets`` equal slices of [start, end) seconds, from the finest stored level
-    that has at least that resolution (else the finest there is). Returns (level used, array of
-    shape (channels, buckets, 2) int8). The browser asks only for what it draws."""
+    """Min/max for ``buckets`` equal slices of [start, end) seconds, from the coarsest stored
+    level that has at least that resolution (else the finest there is). Returns (level used,
+    array of shape (channels, buckets, 2) int8). The browser asks only for what it draws."""
     buckets = max(1, int(buckets))
-    span = max(end - start, 1e-6)
-    wanted = buckets / span  # buckets per second needed
-    level = min((bps for bps in levels if bps >= wanted), default=max(levels))
+    level = level_for(start, end, buckets, tuple(levels))
     data = levels[level]
     channels, total, _ = data.shape
     first = int(np.floor(start * level))

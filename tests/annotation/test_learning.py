@@ -109,3 +109,15 @@ def test_acceptance_rates_come_from_stored_actions(project, make_user):
     rates = suggestion_acceptance_rates(project)
     assert rates["anger"] == {"n": 3, "accepted": 2 / 3, "edited": 0.0, "rejected": 1 / 3}
     assert rates["neutral"]["edited"] == 1.0
+
+
+def test_resuggesting_keeps_calls_ready_for_their_annotators(project, make_user, django_capture_on_commit_callbacks):
+    from annotation.learning import resuggest_unannotated
+    from annotation.models import Call, ProcessingJob
+
+    call = project.calls.create(original_name="r.wav", sha256="8" * 64, audio="r.wav", status="ready")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert resuggest_unannotated(project=project) == 1
+    call.refresh_from_db()
+    assert call.status == Call.Status.READY
+    assert ProcessingJob.objects.get(call=call).stage == "suggest" and len(callbacks) == 1
