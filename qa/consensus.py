@@ -1,0 +1,156 @@
+"""The consensus of record for a turn: the newest adjudication, or else the annotators' vote.
+
+Pure functions over plain data (``turn_consensus``), plus one query helper
+(``consensus_for_turns``) that the agreement report, the adjudication view and the dataset
+exports all share, so "consensus" means one thing everywhere.
+
+Vote rule: a label is in the consensus when more than half of the (non-skipped) annotators
+chose it; its intensity is the rounded median of the chosen intensities. Valence and arousal
+are the means of the given values. Soft labels carry the vote share and mean intensity of every
+label anyone chose, so model builders can train on the distribution rather than the majority.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One annotator's tags on one turn, as stored in TurnAnnotation."""
+
+    annotator: int
+    labels: Sequence[Mapping]  # [{"label": key, "intensity": 1..5 | None}]
+    valence: float | None = None
+    arousal: float | None = None
+    shifts: Sequence[Mapping] = ()
+
+
+@dataclass
+class Consensus:
+    source: str  # "adjudicated" | "vote" | "none"
+    labels: list[dict] = field(default_factory=list)  # [{"label", "intensity"}]
+    soft_labels: list[dict] = field(default_factory=list)  # [{"label", "share", "mean_intensity"}]
+    valence: float | None = None
+    arousal: float | None = None
+    valence_sd: float | None = None
+    arousal_sd: float | None = None
+    shifts: list[dict] = field(default_factory=list)
+    annotators: int = 0
+    disagreement: float = 0.0  # 0 = unanimous; 1 - mean pairwise Jaccard of label sets
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _mean_sd(values: Iterable[float | None]) -> tuple[float | None, float | None]:
+    given = [float(v) for v in values if v is not None]
+    if not given:
+        return None, None
+    mean = sum(given) / len(given)
+    sd = statistics.pstdev(given) if len(given) > 1 else 0.0
+    return round(mean, 4), round(sd, 4)
+
+
+def label_set_disagreement(sets: Sequence[frozenset]) -> float:
+    """1 - mean pairwise Jaccard similarity of the annotators' label sets (0 when fewer than two)."""
+    if len(sets) < 2:
+        return 0.0
+    total, pairs = 0.0, 0
+    for i in range(len(sets)):
+        for j in range(i + 1, len(sets)):
+            union = sets[i] | sets[j]
+            total += 1.0 if not union else len(sets[i] & sets[j]) / len(union)
+            pairs += 1
+    return round(1.0 - total / pairs, 4)
+
+
+def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None = None) -> Consensus:
+    n = len(judgements)
+    votes: dict[str, int] = defaultdict(int)
+    intensities: dict[str, list[int]] = defaultdict(list)
+    for j in judgements:
+        for item in j.labels:
+            votes[item["label"]] += 1
+            if item.get("intensity") is not None:
+                intensities[item["label"]].append(int(item["intensity"]))
+    soft = [
+        {
+            "label": label,
+            "share": round(count / n, 4),
+            "mean_intensity": round(sum(intensities[label]) / len(intensities[label]), 4)
+            if intensities[label]
+            else None,
+        }
+        for label, count in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    valence, valence_sd = _mean_sd(j.valence for j in judgements)
+    arousal, arousal_sd = _mean_sd(j.arousal for j in judgements)
+    disagreement = label_set_disagreement([frozenset(i["label"] for i in j.labels) for j in judgements])
+    if adjudication is not None:
+        return Consensus(
+            source="adjudicated",
+            labels=[dict(item) for item in adjudication.get("labels") or []],
+            soft_labels=soft,
+            valence=adjudication.get("valence"),
+            arousal=adjudication.get("arousal"),
+            valence_sd=valence_sd,
+            arousal_sd=arousal_sd,
+            shifts=list(adjudication.get("shifts") or []),
+            annotators=n,
+            disagreement=disagreement,
+        )
+    if n == 0:
+        return Consensus(source="none")
+    majority = [
+        {"label": s["label"], "intensity": round(statistics.median(intensities[s["label"]]))
+         if intensities[s["label"]] else None}
+        for s in soft
+        if votes[s["label"]] * 2 > n
+    ]
+    # Shifts: keep those marked by a majority within 0.5 s of each other (the first such mark).
+    marks = sorted((float(s["at"]), s) for j in judgements for s in (j.shifts or []) if s.get("at") is not None)
+    shifts, used = [], set()
+    for k, (at, shift) in enumerate(marks):
+        if k in used:
+            continue
+        close = [i for i, (other, _) in enumerate(marks) if i not in used and abs(other - at) <= 0.5]
+        if len(close) * 2 > n:
+            shifts.append(dict(shift))
+            used.update(close)
+    return Consensus(
+        source="vote",
+        labels=majority,
+        soft_labels=soft,
+        valence=valence,
+        arousal=arousal,
+        valence_sd=valence_sd,
+        arousal_sd=arousal_sd,
+        shifts=shifts,
+        annotators=n,
+        disagreement=disagreement,
+    )
+
+
+def consensus_for_turns(turn_ids: Iterable[int]) -> dict[int, Consensus]:
+    """Consensus per turn id, from stored annotations (skips excluded) and adjudications, in two queries."""
+    from annotation.models import TurnAnnotation
+
+    from .models import Adjudication
+
+    ids = list(turn_ids)
+    judgements: dict[int, list[Judgement]] = defaultdict(list)
+    rows = TurnAnnotation.objects.filter(turn_id__in=ids, skipped=False).values_list(
+        "turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts"
+    )
+    for turn_id, annotator, labels, valence, arousal, shifts in rows:
+        judgements[turn_id].append(Judgement(annotator, labels or [], valence, arousal, shifts or []))
+    adjudicated: dict[int, dict] = {}
+    for adj in Adjudication.objects.filter(turn_id__in=ids).order_by("turn_id", "-created_at", "-pk"):
+        adjudicated.setdefault(
+            adj.turn_id, {"labels": adj.labels, "valence": adj.valence, "arousal": adj.arousal, "shifts": adj.shifts}
+        )
+    return {t: turn_consensus(judgements.get(t, []), adjudicated.get(t)) for t in ids}
