@@ -13,6 +13,9 @@ urlpatterns = [
     path("calls/<int:pk>/retry/", api.CallRetry.as_view(), name="api-call-retry"),
     path("assignments/<int:pk>/workspace/", api_workspace.WorkspaceData.as_view(), name="api-workspace"),
     path(
+        "assignments/<int:pk>/workspace/turns/", api_workspace.WorkspaceTurnDetail.as_view(), name="api-workspace-turns"
+    ),
+    path(
         "assignments/<int:pk>/turns/<int:turn_id>/annotation/",
         api_workspace.TurnAnnotationWrite.as_view(),
         name="api-turn-annotation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,14 +42,28 @@ def annotation_json(annotation: TurnAnnotation | None) -> dict:
     }
 
 
+DETAIL_MAX_TURNS = 200
+
+
 class WorkspaceData(APIView):
+    """The workspace's first paint: call, taxonomy, speakers and every turn's times, text and tags.
+
+    Word timings and prosody contours (most of the bytes on a long call) come separately from
+    WorkspaceTurnDetail, for the turns the annotator is looking at, so a 2-hour call is
+    interactive before they arrive.
+    """
+
     @extend_schema(
         responses=OpenApiTypes.OBJECT, description="Everything the workspace needs; no suggestions when blind."
     )
     def get(self, request: Request, pk: int) -> Response:
         assignment = _my_assignment(request, pk)
         call = assignment.call
-        turns = list(call.turns.select_related("speaker").order_by("order"))
+        speakers = list(call.speakers.order_by("label").values("id", "label", "role", "channel"))
+        by_id = {s["id"]: s for s in speakers}
+        turns = call.turns.order_by("order").values(
+            "id", "order", "start", "end", "speaker_id", "text", "language", "revision", "prosody"
+        )
         annotations = {a.turn_id: a for a in assignment.turn_annotations.select_related("taxonomy")}
         taxonomy = call.project.taxonomy
         payload = {
@@ -60,20 +74,23 @@ class WorkspaceData(APIView):
                 "labels": list(taxonomy.labels.values("key", "name", "colour", "hotkey", "definition")),
                 "dimensions": list(taxonomy.dimensions.values("key", "kind", "scope", "minimum", "maximum", "step")),
             },
+            "speakers": speakers,
             "turns": [
                 {
-                    "id": t.pk,
-                    "order": t.order,
-                    "start": t.start,
-                    "end": t.end,
-                    "speaker": t.speaker.label,
-                    "role": t.speaker.role,
-                    "text": t.text,
-                    "words": t.words,
-                    "language": t.language,
-                    "contour": t.prosody.get("contour", {}),
-                    "revision": t.revision,
-                    "annotation": annotation_json(annotations.get(t.pk)),
+                    "id": t["id"],
+                    "order": t["order"],
+                    "start": t["start"],
+                    "end": t["end"],
+                    "speaker_id": t["speaker_id"],
+                    "speaker": by_id[t["speaker_id"]]["label"],
+                    "role": by_id[t["speaker_id"]]["role"],
+                    "text": t["text"],
+                    "language": t["language"],
+                    "revision": t["revision"],
+                    # Per-turn summary for the whole-call prosody overview; contours come with the detail.
+                    "pitch": (t["prosody"] or {}).get("f0_median_st"),
+                    "loudness": (t["prosody"] or {}).get("loudness_mean_db"),
+                    "annotation": annotation_json(annotations.get(t["id"])),
                 }
                 for t in turns
             ],
@@ -92,6 +109,39 @@ class WorkspaceData(APIView):
                 for s in suggestions_for_assignment(assignment)
             }
         return Response(payload)
+
+
+class WorkspaceTurnDetail(APIView):
+    """Word timings and prosody contours for turns ``first``..``last`` (by order, at most 200)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("first", int, description="first turn order (inclusive)"),
+            OpenApiParameter("last", int, description="last turn order (inclusive)"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        assignment = _my_assignment(request, pk)
+        try:
+            first = int(request.query_params.get("first", 0))
+            last = int(request.query_params.get("last", first + 49))
+        except ValueError:
+            return Response({"detail": ["first and last must be whole numbers (turn positions)."]}, status=400)
+        if first < 0 or last < first:
+            return Response({"detail": ["Give 0 <= first <= last."]}, status=400)
+        last = min(last, first + DETAIL_MAX_TURNS - 1)
+        rows = assignment.call.turns.filter(order__gte=first, order__lte=last).values("id", "words", "prosody")
+        return Response(
+            {
+                "first": first,
+                "last": last,
+                "turns": {
+                    r["id"]: {"words": r["words"] or [], "contour": (r["prosody"] or {}).get("contour", {})}
+                    for r in rows
+                },
+            }
+        )
 
 
 class TurnAnnotationWrite(APIView):

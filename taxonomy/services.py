@@ -63,8 +63,11 @@ def taxonomy_validate_data(data: Any) -> list[str]:
                 errors.append(f"{where}: the hotkey must be a single character.")
             elif hotkey.lower() in hotkeys:
                 errors.append(f"{where}: hotkey '{hotkey}' is already used by label '{hotkeys[hotkey.lower()]}'.")
-            elif hotkey in "12345 ?":
-                errors.append(f"{where}: hotkey '{hotkey}' is reserved by the workspace (intensity, play, help).")
+            elif not hotkey.isalpha() or hotkey.isupper():
+                errors.append(
+                    f"{where}: hotkey '{hotkey}' is reserved by the workspace; use a lower-case letter "
+                    "(digits set intensity, Space/Enter/[ ]/+ -/? and Shift+letter are workspace commands)."
+                )
             else:
                 hotkeys[hotkey.lower()] = key
         examples = label.get("examples", [])

@@ -80,8 +80,9 @@ def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live
     page.wait_for_function("document.getElementById('ws-audio').currentTime > 0.3", timeout=15000)
     audio = [r for r in responses if "/audio" in r.url]
     assert audio and all(r.status in (200, 206) for r in audio)
+    page.wait_for_selector(".ws-turn.current .ws-text span.playing")  # word timings arrived and follow playback
     page.keyboard.press("Space")
-    page.keyboard.press("j")  # second turn
+    page.keyboard.press("ArrowDown")  # second turn
     page.keyboard.press("f")  # frustration
     page.keyboard.press("4")  # intensity 4
     page.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'")
@@ -125,7 +126,7 @@ def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready
     page, _ = open_workspace(browser.new_context(), live_server, assignment)
     page.keyboard.press("f")
     page.keyboard.press("g")  # gratitude: two emotions, so a shift can go from one to the other
-    page.keyboard.press("s")
+    page.keyboard.press("Shift+S")  # shift marker (plain "s" is the satisfaction label)
     turn0 = page.locator(".ws-turn[data-index='0']")
     turn0.locator("select[name=valence]").select_option("-1")
     turn0.locator("select[name=arousal]").select_option("4")
@@ -142,8 +143,31 @@ def test_split_a_turn_at_the_playhead_from_the_keyboard(browser, live_server, re
     page, _ = open_workspace(browser.new_context(), live_server, assignment)
     before = page.locator(".ws-turn").count()
     page.evaluate(f"document.getElementById('ws-audio').currentTime = {(first_turn.start + first_turn.end) / 2}")
-    page.keyboard.press("x")
+    page.keyboard.press("Shift+X")
     page.wait_for_function(f"document.querySelectorAll('.ws-turn').length === {before + 1}")
     assert not page.errors
     assert assignment.call.turns.count() == before + 1
     assert assignment.call.turn_revisions.get().action == "split"
+
+
+def test_move_a_boundary_and_reassign_the_speaker_from_the_workspace(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    call = assignment.call
+    turn = call.turns.get(order=1)
+    new_start = round(turn.start + min(0.4, (turn.end - turn.start) / 3), 2)
+    page, _ = open_workspace(browser.new_context(), live_server, assignment)
+    page.keyboard.press("ArrowDown")
+    page.evaluate(f"document.getElementById('ws-audio').currentTime = {new_start}")
+    page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {new_start}) < 0.01")
+    page.keyboard.press("[")
+    page.wait_for_function("document.getElementById('ws-save').textContent === 'turn boundaries moved'")
+    turn.refresh_from_db()
+    assert abs(turn.start - new_start) < 0.02 and turn.revision == 2
+    other = call.speakers.exclude(pk=turn.speaker_id).first()
+    page.locator(".ws-turn[data-index='1'] select.ws-speaker").select_option(str(other.pk))
+    page.wait_for_function("document.getElementById('ws-save').textContent === 'speaker reassigned'")
+    turn.refresh_from_db()
+    assert turn.speaker_id == other.pk
+    assert [r.action for r in call.turn_revisions.order_by("pk")] == ["adjust", "speaker"]
+    assert all(r.user_id == assignment.annotator_id for r in call.turn_revisions.all())
+    assert not page.errors

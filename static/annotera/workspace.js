@@ -1,6 +1,10 @@
 // The annotation workspace: waveform (server peaks, visible window only), transcript with the
 // word being played, prosody track, keyboard tagging, versioned autosave with conflict merge,
 // and an offline queue kept in localStorage so no edit is lost.
+//
+// Long calls stay fast: the first payload carries each turn's times, text and tags only; turn
+// blocks are light shells until they scroll near the viewport (IntersectionObserver), and word
+// timings and prosody contours arrive in chunks of CHUNK turns for what is on screen.
 const root = document.getElementById("workspace");
 const $ = (id) => document.getElementById(id);
 const audio = $("ws-audio");
@@ -8,18 +12,47 @@ const csrf = document.body.getAttribute("hx-headers") ? JSON.parse(document.body
 const queueKey = `annotera-unsaved-${root.dataset.assignment}`;
 const SPEAKER_COLOURS = ["rgba(53,89,224,0.16)", "rgba(18,183,106,0.18)", "rgba(247,144,9,0.18)", "rgba(240,68,56,0.16)"];
 
-const state = { data: null, current: 0, view: { start: 0, end: 30 }, lastLabel: null, pending: new Map(), saving: false };
+const CHUNK = 50; // turns per word/contour request
+const CONTOUR_SPAN = 900; // seconds: wider views draw per-turn prosody summaries instead of contours
 
-async function load() {
+const state = {
+  data: null, current: 0, view: { start: 0, end: 30 }, lastLabel: null, pending: new Map(), saving: false,
+  detail: new Map(), chunks: new Map(), filled: new Set(), playingWord: null,
+};
+let observer = null;
+
+async function load(keepView = false) {
   const response = await fetch(root.dataset.api, { headers: { Accept: "application/json" } });
+  if (!response.ok) { setStatus(`could not load the call (${response.status})`, true); return; }
   state.data = await response.json();
+  state.detail.clear();
+  state.chunks.clear();
   const duration = state.data.call.duration || 0;
-  state.view = { start: 0, end: Math.max(1, duration) };
+  if (!keepView) state.view = { start: 0, end: Math.max(1, duration) };
   renderTurns();
   restoreQueue();
   drawAll();
   updateProgress(state.data.progress);
-  select(0, false);
+  if (!keepView) select(0, false);
+}
+
+// --- word timings and contours, fetched by chunk of turns ---------------------------------------
+function ensureDetail(firstIndex, lastIndex) {
+  const turns = state.data.turns, waits = [];
+  for (let c = Math.floor(firstIndex / CHUNK); c <= Math.floor(lastIndex / CHUNK); c++) {
+    if (!state.chunks.has(c)) {
+      const first = turns[c * CHUNK]?.order, last = turns[Math.min(turns.length - 1, (c + 1) * CHUNK - 1)]?.order;
+      if (first === undefined) continue;
+      const data = state.data;
+      state.chunks.set(c, fetch(`${root.dataset.turns}?first=${first}&last=${last}`).then((r) => (r.ok ? r.json() : null)).then((payload) => {
+        if (!payload || data !== state.data) { if (data === state.data) state.chunks.delete(c); return; }
+        for (const [id, detail] of Object.entries(payload.turns)) state.detail.set(Number(id), detail);
+        for (let i = c * CHUNK; i < Math.min(turns.length, (c + 1) * CHUNK); i++) if (state.filled.has(i)) renderWords(i);
+      }).catch(() => state.chunks.delete(c)));
+    }
+    waits.push(state.chunks.get(c));
+  }
+  return Promise.all(waits);
 }
 
 // --- transcript and tags ----------------------------------------------------------------------
@@ -27,40 +60,83 @@ function labelInfo(key) {
   return state.data.taxonomy.labels.find((l) => l.key === key) || { key, name: key, colour: "#888" };
 }
 
+function speakerColour(turn, alpha) {
+  const index = state.data.speakers.findIndex((s) => s.id === turn.speaker_id);
+  return SPEAKER_COLOURS[Math.max(0, index) % SPEAKER_COLOURS.length].replace(/0\.1\d\)/, `${alpha})`);
+}
+
+// Every turn gets a light shell (header + plain text); words, tags and controls are built when the
+// shell comes near the viewport, so a 2,000-turn call costs 2,000 small elements, not 100,000.
 function renderTurns() {
   const container = $("ws-turns");
-  container.innerHTML = "";
-  const speakers = [...new Set(state.data.turns.map((t) => t.speaker))];
+  if (observer) observer.disconnect();
+  state.filled.clear();
+  state.playingWord = null;
+  container.textContent = "";
+  observer = new IntersectionObserver((entries) => {
+    const shown = entries.filter((e) => e.isIntersecting).map((e) => Number(e.target.dataset.index));
+    if (!shown.length) return;
+    shown.forEach(fill);
+    ensureDetail(Math.min(...shown), Math.max(...shown));
+  }, { root: container, rootMargin: "600px 0px" });
+  const fragment = document.createDocumentFragment();
   state.data.turns.forEach((turn, index) => {
     const block = document.createElement("section");
     block.className = "ws-turn";
     block.dataset.index = index;
-    block.style.borderLeftColor = SPEAKER_COLOURS[speakers.indexOf(turn.speaker) % SPEAKER_COLOURS.length].replace(/0\.1\d\)/, "0.9)");
+    block.style.borderLeftColor = speakerColour(turn, 0.9);
     const head = document.createElement("header");
     head.textContent = `${turn.speaker} · ${turn.role} · ${fmt(turn.start)}–${fmt(turn.end)}${turn.language ? " · " + turn.language : ""}`;
     const text = document.createElement("p");
     text.className = "ws-text";
-    (turn.words.length ? turn.words : [{ w: turn.text, s: turn.start, e: turn.end }]).forEach((word) => {
-      const span = document.createElement("span");
-      span.textContent = word.w + " ";
-      span.dataset.s = word.s;
-      span.dataset.e = word.e;
-      span.addEventListener("click", (event) => { event.stopPropagation(); seek(word.s); });
-      text.appendChild(span);
-    });
+    text.textContent = turn.text;
     const tags = document.createElement("div");
     tags.className = "ws-tags";
     block.append(head, text, tags);
-    block.addEventListener("click", () => select(index, false));
-    container.appendChild(block);
-    renderTags(index);
+    fragment.appendChild(block);
+  });
+  container.appendChild(fragment);
+  container.querySelectorAll(".ws-turn").forEach((block) => observer.observe(block));
+}
+
+function blockAt(index) { return $("ws-turns").children[index]; }
+
+function fill(index) {
+  if (state.filled.has(index)) return;
+  state.filled.add(index);
+  const turn = state.data.turns[index], head = blockAt(index).querySelector("header");
+  if (state.data.speakers.length > 1) {
+    const who = document.createElement("select");
+    who.className = "ws-speaker small";
+    who.title = "reassign this turn to another speaker";
+    state.data.speakers.forEach((s) => who.add(new Option(`${s.label} (${s.role})`, s.id, false, s.id === turn.speaker_id)));
+    who.addEventListener("click", (event) => event.stopPropagation());
+    who.addEventListener("change", () => correctTurn({ action: "speaker", speaker: Number(who.value) }, index));
+    head.append(" ", who);
+  }
+  renderWords(index);
+  renderTags(index);
+}
+
+function renderWords(index) {
+  const turn = state.data.turns[index], detail = state.detail.get(turn.id);
+  if (!detail || !detail.words.length) return;
+  const text = blockAt(index).querySelector(".ws-text");
+  text.textContent = "";
+  detail.words.forEach((word) => {
+    const span = document.createElement("span");
+    span.textContent = word.w + " ";
+    span.dataset.s = word.s;
+    span.dataset.e = word.e;
+    text.appendChild(span);
   });
 }
 
 function renderTags(index) {
+  if (!state.filled.has(index)) return; // built with the current state when it scrolls into view
   const turn = state.data.turns[index];
-  const block = document.querySelector(`.ws-turn[data-index="${index}"] .ws-tags`);
-  block.innerHTML = "";
+  const block = blockAt(index).querySelector(".ws-tags");
+  block.textContent = "";
   const mine = turn.annotation.labels || [];
   mine.forEach((item) => {
     const chip = document.createElement("span");
@@ -140,8 +216,8 @@ function addShift(index) {
 function select(index, play) {
   state.current = Math.max(0, Math.min(state.data.turns.length - 1, index));
   document.querySelectorAll(".ws-turn.current").forEach((el) => el.classList.remove("current"));
-  const block = document.querySelector(`.ws-turn[data-index="${state.current}"]`);
-  if (block) { block.classList.add("current"); block.scrollIntoView({ block: "nearest" }); }
+  const block = blockAt(state.current);
+  if (block) { fill(state.current); block.classList.add("current"); block.scrollIntoView({ block: "nearest" }); }
   const turn = state.data.turns[state.current];
   if (turn && (turn.start < state.view.start || turn.end > state.view.end)) {
     const span = state.view.end - state.view.start;
@@ -297,10 +373,9 @@ function drawWave() {
   const canvas = $("ws-wave"), ctx = canvas.getContext("2d"), { start, end } = state.view;
   const w = canvas.width, h = canvas.height, x = (t) => ((t - start) / (end - start)) * w;
   ctx.clearRect(0, 0, w, h);
-  const speakers = [...new Set(state.data.turns.map((t) => t.speaker))];
   state.data.turns.forEach((turn, i) => {
     if (turn.end < start || turn.start > end) return;
-    ctx.fillStyle = SPEAKER_COLOURS[speakers.indexOf(turn.speaker) % SPEAKER_COLOURS.length];
+    ctx.fillStyle = speakerColour(turn, 0.16);
     ctx.fillRect(x(turn.start), 0, Math.max(1, x(turn.end) - x(turn.start)), h);
     if (i === state.current) { ctx.strokeStyle = "#3559e0"; ctx.strokeRect(x(turn.start), 1, x(turn.end) - x(turn.start), h - 2); }
   });
@@ -324,9 +399,29 @@ function drawProsody() {
   const ctx = canvas.getContext("2d"), { start, end } = state.view, w = canvas.width, h = canvas.height;
   const x = (t) => ((t - start) / (end - start)) * w;
   ctx.clearRect(0, 0, w, h);
-  for (const turn of state.data.turns) {
-    if (turn.end < start || turn.start > end || !turn.contour || !turn.contour.hz) continue;
-    const step = 1 / turn.contour.hz;
+  const visible = [];
+  state.data.turns.forEach((turn, i) => { if (turn.end >= start && turn.start <= end) visible.push(i); });
+  if (end - start > CONTOUR_SPAN) {
+    // Whole-call overview: each turn's median pitch and mean loudness as a level across the turn.
+    for (const i of visible) {
+      const turn = state.data.turns[i], x0 = x(turn.start), width = Math.max(1, x(turn.end) - x0);
+      const level = (value, colour, lo, hi) => { if (value == null) return; ctx.fillStyle = colour; ctx.fillRect(x0, h - ((value - lo) / (hi - lo)) * h, width, 2); };
+      level(turn.loudness, "#98a2b3", 30, 90);
+      level(turn.pitch, "#3559e0", -12, 24);
+    }
+    return;
+  }
+  if (visible.length) ensureDetail(visible[0], visible[visible.length - 1]).then(() => { if (state.view.start === start && state.view.end === end) drawContours(visible); });
+}
+
+function drawContours(visible) {
+  const canvas = $("ws-prosody"), ctx = canvas.getContext("2d"), { start, end } = state.view, w = canvas.width, h = canvas.height;
+  const x = (t) => ((t - start) / (end - start)) * w;
+  ctx.clearRect(0, 0, w, h);
+  for (const i of visible) {
+    const turn = state.data.turns[i], contour = state.detail.get(turn.id)?.contour;
+    if (!contour || !contour.hz) continue;
+    const step = 1 / contour.hz;
     const plot = (values, colour, lo, hi) => {
       ctx.strokeStyle = colour; ctx.beginPath(); let pen = false;
       values.forEach((v, i) => {
@@ -336,8 +431,8 @@ function drawProsody() {
       });
       ctx.stroke();
     };
-    plot(turn.contour.loudness_db || [], "#98a2b3", 30, 90);
-    plot(turn.contour.pitch_st || [], "#3559e0", -12, 24);
+    plot(contour.loudness_db || [], "#98a2b3", 30, 90);
+    plot(contour.pitch_st || [], "#3559e0", -12, 24);
   }
 }
 
@@ -357,11 +452,18 @@ function followPlayback() {
   if ($("ws-loop").checked && turn && t >= turn.end) seek(turn.start);
   const playing = state.data.turns.findIndex((tr) => t >= tr.start && t < tr.end);
   if (playing >= 0 && playing !== state.current && !$("ws-loop").checked) select(playing, false);
-  document.querySelectorAll(".ws-text span.playing").forEach((el) => el.classList.remove("playing"));
-  const words = document.querySelectorAll(`.ws-turn[data-index="${state.current}"] .ws-text span`);
-  words.forEach((el) => { if (t >= +el.dataset.s && t < +el.dataset.e) el.classList.add("playing"); });
+  highlightWord(t);
   if (t > state.view.end || t < state.view.start) { const span = state.view.end - state.view.start; state.view.start = Math.max(0, t - span * 0.1); state.view.end = state.view.start + span; drawAll(); }
   else drawWave();
+}
+
+function highlightWord(t) {
+  const block = blockAt(state.current);
+  const word = block ? [...block.querySelectorAll(".ws-text span")].find((el) => t >= +el.dataset.s && t < +el.dataset.e) : null;
+  if (word === state.playingWord) return;
+  if (state.playingWord) state.playingWord.classList.remove("playing");
+  if (word) word.classList.add("playing");
+  state.playingWord = word || null;
 }
 
 // Channel solo for dual-channel calls: route the <audio> element through Web Audio.
@@ -383,38 +485,53 @@ document.addEventListener("keydown", (event) => {
   if (!state.data || ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName)) return;
   const key = event.key;
   if (key === " ") { event.preventDefault(); audio.paused ? audio.play() : audio.pause(); return; }
-  if (key === "ArrowDown" || key === "j") { event.preventDefault(); select(state.current + 1, !audio.paused); return; }
-  if (key === "ArrowUp" || key === "k") { event.preventDefault(); select(state.current - 1, !audio.paused); return; }
-  if (key === "r") { select(state.current, true); return; }
-  if (key === "s") { addShift(state.current); return; }
-  if (key === "x") { correctTurn({ action: "split", at: audio.currentTime }); return; }
-  if (key === "m") { correctTurn({ action: "merge" }); return; }
+  // Commands use arrows, Enter, punctuation or Shift+letter, so every plain letter is free for the
+  // taxonomy's label hotkeys (the taxonomy editor refuses the reserved ones).
+  if (key === "ArrowDown") { event.preventDefault(); select(state.current + 1, !audio.paused); return; }
+  if (key === "ArrowUp") { event.preventDefault(); select(state.current - 1, !audio.paused); return; }
+  if (key === "Enter" && !(event.ctrlKey || event.metaKey)) { event.preventDefault(); select(state.current, true); return; }
+  if (key === "[") { adjustTurn("start"); return; }
+  if (key === "]") { adjustTurn("end"); return; }
+  if (event.shiftKey && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    const command = { S: () => addShift(state.current), X: () => correctTurn({ action: "split", at: audio.currentTime }),
+      M: () => correctTurn({ action: "merge" }), A: () => acceptAll(state.current) }[key.toUpperCase()];
+    if (command) { event.preventDefault(); command(); return; }
+  }
   if (key === "?") { $("ws-help").showModal(); return; }
   if (key === "+" || key === "=") { zoom(0.5); return; }
   if (key === "-") { zoom(2); return; }
   if (key === "Enter" && (event.ctrlKey || event.metaKey)) { submit(); return; }
   if (/^[1-5]$/.test(key)) { setIntensity(state.current, Number(key)); return; }
-  if (key === "a" && state.data.suggestions) {
-    const s = state.data.suggestions[state.data.turns[state.current].id];
-    if (s) s.labels.forEach((item) => acceptSuggestion(state.current, item));
-    return;
-  }
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
   const label = state.data.taxonomy.labels.find((l) => l.hotkey && l.hotkey.toLowerCase() === key.toLowerCase());
   if (label) toggleLabel(state.current, label.key);
 });
 
-async function correctTurn(body) {
-  const turn = state.data.turns[state.current];
+function acceptAll(index) {
+  const s = state.data.suggestions && state.data.suggestions[state.data.turns[index].id];
+  if (s) s.labels.forEach((item) => acceptSuggestion(index, item));
+}
+
+function adjustTurn(edge) {
+  const turn = state.data.turns[state.current], t = Math.round(audio.currentTime * 100) / 100;
+  const start = edge === "start" ? t : turn.start, end = edge === "end" ? t : turn.end;
+  if (end <= start) { setStatus(`the ${edge} must stay ${edge === "start" ? "before the end" : "after the start"} of the turn: move the playhead first`, true); return; }
+  correctTurn({ action: "adjust", start, end });
+}
+
+const DONE = { adjust: "turn boundaries moved", split: "turn split", merge: "turns merged", speaker: "speaker reassigned" };
+
+async function correctTurn(body, index = state.current) {
+  const turn = state.data.turns[index];
   await flush();
   const response = await fetch(root.dataset.correct.replace("/0/", `/${turn.id}/`), {
     method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify({ ...body, revision: turn.revision }),
   });
   const payload = await response.json();
   if (!response.ok) { setStatus([].concat(payload.detail).join(" "), true); return; }
-  const keep = state.current;
-  await load();
-  select(keep, false);
-  setStatus(`turn ${body.action === "split" ? "split" : "merged"}`);
+  await load(true);
+  select(index, false);
+  setStatus(DONE[body.action]);
 }
 
 async function submit(skipReason = "") {
@@ -436,6 +553,18 @@ $("ws-channel").addEventListener("change", (e) => setChannel(e.target.value));
 $("ws-zoom-in").addEventListener("click", () => zoom(0.5));
 $("ws-zoom-out").addEventListener("click", () => zoom(2));
 $("ws-help-btn").addEventListener("click", () => $("ws-help").showModal());
+$("ws-set-start").addEventListener("click", () => adjustTurn("start"));
+$("ws-set-end").addEventListener("click", () => adjustTurn("end"));
+$("ws-split").addEventListener("click", () => correctTurn({ action: "split", at: audio.currentTime }));
+$("ws-merge").addEventListener("click", () => correctTurn({ action: "merge" }));
+// One delegated handler for the whole transcript: select a turn, or seek to a clicked word.
+$("ws-turns").addEventListener("click", (event) => {
+  const block = event.target.closest(".ws-turn");
+  if (!block || event.target.closest("select, input, button, details, .ws-chip, .ws-shift")) return;
+  const word = event.target.closest(".ws-text span");
+  if (word) { seek(Number(word.dataset.s)); return; }
+  select(Number(block.dataset.index), false);
+});
 $("ws-submit").addEventListener("click", () => submit());
 $("ws-skip").addEventListener("click", () => { const reason = prompt("Why skip this call?"); if (reason) submit(reason); });
 $("ws-wave").addEventListener("click", (event) => {

@@ -93,6 +93,26 @@ def test_workspace_payload_and_blind_mode(client, setup, make_user):
     assert put(client, assignment, turns[0], {"labels": []}, version=0).status_code == 404
 
 
+def test_workspace_loads_words_and_contours_separately_by_turn_range(client, setup, make_user):
+    assignment, turns, annotator = setup
+    turns[1].words = [{"w": "turn", "s": 3.0, "e": 3.4}, {"w": "1", "s": 3.5, "e": 3.9}]
+    turns[1].prosody = {"f0_median_st": 4.5, "contour": {"hz": 10, "pitch_st": [1.0, None]}}
+    turns[1].save()
+    client.force_login(annotator)
+    core = client.get(reverse("api-workspace", args=[assignment.pk])).json()
+    assert "words" not in core["turns"][1] and "contour" not in core["turns"][1]
+    assert core["turns"][1]["pitch"] == 4.5 and core["speakers"][0]["label"] == "CH1"
+    url = reverse("api-workspace-turns", args=[assignment.pk])
+    detail = client.get(url, {"first": 1, "last": 1}).json()
+    assert list(detail["turns"]) == [str(turns[1].pk)]
+    assert detail["turns"][str(turns[1].pk)] == {"words": turns[1].words, "contour": turns[1].prosody["contour"]}
+    bad = client.get(url, {"first": "one"})
+    assert bad.status_code == 400 and "whole numbers" in bad.json()["detail"][0]
+    assert client.get(url, {"first": 3, "last": 1}).status_code == 400
+    client.force_login(make_user("other", "annotator"))
+    assert client.get(url, {"first": 0, "last": 1}).status_code == 404
+
+
 def test_submit_needs_every_turn_or_a_skip_reason(client, setup):
     assignment, turns, annotator = setup
     client.force_login(annotator)
