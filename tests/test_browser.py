@@ -171,3 +171,20 @@ def test_move_a_boundary_and_reassign_the_speaker_from_the_workspace(browser, li
     assert [r.action for r in call.turn_revisions.order_by("pk")] == ["adjust", "speaker"]
     assert all(r.user_id == assignment.annotator_id for r in call.turn_revisions.all())
     assert not page.errors
+
+
+def test_edits_made_offline_are_kept_and_saved_when_the_network_returns(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    context = browser.new_context()
+    page, _ = open_workspace(context, live_server, assignment)
+    context.set_offline(True)
+    page.keyboard.press("c")  # confusion, while offline
+    page.wait_for_function("document.getElementById('ws-save').textContent.startsWith('offline')")
+    kept = page.evaluate(f"localStorage.getItem('annotera-unsaved-{assignment.pk}')")
+    assert kept and "confusion" in kept
+    assert not TurnAnnotation.objects.filter(assignment=assignment).exists()
+    context.set_offline(False)
+    page.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'", timeout=15000)
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert stored.labels == [{"label": "confusion", "intensity": 3}]
+    assert page.evaluate(f"localStorage.getItem('annotera-unsaved-{assignment.pk}')") is None
