@@ -83,6 +83,7 @@ def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live
     page.wait_for_selector(".ws-turn.current .ws-text span.playing")  # word timings arrived and follow playback
     page.keyboard.press("Space")
     page.keyboard.press("ArrowDown")  # second turn
+    assert "f Frustration" in page.locator("#ws-labels").inner_text()  # the palette shows each label's key
     page.keyboard.press("f")  # frustration
     page.keyboard.press("4")  # intensity 4
     page.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'")

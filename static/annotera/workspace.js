@@ -29,6 +29,7 @@ async function load(keepView = false) {
   state.chunks.clear();
   const duration = state.data.call.duration || 0;
   if (!keepView) state.view = { start: 0, end: Math.max(1, duration) };
+  renderPalette();
   renderTurns();
   restoreQueue();
   drawAll();
@@ -58,6 +59,23 @@ function ensureDetail(firstIndex, lastIndex) {
 // --- transcript and tags ----------------------------------------------------------------------
 function labelInfo(key) {
   return state.data.taxonomy.labels.find((l) => l.key === key) || { key, name: key, colour: "#888" };
+}
+
+// The taxonomy's labels with their hotkeys: a reminder, and a click target for the current turn.
+function renderPalette() {
+  const palette = $("ws-labels");
+  palette.textContent = "";
+  state.data.taxonomy.labels.forEach((label) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "ws-label";
+    button.style.borderColor = label.colour;
+    button.title = label.definition || label.name;
+    if (label.hotkey) { const key = document.createElement("kbd"); key.textContent = label.hotkey; button.append(key, " "); }
+    button.append(label.name);
+    button.addEventListener("click", () => toggleLabel(state.current, label.key));
+    palette.appendChild(button);
+  });
 }
 
 function speakerColour(turn, alpha) {
