@@ -373,11 +373,10 @@ const fmt = (t) => `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(
 
 let peaksToken = 0;
 async function drawAll() {
-  const canvas = $("ws-wave");
-  canvas.width = canvas.clientWidth;
+  // The canvas keeps its old picture until the new window's peaks arrive (no blank flash).
   const { start, end } = state.view;
   const token = ++peaksToken;
-  const url = `${root.dataset.peaks}?start=${start.toFixed(3)}&end=${end.toFixed(3)}&buckets=${canvas.width}`;
+  const url = `${root.dataset.peaks}?start=${start.toFixed(3)}&end=${end.toFixed(3)}&buckets=${$("ws-wave").clientWidth}`;
   const response = await fetch(url);
   if (!response.ok || token !== peaksToken) return;
   state.peaks = await response.json();
@@ -389,6 +388,7 @@ function decode(b64) { const raw = atob(b64); const out = new Int8Array(raw.leng
 
 function drawWave() {
   const canvas = $("ws-wave"), ctx = canvas.getContext("2d"), { start, end } = state.view;
+  if (canvas.width !== canvas.clientWidth) canvas.width = canvas.clientWidth;
   const w = canvas.width, h = canvas.height, x = (t) => ((t - start) / (end - start)) * w;
   ctx.clearRect(0, 0, w, h);
   state.data.turns.forEach((turn, i) => {
@@ -413,7 +413,8 @@ function drawWave() {
 }
 
 function drawProsody() {
-  const canvas = $("ws-prosody"); canvas.width = canvas.clientWidth;
+  const canvas = $("ws-prosody");
+  if (canvas.width !== canvas.clientWidth) canvas.width = canvas.clientWidth;
   const ctx = canvas.getContext("2d"), { start, end } = state.view, w = canvas.width, h = canvas.height;
   const x = (t) => ((t - start) / (end - start)) * w;
   ctx.clearRect(0, 0, w, h);
@@ -598,6 +599,7 @@ $("ws-wave").addEventListener("wheel", (event) => {
   drawAll();
 }, { passive: false });
 window.addEventListener("online", flush);
-window.addEventListener("resize", drawAll);
+let resizeTimer = null;
+window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(drawAll, 150); });
 window.annotera = { state, flush };
 load();
