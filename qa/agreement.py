@@ -356,6 +356,7 @@ def project_report(project: Project, filters: ReportFilters = ReportFilters(), *
     report["per_annotator"] = _per_annotator(data, labels, chosen, loo, comparable, adjudicated, has_adjudication,
                                              gold_calls, bootstrap)  # fmt: skip
     report["culture"] = _culture(data, chosen, judged, bootstrap)
+    report["most_disagreed"] = _most_disagreed(data, chosen, judged)
     report["anchoring"] = _anchoring(data, labels, chosen, loo, comparable, bootstrap)
     return report
 
@@ -462,6 +463,42 @@ def _drift_buckets(saved_at: np.ndarray, buckets: int = 8) -> tuple[np.ndarray, 
     return which, [first + width * b for b in range(count)]
 
 
+def _annotation_pairs(data: Judgements, judged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every unordered pair of annotation rows on the same turn, as two index arrays."""
+    if data.rows == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.argsort(data.turn, kind="stable")
+    turn_sorted = data.turn[order]
+    starts = np.searchsorted(turn_sorted, np.arange(len(judged)))
+    width = int(judged.max())
+    slots = np.full((len(judged), width), -1, dtype=np.int64)
+    slots[turn_sorted, np.arange(data.rows) - starts[turn_sorted]] = order
+    pairs_a, pairs_b = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for i in range(width):
+        for j in range(i + 1, width):
+            both = (slots[:, i] >= 0) & (slots[:, j] >= 0)
+            pairs_a.append(slots[both, i])
+            pairs_b.append(slots[both, j])
+    return np.concatenate(pairs_a), np.concatenate(pairs_b)
+
+
+def _most_disagreed(data: Judgements, chosen: np.ndarray, judged: np.ndarray, limit: int = 500) -> list[list]:
+    """[turn id, disagreement] of the ``limit`` most disagreed turns; disagreement is 1 - mean
+    pairwise Jaccard of the label sets, as in qa.consensus.label_set_disagreement."""
+    a, b = _annotation_pairs(data, judged)
+    if len(a) == 0:
+        return []
+    inter = (chosen[a] & chosen[b]).sum(axis=1)
+    union = (chosen[a] | chosen[b]).sum(axis=1)
+    similarity = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+    turn = data.turn[a]
+    pairs = np.bincount(turn, minlength=len(judged))
+    score = 1 - np.bincount(turn, weights=similarity, minlength=len(judged)) / np.maximum(pairs, 1)
+    score[pairs == 0] = -1
+    top = np.lexsort((data.turn_ids, -score))[:limit]
+    return [[int(data.turn_ids[t]), round(float(score[t]), 4)] for t in top if score[t] > 0]
+
+
 def _culture(data: Judgements, chosen: np.ndarray, judged: np.ndarray, bootstrap: int) -> dict:
     """Label-presence alpha between pairs of annotators of the same culture versus pairs of
     different cultures, on the turns that have both kinds of pair (so the same calls)."""
@@ -470,19 +507,7 @@ def _culture(data: Judgements, chosen: np.ndarray, judged: np.ndarray, bootstrap
     empty = {"within": None, "across": None, "turns": 0, "cultures": sorted({c for c in culture_of if c})}
     if data.rows < 2 or len(set(culture_of)) < 2:
         return empty
-    order = np.argsort(data.turn, kind="stable")
-    turn_sorted = data.turn[order]
-    starts = np.searchsorted(turn_sorted, np.arange(len(judged)))
-    width = int(judged.max())
-    slots = np.full((len(judged), width), -1, dtype=np.int64)
-    slots[turn_sorted, np.arange(data.rows) - starts[turn_sorted]] = order
-    pairs_a, pairs_b = [], []
-    for i in range(width):
-        for j in range(i + 1, width):
-            both = (slots[:, i] >= 0) & (slots[:, j] >= 0)
-            pairs_a.append(slots[both, i])
-            pairs_b.append(slots[both, j])
-    a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
+    a, b = _annotation_pairs(data, judged)
     label_of = np.array([c or "?" for c in culture_of], dtype=object)
     same = label_of[data.annotator[a]] == label_of[data.annotator[b]]
     known = (culture_of[data.annotator[a]] != "") & (culture_of[data.annotator[b]] != "")

@@ -106,8 +106,10 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
     if n == 0:
         return Consensus(source="none")
     majority = [
-        {"label": s["label"], "intensity": round(statistics.median(intensities[s["label"]]))
-         if intensities[s["label"]] else None}
+        {
+            "label": s["label"],
+            "intensity": round(statistics.median(intensities[s["label"]])) if intensities[s["label"]] else None,
+        }
         for s in soft
         if votes[s["label"]] * 2 > n
     ]
