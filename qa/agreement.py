@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Substr
 
 from annotation.models import AnnotatorProfile, Project, TurnAnnotation
 
@@ -99,24 +99,7 @@ def _annotations(project: Project, filters: ReportFilters):
             if wanted in {loc.lower() for loc in locales}
         ]
         rows = rows.filter(assignment__annotator_id__in=annotators)
-    return rows.annotate(
-        labels_text=Cast("labels", TextField()),
-        shifts_text=Cast("shifts", TextField()),
-        actions_text=Cast("suggestion_actions", TextField()),
-        saved_text=Cast("updated_at", TextField()),
-    ).values_list(
-        "turn_id",
-        "assignment__annotator_id",
-        "assignment_id",
-        "assignment__call_id",
-        "assignment__blind",
-        "saved_text",
-        "valence",
-        "arousal",
-        "labels_text",
-        "shifts_text",
-        "actions_text",
-    )
+    return rows
 
 
 @dataclass
@@ -136,7 +119,7 @@ class Judgements:
     item_row: np.ndarray  # per chosen label: its annotation row
     item_label: np.ndarray  # index into the taxonomy's labels
     item_intensity: np.ndarray  # nan = not given
-    shifts: dict[int, list[float]]  # annotation row -> shift times (only rows with shifts)
+    shifts: dict[int, list[list[float]]]  # turn index -> shift times of each row that has any
     actions: list[dict]  # suggestion_actions of the non-blind rows that have any
 
     @property
@@ -149,7 +132,7 @@ def _seconds(values) -> np.ndarray:
     PostgreSQL alike); whole seconds are all that speed and drift need."""
     if not values:
         return np.zeros(0)
-    return np.array([v[:19] for v in values], dtype="datetime64[s]").astype(np.int64).astype(np.float64)
+    return np.array(values, dtype="datetime64[s]").astype(np.int64).astype(np.float64)
 
 
 # What the annotation service writes ({"label": key, "intensity": n|null}, keys in this order on
@@ -162,8 +145,9 @@ def _label_items(texts) -> tuple[np.ndarray, list, list]:
     over all label lists, used only when it accounts for every item of every row; otherwise
     one ``json.loads`` over all rows at once (per-row decoding was the old report's main cost)."""
     per_row = [text.count('"label"') for text in texts]
-    found = _LABEL_ITEM.findall("\n".join(texts))
-    if len(found) == sum(per_row) and all("\\" not in key for key, _ in found):
+    joined = "\n".join(texts)
+    found = _LABEL_ITEM.findall(joined) if "\\" not in joined else []  # escapes: leave them to json
+    if len(found) == sum(per_row):
         rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_row)
         return rows, [key for key, _ in found], [None if v == "null" else float(v) for _, v in found]
     decoded = json.loads("[" + ",".join(texts) + "]") if texts else []
@@ -173,56 +157,67 @@ def _label_items(texts) -> tuple[np.ndarray, list, list]:
 
 
 def load_judgements(project: Project, filters: ReportFilters, labels: list[str]) -> Judgements:
-    sql, params = _annotations(project, filters).query.sql_with_params()
+    """One query for the judgements (JSON as text, six columns), one for the project's
+    assignments, and small ones for the rows that have shifts or suggestion actions."""
+    from annotation.models import Assignment
+
+    rows = _annotations(project, filters)
+    sql, params = (
+        rows.annotate(
+            labels_text=Cast("labels", TextField()), saved_text=Substr(Cast("updated_at", TextField()), 1, 19)
+        )
+        .values_list("turn_id", "assignment_id", "valence", "arousal", "labels_text", "saved_text")
+        .query.sql_with_params()
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 11
-    (
-        turn_raw,
-        annotator_raw,
-        assignment,
-        call,
-        blind,
-        saved,
-        valence,
-        arousal,
-        label_texts,
-        shift_texts,
-        action_texts,
-    ) = columns
+        fetched = cursor.fetchall()
+    turn_raw, assignment_raw, valence, arousal, label_texts, saved = (
+        list(zip(*fetched, strict=True)) if fetched else [()] * 6
+    )
     turn_ids, turn = np.unique(np.asarray(turn_raw, dtype=np.int64), return_inverse=True)
-    annotator_ids, annotator = np.unique(np.asarray(annotator_raw, dtype=np.int64), return_inverse=True)
+    assignment = np.asarray(assignment_raw, dtype=np.int64)
+    # Who, which call and whether blind: per assignment, spread to the rows by position.
+    known_assignments = np.array(
+        list(Assignment.objects.filter(call__project=project).values_list("pk", "annotator_id", "call_id", "blind")),
+        dtype=np.int64,
+    ).reshape(-1, 4)
+    known_assignments = known_assignments[np.argsort(known_assignments[:, 0])]
+    at = np.searchsorted(known_assignments[:, 0], assignment)
+    annotator_ids, annotator = np.unique(known_assignments[at, 1], return_inverse=True)
     item_row, keys, intensities = _label_items(label_texts)
     index = {label: k for k, label in enumerate(labels)}
     item_label = np.array([index.get(key, -1) for key in keys], dtype=np.int64)
     item_intensity = np.array(intensities, dtype=np.float64)  # None -> nan
     known = item_label >= 0  # labels outside the taxonomy version are not counted
     item_row, item_label, item_intensity = item_row[known], item_label[known], item_intensity[known]
-    shifts = {}
-    for row, text in enumerate(shift_texts):
-        if text and text != "[]":
-            shifts[row] = [s.get("at") for s in json.loads(text) if s.get("at") is not None]
-    actions = [
-        json.loads(text)
-        for text, is_blind in zip(action_texts, blind, strict=True)
-        if text not in ("{}", "") and not is_blind
-    ]
+    position = {int(t): i for i, t in enumerate(turn_ids)} if len(turn_ids) else {}
+    shifts: dict[int, list[list[float]]] = defaultdict(list)
+    for turn_id, marks in (
+        rows.annotate(shifts_text=Cast("shifts", TextField())).exclude(shifts_text="[]").values_list("turn_id", "shifts")
+    ):
+        shifts[position[turn_id]].append([s.get("at") for s in marks or [] if s.get("at") is not None])
+    actions = list(
+        rows.filter(assignment__blind=False)
+        .annotate(actions_text=Cast("suggestion_actions", TextField()))
+        .exclude(actions_text="{}")
+        .values_list("suggestion_actions", flat=True)
+    )
     return Judgements(
         turn_ids=turn_ids,
         annotator_ids=annotator_ids,
         turn=turn.astype(np.int64),
         annotator=annotator.astype(np.int64),
-        assignment=np.asarray(assignment, dtype=np.int64),
-        call=np.asarray(call, dtype=np.int64),
-        blind=np.asarray(blind, dtype=bool),
+        assignment=assignment,
+        call=known_assignments[at, 2],
+        blind=known_assignments[at, 3].astype(bool),
         saved_at=_seconds(saved),
         valence=np.array(valence, dtype=np.float64),  # None becomes nan
         arousal=np.array(arousal, dtype=np.float64),
         item_row=item_row,
         item_label=item_label,
         item_intensity=item_intensity,
-        shifts=shifts,
+        shifts=dict(shifts),
         actions=actions,
     )
 
@@ -318,10 +313,9 @@ def project_report(project: Project, filters: ReportFilters = ReportFilters(), *
         counts, domain = _value_counts(data.turn, values, n_turns)
         report[key] = alpha_from_counts(counts, domain, "interval", bootstrap=bootstrap).to_dict()
 
-    by_turn_shifts: dict[int, list[list[float]]] = defaultdict(list)
-    for row in range(n_rows) if data.shifts else ():
-        by_turn_shifts[int(data.turn[row])].append(data.shifts.get(row, []))
-    with_shifts = [u for u in by_turn_shifts.values() if len(u) >= 2 and any(u)]
+    # Annotators of a turn who marked no shift count as "no shift here" ([]).
+    shift_units = [marks + [[]] * int(judged[t] - len(marks)) for t, marks in data.shifts.items()]
+    with_shifts = [u for u in shift_units if len(u) >= 2 and any(u)]
     report["shifts"] = {
         "boundary_agreement": _mean([boundary_agreement(u, SHIFT_TOLERANCE) for u in with_shifts]),
         "units": len(with_shifts),

@@ -129,3 +129,15 @@ def test_label_items_fast_path_and_json_fallback_agree():
     assert rows.tolist() == [0, 0, 2] and keys == ["anger", "joy", "x"] and intensities == [3, None, None]
     rows, keys, intensities = _label_items(texts[:2])  # regex path
     assert rows.tolist() == [0, 0] and keys == ["anger", "joy"] and intensities == [3.0, None]
+
+
+def test_shift_boundaries_count_annotators_without_shifts(project, make_user):
+    from annotation.models import TurnAnnotation
+
+    annotated_call(project, make_user, TABLE)
+    rows = {r.assignment.annotator.username: r for r in TurnAnnotation.objects.filter(turn__order=0)}
+    TurnAnnotation.objects.filter(pk=rows["a1"].pk).update(shifts=[{"at": 0.5, "from": "anger", "to": "neutral"}])
+    TurnAnnotation.objects.filter(pk=rows["a2"].pk).update(shifts=[{"at": 0.7, "from": "anger", "to": "neutral"}])
+    shifts = project_report(project, bootstrap=0)["shifts"]
+    # a1 and a2 match each other (2 checks), a3 marked nothing (2 misses): 2 of 4.
+    assert shifts == {"boundary_agreement": 0.5, "units": 1, "excluded": 0}
