@@ -208,3 +208,24 @@ def test_agreement_api(client, reviewer, project, annotated, make_user, django_c
     assert client.get(url).status_code == 403
     client.force_login(make_user("other", "qa_reviewer"))
     assert client.get(url).status_code == 404
+
+
+def test_adjudication_view_draws_the_waveform_and_prosody(client, reviewer, annotated):
+    import numpy as np
+
+    from annotation.pipeline.peaks import compute_peaks, save_peaks
+    from annotation.stages import peaks_path
+
+    call, turns, _ = annotated
+    rate = 8000
+    t = np.arange(rate * 5) / rate
+    save_peaks(compute_peaks((0.5 * np.sin(2 * np.pi * 220 * t))[None, :].astype(np.float32), rate), peaks_path(call))
+    turn = turns[1]
+    turn.prosody = {"contour": {"hz": 10, "pitch_st": [1.0, None, 3.0, 2.0], "loudness_db": [-20, -18, -25, -22]}}
+    turn.save()
+    client.force_login(reviewer)
+    body = client.get(reverse("qa:turn_adjudicate", args=[turn.pk])).content.decode()
+    svg = body[body.index('aria-label="waveform with pitch and loudness"') :]
+    assert svg.count('fill="#98a2b3"') > 100  # waveform bars
+    assert "pitch (semitones)" in svg and "loudness (dB)" in svg
+    assert "gratitude" in body and "a3" in body  # each annotator's labels, side by side
