@@ -194,7 +194,9 @@ def load_judgements(project: Project, filters: ReportFilters, labels: list[str])
     position = {int(t): i for i, t in enumerate(turn_ids)} if len(turn_ids) else {}
     shifts: dict[int, list[list[float]]] = defaultdict(list)
     for turn_id, marks in (
-        rows.annotate(shifts_text=Cast("shifts", TextField())).exclude(shifts_text="[]").values_list("turn_id", "shifts")
+        rows.annotate(shifts_text=Cast("shifts", TextField()))
+        .exclude(shifts_text="[]")
+        .values_list("turn_id", "shifts")
     ):
         shifts[position[turn_id]].append([s.get("at") for s in marks or [] if s.get("at") is not None])
     actions = list(

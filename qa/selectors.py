@@ -15,6 +15,7 @@ from .consensus import Consensus, consensus_for_turns
 from .models import Adjudication, AgreementReport
 
 REVIEW_ROLES = (ADMIN, PROJECT_MANAGER, QA_REVIEWER)
+CANDIDATE_LIMIT = 5000  # turns whose consensus the queue computes live
 
 
 def project_for_reviewer(user, slug: str) -> Project:
@@ -60,11 +61,11 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
         .filter(n__gte=2)
         .values_list("turn_id", flat=True)
     )
-    if cached and cached.get("most_disagreed") and candidates.count() > 5000:
+    if cached and cached.get("most_disagreed") and candidates.count() > CANDIDATE_LIMIT:
         ids = [turn_id for turn_id, _ in cached["most_disagreed"]]
         ids = list(candidates.filter(turn_id__in=ids))
-    else:
-        ids = list(candidates)
+    else:  # no cached list yet: the first CANDIDATE_LIMIT candidates
+        ids = list(candidates.order_by("turn_id")[:CANDIDATE_LIMIT])
     consensus = consensus_for_turns(ids)
     ranked = sorted((t for t in ids if consensus[t].disagreement > 0), key=lambda t: (-consensus[t].disagreement, t))
     turns = Turn.objects.in_bulk(ranked[:limit])

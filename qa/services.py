@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
@@ -19,6 +20,7 @@ REPORT_BOOTSTRAP = 1000
 # Projects with at most this many annotations get an uncached report computed inside the request
 # (well under a second); larger ones are computed by a worker while the page polls.
 INLINE_LIMIT = 20_000
+REQUEUE_AFTER = dt.timedelta(minutes=10)  # a queued recompute no worker started by then is queued again
 
 
 def filters_key(filters: ReportFilters) -> str:
@@ -43,8 +45,10 @@ def agreement_report_request(*, project: Project, filters: ReportFilters) -> Agr
                 report = AgreementReport.objects.create(project=project, key=key, filters=filters.as_dict())
         except IntegrityError:  # another request created it first
             report = AgreementReport.objects.get(project=project, key=key)
-    if report.stale and report.queued_at is None:
-        claimed = AgreementReport.objects.filter(pk=report.pk, queued_at__isnull=True).update(queued_at=timezone.now())
+    now = timezone.now()
+    lost = report.queued_at is not None and report.queued_at < now - REQUEUE_AFTER  # no worker took it
+    if report.stale and report.started_at is None and (report.queued_at is None or lost):
+        claimed = AgreementReport.objects.filter(pk=report.pk, queued_at=report.queued_at).update(queued_at=now)
         if claimed:
             _enqueue([report.pk])
         report.refresh_from_db()
@@ -58,8 +62,9 @@ def agreement_report_compute(*, report_id: int, bootstrap: int = REPORT_BOOTSTRA
         report = AgreementReport.objects.select_for_update().filter(pk=report_id).select_related("project").first()
         if report is None:
             return None
-        if not report.stale and report.queued_at is None and report.computed_at is not None:
-            return report
+        fresh = not report.stale and report.computed_at is not None
+        if fresh and report.queued_at is None and report.started_at is None:
+            return report  # already up to date (a duplicate delivery)
         report.stale, report.queued_at, report.started_at, report.error = False, None, timezone.now(), ""
         report.save(update_fields=["stale", "queued_at", "started_at", "error"])
     started = time.perf_counter()

@@ -40,7 +40,11 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     the page polls with htmx. A report never computed is computed here for small projects and
     queued for a worker otherwise."""
     project = project_for_reviewer(request.user, slug)
-    filters = ReportFilters.from_mapping(request.GET)
+    try:
+        filters = ReportFilters.from_mapping(request.GET)
+    except ValueError:
+        messages.error(request, "The taxonomy version must be a whole number; showing the pinned version.")
+        filters = ReportFilters.from_mapping({**request.GET.dict(), "taxonomy_version": ""})
     cached = agreement_report_cached(project, filters_key(filters))
     if cached is None or cached.computed_at is None:
         small = TurnAnnotation.objects.filter(assignment__call__project=project).count() <= INLINE_LIMIT
@@ -48,8 +52,8 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
             cached = agreement_report_compute_inline(project=project, filters=filters)
         else:
             cached = agreement_report_request(project=project, filters=filters)
-    elif cached.stale and cached.queued_at is None and cached.started_at is None:
-        cached = agreement_report_request(project=project, filters=filters)
+    elif cached.stale and cached.started_at is None:
+        cached = agreement_report_request(project=project, filters=filters)  # queues unless queued
     report = cached.report if cached.computed_at else None
     busy = cached.stale or cached.computed_at is None or cached.started_at is not None
     context = {

@@ -229,3 +229,26 @@ def test_adjudication_view_draws_the_waveform_and_prosody(client, reviewer, anno
     assert svg.count('fill="#98a2b3"') > 100  # waveform bars
     assert "pitch (semitones)" in svg and "loudness (dB)" in svg
     assert "gratitude" in body and "a3" in body  # each annotator's labels, side by side
+
+
+def test_a_queued_recompute_no_worker_started_is_queued_again(project, annotated, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from qa.services import agreement_report_request
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        report = agreement_report_request(project=project, filters=ReportFilters())
+        agreement_report_request(project=project, filters=ReportFilters())  # already queued: nothing more
+    assert len(queued) == 1 and report.queued_at is not None
+    AgreementReport.objects.filter(pk=report.pk).update(queued_at=timezone.now() - dt.timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        agreement_report_request(project=project, filters=ReportFilters())
+    assert len(again) == 1
+
+
+def test_bad_taxonomy_version_filter_is_a_message_not_an_error(client, reviewer, project, annotated):
+    client.force_login(reviewer)
+    page = client.get(reverse("qa:project_agreement", args=[project.slug]) + "?taxonomy_version=abc")
+    assert page.status_code == 200 and "must be a whole number" in page.content.decode()
