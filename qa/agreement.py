@@ -257,13 +257,22 @@ def _pairs_alpha(own: np.ndarray, other: np.ndarray, *, bootstrap: int, seed: in
     return out
 
 
-def project_report(project: Project, filters: ReportFilters = ReportFilters(), *, bootstrap: int = 1000) -> dict:
+def project_report(
+    project: Project, filters: ReportFilters = ReportFilters(), *, bootstrap: int = 1000, progress=None
+) -> dict:
+    """The full report. ``progress(percent, message)``, if given, is called between stages."""
     from .models import Adjudication, GoldCall
+
+    def stage(percent: float, message: str) -> None:
+        if progress is not None:
+            progress(percent, message)
 
     taxonomy = project.taxonomy
     labels = list(taxonomy.labels.order_by("order").values_list("key", flat=True))
     dims = {d.key: d for d in taxonomy.dimensions.all()}
+    stage(5, "reading annotations")
     data = load_judgements(project, filters, labels)
+    stage(40, "label presence")
     n_turns, n_labels, n_rows = len(data.turn_ids), len(labels), data.rows
     report: dict = {
         "project": project.slug,
@@ -297,6 +306,7 @@ def project_report(project: Project, filters: ReportFilters = ReportFilters(), *
         "per_label": per_label,
     }
 
+    stage(60, "label sets, intensity, valence, arousal")
     # Label sets (mixed emotions): MASI distance over each annotator's set, as bitmasks.
     report["label_sets_masi"] = _masi_figure(data, chosen, judged, bootstrap)
 
@@ -324,6 +334,7 @@ def project_report(project: Project, filters: ReportFilters = ReportFilters(), *
         "excluded": int((judged < 2).sum()),
     }
 
+    stage(85, "annotators, cultures, anchoring, gold")
     # The consensus of record per (turn, label), leaving each annotator out in turn.
     adjudicated = np.zeros((n_turns, n_labels), dtype=bool)
     has_adjudication = np.zeros(n_turns, dtype=bool)

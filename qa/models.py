@@ -20,6 +20,7 @@ class AgreementReport(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True, help_text="How long the last computation took.")
+    progress = models.FloatField(default=0.0, help_text="0..100 while a computation runs.")
     error = models.TextField(blank=True)
 
     class Meta:

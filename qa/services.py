@@ -66,15 +66,26 @@ def agreement_report_compute(*, report_id: int, bootstrap: int = REPORT_BOOTSTRA
         if fresh and report.queued_at is None and report.started_at is None:
             return report  # already up to date (a duplicate delivery)
         report.stale, report.queued_at, report.started_at, report.error = False, None, timezone.now(), ""
-        report.save(update_fields=["stale", "queued_at", "started_at", "error"])
+        report.progress = 0.0
+        report.save(update_fields=["stale", "queued_at", "started_at", "error", "progress"])
     started = time.perf_counter()
+
+    def progress(percent: float, message: str) -> None:
+        AgreementReport.objects.filter(pk=report.pk).update(progress=percent)
+
     try:
-        figures = project_report(report.project, ReportFilters.from_mapping(report.filters), bootstrap=bootstrap)
+        figures = project_report(
+            report.project, ReportFilters.from_mapping(report.filters), bootstrap=bootstrap, progress=progress
+        )
     except Exception as error:  # keep the previous figures; show what went wrong
         AgreementReport.objects.filter(pk=report.pk).update(error=str(error)[:2000], started_at=None)
         raise
     AgreementReport.objects.filter(pk=report.pk).update(
-        report=figures, computed_at=timezone.now(), started_at=None, seconds=round(time.perf_counter() - started, 3)
+        report=figures,
+        computed_at=timezone.now(),
+        started_at=None,
+        progress=100.0,
+        seconds=round(time.perf_counter() - started, 3),
     )
     report.refresh_from_db()
     return report

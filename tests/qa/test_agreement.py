@@ -141,3 +141,10 @@ def test_shift_boundaries_count_annotators_without_shifts(project, make_user):
     shifts = project_report(project, bootstrap=0)["shifts"]
     # a1 and a2 match each other (2 checks), a3 marked nothing (2 misses): 2 of 4.
     assert shifts == {"boundary_agreement": 0.5, "units": 1, "excluded": 0}
+
+
+def test_progress_is_reported_between_stages(project, make_user):
+    annotated_call(project, make_user, TABLE)
+    seen = []
+    project_report(project, bootstrap=0, progress=lambda percent, message: seen.append(percent))
+    assert seen == [5, 40, 60, 85]

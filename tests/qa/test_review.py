@@ -156,7 +156,7 @@ def test_saves_mark_reports_stale_and_queue_one_recompute(project, annotated, mo
     assert len(queued) == 1  # one recompute for three saves
     queued[0]()
     report.refresh_from_db()
-    assert computed == [1] and not report.stale and report.queued_at is None
+    assert computed == [1] and not report.stale and report.queued_at is None and report.progress == 100.0
     usage = {a["username"]: a["label_usage"]["anger"] for a in report.report["per_annotator"]}
     assert usage["a2"] == 0.75  # was 0.5: the new labels are in
     # Idempotent: running the task again for a fresh report computes nothing.
