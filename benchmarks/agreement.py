@@ -159,7 +159,7 @@ def main() -> None:
     print(f"|{'-' * 60}|{'-' * 12}|------")
     workload = f"full report, {args.turns} turns x 3 x {args.labels} labels"
     print(
-        f"| {workload:<58} | {median(report_times):>8.2f} s | goal < 5 s; {args.bootstrap} bootstrap resamples per figure"
+        f"| {workload:<58} | {median(report_times):>8.2f} s | goal < 5 s; {args.bootstrap} bootstrap resamples per figure (MASI: {report['label_sets_masi'].get('resamples')})"
     )
     print(
         f"| {'yardstick: krippendorff.alpha on the presence matrix only':<58} | {median(yard):>8.2f} s | ratio {median(report_times) / median(yard):.1f}x"

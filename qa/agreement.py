@@ -29,6 +29,7 @@ from .reliability import (
     alpha_from_counts,
     alpha_from_patterns,
     bootstrap_patterns,
+    bootstrap_rounds,
     boundary_agreement,
     distinct_rows,
     sparse_alpha,
@@ -397,6 +398,7 @@ def _masi_figure(data: Judgements, chosen: np.ndarray, judged: np.ndarray, boots
     result.alpha, result.low, result.high = sparse_alpha(patterns, multiplicity, distance, bootstrap=bootstrap)
     out = result.to_dict()
     out["distinct_sets"] = len(domain)
+    out["resamples"] = bootstrap_rounds(int((multiplicity > 0).sum()), bootstrap) if bootstrap else 0
     return out
 
 

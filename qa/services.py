@@ -115,7 +115,7 @@ def agreement_reports_mark_stale(*, project_id: int) -> int:
     return len(claimed)
 
 
-def _clean_labels(labels, taxonomy_keys: set[str]) -> list[dict]:
+def _clean_labels(labels, taxonomy_keys: set[str], intensity_scale: tuple[float, float] = (1, 5)) -> list[dict]:
     if not isinstance(labels, list):
         raise ValidationError(["labels must be a list of {label, intensity}."])
     cleaned, errors, seen = [], [], set()
@@ -129,10 +129,11 @@ def _clean_labels(labels, taxonomy_keys: set[str]) -> list[dict]:
             continue
         seen.add(key)
         intensity = item.get("intensity")
+        low, high = intensity_scale
         if intensity is not None and (
-            isinstance(intensity, bool) or not isinstance(intensity, int) or not 1 <= intensity <= 5
+            isinstance(intensity, bool) or not isinstance(intensity, int) or not low <= intensity <= high
         ):
-            errors.append(f"labels[{i}].intensity must be a whole number from 1 to 5.")
+            errors.append(f"labels[{i}].intensity must be a whole number from {low:g} to {high:g}.")
             continue
         cleaned.append({"label": key, "intensity": intensity})
     if errors:
@@ -152,8 +153,8 @@ def adjudication_create(
 ) -> Adjudication:
     """A reviewer's resolution of a turn; the newest one is the turn's consensus of record."""
     taxonomy = turn.call.project.taxonomy
-    cleaned = _clean_labels(labels, set(taxonomy.labels.values_list("key", flat=True)))
     dims = {d.key: (d.minimum, d.maximum) for d in taxonomy.dimensions.all()}
+    cleaned = _clean_labels(labels, set(taxonomy.labels.values_list("key", flat=True)), dims.get("intensity", (1, 5)))
     errors = []
     for name, value in (("valence", valence), ("arousal", arousal)):
         low, high = dims.get(name, (-3, 3) if name == "valence" else (1, 5))

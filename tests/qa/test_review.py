@@ -90,6 +90,8 @@ def test_bad_adjudication_is_refused_with_a_clear_message(client, reviewer, anno
     assert "is not a label of this project" in page.content.decode()
     page = client.post(url, {"label": ["anger"], "valence": "9"}, follow=True)
     assert "valence must be between" in page.content.decode()
+    page = client.post(url, {"label": ["anger"], "intensity_anger": "9"}, follow=True)
+    assert "intensity must be a whole number from 1 to 5" in page.content.decode()
     assert not Adjudication.objects.exists()
 
 
