@@ -148,3 +148,10 @@ def test_progress_is_reported_between_stages(project, make_user):
     seen = []
     project_report(project, bootstrap=0, progress=lambda percent, message: seen.append(percent))
     assert seen == [5, 40, 60, 85]
+
+
+def test_a_project_without_annotations_reports_nothing_to_measure(project):
+    report = project_report(project, bootstrap=100)
+    assert report["turns"] == 0 and report["label_presence"]["alpha"] is None
+    assert report["per_annotator"] == [] and report["most_disagreed"] == []
+    assert report["label_sets_masi"]["units"] == 0
