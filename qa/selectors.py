@@ -46,7 +46,8 @@ class QueueItem:
 
 def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
     """Turns with at least two annotations and no adjudication, most disagreed first (ties by
-    turn id). Large projects take their candidates from the cached report's most-disagreed list."""
+    turn id). Large projects take their candidates from the cached report's most-disagreed list
+    (the 500 most disagreed turns), so the page stays fast."""
     adjudicated = Adjudication.objects.filter(turn__call__project=project).values("turn_id")
     cached = (
         AgreementReport.objects.filter(project=project, key="{}", computed_at__isnull=False)
@@ -61,10 +62,12 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
         .filter(n__gte=2)
         .values_list("turn_id", flat=True)
     )
-    if cached and cached.get("most_disagreed") and candidates.count() > CANDIDATE_LIMIT:
-        ids = [turn_id for turn_id, _ in cached["most_disagreed"]]
-        ids = list(candidates.filter(turn_id__in=ids))
-    else:  # no cached list yet: the first CANDIDATE_LIMIT candidates
+    if cached and cached.get("annotations", 0) > CANDIDATE_LIMIT:
+        # Large project: the report's most-disagreed list (recomputed whenever annotations change).
+        ids = [turn_id for turn_id, _ in cached.get("most_disagreed", [])]
+        done = set(Adjudication.objects.filter(turn_id__in=ids).values_list("turn_id", flat=True))
+        ids = [turn_id for turn_id in ids if turn_id not in done]
+    else:  # small project, or no report yet: live, over at most CANDIDATE_LIMIT candidates
         ids = list(candidates.order_by("turn_id")[:CANDIDATE_LIMIT])
     consensus = consensus_for_turns(ids)
     ranked = sorted((t for t in ids if consensus[t].disagreement > 0), key=lambda t: (-consensus[t].disagreement, t))

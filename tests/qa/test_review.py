@@ -254,3 +254,15 @@ def test_bad_taxonomy_version_filter_is_a_message_not_an_error(client, reviewer,
     client.force_login(reviewer)
     page = client.get(reverse("qa:project_agreement", args=[project.slug]) + "?taxonomy_version=abc")
     assert page.status_code == 200 and "must be a whole number" in page.content.decode()
+
+
+def test_large_projects_queue_from_the_cached_most_disagreed_list(project, annotated, reviewer, monkeypatch):
+    from qa import selectors
+    from qa.services import adjudication_create, agreement_report_compute_inline
+
+    _, turns, _ = annotated
+    report = agreement_report_compute_inline(project=project, filters=ReportFilters()).report
+    assert report["most_disagreed"] == [[turns[1].pk, 1.0], [turns[2].pk, pytest.approx(1 / 3, abs=1e-4)]]
+    monkeypatch.setattr(selectors, "CANDIDATE_LIMIT", 1)
+    adjudication_create(turn=turns[1], reviewer=reviewer, labels=[{"label": "anger", "intensity": 3}])
+    assert [item.turn.pk for item in selectors.disagreement_queue(project)] == [turns[2].pk]
