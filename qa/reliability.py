@@ -247,7 +247,16 @@ def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if matrix.shape[1] * np.log2(max(base, 2)) < 62 and np.array_equal(matrix, np.round(matrix)):
         # Small integers: one int64 key per row, and a 1-D unique.
         shifted = (matrix - low).astype(np.int64)
-        key = shifted @ (np.int64(base) ** np.arange(matrix.shape[1], dtype=np.int64))
+        powers = np.int64(base) ** np.arange(matrix.shape[1], dtype=np.int64)
+        key = shifted @ powers
+        span = int(base) ** matrix.shape[1]
+        if span <= 1 << 20:  # few possible rows (binary counts of 3 annotators: 16): count, no sort
+            counts = np.bincount(key, minlength=span)
+            present = np.flatnonzero(counts)
+            rank = np.zeros(span, dtype=np.int64)
+            rank[present] = np.arange(len(present))
+            patterns = (present[:, None] // powers[None, :]) % base + low
+            return patterns.astype(matrix.dtype), counts[present], rank[key]
         _, first, inverse, multiplicity = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
         return matrix[first], multiplicity, inverse.ravel()
     order = np.lexsort(matrix.T[::-1])
