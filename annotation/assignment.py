@@ -135,8 +135,47 @@ def assignment_reassign(*, assignment: Assignment, annotator) -> Assignment:
         return locked
 
 
+# Gold calls mixed into each annotator's queue: at most this many per non-gold assignment.
+GOLD_SHARE = 0.1
+
+
+def gold_assignment_mix(*, user, share: float = GOLD_SHARE) -> Assignment | None:
+    """Give the annotator one gold call when their gold assignments are below ``share`` of the
+    others: a ready gold call of a project they already work on, that they have not seen, blind
+    (no suggestions), and otherwise an assignment like any other, so it cannot be told apart in
+    the queue. Returns the new assignment, or None."""
+    from django.contrib.auth import get_user_model
+
+    from qa.models import GoldCall
+
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one mix at a time per annotator
+        mine = Assignment.objects.filter(annotator=user)
+        counts = mine.aggregate(total=Count("id"), gold=Count("id", filter=Q(call__gold__isnull=False)))
+        if counts["gold"] + 1 > share * (counts["total"] - counts["gold"]):
+            return None
+        candidate = (
+            GoldCall.objects.filter(
+                call__project_id__in=mine.values("call__project_id"), call__status=Call.Status.READY
+            )
+            .exclude(call_id__in=Assignment.objects.filter(annotator=user).values("call_id"))
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if candidate is None:
+            return None
+        return Assignment.objects.create(
+            call_id=candidate.call_id,
+            annotator=user,
+            blind=True,
+            explanation="gold check (blind): scored against the adjudicated labels",
+        )
+
+
 def assignment_next(*, user) -> Assignment | None:
-    """The annotator's next task: what they started, else the oldest assigned call."""
+    """The annotator's next task: what they started, else the oldest assigned call (gold calls
+    are mixed in first, see ``gold_assignment_mix``)."""
+    gold_assignment_mix(user=user)
     mine = Assignment.objects.filter(annotator=user, status__in=OPEN, call__status=Call.Status.READY)
     return (
         mine.filter(status=Assignment.Status.IN_PROGRESS).order_by("created_at").first()

@@ -7,14 +7,25 @@ from annotation.models import Call, Project, Turn
 
 
 class AgreementReport(models.Model):
+    """A cached agreement report for one project and one set of filters (``key`` is the filters
+    as canonical JSON). ``stale`` = annotations changed since it was computed; ``queued_at`` =
+    a recompute is queued and not started yet (so edits enqueue at most one)."""
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_reports")
+    key = models.CharField(max_length=500, default="{}", help_text="The filters as canonical JSON.")
     filters = models.JSONField(default=dict, blank=True)
     report = models.JSONField(default=dict, blank=True)
     stale = models.BooleanField(default=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="How long the last computation took.")
+    progress = models.FloatField(default=0.0, help_text="0..100 while a computation runs.")
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-computed_at"]
+        constraints = [models.UniqueConstraint(fields=["project", "key"], name="one_agreement_report_per_filters")]
 
     def __str__(self) -> str:
         return f"agreement report for {self.project} ({self.computed_at or 'not computed'})"

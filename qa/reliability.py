@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 MISSING = None
+PACKAGE_UNIT_LIMIT = 500_000  # above this many units, point estimates come from distinct count rows
 
 
 @dataclass
@@ -144,6 +145,15 @@ def alpha_from_counts(
     if result.units == 0 or len(domain) < 2:
         return result
     counts = counts[usable]
+    if (counts.sum(axis=0) > 0).sum() < 2:
+        return result  # one value only: alpha is undefined
+    if len(counts) > PACKAGE_UNIT_LIMIT and not callable(level):
+        # Same formula, from distinct count rows: the package's units x V x V pass costs seconds here.
+        patterns, multiplicity, _ = distinct_rows(counts)
+        result.alpha = alpha_from_patterns(patterns, multiplicity, level, domain)
+        if bootstrap:
+            result.low, result.high = bootstrap_patterns(patterns, multiplicity, level, domain, bootstrap, seed)
+        return result
     if callable(level):
         matrix = _distance_matrix(domain, level)
 
@@ -154,8 +164,6 @@ def alpha_from_counts(
         value_domain = np.arange(len(domain))
     else:
         package_level, value_domain = level, np.asarray(domain, dtype=np.float64)
-    if (counts.sum(axis=0) > 0).sum() < 2:
-        return result  # one value only: alpha is undefined
     result.alpha = float(
         krippendorff.alpha(value_counts=counts, value_domain=value_domain, level_of_measurement=package_level)
     )
@@ -178,48 +186,38 @@ def set_alpha_masi(
     if len(domain) <= package_limit:
         return krippendorff_alpha(units, masi_distance, domain=domain, bootstrap=bootstrap, seed=seed)
     index = {value: i for i, value in enumerate(domain)}
-    coded = [tuple(sorted(index[v] for v in unit if v is not MISSING)) for unit in units]
+    coded = [sorted(index[v] for v in unit if v is not MISSING) for unit in units]
     usable = [c for c in coded if len(c) >= 2]
     result = AlphaResult(None, None, None, len(usable), len(coded) - len(usable), sum(len(c) for c in coded))
     if not usable:
         return result
-    patterns, multiplicity = np.unique(np.array([_pad(c) for c in usable]), axis=0, return_counts=True)
-    distance = _masi_matrix(domain)
-
-    # Every ordered pair of judgements in each distinct pattern, as flat (cell, pattern, weight).
-    size = len(domain)
-    cells, owners, shares = [], [], []
-    for p, pattern in enumerate(patterns):
-        values = pattern[pattern >= 0]
-        m = len(values)
-        for a in range(m):
-            for b in range(m):
-                if a != b:
-                    cells.append(values[a] * size + values[b])
-                    owners.append(p)
-                    shares.append(1.0 / (m - 1))
-    cells_arr, owners_arr, shares_arr = np.array(cells), np.array(owners), np.array(shares)
-    flat_distance = distance.ravel()
-
-    def alpha_for(weights: np.ndarray) -> float | None:
-        o = np.bincount(cells_arr, weights=weights[owners_arr] * shares_arr, minlength=size * size)
-        n_v = o.reshape(size, size).sum(axis=0)
-        n = n_v.sum()
-        expected = ((np.outer(n_v, n_v) - np.diag(n_v)) / (n - 1) * distance).sum()
-        return None if expected == 0 else float(1 - (o @ flat_distance) / expected)
-
-    result.alpha = alpha_for(multiplicity.astype(float))
-    if bootstrap and result.alpha is not None:
-        rng = np.random.default_rng(seed)
-        draws = rng.multinomial(int(multiplicity.sum()), multiplicity / multiplicity.sum(), size=bootstrap)
-        values = [v for v in (alpha_for(w.astype(float)) for w in draws) if v is not None]
-        if values:
-            result.low, result.high = (float(x) for x in np.percentile(values, [2.5, 97.5]))
+    width = max(len(c) for c in usable)
+    matrix = np.full((len(usable), width), -1, dtype=np.int64)
+    for row, codes in enumerate(usable):
+        matrix[row, : len(codes)] = codes
+    patterns, multiplicity, _ = distinct_rows(matrix)
+    result.alpha, result.low, result.high = sparse_alpha(
+        patterns, multiplicity, _masi_matrix(domain), bootstrap=bootstrap, seed=seed
+    )
     return result
 
 
-def _pad(codes: tuple[int, ...], width: int = 8) -> list[int]:
-    return list(codes[:width]) + [-1] * (width - min(width, len(codes)))
+def _masi_matrix_masks(masks: np.ndarray | None, *, members: np.ndarray | None = None) -> np.ndarray:
+    """MASI distances between label sets given as int64 bitmasks, or as rows of a boolean
+    (sets x labels) matrix ``members`` for taxonomies too wide for a bitmask."""
+    if members is None:
+        bits = np.arange(63, dtype=np.int64)
+        members = ((masks[:, None] >> bits[None, :]) & 1).astype(bool)
+    m = members.astype(np.float64)
+    sizes = m.sum(axis=1)
+    inter = m @ m.T
+    union = sizes[:, None] + sizes[None, :] - inter
+    equal = (inter == sizes[:, None]) & (inter == sizes[None, :])
+    subset = (inter == np.minimum(sizes[:, None], sizes[None, :])) & ~equal
+    weight = np.where(equal, 1.0, np.where(subset, 2 / 3, np.where(inter > 0, 1 / 3, 0.0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jaccard = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+    return 1.0 - jaccard * weight
 
 
 def _masi_matrix(domain: list[frozenset]) -> np.ndarray:
@@ -239,20 +237,149 @@ def _masi_matrix(domain: list[frozenset]) -> np.ndarray:
     return 1.0 - jaccard * weight
 
 
+def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct rows of a 2-D integer/float matrix with their multiplicities and each row's pattern
+    index; a lexsort over the columns, much faster than ``np.unique(axis=0)``."""
+    if len(matrix) == 0:
+        return matrix, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    low, high = matrix.min(), matrix.max()
+    base = int(high - low) + 1
+    if matrix.shape[1] * np.log2(max(base, 2)) < 62 and np.array_equal(matrix, np.round(matrix)):
+        # Small integers: one int64 key per row, and a 1-D unique.
+        shifted = (matrix - low).astype(np.int64)
+        powers = np.int64(base) ** np.arange(matrix.shape[1], dtype=np.int64)
+        key = shifted @ powers
+        span = int(base) ** matrix.shape[1]
+        if span <= 1 << 20:  # few possible rows (binary counts of 3 annotators: 16): count, no sort
+            counts = np.bincount(key, minlength=span)
+            present = np.flatnonzero(counts)
+            rank = np.zeros(span, dtype=np.int64)
+            rank[present] = np.arange(len(present))
+            patterns = (present[:, None] // powers[None, :]) % base + low
+            return patterns.astype(matrix.dtype), counts[present], rank[key]
+        _, first, inverse, multiplicity = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
+        return matrix[first], multiplicity, inverse.ravel()
+    order = np.lexsort(matrix.T[::-1])
+    ordered = matrix[order]
+    new = np.ones(len(matrix), dtype=bool)
+    new[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    group = np.cumsum(new) - 1
+    inverse = np.empty(len(matrix), dtype=np.int64)
+    inverse[order] = group
+    return ordered[new], np.bincount(group), inverse
+
+
+def bootstrap_rounds(patterns: int, rounds: int, budget: int = 4_000_000, floor: int = 200) -> int:
+    """Resamples for a figure: ``rounds``, lowered when distinct unit patterns x rounds exceeds
+    ``budget`` cells (only the MASI figure of a large project gets there), never below ``floor``."""
+    if patterns * rounds <= budget:
+        return rounds
+    return max(min(floor, rounds), budget // max(patterns, 1))
+
+
 def _bootstrap(counts: np.ndarray, level, domain, rounds: int, seed: int) -> tuple[float | None, float | None]:
-    patterns, multiplicity = np.unique(counts, axis=0, return_counts=True)
-    probabilities = multiplicity / multiplicity.sum()
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(int(multiplicity.sum()), probabilities, size=rounds)
-    values = []
-    for weights in draws:
-        value = _alpha_from(_coincidences(patterns, weights.astype(np.float64)), level, domain)
-        if value is not None:
-            values.append(value)
-    if not values:
+    patterns, multiplicity, _ = distinct_rows(counts)
+    return bootstrap_patterns(patterns, multiplicity, level, domain, rounds, seed)
+
+
+def alpha_from_patterns(patterns: np.ndarray, weights: np.ndarray, level, domain) -> float | None:
+    """Alpha from distinct (units, values) count rows and how many units have each row."""
+    usable = patterns.sum(axis=1) >= 2
+    return _alpha_from(_coincidences(patterns[usable], np.asarray(weights, dtype=np.float64)[usable]), level, domain)
+
+
+def bootstrap_patterns(
+    patterns: np.ndarray, multiplicity: np.ndarray, level, domain, rounds: int, seed: int
+) -> tuple[float | None, float | None]:
+    """Percentile 95% interval from ``rounds`` multinomial resamples of units, vectorised: each
+    resample's coincidence matrix is a weighted sum of the distinct patterns' matrices."""
+    m = patterns.sum(axis=1)
+    keep = m >= 2
+    patterns, multiplicity, m = patterns[keep], multiplicity[keep], m[keep]
+    if len(patterns) == 0 or rounds <= 0:
         return None, None
+    v = patterns.shape[1]
+    per_pattern = (patterns[:, :, None] * patterns[:, None, :]) - patterns[:, :, None] * np.eye(v)[None]
+    per_pattern = (per_pattern / (m - 1)[:, None, None]).reshape(len(patterns), v * v)
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(int(multiplicity.sum()), multiplicity / multiplicity.sum(), size=rounds).astype(np.float64)
+    o = (draws @ per_pattern).reshape(rounds, v, v)
+    n_v = o.sum(axis=1)
+    n = n_v.sum(axis=1)
+    if level == "ordinal":
+        cumulative = np.cumsum(n_v, axis=1)
+        lo = np.minimum.outer(np.arange(v), np.arange(v))
+        hi = np.maximum.outer(np.arange(v), np.arange(v))
+        d = (cumulative[:, hi] - cumulative[:, lo] + n_v[:, lo] / 2 - n_v[:, hi] / 2) ** 2
+        d[:, np.arange(v), np.arange(v)] = 0.0
+    else:
+        d = np.broadcast_to(_distance_matrix(domain, level), (rounds, v, v))
+    observed = (o * d).sum(axis=(1, 2))
+    expected_pairs = n_v[:, :, None] * n_v[:, None, :] - n_v[:, :, None] * np.eye(v)[None]
+    expected = (expected_pairs * d).sum(axis=(1, 2)) / np.maximum(n - 1, 1)
+    ok = (expected > 0) & ((n_v > 0).sum(axis=1) >= 2)
+    if not ok.any():
+        return None, None
+    values = 1 - observed[ok] / expected[ok]
     low, high = np.percentile(values, [2.5, 97.5])
     return float(low), float(high)
+
+
+def sparse_alpha(
+    patterns: np.ndarray, multiplicity: np.ndarray, distance: np.ndarray, *, bootstrap: int = 1000, seed: int = 0
+) -> tuple[float | None, float | None, float | None]:
+    """Alpha over units given as value ids (rows of ``patterns``, -1 = no judgement) with a fixed
+    distance matrix over a large value domain (MASI over label sets): coincidences are never
+    materialised; each distinct pattern contributes its observed disagreement and value totals,
+    and a resample is a weighted sum of those. Returns (alpha, low, high)."""
+    from scipy import sparse
+
+    size = distance.shape[0]
+    present = patterns >= 0
+    m = present.sum(axis=1)
+    keep = m >= 2
+    patterns, present, m, multiplicity = patterns[keep], present[keep], m[keep], multiplicity[keep]
+    if len(patterns) == 0:
+        return None, None, None
+    width = patterns.shape[1]
+    disagreement = np.zeros(len(patterns))
+    for a in range(width):
+        for b in range(width):
+            if a != b:
+                both = present[:, a] & present[:, b]
+                disagreement += np.where(
+                    both, distance[np.maximum(patterns[:, a], 0), np.maximum(patterns[:, b], 0)], 0
+                )
+    disagreement /= m - 1
+    rows = np.repeat(np.arange(len(patterns)), width)[present.ravel()]
+    totals = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, patterns.ravel()[present.ravel()])), shape=(len(patterns), size)
+    )
+
+    def alphas(weights: np.ndarray) -> np.ndarray:  # weights: (rounds, patterns)
+        n_v = np.asarray((totals.T @ weights.T).T)
+        n = n_v.sum(axis=1)
+        expected = ((n_v @ distance) * n_v).sum(axis=1) - n_v @ np.diag(distance)
+        observed = weights @ disagreement
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(expected > 0, 1 - (n - 1) * observed / expected, np.nan)
+
+    alpha = alphas(multiplicity[None, :].astype(np.float64))[0]
+    if np.isnan(alpha):
+        return None, None, None
+    low = high = None
+    rounds = bootstrap_rounds(len(patterns), bootstrap)
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        values = []
+        for chunk in np.array_split(np.arange(rounds), max(1, rounds // 100)):
+            draws = rng.multinomial(int(multiplicity.sum()), multiplicity / multiplicity.sum(), size=len(chunk))
+            values.append(alphas(draws.astype(np.float64)))
+        values = np.concatenate(values)
+        values = values[~np.isnan(values)]
+        if len(values):
+            low, high = (float(x) for x in np.percentile(values, [2.5, 97.5]))
+    return float(alpha), low, high
 
 
 def _sort_key(value):

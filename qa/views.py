@@ -1,11 +1,31 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from annotation.access import project_for_viewer
+from annotation.access import call_for_manager
+from annotation.models import TurnAnnotation
 from annotation.selectors import project_call_counts, projects_visible_to
 
-from .agreement import FIGURES, ReportFilters, project_report
+from . import pictures
+from .agreement import FIGURES, ReportFilters
+from .selectors import (
+    agreement_report_cached,
+    disagreement_queue,
+    project_for_reviewer,
+    turn_for_reviewer,
+    turn_review,
+)
+from .services import (
+    INLINE_LIMIT,
+    adjudication_create,
+    agreement_report_compute_inline,
+    agreement_report_request,
+    filters_key,
+    gold_call_mark,
+)
 
 
 @login_required
@@ -16,29 +36,131 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
-    project = project_for_viewer(request.user, slug)
-    filters = ReportFilters.from_mapping(request.GET)
-    report = project_report(project, filters, bootstrap=500)
-    scale = 400
-    bars = []
-    for i, (label, figure) in enumerate(report["label_presence"]["per_label"].items()):
-        alpha = figure["alpha"]
-        ci = None
-        if figure["low"] is not None:
-            ci = (130 + max(0, figure["low"]) * scale, 130 + max(0, figure["high"]) * scale)
-        width = max(0.0, alpha or 0.0) * scale
-        bars.append({"label": label, "alpha": alpha, "width": width, "y": i * 24, "ci": ci, "text_x": 136 + width})
-    figures = [(title, report[key]) for key, title in FIGURES]
+    """The cached report for the filters, with when it was computed; while it is (re)computing
+    the page polls with htmx. A report never computed is computed here for small projects and
+    queued for a worker otherwise."""
+    project = project_for_reviewer(request.user, slug)
+    try:
+        filters = ReportFilters.from_mapping(request.GET)
+    except ValueError:
+        messages.error(request, "The taxonomy version must be a whole number; showing the pinned version.")
+        filters = ReportFilters.from_mapping({**request.GET.dict(), "taxonomy_version": ""})
+    cached = agreement_report_cached(project, filters_key(filters))
+    if cached is None or cached.computed_at is None:
+        small = TurnAnnotation.objects.filter(assignment__call__project=project).count() <= INLINE_LIMIT
+        if small:
+            cached = agreement_report_compute_inline(project=project, filters=filters)
+        else:
+            cached = agreement_report_request(project=project, filters=filters)
+    elif cached.stale and cached.started_at is None:
+        cached = agreement_report_request(project=project, filters=filters)  # queues unless queued
+    report = cached.report if cached.computed_at else None
+    busy = cached.stale or cached.computed_at is None or cached.started_at is not None
+    context = {
+        "project": project,
+        "filters": filters,
+        "cached": cached,
+        "report": report,
+        "busy": busy,
+        "roles": ["agent", "customer", "unknown"],
+    }
+    if report:
+        per_annotator = report.get("per_annotator", [])
+        context.update(
+            figures=[(title, report[key]) for key, title in FIGURES],
+            bars=pictures.alpha_bars(report["label_presence"]["per_label"]),
+            bars_height=max(24, 24 * len(report["label_presence"]["per_label"])),
+            scatter=pictures.annotator_scatter(per_annotator),
+            drift=pictures.drift_lines(per_annotator),
+            per_annotator=per_annotator,
+        )
+    template = "qa/_report.html" if request.htmx else "qa/agreement.html"
+    return render(request, template, context)
+
+
+@login_required
+def project_disagreements(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_reviewer(request.user, slug)
+    return render(request, "qa/disagreements.html", {"project": project, "queue": disagreement_queue(project)})
+
+
+def _peaks_for(turn):
+    from annotation.pipeline.peaks import level_for, load_peaks, peaks_window
+    from annotation.stages import peaks_path
+
+    path = peaks_path(turn.call)
+    if not path.exists():
+        return None
+    start, end = max(0.0, turn.start), max(turn.end, turn.start + 0.01)
+    level = level_for(start, end, 320)
+    return peaks_window({level: load_peaks(path, level)}, start, end, 320)[1]
+
+
+@login_required
+def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
+    """Side by side: each annotator's labels, the machine suggestion, the prosody over the
+    waveform, and a form whose submission becomes the turn's consensus of record."""
+    turn = turn_for_reviewer(request.user, turn_id)
+    project = turn.call.project
+    labels = list(project.taxonomy.labels.order_by("order"))
+    if request.method == "POST":
+        chosen = request.POST.getlist("label")
+        try:
+            payload = [
+                {
+                    "label": key,
+                    "intensity": int(request.POST[f"intensity_{key}"])
+                    if request.POST.get(f"intensity_{key}")
+                    else None,
+                }
+                for key in chosen
+            ]
+            valence = float(request.POST["valence"]) if request.POST.get("valence") else None
+            arousal = float(request.POST["arousal"]) if request.POST.get("arousal") else None
+            adjudication_create(
+                turn=turn,
+                reviewer=request.user,
+                labels=payload,
+                valence=valence,
+                arousal=arousal,
+                note=request.POST.get("note", ""),
+            )
+        except (ValueError, ValidationError) as error:
+            detail = "; ".join(error.messages) if isinstance(error, ValidationError) else "Numbers expected."
+            messages.error(request, f"Not saved: {detail}")
+        else:
+            messages.success(request, f"Turn {turn.order + 1} adjudicated; it is now the consensus of record.")
+            return redirect("qa:project_disagreements", slug=project.slug)
+    review = turn_review(turn)
+    consensus_labels = {item["label"]: item.get("intensity") for item in review["consensus"].labels}
+    form_labels = [
+        {"key": label.key, "name": label.name, "checked": label.key in consensus_labels,
+         "intensity": consensus_labels.get(label.key)}
+        for label in labels
+    ]  # fmt: skip
     return render(
         request,
-        "qa/agreement.html",
+        "qa/adjudicate.html",
         {
             "project": project,
-            "report": report,
-            "filters": filters,
-            "figures": figures,
-            "bars": bars,
-            "bars_height": max(24, 24 * len(bars)),
-            "roles": ["agent", "customer", "unknown"],
+            "turn": turn,
+            "call": turn.call,
+            "review": review,
+            "form_labels": form_labels,
+            "intensities": [1, 2, 3, 4, 5],
+            "picture": pictures.turn_prosody_picture(turn, _peaks_for(turn)),
         },
     )
+
+
+@login_required
+@require_POST
+def call_mark_gold(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = call_for_manager(request.user, call_id)
+    try:
+        gold_call_mark(call=call, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{call.original_name} is now a gold call; it will be mixed into annotator queues.")
+    return redirect("qa:project_disagreements", slug=call.project.slug)

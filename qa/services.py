@@ -1,0 +1,194 @@
+"""QA writes: cached agreement reports (stale-marking, debounced recompute), adjudications, gold calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from annotation.models import Call, Project, Turn
+
+from .agreement import ReportFilters, project_report
+from .models import Adjudication, AgreementReport, GoldCall
+
+REPORT_BOOTSTRAP = 1000
+# Projects with at most this many annotations get an uncached report computed inside the request
+# (well under a second); larger ones are computed by a worker while the page polls.
+INLINE_LIMIT = 20_000
+REQUEUE_AFTER = dt.timedelta(minutes=10)  # a queued recompute no worker started by then is queued again
+
+
+def filters_key(filters: ReportFilters) -> str:
+    return json.dumps(filters.as_dict(), sort_keys=True)
+
+
+def _enqueue(report_ids: list[int]) -> None:
+    from .tasks import compute_agreement_report
+
+    for report_id in report_ids:
+        transaction.on_commit(lambda report_id=report_id: compute_agreement_report.delay(report_id))
+
+
+def agreement_report_request(*, project: Project, filters: ReportFilters) -> AgreementReport:
+    """The cached report for these filters, creating it and queueing its computation when it is
+    missing or stale (at most one queued computation per report)."""
+    key = filters_key(filters)
+    report = AgreementReport.objects.filter(project=project, key=key).first()
+    if report is None:
+        try:
+            with transaction.atomic():
+                report = AgreementReport.objects.create(project=project, key=key, filters=filters.as_dict())
+        except IntegrityError:  # another request created it first
+            report = AgreementReport.objects.get(project=project, key=key)
+    now = timezone.now()
+    lost = report.queued_at is not None and report.queued_at < now - REQUEUE_AFTER  # no worker took it
+    if report.stale and report.started_at is None and (report.queued_at is None or lost):
+        claimed = AgreementReport.objects.filter(pk=report.pk, queued_at=report.queued_at).update(queued_at=now)
+        if claimed:
+            _enqueue([report.pk])
+        report.refresh_from_db()
+    return report
+
+
+def agreement_report_compute(*, report_id: int, bootstrap: int = REPORT_BOOTSTRAP) -> AgreementReport | None:
+    """Compute a cached report now. Idempotent: a report that is not stale and not queued is left
+    as it is. Changes that arrive while it runs mark it stale again and queue one more run."""
+    with transaction.atomic():
+        report = AgreementReport.objects.select_for_update().filter(pk=report_id).select_related("project").first()
+        if report is None:
+            return None
+        fresh = not report.stale and report.computed_at is not None
+        if fresh and report.queued_at is None and report.started_at is None:
+            return report  # already up to date (a duplicate delivery)
+        report.stale, report.queued_at, report.started_at, report.error = False, None, timezone.now(), ""
+        report.progress = 0.0
+        report.save(update_fields=["stale", "queued_at", "started_at", "error", "progress"])
+    started = time.perf_counter()
+
+    def progress(percent: float, message: str) -> None:
+        AgreementReport.objects.filter(pk=report.pk).update(progress=percent)
+
+    try:
+        figures = project_report(
+            report.project, ReportFilters.from_mapping(report.filters), bootstrap=bootstrap, progress=progress
+        )
+    except Exception as error:  # keep the previous figures; show what went wrong
+        AgreementReport.objects.filter(pk=report.pk).update(error=str(error)[:2000], started_at=None)
+        raise
+    AgreementReport.objects.filter(pk=report.pk).update(
+        report=figures,
+        computed_at=timezone.now(),
+        started_at=None,
+        progress=100.0,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    report.refresh_from_db()
+    return report
+
+
+def agreement_report_compute_inline(*, project: Project, filters: ReportFilters) -> AgreementReport:
+    """Compute and store a report inside the request (small projects, and the CLI)."""
+    report = agreement_report_request(project=project, filters=filters)
+    return agreement_report_compute(report_id=report.pk) or report
+
+
+def agreement_reports_mark_stale(*, project_id: int) -> int:
+    """Annotations of the project changed: mark its cached reports stale and queue one recompute
+    per report that has none queued yet (an autosave every few seconds queues nothing more).
+    Returns how many recomputes were queued."""
+    with transaction.atomic():
+        AgreementReport.objects.filter(project_id=project_id, stale=False).update(stale=True)
+        to_queue = list(
+            AgreementReport.objects.filter(project_id=project_id, queued_at__isnull=True).values_list("pk", flat=True)
+        )
+        claimed = [
+            pk
+            for pk in to_queue
+            if AgreementReport.objects.filter(pk=pk, queued_at__isnull=True).update(queued_at=timezone.now())
+        ]
+        _enqueue(claimed)
+    return len(claimed)
+
+
+def _clean_labels(labels, taxonomy_keys: set[str], intensity_scale: tuple[float, float] = (1, 5)) -> list[dict]:
+    if not isinstance(labels, list):
+        raise ValidationError(["labels must be a list of {label, intensity}."])
+    cleaned, errors, seen = [], [], set()
+    for i, item in enumerate(labels):
+        key = item.get("label") if isinstance(item, dict) else None
+        if key not in taxonomy_keys:
+            errors.append(f"labels[{i}]: '{key}' is not a label of this project's taxonomy.")
+            continue
+        if key in seen:
+            errors.append(f"labels[{i}]: '{key}' is given twice.")
+            continue
+        seen.add(key)
+        intensity = item.get("intensity")
+        low, high = intensity_scale
+        if intensity is not None and (
+            isinstance(intensity, bool) or not isinstance(intensity, int) or not low <= intensity <= high
+        ):
+            errors.append(f"labels[{i}].intensity must be a whole number from {low:g} to {high:g}.")
+            continue
+        cleaned.append({"label": key, "intensity": intensity})
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def adjudication_create(
+    *,
+    turn: Turn,
+    reviewer,
+    labels: list[dict],
+    valence: float | None = None,
+    arousal: float | None = None,
+    shifts: list | None = None,
+    note: str = "",
+) -> Adjudication:
+    """A reviewer's resolution of a turn; the newest one is the turn's consensus of record."""
+    taxonomy = turn.call.project.taxonomy
+    dims = {d.key: (d.minimum, d.maximum) for d in taxonomy.dimensions.all()}
+    cleaned = _clean_labels(labels, set(taxonomy.labels.values_list("key", flat=True)), dims.get("intensity", (1, 5)))
+    errors = []
+    for name, value in (("valence", valence), ("arousal", arousal)):
+        low, high = dims.get(name, (-3, 3) if name == "valence" else (1, 5))
+        if value is not None and not low <= value <= high:
+            errors.append(f"{name} must be between {low:g} and {high:g}.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        Turn.objects.select_for_update().filter(pk=turn.pk).first()
+        adjudication = Adjudication.objects.create(
+            turn=turn,
+            reviewer=reviewer,
+            labels=cleaned,
+            valence=valence,
+            arousal=arousal,
+            shifts=list(shifts or []),
+            note=note[:5000],
+        )
+    return adjudication
+
+
+def gold_call_mark(*, call: Call, user) -> GoldCall:
+    """Mark a fully adjudicated call as gold; refused while any turn lacks an adjudication."""
+    with transaction.atomic():
+        Call.objects.select_for_update().filter(pk=call.pk).first()
+        missing = call.turns.filter(~Q(pk__in=Adjudication.objects.filter(turn__call=call).values("turn_id"))).count()
+        total = call.turns.count()
+        if total == 0:
+            raise ValidationError(["This call has no turns, so it cannot be gold."])
+        if missing:
+            raise ValidationError(
+                [
+                    f"{missing} of {total} turns have no adjudication yet; adjudicate every turn before marking the call gold."
+                ]
+            )
+        gold, _ = GoldCall.objects.get_or_create(call=call, defaults={"marked_by": user})
+    return gold
