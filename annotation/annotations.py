@@ -13,7 +13,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from annotera.audit import audit_record
+
 from .models import Assignment, Turn, TurnAnnotation
+
+AUDITED_FIELDS = ("labels", "valence", "arousal", "shifts", "note", "confidence", "suggestion_actions", "skipped")
+
+
+def annotation_snapshot(annotation: TurnAnnotation) -> dict:
+    return {"version": annotation.version, **{f: getattr(annotation, f) for f in AUDITED_FIELDS}}
 
 
 class StaleWrite(Exception):
@@ -129,8 +137,11 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
                 raise ValidationError([f"No saved annotation at version {base_version}; save with version 0."])
             current = TurnAnnotation(assignment=assignment, turn=turn, taxonomy=assignment.call.project.taxonomy)
             current.version = 0
+            before = None
         elif current.version != base_version:
             raise StaleWrite(current)
+        else:
+            before = annotation_snapshot(current)
         for field, value in cleaned.items():
             setattr(current, field, value)
         current.skipped = False
@@ -140,6 +151,14 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
                 current.save()
         except IntegrityError:
             raise StaleWrite(TurnAnnotation.objects.get(assignment=assignment, turn=turn)) from None
+        audit_record(
+            actor=assignment.annotator,
+            action="annotation.save",
+            obj=current,
+            project=assignment.call.project,
+            before=before,
+            after=annotation_snapshot(current),
+        )
         if assignment.status == Assignment.Status.ASSIGNED:
             Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.IN_PROGRESS)
         return current

@@ -225,6 +225,16 @@ def project_change_taxonomy(
             report=report,
             changed_by=changed_by,
         )
+        from annotera.audit import audit_record
+
+        audit_record(
+            actor=changed_by,
+            action="project.taxonomy_change",
+            obj=project,
+            project=project,
+            before={"taxonomy": project.taxonomy_id, "version": project.taxonomy.version},
+            after={"taxonomy": to_taxonomy.pk, "version": to_taxonomy.version, "mapping": change.mapping},
+        )
         project.taxonomy = to_taxonomy
         project.save(update_fields=["taxonomy"])
     return change
