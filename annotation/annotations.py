@@ -90,7 +90,11 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
     arousal = _number(data.get("arousal"), "arousal", *scales.arousal, errors)
     confidence = _number(data.get("confidence"), "confidence", 0.0, 1.0, errors)
     shifts = []
-    for i, shift in enumerate(data.get("shifts", []) or []):
+    shifts_in = data.get("shifts", []) or []
+    if not isinstance(shifts_in, list):
+        errors.append("shifts must be a list of {at, from, to}.")
+        shifts_in = []
+    for i, shift in enumerate(shifts_in):
         if not isinstance(shift, dict):
             errors.append(f"shifts[{i}] must be an object {{at, from, to}}.")
             continue

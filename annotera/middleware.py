@@ -63,6 +63,11 @@ class RequestSizeLimitMiddleware:
             return refusal(request, 400, "The Content-Length header is not a number.")
         if length < 0:
             return refusal(request, 400, "The Content-Length header is negative.")
+        encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+        if encoding not in ("", "identity"):
+            # Nothing here inflates request bodies, so a compressed body could only be misread
+            # (or, inflated elsewhere, be a decompression bomb).
+            return refusal(request, 415, f"Compressed request bodies ({encoding}) are not accepted; send it plain.")
         multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
         limit = settings.UPLOAD_MAX_REQUEST_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length > limit:
