@@ -53,8 +53,9 @@ def server_env(database_url: str) -> dict:
 
 
 def ensure_database(database_url: str) -> None:
-    import psycopg
     from urllib.parse import urlparse
+
+    import psycopg
 
     parsed = urlparse(database_url)
     name = parsed.path.lstrip("/")
