@@ -244,6 +244,7 @@ def main() -> None:
     people = prepare(args.database_url, args.annotators, args.turns)
     proc, base = start_server(args.database_url, args.workers, args.threads)
     results: dict[str, list[dict]] = {"healthz": [], "save": []}
+    load_before = os.getloadavg()[0]
     try:
         drive(base, people, 3.0, args.interval, "save")  # warm-up: connections, caches
         for _ in range(args.runs):
@@ -274,8 +275,12 @@ def main() -> None:
             f"{med(phase, 'throughput'):>7.1f} | {sum(r['errors'] for r in results[phase]):>6} | "
             f"{sum(r['n'] for r in results[phase])}"
         )
+    print(
+        f"\nmachine load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs (other processes compete with the server; compare runs by their ratio)"
+    )
     ratio = med("save", "p95") / med("healthz", "p95")
-    print(f"\np95 save / p95 healthz = {ratio:.1f}x;  p95 per run (save): "
+    print(f"p95 save / p95 healthz = {ratio:.1f}x;  p95 per run (save): "
           + ", ".join(f"{r['p95']:.1f}" for r in results["save"]) + " ms")  # fmt: skip
     goal = "met" if med("save", "p95") < 100 and not sum(r["errors"] for r in results["save"]) else "NOT met"
     print(f"goal (p95 save < 100 ms, no errors): {goal}")
