@@ -7,13 +7,22 @@ the client can merge instead of overwriting. The row is locked while it is check
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from annotera.audit import audit_record
+
 from .models import Assignment, Turn, TurnAnnotation
+
+AUDITED_FIELDS = ("labels", "valence", "arousal", "shifts", "note", "confidence", "suggestion_actions", "skipped")
+
+
+def annotation_snapshot(annotation: TurnAnnotation) -> dict:
+    return {"version": annotation.version, **{f: getattr(annotation, f) for f in AUDITED_FIELDS}}
 
 
 class StaleWrite(Exception):
@@ -32,13 +41,26 @@ class Scales:
 
 def taxonomy_scales_for(assignment: Assignment) -> Scales:
     taxonomy = assignment.call.project.taxonomy
-    dims = {d.key: (d.minimum, d.maximum) for d in taxonomy.dimensions.all()}
+    if taxonomy.is_published and taxonomy.published_at:
+        # Published versions are frozen, so their scales can be kept (keyed with the publication
+        # time too, so a reused id, as in a rolled-back test database, never hits a stale entry).
+        return _published_scales(taxonomy.pk, taxonomy.published_at)
+    return _scales(taxonomy.pk)
+
+
+def _scales(taxonomy_id: int, published_at=None) -> Scales:
+    from taxonomy.models import Dimension, Label
+
+    dims = {d.key: (d.minimum, d.maximum) for d in Dimension.objects.filter(taxonomy_id=taxonomy_id)}
     return Scales(
-        labels=frozenset(taxonomy.labels.values_list("key", flat=True)),
+        labels=frozenset(Label.objects.filter(taxonomy_id=taxonomy_id).values_list("key", flat=True)),
         intensity=dims.get("intensity", (1, 5)),
         valence=dims.get("valence", (-3, 3)),
         arousal=dims.get("arousal", (1, 5)),
     )
+
+
+_published_scales = functools.lru_cache(maxsize=256)(_scales)
 
 
 def _number(value, field: str, low: float, high: float, errors: list[str]) -> float | None:
@@ -82,7 +104,11 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
     arousal = _number(data.get("arousal"), "arousal", *scales.arousal, errors)
     confidence = _number(data.get("confidence"), "confidence", 0.0, 1.0, errors)
     shifts = []
-    for i, shift in enumerate(data.get("shifts", []) or []):
+    shifts_in = data.get("shifts", []) or []
+    if not isinstance(shifts_in, list):
+        errors.append("shifts must be a list of {at, from, to}.")
+        shifts_in = []
+    for i, shift in enumerate(shifts_in):
         if not isinstance(shift, dict):
             errors.append(f"shifts[{i}] must be an object {{at, from, to}}.")
             continue
@@ -129,17 +155,34 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
                 raise ValidationError([f"No saved annotation at version {base_version}; save with version 0."])
             current = TurnAnnotation(assignment=assignment, turn=turn, taxonomy=assignment.call.project.taxonomy)
             current.version = 0
+            before = None
         elif current.version != base_version:
             raise StaleWrite(current)
+        else:
+            before = annotation_snapshot(current)
         for field, value in cleaned.items():
             setattr(current, field, value)
         current.skipped = False
         current.version += 1
-        try:
-            with transaction.atomic():  # a savepoint: two first writes race on the unique row
-                current.save()
-        except IntegrityError:
-            raise StaleWrite(TurnAnnotation.objects.get(assignment=assignment, turn=turn)) from None
+        if current.pk is None:
+            try:
+                with transaction.atomic():  # a savepoint: two first writes race on the unique row
+                    current.save()
+            except IntegrityError:
+                raise StaleWrite(TurnAnnotation.objects.get(assignment=assignment, turn=turn)) from None
+        else:
+            current.save()
+        project = assignment.call.project
+        if current.taxonomy_id == project.taxonomy_id:
+            current.taxonomy = project.taxonomy  # already loaded; spares a query for the response
+        audit_record(
+            actor_id=assignment.annotator_id,
+            action="annotation.save",
+            obj=current,
+            project=project,
+            before=before,
+            after=annotation_snapshot(current),
+        )
         if assignment.status == Assignment.Status.ASSIGNED:
             Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.IN_PROGRESS)
         return current

@@ -1,4 +1,6 @@
-"""REST API for projects and calls (upload, status, retry)."""
+"""REST API: projects, calls (upload, status, retry), turns, suggestions, assignments, annotations
+and the audit log. Every queryset starts from what the requesting user may see (selectors), so
+someone else's object is a 404, never a 403 that confirms it exists."""
 
 from __future__ import annotations
 
@@ -8,12 +10,35 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from .access import call_for_manager, call_for_viewer, project_for_manager
-from .models import Call
-from .selectors import calls_visible_to, projects_visible_to
-from .serializers import CallSerializer, CallUploadSerializer, ProjectSerializer
+from annotera.models import AuditEvent
+from annotera.uploads import upload_refusal
+
+from .access import assignment_for_viewer, call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
+from .filters import AssignmentFilter, AuditEventFilter, CallFilter, TurnAnnotationFilter, TurnFilter
+from .models import Assignment, Call, Suggestion, Turn, TurnAnnotation
+from .selectors import (
+    assignments_visible_to,
+    audit_events_visible_to,
+    calls_visible_to,
+    projects_visible_to,
+    suggestions_for_assignment,
+    suggestions_for_call,
+    turns_visible_to,
+)
+from .serializers import (
+    AssignmentSerializer,
+    AuditEventSerializer,
+    CallSerializer,
+    CallUploadSerializer,
+    ProjectDetailSerializer,
+    ProjectSerializer,
+    SuggestionSerializer,
+    TurnAnnotationSerializer,
+    TurnSerializer,
+)
 from .services import call_retry, call_upload
 
 
@@ -24,23 +49,47 @@ class ProjectList(generics.ListAPIView):
         return projects_visible_to(self.request.user).select_related("taxonomy")
 
 
+def _schema_only(view) -> bool:
+    """drf-spectacular builds querysets without a request or URL kwargs."""
+    return getattr(view, "swagger_fake_view", False)
+
+
+class ProjectDetail(generics.RetrieveAPIView):
+    serializer_class = ProjectDetailSerializer
+
+    def get_object(self):
+        return project_for_viewer(self.request.user, self.kwargs["slug"])
+
+
 class CallList(generics.ListAPIView):
     serializer_class = CallSerializer
-    filterset_fields = ["status", "language"]
+    filterset_class = CallFilter
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no request/kwargs
+        if _schema_only(self):
             return Call.objects.none()
-        return calls_visible_to(self.request.user).filter(project__slug=self.kwargs["slug"]).prefetch_related("jobs")
+        project = project_for_viewer(self.request.user, self.kwargs["slug"])
+        return (
+            calls_visible_to(self.request.user)
+            .filter(project=project)
+            .prefetch_related("jobs")
+            .order_by("-created_at", "-pk")
+        )
 
 
 class CallUpload(APIView):
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = CallUploadSerializer
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "uploads"
 
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_manager(request.user, slug)
-        payload = CallUploadSerializer(data=request.data)
+        data = request.data
+        refused = upload_refusal(request._request)
+        if refused:
+            return Response({"file": [refused]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        payload = CallUploadSerializer(data=data)
         payload.is_valid(raise_exception=True)
         upload = payload.validated_data["file"]
         try:
@@ -77,3 +126,99 @@ class CallRetry(APIView):
             raise ValidationError({"detail": exc.messages}) from exc
         call.refresh_from_db()
         return Response(CallSerializer(call).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CallTurnList(generics.ListAPIView):
+    """The turns of a call, in order. Annotators: only calls of their own assignments."""
+
+    serializer_class = TurnSerializer
+    filterset_class = TurnFilter
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return Turn.objects.none()
+        call = call_for_viewer(self.request.user, self.kwargs["pk"])
+        return call.turns.select_related("speaker").order_by("order")
+
+
+class TurnDetail(generics.RetrieveAPIView):
+    serializer_class = TurnSerializer
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return Turn.objects.none()
+        return turns_visible_to(self.request.user).select_related("speaker")
+
+
+class CallSuggestionList(generics.ListAPIView):
+    """Machine suggestions for a call: reviewers and project managers only (annotators read them
+    through their own non-blind assignments)."""
+
+    serializer_class = SuggestionSerializer
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return Suggestion.objects.none()
+        call = call_for_viewer(self.request.user, self.kwargs["pk"])
+        return suggestions_for_call(self.request.user, call)
+
+
+class AssignmentSuggestionList(generics.ListAPIView):
+    """The suggestions an assignment may see: always empty for a blind assignment."""
+
+    serializer_class = SuggestionSerializer
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return Suggestion.objects.none()
+        assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
+        return suggestions_for_assignment(assignment)
+
+
+class AssignmentList(generics.ListAPIView):
+    """Annotators: their own assignments. Reviewers and managers: their projects' assignments."""
+
+    serializer_class = AssignmentSerializer
+    filterset_class = AssignmentFilter
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return Assignment.objects.none()
+        return (
+            assignments_visible_to(self.request.user)
+            .select_related("call__project", "annotator")
+            .order_by("-created_at", "-pk")
+        )
+
+
+class AssignmentDetail(generics.RetrieveAPIView):
+    serializer_class = AssignmentSerializer
+
+    def get_object(self):
+        return assignment_for_viewer(self.request.user, self.kwargs["pk"])
+
+
+class AssignmentAnnotationList(generics.ListAPIView):
+    """The saved turn annotations of one assignment, each with its version (send it as If-Match)."""
+
+    serializer_class = TurnAnnotationSerializer
+    filterset_class = TurnAnnotationFilter
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return TurnAnnotation.objects.none()
+        assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
+        return assignment.turn_annotations.select_related("taxonomy").order_by("turn__order")
+
+
+class AuditEventList(generics.ListAPIView):
+    """Audit log of annotation, turn and taxonomy changes: admins see all, project managers their
+    projects' events and taxonomy events; others get an empty list."""
+
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return AuditEvent.objects.none()
+        return audit_events_visible_to(self.request.user).select_related("actor", "project")

@@ -1,16 +1,45 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from taxonomy import api as taxonomy_api
 
 from . import api, api_workspace
 
+
+class TokenObtain(ObtainAuthToken):
+    """POST username and password, get your API token (rate-limited like the login form)."""
+
+    throttle_scope = "login"
+
+    def get_throttles(self):
+        from rest_framework.throttling import ScopedRateThrottle
+
+        return [ScopedRateThrottle()]
+
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its init script as a separate file, so the CSP needs no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("auth/token/", TokenObtain.as_view(), name="api-token"),
     path("projects/", api.ProjectList.as_view(), name="api-projects"),
+    path("projects/<slug:slug>/", api.ProjectDetail.as_view(), name="api-project-detail"),
     path("projects/<slug:slug>/calls/", api.CallList.as_view(), name="api-project-calls"),
     path("projects/<slug:slug>/calls/upload/", api.CallUpload.as_view(), name="api-call-upload"),
     path("calls/<int:pk>/", api.CallDetail.as_view(), name="api-call-detail"),
     path("calls/<int:pk>/retry/", api.CallRetry.as_view(), name="api-call-retry"),
+    path("calls/<int:pk>/turns/", api.CallTurnList.as_view(), name="api-call-turns"),
+    path("calls/<int:pk>/suggestions/", api.CallSuggestionList.as_view(), name="api-call-suggestions"),
+    path("turns/<int:pk>/", api.TurnDetail.as_view(), name="api-turn-detail"),
+    path("assignments/", api.AssignmentList.as_view(), name="api-assignments"),
+    path("assignments/<int:pk>/", api.AssignmentDetail.as_view(), name="api-assignment-detail"),
+    path(
+        "assignments/<int:pk>/annotations/", api.AssignmentAnnotationList.as_view(), name="api-assignment-annotations"
+    ),
+    path(
+        "assignments/<int:pk>/suggestions/", api.AssignmentSuggestionList.as_view(), name="api-assignment-suggestions"
+    ),
     path("assignments/<int:pk>/workspace/", api_workspace.WorkspaceData.as_view(), name="api-workspace"),
     path(
         "assignments/<int:pk>/workspace/turns/", api_workspace.WorkspaceTurnDetail.as_view(), name="api-workspace-turns"
@@ -24,4 +53,8 @@ urlpatterns = [
         "calls/<int:pk>/turns/<int:turn_id>/correct/", api_workspace.TurnCorrection.as_view(), name="api-turn-correct"
     ),
     path("assignments/<int:pk>/submit/", api_workspace.AssignmentSubmit.as_view(), name="api-assignment-submit"),
+    path("taxonomies/", taxonomy_api.TaxonomyList.as_view(), name="api-taxonomies"),
+    path("taxonomies/import/", taxonomy_api.TaxonomyImport.as_view(), name="api-taxonomy-import"),
+    path("taxonomies/<int:pk>/", taxonomy_api.TaxonomyDetail.as_view(), name="api-taxonomy-detail"),
+    path("audit/", api.AuditEventList.as_view(), name="api-audit"),
 ]

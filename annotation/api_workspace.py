@@ -146,6 +146,23 @@ class WorkspaceTurnDetail(APIView):
 
 class TurnAnnotationWrite(APIView):
     @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, 304: None},
+        description="One turn's annotation (version 0: none yet). The ETag is the version; "
+        "send it back as If-Match when you PUT. If-None-Match with the current ETag gives 304.",
+    )
+    def get(self, request: Request, pk: int, turn_id: int) -> Response:
+        assignment = _my_assignment(request, pk)
+        turn = get_object_or_404(assignment.call.turns, pk=turn_id)
+        current = assignment.turn_annotations.select_related("taxonomy").filter(turn=turn).first()
+        etag = f'"{current.version if current else 0}"'
+        if etag in [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]:
+            response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            response = Response(annotation_json(current))
+        response["ETag"] = etag
+        return response
+
+    @extend_schema(
         request=OpenApiTypes.OBJECT,
         responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
         description="Write one turn's annotation; send the version you edited as If-Match (0 for new). 409 when stale.",

@@ -7,7 +7,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
+from annotera.audit import audit_record
+
 from .models import Speaker, Turn, TurnRevision
+
+
+def _record(*, call, action: str, before: list[dict], after: list[dict], user, turn: Turn) -> None:
+    """The correction's history row (TurnRevision) and its audit event, in the caller's transaction."""
+    TurnRevision.objects.create(call=call, action=action, before=before, after=after, user=user)
+    audit_record(actor=user, action=f"turn.{action}", obj=turn, project=call.project, before=before, after=after)
 
 
 def _snapshot(turn: Turn) -> dict:
@@ -53,9 +61,7 @@ def turn_adjust(*, turn: Turn, start: float, end: float, revision: int, user) ->
         locked.text = _words_text(locked.words)
         locked.revision += 1
         locked.save()
-        TurnRevision.objects.create(
-            call=locked.call, action="adjust", before=[before], after=[_snapshot(locked)], user=user
-        )
+        _record(call=locked.call, action="adjust", before=[before], after=[_snapshot(locked)], user=user, turn=locked)
         return locked
 
 
@@ -79,8 +85,13 @@ def turn_split(*, turn: Turn, at: float, revision: int, user) -> tuple[Turn, Tur
         locked.end, locked.words, locked.text = round(at, 3), first_words, _words_text(first_words)
         locked.revision += 1
         locked.save()
-        TurnRevision.objects.create(
-            call=locked.call, action="split", before=[before], after=[_snapshot(locked), _snapshot(second)], user=user
+        _record(
+            call=locked.call,
+            action="split",
+            before=[before],
+            after=[_snapshot(locked), _snapshot(second)],
+            user=user,
+            turn=locked,
         )
         return locked, second
 
@@ -103,9 +114,7 @@ def turn_merge_next(*, turn: Turn, revision: int, user) -> Turn:
         following.delete()
         locked.save()
         _shift_orders(locked.call, after=locked.order + 1, by=-1)
-        TurnRevision.objects.create(
-            call=locked.call, action="merge", before=before, after=[_snapshot(locked)], user=user
-        )
+        _record(call=locked.call, action="merge", before=before, after=[_snapshot(locked)], user=user, turn=locked)
         return locked
 
 
@@ -118,7 +127,5 @@ def turn_set_speaker(*, turn: Turn, speaker: Speaker, revision: int, user) -> Tu
         locked.speaker = speaker
         locked.revision += 1
         locked.save(update_fields=["speaker", "revision"])
-        TurnRevision.objects.create(
-            call=locked.call, action="speaker", before=[before], after=[_snapshot(locked)], user=user
-        )
+        _record(call=locked.call, action="speaker", before=[before], after=[_snapshot(locked)], user=user, turn=locked)
         return locked

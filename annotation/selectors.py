@@ -137,3 +137,50 @@ def suggestion_acceptance_rates(project: Project) -> dict[str, dict[str, float]]
         }
         for label, c in sorted(counts.items())
     }
+
+
+def assignments_visible_to(user) -> QuerySet[Assignment]:
+    """Annotators: their own assignments. Reviewers and managers: those of their projects."""
+    if user_role(user) == ANNOTATOR:
+        return Assignment.objects.filter(annotator=user)
+    return Assignment.objects.filter(call__project__in=projects_visible_to(user))
+
+
+def turns_visible_to(user):
+    from .models import Turn
+
+    return Turn.objects.filter(call__in=calls_visible_to(user))
+
+
+def suggestions_for_call(user, call: Call):
+    """A call's suggestions for reviewers and managers; annotators see suggestions only through
+    a non-blind assignment of their own (``suggestions_for_assignment``)."""
+    from .models import Suggestion
+
+    if user_role(user) not in (ADMIN, PROJECT_MANAGER, QA_REVIEWER):
+        return Suggestion.objects.none()
+    return Suggestion.objects.filter(turn__call=call).select_related("turn").order_by("turn__order", "pk")
+
+
+def taxonomies_visible_to(user):
+    """Managers and admins edit every taxonomy; others see the versions their projects pin."""
+    from taxonomy.models import Taxonomy
+
+    if user_role(user) in (ADMIN, PROJECT_MANAGER):
+        return Taxonomy.objects.all()
+    return Taxonomy.objects.filter(pk__in=projects_visible_to(user).values("taxonomy"))
+
+
+def audit_events_visible_to(user):
+    """Admins: every event. Managers: their projects' events and taxonomy events (taxonomies
+    are shared by all projects and edited by managers). Everyone else: none."""
+    from annotera.models import AuditEvent
+
+    role = user_role(user)
+    if role == ADMIN:
+        return AuditEvent.objects.all()
+    if role == PROJECT_MANAGER:
+        return AuditEvent.objects.filter(
+            Q(project__in=projects_managed_by(user)) | Q(project__isnull=True, object_type="taxonomy.taxonomy")
+        )
+    return AuditEvent.objects.none()

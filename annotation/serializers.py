@@ -1,6 +1,9 @@
 from rest_framework import serializers
 
-from .models import Call, ProcessingJob, Project
+from annotera.models import AuditEvent
+from taxonomy.models import Taxonomy
+
+from .models import Assignment, Call, ProcessingJob, Project, Suggestion, Turn, TurnAnnotation
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -59,3 +62,72 @@ class CallUploadSerializer(serializers.Serializer):
         if not isinstance(value, dict):
             raise serializers.ValidationError("metadata must be a JSON object.")
         return value
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    taxonomy_id = serializers.IntegerField(read_only=True)
+    calls = serializers.SerializerMethodField()
+
+    class Meta(ProjectSerializer.Meta):
+        fields = ProjectSerializer.Meta.fields + ["taxonomy_id", "required_proficiency", "locale_match", "calls"]
+
+    def get_calls(self, project) -> dict[str, int]:
+        from .selectors import project_call_counts
+
+        return project_call_counts(project)
+
+
+class TurnSerializer(serializers.ModelSerializer):
+    speaker = serializers.CharField(source="speaker.label", read_only=True)
+    speaker_role = serializers.CharField(source="speaker.role", read_only=True)
+
+    class Meta:
+        model = Turn
+        fields = ["id", "call", "order", "start", "end", "speaker", "speaker_role", "text", "words", "language",
+                  "language_confidence", "code_switch", "prosody", "revision"]  # fmt: skip
+        read_only_fields = fields
+
+
+class SuggestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Suggestion
+        fields = ["id", "turn", "labels", "valence", "arousal", "shifts", "rationale", "model_version", "created_at"]
+        read_only_fields = fields
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="call.project.slug", read_only=True)
+    annotator = serializers.CharField(source="annotator.username", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "call", "project", "annotator", "status", "blind", "explanation", "skip_reason",
+                  "created_at", "submitted_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class TurnAnnotationSerializer(serializers.ModelSerializer):
+    taxonomy_version = serializers.IntegerField(source="taxonomy.version", read_only=True)
+
+    class Meta:
+        model = TurnAnnotation
+        fields = ["id", "assignment", "turn", "taxonomy_version", "labels", "valence", "arousal", "shifts", "note",
+                  "confidence", "suggestion_actions", "skipped", "version", "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class TaxonomySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Taxonomy
+        fields = ["id", "slug", "name", "version", "status", "description", "created_at", "published_at"]
+        read_only_fields = fields
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "at", "actor", "action", "object_type", "object_id", "project", "before", "after"]
+        read_only_fields = fields

@@ -54,6 +54,33 @@ def _hash_file(fh: IO[bytes]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _inspect_audio(fileobj: IO[bytes], display_name: str) -> None:
+    """Header, stream and limit checks before anything is stored (``inspect_upload``); a file
+    Django kept in memory is copied to a private temporary file for ffprobe."""
+    import tempfile
+
+    from .pipeline.audio import AudioLimits, AudioRejected, inspect_upload
+
+    limits = AudioLimits(
+        max_bytes=settings.AUDIO_MAX_BYTES,
+        max_seconds=settings.AUDIO_MAX_SECONDS,
+        max_channels=settings.AUDIO_MAX_CHANNELS,
+    )
+    try:
+        if hasattr(fileobj, "temporary_file_path"):
+            inspect_upload(fileobj.temporary_file_path(), limits)
+        else:
+            with tempfile.NamedTemporaryFile(suffix=".upload") as copy:
+                fileobj.seek(0)
+                shutil.copyfileobj(fileobj, copy, 1024 * 1024)
+                copy.flush()
+                inspect_upload(copy.name, limits)
+    except AudioRejected as exc:
+        raise ValidationError(f"{display_name}: {exc}") from None
+    finally:
+        fileobj.seek(0)
+
+
 def call_upload(
     *,
     project: Project,
@@ -86,6 +113,7 @@ def call_upload(
             f"{display_name}: not a supported audio file. Annotera accepts WAV, FLAC, MP3, M4A and OGG "
             "(the contents are checked, not the file name)."
         )
+    _inspect_audio(fileobj, display_name)
     if channel_roles is not None:
         bad = [r for r in channel_roles if r not in Speaker.Role.values]
         if bad:
@@ -224,6 +252,16 @@ def project_change_taxonomy(
             mapping=report.pop("mapping"),
             report=report,
             changed_by=changed_by,
+        )
+        from annotera.audit import audit_record
+
+        audit_record(
+            actor=changed_by,
+            action="project.taxonomy_change",
+            obj=project,
+            project=project,
+            before={"taxonomy": project.taxonomy_id, "version": project.taxonomy.version},
+            after={"taxonomy": to_taxonomy.pk, "version": to_taxonomy.version, "mapping": change.mapping},
         )
         project.taxonomy = to_taxonomy
         project.save(update_fields=["taxonomy"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from annotera.ratelimit import rate_limit
 from annotera.roles import ADMIN, ANNOTATOR, user_role
+from annotera.uploads import upload_refusal
 from taxonomy.models import Taxonomy
 
 from .access import call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
@@ -94,9 +97,16 @@ def project_calls_partial(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@rate_limit(
+    "uploads", limit=lambda: settings.UPLOAD_RATE_LIMIT, window=60, keys=lambda request: [f"user:{request.user.pk}"]
+)
 def call_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_manager(request.user, slug)
     form = CallUploadForm(request.POST, request.FILES)
+    refused = upload_refusal(request)
+    if refused:
+        messages.error(request, refused)
+        return redirect("annotation:project_detail", slug=project.slug)
     if not form.is_valid():
         for field, errors in form.errors.items():
             for error in errors:

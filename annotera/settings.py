@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "annotera.middleware.ContentSecurityPolicyMiddleware",
+    "annotera.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,6 +156,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 
 AUDIO_MAX_BYTES = env_int("AUDIO_MAX_BYTES", 500 * 1024 * 1024)
 AUDIO_MAX_SECONDS = env_float("AUDIO_MAX_SECONDS", 4 * 3600)
 AUDIO_MAX_CHANNELS = env_int("AUDIO_MAX_CHANNELS", 2)
+# Whole multipart request (a batch of files); refused from its Content-Length before reading.
+UPLOAD_MAX_REQUEST_BYTES = env_int("UPLOAD_MAX_REQUEST_BYTES", AUDIO_MAX_BYTES + 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "annotera.uploads.SizeLimitedUploadHandler",  # stops a file that streams past AUDIO_MAX_BYTES
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_PERMISSIONS = 0o640
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 50)
+
+# --- Rate limits (cache-based; use a shared cache such as Redis when running several web processes)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache"
+        if os.environ.get("CACHE_URL", "").startswith("redis")
+        else "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": os.environ.get("CACHE_URL", "annotera"),
+    }
+}
+LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10)  # POSTs per client IP and per user name, per 5 minutes
+UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 60)  # upload requests per user, per minute
 
 # --- Security (production) --------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -167,18 +190,26 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
 X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie (the token is in hx-headers), but keep JS fetch() simple
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an API client without valid credentials gets 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "uploads": f"{UPLOAD_RATE_LIMIT}/min",
+        "login": f"{LOGIN_RATE_LIMIT}/min",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Annotera API",

@@ -1,13 +1,23 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .ratelimit import client_ip, rate_limit
+
+login_view = rate_limit(
+    "login",
+    limit=lambda: settings.LOGIN_RATE_LIMIT,
+    window=300,
+    keys=lambda request: [f"ip:{client_ip(request)}", f"user:{request.POST.get('username', '').strip().lower()}"],
+)(auth_views.LoginView.as_view())
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", login_view, name="login"),
+    path("account/token/", views.api_token, name="api_token"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("annotation.urls")),

@@ -23,3 +23,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def api_token(request: HttpRequest) -> HttpResponse:
+    """Show the user's API token; POST makes a new one (the old one stops working)."""
+    from rest_framework.authtoken.models import Token
+
+    if request.method == "POST":
+        Token.objects.filter(user=request.user).delete()
+        Token.objects.create(user=request.user)
+        return redirect("api_token")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "annotera/api_token.html", {"token": token})

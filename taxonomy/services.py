@@ -152,8 +152,14 @@ def _evidence_map_errors(evidence: Any, label_keys: set[str]) -> list[str]:
     return errors
 
 
+def _audit(*, actor, action: str, taxonomy: Taxonomy, before: Any, after: Any) -> None:
+    from annotera.audit import audit_record
+
+    audit_record(actor=actor, action=action, obj=taxonomy, before=before, after=after)
+
+
 @transaction.atomic
-def taxonomy_import(*, data: Any, publish: bool = False) -> Taxonomy:
+def taxonomy_import(*, data: Any, publish: bool = False, actor=None) -> Taxonomy:
     """Create a new version of the taxonomy named by ``data['slug']``.
 
     Validation covers the whole document first, so an invalid import writes nothing.
@@ -173,6 +179,7 @@ def taxonomy_import(*, data: Any, publish: bool = False) -> Taxonomy:
         published_at=timezone.now() if publish else None,
     )
     _write_contents(taxonomy, data)
+    _audit(actor=actor, action="taxonomy.import", taxonomy=taxonomy, before=None, after=taxonomy_export(taxonomy))
     return taxonomy
 
 
@@ -267,7 +274,7 @@ def taxonomy_export(taxonomy: Taxonomy) -> dict:
     }
 
 
-def taxonomy_draft_for_edit(*, taxonomy: Taxonomy) -> Taxonomy:
+def taxonomy_draft_for_edit(*, taxonomy: Taxonomy, actor=None) -> Taxonomy:
     """The draft to edit: the taxonomy itself if it is a draft, else the slug's open draft, else
     a new draft version copied from it. Published versions are never changed."""
     if not taxonomy.is_published:
@@ -280,7 +287,7 @@ def taxonomy_draft_for_edit(*, taxonomy: Taxonomy) -> Taxonomy:
     if newer_draft is not None:
         return newer_draft
     document = taxonomy_export(taxonomy)
-    draft = taxonomy_import(data=document)
+    draft = taxonomy_import(data=document, actor=actor)
     Taxonomy.objects.filter(pk=draft.pk).update(derived_from=taxonomy)
     draft.refresh_from_db()
     return draft
@@ -292,7 +299,7 @@ def _require_draft(taxonomy: Taxonomy) -> None:
 
 
 @transaction.atomic
-def taxonomy_replace_from_document(*, taxonomy: Taxonomy, data: Any) -> Taxonomy:
+def taxonomy_replace_from_document(*, taxonomy: Taxonomy, data: Any, actor=None) -> Taxonomy:
     """Apply an edited document to a draft in full (validated first; nothing changes on error)."""
     _require_draft(taxonomy)
     if isinstance(data, dict):
@@ -300,20 +307,31 @@ def taxonomy_replace_from_document(*, taxonomy: Taxonomy, data: Any) -> Taxonomy
     errors = taxonomy_validate_data(data)
     if errors:
         raise ValidationError(errors)
+    before = taxonomy_export(taxonomy)
     taxonomy.name = data["name"]
     taxonomy.description = data.get("description", "")
     taxonomy.evidence_map = data.get("evidence_map", taxonomy.evidence_map) or {}
     taxonomy.save(update_fields=["name", "description", "evidence_map"])
     _write_contents(taxonomy, data)
+    _audit(actor=actor, action="taxonomy.edit", taxonomy=taxonomy, before=before, after=taxonomy_export(taxonomy))
     return taxonomy
 
 
-def taxonomy_publish(*, taxonomy: Taxonomy) -> Taxonomy:
+@transaction.atomic
+def taxonomy_publish(*, taxonomy: Taxonomy, actor=None) -> Taxonomy:
     _require_draft(taxonomy)
     errors = taxonomy_validate_data(taxonomy_export(taxonomy))
     if errors:
         raise ValidationError(errors)
+    before = {"status": taxonomy.status}
     taxonomy.status = Taxonomy.Status.PUBLISHED
     taxonomy.published_at = timezone.now()
     taxonomy.save(update_fields=["status", "published_at"])
+    _audit(
+        actor=actor,
+        action="taxonomy.publish",
+        taxonomy=taxonomy,
+        before=before,
+        after={"status": taxonomy.status, "published_at": taxonomy.published_at.isoformat()},
+    )
     return taxonomy

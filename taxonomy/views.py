@@ -42,7 +42,7 @@ def taxonomy_list(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 data = json.loads(upload.read().decode("utf-8"))
-                taxonomy = taxonomy_import(data=data, publish=form.cleaned_data["publish"])
+                taxonomy = taxonomy_import(data=data, publish=form.cleaned_data["publish"], actor=request.user)
                 messages.success(request, f"Imported {taxonomy}.")
                 return redirect("taxonomy:detail", pk=taxonomy.pk)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -88,7 +88,7 @@ def taxonomy_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "dimensions": [f.as_document() for f in dimensions.forms if _kept(f)],
             }
             try:
-                taxonomy_replace_from_document(taxonomy=taxonomy, data=edited)
+                taxonomy_replace_from_document(taxonomy=taxonomy, data=edited, actor=request.user)
                 messages.success(request, "Draft saved.")
                 return redirect("taxonomy:detail", pk=taxonomy.pk)
             except ValidationError as exc:
@@ -114,7 +114,7 @@ def _kept(form) -> bool:
 @require_POST
 def taxonomy_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
-    draft = taxonomy_draft_for_edit(taxonomy=get_object_or_404(Taxonomy, pk=pk))
+    draft = taxonomy_draft_for_edit(taxonomy=get_object_or_404(Taxonomy, pk=pk), actor=request.user)
     messages.info(request, f"Editing draft v{draft.version}; the published version stays as it was.")
     return redirect("taxonomy:detail", pk=draft.pk)
 
@@ -125,7 +125,7 @@ def taxonomy_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     taxonomy = get_object_or_404(Taxonomy, pk=pk)
     try:
-        taxonomy_publish(taxonomy=taxonomy)
+        taxonomy_publish(taxonomy=taxonomy, actor=request.user)
         messages.success(request, f"Published {taxonomy}. Projects move to it from their settings page.")
     except ValidationError as exc:
         for message in exc.messages:

@@ -275,3 +275,65 @@ def _validate_samples(path: Path, channels: int, limits: AudioLimits) -> list[fl
         level = "no signal at all" if loudest == -math.inf else f"peak level {loudest:.0f} dBFS"
         raise AudioRejected(f"The recording is silent ({level}); there is nothing to annotate.")
     return [round(p, 1) if p != -math.inf else -999.0 for p in peak_dbfs]
+
+
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1_000, 768_000
+
+
+def inspect_upload(path: Path | str, limits: AudioLimits = AudioLimits()) -> dict:
+    """The checks that can run while the uploader waits: size, container, header, stream and
+    limits, and for float WAV a scan for NaN/infinite samples. Decoding the whole file (and the
+    silence and length checks that need it) stays in the pipeline's decode stage."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise AudioRejected("The file is empty (0 bytes).")
+    if size > limits.max_bytes:
+        raise AudioRejected(f"The file is {size / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB.")
+    with path.open("rb") as fh:
+        kind = sniff_format(fh.read(16))
+    if kind is None:
+        raise AudioRejected("This is not a supported audio file (WAV, FLAC, MP3, M4A or OGG).")
+    if kind == "wav":
+        _check_wav_header(path, size)
+    info = probe(path)
+    if info["channels"] < 1:
+        raise AudioRejected("The audio stream has no channels.")
+    if info["channels"] > limits.max_channels:
+        raise AudioRejected(
+            f"The file has {info['channels']} channels; Annotera accepts mono calls or dual-channel "
+            f"calls (one channel per party), at most {limits.max_channels}."
+        )
+    if not MIN_SAMPLE_RATE <= info["sample_rate"] <= MAX_SAMPLE_RATE:
+        raise AudioRejected(
+            f"The file claims a sample rate of {info['sample_rate']} Hz; call audio is between "
+            f"{MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE} Hz."
+        )
+    claimed = info["duration"]
+    if claimed is not None and claimed > limits.max_seconds:
+        raise AudioRejected(
+            f"The call is {format_duration(claimed)} long; the limit is {format_duration(limits.max_seconds)}."
+        )
+    if claimed is not None and claimed <= 0:
+        raise AudioRejected("The file contains no audio samples (zero length).")
+    if kind == "wav":
+        _check_float_wav_samples(path)
+    return {**info, "kind": kind}
+
+
+def _check_float_wav_samples(path: Path) -> None:
+    """A WAV must hold samples. Integer PCM cannot hold NaN; float WAV can, so scan it in blocks
+    (disk speed)."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except RuntimeError:
+        return  # soundfile cannot read it but ffprobe could: the decode stage decides
+    if info.frames == 0:
+        raise AudioRejected("The file contains no audio samples (zero length).")
+    if info.subtype not in ("FLOAT", "DOUBLE"):
+        return
+    for block in sf.blocks(str(path), blocksize=SAMPLE_RATE * 60, dtype="float32", always_2d=True):
+        if not np.isfinite(block).all():
+            raise AudioRejected("The audio contains invalid samples (NaN or infinity); the file is corrupt.")

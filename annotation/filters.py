@@ -1,0 +1,66 @@
+"""django-filter FilterSets for the API's list endpoints (query parameters documented in the schema)."""
+
+from __future__ import annotations
+
+import django_filters as filters
+
+from annotera.models import AuditEvent
+from taxonomy.models import Taxonomy
+
+from .models import Assignment, Call, Turn, TurnAnnotation
+
+
+class CallFilter(filters.FilterSet):
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    name = filters.CharFilter(field_name="original_name", lookup_expr="icontains")
+
+    class Meta:
+        model = Call
+        fields = ["status", "language", "locale"]
+
+
+class TurnFilter(filters.FilterSet):
+    speaker_role = filters.ChoiceFilter(
+        field_name="speaker__role", choices=[("agent",) * 2, ("customer",) * 2, ("unknown",) * 2]
+    )
+    start_after = filters.NumberFilter(field_name="start", lookup_expr="gte")
+    end_before = filters.NumberFilter(field_name="end", lookup_expr="lte")
+
+    class Meta:
+        model = Turn
+        fields = ["language", "code_switch"]
+
+
+class AssignmentFilter(filters.FilterSet):
+    project = filters.CharFilter(field_name="call__project__slug")
+    annotator = filters.CharFilter(field_name="annotator__username")
+
+    class Meta:
+        model = Assignment
+        fields = ["status", "blind", "call"]
+
+
+class TurnAnnotationFilter(filters.FilterSet):
+    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = TurnAnnotation
+        fields = ["turn", "skipped"]
+
+
+class TaxonomyFilter(filters.FilterSet):
+    class Meta:
+        model = Taxonomy
+        fields = ["slug", "status"]
+
+
+class AuditEventFilter(filters.FilterSet):
+    project = filters.CharFilter(field_name="project__slug")
+    actor = filters.CharFilter(field_name="actor__username")
+    after = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    before = filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "object_type", "object_id"]

@@ -1,0 +1,92 @@
+"""Schemathesis against the OpenAPI schema, in process (WSGI): no generated request may get a 5xx.
+
+Runs as a project manager and as an annotator, a bounded number of examples per operation
+(``ANNOTERA_FUZZ_EXAMPLES``, default 12). Hypothesis keeps its own seed database out of the
+tree (``database=None``), so every run draws fresh cases.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from rest_framework.authtoken.models import Token
+
+from annotation.models import Assignment, ProjectMembership, Speaker, Suggestion, Turn
+from annotation.services import project_add_member
+
+EXAMPLES = int(os.environ.get("ANNOTERA_FUZZ_EXAMPLES", "12"))
+
+
+@pytest.fixture
+def users(project, make_user):
+    call = project.calls.create(original_name="c.wav", sha256="3" * 64, audio="c.wav", status="ready", duration=10)
+    speaker = Speaker.objects.create(call=call, label="CH1", role="customer", channel=1)
+    turn = Turn.objects.create(call=call, speaker=speaker, order=0, start=0, end=2.5, text="hello")
+    Suggestion.objects.create(turn=turn, labels=[{"label": "anger", "intensity": 3}], model_version="m")
+    annotator = make_user("ann", "annotator")
+    Assignment.objects.create(call=call, annotator=annotator)
+    pm = make_user("pm", "project_manager")
+    project_add_member(project=project, user=pm, role=ProjectMembership.Role.MANAGER)
+    return {"pm": pm, "annotator": annotator}
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """The WSGI handler closes the database connection after each request; inside a test's
+    transaction that would end the test, so (as Django's test client does) keep it open."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def api_schema():
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    schema = schemathesis.openapi.from_dict(document)
+    schema.app = get_wsgi_application()
+    return schema
+
+
+@pytest.mark.parametrize("role", ["pm", "annotator"])
+def test_fuzzed_requests_never_get_a_server_error(users, role, settings):
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = bool(os.environ.get("FUZZ_RAISE"))
+    token = Token.objects.create(user=users[role]).key
+    schema = api_schema()
+    failures: list[str] = []
+    statuses: list[int] = []
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+
+        @hypothesis_settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=False,
+        )
+        @given(case=operation.as_strategy())
+        def run(case):
+            response = case.call(headers={"Authorization": f"Token {token}"})
+            statuses.append(response.status_code)
+            if response.status_code >= 500:
+                failures.append(
+                    f"{case.method} {case.formatted_path} query={case.query} body={str(case.body)[:200]}"
+                    f" -> {response.status_code}: {response.text[:300]}"
+                )
+
+        run()
+    assert operations >= 20
+    assert sum(200 <= s < 300 for s in statuses) >= 20, "the fuzzer should reach real answers, not only refusals"
+    assert not failures, "\n".join(failures[:20])
