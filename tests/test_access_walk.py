@@ -126,11 +126,10 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "annotation:workspace": Obj(lambda w: {"assignment_id": w.assignment.pk}),
     # --- QA pages
     "qa:dashboard": Listing(),
-    "qa:project_agreement": Obj(
-        lambda w: {"slug": w.theirs.slug},
-        shared_with=("annotator_same_project",),
-        why="KNOWN GAP: the agreement page uses project_for_viewer, so the project's annotators see it",
-    ),
+    "qa:project_agreement": Obj(lambda w: {"slug": w.theirs.slug}),
+    "qa:project_disagreements": Obj(lambda w: {"slug": w.theirs.slug}),
+    "qa:turn_adjudicate": Obj(lambda w: {"turn_id": w.turn.pk}),
+    "qa:call_mark_gold": Obj(lambda w: {"call_id": w.call.pk}),
     # --- taxonomy pages: taxonomies are shared by all projects and edited by project managers
     "taxonomy:list": Obj(lambda w: {}, shared_with=("pm_other",), why="taxonomies are shared; managers edit them"),
     "taxonomy:detail": Obj(
@@ -173,6 +172,8 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "api-assignment-annotations": Obj(lambda w: {"pk": w.assignment.pk}),
     "api-assignment-suggestions": Obj(lambda w: {"pk": w.assignment.pk}),
     "api-workspace": Obj(lambda w: {"pk": w.assignment.pk}),
+    "api-workspace-turns": Obj(lambda w: {"pk": w.assignment.pk}),
+    "api-project-agreement": Obj(lambda w: {"slug": w.theirs.slug}),
     "api-turn-annotation": Obj(lambda w: {"pk": w.assignment.pk, "turn_id": w.turn.pk}),
     "api-turn-correct": Obj(lambda w: {"pk": w.call.pk, "turn_id": w.turn.pk}),
     "api-assignment-submit": Obj(lambda w: {"pk": w.assignment.pk}),
