@@ -1,0 +1,143 @@
+"""What every format writer shares: the output folder, the file log (sha256 per file, hashed as
+it is written), and the per-call buffering of the speech formats."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .records import CallInfo
+
+HASH_BLOCK = 1 << 20
+
+
+@dataclass
+class LabelScale:
+    keys: list[str]
+    intensity: tuple[float, float] = (1.0, 5.0)
+    valence: tuple[float, float] = (-3.0, 3.0)
+    arousal: tuple[float, float] = (1.0, 5.0)
+
+
+@dataclass
+class ExportContext:
+    root: Path
+    scale: LabelScale
+    calls: dict[int, CallInfo] = field(default_factory=dict)
+    files: dict[str, dict] = field(default_factory=dict)  # relative path -> {sha256, bytes}
+
+    def path(self, relative: str) -> Path:
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write_bytes(self, relative: str, *parts: bytes) -> None:
+        digest, size = hashlib.sha256(), 0
+        with self.path(relative).open("wb") as fh:
+            for part in parts:
+                fh.write(part)
+                digest.update(part)
+                size += len(part)
+        self.files[relative] = {"sha256": digest.hexdigest(), "bytes": size}
+
+    def write_text(self, relative: str, text: str) -> None:
+        self.write_bytes(relative, text.encode("utf-8"))
+
+    def open_stream(self, relative: str) -> HashingStream:
+        return HashingStream(self, relative)
+
+    def register(self, relative: str) -> None:
+        """Hash a file a library wrote itself."""
+        digest, size = hashlib.sha256(), 0
+        with (self.root / relative).open("rb") as fh:
+            while block := fh.read(HASH_BLOCK):
+                digest.update(block)
+                size += len(block)
+        self.files[relative] = {"sha256": digest.hexdigest(), "bytes": size}
+
+
+class HashingStream:
+    """A text file written once, front to back, hashed on the way."""
+
+    def __init__(self, ctx: ExportContext, relative: str) -> None:
+        self.ctx, self.relative = ctx, relative
+        self.fh = ctx.path(relative).open("wb")
+        self.digest, self.size = hashlib.sha256(), 0
+
+    def write(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self.fh.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        self.fh.close()
+        self.ctx.files[self.relative] = {"sha256": self.digest.hexdigest(), "bytes": self.size}
+
+
+class FormatWriter:
+    name = ""
+    title = ""
+
+    def __init__(self, ctx: ExportContext) -> None:
+        self.ctx = ctx
+
+    def write(self, record: dict) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class PerCallWriter(FormatWriter):
+    """Buffers one call's turns (records arrive in call order) and writes them together."""
+
+    def __init__(self, ctx: ExportContext) -> None:
+        super().__init__(ctx)
+        self._call: int | None = None
+        self._records: list[dict] = []
+
+    def write(self, record: dict) -> None:
+        if record["call"] != self._call:
+            self._flush()
+            self._call = record["call"]
+        self._records.append(record)
+
+    def _flush(self) -> None:
+        if self._records:
+            self.write_call(self.ctx.calls[self._call], self._records)
+        self._records = []
+
+    def close(self) -> None:
+        self._flush()
+        self.finish()
+
+    def write_call(self, call: CallInfo, records: list[dict]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        pass
+
+
+def label_string(labels: list[dict]) -> str:
+    """anger:3,frustration — a compact, parseable label list for text tiers and cues."""
+    return ",".join(f"{i['label']}:{i['intensity']}" if i.get("intensity") is not None else i["label"] for i in labels)
+
+
+def parse_label_string(text: str) -> list[dict]:
+    out = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, _, intensity = part.partition(":")
+        out.append({"label": key, "intensity": int(intensity) if intensity else None})
+    return out
+
+
+def call_stem(call_id: int) -> str:
+    return f"call{call_id:06d}"
+
+
+def end_time(call: CallInfo, records: list[dict]) -> float:
+    return max([call.duration or 0.0] + [r["end"] for r in records])

@@ -1,0 +1,163 @@
+"""Snapshots: a dataset built once by a Celery task into MEDIA_ROOT/exports/<id>/, immutable after.
+
+The build writes into a fresh temporary folder next to the final one and renames it into place
+only when every file and the manifest are written, so a snapshot folder is either complete or
+absent; a redelivered task finds the snapshot ready and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from annotation.models import Project
+
+from ..models import ExportSnapshot
+from .build import export_write, validate_formats
+from .records import ExportError, ExportFilters, selected_turns
+from .splits import parse_ratios
+
+logger = logging.getLogger(__name__)
+
+
+def exports_root() -> Path:
+    return Path(settings.MEDIA_ROOT) / "exports"
+
+
+def snapshot_dir(snapshot: ExportSnapshot) -> Path:
+    return exports_root() / str(snapshot.pk)
+
+
+def snapshot_create(
+    *,
+    project: Project,
+    created_by,
+    formats: Sequence[str],
+    filters: ExportFilters = ExportFilters(),
+    split_ratios=None,
+    split_seed: int = 0,
+    send: bool = True,
+) -> ExportSnapshot:
+    """Validate the request, record the snapshot and queue its build after commit."""
+    chosen = validate_formats(formats)
+    try:
+        ratios = parse_ratios(split_ratios)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from exc
+    if not selected_turns(project, filters).exists():
+        raise ExportError("filters: no annotated-call turns match these filters; nothing to export.")
+    with transaction.atomic():
+        snapshot = ExportSnapshot(
+            project=project,
+            taxonomy=project.taxonomy,
+            formats=chosen,
+            filters=filters.as_dict(),
+            split_ratios=list(ratios or []),
+            split_seed=int(split_seed),
+            created_by=created_by,
+        )
+        snapshot.full_clean(exclude=["created_by"])  # None: made by the system, not a person
+        snapshot.save()
+        if send:
+            from ..tasks import build_export_snapshot
+
+            snapshot_id = snapshot.pk
+            transaction.on_commit(lambda: build_export_snapshot.delay(snapshot_id))
+    return snapshot
+
+
+def _progress_writer(snapshot_id: int):
+    def progress(percent: float, message: str = "") -> None:
+        ExportSnapshot.objects.filter(pk=snapshot_id, status=ExportSnapshot.Status.BUILDING).update(
+            progress=round(percent, 1), message=message[:255]
+        )
+
+    return progress
+
+
+def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
+    """Build a queued snapshot. Idempotent: a ready snapshot is never rebuilt or changed."""
+    with transaction.atomic():
+        snapshot = ExportSnapshot.objects.select_for_update().select_related("project").filter(pk=snapshot_id).first()
+        if snapshot is None or snapshot.status == ExportSnapshot.Status.READY:
+            return snapshot
+        snapshot.status = ExportSnapshot.Status.BUILDING
+        snapshot.progress = 0.0
+        snapshot.message = "starting"
+        snapshot.error = ""
+        snapshot.attempts += 1
+        snapshot.save(update_fields=["status", "progress", "message", "error", "attempts"])
+    root = exports_root()
+    root.mkdir(parents=True, exist_ok=True)
+    work = root / f".building-{snapshot.pk}-{uuid.uuid4().hex}"
+    work.mkdir()
+    started = time.monotonic()
+    try:
+        project = snapshot.project
+        if snapshot.taxonomy_id and snapshot.taxonomy_id != project.taxonomy_id:
+            project.taxonomy = snapshot.taxonomy  # read labels in the version the snapshot was asked in
+        manifest = export_write(
+            project=project,
+            formats=snapshot.formats,
+            out_dir=work,
+            filters=ExportFilters.from_mapping(snapshot.filters),
+            split_ratios=snapshot.split_ratios or None,
+            split_seed=snapshot.split_seed,
+            snapshot_id=snapshot.pk,
+            progress=_progress_writer(snapshot.pk),
+        )
+        for path in work.rglob("*"):
+            if path.is_file():
+                path.chmod(0o444)
+        final = snapshot_dir(snapshot)
+        if final.exists():  # left by an attempt that died between rename and commit
+            shutil.rmtree(final)
+        os.replace(work, final)
+    except Exception as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        message = str(exc) if isinstance(exc, ExportError) else f"{type(exc).__name__}: {exc}"
+        logger.exception("snapshot %s failed", snapshot.pk)
+        ExportSnapshot.objects.filter(pk=snapshot.pk).update(
+            status=ExportSnapshot.Status.FAILED, error=message[:2000], message="failed"
+        )
+        snapshot.refresh_from_db()
+        return snapshot
+    with transaction.atomic():
+        ExportSnapshot.objects.select_for_update().filter(pk=snapshot.pk).update(
+            status=ExportSnapshot.Status.READY,
+            progress=100.0,
+            message=f"built in {time.monotonic() - started:.1f} s",
+            manifest=manifest,
+            counts=manifest["counts"],
+            datacard=_read_json(final / "datacard.json"),
+            size_bytes=sum(f["bytes"] for f in manifest["files"]),
+            built_at=timezone.now(),
+        )
+    snapshot.refresh_from_db()
+    return snapshot
+
+
+def _read_json(path: Path) -> dict:
+    import json
+
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def snapshot_file(snapshot: ExportSnapshot, relative: str) -> Path | None:
+    """The path of one file of a ready snapshot, only if the manifest lists it (or is the manifest)."""
+    if snapshot.status != ExportSnapshot.Status.READY:
+        return None
+    listed = relative == "manifest.json" or any(f["path"] == relative for f in snapshot.manifest.get("files", []))
+    if not listed:
+        return None
+    path = snapshot_dir(snapshot) / relative
+    return path if path.is_file() else None

@@ -1,0 +1,15 @@
+"""Celery tasks of the qa app: thin wrappers that take ids and call services."""
+
+from celery import shared_task
+
+# --- Dataset export snapshots -------------------------------------------------------------
+
+
+@shared_task(name="qa.build_export_snapshot", acks_late=True, ignore_result=True)
+def build_export_snapshot(snapshot_id: int) -> None:
+    from .exports.snapshot import snapshot_build
+
+    snapshot_build(snapshot_id=snapshot_id)
+
+
+# --- end of dataset export snapshots ------------------------------------------------------
