@@ -87,6 +87,7 @@ class AudioFolderWriter(FormatWriter):
         self.seconds += frames / rate
         row = {
             "file_name": file_name,
+            "split": record["split"],
             "call": record["call"],
             "turn": record["turn"],
             "start": float(record["start"]),
