@@ -14,4 +14,5 @@ urlpatterns = [
     path("qa/", include("qa.urls")),
     path("taxonomies/", include("taxonomy.urls")),
     path("api/", include("annotation.api_urls")),
+    path("api/", include("qa.api_exports_urls")),
 ]

@@ -1,10 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import views, views_exports
 
 app_name = "qa"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("projects/<slug:slug>/agreement/", views.project_agreement, name="project_agreement"),
+    # Dataset snapshots and turn imports
+    path("projects/<slug:slug>/snapshots/", views_exports.project_snapshots, name="project_snapshots"),
+    path("snapshots/<int:pk>/", views_exports.snapshot_detail, name="snapshot_detail"),
+    path("snapshots/<int:pk>/download.zip", views_exports.snapshot_download, name="snapshot_download"),
+    path("snapshots/<int:pk>/files/<path:path>", views_exports.snapshot_file, name="snapshot_file"),
+    path("calls/<int:call_id>/turns/import/", views_exports.call_turns_import, name="call_turns_import"),
 ]
