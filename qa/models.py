@@ -86,3 +86,9 @@ class ExportSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot {self.pk} of {self.project} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Immutable once built: its files, manifest and counts are what was released.
+        if self.pk and ExportSnapshot.objects.filter(pk=self.pk, status=self.Status.READY).exists():
+            raise ValueError(f"snapshot {self.pk} is built and cannot change; make a new snapshot instead")
+        super().save(*args, **kwargs)

@@ -172,6 +172,10 @@ def test_snapshot_build_writes_manifest_datacard_and_is_immutable(project, data,
     again = snapshot_build(snapshot_id=snapshot.pk)
     assert again.built_at == built.built_at and (folder / "jsonl/turns.jsonl").read_bytes() == first
     assert again.attempts == 1
+    again.filters = {"languages": ["hi"]}
+    with pytest.raises(ValueError, match="is built and cannot change"):
+        again.save()
+    assert ExportSnapshot.objects.get(pk=snapshot.pk).filters == {"languages": ["en"]}
 
 
 def test_snapshot_task_runs_through_celery_after_commit(project, data, django_capture_on_commit_callbacks):
