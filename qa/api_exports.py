@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -60,13 +62,25 @@ class SnapshotCreateSerializer(serializers.Serializer):
     seed = serializers.IntegerField(required=False, default=0)
 
 
+class ImportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=IMPORT_FORMATS)
+    file = serializers.FileField()
+
+
 class SnapshotList(APIView):
     parser_classes = [JSONParser]
 
+    @extend_schema(responses=SnapshotSerializer(many=True), description="The project's snapshots, newest first.")
     def get(self, request: Request, slug: str) -> Response:
         project = project_for_exporter(request.user, slug)
         return Response(SnapshotSerializer(project.snapshots.select_related("taxonomy", "created_by"), many=True).data)
 
+    @extend_schema(
+        request=SnapshotCreateSerializer,
+        responses={201: SnapshotDetailSerializer, 400: OpenApiTypes.OBJECT},
+        description="Queue a snapshot build. filters: calls, languages, min_alpha, adjudicated_only, gold_only, "
+        "date_from, date_to; split: [train, dev, test] shares (empty: no split); seed.",
+    )
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_exporter(request.user, slug)
         payload = SnapshotCreateSerializer(data=request.data)
@@ -88,6 +102,7 @@ class SnapshotList(APIView):
 
 
 class SnapshotDetail(APIView):
+    @extend_schema(responses=SnapshotDetailSerializer, description="Status, progress, manifest and data card.")
     def get(self, request: Request, pk: int) -> Response:
         return Response(SnapshotDetailSerializer(snapshot_for_exporter(request.user, pk)).data)
 
@@ -95,6 +110,10 @@ class SnapshotDetail(APIView):
 class SnapshotDownload(APIView):
     """The whole snapshot as a streamed zip, or one file with ``?file=<path from the manifest>``."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("file", str, description="A path listed in the manifest; omit for the zip.")],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: OpenApiTypes.STR},
+    )
     def get(self, request: Request, pk: int) -> HttpResponse:
         snapshot = snapshot_for_exporter(request.user, pk)
         relative = request.query_params.get("file")
@@ -108,6 +127,10 @@ class CallTurnsImport(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer},
+        responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request, pk: int) -> Response:
         call = call_for_manager(request.user, pk)
         fmt = request.data.get("format", "")
