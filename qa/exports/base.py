@@ -27,9 +27,13 @@ class ExportContext:
     calls: dict[int, CallInfo] = field(default_factory=dict)
     files: dict[str, dict] = field(default_factory=dict)  # relative path -> {sha256, bytes}
 
+    made: set = field(default_factory=set)  # folders already created
+
     def path(self, relative: str) -> Path:
         target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self.made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(target.parent)
         return target
 
     def write_bytes(self, relative: str, *parts: bytes) -> None:
