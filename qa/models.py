@@ -76,6 +76,7 @@ class ExportSnapshot(models.Model):
     datacard = models.JSONField(default=dict, blank=True)
     size_bytes = models.BigIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the build.")
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -12,4 +12,11 @@ def build_export_snapshot(snapshot_id: int) -> None:
     snapshot_build(snapshot_id=snapshot_id)
 
 
+@shared_task(name="qa.reap_stale_snapshots", ignore_result=True)
+def reap_stale_snapshots() -> list[int]:
+    from .exports.snapshot import snapshots_reap_stale
+
+    return snapshots_reap_stale()
+
+
 # --- end of dataset export snapshots ------------------------------------------------------

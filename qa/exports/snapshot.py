@@ -13,6 +13,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -68,34 +69,45 @@ def snapshot_create(
         snapshot.full_clean(exclude=["created_by"])  # None: made by the system, not a person
         snapshot.save()
         if send:
-            from ..tasks import build_export_snapshot
-
-            snapshot_id = snapshot.pk
-            transaction.on_commit(lambda: build_export_snapshot.delay(snapshot_id))
+            _send(snapshot.pk)
     return snapshot
 
 
-def _progress_writer(snapshot_id: int):
+def _progress_writer(snapshot_id: int, attempt: int):
     def progress(percent: float, message: str = "") -> None:
-        ExportSnapshot.objects.filter(pk=snapshot_id, status=ExportSnapshot.Status.BUILDING).update(
-            progress=round(percent, 1), message=message[:255]
+        ExportSnapshot.objects.filter(pk=snapshot_id, status=ExportSnapshot.Status.BUILDING, attempts=attempt).update(
+            progress=round(percent, 1), message=message[:255], heartbeat_at=timezone.now()
         )
 
     return progress
 
 
+def _send(snapshot_id: int) -> None:
+    from ..tasks import build_export_snapshot
+
+    transaction.on_commit(lambda: build_export_snapshot.delay(snapshot_id))
+
+
 def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
-    """Build a queued snapshot. Idempotent: a ready snapshot is never rebuilt or changed."""
+    """Build a queued snapshot; anything else (ready, failed, or being built) is left alone.
+
+    The attempt number is the lease: the build claims the row by bumping it, and its output is
+    renamed into place only if the row still carries that attempt when it is done. So a message
+    the broker redelivers, or a build the reaper gave up on while it was merely slow, can never
+    replace a snapshot another attempt completed.
+    """
     with transaction.atomic():
         snapshot = ExportSnapshot.objects.select_for_update().select_related("project").filter(pk=snapshot_id).first()
-        if snapshot is None or snapshot.status == ExportSnapshot.Status.READY:
+        if snapshot is None or snapshot.status != ExportSnapshot.Status.QUEUED:
             return snapshot
         snapshot.status = ExportSnapshot.Status.BUILDING
         snapshot.progress = 0.0
         snapshot.message = "starting"
         snapshot.error = ""
         snapshot.attempts += 1
-        snapshot.save(update_fields=["status", "progress", "message", "error", "attempts"])
+        snapshot.heartbeat_at = timezone.now()
+        snapshot.save(update_fields=["status", "progress", "message", "error", "attempts", "heartbeat_at"])
+    attempt = snapshot.attempts
     root = exports_root()
     root.mkdir(parents=True, exist_ok=True)
     work = root / f".building-{snapshot.pk}-{uuid.uuid4().hex}"
@@ -113,37 +125,78 @@ def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
             split_ratios=snapshot.split_ratios or None,
             split_seed=snapshot.split_seed,
             snapshot_id=snapshot.pk,
-            progress=_progress_writer(snapshot.pk),
+            progress=_progress_writer(snapshot.pk, attempt),
         )
         for path in work.rglob("*"):
             if path.is_file():
                 path.chmod(0o444)
-        final = snapshot_dir(snapshot)
-        if final.exists():  # left by an attempt that died between rename and commit
-            shutil.rmtree(final)
-        os.replace(work, final)
+        datacard = _read_json(work / "datacard.json")
     except Exception as exc:
         shutil.rmtree(work, ignore_errors=True)
         message = str(exc) if isinstance(exc, ExportError) else f"{type(exc).__name__}: {exc}"
         logger.exception("snapshot %s failed", snapshot.pk)
-        ExportSnapshot.objects.filter(pk=snapshot.pk).update(
+        ExportSnapshot.objects.filter(pk=snapshot.pk, attempts=attempt).update(
             status=ExportSnapshot.Status.FAILED, error=message[:2000], message="failed"
         )
         snapshot.refresh_from_db()
         return snapshot
     with transaction.atomic():
-        ExportSnapshot.objects.select_for_update().filter(pk=snapshot.pk).update(
+        current = ExportSnapshot.objects.select_for_update().get(pk=snapshot.pk)
+        if current.status != ExportSnapshot.Status.BUILDING or current.attempts != attempt:
+            shutil.rmtree(work, ignore_errors=True)  # another attempt owns this snapshot now
+            return current
+        final = snapshot_dir(snapshot)
+        if final.exists():  # left by an attempt that died between its rename and its commit
+            shutil.rmtree(final)
+        os.replace(work, final)
+        ExportSnapshot.objects.filter(pk=snapshot.pk).update(
             status=ExportSnapshot.Status.READY,
             progress=100.0,
             message=f"built in {time.monotonic() - started:.1f} s",
             manifest=manifest,
             counts=manifest["counts"],
-            datacard=_read_json(final / "datacard.json"),
+            datacard=datacard,
             size_bytes=sum(f["bytes"] for f in manifest["files"]),
             built_at=timezone.now(),
+            heartbeat_at=timezone.now(),
         )
     snapshot.refresh_from_db()
     return snapshot
+
+
+def snapshots_reap_stale() -> list[int]:
+    """Re-queue builds whose worker died (no sign of life for JOB_STALE_SECONDS) or whose message
+    was lost (queued for JOB_QUEUED_STALE_SECONDS); give up after JOB_MAX_ATTEMPTS attempts."""
+    now = timezone.now()
+    stale_building = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    stale_queued = now - timedelta(seconds=settings.JOB_QUEUED_STALE_SECONDS)
+    acted: list[int] = []
+    candidates = ExportSnapshot.objects.filter(
+        status=ExportSnapshot.Status.BUILDING, heartbeat_at__lt=stale_building
+    ) | ExportSnapshot.objects.filter(status=ExportSnapshot.Status.QUEUED, created_at__lt=stale_queued)
+    for pk in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            snapshot = ExportSnapshot.objects.select_for_update().get(pk=pk)
+            building = snapshot.status == ExportSnapshot.Status.BUILDING and snapshot.heartbeat_at < stale_building
+            queued = snapshot.status == ExportSnapshot.Status.QUEUED and snapshot.created_at < stale_queued
+            if not (building or queued):
+                continue
+            acted.append(pk)
+            if building and snapshot.attempts >= settings.JOB_MAX_ATTEMPTS:
+                ExportSnapshot.objects.filter(pk=pk).update(
+                    status=ExportSnapshot.Status.FAILED,
+                    message="failed",
+                    error=f"The build stopped responding {snapshot.attempts} times "
+                    "(the worker may be running out of memory or disk); giving up.",
+                )
+            else:
+                ExportSnapshot.objects.filter(pk=pk).update(
+                    status=ExportSnapshot.Status.QUEUED, message="re-queued after the worker stopped responding"
+                )
+                _send(pk)
+        for leftover in exports_root().glob(f".building-{pk}-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+    return acted
 
 
 def _read_json(path: Path) -> dict:

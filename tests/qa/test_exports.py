@@ -234,3 +234,35 @@ def test_consensus_accepts_shifts_marked_at_the_same_time():
     shift = {"at": 2.0, "from": "neutral", "to": "anger"}
     c = turn_consensus([Judgement(1, [], shifts=[shift]), Judgement(2, [], shifts=[dict(shift, to="frustration")])])
     assert [s["at"] for s in c.shifts] == [2.0]
+
+
+def test_reaper_requeues_a_dead_build_and_gives_up_after_the_limit(project, data, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from qa.exports.snapshot import exports_root, snapshots_reap_stale
+
+    snapshot = snapshot_create(project=project, created_by=None, formats=["jsonl"], send=False)
+    # A worker claimed it, then died: heartbeat long gone, its temp folder left behind.
+    old = timezone.now() - dt.timedelta(seconds=settings.JOB_STALE_SECONDS + 5)
+    ExportSnapshot.objects.filter(pk=snapshot.pk).update(status="building", attempts=1, heartbeat_at=old)
+    leftover = exports_root() / f".building-{snapshot.pk}-dead"
+    leftover.mkdir(parents=True)
+    # A redelivered message for a build in progress does nothing.
+    assert snapshot_build(snapshot_id=snapshot.pk).status == "building"
+    assert snapshots_reap_stale() == [snapshot.pk]
+    assert not leftover.exists()
+    snapshot.refresh_from_db()
+    assert snapshot.status == "queued" and "re-queued" in snapshot.message
+    built = snapshot_build(snapshot_id=snapshot.pk)
+    assert built.status == "ready" and built.attempts == 2
+    assert snapshots_reap_stale() == []
+    # Past the attempt limit it fails with a reason instead.
+    other = snapshot_create(project=project, created_by=None, formats=["jsonl"], send=False)
+    ExportSnapshot.objects.filter(pk=other.pk).update(
+        status="building", attempts=settings.JOB_MAX_ATTEMPTS, heartbeat_at=old
+    )
+    assert snapshots_reap_stale() == [other.pk]
+    other.refresh_from_db()
+    assert other.status == "failed" and "stopped responding" in other.error
