@@ -102,7 +102,11 @@ class SnapshotList(APIView):
 
 
 class SnapshotDetail(APIView):
-    @extend_schema(responses=SnapshotDetailSerializer, description="Status, progress, manifest and data card.")
+    @extend_schema(
+        responses=SnapshotDetailSerializer,
+        description="Status, progress, data card and the manifest's summary (the list of files with their "
+        "sha256 is manifest.json: download it with ?file=manifest.json).",
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(SnapshotDetailSerializer(snapshot_for_exporter(request.user, pk)).data)
 

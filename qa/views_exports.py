@@ -17,7 +17,7 @@ from .exports import WRITERS, ExportError, ExportFilters
 from .exports.download import snapshot_file_response, snapshot_zip_response
 from .exports.imports import MAX_BYTES, ImportRejected
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
-from .exports.snapshot import snapshot_create
+from .exports.snapshot import snapshot_create, snapshot_manifest
 from .models import ExportSnapshot
 
 
@@ -71,7 +71,9 @@ def _busy(snapshot: ExportSnapshot) -> bool:
 def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     snapshot = snapshot_for_exporter(request.user, pk)
     template = "qa/_snapshot_status.html" if request.htmx else "qa/snapshot_detail.html"
-    return render(request, template, {"snapshot": snapshot, "busy": _busy(snapshot), "project": snapshot.project})
+    files = snapshot_manifest(snapshot).get("files", []) if snapshot.status == ExportSnapshot.Status.READY else []
+    context = {"snapshot": snapshot, "busy": _busy(snapshot), "project": snapshot.project, "files": files[:200]}
+    return render(request, template, context)
 
 
 @login_required

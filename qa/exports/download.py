@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from annotation.streaming import ranged_file_response
 
 from ..models import ExportSnapshot
-from .snapshot import snapshot_dir, snapshot_file
+from .snapshot import snapshot_dir, snapshot_file, snapshot_manifest
 
 BLOCK = 1 << 20
 STORED_SUFFIXES = (".wav",)  # already dense; deflating them costs time and saves nothing
@@ -38,7 +38,7 @@ class _Sink:
 
 def zip_stream(snapshot: ExportSnapshot) -> Iterator[bytes]:
     root = snapshot_dir(snapshot)
-    names = ["manifest.json"] + [f["path"] for f in snapshot.manifest.get("files", [])]
+    names = ["manifest.json"] + [f["path"] for f in snapshot_manifest(snapshot).get("files", [])]
     sink = _Sink()
     prefix = f"{snapshot.project.slug}-snapshot-{snapshot.pk}/"
     with zipfile.ZipFile(sink, "w") as archive:

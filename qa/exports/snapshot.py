@@ -153,7 +153,8 @@ def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
             status=ExportSnapshot.Status.READY,
             progress=100.0,
             message=f"built in {time.monotonic() - started:.1f} s",
-            manifest=manifest,
+            # The database keeps the summary; the file list (one entry per clip) stays in manifest.json.
+            manifest={k: v for k, v in manifest.items() if k != "files"} | {"file_count": len(manifest["files"])},
             counts=manifest["counts"],
             datacard=datacard,
             size_bytes=sum(f["bytes"] for f in manifest["files"]),
@@ -205,12 +206,22 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def snapshot_manifest(snapshot: ExportSnapshot) -> dict:
+    """The full manifest of a ready snapshot (with every file and its sha256), from its folder."""
+    if snapshot.status != ExportSnapshot.Status.READY:
+        return {}
+    return _read_json(snapshot_dir(snapshot) / "manifest.json")
+
+
 def snapshot_file(snapshot: ExportSnapshot, relative: str) -> Path | None:
-    """The path of one file of a ready snapshot, only if the manifest lists it (or is the manifest)."""
+    """The path of one file of a ready snapshot; None for anything outside its folder."""
     if snapshot.status != ExportSnapshot.Status.READY:
         return None
-    listed = relative == "manifest.json" or any(f["path"] == relative for f in snapshot.manifest.get("files", []))
-    if not listed:
+    parts = Path(relative).parts
+    if not parts or Path(relative).is_absolute() or any(p in ("..", ".", "") for p in parts):
         return None
-    path = snapshot_dir(snapshot) / relative
-    return path if path.is_file() else None
+    root = snapshot_dir(snapshot).resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 
 import pytest
@@ -11,7 +12,7 @@ from django.urls import reverse
 
 from annotation.models import Call, ProjectMembership
 from annotation.services import project_add_member, project_create
-from qa.exports.snapshot import snapshot_build, snapshot_create
+from qa.exports.snapshot import snapshot_build, snapshot_create, snapshot_manifest
 from qa.models import ExportSnapshot
 
 from .exports_data import build_calls
@@ -134,8 +135,10 @@ def test_zip_streams_every_file_intact(client, people, ready):
     assert archive.testzip() is None
     prefix = f"test-snapshot-{ready.pk}/"
     names = set(archive.namelist())
-    assert names == {prefix + "manifest.json"} | {prefix + f["path"] for f in ready.manifest["files"]}
-    for f in ready.manifest["files"]:
+    files = snapshot_manifest(ready)["files"]
+    assert len(files) == ready.manifest["file_count"] > 6
+    assert names == {prefix + "manifest.json"} | {prefix + f["path"] for f in files}
+    for f in files:
         assert hashlib.sha256(archive.read(prefix + f["path"])).hexdigest() == f["sha256"]
 
 
@@ -145,7 +148,7 @@ def test_single_files_support_range_and_only_listed_paths(client, people, ready)
     whole = b"".join(client.get(url).streaming_content)
     part = client.get(url, HTTP_RANGE="bytes=10-19")
     assert part.status_code == 206 and b"".join(part.streaming_content) == whole[10:20]
-    for bad in ("../../../etc/passwd", "jsonl/../manifest.json", "nothere.txt"):
+    for bad in ("../../../etc/passwd", "jsonl/../manifest.json", "nothere.txt", "/etc/passwd", "jsonl", "./jsonl"):
         assert client.get(reverse("qa:snapshot_file", args=[ready.pk, bad])).status_code == 404
     api = client.get(reverse("api-snapshot-download", args=[ready.pk]), {"file": "rttm/turns.rttm"})
     assert api.status_code == 200 and b"SPEAKER" in b"".join(api.streaming_content)
@@ -173,9 +176,11 @@ def test_api_create_detail_and_errors(client, project, people, django_capture_on
     snapshot_build(snapshot_id=body["id"])
     detail = client.get(reverse("api-snapshot-detail", args=[body["id"]])).json()
     assert detail["status"] == "ready" and detail["counts"]["turns"] == 6
-    assert {f["path"] for f in detail["manifest"]["files"]} >= {"csv/turns.csv", "datacard.md"}
-    listed = client.get(url).json()
-    assert [s["id"] for s in listed] == [body["id"]]
+    assert detail["manifest"]["file_count"] == 3 and "files" not in detail["manifest"]
+    manifest = client.get(reverse("api-snapshot-download", args=[body["id"]]), {"file": "manifest.json"})
+    listed = {f["path"] for f in json.loads(b"".join(manifest.streaming_content))["files"]}
+    assert listed == {"csv/turns.csv", "datacard.md", "datacard.json"}
+    assert [s["id"] for s in client.get(url).json()] == [body["id"]]
 
 
 RTTM = b"SPEAKER x 1 0.500 1.000 <NA> <NA> A <NA> <NA>\nSPEAKER x 1 2.000 1.000 <NA> <NA> B <NA> <NA>\n"
