@@ -185,8 +185,8 @@ def child_export(workdir: Path, out: Path, calls: str) -> None:
                 "seconds": seconds,
                 "peak_rss_mb": peak_rss_mb(),
                 "turns": manifest["counts"]["turns"],
-                "files": len(manifest["files"]),
-                "bytes": sum(f["bytes"] for f in manifest["files"]),
+                "files": manifest["file_count"],
+                "bytes": manifest["bytes"],
                 "audio_seconds": manifest["counts"]["seconds"],
             }
         )

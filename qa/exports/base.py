@@ -4,6 +4,9 @@ it is written), and the per-call buffering of the speech formats."""
 from __future__ import annotations
 
 import hashlib
+import json
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,13 +23,37 @@ class LabelScale:
     arousal: tuple[float, float] = (1.0, 5.0)
 
 
+class FileLog:
+    """Every written file's path, sha256 and size, kept on disk (a temporary file) rather than in
+    memory, so a 100-hour export with one clip per turn stays flat in memory."""
+
+    def __init__(self) -> None:
+        self._log = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed in close())
+        self.count = 0
+        self.bytes = 0
+
+    def add(self, relative: str, sha256: str, size: int) -> None:
+        self._log.write(json.dumps({"path": relative, "sha256": sha256, "bytes": size}) + "\n")
+        self.count += 1
+        self.bytes += size
+
+    def lines(self) -> Iterator[str]:
+        """The entries as JSON lines, in the order the files were written."""
+        self._log.flush()
+        self._log.seek(0)
+        for line in self._log:
+            yield line.rstrip("\n")
+
+    def close(self) -> None:
+        self._log.close()
+
+
 @dataclass
 class ExportContext:
     root: Path
     scale: LabelScale
     calls: dict[int, CallInfo] = field(default_factory=dict)
-    files: dict[str, dict] = field(default_factory=dict)  # relative path -> {sha256, bytes}
-
+    files: FileLog = field(default_factory=FileLog)
     made: set = field(default_factory=set)  # folders already created
 
     def path(self, relative: str) -> Path:
@@ -43,7 +70,7 @@ class ExportContext:
                 fh.write(part)
                 digest.update(part)
                 size += len(part)
-        self.files[relative] = {"sha256": digest.hexdigest(), "bytes": size}
+        self.files.add(relative, digest.hexdigest(), size)
 
     def write_text(self, relative: str, text: str) -> None:
         self.write_bytes(relative, text.encode("utf-8"))
@@ -58,7 +85,7 @@ class ExportContext:
             while block := fh.read(HASH_BLOCK):
                 digest.update(block)
                 size += len(block)
-        self.files[relative] = {"sha256": digest.hexdigest(), "bytes": size}
+        self.files.add(relative, digest.hexdigest(), size)
 
 
 class HashingStream:
@@ -77,7 +104,7 @@ class HashingStream:
 
     def close(self) -> None:
         self.fh.close()
-        self.ctx.files[self.relative] = {"sha256": self.digest.hexdigest(), "bytes": self.size}
+        self.ctx.files.add(self.relative, self.digest.hexdigest(), self.size)
 
 
 class FormatWriter:

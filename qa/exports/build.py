@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from django.utils import timezone
@@ -100,9 +100,26 @@ def export_write(
         "counts": stats.counts(),
         "built_at": timezone.now().isoformat(),
         "seconds_to_build": round(time.monotonic() - started, 3),
-        "files": [{"path": path, **entry} for path, entry in sorted(ctx.files.items())],
+        "file_count": ctx.files.count,
+        "bytes": ctx.files.bytes,
     }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_manifest(out_dir / "manifest.json", manifest, ctx.files.lines())
+    ctx.files.close()
     if progress:
         progress(100.0, "done")
     return manifest
+
+
+def write_manifest(path: Path, summary: dict, file_lines: Iterator[str]) -> None:
+    """manifest.json: the summary, then "files": one {path, sha256, bytes} per file in the order
+    written, streamed from the file log (never all in memory)."""
+    head = json.dumps(summary, indent=2, ensure_ascii=False)
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(head[: head.rindex("}")].rstrip() + ',\n  "files": [')
+        for k, line in enumerate(file_lines):
+            fh.write(("\n    " if k == 0 else ",\n    ") + line)
+        fh.write("\n  ]\n}\n")
+
+
+def read_manifest(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -154,10 +154,10 @@ def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
             progress=100.0,
             message=f"built in {time.monotonic() - started:.1f} s",
             # The database keeps the summary; the file list (one entry per clip) stays in manifest.json.
-            manifest={k: v for k, v in manifest.items() if k != "files"} | {"file_count": len(manifest["files"])},
+            manifest=manifest,
             counts=manifest["counts"],
             datacard=datacard,
-            size_bytes=sum(f["bytes"] for f in manifest["files"]),
+            size_bytes=manifest["bytes"],
             built_at=timezone.now(),
             heartbeat_at=timezone.now(),
         )

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from annotation.models import Call, Turn
 from qa.exports import ExportError, ExportFilters
-from qa.exports.build import export_write
+from qa.exports.build import export_write, read_manifest
 from qa.exports.records import iter_records
 from qa.exports.snapshot import snapshot_build, snapshot_create, snapshot_dir
 from qa.models import Adjudication, ExportSnapshot, GoldCall
@@ -103,7 +103,8 @@ def test_a_call_of_another_project_is_refused(project, data, taxonomy):
 
 
 def test_jsonl_and_csv_hold_the_same_turns_and_the_manifest_hashes_every_file(project, data, tmp_path):
-    manifest = export_write(project=project, formats=["jsonl", "csv"], out_dir=tmp_path, agreement_bootstrap=0)
+    summary = export_write(project=project, formats=["jsonl", "csv"], out_dir=tmp_path, agreement_bootstrap=0)
+    manifest = read_manifest(tmp_path / "manifest.json")
     lines = [json.loads(line) for line in (tmp_path / "jsonl/turns.jsonl").read_text().splitlines()]
     assert lines == list(iter_records(project, ExportFilters()))
     with (tmp_path / "csv/turns.csv").open(newline="") as fh:
@@ -122,7 +123,8 @@ def test_jsonl_and_csv_hold_the_same_turns_and_the_manifest_hashes_every_file(pr
         assert entry["sha256"] == hashlib.sha256(blob).hexdigest() and entry["bytes"] == len(blob)
     assert manifest["taxonomy"]["slug"] == project.taxonomy.slug
     assert manifest["counts"]["turns"] == 12 and manifest["counts"]["calls"] == 3
-    assert json.loads((tmp_path / "manifest.json").read_text()) == manifest
+    assert {k: v for k, v in manifest.items() if k != "files"} == summary
+    assert summary["file_count"] == 4 and summary["bytes"] == sum(f["bytes"] for f in listed.values())
 
 
 def test_unknown_format_is_refused(project, data, tmp_path):
@@ -149,10 +151,9 @@ def test_snapshot_build_writes_manifest_datacard_and_is_immutable(project, data,
     folder = snapshot_dir(built)
     assert folder.is_dir() and not list(folder.parent.glob(".building-*"))
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert {k: v for k, v in manifest.items() if k != "files"} == {
-        k: v for k, v in built.manifest.items() if k != "file_count"
-    }
+    assert {k: v for k, v in manifest.items() if k != "files"} == built.manifest
     assert built.manifest["file_count"] == len(manifest["files"]) == 4
+    assert built.size_bytes == sum(f["bytes"] for f in manifest["files"])
     assert manifest["filters"] == {"languages": ["en"]}
     assert manifest["split"] == {"ratios": {"train": 0.6, "dev": 0.2, "test": 0.2}, "seed": 7}
     assert sum(s["turns"] for s in manifest["counts"]["splits"].values()) == 12

@@ -12,7 +12,7 @@ import pytest
 
 from qa.exports import ExportFilters
 from qa.exports.base import parse_label_string
-from qa.exports.build import export_write
+from qa.exports.build import export_write, read_manifest
 from qa.exports.records import iter_records
 
 from .exports_data import RATE, build_calls, turn_frequency
@@ -23,7 +23,11 @@ pytestmark = pytest.mark.django_db
 def export(project, tmp_path, formats, **kwargs):
     out = tmp_path / "out"
     out.mkdir()
-    manifest = export_write(project=project, formats=formats, out_dir=out, agreement_bootstrap=-1, **kwargs)
+    summary = export_write(project=project, formats=formats, out_dir=out, agreement_bootstrap=-1, **kwargs)
+    manifest = read_manifest(out / "manifest.json")
+    assert {k: v for k, v in manifest.items() if k != "files"} == summary
+    assert summary["file_count"] == len(manifest["files"])
+    assert summary["bytes"] == sum(f["bytes"] for f in manifest["files"])
     records = list(iter_records(project, ExportFilters()))
     return out, manifest, records
 

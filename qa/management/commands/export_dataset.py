@@ -65,5 +65,5 @@ class Command(BaseCommand):
             )
         except (ExportError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
-        summary = {k: manifest[k] for k in ("project", "formats", "counts")} | {"files": len(manifest["files"])}
+        summary = {k: manifest[k] for k in ("project", "formats", "counts", "file_count", "bytes")}
         self.stdout.write(json.dumps(summary))
