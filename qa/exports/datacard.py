@@ -165,7 +165,8 @@ def datacard_markdown(card: dict) -> str:
     agreement = card["agreement"]
     lines += ["## Agreement (Krippendorff's alpha, 95% interval)", ""]
     if agreement:
-        lines += [f"Scope: {agreement.get('scope')} ({agreement.get('turns')} turns with annotations).", ""]
+        scope = ", ".join(f"{k} {v}" for k, v in (agreement.get("scope") or {}).items())
+        lines += [f"Scope: {scope} ({agreement.get('turns')} turns with annotations).", ""]
         lines += ["| judgement | alpha | low | high |", "|---|---|---|---|"]
         lines += [
             f"| {k} | {agreement[k]['alpha']} | {agreement[k]['low']} | {agreement[k]['high']} |"

@@ -125,6 +125,20 @@ def assign_splits(
         current[best].update(group_counts[i])
         for call_id in groups[i]:
             result[call_id] = SPLITS[best]
+    # A split that was asked for should not come out empty while another holds several groups:
+    # give it the smallest group of the split with the most groups.
+    placed = {s: [i for i in order if result[groups[i][0]] == s] for s in SPLITS}
+    for k, split in enumerate(SPLITS):
+        if ratios[k] <= 0 or placed[split]:
+            continue
+        donor = max(SPLITS, key=lambda s: (len(placed[s]), -SPLITS.index(s)))
+        if len(placed[donor]) < 2:
+            continue
+        smallest = min(placed[donor], key=lambda i: (group_counts[i][""] or len(groups[i]), _tiebreak(seed, groups[i])))
+        placed[donor].remove(smallest)
+        placed[split].append(smallest)
+        for call_id in groups[smallest]:
+            result[call_id] = split
     return result
 
 

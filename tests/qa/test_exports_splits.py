@@ -90,3 +90,11 @@ def test_call_metadata_ids_link_calls(project, make_user):
     for seed in range(5):
         splits = project_splits(ids, (0.5, 0.25, 0.25), seed=seed)
         assert splits[ids[0]] == splits[ids[4]]
+
+
+def test_no_requested_split_is_left_empty_when_it_can_be_filled():
+    counts = {c: Counter({"": 10, "a": 10}) for c in range(3)}
+    result = assign_splits([[0], [1], [2]], counts, (0.6, 0.2, 0.2), seed=0)
+    assert sorted(result.values()) == ["dev", "test", "train"]
+    # Two groups, three splits: one stays empty; a zero share is never filled.
+    assert sorted(assign_splits([[0], [1]], counts, (0.5, 0.5, 0.0), seed=0).values()) == ["dev", "train"]
