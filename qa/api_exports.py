@@ -27,6 +27,8 @@ class SnapshotSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     taxonomy = serializers.StringRelatedField()
     created_by = serializers.StringRelatedField()
+    # Plain text, not an enum: the schema already has other "status" enums (calls, jobs).
+    status = serializers.CharField(read_only=True, help_text="queued | building | ready | failed")
 
     class Meta:
         model = ExportSnapshot
