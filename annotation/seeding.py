@@ -23,10 +23,16 @@ class SeedResult:
     turns: int
     speakers: int
     created_speakers: int
+    rerun_from: str = ""  # the machine-pass stage re-queued for the new turns, if any
 
 
-def call_turns_seed(*, call: Call, fmt: str, data: bytes) -> SeedResult:
+def call_turns_seed(*, call: Call, fmt: str, data: bytes, rerun: bool = True) -> SeedResult:
+    """Replace the call's turns with the file's. With ``rerun`` (and the call's decoded audio at
+    hand) prosody and suggestions are recomputed for the new turns after commit."""
     from qa.exports.imports import parse_turns
+
+    from .jobs import pipeline_start
+    from .stages import pcm_path
 
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call.pk)
@@ -55,4 +61,10 @@ def call_turns_seed(*, call: Call, fmt: str, data: bytes) -> SeedResult:
                 for order, seed in enumerate(seeds)
             ]
         )
-    return SeedResult(turns=len(seeds), speakers=len({s.speaker for s in seeds}), created_speakers=created)
+        rerun_from = ""
+        if rerun and pcm_path(call).exists():
+            pipeline_start(call=call, from_stage="prosody", keep_ready=True)  # sent after commit
+            rerun_from = "prosody"
+    return SeedResult(
+        turns=len(seeds), speakers=len({s.speaker for s in seeds}), created_speakers=created, rerun_from=rerun_from
+    )

@@ -154,6 +154,11 @@ class CallTurnsImport(APIView):
         except SeedRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(
-            {"turns": result.turns, "speakers": result.speakers, "created_speakers": result.created_speakers},
+            {
+                "turns": result.turns,
+                "speakers": result.speakers,
+                "created_speakers": result.created_speakers,
+                "rerun_from": result.rerun_from,
+            },
             status=status.HTTP_201_CREATED,
         )

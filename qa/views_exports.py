@@ -104,5 +104,6 @@ def call_turns_import(request: HttpRequest, call_id: int) -> HttpResponse:
         except SeedRefused as exc:
             messages.error(request, f"Import refused: {exc}.")
         else:
-            messages.success(request, f"Imported {result.turns} turns for {result.speakers} speakers.")
+            rerun = " Prosody and suggestions are being recomputed." if result.rerun_from else ""
+            messages.success(request, f"Imported {result.turns} turns for {result.speakers} speakers.{rerun}")
     return redirect("annotation:call_detail", call_id=call.pk)

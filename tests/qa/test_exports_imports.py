@@ -192,3 +192,27 @@ def test_every_error_is_reported_at_once():
     with pytest.raises(ImportRejected) as caught:
         parse_turns("rttm", text.encode(), duration=10)
     assert [e.split(":")[0] for e in caught.value.errors] == ["line 1", "line 2"]
+
+
+def test_seeding_a_decoded_call_requeues_prosody_and_suggestions(exported, django_capture_on_commit_callbacks):
+    from annotation.models import ProcessingJob
+    from annotation.stages import pcm_path
+
+    source, fresh, out = exported
+    pcm_path(fresh).parent.mkdir(parents=True, exist_ok=True)
+    pcm_path(fresh).write_bytes(pcm_path(source).read_bytes())
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = call_turns_seed(call=fresh, fmt="rttm", data=(out / "rttm/turns.rttm").read_bytes())
+    assert result.rerun_from == "prosody" and len(callbacks) == 1
+    job = ProcessingJob.objects.get(call=fresh)
+    assert job.stage == "prosody" and job.status == "queued"
+    fresh.refresh_from_db()
+    assert fresh.status == Call.Status.READY  # annotators keep the call while it runs
+    # The stage runs on the imported turns (no words from an RTTM) and fills their prosody.
+    from annotation.jobs import job_run
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job_run(job.pk, str(job.lease))
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert all(t.prosody for t in fresh.turns.all())
