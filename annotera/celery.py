@@ -28,3 +28,6 @@ def _schedule_reaper(sender: Celery, **kwargs: object) -> None:
         settings.REAPER_INTERVAL_SECONDS, sender.signature("annotation.reap_stale_jobs"), name="reap stale jobs"
     )
     sender.add_periodic_task(600.0, sender.signature("annotation.train_due_models"), name="train suggestion models")
+    sender.add_periodic_task(
+        settings.REAPER_INTERVAL_SECONDS, sender.signature("qa.reap_stale_snapshots"), name="reap stale snapshots"
+    )

@@ -25,4 +25,5 @@ urlpatterns = [
     path("taxonomies/", include("taxonomy.urls")),
     path("api/", include("annotation.api_urls")),
     path("api/", include("qa.api_urls")),
+    path("api/", include("qa.api_exports_urls")),
 ]

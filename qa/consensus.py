@@ -114,7 +114,10 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
         if votes[s["label"]] * 2 > n
     ]
     # Shifts: keep those marked by a majority within 0.5 s of each other (the first such mark).
-    marks = sorted((float(s["at"]), s) for j in judgements for s in (j.shifts or []) if s.get("at") is not None)
+    marks = sorted(
+        ((float(s["at"]), s) for j in judgements for s in (j.shifts or []) if s.get("at") is not None),
+        key=lambda mark: mark[0],  # two marks at the same time must not compare their dicts
+    )
     shifts, used = [], set()
     for k, (at, shift) in enumerate(marks):
         if k in used:

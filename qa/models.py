@@ -67,11 +67,27 @@ class ExportSnapshot(models.Model):
         FAILED = "failed", "Failed"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="snapshots")
+    taxonomy = models.ForeignKey(
+        "taxonomy.Taxonomy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The taxonomy version the labels are read in (the project's pinned version at creation).",
+    )
     formats = models.JSONField(default=list)
     filters = models.JSONField(default=dict, blank=True)
+    split_seed = models.IntegerField(default=0, help_text="Seed of the train/dev/test split; same seed, same split.")
+    split_ratios = models.JSONField(default=list, blank=True, help_text="[train, dev, test] shares; [] = no split.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(default=0.0)
+    message = models.CharField(max_length=255, blank=True)
     manifest = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    datacard = models.JSONField(default=dict, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the build.")
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -82,3 +98,9 @@ class ExportSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot {self.pk} of {self.project} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Immutable once built: its files, manifest and counts are what was released.
+        if self.pk and ExportSnapshot.objects.filter(pk=self.pk, status=self.Status.READY).exists():
+            raise ValueError(f"snapshot {self.pk} is built and cannot change; make a new snapshot instead")
+        super().save(*args, **kwargs)

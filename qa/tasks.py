@@ -8,3 +8,23 @@ def compute_agreement_report(report_id: int) -> None:
     from .services import agreement_report_compute
 
     agreement_report_compute(report_id=report_id)
+
+
+# --- Dataset export snapshots -------------------------------------------------------------
+
+
+@shared_task(name="qa.build_export_snapshot", acks_late=True, ignore_result=True)
+def build_export_snapshot(snapshot_id: int) -> None:
+    from .exports.snapshot import snapshot_build
+
+    snapshot_build(snapshot_id=snapshot_id)
+
+
+@shared_task(name="qa.reap_stale_snapshots", ignore_result=True)
+def reap_stale_snapshots() -> list[int]:
+    from .exports.snapshot import snapshots_reap_stale
+
+    return snapshots_reap_stale()
+
+
+# --- end of dataset export snapshots ------------------------------------------------------

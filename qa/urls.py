@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_exports
 
 app_name = "qa"
 
@@ -10,4 +10,10 @@ urlpatterns = [
     path("projects/<slug:slug>/disagreements/", views.project_disagreements, name="project_disagreements"),
     path("turns/<int:turn_id>/adjudicate/", views.turn_adjudicate, name="turn_adjudicate"),
     path("calls/<int:call_id>/gold/", views.call_mark_gold, name="call_mark_gold"),
+    # Dataset snapshots and turn imports
+    path("projects/<slug:slug>/snapshots/", views_exports.project_snapshots, name="project_snapshots"),
+    path("snapshots/<int:pk>/", views_exports.snapshot_detail, name="snapshot_detail"),
+    path("snapshots/<int:pk>/download.zip", views_exports.snapshot_download, name="snapshot_download"),
+    path("snapshots/<int:pk>/files/<path:path>", views_exports.snapshot_file, name="snapshot_file"),
+    path("calls/<int:call_id>/turns/import/", views_exports.call_turns_import, name="call_turns_import"),
 ]

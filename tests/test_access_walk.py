@@ -84,6 +84,7 @@ class World:
     taxonomy: object
     annotator_b: object
     outsiders: dict = field(default_factory=dict)
+    snapshot: object = None
 
 
 REGISTRY: dict[str, Obj | Listing | Public] = {
@@ -130,6 +131,11 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "qa:project_disagreements": Obj(lambda w: {"slug": w.theirs.slug}),
     "qa:turn_adjudicate": Obj(lambda w: {"turn_id": w.turn.pk}),
     "qa:call_mark_gold": Obj(lambda w: {"call_id": w.call.pk}),
+    "qa:project_snapshots": Obj(lambda w: {"slug": w.theirs.slug}),
+    "qa:snapshot_detail": Obj(lambda w: {"pk": w.snapshot.pk}),
+    "qa:snapshot_download": Obj(lambda w: {"pk": w.snapshot.pk}),
+    "qa:snapshot_file": Obj(lambda w: {"pk": w.snapshot.pk, "path": "manifest.json"}),
+    "qa:call_turns_import": Obj(lambda w: {"call_id": w.call.pk}),
     # --- taxonomy pages: taxonomies are shared by all projects and edited by project managers
     "taxonomy:list": Obj(lambda w: {}, shared_with=("pm_other",), why="taxonomies are shared; managers edit them"),
     "taxonomy:detail": Obj(
@@ -174,6 +180,10 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "api-workspace": Obj(lambda w: {"pk": w.assignment.pk}),
     "api-workspace-turns": Obj(lambda w: {"pk": w.assignment.pk}),
     "api-project-agreement": Obj(lambda w: {"slug": w.theirs.slug}),
+    "api-project-snapshots": Obj(lambda w: {"slug": w.theirs.slug}),
+    "api-snapshot-detail": Obj(lambda w: {"pk": w.snapshot.pk}),
+    "api-snapshot-download": Obj(lambda w: {"pk": w.snapshot.pk}),
+    "api-call-turns-import": Obj(lambda w: {"pk": w.call.pk}),
     "api-turn-annotation": Obj(lambda w: {"pk": w.assignment.pk, "turn_id": w.turn.pk}),
     "api-turn-correct": Obj(lambda w: {"pk": w.call.pk, "turn_id": w.turn.pk}),
     "api-assignment-submit": Obj(lambda w: {"pk": w.assignment.pk}),
@@ -257,7 +267,10 @@ def world(taxonomy, make_user):
     project_add_member(project=mine, user=outsiders["pm_other"], role=ProjectMembership.Role.MANAGER)
     theirs_pm = make_user("pm_theirs", "project_manager")
     project_add_member(project=theirs, user=theirs_pm, role=ProjectMembership.Role.MANAGER)
-    return World(theirs, call, speaker, turn, assignment, annotation, their_taxonomy, annotator_b, outsiders)
+    from qa.models import ExportSnapshot
+
+    snapshot = ExportSnapshot.objects.create(project=theirs, formats=["jsonl"], status=ExportSnapshot.Status.READY)
+    return World(theirs, call, speaker, turn, assignment, annotation, their_taxonomy, annotator_b, outsiders, snapshot)
 
 
 def fingerprint(world: World) -> tuple:
@@ -274,6 +287,9 @@ def fingerprint(world: World) -> tuple:
         AuditEvent.objects.count(),
         world.taxonomy.__class__.objects.count(),
         world.theirs.taxonomy_id,
+        world.snapshot.__class__.objects.count(),
+        list(world.theirs.calls.values_list("pk", "gold__pk")),
+        world.turn.adjudications.count(),
     )
 
 

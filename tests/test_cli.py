@@ -86,13 +86,13 @@ def test_agreement_json_report(project, make_user):
 
 def test_export_dataset_jsonl(project, make_user, tmp_path):
     _annotated_project(project, make_user)
-    manifest = json.loads(run("export_dataset", "--project", project.slug, "--format", "jsonl", "--out", str(tmp_path)))
-    lines = (tmp_path / "turns.jsonl").read_text().splitlines()
-    assert manifest["turns"] == len(lines) == 3
+    summary = json.loads(run("export_dataset", "--project", project.slug, "--format", "jsonl", "--out", str(tmp_path)))
+    lines = (tmp_path / "jsonl" / "turns.jsonl").read_text().splitlines()
+    assert summary["counts"]["turns"] == len(lines) == 3
     first = json.loads(lines[0])
     assert first["speaker_role"] == "customer" and len(first["annotations"]) == 2
-    with pytest.raises(CommandError, match="Available: jsonl"):
-        call_command("export_dataset", "--project", project.slug, "--format", "bogus", "--out", str(tmp_path))
+    with pytest.raises(CommandError, match="unknown format bogus; available: jsonl, csv"):
+        call_command("export_dataset", "--project", project.slug, "--format", "bogus", "--out", str(tmp_path / "b"))
 
 
 def test_agreement_page_for_the_projects_reviewer_only(client, project, make_user):

@@ -4,20 +4,66 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from annotera.cli import project_from_slug
-from qa.exports import FORMATS, write_jsonl
+from qa.exports import FORMATS, ExportError, ExportFilters
+from qa.exports.build import export_write
+from qa.exports.splits import parse_ratios
 
 
 class Command(BaseCommand):
-    help = "Export a project's turns and annotations as a dataset."
+    help = "Export a project's turns and annotations as a dataset (one or more formats) into a new folder."
 
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True)
-        parser.add_argument("--format", required=True, dest="fmt")
-        parser.add_argument("--out", required=True, type=Path)
+        parser.add_argument(
+            "--format",
+            required=True,
+            dest="fmt",
+            help=f"One or more of {', '.join(FORMATS)} (comma-separated), or all.",
+        )
+        parser.add_argument("--out", required=True, type=Path, help="A folder that does not exist yet or is empty.")
+        parser.add_argument("--calls", default="", help="Only these call ids, comma-separated.")
+        parser.add_argument("--languages", default="", help="Only turns in these languages, e.g. en,hi.")
+        parser.add_argument(
+            "--min-alpha", default=None, help="Only calls with label alpha at least this (or adjudicated turns)."
+        )
+        parser.add_argument("--adjudicated-only", action="store_true")
+        parser.add_argument("--gold-only", action="store_true")
+        parser.add_argument("--date-from", default=None)
+        parser.add_argument("--date-to", default=None)
+        parser.add_argument("--split", default="", help="train,dev,test shares, e.g. 0.8,0.1,0.1 (default: no split).")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--bootstrap", type=int, default=200, help="Bootstrap draws for the data card's intervals.")
 
     def handle(self, *args, project: str, fmt: str, out: Path, **options):
         target = project_from_slug(project)
-        if fmt not in FORMATS:
-            raise CommandError(f"Unknown or not yet available format '{fmt}'. Available: {', '.join(FORMATS)}.")
-        manifest = write_jsonl(target, out)
-        self.stdout.write(json.dumps(manifest))
+        out = Path(out)
+        formats = list(FORMATS) if fmt.strip().lower() == "all" else fmt.split(",")
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise CommandError(f"--out {out} exists and is not an empty folder.")
+        try:
+            filters = ExportFilters.from_mapping(
+                {
+                    "calls": options["calls"],
+                    "languages": options["languages"],
+                    "min_alpha": options["min_alpha"],
+                    "adjudicated_only": options["adjudicated_only"],
+                    "gold_only": options["gold_only"],
+                    "date_from": options["date_from"],
+                    "date_to": options["date_to"],
+                }
+            )
+            ratios = parse_ratios(options["split"])
+            out.mkdir(parents=True, exist_ok=True)
+            manifest = export_write(
+                project=target,
+                formats=formats,
+                out_dir=out,
+                filters=filters,
+                split_ratios=ratios,
+                split_seed=options["seed"],
+                agreement_bootstrap=options["bootstrap"],
+            )
+        except (ExportError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        summary = {k: manifest[k] for k in ("project", "formats", "counts", "file_count", "bytes")}
+        self.stdout.write(json.dumps(summary))

@@ -1,0 +1,164 @@
+"""REST API for dataset snapshots (list, create, detail, download) and turn imports."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.access import call_for_manager
+from annotation.seeding import SeedRefused, call_turns_seed
+
+from .exports import FORMATS, ExportError, ExportFilters
+from .exports.download import snapshot_file_response, snapshot_zip_response
+from .exports.imports import IMPORT_FORMATS, MAX_BYTES, ImportRejected
+from .exports.selectors import project_for_exporter, snapshot_for_exporter
+from .exports.snapshot import snapshot_create
+from .models import ExportSnapshot
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    taxonomy = serializers.StringRelatedField()
+    created_by = serializers.StringRelatedField()
+    # Plain text, not an enum: the schema already has other "status" enums (calls, jobs).
+    status = serializers.CharField(read_only=True, help_text="queued | building | ready | failed")
+
+    class Meta:
+        model = ExportSnapshot
+        fields = [
+            "id",
+            "project",
+            "taxonomy",
+            "formats",
+            "filters",
+            "split_ratios",
+            "split_seed",
+            "status",
+            "progress",
+            "message",
+            "error",
+            "counts",
+            "size_bytes",
+            "created_by",
+            "created_at",
+            "built_at",
+        ]
+
+
+class SnapshotDetailSerializer(SnapshotSerializer):
+    class Meta(SnapshotSerializer.Meta):
+        fields = SnapshotSerializer.Meta.fields + ["manifest", "datacard"]
+
+
+class SnapshotCreateSerializer(serializers.Serializer):
+    formats = serializers.ListField(child=serializers.ChoiceField(choices=FORMATS), allow_empty=False)
+    filters = serializers.DictField(required=False, default=dict)
+    split = serializers.ListField(child=serializers.FloatField(min_value=0), required=False, default=list)
+    seed = serializers.IntegerField(required=False, default=0)
+
+
+class ImportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=IMPORT_FORMATS)
+    file = serializers.FileField()
+
+
+class SnapshotList(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses=SnapshotSerializer(many=True), description="The project's snapshots, newest first.")
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_for_exporter(request.user, slug)
+        return Response(SnapshotSerializer(project.snapshots.select_related("taxonomy", "created_by"), many=True).data)
+
+    @extend_schema(
+        request=SnapshotCreateSerializer,
+        responses={201: SnapshotDetailSerializer, 400: OpenApiTypes.OBJECT},
+        description="Queue a snapshot build. filters: calls, languages, min_alpha, adjudicated_only, gold_only, "
+        "date_from, date_to; split: [train, dev, test] shares (empty: no split); seed.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_for_exporter(request.user, slug)
+        payload = SnapshotCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        try:
+            snapshot = snapshot_create(
+                project=project,
+                created_by=request.user,
+                formats=data["formats"],
+                filters=ExportFilters.from_mapping(data["filters"]),
+                split_ratios=data["split"],
+                split_seed=data["seed"],
+            )
+        except ExportError as exc:
+            field, _, message = str(exc).partition(": ")
+            raise ValidationError({field if message else "detail": [message or str(exc)]}) from exc
+        return Response(SnapshotDetailSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+
+class SnapshotDetail(APIView):
+    @extend_schema(
+        responses=SnapshotDetailSerializer,
+        description="Status, progress, data card and the manifest's summary (the list of files with their "
+        "sha256 is manifest.json: download it with ?file=manifest.json).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(SnapshotDetailSerializer(snapshot_for_exporter(request.user, pk)).data)
+
+
+class SnapshotDownload(APIView):
+    """The whole snapshot as a streamed zip, or one file with ``?file=<path from the manifest>``."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("file", str, description="A path listed in the manifest; omit for the zip.")],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: OpenApiTypes.STR},
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        snapshot = snapshot_for_exporter(request.user, pk)
+        relative = request.query_params.get("file")
+        if relative:
+            return snapshot_file_response(request, snapshot, relative)
+        return snapshot_zip_response(snapshot)
+
+
+class CallTurnsImport(APIView):
+    """Seed a call's turns from an uploaded file (multipart: ``format``, ``file``)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer},
+        responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        call = call_for_manager(request.user, pk)
+        fmt = request.data.get("format", "")
+        upload = request.data.get("file")
+        if fmt not in IMPORT_FORMATS:
+            raise ValidationError({"format": [f"choose one of {', '.join(IMPORT_FORMATS)}"]})
+        if upload is None or not hasattr(upload, "read"):
+            raise ValidationError({"file": ["upload the file to import"]})
+        if upload.size > MAX_BYTES:
+            raise ValidationError({"file": [f"the file is {upload.size} bytes; the limit is {MAX_BYTES}"]})
+        try:
+            result = call_turns_seed(call=call, fmt=fmt, data=upload.read())
+        except ImportRejected as exc:
+            raise ValidationError({"file": exc.errors}) from exc
+        except SeedRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            {
+                "turns": result.turns,
+                "speakers": result.speakers,
+                "created_speakers": result.created_speakers,
+                "rerun_from": result.rerun_from,
+            },
+            status=status.HTTP_201_CREATED,
+        )

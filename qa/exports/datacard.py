@@ -1,0 +1,188 @@
+"""The data card of a dataset: what is in it, how reliable it is, who labelled it (in aggregate).
+
+Counts are gathered while the records stream past (``DatasetStats``), so the card costs no
+second pass. The annotator pool is described only by the locales of their profiles, counted,
+with any locale of fewer than ``MIN_CELL`` annotators folded into "other" so no one stands out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from annotation.models import AnnotatorProfile, Project
+
+MIN_CELL = 3
+HEADLINES = ("label_presence", "label_sets_masi", "intensity", "valence", "arousal")
+
+
+@dataclass
+class DatasetStats:
+    turns: int = 0
+    seconds: float = 0.0
+    calls: set = field(default_factory=set)
+    annotators: set = field(default_factory=set)
+    annotations: int = 0
+    adjudicated: int = 0
+    consensus_labels: Counter = field(default_factory=Counter)
+    soft_label_mass: Counter = field(default_factory=Counter)
+    sources: Counter = field(default_factory=Counter)
+    languages: Counter = field(default_factory=Counter)
+    code_switched: int = 0
+    call_locales: Counter = field(default_factory=Counter)
+    roles: Counter = field(default_factory=Counter)
+    splits: dict = field(default_factory=dict)
+    model_versions: Counter = field(default_factory=Counter)
+
+    def add(self, r: dict) -> None:
+        self.turns += 1
+        self.seconds += max(0.0, r["end"] - r["start"])
+        if r["call"] not in self.calls:
+            self.calls.add(r["call"])
+            self.call_locales[r["locale"] or "unknown"] += 1
+            if r["split"]:
+                self.splits.setdefault(r["split"], {"calls": 0, "turns": 0, "seconds": 0.0})["calls"] += 1
+        if r["split"]:
+            split = self.splits[r["split"]]
+            split["turns"] += 1
+            split["seconds"] = round(split["seconds"] + max(0.0, r["end"] - r["start"]), 3)
+        for a in r["annotations"]:
+            self.annotators.add(a["annotator"])
+        self.annotations += len(r["annotations"])
+        self.sources[r["consensus_source"]] += 1
+        self.adjudicated += r["consensus_source"] == "adjudicated"
+        for item in r["consensus"]:
+            self.consensus_labels[item["label"]] += 1
+        for item in r["soft_labels"]:
+            self.soft_label_mass[item["label"]] += item["share"]
+        self.languages[r["language"] or "unknown"] += 1
+        self.code_switched += bool(r["code_switch"])
+        self.roles[r["speaker_role"]] += 1
+        for s in r["suggestions"]:
+            self.model_versions[s["model_version"]] += 1
+
+    def counts(self) -> dict:
+        return {
+            "calls": len(self.calls),
+            "turns": self.turns,
+            "seconds": round(self.seconds, 3),
+            "annotations": self.annotations,
+            "annotators": len(self.annotators),
+            "adjudicated_turns": self.adjudicated,
+            "splits": self.splits,
+        }
+
+
+def annotator_pool(annotators: set[str]) -> dict:
+    ids = [int(a.rsplit("-", 1)[1]) for a in annotators]
+    per_locale: Counter = Counter()
+    without_profile = len(ids)
+    for locales in AnnotatorProfile.objects.filter(user_id__in=ids).values_list("locales", flat=True):
+        without_profile -= 1
+        for locale in set(locales or []) or {"unspecified"}:
+            per_locale[locale] += 1
+    shown = {k: v for k, v in sorted(per_locale.items()) if v >= MIN_CELL}
+    folded = sum(v for v in per_locale.values() if v < MIN_CELL)
+    if folded:
+        shown[f"other (fewer than {MIN_CELL} each)"] = folded
+    if without_profile:
+        shown["no profile"] = without_profile
+    return {"annotators": len(ids), "by_locale": shown, "note": "An annotator may count under several locales."}
+
+
+def agreement_headlines(project: Project, languages: tuple[str, ...], bootstrap: int) -> dict:
+    from ..agreement import ReportFilters, project_report
+
+    filters = ReportFilters(language=languages[0]) if len(languages) == 1 else ReportFilters()
+    report = project_report(project, filters, bootstrap=bootstrap)
+    out = {"scope": {"project": project.slug, **filters.as_dict()}, "turns": report.get("turns")}
+    for key in HEADLINES:
+        figure = report.get(key) or {}
+        out[key] = {k: figure.get(k) for k in ("alpha", "low", "high")}
+    return out
+
+
+def build_datacard(
+    *,
+    project: Project,
+    snapshot_id: int | None,
+    stats: DatasetStats,
+    filters: dict,
+    formats: list[str],
+    taxonomy: dict,
+    agreement: dict,
+) -> dict:
+    turns = max(1, stats.turns)
+    return {
+        "dataset": f"{project.slug}" + (f" snapshot {snapshot_id}" if snapshot_id else ""),
+        "project": project.name,
+        "taxonomy": taxonomy,
+        "filters": filters,
+        "formats": formats,
+        "counts": stats.counts(),
+        "agreement": agreement,
+        "consensus_sources": dict(stats.sources),
+        "label_distribution": {
+            "consensus": dict(stats.consensus_labels.most_common()),
+            "consensus_share_of_turns": {k: round(v / turns, 4) for k, v in stats.consensus_labels.most_common()},
+            "soft_label_mass": {k: round(v, 3) for k, v in stats.soft_label_mass.most_common()},
+        },
+        "languages": {
+            "turns_by_language": dict(stats.languages.most_common()),
+            "code_switched_turns": stats.code_switched,
+            "calls_by_locale": dict(stats.call_locales.most_common()),
+        },
+        "speaker_roles": dict(stats.roles.most_common()),
+        "annotator_pool": annotator_pool(stats.annotators),
+        "suggestion_models": dict(stats.model_versions.most_common()),
+    }
+
+
+def _table(rows: dict, head: tuple[str, str]) -> list[str]:
+    if not rows:
+        return ["(none)", ""]
+    return [f"| {head[0]} | {head[1]} |", "|---|---|", *[f"| {k} | {v} |" for k, v in rows.items()], ""]
+
+
+def datacard_markdown(card: dict) -> str:
+    c = card["counts"]
+    lines = [
+        f"# Data card: {card['dataset']}",
+        "",
+        f"Project: {card['project']}. Taxonomy: {card['taxonomy'].get('slug')} v{card['taxonomy'].get('version')}.",
+        f"Formats: {', '.join(card['formats'])}. Filters: {card['filters'] or 'none'}.",
+        "",
+        "## Contents",
+        "",
+        f"{c['calls']} calls, {c['turns']} turns, {c['seconds'] / 3600:.2f} hours of speech, "
+        f"{c['annotations']} annotations by {c['annotators']} annotators, {c['adjudicated_turns']} adjudicated turns.",
+        "",
+    ]
+    if c["splits"]:
+        lines += ["| split | calls | turns | seconds |", "|---|---|---|---|"]
+        lines += [f"| {k} | {v['calls']} | {v['turns']} | {v['seconds']} |" for k, v in sorted(c["splits"].items())]
+        lines += ["", "No call and no known speaker appears in two splits.", ""]
+    agreement = card["agreement"]
+    lines += ["## Agreement (Krippendorff's alpha, 95% interval)", ""]
+    if agreement:
+        scope = ", ".join(f"{k} {v}" for k, v in (agreement.get("scope") or {}).items())
+        lines += [f"Scope: {scope} ({agreement.get('turns')} turns with annotations).", ""]
+        lines += ["| judgement | alpha | low | high |", "|---|---|---|---|"]
+        lines += [
+            f"| {k} | {agreement[k]['alpha']} | {agreement[k]['low']} | {agreement[k]['high']} |"
+            for k in HEADLINES
+            if k in agreement
+        ]
+        lines.append("")
+    else:
+        lines += ["Not computed.", ""]
+    lines += ["## Consensus label distribution", ""]
+    lines += _table(card["label_distribution"]["consensus"], ("label", "turns"))
+    lines += ["## Consensus sources", ""] + _table(card["consensus_sources"], ("source", "turns"))
+    lines += ["## Languages", ""] + _table(card["languages"]["turns_by_language"], ("language", "turns"))
+    lines += [f"Code-switched turns: {card['languages']['code_switched_turns']}.", ""]
+    lines += ["## Locales", ""] + _table(card["languages"]["calls_by_locale"], ("call locale", "calls"))
+    pool = card["annotator_pool"]
+    lines += [f"## Annotator pool ({pool['annotators']} annotators, aggregated; no personal data)", ""]
+    lines += _table(pool["by_locale"], ("locale", "annotators")) + [pool["note"], ""]
+    return "\n".join(lines)

@@ -1,0 +1,289 @@
+"""Which turns a dataset holds (filters) and their records, streamed in call/turn order in chunks.
+
+A record is one turn: the call, times, speaker, language, transcript and words, prosody, machine
+suggestions with their model version, every annotator's labels, and the consensus of record
+(``qa.consensus``): soft labels, consensus or adjudicated labels, valence/arousal mean and SD,
+shifts. Every format writer reads these records, so all formats say the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from annotation.models import Call, Project, Suggestion, Turn, TurnAnnotation
+
+from ..consensus import consensus_for_turns
+from ..models import Adjudication
+from ..reliability import alpha_from_counts
+
+CHUNK = 1000
+
+
+class ExportError(ValueError):
+    """A person must fix the request (bad filter, missing audio...); the message says what."""
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    calls: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()
+    min_alpha: float | None = None
+    adjudicated_only: bool = False
+    gold_only: bool = False
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping) -> ExportFilters:
+        """Parse filters from a form/JSON/CLI mapping; raises ExportError naming the bad field."""
+
+        def as_list(value) -> list:
+            if value in (None, ""):
+                return []
+            if isinstance(value, str):
+                return [v for v in (part.strip() for part in value.split(",")) if v]
+            return list(value)
+
+        try:
+            calls = tuple(sorted({int(c) for c in as_list(data.get("calls"))}))
+        except (TypeError, ValueError) as exc:
+            raise ExportError("calls: give call ids as whole numbers, e.g. 12,15.") from exc
+        languages = tuple(sorted({str(lang).strip().lower() for lang in as_list(data.get("languages"))}))
+        min_alpha = data.get("min_alpha")
+        if min_alpha in (None, ""):
+            min_alpha = None
+        else:
+            try:
+                min_alpha = float(min_alpha)
+            except (TypeError, ValueError) as exc:
+                raise ExportError("min_alpha: give a number between -1 and 1.") from exc
+            if not -1.0 <= min_alpha <= 1.0:
+                raise ExportError("min_alpha: give a number between -1 and 1.")
+
+        def as_date(key: str) -> dt.date | None:
+            value = data.get(key)
+            if value in (None, ""):
+                return None
+            if isinstance(value, dt.date):
+                return value
+            try:
+                return dt.date.fromisoformat(str(value))
+            except ValueError as exc:
+                raise ExportError(f"{key}: give a date as YYYY-MM-DD.") from exc
+
+        date_from, date_to = as_date("date_from"), as_date("date_to")
+        if date_from and date_to and date_from > date_to:
+            raise ExportError("date_from: the range starts after it ends.")
+        return cls(
+            calls=calls,
+            languages=languages,
+            min_alpha=min_alpha,
+            adjudicated_only=_truthy(data.get("adjudicated_only")),
+            gold_only=_truthy(data.get("gold_only")),
+            date_from=date_from,
+            date_to=date_to,
+        )
+
+    def as_dict(self) -> dict:
+        out: dict = {}
+        for key, value in self.__dict__.items():
+            if value in (None, (), False):
+                continue
+            out[key] = (
+                value.isoformat() if isinstance(value, dt.date) else list(value) if isinstance(value, tuple) else value
+            )
+        return out
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+@dataclass
+class CallInfo:
+    id: int
+    name: str
+    duration: float | None
+    channels: int
+    sample_rate: int
+    locale: str
+    language: str
+    pcm: Path
+    speaker_channels: dict[str, int | None] = field(default_factory=dict)
+
+
+def call_alphas(project: Project, call_ids: list[int] | None = None) -> dict[int, float | None]:
+    """Label-presence alpha per call (nominal, over the call's turns x taxonomy labels)."""
+    labels = list(project.taxonomy.labels.values_list("key", flat=True))
+    index = {k: i for i, k in enumerate(labels)}
+    rows = TurnAnnotation.objects.filter(turn__call__project=project, skipped=False, taxonomy=project.taxonomy)
+    if call_ids:
+        rows = rows.filter(turn__call_id__in=call_ids)
+    per_call: dict[int, dict[int, list]] = defaultdict(dict)
+    for call_id, turn_id, turn_labels in rows.values_list("turn__call_id", "turn_id", "labels").iterator():
+        slot = per_call[call_id].setdefault(turn_id, [0, np.zeros(len(labels))])
+        slot[0] += 1
+        for item in turn_labels or []:
+            if item.get("label") in index:
+                slot[1][index[item["label"]]] += 1
+    alphas: dict[int, float | None] = {}
+    for call_id, turns in per_call.items():
+        judged = np.array([t[0] for t in turns.values()], dtype=float)
+        present = np.array([t[1] for t in turns.values()], dtype=float).reshape(len(turns), len(labels))
+        counts = np.concatenate([np.stack([judged - present[:, k], present[:, k]], axis=1) for k in range(len(labels))])
+        alphas[call_id] = alpha_from_counts(counts, [0, 1], "nominal", bootstrap=0).alpha if labels else None
+    return alphas
+
+
+def selected_turns(project: Project, filters: ExportFilters) -> QuerySet[Turn]:
+    """The turns a dataset with these filters holds: of ready calls, in call/turn order."""
+    turns = Turn.objects.filter(call__project=project, call__status=Call.Status.READY)
+    if filters.calls:
+        known = set(project.calls.filter(pk__in=filters.calls).values_list("pk", flat=True))
+        missing = sorted(set(filters.calls) - known)
+        if missing:
+            raise ExportError(f"calls: no call {', '.join(map(str, missing))} in project '{project.slug}'.")
+        turns = turns.filter(call_id__in=filters.calls)
+    if filters.languages:
+        turns = turns.filter(language__in=filters.languages)
+    if filters.gold_only:
+        turns = turns.filter(call__gold__isnull=False)
+    if filters.date_from:
+        turns = turns.filter(call__created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        turns = turns.filter(call__created_at__date__lte=filters.date_to)
+    adjudicated = Exists(Adjudication.objects.filter(turn_id=OuterRef("pk")))
+    if filters.adjudicated_only:
+        turns = turns.filter(adjudicated)
+    elif filters.min_alpha is not None:
+        alphas = call_alphas(project, list(filters.calls) or None)
+        good = [c for c, a in alphas.items() if a is not None and a >= filters.min_alpha]
+        # An adjudicated turn has a reviewer's answer of record, whatever its call's agreement.
+        turns = turns.filter(Q(call_id__in=good) | Q(adjudicated))
+    return turns.order_by("call_id", "order")
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _labels(items) -> list[dict]:
+    """[{label, intensity}] with a fixed shape (intensity int or None), for typed readers."""
+    return [
+        {"label": str(i["label"]), "intensity": None if i.get("intensity") is None else int(i["intensity"])}
+        for i in items or []
+    ]
+
+
+def iter_records(
+    project: Project,
+    filters: ExportFilters,
+    *,
+    splits: Mapping[int, str] | None = None,
+    calls: dict[int, CallInfo] | None = None,
+    chunk: int = CHUNK,
+) -> Iterator[dict]:
+    """Turn records in call/turn order, CHUNK turns per round of queries (memory stays flat).
+
+    ``calls`` (if given) is filled with a CallInfo for each call as its first turn is read, for
+    writers that need the call's audio or duration.
+    """
+    from annotation.stages import pcm_path
+
+    ids = list(selected_turns(project, filters).values_list("pk", flat=True))
+    for offset in range(0, len(ids), chunk):
+        part = ids[offset : offset + chunk]
+        turns = Turn.objects.filter(pk__in=part).select_related("call", "speaker").order_by("call_id", "order")
+        annotations: dict[int, list[dict]] = defaultdict(list)
+        rows = (
+            TurnAnnotation.objects.filter(turn_id__in=part, skipped=False)
+            .order_by("assignment__annotator_id")
+            .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id")
+        )
+        for turn_id, annotator, labels, valence, arousal, shifts, taxonomy_id in rows:
+            annotations[turn_id].append(
+                {
+                    "annotator": f"annotator-{annotator}",
+                    "labels": _labels(labels),
+                    "valence": _float(valence),
+                    "arousal": _float(arousal),
+                    "shifts": shifts or [],
+                    "taxonomy": taxonomy_id,
+                }
+            )
+        suggestions: dict[int, list[dict]] = defaultdict(list)
+        for turn_id, labels, valence, arousal, model_version in (
+            Suggestion.objects.filter(turn_id__in=part)
+            .order_by("turn_id", "-created_at")
+            .values_list("turn_id", "labels", "valence", "arousal", "model_version")
+        ):
+            suggestions[turn_id].append(
+                {
+                    "labels": [
+                        {
+                            "label": str(s["label"]),
+                            "intensity": None if s.get("intensity") is None else int(s["intensity"]),
+                            "confidence": _float(s.get("confidence")),
+                        }
+                        for s in labels or []
+                    ],
+                    "valence": _float(valence),
+                    "arousal": _float(arousal),
+                    "model_version": model_version,
+                }
+            )
+        consensus = consensus_for_turns(part)
+        for turn in turns:
+            call = turn.call
+            if calls is not None and call.pk not in calls:
+                calls[call.pk] = CallInfo(
+                    id=call.pk,
+                    name=call.original_name,
+                    duration=call.duration,
+                    channels=call.channels or 1,
+                    sample_rate=call.sample_rate or 16_000,
+                    locale=call.locale,
+                    language=call.effective_language,
+                    pcm=pcm_path(call),
+                    speaker_channels=dict(call.speakers.values_list("label", "channel")),
+                )
+            c = consensus[turn.pk]
+            yield {
+                "call": call.pk,
+                "call_name": call.original_name,
+                "locale": call.locale,
+                "turn": turn.order,
+                "start": round(float(turn.start), 3),
+                "end": round(float(turn.end), 3),
+                "speaker": turn.speaker.label,
+                "speaker_role": turn.speaker.role,
+                "language": turn.language,
+                "code_switch": turn.code_switch,
+                "text": turn.text,
+                "words": turn.words,
+                "prosody": {k: v for k, v in (turn.prosody or {}).items() if k != "contour"},
+                "suggestions": suggestions.get(turn.pk, []),
+                "annotations": annotations.get(turn.pk, []),
+                "soft_labels": [
+                    {"label": s["label"], "share": float(s["share"]), "mean_intensity": _float(s["mean_intensity"])}
+                    for s in c.soft_labels
+                ],
+                "consensus_source": c.source,
+                "consensus": _labels(c.labels),
+                "valence_mean": _float(c.valence),
+                "valence_sd": _float(c.valence_sd),
+                "arousal_mean": _float(c.arousal),
+                "arousal_sd": _float(c.arousal_sd),
+                "shifts": c.shifts,
+                "disagreement": float(c.disagreement),
+                "split": (splits or {}).get(call.pk, ""),
+            }

@@ -1,0 +1,109 @@
+"""Dataset snapshot pages (project managers and reviewers of the project) and the turn import
+form of the call page (project managers)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from annotation.access import call_for_manager
+from annotation.seeding import SeedRefused, call_turns_seed
+
+from .exports import WRITERS, ExportError, ExportFilters
+from .exports.download import snapshot_file_response, snapshot_zip_response
+from .exports.imports import MAX_BYTES, ImportRejected
+from .exports.selectors import project_for_exporter, snapshot_for_exporter
+from .exports.snapshot import snapshot_create, snapshot_manifest
+from .models import ExportSnapshot
+
+
+class SnapshotForm(forms.Form):
+    formats = forms.MultipleChoiceField(
+        choices=[(name, writer.title) for name, writer in WRITERS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["jsonl"],
+    )
+    calls = forms.CharField(required=False, help_text="Call ids, comma-separated; empty: every ready call.")
+    languages = forms.CharField(required=False, help_text="e.g. en,hi; empty: every language.")
+    min_alpha = forms.FloatField(required=False, min_value=-1, max_value=1, help_text="Calls with label alpha ≥ this.")
+    adjudicated_only = forms.BooleanField(required=False)
+    gold_only = forms.BooleanField(required=False)
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    split = forms.CharField(required=False, initial="0.8,0.1,0.1", help_text="train,dev,test shares; empty: no split.")
+    seed = forms.IntegerField(required=False, initial=0)
+
+
+@login_required
+def project_snapshots(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_exporter(request.user, slug)
+    form = SnapshotForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            snapshot = snapshot_create(
+                project=project,
+                created_by=request.user,
+                formats=data["formats"],
+                filters=ExportFilters.from_mapping(data),
+                split_ratios=data["split"],
+                split_seed=data["seed"] or 0,
+            )
+        except ExportError as exc:
+            field, _, message = str(exc).partition(": ")
+            form.add_error(field if field in form.fields else None, message or str(exc))
+        else:
+            messages.success(request, f"Snapshot {snapshot.pk} queued.")
+            return redirect("qa:snapshot_detail", pk=snapshot.pk)
+    snapshots = project.snapshots.select_related("created_by", "taxonomy")
+    return render(request, "qa/snapshots.html", {"project": project, "form": form, "snapshots": snapshots})
+
+
+def _busy(snapshot: ExportSnapshot) -> bool:
+    return snapshot.status in (ExportSnapshot.Status.QUEUED, ExportSnapshot.Status.BUILDING)
+
+
+@login_required
+def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    snapshot = snapshot_for_exporter(request.user, pk)
+    template = "qa/_snapshot_status.html" if request.htmx else "qa/snapshot_detail.html"
+    files = snapshot_manifest(snapshot).get("files", []) if snapshot.status == ExportSnapshot.Status.READY else []
+    context = {"snapshot": snapshot, "busy": _busy(snapshot), "project": snapshot.project, "files": files[:200]}
+    return render(request, template, context)
+
+
+@login_required
+def snapshot_download(request: HttpRequest, pk: int) -> HttpResponse:
+    return snapshot_zip_response(snapshot_for_exporter(request.user, pk))
+
+
+@login_required
+def snapshot_file(request: HttpRequest, pk: int, path: str) -> HttpResponse:
+    return snapshot_file_response(request, snapshot_for_exporter(request.user, pk), path)
+
+
+@login_required
+@require_POST
+def call_turns_import(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = call_for_manager(request.user, call_id)
+    upload = request.FILES.get("file")
+    fmt = request.POST.get("format", "")
+    if upload is None:
+        messages.error(request, "Import refused: choose a file.")
+    elif upload.size > MAX_BYTES:
+        messages.error(request, f"Import refused: the file is {upload.size} bytes; the limit is {MAX_BYTES}.")
+    else:
+        try:
+            result = call_turns_seed(call=call, fmt=fmt, data=upload.read())
+        except ImportRejected as exc:
+            messages.error(request, "Import refused: " + "; ".join(exc.errors))
+        except SeedRefused as exc:
+            messages.error(request, f"Import refused: {exc}.")
+        else:
+            rerun = " Prosody and suggestions are being recomputed." if result.rerun_from else ""
+            messages.success(request, f"Imported {result.turns} turns for {result.speakers} speakers.{rerun}")
+    return redirect("annotation:call_detail", call_id=call.pk)

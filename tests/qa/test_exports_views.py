@@ -1,0 +1,239 @@
+"""Snapshot pages, downloads and API: PMs and reviewers of the project only; imports: PMs only."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from annotation.models import Call, ProjectMembership
+from annotation.services import project_add_member, project_create
+from qa.exports.snapshot import snapshot_build, snapshot_create, snapshot_manifest
+from qa.models import ExportSnapshot
+
+from .exports_data import build_calls
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def data(project, make_user):
+    return build_calls(project, make_user, calls=2, turns=3)
+
+
+@pytest.fixture
+def people(project, make_user, taxonomy, data):
+    pm = make_user("pm", "project_manager")
+    project_add_member(project=project, user=pm, role=ProjectMembership.Role.MANAGER)
+    reviewer = make_user("rev", "qa_reviewer")
+    project_add_member(project=project, user=reviewer, role=ProjectMembership.Role.REVIEWER)
+    other_pm = make_user("otherpm", "project_manager")
+    other = project_create(name="Other", slug="other", taxonomy=taxonomy)
+    project_add_member(project=other, user=other_pm, role=ProjectMembership.Role.MANAGER)
+    annotator = data.annotators[0]  # works in this project, must still see no snapshot
+    return {"pm": pm, "reviewer": reviewer, "other_pm": other_pm, "annotator": annotator}
+
+
+@pytest.fixture
+def ready(project, people, data):
+    snapshot = snapshot_create(
+        project=project, created_by=people["pm"], formats=["jsonl", "audiofolder", "rttm"], send=False
+    )
+    built = snapshot_build(snapshot_id=snapshot.pk)
+    assert built.status == ExportSnapshot.Status.READY, built.error
+    return built
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_pm_and_reviewer_see_the_pages_and_others_are_refused(client, project, people, ready):
+    urls = [
+        reverse("qa:project_snapshots", args=[project.slug]),
+        reverse("qa:snapshot_detail", args=[ready.pk]),
+        reverse("qa:snapshot_download", args=[ready.pk]),
+        reverse("qa:snapshot_file", args=[ready.pk, "jsonl/turns.jsonl"]),
+        reverse("api-project-snapshots", args=[project.slug]),
+        reverse("api-snapshot-detail", args=[ready.pk]),
+        reverse("api-snapshot-download", args=[ready.pk]),
+    ]
+    for who in ("pm", "reviewer"):
+        login(client, people[who])
+        for url in urls:
+            assert client.get(url).status_code == 200, (who, url)
+    for who in ("annotator", "other_pm"):
+        login(client, people[who])
+        for url in urls:
+            assert client.get(url).status_code == 404, (who, url)
+        assert (
+            client.post(reverse("qa:project_snapshots", args=[project.slug]), {"formats": ["jsonl"]}).status_code == 404
+        )
+        assert (
+            client.post(
+                reverse("api-project-snapshots", args=[project.slug]),
+                {"formats": ["jsonl"]},
+                content_type="application/json",
+            ).status_code
+            == 404
+        )
+    client.logout()
+    assert client.get(urls[0]).status_code == 302
+    assert client.get(urls[-1]).status_code in (401, 403)
+    assert ExportSnapshot.objects.count() == 1
+
+
+def test_create_from_the_form_queues_a_build_and_the_page_polls(
+    client, project, people, django_capture_on_commit_callbacks
+):
+    login(client, people["reviewer"])
+    url = reverse("qa:project_snapshots", args=[project.slug])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            url, {"formats": ["jsonl", "csv"], "languages": "en", "split": "0.5,0.25,0.25", "seed": 3}
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    snapshot = ExportSnapshot.objects.get()
+    assert len(callbacks) == 1  # the build is sent only after commit
+    assert snapshot.formats == ["jsonl", "csv"] and snapshot.filters == {"languages": ["en"]}
+    assert snapshot.split_ratios == [0.5, 0.25, 0.25] and snapshot.split_seed == 3
+    partial = client.get(reverse("qa:snapshot_detail", args=[snapshot.pk]), HTTP_HX_REQUEST="true")
+    assert b'hx-trigger="every 1s"' in partial.content and b"<html" not in partial.content
+    snapshot_build(snapshot_id=snapshot.pk)
+    done = client.get(reverse("qa:snapshot_detail", args=[snapshot.pk]), HTTP_HX_REQUEST="true")
+    assert b"hx-trigger" not in done.content and b"Download everything" in done.content
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"formats": ["jsonl"], "languages": "fr"}, b"no annotated-call turns match"),
+        ({"formats": ["jsonl"], "split": "1,2"}, b"give three"),
+        ({"formats": ["jsonl"], "calls": "999999"}, b"no call 999999"),
+        ({"formats": ["nope"]}, b"Select a valid choice"),
+        ({"formats": ["jsonl"], "min_alpha": "3"}, b"less than or equal to 1"),
+    ],
+)
+def test_bad_snapshot_requests_are_refused_on_the_form(client, project, people, form, message):
+    login(client, people["pm"])
+    response = client.post(reverse("qa:project_snapshots", args=[project.slug]), form)
+    assert response.status_code == 200 and message in response.content
+    assert not ExportSnapshot.objects.exists()
+
+
+def test_zip_streams_every_file_intact(client, people, ready):
+    login(client, people["pm"])
+    response = client.get(reverse("qa:snapshot_download", args=[ready.pk]))
+    assert response.streaming and response["Content-Type"] == "application/zip"
+    blob = b"".join(response.streaming_content)
+    archive = zipfile.ZipFile(io.BytesIO(blob))
+    assert archive.testzip() is None
+    prefix = f"test-snapshot-{ready.pk}/"
+    names = set(archive.namelist())
+    files = snapshot_manifest(ready)["files"]
+    assert len(files) == ready.manifest["file_count"] > 6
+    assert names == {prefix + "manifest.json"} | {prefix + f["path"] for f in files}
+    for f in files:
+        assert hashlib.sha256(archive.read(prefix + f["path"])).hexdigest() == f["sha256"]
+
+
+def test_single_files_support_range_and_only_listed_paths(client, people, ready):
+    login(client, people["reviewer"])
+    url = reverse("qa:snapshot_file", args=[ready.pk, "jsonl/turns.jsonl"])
+    whole = b"".join(client.get(url).streaming_content)
+    part = client.get(url, HTTP_RANGE="bytes=10-19")
+    assert part.status_code == 206 and b"".join(part.streaming_content) == whole[10:20]
+    for bad in ("../../../etc/passwd", "jsonl/../manifest.json", "nothere.txt", "/etc/passwd", "jsonl", "./jsonl"):
+        assert client.get(reverse("qa:snapshot_file", args=[ready.pk, bad])).status_code == 404
+    api = client.get(reverse("api-snapshot-download", args=[ready.pk]), {"file": "rttm/turns.rttm"})
+    assert api.status_code == 200 and b"SPEAKER" in b"".join(api.streaming_content)
+
+
+def test_api_create_detail_and_errors(client, project, people, django_capture_on_commit_callbacks):
+    login(client, people["pm"])
+    url = reverse("api-project-snapshots", args=[project.slug])
+    bad = client.post(url, {"formats": ["jsonl"], "filters": {"min_alpha": "x"}}, content_type="application/json")
+    assert bad.status_code == 400 and "min_alpha" in bad.json()
+    bad = client.post(url, {"formats": ["tiff"]}, content_type="application/json")
+    assert bad.status_code == 400 and "formats" in bad.json()
+    assert not ExportSnapshot.objects.exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        created = client.post(
+            url,
+            {"formats": ["csv"], "filters": {"gold_only": False}, "split": [8, 1, 1]},
+            content_type="application/json",
+        )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["status"] == "queued" and body["split_ratios"] == [0.8, 0.1, 0.1]
+    not_ready = client.get(reverse("api-snapshot-download", args=[body["id"]]))
+    assert not_ready.status_code == 409
+    snapshot_build(snapshot_id=body["id"])
+    detail = client.get(reverse("api-snapshot-detail", args=[body["id"]])).json()
+    assert detail["status"] == "ready" and detail["counts"]["turns"] == 6
+    assert detail["manifest"]["file_count"] == 3 and "files" not in detail["manifest"]
+    manifest = client.get(reverse("api-snapshot-download", args=[body["id"]]), {"file": "manifest.json"})
+    listed = {f["path"] for f in json.loads(b"".join(manifest.streaming_content))["files"]}
+    assert listed == {"csv/turns.csv", "datacard.md", "datacard.json"}
+    assert [s["id"] for s in client.get(url).json()] == [body["id"]]
+
+
+RTTM = b"SPEAKER x 1 0.500 1.000 <NA> <NA> A <NA> <NA>\nSPEAKER x 1 2.000 1.000 <NA> <NA> B <NA> <NA>\n"
+
+
+@pytest.fixture
+def fresh(project):
+    return Call.objects.create(
+        project=project, audio="calls/f.wav", original_name="f.wav", sha256="e" * 64, duration=5.0, status="ready"
+    )
+
+
+def upload(content: bytes, name: str = "turns.rttm"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+def test_import_form_on_the_call_page(client, people, fresh, data):
+    login(client, people["pm"])
+    page = client.get(reverse("annotation:call_detail", args=[fresh.pk]))
+    assert b"Import turns" in page.content
+    url = reverse("qa:call_turns_import", args=[fresh.pk])
+    response = client.post(url, {"format": "rttm", "file": upload(RTTM)}, follow=True)
+    assert b"Imported 2 turns for 2 speakers" in response.content and fresh.turns.count() == 2
+    bad = client.post(url, {"format": "rttm", "file": upload(b"SPEAKER x 1 4 3 <NA> <NA> A <NA> <NA>\n")}, follow=True)
+    assert b"Import refused: line 1: ends at 7 s, after the call ends (5 s)" in bad.content
+    assert fresh.turns.count() == 2
+    annotated = data.calls[0]
+    refused = client.post(
+        reverse("qa:call_turns_import", args=[annotated.pk]), {"format": "rttm", "file": upload(RTTM)}, follow=True
+    )
+    assert b"already has annotations" in refused.content
+    login(client, people["reviewer"])
+    assert b"Import turns" not in client.get(reverse("annotation:call_detail", args=[fresh.pk])).content
+    assert client.post(url, {"format": "rttm", "file": upload(RTTM)}).status_code == 404
+    login(client, people["other_pm"])
+    assert client.post(url, {"format": "rttm", "file": upload(RTTM)}).status_code == 404
+
+
+def test_import_api(client, people, fresh, data):
+    url = reverse("api-call-turns-import", args=[fresh.pk])
+    login(client, people["annotator"])
+    assert client.post(url, {"format": "rttm", "file": upload(RTTM)}).status_code == 404
+    login(client, people["pm"])
+    bad = client.post(url, {"format": "rttm", "file": upload(b"SPEAKER x 1 1 -1 <NA> <NA> A <NA> <NA>\n")})
+    assert bad.status_code == 400 and "line 1: duration -1 must be positive" in bad.json()["file"][0]
+    assert client.post(url, {"format": "docx", "file": upload(RTTM)}).status_code == 400
+    assert not fresh.turns.exists()
+    created = client.post(url, {"format": "rttm", "file": upload(RTTM)})
+    assert created.status_code == 201
+    assert created.json() == {"turns": 2, "speakers": 2, "created_speakers": 2, "rerun_from": ""}  # no audio yet
+    conflict = client.post(
+        reverse("api-call-turns-import", args=[data.calls[0].pk]), {"format": "rttm", "file": upload(RTTM)}
+    )
+    assert conflict.status_code == 409
