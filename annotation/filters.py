@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters as filters
+from django.core.exceptions import ValidationError
 
 from annotera.models import AuditEvent
 from taxonomy.models import Taxonomy
@@ -10,9 +13,27 @@ from taxonomy.models import Taxonomy
 from .models import Assignment, Call, Turn, TurnAnnotation
 
 
+class TimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time whose UTC offset is a real one (within ±14 h): PostgreSQL refuses
+    larger offsets with an error, so they are a 400 with a message here, not a 500."""
+
+    class field_class(filters.IsoDateTimeFilter.field_class):  # noqa: N801 - django-filter's hook name
+        def to_python(self, value):
+            parsed = super().to_python(value)
+            offset = parsed.utcoffset() if parsed is not None else None
+            if offset is not None and abs(offset) > dt.timedelta(hours=14):
+                raise ValidationError("Give a time zone offset between -14:00 and +14:00.", code="invalid")
+            if parsed is not None:
+                try:
+                    parsed.astimezone(dt.UTC)
+                except OverflowError:
+                    raise ValidationError("Give a date-time between years 1 and 9999 in UTC.", code="invalid") from None
+            return parsed
+
+
 class CallFilter(filters.FilterSet):
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = TimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = TimeFilter(field_name="created_at", lookup_expr="lt")
     name = filters.CharFilter(field_name="original_name", lookup_expr="icontains")
 
     class Meta:
@@ -42,7 +63,7 @@ class AssignmentFilter(filters.FilterSet):
 
 
 class TurnAnnotationFilter(filters.FilterSet):
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = TimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = TurnAnnotation
@@ -58,8 +79,8 @@ class TaxonomyFilter(filters.FilterSet):
 class AuditEventFilter(filters.FilterSet):
     project = filters.CharFilter(field_name="project__slug")
     actor = filters.CharFilter(field_name="actor__username")
-    after = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    before = filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    after = TimeFilter(field_name="at", lookup_expr="gte")
+    before = TimeFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

@@ -175,7 +175,8 @@ CACHES = {
         "LOCATION": os.environ.get("CACHE_URL", "annotera"),
     }
 }
-LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10)  # POSTs per client IP and per user name, per 5 minutes
+LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10)  # login POSTs per user name, per 5 minutes
+LOGIN_IP_RATE_LIMIT = env_int("LOGIN_IP_RATE_LIMIT", 100)  # login POSTs per client address, per 5 minutes
 UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 60)  # upload requests per user, per minute
 
 # --- Security (production) --------------------------------------------------------------

@@ -50,6 +50,13 @@ def ready_assignment(project, make_user, two_voice_call):
     return Assignment.objects.create(call=call, annotator=user), user
 
 
+def test_context(browser, **options):
+    """A context whose test probes (wait_for_function, evaluate) may run string scripts, which the
+    app's Content Security Policy forbids; the app itself is checked under the real policy in
+    test_workspace_runs_under_the_content_security_policy."""
+    return browser.new_context(bypass_csp=True, **options)
+
+
 def login(page, live_server, username):
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", username)
@@ -73,7 +80,7 @@ def open_workspace(context, live_server, assignment, *, log_in=True):
 
 def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = test_context(browser, viewport={"width": 1400, "height": 900})
     page, responses = open_workspace(context, live_server, assignment)
     assert page.locator(".ws-turn").count() == assignment.call.turns.count()
     page.keyboard.press("Space")
@@ -98,7 +105,7 @@ def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live
 
 def test_conflicting_edit_from_a_second_tab_is_merged_not_lost(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = browser.new_context()
+    context = test_context(browser)
     first, _ = open_workspace(context, live_server, assignment)
     second, _ = open_workspace(context, live_server, assignment, log_in=False)
     first.keyboard.press("f")
@@ -115,7 +122,7 @@ def test_blind_annotator_gets_no_suggestions_in_dom_or_network(browser, live_ser
     assignment, _ = ready_assignment
     assignment.blind = True
     assignment.save()
-    context = browser.new_context()
+    context = test_context(browser)
     page, responses = open_workspace(context, live_server, assignment)
     assert page.locator(".ws-suggested").count() == 0 and page.locator(".ws-why").count() == 0
     payloads = [r.text() for r in responses if "/workspace/" in r.url and r.url.startswith(live_server.url + "/api/")]
@@ -124,7 +131,7 @@ def test_blind_annotator_gets_no_suggestions_in_dom_or_network(browser, live_ser
 
 def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    page, _ = open_workspace(browser.new_context(), live_server, assignment)
+    page, _ = open_workspace(test_context(browser), live_server, assignment)
     page.keyboard.press("f")
     page.keyboard.press("g")  # gratitude: two emotions, so a shift can go from one to the other
     page.keyboard.press("Shift+S")  # shift marker (plain "s" is the satisfaction label)
@@ -141,7 +148,7 @@ def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready
 def test_split_a_turn_at_the_playhead_from_the_keyboard(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
     first_turn = assignment.call.turns.get(order=0)
-    page, _ = open_workspace(browser.new_context(), live_server, assignment)
+    page, _ = open_workspace(test_context(browser), live_server, assignment)
     before = page.locator(".ws-turn").count()
     page.evaluate(f"document.getElementById('ws-audio').currentTime = {(first_turn.start + first_turn.end) / 2}")
     page.keyboard.press("Shift+X")
@@ -156,7 +163,7 @@ def test_move_a_boundary_and_reassign_the_speaker_from_the_workspace(browser, li
     call = assignment.call
     turn = call.turns.get(order=1)
     new_start = round(turn.start + min(0.4, (turn.end - turn.start) / 3), 2)
-    page, _ = open_workspace(browser.new_context(), live_server, assignment)
+    page, _ = open_workspace(test_context(browser), live_server, assignment)
     page.keyboard.press("ArrowDown")
     page.evaluate(f"document.getElementById('ws-audio').currentTime = {new_start}")
     page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {new_start}) < 0.01")
@@ -176,7 +183,7 @@ def test_move_a_boundary_and_reassign_the_speaker_from_the_workspace(browser, li
 
 def test_edits_made_offline_are_kept_and_saved_when_the_network_returns(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = browser.new_context()
+    context = test_context(browser)
     page, _ = open_workspace(context, live_server, assignment)
     context.set_offline(True)
     page.keyboard.press("c")  # confusion, while offline
@@ -189,3 +196,21 @@ def test_edits_made_offline_are_kept_and_saved_when_the_network_returns(browser,
     stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
     assert stored.labels == [{"label": "confusion", "intensity": 3}]
     assert page.evaluate(f"localStorage.getItem('annotera-unsaved-{assignment.pk}')") is None
+
+
+def test_workspace_runs_under_the_content_security_policy(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    context = browser.new_context()  # the real policy: no bypass
+    page = context.new_page()
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    login(page, live_server, assignment.annotator.username)
+    page.goto(f"{live_server.url}/assignments/{assignment.pk}/workspace/")
+    page.wait_for_selector(".ws-turn.current .ws-speaker")  # script ran: turns, palette, controls built
+    page.keyboard.press("Space")
+    page.wait_for_selector(".ws-turn.current .ws-text span.playing", timeout=15000)  # audio plays, words follow
+    page.keyboard.press("Space")
+    page.keyboard.press("f")
+    page.wait_for_selector("#ws-save:text('all changes saved')")
+    assert TurnAnnotation.objects.get(assignment=assignment, turn__order=0).labels[0]["label"] == "frustration"
+    assert not violations, violations

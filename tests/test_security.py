@@ -76,6 +76,18 @@ def test_login_is_rate_limited_per_user_name(client, make_user, settings):
     other = Client(REMOTE_ADDR="10.0.0.9")
     make_user("someone", "annotator")
     assert other.post(reverse("login"), {"username": "someone", "password": "pw-someone"}).status_code == 302
+    # Colleagues behind the same address still log in: the per-address limit is far higher.
+    make_user("colleague", "annotator")
+    assert client.post(reverse("login"), {"username": "colleague", "password": "pw-colleague"}).status_code == 302
+
+
+def test_login_is_rate_limited_per_address(make_user, settings):
+    settings.LOGIN_IP_RATE_LIMIT = 4
+    source = Client(REMOTE_ADDR="10.0.0.66")
+    for n in range(4):
+        assert source.post(reverse("login"), {"username": f"guess{n}", "password": "x"}).status_code == 200
+    blocked = source.post(reverse("login"), {"username": "guess9", "password": "x"})
+    assert blocked.status_code == 429 and "Too many attempts" in blocked.content.decode()
 
 
 def test_api_uploads_are_throttled(pm, project, django_capture_on_commit_callbacks):
