@@ -105,6 +105,15 @@ class AssignmentSerializer(serializers.ModelSerializer):
                   "created_at", "submitted_at"]  # fmt: skip
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        # The matching explanation is for managers; an annotator must not learn from it that a
+        # call is a gold check (gold calls are mixed into queues blind, see assignment.py).
+        if request is not None and request.user.pk == instance.annotator_id:
+            data["explanation"] = ""
+        return data
+
 
 class TurnAnnotationSerializer(serializers.ModelSerializer):
     taxonomy_version = serializers.IntegerField(source="taxonomy.version", read_only=True)

@@ -200,3 +200,12 @@ def test_time_filters_refuse_impossible_times_clearly(setup, query, message):
     response = token_client(setup["pm"]).get(reverse("api-audit"), query)
     assert response.status_code == 400
     assert message in str(response.json()), response.json()
+
+
+def test_an_annotator_cannot_tell_a_gold_assignment_from_the_api(setup):
+    setup["a"].explanation = "gold check (blind): scored against the adjudicated labels"
+    setup["a"].save()
+    mine = token_client(setup["ann"]).get(reverse("api-assignment-detail", args=[setup["a"].pk])).json()
+    assert mine["explanation"] == "" and "gold" not in str(mine)
+    managed = token_client(setup["pm"]).get(reverse("api-assignment-detail", args=[setup["a"].pk])).json()
+    assert managed["explanation"].startswith("gold check")
