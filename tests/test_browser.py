@@ -98,7 +98,9 @@ def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live
     page.screenshot(path=str(ARTIFACTS / "workspace.png"), full_page=True)
     page.reload()
     page.wait_for_selector(".ws-turn[data-index='1'] .ws-chip:not(.ws-suggested)")
-    assert "Frustration 4" in page.locator(".ws-turn[data-index='1'] .ws-tags").inner_text()
+    # text_content, not inner_text: turn blocks use content-visibility:auto, and innerText of a
+    # block the browser has not yet judged on screen is empty although its DOM is filled.
+    assert "Frustration 4" in page.locator(".ws-turn[data-index='1'] .ws-tags").text_content()
     stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=1)
     assert stored.labels == [{"label": "frustration", "intensity": 4}] and stored.version == 1  # keystrokes debounced
 
