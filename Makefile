@@ -13,7 +13,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export PYANNOTE_METRICS_ENABLED := 0
 
-.PHONY: run setup sysdeps venv models migrate demo test lint bench clean
+.PHONY: run setup sysdeps venv models migrate demo demo-annotations test lint bench clean
 
 run: setup migrate demo
 	@echo ""
@@ -57,6 +57,10 @@ migrate: venv
 
 demo: migrate
 	DEBUG=1 $(PY) manage.py load_demo
+
+# Simulated annotators' tags on the demo's ready calls, for trying the QA pages (see README).
+demo-annotations: migrate
+	DEBUG=1 $(PY) manage.py demo_annotations
 
 test: setup
 	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)

@@ -111,3 +111,29 @@ def test_agreement_page_for_the_projects_reviewer_only(client, project, make_use
     assert "label sets (MASI)" in body and "<svg" in body and "anger" in body
     client.force_login(make_user("other", "qa_reviewer"))
     assert client.get(reverse("qa:project_agreement", args=[project.slug])).status_code == 404
+
+
+def test_demo_annotations_adds_two_simulated_annotators_once(project, make_user):
+    from annotation.models import Speaker, Suggestion, Turn
+
+    call = project.calls.create(original_name="c.wav", sha256="5" * 64, audio="c.wav", status="ready", duration=9)
+    speaker = Speaker.objects.create(call=call, label="CH0", role="agent", channel=0)
+    turns = [Turn.objects.create(call=call, speaker=speaker, order=i, start=3 * i, end=3 * i + 2) for i in range(3)]
+    Suggestion.objects.create(turn=turns[0], labels=[{"label": "anger", "intensity": 4}], valence=-2, arousal=4)
+    human = make_user("human", "annotator")
+    Assignment.objects.create(call=call, annotator=human)
+    out = io.StringIO()
+    call_command("demo_annotations", "--project", project.slug, stdout=out)
+    assert "annotator_gb (en-GB, with suggestions): 3 turns tagged" in out.getvalue()
+    simulated = Assignment.objects.filter(call=call).exclude(annotator=human)
+    assert sorted(simulated.values_list("annotator__username", "blind", "status")) == [
+        ("annotator_gb", False, "submitted"),
+        ("annotator_in", True, "submitted"),
+    ]
+    assert TurnAnnotation.objects.filter(assignment__in=simulated).count() == 6
+    assert not TurnAnnotation.objects.filter(assignment__annotator=human).exists()  # the human's work is theirs
+    assert all(not a.annotator.annotator_profile.active for a in simulated)  # the matching engine never picks them
+    call_command("demo_annotations", "--project", project.slug, stdout=io.StringIO())  # idempotent
+    assert TurnAnnotation.objects.filter(assignment__in=simulated).count() == 6
+    with pytest.raises(CommandError, match="No project 'nope'"):
+        call_command("demo_annotations", "--project", "nope")

@@ -89,3 +89,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, _ in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {roles.ROLE_NAMES[role]}")
+        self.stdout.write("Once the demo calls are ready, `make demo-annotations` adds simulated annotators for QA.")
