@@ -266,3 +266,9 @@ def test_large_projects_queue_from_the_cached_most_disagreed_list(project, annot
     monkeypatch.setattr(selectors, "CANDIDATE_LIMIT", 1)
     adjudication_create(turn=turns[1], reviewer=reviewer, labels=[{"label": "anger", "intensity": 3}])
     assert [item.turn.pk for item in selectors.disagreement_queue(project)] == [turns[2].pk]
+
+
+def test_a_project_with_one_annotator_says_why_agreement_is_undefined(client, reviewer, project):
+    client.force_login(reviewer)
+    page = client.get(reverse("qa:project_agreement", args=[project.slug])).content.decode()
+    assert "Agreement needs at least two annotators on the same turns" in page
