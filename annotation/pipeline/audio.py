@@ -135,34 +135,8 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
     On rejection nothing is left at ``out_path``.
     """
     src, out_path = Path(src), Path(out_path)
-    size = src.stat().st_size
-    if size == 0:
-        raise AudioRejected("The file is empty (0 bytes).")
-    if size > limits.max_bytes:
-        raise AudioRejected(f"The file is {size / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB.")
-    with src.open("rb") as fh:
-        head = fh.read(16)
-    kind = sniff_format(head)
-    if kind is None:
-        raise AudioRejected(
-            "This is not a supported audio file: Annotera accepts WAV, FLAC, MP3, M4A and OGG "
-            "(the file's contents do not match any of them, whatever its name says)."
-        )
-    if kind == "wav":
-        _check_wav_header(src, size)
-    info = probe(src)
-    if info["channels"] < 1:
-        raise AudioRejected("The audio stream has no channels.")
-    if info["channels"] > limits.max_channels:
-        raise AudioRejected(
-            f"The file has {info['channels']} channels; Annotera accepts mono calls or dual-channel "
-            f"calls (one channel per party), at most {limits.max_channels}."
-        )
+    kind, info = check_container(src, limits)
     claimed = info["duration"]
-    if claimed is not None and claimed > limits.max_seconds:
-        raise AudioRejected(
-            f"The call is {format_duration(claimed)} long; the limit is {format_duration(limits.max_seconds)}."
-        )
     channels = info["channels"]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".partial")
@@ -280,11 +254,10 @@ def _validate_samples(path: Path, channels: int, limits: AudioLimits) -> list[fl
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1_000, 768_000
 
 
-def inspect_upload(path: Path | str, limits: AudioLimits = AudioLimits()) -> dict:
-    """The checks that can run while the uploader waits: size, container, header, stream and
-    limits, and for float WAV a scan for NaN/infinite samples. Decoding the whole file (and the
-    silence and length checks that need it) stays in the pipeline's decode stage."""
-    path = Path(path)
+def check_container(path: Path, limits: AudioLimits) -> tuple[str, dict]:
+    """What can be told without decoding: size, container (by content, not name), WAV header,
+    the stream's channels, sample rate and claimed duration. Returns (kind, ffprobe info).
+    Shared by the upload check and the decode stage, so both refuse with the same words."""
     size = path.stat().st_size
     if size == 0:
         raise AudioRejected("The file is empty (0 bytes).")
@@ -293,7 +266,10 @@ def inspect_upload(path: Path | str, limits: AudioLimits = AudioLimits()) -> dic
     with path.open("rb") as fh:
         kind = sniff_format(fh.read(16))
     if kind is None:
-        raise AudioRejected("This is not a supported audio file (WAV, FLAC, MP3, M4A or OGG).")
+        raise AudioRejected(
+            "This is not a supported audio file: Annotera accepts WAV, FLAC, MP3, M4A and OGG "
+            "(the file's contents do not match any of them, whatever its name says)."
+        )
     if kind == "wav":
         _check_wav_header(path, size)
     info = probe(path)
@@ -316,6 +292,15 @@ def inspect_upload(path: Path | str, limits: AudioLimits = AudioLimits()) -> dic
         )
     if claimed is not None and claimed <= 0:
         raise AudioRejected("The file contains no audio samples (zero length).")
+    return kind, info
+
+
+def inspect_upload(path: Path | str, limits: AudioLimits = AudioLimits()) -> dict:
+    """The checks that can run while the uploader waits: ``check_container``, and for float WAV
+    a scan for NaN/infinite samples. Decoding the whole file (and the silence and length checks
+    that need it) stays in the pipeline's decode stage."""
+    path = Path(path)
+    kind, info = check_container(path, limits)
     if kind == "wav":
         _check_float_wav_samples(path)
     return {**info, "kind": kind}
