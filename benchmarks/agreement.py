@@ -43,6 +43,7 @@ def setup(turns: int, labels: int):
     call_command("migrate", verbosity=0)
     from annotation.models import Assignment, Call, Speaker, Turn, TurnAnnotation
     from annotation.services import project_create
+    from benchmarks.synthetic import noisy_annotations
     from taxonomy.services import taxonomy_import
 
     keys = [f"label{i:02d}" for i in range(labels)]
@@ -78,19 +79,7 @@ def setup(turns: int, labels: int):
             [Turn(call=call, speaker=speaker, order=i, start=i, end=i + 1) for i in range(per_call)]
         )
         for turn in rows:
-            truth = rng.sample(keys, rng.choice([1, 1, 2]))
-            for assignment in by_call[call.pk]:
-                chosen = [k if rng.random() > 0.15 else rng.choice(keys) for k in truth]
-                batch.append(
-                    TurnAnnotation(
-                        assignment=assignment,
-                        turn=turn,
-                        taxonomy=taxonomy,
-                        labels=[{"label": k, "intensity": rng.randint(2, 4)} for k in dict.fromkeys(chosen)],
-                        valence=rng.choice([-2, -1, 0, 1]),
-                        arousal=rng.choice([2, 3, 4]),
-                    )
-                )
+            batch.extend(noisy_annotations(rng, keys, turn, by_call[call.pk], taxonomy, noise=0.15, intensity=(2, 4)))
         if len(batch) > 30_000:
             TurnAnnotation.objects.bulk_create(batch, batch_size=5000)
             batch = []

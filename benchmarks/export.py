@@ -58,6 +58,7 @@ def generate(workdir: Path, hours: float, call_minutes: float) -> dict:
     from annotation.models import Assignment, Call, Speaker, Suggestion, Turn, TurnAnnotation
     from annotation.services import project_create
     from annotation.stages import pcm_path
+    from benchmarks.synthetic import noisy_annotations
     from taxonomy.services import taxonomy_get_or_create_default
 
     taxonomy = taxonomy_get_or_create_default()
@@ -137,19 +138,7 @@ def generate(workdir: Path, hours: float, call_minutes: float) -> dict:
         )  # fmt: skip
         annotations = []
         for turn in turns:
-            truth = rng.sample(keys, rng.choice([1, 1, 2]))
-            for assignment in assignments:
-                chosen = [k if rng.random() > 0.2 else rng.choice(keys) for k in truth]
-                annotations.append(
-                    TurnAnnotation(
-                        assignment=assignment,
-                        turn=turn,
-                        taxonomy=taxonomy,
-                        labels=[{"label": k, "intensity": rng.randint(1, 5)} for k in dict.fromkeys(chosen)],
-                        valence=rng.choice([-2, -1, 0, 1]),
-                        arousal=rng.choice([2, 3, 4]),
-                    )
-                )
+            annotations.extend(noisy_annotations(rng, keys, turn, assignments, taxonomy, noise=0.2, intensity=(1, 5)))
         TurnAnnotation.objects.bulk_create(annotations, batch_size=5000)
         total_turns += len(turns)
     call_ids = list(Call.objects.order_by("pk").values_list("pk", flat=True))
