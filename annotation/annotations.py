@@ -40,7 +40,11 @@ class Scales:
 
 
 def taxonomy_scales_for(assignment: Assignment) -> Scales:
-    taxonomy = assignment.call.project.taxonomy
+    return taxonomy_scales(assignment.call.project.taxonomy)
+
+
+def taxonomy_scales(taxonomy) -> Scales:
+    """The label keys and dimension ranges a taxonomy version accepts."""
     if taxonomy.is_published and taxonomy.published_at:
         # Published versions are frozen, so their scales can be kept (keyed with the publication
         # time too, so a reused id, as in a rolled-back test database, never hits a stale entry).

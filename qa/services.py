@@ -115,32 +115,6 @@ def agreement_reports_mark_stale(*, project_id: int) -> int:
     return len(claimed)
 
 
-def _clean_labels(labels, taxonomy_keys: set[str], intensity_scale: tuple[float, float] = (1, 5)) -> list[dict]:
-    if not isinstance(labels, list):
-        raise ValidationError(["labels must be a list of {label, intensity}."])
-    cleaned, errors, seen = [], [], set()
-    for i, item in enumerate(labels):
-        key = item.get("label") if isinstance(item, dict) else None
-        if key not in taxonomy_keys:
-            errors.append(f"labels[{i}]: '{key}' is not a label of this project's taxonomy.")
-            continue
-        if key in seen:
-            errors.append(f"labels[{i}]: '{key}' is given twice.")
-            continue
-        seen.add(key)
-        intensity = item.get("intensity")
-        low, high = intensity_scale
-        if intensity is not None and (
-            isinstance(intensity, bool) or not isinstance(intensity, int) or not low <= intensity <= high
-        ):
-            errors.append(f"labels[{i}].intensity must be a whole number from {low:g} to {high:g}.")
-            continue
-        cleaned.append({"label": key, "intensity": intensity})
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
-
-
 def adjudication_create(
     *,
     turn: Turn,
@@ -151,27 +125,30 @@ def adjudication_create(
     shifts: list | None = None,
     note: str = "",
 ) -> Adjudication:
-    """A reviewer's resolution of a turn; the newest one is the turn's consensus of record."""
-    taxonomy = turn.call.project.taxonomy
-    dims = {d.key: (d.minimum, d.maximum) for d in taxonomy.dimensions.all()}
-    cleaned = _clean_labels(labels, set(taxonomy.labels.values_list("key", flat=True)), dims.get("intensity", (1, 5)))
-    errors = []
-    for name, value in (("valence", valence), ("arousal", arousal)):
-        low, high = dims.get(name, (-3, 3) if name == "valence" else (1, 5))
-        if value is not None and not low <= value <= high:
-            errors.append(f"{name} must be between {low:g} and {high:g}.")
-    if errors:
-        raise ValidationError(errors)
+    """A reviewer's resolution of a turn; the newest one is the turn's consensus of record.
+    Validated by the annotators' own rules (``clean_annotation``: labels, scales, shifts, note)."""
+    from annotation.annotations import clean_annotation, taxonomy_scales
+
+    scales = taxonomy_scales(turn.call.project.taxonomy)
+    low, high = scales.intensity
+    for i, item in enumerate(labels if isinstance(labels, list) else []):
+        intensity = item.get("intensity") if isinstance(item, dict) else None
+        if intensity is not None and (isinstance(intensity, bool) or not isinstance(intensity, int)
+                                      or not low <= intensity <= high):  # fmt: skip
+            raise ValidationError([f"labels[{i}].intensity must be a whole number from {low:g} to {high:g}."])
+    cleaned = clean_annotation(
+        {"labels": labels, "valence": valence, "arousal": arousal, "shifts": shifts or [], "note": note}, turn, scales
+    )
     with transaction.atomic():
         Turn.objects.select_for_update().filter(pk=turn.pk).first()
         adjudication = Adjudication.objects.create(
             turn=turn,
             reviewer=reviewer,
-            labels=cleaned,
-            valence=valence,
-            arousal=arousal,
-            shifts=list(shifts or []),
-            note=note[:5000],
+            labels=cleaned["labels"],
+            valence=cleaned["valence"],
+            arousal=cleaned["arousal"],
+            shifts=cleaned["shifts"],
+            note=cleaned["note"],
         )
     return adjudication
 

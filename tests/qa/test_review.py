@@ -272,3 +272,20 @@ def test_a_project_with_one_annotator_says_why_agreement_is_undefined(client, re
     client.force_login(reviewer)
     page = client.get(reverse("qa:project_agreement", args=[project.slug])).content.decode()
     assert "Agreement needs at least two annotators on the same turns" in page
+
+
+def test_adjudication_shifts_are_checked_like_an_annotators(reviewer, annotated):
+    from django.core.exceptions import ValidationError
+
+    from qa.services import adjudication_create
+
+    _, turns, _ = annotated
+    turn = turns[1]
+    with pytest.raises(ValidationError) as refused:
+        adjudication_create(
+            turn=turn, reviewer=reviewer, labels=[{"label": "anger", "intensity": 3}],
+            shifts=[{"at": turn.end + 60, "from": "anger", "to": "bliss"}],
+        )  # fmt: skip
+    assert any("shifts[0].at must be between" in m for m in refused.value.messages)
+    assert any("'bliss' is not a label" in m for m in refused.value.messages)
+    assert not Adjudication.objects.exists()
