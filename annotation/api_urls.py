@@ -4,7 +4,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 
 from taxonomy import api as taxonomy_api
 
-from . import api, api_workspace
+from . import api, api_projects, api_workspace
 
 
 class TokenObtain(ObtainAuthToken):
@@ -23,7 +23,7 @@ urlpatterns = [
     # The split view serves its init script as a separate file, so the CSP needs no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("auth/token/", TokenObtain.as_view(), name="api-token"),
-    path("projects/", api.ProjectList.as_view(), name="api-projects"),
+    path("projects/", api_projects.ProjectListCreate.as_view(), name="api-projects"),
     path("projects/<slug:slug>/", api.ProjectDetail.as_view(), name="api-project-detail"),
     path("projects/<slug:slug>/calls/", api.CallList.as_view(), name="api-project-calls"),
     path("projects/<slug:slug>/calls/upload/", api.CallUpload.as_view(), name="api-call-upload"),

@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from .matching import PROFICIENCY_RANK, Annotator, CallNeed, Gap, Rule, language_key, plan_assignments
-from .models import AnnotatorProfile, Assignment, Call, Project
+from .models import AnnotatorProfile, Assignment, Call, Project, ProjectMembership
 
 OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
@@ -31,10 +31,15 @@ def project_rule(project: Project) -> Rule:
     )
 
 
-def annotator_pool() -> list[Annotator]:
-    """Every active annotator profile with today's remaining capacity and open load."""
+def annotator_pool(project: Project | None = None) -> list[Annotator]:
+    """Every active annotator profile with today's remaining capacity and open load; for a
+    project that has annotator members, only those members."""
     today = timezone.localdate()
     profiles = AnnotatorProfile.objects.filter(active=True, user__is_active=True).select_related("user")
+    if project is not None:
+        members = project.memberships.filter(role=ProjectMembership.Role.ANNOTATOR).values_list("user_id", flat=True)
+        if members.exists():
+            profiles = profiles.filter(user_id__in=members)
     user_ids = [p.user_id for p in profiles]
     open_load = dict(
         Assignment.objects.filter(annotator_id__in=user_ids, status__in=OPEN)
@@ -104,7 +109,11 @@ def assignments_run(*, project: Project, calls=None) -> AssignmentRun:
             total=Count("id"), blind=Count("id", filter=Q(blind=True))
         )
         plan = plan_assignments(
-            needs, annotator_pool(), project_rule(project), blind_seen=totals["blind"], total_seen=totals["total"]
+            needs,
+            annotator_pool(project),
+            project_rule(project),
+            blind_seen=totals["blind"],
+            total_seen=totals["total"],
         )
         Assignment.objects.bulk_create(
             [
@@ -186,7 +195,7 @@ def assignment_next(*, user) -> Assignment | None:
 def matching_gaps(project: Project) -> list[dict]:
     """Calls short of annotators, grouped by language and locale, with the engine's reason."""
     plan_gaps = plan_assignments(
-        _call_needs(project, project.calls.all()), annotator_pool(), project_rule(project)
+        _call_needs(project, project.calls.all()), annotator_pool(project), project_rule(project)
     ).gaps
     grouped: Counter[tuple[str, str, str]] = Counter()
     for gap in plan_gaps:

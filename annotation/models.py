@@ -17,6 +17,10 @@ class Project(models.Model):
         PREFERRED = "preferred", "Preferred"
         IGNORED = "ignored", "Ignored"
 
+    class ChannelLayout(models.TextChoices):
+        AGENT_LEFT = "agent,customer", "Dual-channel: left = agent, right = customer"
+        CUSTOMER_LEFT = "customer,agent", "Dual-channel: left = customer, right = agent"
+
     class Proficiency(models.TextChoices):
         NATIVE = "native", "Native"
         FLUENT = "fluent", "Fluent"
@@ -38,6 +42,12 @@ class Project(models.Model):
     )
     required_proficiency = models.CharField(max_length=10, choices=Proficiency.choices, default=Proficiency.FLUENT)
     locale_match = models.CharField(max_length=10, choices=LocaleMatch.choices, default=LocaleMatch.PREFERRED)
+    channel_layout = models.CharField(
+        max_length=20,
+        choices=ChannelLayout.choices,
+        default=ChannelLayout.AGENT_LEFT,
+        help_text="Default role per channel for dual-channel uploads (an upload may override it).",
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="ProjectMembership", related_name="projects")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,14 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import views, views_projects
 
 app_name = "annotation"
 
 urlpatterns = [
     path("projects/", views.project_list, name="project_list"),
+    path("projects/new/", views_projects.project_new, name="project_new"),
     path("projects/<slug:slug>/", views.project_detail, name="project_detail"),
     path("projects/<slug:slug>/calls/table/", views.project_calls_partial, name="project_calls_partial"),
     path("projects/<slug:slug>/calls/upload/", views.call_upload_view, name="call_upload"),
+    path("projects/<slug:slug>/calls/bulk/", views_projects.calls_bulk_upload_view, name="calls_bulk_upload"),
     path("calls/<int:call_id>/", views.call_detail, name="call_detail"),
     path("calls/<int:call_id>/retry/", views.call_retry_view, name="call_retry"),
     path("calls/<int:call_id>/audio", views.call_audio, name="call_audio"),

@@ -19,13 +19,23 @@ login_view = rate_limit(
     )(auth_views.LoginView.as_view())
 )
 
+password_reset_view = rate_limit(
+    "password-reset", limit=lambda: settings.LOGIN_IP_RATE_LIMIT, window=300, keys=lambda r: [f"ip:{client_ip(r)}"]
+)(auth_views.PasswordResetView.as_view())
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", login_view, name="login"),
     path("account/token/", views.api_token, name="api_token"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's own password reset views (templates in templates/registration/).
+    path("password-reset/", password_reset_view, name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/", admin.site.urls),
+    path("", include("people.urls")),
     path("", include("annotation.urls")),
     path("qa/", include("qa.urls")),
     path("taxonomies/", include("taxonomy.urls")),

@@ -15,7 +15,13 @@ HOME_BY_ROLE = {
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its place; a user without a role is told whom to ask."""
-    target = HOME_BY_ROLE.get(user_role(request.user))
+    role = user_role(request.user)
+    if role == ANNOTATOR:
+        from people.profiles import profile_needs_filling
+
+        if profile_needs_filling(request.user):  # first login: say which languages you work in
+            return redirect("people:profile")
+    target = HOME_BY_ROLE.get(role)
     if target:
         return redirect(target)
     return render(request, "annotera/no_role.html", status=403)

@@ -85,6 +85,7 @@ class World:
     annotator_b: object
     outsiders: dict = field(default_factory=dict)
     snapshot: object = None
+    invitation: object = None
 
 
 REGISTRY: dict[str, Obj | Listing | Public] = {
@@ -122,9 +123,28 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
         shared_with=("pm_other",),
         why="the annotator pool is shared; every project manager staffs from it",
     ),
+    "annotation:project_new": Obj(
+        lambda w: {}, shared_with=("pm_other",), why="every project manager may start a project of their own"
+    ),
+    "annotation:calls_bulk_upload": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:queue": Listing(),
     "annotation:queue_next": Listing(methods=("POST",)),
     "annotation:workspace": Obj(lambda w: {"assignment_id": w.assignment.pk}),
+    # --- people: invitations, profiles, memberships, accounts, password reset
+    "people:invitations": Listing(),
+    "people:invitation_resend": Obj(lambda w: {"pk": w.invitation.pk}),
+    "people:invitation_revoke": Obj(lambda w: {"pk": w.invitation.pk}),
+    "people:invitation_accept": Public(
+        "the invitee has no account yet; the signed, single-use token is the credential"
+    ),
+    "people:profile": Listing(),
+    "people:project_members": Obj(lambda w: {"slug": w.theirs.slug}),
+    "people:users": Obj(lambda w: {}),
+    "people:user_active": Obj(lambda w: {"user_id": w.annotator_b.pk}),
+    "password_reset": Public("Django's password reset form; it says the same whether or not the address exists"),
+    "password_reset_done": Public("a fixed 'check your email' page"),
+    "password_reset_confirm": Public("the emailed, single-use reset token is the credential"),
+    "password_reset_complete": Public("a fixed 'password set' page"),
     # --- QA pages
     "qa:dashboard": Listing(),
     "qa:project_agreement": Obj(lambda w: {"slug": w.theirs.slug}),
@@ -270,7 +290,25 @@ def world(taxonomy, make_user):
     from qa.models import ExportSnapshot
 
     snapshot = ExportSnapshot.objects.create(project=theirs, formats=["jsonl"], status=ExportSnapshot.Status.READY)
-    return World(theirs, call, speaker, turn, assignment, annotation, their_taxonomy, annotator_b, outsiders, snapshot)
+    from people.invitations import invitation_create
+
+    invitation = invitation_create(
+        email="newcomer@theirs.example", role="annotator", projects=[theirs], invited_by=theirs_pm,
+        build_link=lambda token: f"/invite/{token}/",
+    ).invitation  # fmt: skip
+    return World(
+        theirs,
+        call,
+        speaker,
+        turn,
+        assignment,
+        annotation,
+        their_taxonomy,
+        annotator_b,
+        outsiders,
+        snapshot,
+        invitation,
+    )
 
 
 def fingerprint(world: World) -> tuple:
@@ -290,6 +328,10 @@ def fingerprint(world: World) -> tuple:
         world.snapshot.__class__.objects.count(),
         list(world.theirs.calls.values_list("pk", "gold__pk")),
         world.turn.adjudications.count(),
+        list(ProjectMembership.objects.order_by("pk").values_list("project_id", "user_id", "role")),
+        list(world.invitation.__class__.objects.order_by("pk").values_list("token_hash", "revoked_at", "send_count")),
+        list(world.annotator_b.__class__.objects.order_by("pk").values_list("is_active", flat=True)),
+        world.theirs.__class__.objects.count(),
     )
 
 

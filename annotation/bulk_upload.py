@@ -1,0 +1,221 @@
+"""Bulk upload: many call files plus a CSV or JSON of per-call metadata, matched by file name.
+
+Everything is checked first (every metadata row, every file's container), and every problem is
+reported together; only when there is none is anything stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.core.exceptions import ValidationError
+from django.utils.text import get_valid_filename
+
+from .models import Project, Speaker
+from .services import UploadOutcome, call_upload
+
+BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+FILE_COLUMNS = ("file", "file_name", "filename")
+LOCALE_COLUMNS = ("locale", "caller_locale")
+METADATA_MAX_BYTES = 5 * 1024 * 1024
+METADATA_MAX_ROWS = 10000
+
+
+@dataclass(frozen=True)
+class CallMetadata:
+    locale: str = ""
+    metadata: dict = field(default_factory=dict)  # agent_id, customer_id and every extra column
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    outcomes: list[UploadOutcome]
+
+    @property
+    def created(self) -> int:
+        return sum(o.created for o in self.outcomes)
+
+
+def _base_name(name: str) -> str:
+    return (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+
+
+def _rows_from_csv(text: str) -> tuple[list[tuple[str, dict]], list[str]]:
+    errors: list[str] = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        table = list(reader)
+    except csv.Error as exc:
+        return [], [f"The CSV cannot be read: {exc}."]
+    table = [row for row in table if any(cell.strip() for cell in row)]
+    if not table:
+        return [], ["The metadata file is empty; it needs a header row (file, locale, agent_id, customer_id, …)."]
+    header = [h.strip().lower() for h in table[0]]
+    if len(set(header)) != len(header) or "" in header:
+        return [], ["The CSV header has an empty or repeated column name."]
+    rows = []
+    for number, row in enumerate(table[1:], start=2):
+        if len(row) != len(header):
+            errors.append(f"row {number}: {len(row)} value(s) but the header has {len(header)} column(s).")
+            continue
+        rows.append((f"row {number}", {h: cell.strip() for h, cell in zip(header, row, strict=True)}))
+    return rows, errors
+
+
+def _rows_from_json(text: str) -> tuple[list[tuple[str, dict]], list[str]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], [f"The JSON cannot be read: {exc.msg} at line {exc.lineno}, column {exc.colno}."]
+    if isinstance(data, dict):  # {"call1.wav": {...}, ...}
+        data = [{"file": name, **value} if isinstance(value, dict) else value for name, value in data.items()]
+    if not isinstance(data, list):
+        return [], ["The JSON must be a list of objects, or an object keyed by file name."]
+    rows, errors = [], []
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            errors.append(f"entry {number}: must be an object with at least a 'file' key.")
+            continue
+        rows.append((f"entry {number}", {str(k).strip().lower(): v for k, v in item.items()}))
+    return rows, errors
+
+
+def metadata_parse(*, data: bytes, filename: str) -> dict[str, CallMetadata]:
+    """File name -> metadata, or ValidationError listing every bad row."""
+    if len(data) > METADATA_MAX_BYTES:
+        raise ValidationError(f"The metadata file is over {METADATA_MAX_BYTES // 2**20} MB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError("The metadata file is not UTF-8 text; save it as UTF-8 CSV or JSON.") from None
+    is_json = filename.lower().endswith(".json") or text.lstrip()[:1] in ("[", "{")
+    rows, errors = (_rows_from_json if is_json else _rows_from_csv)(text)
+    if len(rows) > METADATA_MAX_ROWS:
+        raise ValidationError(f"The metadata file has {len(rows)} rows; the limit is {METADATA_MAX_ROWS}.")
+    result: dict[str, CallMetadata] = {}
+    for where, row in rows:
+        name_key = next((k for k in FILE_COLUMNS if k in row), None)
+        name = _base_name(str(row.get(name_key) or "")) if name_key else ""
+        if not name:
+            errors.append(f"{where}: no file name (a 'file' column is required).")
+            continue
+        where = f"{where} ({name})"
+        if name in result:
+            errors.append(f"{where}: the file is listed twice.")
+            continue
+        locale_key = next((k for k in LOCALE_COLUMNS if k in row), None)
+        locale = str(row.get(locale_key) or "").strip() if locale_key else ""
+        if locale and not BCP47.fullmatch(locale):
+            errors.append(f"{where}: '{locale}' is not a BCP 47 locale (e.g. en-IN, es-MX).")
+            continue
+        extra = {k: v for k, v in row.items() if k not in (name_key, locale_key) and k and v not in (None, "")}
+        bad = [k for k, v in extra.items() if not isinstance(v, str | int | float | bool)]
+        if bad:
+            errors.append(f"{where}: {', '.join(bad)} must be plain values, not lists or objects.")
+            continue
+        if len(json.dumps(extra)) > 10000:
+            errors.append(f"{where}: the metadata is over 10,000 characters.")
+            continue
+        result[name] = CallMetadata(locale=locale, metadata=extra)
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def _precheck_file(fileobj: IO[bytes], display_name: str) -> str:
+    """The same checks ``call_upload`` makes before storing, run on every file first."""
+    from django.conf import settings
+
+    from .pipeline.audio import sniff_format
+    from .services import _inspect_audio
+
+    fileobj.seek(0, 2)
+    size = fileobj.tell()
+    fileobj.seek(0)
+    if size == 0:
+        return f"{display_name}: the file is empty (0 bytes)."
+    if size > settings.AUDIO_MAX_BYTES:
+        return f"{display_name}: the file is over the {settings.AUDIO_MAX_BYTES // 2**20} MB limit."
+    head = fileobj.read(16)
+    fileobj.seek(0)
+    if sniff_format(head) is None:
+        return f"{display_name}: not a supported audio file (WAV, FLAC, MP3, M4A, OGG; the contents are checked)."
+    try:
+        _inspect_audio(fileobj, display_name)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return ""
+
+
+def calls_bulk_upload(
+    *,
+    project: Project,
+    files: list,
+    metadata: bytes | None = None,
+    metadata_name: str = "",
+    uploaded_by=None,
+    locale: str = "",
+    channel_roles: list[str] | None = None,
+    start_pipeline: bool = True,
+) -> BulkResult:
+    """Check every file and metadata row, then store all the calls (or none)."""
+    if not files:
+        raise ValidationError("Choose at least one audio file.")
+    roles = channel_roles or project.channel_layout.split(",")
+    bad_roles = [r for r in roles if r not in Speaker.Role.values]
+    if bad_roles:
+        raise ValidationError(f"Unknown channel role(s): {', '.join(bad_roles)}. Use agent, customer or unknown.")
+    if locale and not BCP47.fullmatch(locale):
+        raise ValidationError(f"'{locale}' is not a BCP 47 locale (e.g. en-IN, es-MX).")
+    errors: list[str] = []
+    by_name: dict[str, CallMetadata] = {}
+    if metadata is not None:
+        try:
+            by_name = metadata_parse(data=metadata, filename=metadata_name)
+        except ValidationError as exc:
+            errors += [f"metadata {m}" if m.startswith(("row ", "entry ")) else m for m in exc.messages]
+    names = [_base_name(getattr(f, "name", "")) for f in files]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            errors.append(f"{name}: uploaded twice in this batch.")
+        seen.add(name)
+    if metadata is not None and not errors:
+        errors += [f"{n}: no row for this file in the metadata file." for n in names if n not in by_name]
+        errors += [f"metadata names {n}, which is not among the uploaded files." for n in by_name if n not in seen]
+    for fileobj, name in zip(files, names, strict=True):
+        problem = _precheck_file(fileobj, get_valid_filename(name) or "call")
+        if problem:
+            errors.append(problem)
+    if errors:
+        raise ValidationError(errors)
+    outcomes: list[UploadOutcome] = []
+    try:
+        for fileobj, name in zip(files, names, strict=True):
+            meta = by_name.get(name, CallMetadata())
+            outcomes.append(
+                call_upload(
+                    project=project,
+                    fileobj=fileobj,
+                    filename=name,
+                    uploaded_by=uploaded_by,
+                    locale=meta.locale or locale,
+                    metadata=meta.metadata,
+                    channel_roles=roles,
+                    start_pipeline=start_pipeline,
+                )
+            )
+    except ValidationError:
+        # A file changed under us between the check and the store: undo this batch's new calls.
+        from .services import call_delete
+
+        for outcome in outcomes:
+            if outcome.created:
+                call_delete(call=outcome.call)
+        raise
+    return BulkResult(outcomes=outcomes)
