@@ -72,6 +72,7 @@ def calls_bulk_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("annotation:project_detail", slug=project.slug)
     form = BulkUploadForm(request.POST, request.FILES)
     if not form.is_valid():
+        messages.error(request, "Nothing was uploaded. Fix these and upload the batch again:")
         _form_errors(request, form)
         return redirect("annotation:project_detail", slug=project.slug)
     meta = form.cleaned_data["metadata"]
