@@ -82,3 +82,10 @@ class ProjectRuleForm(forms.Form):
     locale_match = forms.ChoiceField(
         choices=[("required", "Required"), ("preferred", "Preferred"), ("ignored", "Ignored")]
     )
+    channel_layout = forms.ChoiceField(
+        choices=[
+            ("agent,customer", "Dual-channel: left = agent, right = customer"),
+            ("customer,agent", "Dual-channel: left = customer, right = agent"),
+        ],
+        label="Default channel layout for uploads",
+    )

@@ -304,13 +304,12 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_manager(request.user, slug)
     rule_form = ProjectRuleForm(
         request.POST if request.POST.get("form") == "rule" else None,
-        initial={f: getattr(project, f) for f in ("overlap_k", "blind_share", "required_proficiency", "locale_match")},
+        initial={f: getattr(project, f) for f in ProjectRuleForm.base_fields},
     )
     if rule_form.is_bound and rule_form.is_valid():
-        for field, value in rule_form.cleaned_data.items():
-            setattr(project, field, value)
-        project.full_clean()
-        project.save()
+        from .project_setup import project_rule_update
+
+        project_rule_update(project=project, actor=request.user, **rule_form.cleaned_data)  # audited
         messages.success(request, "Matching rule saved. Run assignment to apply it to unassigned calls.")
         return redirect("annotation:project_settings", slug=project.slug)
     candidates = Taxonomy.objects.filter(status=Taxonomy.Status.PUBLISHED).exclude(pk=project.taxonomy_id)

@@ -40,7 +40,11 @@ def test_role_groups_exist_with_scoped_permissions(db):
     ],
 )
 def test_home_sends_each_role_to_its_place(client, make_user, role, target):
-    make_user("u", role)
+    user = make_user("u", role)
+    if role == roles.ANNOTATOR:  # with a profile; without one, home asks for it (tests/people)
+        from annotation.models import AnnotatorProfile
+
+        AnnotatorProfile.objects.create(user=user, languages=[{"code": "en", "proficiency": "native"}])
     assert client.login(username="u", password="pw-u")
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response.url == reverse(target)

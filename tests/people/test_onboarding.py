@@ -278,3 +278,20 @@ def _named(data: bytes, name: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+def test_settings_page_edits_are_audited(client, pm, taxonomy):
+    project_setup(name="S", slug="s", created_by=pm, taxonomy=taxonomy)
+    client.force_login(pm)
+    answer = client.post(
+        reverse("annotation:project_settings", args=["s"]),
+        {"form": "rule", "overlap_k": 2, "blind_share": 0.25, "required_proficiency": "native",
+         "locale_match": "required", "channel_layout": "customer,agent"},
+    )  # fmt: skip
+    assert answer.status_code == 302
+    project = Project.objects.get(slug="s")
+    assert (project.overlap_k, project.channel_layout) == (2, "customer,agent")
+    event = AuditEvent.objects.get(action="project.settings", project=project)
+    assert event.actor == pm and event.before["overlap_k"] == 3 and event.after["locale_match"] == "required"
+    upload_form = client.get(reverse("annotation:project_detail", args=["s"])).content.decode()
+    assert '<option value="customer,agent" selected>' in upload_form  # the new default is offered
