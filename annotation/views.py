@@ -31,7 +31,6 @@ from .selectors import (
     suggestions_for_assignment,
 )
 from .services import (
-    annotator_profile_save,
     call_retry,
     call_update_metadata,
     call_upload,
@@ -293,7 +292,9 @@ def annotator_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         }
     form = AnnotatorProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        annotator_profile_save(user=person, **form.cleaned_data)
+        from .profiles import annotator_profile_update
+
+        annotator_profile_update(user=person, actor=request.user, **form.cleaned_data)  # audited, assigns at once
         messages.success(request, f"Saved {person}'s profile.")
         return redirect("annotation:annotators")
     return render(request, "annotation/annotator_edit.html", {"person": person, "form": form})

@@ -17,7 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its place; a user without a role is told whom to ask."""
     role = user_role(request.user)
     if role == ANNOTATOR:
-        from people.profiles import profile_needs_filling
+        from annotation.profiles import profile_needs_filling
 
         if profile_needs_filling(request.user):  # first login: say which languages you work in
             return redirect("people:profile")

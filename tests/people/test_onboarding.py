@@ -295,3 +295,21 @@ def test_settings_page_edits_are_audited(client, pm, taxonomy):
     assert event.actor == pm and event.before["overlap_k"] == 3 and event.after["locale_match"] == "required"
     upload_form = client.get(reverse("annotation:project_detail", args=["s"])).content.decode()
     assert '<option value="customer,agent" selected>' in upload_form  # the new default is offered
+
+
+def test_a_managers_correction_of_a_profile_is_audited_and_used_at_once(client, pm, make_user, taxonomy):
+    annotator = make_annotator(make_user, "corr", [{"code": "en", "proficiency": "working"}], ["en-GB"])
+    project = project_setup(name="C", slug="c", created_by=pm, taxonomy=taxonomy, overlap_k=1)
+    Call.objects.create(project=project, original_name="c.wav", sha256="c" * 64, audio="c.wav", status="ready",
+                        duration=3, language="en")  # fmt: skip
+    from annotation.assignment import matching_gaps
+
+    assert matching_gaps(project)  # working English is below the required fluent
+    client.force_login(pm)
+    client.post(
+        reverse("annotation:annotator_edit", args=[annotator.pk]),
+        {"languages": "en:fluent", "locales": "en-GB", "daily_capacity": 10, "active": "on"},
+    )
+    event = AuditEvent.objects.filter(action="profile.update").latest("pk")
+    assert event.actor == pm and event.before["languages"][0]["proficiency"] == "working"
+    assert not matching_gaps(project)  # the project page's gaps follow the corrected profile
