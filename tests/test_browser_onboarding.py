@@ -83,7 +83,11 @@ def test_a_real_project_from_an_empty_database(browser, live_server, tmp_path, m
 
     # 1. the admin invites a PM
     admin = ctx.new_page()
+    admin.goto(f"{base}/password-reset/")
+    check_axe(admin, axe_problems)
     log_in(admin, base, "root")
+    admin.goto(f"{base}/people/users/")
+    check_axe(admin, axe_problems)
     admin.goto(f"{base}/people/invitations/")
     check_axe(admin, axe_problems)
     admin.fill("input[name=email]", "pm@example.com")
