@@ -208,6 +208,7 @@ def calls_bulk_upload(
                     metadata=meta.metadata,
                     channel_roles=roles,
                     start_pipeline=start_pipeline,
+                    inspected=True,  # by _precheck_file above
                 )
             )
     except ValidationError:

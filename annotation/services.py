@@ -91,6 +91,7 @@ def call_upload(
     metadata: dict | None = None,
     channel_roles: list[str] | None = None,
     start_pipeline: bool = True,
+    inspected: bool = False,
 ) -> UploadOutcome:
     """Store an uploaded call and queue its machine pass (after commit).
 
@@ -113,7 +114,8 @@ def call_upload(
             f"{display_name}: not a supported audio file. Annotera accepts WAV, FLAC, MP3, M4A and OGG "
             "(the contents are checked, not the file name)."
         )
-    _inspect_audio(fileobj, display_name)
+    if not inspected:  # a bulk upload has already run the container checks on every file
+        _inspect_audio(fileobj, display_name)
     if channel_roles is not None:
         bad = [r for r in channel_roles if r not in Speaker.Role.values]
         if bad:
