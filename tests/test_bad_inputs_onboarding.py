@@ -406,3 +406,12 @@ def test_bad_membership_change_is_refused(client, pm, proj, make_user, settings,
     page = client.post(reverse("people:project_members", args=["acme"]), data, follow=True)
     assert expected in html.unescape(page.content.decode())
     assert state(settings) == before
+
+
+def test_email_taken_after_the_invitation_was_sent_is_refused_at_acceptance(client, pm, proj, make_user, settings):
+    url = invite(pm, proj, email="late@example.com")
+    make_user("someone", "annotator", email="LATE@example.com")
+    before = state(settings)
+    page = client.post(url, {"username": "late", "password": PASSWORD, "password_again": PASSWORD})
+    assert "late@example.com already has an account" in html.unescape(page.content.decode())
+    assert state(settings) == before and Invitation.objects.get().status == "pending"
