@@ -71,6 +71,16 @@ def invitations_visible_to(user) -> QuerySet[Invitation]:
     return Invitation.objects.none()
 
 
+def invitation_manageable_by(invitation: Invitation, user) -> bool:
+    """Who may resend or revoke: an admin, the inviter, or a manager of every project it joins
+    who could have sent it (so a project manager never resends an admin's PM invitation)."""
+    if roles.user_role(user) == roles.ADMIN or invitation.invited_by_id == user.pk:
+        return True
+    projects = set(invitation.projects.values_list("pk", flat=True))
+    managed = set(projects_managed_by(user).values_list("pk", flat=True))
+    return bool(projects) and projects <= managed and invitation.role in roles_invitable_by(user)
+
+
 def roles_invitable_by(user) -> list[str]:
     """Only admins invite project managers; project managers invite annotators and reviewers."""
     role = roles.user_role(user)
@@ -166,6 +176,8 @@ def invitation_resend(*, invitation: Invitation, actor, build_link: Callable[[st
     """A fresh link with a fresh expiry; the previous link stops working."""
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not invitation_manageable_by(invitation, actor):
+            raise ValidationError("Only an admin or the person who sent this invitation can resend it.")
         if invitation.accepted_at or invitation.revoked_at:
             raise ValidationError(f"This invitation was {invitation.status}; it cannot be resent.")
         token, invitation.token_hash = _new_token(invitation.pk)
@@ -184,6 +196,8 @@ def invitation_resend(*, invitation: Invitation, actor, build_link: Callable[[st
 def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not invitation_manageable_by(invitation, actor):
+            raise ValidationError("Only an admin or the person who sent this invitation can revoke it.")
         if invitation.accepted_at:
             raise ValidationError("This invitation was already accepted; deactivate the account instead.")
         if invitation.revoked_at:

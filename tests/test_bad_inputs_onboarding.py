@@ -415,3 +415,17 @@ def test_email_taken_after_the_invitation_was_sent_is_refused_at_acceptance(clie
     page = client.post(url, {"username": "late", "password": PASSWORD, "password_again": PASSWORD})
     assert "late@example.com already has an account" in html.unescape(page.content.decode())
     assert state(settings) == before and Invitation.objects.get().status == "pending"
+
+
+@pytest.mark.parametrize("action", ["invitation_resend", "invitation_revoke"])
+def test_a_pm_cannot_resend_or_revoke_an_admins_pm_invitation_into_their_project(
+    client, pm, proj, make_user, settings, action
+):
+    admin = make_user("root", is_superuser=True)
+    invitation_create(email="boss@example.com", role="project_manager", projects=[proj], invited_by=admin,
+                      build_link=lambda t: f"/invite/{t}/")  # fmt: skip
+    client.force_login(pm)
+    before = state(settings)
+    page = client.post(reverse(f"people:{action}", args=[Invitation.objects.get().pk]), follow=True)
+    assert "Only an admin or the person who sent this invitation" in page.content.decode()
+    assert state(settings) == before
