@@ -151,12 +151,20 @@ class PerCallWriter(FormatWriter):
         pass
 
 
-def label_string(labels: list[dict]) -> str:
-    """anger:3,frustration — a compact, parseable label list for text tiers and cues."""
+NO_LABELS = "(none)"  # a judgement with no label, written so it differs from "no turn here"
+
+
+def label_string(labels: list[dict], *, empty: str = "") -> str:
+    """anger:3,frustration — a compact, parseable label list for text tiers and cues; ``empty``
+    is what an empty list is written as (NO_LABELS where an empty text would mean "no turn")."""
+    if not labels:
+        return empty
     return ",".join(f"{i['label']}:{i['intensity']}" if i.get("intensity") is not None else i["label"] for i in labels)
 
 
 def parse_label_string(text: str) -> list[dict]:
+    if text.strip() == NO_LABELS:
+        return []
     out = []
     for part in (p.strip() for p in text.split(",")):
         if not part:
@@ -168,6 +176,15 @@ def parse_label_string(text: str) -> list[dict]:
 
 def call_stem(call_id: int) -> str:
     return f"call{call_id:06d}"
+
+
+AUDIO_DIR = "audio"
+
+
+def audio_reference(call_id: int) -> str:
+    """Where a format's file finds its call's audio, relative to the format's own folder: the
+    ``audio`` export option ships it there; without it the data card says where to get it."""
+    return f"../{AUDIO_DIR}/{call_stem(call_id)}.wav"
 
 
 def end_time(call: CallInfo, records: list[dict]) -> float:
