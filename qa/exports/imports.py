@@ -7,9 +7,10 @@ Parsing and validation only (no ORM writes): ``parse_turns`` returns the turns o
 What each format must hold:
 - RTTM: ``SPEAKER <uri> <channel> <start> <duration> <NA> <NA> <speaker> <NA> <NA>`` lines for
   one recording (``#`` comments and blank lines are skipped).
-- TextGrid: interval tiers. Tiers named ``<speaker>|transcript`` (as Annotera exports them) give
-  the turns and text; otherwise every interval tier is one speaker and each non-empty interval
-  a turn, its text the interval's label.
+- TextGrid (long or short text format, UTF-8 or UTF-16), read strictly (``textgrid_reader``).
+  Tiers named ``<speaker>|turns`` (as Annotera exports them) give the turns, their text from
+  ``<speaker>|transcript`` (a turn with an empty transcript is still a turn); otherwise every
+  interval tier is one speaker and each non-empty interval a turn, its text the interval's label.
 - Label Studio JSON: one task (or a list holding one), whose regions labelled in a ``speaker``
   control are the turns; a ``textarea`` result with the same region id is the turn's text.
 """
@@ -18,14 +19,13 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 IMPORT_FORMATS = ("labelstudio", "textgrid", "rttm")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_TURNS = 20_000
 MAX_ERRORS = 20
+TIER_SEP = "|"
 TOLERANCE = 0.05  # seconds a turn may run past the call's end (rounding in other tools)
 
 
@@ -93,29 +93,54 @@ def parse_rttm(text: str) -> list[TurnSeed]:
 
 
 def parse_textgrid(text: str) -> list[TurnSeed]:
-    from praatio import textgrid
-    from praatio.utilities.errors import PraatioException
+    from .textgrid_reader import TextGridError, read_textgrid
 
-    if "ooTextFile" not in text[:200] and "TextGrid" not in text[:200]:
-        raise ImportRejected(['not a Praat TextGrid: the file should start with File type = "ooTextFile"'])
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.TextGrid"
-        path.write_text(text, encoding="utf-8")
-        try:
-            tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False, reportingMode="silence")
-        except (PraatioException, ValueError, IndexError, KeyError, TypeError) as exc:
-            raise ImportRejected([f"not a readable TextGrid: {exc}"]) from exc
-    interval_tiers = [name for name in tg.tierNames if tg.getTier(name).tierType == "IntervalTier"]
+    try:
+        grid = read_textgrid(text)
+    except TextGridError as exc:
+        raise ImportRejected(exc.errors) from exc
+    interval_tiers = [t for t in grid.tiers if t.kind == "IntervalTier"]
     if not interval_tiers:
         raise ImportRejected(["the TextGrid has no interval tiers; turns are intervals"])
-    ours = [name for name in interval_tiers if name.endswith("|transcript")]
-    seeds = []
-    for name in ours or interval_tiers:
-        speaker = name.rsplit("|", 1)[0] if ours else name
-        for k, entry in enumerate(tg.getTier(name).entries, start=1):
-            seeds.append(
-                TurnSeed(speaker, float(entry.start), float(entry.end), entry.label, f"tier '{name}' interval {k}")
-            )
+    by_name = {t.name: t for t in interval_tiers}
+    ours = [t for t in interval_tiers if t.name.endswith(f"{TIER_SEP}turns")]
+    seeds: list[TurnSeed] = []
+    errors: list[str] = []
+    if not ours:  # someone else's TextGrid: each interval tier a speaker, each labelled interval a turn
+        for tier in interval_tiers:
+            for k, entry in enumerate(tier.intervals, start=1):
+                if entry.text.strip():
+                    where = f"tier '{tier.name}' interval {k} (line {entry.line})"
+                    seeds.append(TurnSeed(tier.name, entry.start, entry.end, entry.text, where))
+        return seeds
+    for tier in ours:
+        # Annotera's layout: the turns tier holds the boundaries (its text is the speaker's role,
+        # never empty), so a turn whose transcript is empty is still a turn.
+        speaker = tier.name[: -len(f"{TIER_SEP}turns")]
+        transcript = by_name.get(f"{speaker}{TIER_SEP}transcript")
+        texts = {(round(e.start, 6), round(e.end, 6)): e for e in transcript.intervals} if transcript else {}
+        turns = set()
+        for k, entry in enumerate(tier.intervals, start=1):
+            if not entry.text.strip():
+                continue
+            where = f"tier '{tier.name}' interval {k} (line {entry.line})"
+            key = (round(entry.start, 6), round(entry.end, 6))
+            turns.add(key)
+            if transcript is not None and key not in texts:
+                errors.append(
+                    f"{where}: tier '{transcript.name}' has no interval from {entry.start:g} to {entry.end:g}"
+                )
+                continue
+            text = texts[key].text if key in texts else ""
+            seeds.append(TurnSeed(speaker, entry.start, entry.end, text, where))
+        for key, entry in texts.items():
+            if entry.text.strip() and key not in turns:
+                errors.append(
+                    f"line {entry.line}: tier '{transcript.name}' has text where '{tier.name}' has no turn "
+                    f"({entry.start:g} to {entry.end:g})"
+                )
+    if errors:
+        raise ImportRejected(errors)
     return seeds
 
 

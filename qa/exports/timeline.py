@@ -3,15 +3,17 @@
 TextGrid and EAF get one set of tiers per speaker, because two speakers' turns may overlap (a
 dual-channel call) and an interval tier may not: ``<speaker>|turns`` (the role),
 ``<speaker>|transcript``, ``<speaker>|consensus`` and ``<speaker>|<annotator>`` for each
-annotator, with labels written as ``anger:3,frustration`` (label:intensity). Within one
-speaker a turn that starts before the previous one ended is clipped to start at that end.
+annotator, with labels written as ``anger:3,frustration`` (label:intensity) and a judgement
+with no label as ``(none)``. Within one speaker a turn that starts before the previous one ended
+is clipped to start at that end.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
-from .base import FormatWriter, PerCallWriter, call_stem, end_time, label_string
+from .base import NO_LABELS, FormatWriter, PerCallWriter, call_stem, end_time, label_string
 from .records import CallInfo
 
 TIER_SEP = "|"
@@ -34,12 +36,14 @@ def speaker_tiers(records: list[dict]) -> dict[str, list[tuple[float, float, str
                 continue
             previous_end = end
             given = {a["annotator"]: a for a in r["annotations"]}
-            rows["turns"].append((start, end, r["speaker_role"]))
+            # The turns tier's text is never empty (an empty interval is "no turn"); nor is a
+            # judgement with no label, which is written as NO_LABELS.
+            rows["turns"].append((start, end, r["speaker_role"] or "unknown"))
             rows["transcript"].append((start, end, r["text"]))
-            rows["consensus"].append((start, end, label_string(r["consensus"])))
+            rows["consensus"].append((start, end, label_string(r["consensus"], empty=NO_LABELS)))
             for annotator in annotators:
                 if annotator in given:
-                    rows[annotator].append((start, end, label_string(given[annotator]["labels"])))
+                    rows[annotator].append((start, end, label_string(given[annotator]["labels"], empty=NO_LABELS)))
         for name in names:
             tiers[f"{speaker}{TIER_SEP}{name}"] = rows[name]
     return tiers
@@ -47,6 +51,12 @@ def speaker_tiers(records: list[dict]) -> dict[str, list[tuple[float, float, str
 
 def _num(x: float) -> str:
     return format(x, ".3f").rstrip("0").rstrip(".") if x else "0"
+
+
+def _millis_up(x: float) -> float:
+    """The time rounded up to the millisecond the writers use, so the grid still covers it and
+    a closing interval never rounds to zero length."""
+    return math.ceil(round(x * 1000, 6)) / 1000
 
 
 def _quote(text: str) -> str:
@@ -58,7 +68,7 @@ class TextGridWriter(PerCallWriter):
     title = "Praat TextGrid per call"
 
     def write_call(self, call: CallInfo, records: list[dict]) -> None:
-        xmax = end_time(call, records)
+        xmax = _millis_up(end_time(call, records))
         tiers = speaker_tiers(records)
         out = [
             'File type = "ooTextFile"',

@@ -46,9 +46,7 @@ def emotionml_problems(doc: etree._ElementTree) -> list[str]:
     return problems
 
 
-def test_emotionml_is_valid_against_the_w3c_schema_and_vocabulary_rules(
-    project, make_user, tmp_path, emotionml_schema
-):
+def test_emotionml_is_valid_against_the_w3c_schema_and_vocabulary_rules(project, make_user, tmp_path, emotionml_schema):
     from annotation.models import TurnAnnotation
 
     built = build_calls(project, make_user, calls=1, turns=3)
