@@ -14,6 +14,7 @@ import math
 from collections import defaultdict
 
 from .base import NO_LABELS, FormatWriter, PerCallWriter, call_stem, end_time, label_string
+from .imports import rttm_escape
 from .records import CallInfo
 
 TIER_SEP = "|"
@@ -142,7 +143,7 @@ class RttmWriter(FormatWriter):
         duration = record["end"] - record["start"]
         if duration <= 0:
             return
-        speaker = "".join(ch if not ch.isspace() else "_" for ch in record["speaker"])
+        speaker = rttm_escape(record["speaker"])
         self.out.write(
             f"SPEAKER {call_stem(record['call'])} 1 {record['start']:.3f} {duration:.3f} <NA> <NA> {speaker} <NA> <NA>\n"
         )
