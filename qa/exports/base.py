@@ -3,10 +3,11 @@ it is written), and the per-call buffering of the speech formats."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,9 @@ class FileLog:
 class ExportContext:
     root: Path
     scale: LabelScale
+    # When the dataset was asked for (the snapshot's creation): formats that carry a date (EAF)
+    # write this one, so two builds of one snapshot are byte-identical.
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     calls: dict[int, CallInfo] = field(default_factory=dict)
     files: FileLog = field(default_factory=FileLog)
     made: set = field(default_factory=set)  # folders already created
@@ -64,6 +68,10 @@ class ExportContext:
         return target
 
     def write_bytes(self, relative: str, *parts: bytes) -> None:
+        self.write_chunks(relative, parts)
+
+    def write_chunks(self, relative: str, parts: Iterable[bytes]) -> None:
+        """Write (and hash) a file from chunks produced one at a time."""
         digest, size = hashlib.sha256(), 0
         with self.path(relative).open("wb") as fh:
             for part in parts:

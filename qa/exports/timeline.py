@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from .base import NO_LABELS, FormatWriter, PerCallWriter, call_stem, end_time, label_string
+from .base import NO_LABELS, FormatWriter, PerCallWriter, audio_reference, call_stem, end_time, label_string
 from .imports import rttm_escape
 from .records import CallInfo
 
@@ -110,22 +110,47 @@ class TextGridWriter(PerCallWriter):
 
 
 class EafWriter(PerCallWriter):
+    """ELAN's tier hierarchy: each speaker's ``<speaker>|turns`` tier (linguistic type ``turn``,
+    time-alignable, text the speaker's role) is the parent of the speaker's transcript, consensus
+    and per-annotator tiers, whose annotations refer to a turn (Symbolic_Association: one
+    value per turn, no times of their own). DATE is the snapshot's time, so the same snapshot
+    gives the same bytes."""
+
     name = "eaf"
     title = "ELAN EAF per call"
+    TYPES = {"turns": "turn", "transcript": "transcript"}  # every other child: "labels"
 
     def write_call(self, call: CallInfo, records: list[dict]) -> None:
         from pympi.Elan import Eaf, to_eaf
 
         eaf = Eaf(author="Annotera")
-        eaf.add_linked_file(f"{call_stem(call.id)}.wav", relpath=f"{call_stem(call.id)}.wav", mimetype="audio/x-wav")
-        for tier, intervals in speaker_tiers(records).items():
+        eaf.adocument["DATE"] = self.ctx.created_at.isoformat(timespec="seconds")
+        audio = audio_reference(call.id)
+        eaf.add_linked_file(audio, relpath=audio, mimetype="audio/x-wav")
+        eaf.add_linguistic_type("turn", timealignable=True)
+        for child in ("transcript", "labels"):
+            eaf.add_linguistic_type(child, constraints="Symbolic_Association", timealignable=False)
+        tiers = speaker_tiers(records)
+        for tier, intervals in tiers.items():
             speaker, _, kind = tier.partition(TIER_SEP)
-            eaf.add_tier(tier, part=speaker, ann=kind if kind.startswith("annotator-") else None)
+            parent = None if kind == "turns" else f"{speaker}{TIER_SEP}turns"
+            eaf.add_tier(
+                tier,
+                ling=self.TYPES.get(kind, "labels"),
+                parent=parent,
+                part=speaker,
+                ann=kind if kind.startswith("annotator-") else None,
+            )
             for start, end, text in intervals:
                 first, last = int(round(start * 1000)), int(round(end * 1000))
-                if last > first:
+                if last <= first:
+                    continue
+                if parent is None:
                     eaf.add_annotation(tier, first, last, text)
+                else:  # the parent's turn with these times was added first (tiers come turns-first)
+                    eaf.add_ref_annotation(tier, parent, (first + last) // 2, text)
         eaf.remove_tier("default")
+        eaf.remove_linguistic_type("default-lt")
         relative = f"{self.name}/{call_stem(call.id)}.eaf"
         to_eaf(str(self.ctx.path(relative)), eaf, pretty=True)
         self.ctx.register(relative)
