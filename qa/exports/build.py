@@ -137,8 +137,8 @@ def audio_note(formats: Sequence[str]) -> dict:
         "note": (
             "This dataset holds no call audio. "
             + (f"{', '.join(referencing)} refer to ../{AUDIO_DIR}/callNNNNNN.wav; " if referencing else "")
-            + f"fetch call NNNNNN's audio (as uploaded) from Annotera at /calls/NNNNNN/audio and save it as "
-            f"{AUDIO_DIR}/callNNNNNN.wav, or build the snapshot with the 'audio' format to include it."
+            + f"fetch call NNNNNN's audio from Annotera at /calls/NNNNNN/audio (the file as uploaded) and save it, "
+            f"as WAV, as {AUDIO_DIR}/callNNNNNN.wav, or build the snapshot with the 'audio' format to include it."
         ),
     }
 
