@@ -67,6 +67,7 @@ def rttm_escape(speaker: str) -> str:
 
 
 def rttm_unescape(field: str) -> str:
+    """The name rttm_escape wrote; raises ValueError for a %-escape that is not UTF-8."""
     return unquote(field, errors="strict") if "%" in field else field
 
 
@@ -115,7 +116,12 @@ def parse_rttm(text: str) -> list[TurnSeed]:
         if duration <= 0:
             errors.append(f"{where}: duration {fields[4]} must be positive (end before start)")
             continue
-        seeds.append(TurnSeed(speaker=rttm_unescape(fields[7]), start=start, end=start + duration, where=where))
+        try:
+            speaker = rttm_unescape(fields[7])
+        except ValueError:
+            errors.append(f"{where}: speaker '{fields[7]}' holds a %-escape that is not UTF-8 text")
+            continue
+        seeds.append(TurnSeed(speaker=speaker, start=start, end=start + duration, where=where))
     if len(uris) > 1:
         listed = ", ".join(f"{u} (from line {n})" for u, n in uris.items())
         errors.insert(0, f"the file holds more than one recording: {listed}; import one call at a time")

@@ -126,6 +126,8 @@ def read_labelstudio(text: str) -> list[Region]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LabelStudioError([f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"]) from exc
+    except RecursionError as exc:
+        raise LabelStudioError(["not a Label Studio task: the JSON is nested too deeply"]) from exc
     if isinstance(data, list):
         if len(data) != 1:
             raise LabelStudioError([f"expected one Label Studio task (one call), found {len(data)}"])

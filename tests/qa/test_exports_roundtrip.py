@@ -57,6 +57,11 @@ def test_rttm_names_with_underscores_map_back_to_the_calls_speakers_or_are_refus
     assert caught.value.errors[0].startswith("line 1: speaker 'Agent_Jo' could be any of 'Agent\\tJo', 'Agent Jo'")
 
 
+def test_an_rttm_name_with_a_broken_escape_is_refused_with_a_message():
+    with pytest.raises(ImportRejected, match="line 1: speaker 'A%FF' holds a %-escape that is not UTF-8 text"):
+        parse_turns("rttm", b"SPEAKER x 1 0.5 1.0 <NA> <NA> A%FF <NA> <NA>\n", duration=9.0)
+
+
 def task_of(out) -> dict:
     (task,) = json.loads((out / "labelstudio/tasks.json").read_text())
     return task
@@ -96,6 +101,11 @@ BAD_TASKS = [
     (lambda t: t["predictions"][0]["result"][0]["value"].update(labels=[3]), "needs exactly one speaker label"),
     (lambda t: t["predictions"][0]["result"][1]["value"].update(text=[None]), "text must be a list of texts"),
 ]
+
+
+def test_deeply_nested_json_is_refused_with_a_message():
+    with pytest.raises(ImportRejected, match="nested too deeply"):
+        parse_turns("labelstudio", b"[" * 200_000 + b"]" * 200_000, duration=9.0)
 
 
 @pytest.mark.parametrize(("damage", "message"), BAD_TASKS)
