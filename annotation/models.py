@@ -91,10 +91,15 @@ class ProjectMembership(models.Model):
         return f"{self.user} — {self.get_role_display()} in {self.project}"
 
 
+AUDIO_EXTENSIONS = ("wav", "flac", "mp3", "m4a", "ogg")  # one per container that uploads accept
+
+
 def call_audio_path(instance: Call, filename: str) -> str:
-    # Never a path from the client: the stored name is a fresh uuid, the extension is checked.
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    suffix = suffix if suffix.isalnum() and len(suffix) <= 5 else "bin"
+    """Never a path or an extension from the client: a fresh uuid, and the extension of the
+    container sniffed from the contents (``call_upload`` passes ``call.<kind>``); anything else
+    is stored as ``.bin``."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    suffix = suffix if suffix in AUDIO_EXTENSIONS else "bin"
     return f"calls/{instance.project_id}/{uuid.uuid4().hex}.{suffix}"
 
 
