@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from annotera.jsonlimits import BoundedJSONField
 from annotera.models import AuditEvent
 from taxonomy.models import Taxonomy
 
@@ -56,7 +57,7 @@ class CallUploadSerializer(serializers.Serializer):
     channel_roles = serializers.ListField(
         child=serializers.ChoiceField(choices=["agent", "customer", "unknown"]), required=False, max_length=2
     )
-    metadata = serializers.JSONField(required=False)
+    metadata = BoundedJSONField(required=False)
 
     def validate_metadata(self, value):
         if not isinstance(value, dict):

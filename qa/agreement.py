@@ -46,6 +46,9 @@ FIGURES = (
 )
 
 
+MAX_VERSION = 2**31 - 1  # a taxonomy version is a PositiveIntegerField
+
+
 @dataclass(frozen=True)
 class ReportFilters:
     language: str = ""
@@ -57,6 +60,8 @@ class ReportFilters:
     @classmethod
     def from_mapping(cls, data) -> ReportFilters:
         version = data.get("taxonomy_version") or None
+        if version not in (None, "") and not 1 <= int(version) <= MAX_VERSION:
+            raise ValueError(f"taxonomy_version must be between 1 and {MAX_VERSION}.")
         return cls(
             language=(data.get("language") or "").strip().lower(),
             locale=(data.get("locale") or "").strip(),

@@ -26,7 +26,10 @@ class ProjectAgreement(APIView):
         try:
             filters = ReportFilters.from_mapping(request.query_params)
         except ValueError:
-            return Response({"detail": "taxonomy_version must be a whole number."}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": "taxonomy_version must be a whole number from 1 to 2147483647."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         cached = agreement_report_cached(project, filters_key(filters))
         if cached is None or cached.stale:
             cached = agreement_report_request(project=project, filters=filters)

@@ -43,7 +43,7 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         filters = ReportFilters.from_mapping(request.GET)
     except ValueError:
-        messages.error(request, "The taxonomy version must be a whole number; showing the pinned version.")
+        messages.error(request, "The taxonomy version must be a whole number from 1 to 2147483647; showing the pinned version.")
         filters = ReportFilters.from_mapping({**request.GET.dict(), "taxonomy_version": ""})
     cached = agreement_report_cached(project, filters_key(filters))
     if cached is None or cached.computed_at is None:

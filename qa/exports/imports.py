@@ -120,6 +120,11 @@ def parse_textgrid(text: str) -> list[TurnSeed]:
 
 
 def parse_labelstudio(text: str) -> list[TurnSeed]:
+    from annotera.jsonlimits import json_problem
+
+    problem = json_problem(text)  # before parsing: 50,000 nested brackets would overflow the parser
+    if problem:
+        raise ImportRejected([problem])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -132,6 +137,8 @@ def parse_labelstudio(text: str) -> list[TurnSeed]:
         raise ImportRejected(["not a Label Studio task: expected an object with annotations or predictions"])
     results = []
     for key in ("predictions", "annotations", "completions"):
+        if not isinstance(data.get(key) or [], list):
+            raise ImportRejected([f"'{key}' must be a list of objects with a result list"])
         for entry in data.get(key) or []:
             if isinstance(entry, dict) and isinstance(entry.get("result"), list):
                 results.extend(entry["result"])
@@ -148,7 +155,7 @@ def parse_labelstudio(text: str) -> list[TurnSeed]:
             texts[rid] = (
                 " ".join(str(t) for t in value["text"]) if isinstance(value["text"], list) else str(value["text"])
             )
-        elif result.get("type") == "labels" and result.get("from_name", "").lower() in ("speaker", "speakers"):
+        elif result.get("type") == "labels" and str(result.get("from_name") or "").lower() in ("speaker", "speakers"):
             labels = value.get("labels")
             if not isinstance(labels, list) or len(labels) != 1:
                 errors.append(f"result {rid}: a speaker region needs exactly one speaker label, found {labels!r}")

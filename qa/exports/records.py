@@ -55,6 +55,8 @@ class ExportFilters:
             calls = tuple(sorted({int(c) for c in as_list(data.get("calls"))}))
         except (TypeError, ValueError) as exc:
             raise ExportError("calls: give call ids as whole numbers, e.g. 12,15.") from exc
+        if any(not 1 <= c < 2**63 for c in calls):  # a database id; 10**20 would overflow the query
+            raise ExportError("calls: a call id is a whole number from 1 to 9223372036854775807.")
         languages = tuple(sorted({str(lang).strip().lower() for lang in as_list(data.get("languages"))}))
         min_alpha = data.get("min_alpha")
         if min_alpha in (None, ""):
