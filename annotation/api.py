@@ -4,6 +4,8 @@ someone else's object is a 404, never a 403 that confirms it exists."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -85,7 +87,18 @@ class CallUpload(APIView):
 
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_manager(request.user, slug)
-        data = request.data
+        try:
+            data = request.data
+        except TooManyFilesSent:
+            return Response(
+                {
+                    "file": [
+                        f"Too many files in one request: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES}. "
+                        "Nothing was stored."
+                    ]
+                },  # fmt: skip
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         refused = upload_refusal(request._request)
         if refused:
             return Response({"file": [refused]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

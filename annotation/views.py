@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, TooManyFilesSent, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -117,7 +117,15 @@ def project_calls_partial(request: HttpRequest, slug: str) -> HttpResponse:
 )
 def call_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_manager(request.user, slug)
-    form = CallUploadForm(request.POST, request.FILES)
+    try:
+        form = CallUploadForm(request.POST, request.FILES)
+    except TooManyFilesSent:
+        messages.error(
+            request,
+            f"Too many files in one upload: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} at a time. "
+            "Nothing was stored; upload them in smaller batches.",
+        )
+        return redirect("annotation:project_detail", slug=project.slug)
     refused = upload_refusal(request)
     if refused:
         messages.error(request, refused)
@@ -332,8 +340,10 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     candidates = Taxonomy.objects.filter(status=Taxonomy.Status.PUBLISHED).exclude(pk=project.taxonomy_id)
     wanted = request.POST.get("to_taxonomy") or request.GET.get("to")
     target_id = _whole_number(wanted)
+    status = 200
     if wanted and target_id is None:
         messages.error(request, "Choose the taxonomy version to move to from the list.")
+        status = 400
     target = candidates.filter(pk=target_id).first() if target_id else None
     old_labels = list(project.taxonomy.labels.order_by("order"))
     plan = None
@@ -369,6 +379,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             "changes": project.taxonomy_changes.select_related("from_taxonomy", "to_taxonomy", "changed_by"),
             "models": project.suggestion_models.all()[:10],
         },
+        status=status,
     )
 
 
@@ -392,9 +403,6 @@ def call_peaks(request: HttpRequest, call_id: int) -> JsonResponse:
     from .stages import peaks_path
 
     call = call_for_viewer(request.user, call_id)
-    path = peaks_path(call)
-    if not path.exists():
-        return JsonResponse({"error": "The waveform is not ready yet; the machine pass is still running."}, status=409)
     try:
         start = float(request.GET.get("start", 0))
         end = float(request.GET.get("end", call.duration or 0))
@@ -409,6 +417,9 @@ def call_peaks(request: HttpRequest, call_id: int) -> JsonResponse:
         return JsonResponse(
             {"error": f"Need 0 <= start < end <= {limit:g} seconds and 1 <= buckets <= 20000."}, status=400
         )
+    path = peaks_path(call)
+    if not path.exists():
+        return JsonResponse({"error": "The waveform is not ready yet; the machine pass is still running."}, status=409)
     level = level_for(start, end, buckets)  # read only the level this window needs
     level, window = peaks_window({level: load_peaks(path, level)}, start, end, buckets)
     return JsonResponse(

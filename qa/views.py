@@ -43,8 +43,13 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         filters = ReportFilters.from_mapping(request.GET)
     except ValueError:
-        messages.error(request, "The taxonomy version must be a whole number from 1 to 2147483647; showing the pinned version.")
-        filters = ReportFilters.from_mapping({**request.GET.dict(), "taxonomy_version": ""})
+        from annotera.middleware import refusal
+
+        return refusal(
+            request,
+            400,
+            "The taxonomy version must be a whole number from 1 to 2147483647 (see the project's settings).",
+        )
     cached = agreement_report_cached(project, filters_key(filters))
     if cached is None or cached.computed_at is None:
         small = TurnAnnotation.objects.filter(assignment__call__project=project).count() <= INLINE_LIMIT
