@@ -387,6 +387,12 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
 def call_audio(request: HttpRequest, call_id: int) -> HttpResponse:
     """The call's audio for the annotator's player: access-checked, with HTTP Range support."""
     call = call_for_viewer(request.user, call_id)
+    if not call.audio or not call.audio.storage.exists(call.audio.name):
+        return HttpResponse(
+            "This call's audio file is missing from storage; ask a project manager to upload it again.",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
     content_type, extension = audio_type(call.audio.path)
     return ranged_file_response(
         request, call.audio.path, content_type=content_type, filename=f"call-{call.pk}.{extension}", inline=True

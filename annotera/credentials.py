@@ -15,6 +15,7 @@ fixed windows of ``LOGIN_WINDOW_SECONDS``. Successful logins never count. Once a
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 from collections.abc import Callable
 
@@ -34,9 +35,9 @@ def _window() -> int:
 def _keys(request, username: str | None) -> list[tuple[str, int]]:
     """(cache key stem, limit) for each counter this attempt belongs to."""
     keys = []
-    name = (username or "").strip().lower()
-    if name:
-        keys.append((f"credentials:user:{name[:150]}", settings.LOGIN_RATE_LIMIT))
+    name = str(username or "").strip().lower()
+    if name:  # hashed: any text may be typed as a user name, and cache keys must stay plain
+        keys.append((f"credentials:user:{hashlib.sha256(name.encode()).hexdigest()[:32]}", settings.LOGIN_RATE_LIMIT))
     if request is not None:
         keys.append((f"credentials:ip:{client_ip(request)}", settings.LOGIN_IP_RATE_LIMIT))
     return keys
