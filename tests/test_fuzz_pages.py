@@ -140,7 +140,7 @@ def test_fuzzed_pages_never_get_a_server_error(world, role, settings):
             derandomize=not os.environ.get("ANNOTERA_FUZZ_RANDOM"),
         )
         @given(kwargs=path_args, query=fields, form=fields, method=st.sampled_from(["GET", "POST"]))
-        def run(kwargs, query, form, method):
+        def run(kwargs, query, form, method, route=route):
             url = fill(route, kwargs)
             if method == "GET":
                 response = client.get(url, query)
