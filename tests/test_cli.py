@@ -47,7 +47,7 @@ def _annotated_project(project, make_user):
     from annotation.models import Speaker, Turn
 
     sf_buffer = io.BytesIO()
-    sf.write(sf_buffer, np.zeros(1600, dtype=np.float32), 16000, format="WAV")
+    sf.write(sf_buffer, np.random.default_rng(5).normal(0, 0.1, 8000).astype(np.float32), 16000, format="WAV")
     sf_buffer.seek(0)
     from annotation.services import call_upload
 
