@@ -360,7 +360,7 @@ CASES: dict[str, Bad] = {
         "POST",
         turns_import,
         400,
-        "no speaker regions",
+        "from_name must be a text, found null",
         body=lambda w: labelstudio(annotations=[{"result": [{"type": "labels", "from_name": None, "value": {}}]}]),
         kind="multipart",
     ),  # fmt: skip
@@ -369,7 +369,7 @@ CASES: dict[str, Bad] = {
         "POST",
         turns_import,
         400,
-        "'predictions' must be a list",
+        "predictions must be a list of objects, found a number",
         body=lambda w: labelstudio(predictions=5),
         kind="multipart",
     ),  # fmt: skip
