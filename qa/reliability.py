@@ -326,7 +326,13 @@ def bootstrap_patterns(
 
 
 def sparse_alpha(
-    patterns: np.ndarray, multiplicity: np.ndarray, distance: np.ndarray, *, bootstrap: int = 1000, seed: int = 0
+    patterns: np.ndarray,
+    multiplicity: np.ndarray,
+    distance: np.ndarray,
+    *,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    stats: dict | None = None,
 ) -> tuple[float | None, float | None, float | None]:
     """Alpha over units given as value ids (rows of ``patterns``, -1 = no judgement) with a fixed
     distance matrix over a large value domain (MASI over label sets): coincidences are never
@@ -377,6 +383,8 @@ def sparse_alpha(
             values.append(alphas(draws.astype(np.float64)))
         values = np.concatenate(values)
         values = values[~np.isnan(values)]
+        if stats is not None:  # how many resamples there were and in how many alpha was defined
+            stats.update(resamples=int(rounds), usable=int(len(values)))
         if len(values):
             low, high = (float(x) for x in np.percentile(values, [2.5, 97.5]))
     return float(alpha), low, high
@@ -401,15 +409,26 @@ def bin_values(values: Sequence[float | None], low: float, high: float, step: fl
     return out
 
 
+def _matched_marks(mine: Sequence[float], theirs: Sequence[float], tolerance: float) -> int:
+    """How many marks pair up one to one within ``tolerance`` (closest pairs first): one mark
+    can confirm only one other mark, so three marks never "match" a single one."""
+    pairs = sorted((abs(a - b), i, j) for i, a in enumerate(mine) for j, b in enumerate(theirs) if abs(a - b) <= tolerance)
+    used_mine, used_theirs, matched = set(), set(), 0
+    for _, i, j in pairs:
+        if i not in used_mine and j not in used_theirs:
+            used_mine.add(i)
+            used_theirs.add(j)
+            matched += 1
+    return matched
+
+
 def boundary_agreement(shift_sets: Sequence[Sequence[float]], tolerance: float = 0.5) -> float | None:
-    """Shift boundaries: the share of each annotator's shift times matched by every other
-    annotator within ``tolerance`` seconds (pairwise, symmetric). None when nobody marked a shift."""
+    """Shift boundaries, descriptive (not chance-corrected: see ``qa.unitizing`` for uα): over
+    every pair of annotators, the share of their marks that pair up one to one within
+    ``tolerance`` seconds. None when nobody marked a shift."""
     matched = total = 0
-    for i, mine in enumerate(shift_sets):
-        for j, theirs in enumerate(shift_sets):
-            if i == j:
-                continue
-            for t in mine:
-                total += 1
-                matched += any(abs(t - u) <= tolerance for u in theirs)
+    for i in range(len(shift_sets)):
+        for j in range(i + 1, len(shift_sets)):
+            total += len(shift_sets[i]) + len(shift_sets[j])
+            matched += 2 * _matched_marks(shift_sets[i], shift_sets[j], tolerance)
     return matched / total if total else None

@@ -125,7 +125,7 @@ def call_alphas(project: Project, call_ids: list[int] | None = None) -> dict[int
     """Label-presence alpha per call (nominal, over the call's turns x taxonomy labels)."""
     labels = list(project.taxonomy.labels.values_list("key", flat=True))
     index = {k: i for i, k in enumerate(labels)}
-    rows = TurnAnnotation.objects.filter(turn__call__project=project, skipped=False, taxonomy=project.taxonomy)
+    rows = TurnAnnotation.objects.judgements().filter(turn__call__project=project, taxonomy=project.taxonomy)
     if call_ids:
         rows = rows.filter(turn__call_id__in=call_ids)
     per_call: dict[int, dict[int, list]] = defaultdict(dict)
@@ -205,7 +205,7 @@ def iter_records(
         turns = Turn.objects.filter(pk__in=part).select_related("call", "speaker").order_by("call_id", "order")
         annotations: dict[int, list[dict]] = defaultdict(list)
         rows = (
-            TurnAnnotation.objects.filter(turn_id__in=part, skipped=False)
+            TurnAnnotation.objects.judgements().filter(turn_id__in=part)
             .order_by("assignment__annotator_id")
             .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id")
         )
