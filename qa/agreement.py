@@ -60,9 +60,7 @@ def _binned(values: np.ndarray, low: float, high: float, step: float) -> tuple[n
     return snapped, off
 
 
-def project_report(
-    project, filters: ReportFilters = ReportFilters(), *, bootstrap: int = 1000, progress=None
-) -> dict:
+def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstrap: int = 1000, progress=None) -> dict:
     """The full report. ``progress(percent, message)``, if given, is called between stages."""
 
     def stage(percent: float, message: str) -> None:

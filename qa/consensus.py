@@ -116,7 +116,12 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
     # Shifts: keep those that a majority of *annotators* marked within 0.5 s of each other (the
     # first such mark); several marks of one annotator count once.
     marks = sorted(
-        ((float(s["at"]), who, s) for who, j in enumerate(judgements) for s in (j.shifts or []) if s.get("at") is not None),
+        (
+            (float(s["at"]), who, s)
+            for who, j in enumerate(judgements)
+            for s in (j.shifts or [])
+            if s.get("at") is not None
+        ),
         key=lambda mark: (mark[0], mark[1]),  # two marks at the same time must not compare their dicts
     )
     shifts, used = [], set()
@@ -153,8 +158,10 @@ def consensus_for_turns(turn_ids: Iterable[int]) -> dict[int, Consensus]:
 
     ids = list(turn_ids)
     judgements: dict[int, list[Judgement]] = defaultdict(list)
-    rows = TurnAnnotation.objects.judgements().filter(turn_id__in=ids).values_list(
-        "turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts"
+    rows = (
+        TurnAnnotation.objects.judgements()
+        .filter(turn_id__in=ids)
+        .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts")
     )
     for turn_id, annotator, labels, valence, arousal, shifts in rows:
         judgements[turn_id].append(Judgement(annotator, labels or [], valence, arousal, shifts or []))

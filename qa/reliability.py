@@ -412,7 +412,9 @@ def bin_values(values: Sequence[float | None], low: float, high: float, step: fl
 def _matched_marks(mine: Sequence[float], theirs: Sequence[float], tolerance: float) -> int:
     """How many marks pair up one to one within ``tolerance`` (closest pairs first): one mark
     can confirm only one other mark, so three marks never "match" a single one."""
-    pairs = sorted((abs(a - b), i, j) for i, a in enumerate(mine) for j, b in enumerate(theirs) if abs(a - b) <= tolerance)
+    pairs = sorted(
+        (abs(a - b), i, j) for i, a in enumerate(mine) for j, b in enumerate(theirs) if abs(a - b) <= tolerance
+    )
     used_mine, used_theirs, matched = set(), set(), 0
     for _, i, j in pairs:
         if i not in used_mine and j not in used_theirs:

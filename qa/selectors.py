@@ -55,7 +55,8 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
         .first()
     )
     candidates = (
-        TurnAnnotation.objects.judgements().filter(assignment__call__project=project)
+        TurnAnnotation.objects.judgements()
+        .filter(assignment__call__project=project)
         .exclude(turn_id__in=adjudicated)
         .values("turn_id")
         .annotate(n=Count("id"))

@@ -205,7 +205,8 @@ def iter_records(
         turns = Turn.objects.filter(pk__in=part).select_related("call", "speaker").order_by("call_id", "order")
         annotations: dict[int, list[dict]] = defaultdict(list)
         rows = (
-            TurnAnnotation.objects.judgements().filter(turn_id__in=part)
+            TurnAnnotation.objects.judgements()
+            .filter(turn_id__in=part)
             .order_by("assignment__annotator_id")
             .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id")
         )
