@@ -23,8 +23,8 @@ from .agreement_people import anchoring, cultures, most_disagreed, per_annotator
 from .clusters import cluster_alpha
 from .judgements import Judgements, ReportFilters, load_judgements, machine_choices, report_taxonomy
 from .models import Adjudication, GoldCall
-from .reliability import AlphaResult, _masi_matrix_masks, boundary_agreement, distinct_rows, sparse_alpha
-from .unitizing import shift_alpha
+from .reliability import AlphaResult, _masi_matrix_masks, distinct_rows, sparse_alpha
+from .unitizing import boundary_agreement, shift_alpha
 
 __all__ = ["FIGURES", "ReportFilters", "project_report"]
 

@@ -30,12 +30,36 @@ def _unit_coincidences(counts: np.ndarray) -> np.ndarray:
     return (o / np.maximum(m - 1, 1)[:, None, None]).reshape(len(counts), v * v)
 
 
+DENSE_LIMIT = 20_000_000  # clusters x distinct unit patterns, for the dense per-cluster tally
+
+
 def _cluster_sums(per_unit: np.ndarray, cluster: np.ndarray) -> np.ndarray:
     """Sum the rows of ``per_unit`` by cluster id (0..C-1): one bincount per column."""
     clusters = int(cluster.max()) + 1 if len(cluster) else 0
     return np.stack(
         [np.bincount(cluster, weights=per_unit[:, k], minlength=clusters) for k in range(per_unit.shape[1])], axis=1
     )
+
+
+def cluster_patterns(counts: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct per-cluster coincidence sums (rows of V*V) and how many clusters have each.
+
+    Units are first reduced to their distinct count rows (a handful for binary judgements), so
+    a cluster is a tally of unit patterns; identical tallies are then grouped. When every unit
+    is its own cluster (per-label presence, valence), the unit patterns are the clusters."""
+    patterns, multiplicity, inverse = distinct_rows(counts)
+    pattern_o = _unit_coincidences(patterns)
+    if len(cluster) < 2 or bool(np.all(np.diff(cluster) > 0)):
+        return pattern_o, multiplicity
+    clusters, kinds = int(cluster.max()) + 1, len(patterns)
+    if clusters * kinds <= DENSE_LIMIT:
+        tally = np.bincount(cluster * kinds + inverse, minlength=clusters * kinds).reshape(clusters, kinds)
+        tally = tally[tally.sum(axis=1) > 0]
+        distinct, how_many, _ = distinct_rows(tally)
+        return distinct.astype(np.float64) @ pattern_o, how_many
+    cluster_o = _cluster_sums(pattern_o[inverse], cluster)
+    distinct, how_many, _ = distinct_rows(cluster_o[cluster_o.sum(axis=1) > 0])
+    return distinct, how_many
 
 
 def alphas_from_coincidences(o: np.ndarray, level, domain) -> np.ndarray:
@@ -60,17 +84,20 @@ def alphas_from_coincidences(o: np.ndarray, level, domain) -> np.ndarray:
         return np.where(ok, 1 - observed / np.where(ok, expected, 1), np.nan)
 
 
-def bootstrap_clusters(cluster_o: np.ndarray, level, domain, rounds: int, seed: int = 0) -> dict:
-    """Percentile 95% interval from resampling clusters (rows of ``cluster_o``, each a
-    cluster's summed V*V coincidences). Returns {low, high, resamples, usable, note}."""
+def bootstrap_clusters(
+    patterns: np.ndarray, multiplicity: np.ndarray, level, domain, rounds: int, seed: int = 0
+) -> dict:
+    """Percentile 95% interval from resampling clusters, given as distinct rows of summed V*V
+    coincidences (``patterns``) and how many clusters have each. Returns {low, high,
+    resamples, usable, note}."""
     out = {"low": None, "high": None, "resamples": 0, "usable": 0, "note": ""}
-    cluster_o = cluster_o[cluster_o.sum(axis=1) > 0]
-    if len(cluster_o) < 2 or rounds <= 0:
+    keep = patterns.sum(axis=1) > 0
+    patterns, multiplicity = patterns[keep], multiplicity[keep]
+    if multiplicity.sum() < 2 or rounds <= 0:
         return out
-    patterns, multiplicity, _ = distinct_rows(cluster_o)
     if len(patterns) * rounds > ROUNDS_BUDGET:
         rounds = max(200, ROUNDS_BUDGET // len(patterns))
-    v = int(round(np.sqrt(cluster_o.shape[1])))
+    v = int(round(np.sqrt(patterns.shape[1])))
     rng = np.random.default_rng(seed)
     values = []
     for chunk in np.array_split(np.arange(rounds), max(1, rounds // 250)):
@@ -107,8 +134,8 @@ def cluster_alpha(
     interval = {"low": None, "high": None, "resamples": 0, "usable": 0, "note": ""}
     if point.alpha is not None and bootstrap:
         usable = counts.sum(axis=1) >= 2
-        cluster_o = _cluster_sums(_unit_coincidences(counts[usable]), cluster[usable])
-        interval = bootstrap_clusters(cluster_o, level, domain, bootstrap, seed)
+        patterns, multiplicity = cluster_patterns(counts[usable], cluster[usable])
+        interval = bootstrap_clusters(patterns, multiplicity, level, domain, bootstrap, seed)
     return _result(point.alpha, point.units, point.excluded, point.judgements, interval)
 
 
@@ -132,7 +159,8 @@ def pairs_alpha(own: np.ndarray, other: np.ndarray, cluster: np.ndarray, *, boot
     alpha = alphas_from_coincidences(o, "nominal", [0, 1])[0]
     alpha = None if np.isnan(alpha) else float(alpha)
     if alpha is not None and bootstrap:
-        interval = bootstrap_clusters(cluster_o, "nominal", [0, 1], bootstrap, seed)
+        distinct, how_many, _ = distinct_rows(cluster_o[cluster_o.sum(axis=1) > 0])
+        interval = bootstrap_clusters(distinct, how_many, "nominal", [0, 1], bootstrap, seed)
     out = _result(alpha, n, 0, 2 * n, interval)
     out["agreement"] = agreement
     return out

@@ -178,6 +178,11 @@ def _mapped_items(item_row, keys, intensities, item_taxonomy, mappings, labels):
     rows in the report's own version are looked up directly; older ones go through their
     mapping (a split gives every target, a merge keeps the highest intensity once)."""
     index = {label: k for k, label in enumerate(labels)}
+    if all(mappings.get(t) is None for t in set(item_taxonomy)):  # every row in the report's version
+        found = np.array([index.get(key, -1) for key in keys], dtype=np.int64)
+        strength = np.array(intensities, dtype=np.float64)  # None -> nan
+        known = found >= 0  # labels outside the version are not counted
+        return item_row[known], found[known], strength[known]
     rows, found, strengths = [], [], []
     for row, key, intensity, taxonomy_id in zip(item_row.tolist(), keys, intensities, item_taxonomy, strict=True):
         mapping = mappings.get(taxonomy_id)

@@ -407,30 +407,3 @@ def bin_values(values: Sequence[float | None], low: float, high: float, step: fl
             snapped = low + round((min(max(value, low), high) - low) / step) * step
             out.append(round(snapped, 6))
     return out
-
-
-def _matched_marks(mine: Sequence[float], theirs: Sequence[float], tolerance: float) -> int:
-    """How many marks pair up one to one within ``tolerance`` (closest pairs first): one mark
-    can confirm only one other mark, so three marks never "match" a single one."""
-    pairs = sorted(
-        (abs(a - b), i, j) for i, a in enumerate(mine) for j, b in enumerate(theirs) if abs(a - b) <= tolerance
-    )
-    used_mine, used_theirs, matched = set(), set(), 0
-    for _, i, j in pairs:
-        if i not in used_mine and j not in used_theirs:
-            used_mine.add(i)
-            used_theirs.add(j)
-            matched += 1
-    return matched
-
-
-def boundary_agreement(shift_sets: Sequence[Sequence[float]], tolerance: float = 0.5) -> float | None:
-    """Shift boundaries, descriptive (not chance-corrected: see ``qa.unitizing`` for uα): over
-    every pair of annotators, the share of their marks that pair up one to one within
-    ``tolerance`` seconds. None when nobody marked a shift."""
-    matched = total = 0
-    for i in range(len(shift_sets)):
-        for j in range(i + 1, len(shift_sets)):
-            total += len(shift_sets[i]) + len(shift_sets[j])
-            matched += 2 * _matched_marks(shift_sets[i], shift_sets[j], tolerance)
-    return matched / total if total else None

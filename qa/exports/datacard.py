@@ -95,7 +95,11 @@ def agreement_headlines(project: Project, languages: tuple[str, ...], bootstrap:
 
     filters = ReportFilters(language=languages[0]) if len(languages) == 1 else ReportFilters()
     report = project_report(project, filters, bootstrap=bootstrap)
-    out = {"scope": {"project": project.slug, **filters.as_dict()}, "turns": report.get("turns")}
+    out = {
+        "scope": {"project": project.slug, **filters.as_dict()},
+        "turns": report.get("turns"),
+        "taxonomy_versions_pooled": report.get("versions", []),
+    }
     for key in HEADLINES:
         figure = report.get(key) or {}
         out[key] = {k: figure.get(k) for k in ("alpha", "low", "high")}

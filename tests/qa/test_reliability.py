@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.reliability import bin_values, boundary_agreement, krippendorff_alpha, masi_distance
+from qa.reliability import bin_values, krippendorff_alpha, masi_distance
+from qa.unitizing import boundary_agreement
 
 
 def test_masi_distance_values():
