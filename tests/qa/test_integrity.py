@@ -7,6 +7,7 @@ shift consensus counting marks instead of annotators, culture compared case-sens
 
 from __future__ import annotations
 
+import krippendorff
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -140,3 +141,38 @@ def test_cultures_differing_only_by_case_are_one_and_different_cultures_give_an_
     assert culture["cultures"] == ["en-gb", "en-in"] and culture["within"] is None
     assert culture["across"]["pairs"] == 4 and culture["across"]["alpha"] is not None
     assert project_report(project, ReportFilters(culture="EN-gb"), bootstrap=0)["annotators"] == 1
+
+
+def test_anchoring_is_measured_against_blind_annotators_and_the_machine(project, make_user):
+    from annotation.models import Suggestion
+
+    table = {
+        "b1": [["anger"], ["neutral"], ["neutral"], ["anger"]],
+        "b2": [["anger"], ["neutral"], ["anger"], ["neutral"]],
+        "s1": [["anger"], ["anger"], ["anger"], ["anger"]],  # follows the machine everywhere
+    }
+    call, turns, users = annotated_call(project, make_user, table, blind={"b1", "b2"})
+    for turn in turns:
+        Suggestion.objects.create(turn=turn, labels=[{"label": "anger", "intensity": 3}], model_version="rules-1")
+    anchoring = project_report(project, bootstrap=0)["anchoring"]
+    labels = list(project.taxonomy.labels.order_by("order", "key").values_list("key", flat=True))
+
+    def cells(sets):
+        return [1 if label in chosen else 0 for chosen in sets for label in labels]
+
+    # s1 against the blind majority (both blind annotators: anger, neutral, {} (tie), {} (tie)).
+    blind_consensus = [{"anger"}, {"neutral"}, set(), set()]
+    expected = krippendorff.alpha(
+        reliability_data=[cells(map(set, table["s1"])), cells(blind_consensus)], level_of_measurement="nominal"
+    )
+    assert anchoring["suggested"]["alpha"] == pytest.approx(expected, abs=1e-4)
+    # Each blind annotator against the other: the same two vectors twice.
+    pair = krippendorff.alpha(
+        reliability_data=[cells(map(set, table["b1"])) + cells(map(set, table["b2"])),
+                          cells(map(set, table["b2"])) + cells(map(set, table["b1"]))],
+        level_of_measurement="nominal",
+    )  # fmt: skip
+    assert anchoring["blind"]["alpha"] == pytest.approx(pair, abs=1e-4)
+    # Agreement with the machine: complete for s1, lower for the blind annotators.
+    assert anchoring["suggested_vs_machine"]["agreement"] == 1.0
+    assert anchoring["blind_vs_machine"]["agreement"] < 1.0
