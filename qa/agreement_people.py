@@ -182,8 +182,14 @@ def anchoring(data: Judgements, chosen: np.ndarray, machine: np.ndarray, has_mac
     """
     n_turns, n_labels = len(data.turn_ids), chosen.shape[1]
     blind_judged = np.bincount(data.turn[data.blind], minlength=n_turns).astype(np.float64)
-    blind_present = np.zeros((n_turns, n_labels))
-    np.add.at(blind_present, data.turn[data.blind], chosen[data.blind].astype(np.float64))
+    blind_item = data.blind[data.item_row]
+    blind_present = (
+        np.bincount(
+            data.turn[data.item_row[blind_item]] * n_labels + data.item_label[blind_item], minlength=n_turns * n_labels
+        )
+        .reshape(n_turns, n_labels)
+        .astype(np.float64)
+    )
     others = blind_judged[data.turn] - data.blind  # other blind annotators of the row's turn
     others_present = blind_present[data.turn] - chosen * data.blind[:, None]
     consensus = others_present * 2 > others[:, None]
