@@ -185,7 +185,10 @@ def _shift_figure(data: Judgements, judged: np.ndarray) -> dict:
     marked = {t: marks + [[]] * int(judged[t] - len(marks)) for t, marks in data.shifts.items()}
     marked = {t: coders for t, coders in marked.items() if len(coders) >= 2 and any(coders)}
     ids = [int(data.turn_ids[t]) for t in marked]
-    spans = {pk: (start, end) for pk, start, end in Turn.objects.filter(pk__in=ids).values_list("pk", "start", "end")}
+    spans = {}
+    for first in range(0, len(ids), 10_000):  # bounded IN lists (SQLite caps bound parameters)
+        chunk = Turn.objects.filter(pk__in=ids[first : first + 10_000]).values_list("pk", "start", "end")
+        spans.update({pk: (start, end) for pk, start, end in chunk})
     turns = [(*spans[int(data.turn_ids[t])], coders) for t, coders in marked.items()]
     unitizing = shift_alpha(turns, SHIFT_TOLERANCE / 2)
     shares = [boundary_agreement(coders, SHIFT_TOLERANCE) for coders in marked.values()]

@@ -141,3 +141,9 @@ def test_the_api_takes_no_emotion_and_turn_skips(client, annotated):
                           HTTP_IF_MATCH=f'"{row.version + 1}"')  # fmt: skip
     body = response.json()
     assert body["annotation"]["skipped"] is True and body["progress"]["skipped"] == 1
+
+
+def test_api_refuses_a_taxonomy_version_the_project_never_had(client, reviewer, annotated, project):
+    client.force_login(reviewer)
+    response = client.get(reverse("api-project-agreement", args=[project.slug]), {"taxonomy_version": 7})
+    assert response.status_code == 400 and "no version 7" in response.json()["detail"]
