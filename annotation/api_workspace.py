@@ -31,6 +31,9 @@ def annotation_json(annotation: TurnAnnotation | None) -> dict:
     return {
         "version": annotation.version,
         "labels": annotation.labels,
+        "no_emotion": annotation.no_emotion,
+        "skipped": annotation.skipped,
+        "skip_reason": annotation.skip_reason,
         "valence": annotation.valence,
         "arousal": annotation.arousal,
         "shifts": annotation.shifts,

@@ -240,6 +240,19 @@ class Assignment(models.Model):
         return f"{self.annotator} on {self.call}"
 
 
+class TurnAnnotationQuerySet(models.QuerySet):
+    def judgements(self) -> TurnAnnotationQuerySet:
+        """The one definition of "tagged", used by progress, agreement, consensus and exports: a
+        row is a judgement when the annotator made a label decision on the turn (labels chosen,
+        or an explicit "no emotion"), did not skip the turn, and did not skip the call. A row
+        holding only valence, a note or shifts (autosave) is not a judgement."""
+        return (
+            self.filter(skipped=False)
+            .exclude(assignment__status=Assignment.Status.SKIPPED)
+            .filter(models.Q(no_emotion=True) | ~models.Q(labels=[]))
+        )
+
+
 class TurnAnnotation(models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="turn_annotations")
     turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="annotations")
@@ -251,9 +264,15 @@ class TurnAnnotation(models.Model):
     note = models.TextField(blank=True)
     confidence = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)])
     suggestion_actions = models.JSONField(default=dict, blank=True, help_text="label -> accepted|edited|rejected")
-    skipped = models.BooleanField(default=False)
+    no_emotion = models.BooleanField(
+        default=False, help_text='An explicit "no emotion on this turn" decision (labels stay empty).'
+    )
+    skipped = models.BooleanField(default=False, help_text="The annotator skipped this turn; it is no judgement.")
+    skip_reason = models.CharField(max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-concurrency version; stale writes get 409.")
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TurnAnnotationQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assignment", "turn"], name="annotation_assignment_turn_unique")]

@@ -121,8 +121,9 @@ class TurnAnnotationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TurnAnnotation
-        fields = ["id", "assignment", "turn", "taxonomy_version", "labels", "valence", "arousal", "shifts", "note",
-                  "confidence", "suggestion_actions", "skipped", "version", "updated_at"]  # fmt: skip
+        fields = ["id", "assignment", "turn", "taxonomy_version", "labels", "no_emotion", "valence", "arousal",
+                  "shifts", "note", "confidence", "suggestion_actions", "skipped", "skip_reason", "version",
+                  "updated_at"]  # fmt: skip
         read_only_fields = fields
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_skip
 
 app_name = "annotation"
 
@@ -22,5 +22,6 @@ urlpatterns = [
     path("annotators/<int:user_id>/", views.annotator_edit, name="annotator_edit"),
     path("queue/", views.annotator_queue, name="queue"),
     path("queue/next/", views.queue_next_view, name="queue_next"),
+    path("assignments/<int:assignment_id>/skip/", views_skip.assignment_skip_view, name="assignment_skip"),
     path("assignments/<int:assignment_id>/workspace/", views.workspace, name="workspace"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_exports
+from . import views, views_exports, views_review
 
 app_name = "qa"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("projects/<slug:slug>/disagreements/", views.project_disagreements, name="project_disagreements"),
     path("turns/<int:turn_id>/adjudicate/", views.turn_adjudicate, name="turn_adjudicate"),
     path("calls/<int:call_id>/gold/", views.call_mark_gold, name="call_mark_gold"),
+    path("calls/<int:call_id>/adjudicate/", views_review.call_adjudicate_view, name="call_adjudicate"),
+    path("projects/<slug:slug>/annotators/<int:user_id>/", views_review.annotator_detail, name="annotator_detail"),
     # Dataset snapshots and turn imports
     path("projects/<slug:slug>/snapshots/", views_exports.project_snapshots, name="project_snapshots"),
     path("snapshots/<int:pk>/", views_exports.snapshot_detail, name="snapshot_detail"),

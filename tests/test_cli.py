@@ -81,7 +81,7 @@ def test_agreement_json_report(project, make_user):
     assert report["label_presence"]["per_label"]["gratitude"]["alpha"] is None  # never used: undefined, not 1.0
     assert report["label_sets_masi"]["units"] == 3
     text = run("agreement", "--project", project.slug, "--bootstrap", "50")
-    assert "label presence (nominal)" in text and "excluded" in text
+    assert "label presence (nominal, labels in use)" in text and "excluded" in text and "shift positions" in text
 
 
 def test_export_dataset_jsonl(project, make_user, tmp_path):
