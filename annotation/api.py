@@ -184,8 +184,17 @@ class AssignmentSuggestionList(generics.ListAPIView):
     def get_queryset(self):
         if _schema_only(self):
             return Suggestion.objects.none()
-        assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
-        return suggestions_for_assignment(assignment)
+        self.assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
+        return suggestions_for_assignment(self.assignment)
+
+    def get_serializer_context(self):
+        # The annotator's own assignment under "hide confidence numbers": no confidence in the
+        # labels or the rationale (reviewers and managers reading it see what the annotator saw).
+        assignment = getattr(self, "assignment", None)
+        return {
+            **super().get_serializer_context(),
+            "hide_confidence": bool(assignment and assignment.hide_suggestion_confidence),
+        }
 
 
 class AssignmentList(generics.ListAPIView):

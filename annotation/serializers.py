@@ -70,7 +70,10 @@ class ProjectDetailSerializer(ProjectSerializer):
     calls = serializers.SerializerMethodField()
 
     class Meta(ProjectSerializer.Meta):
-        fields = ProjectSerializer.Meta.fields + ["taxonomy_id", "required_proficiency", "locale_match", "calls"]
+        fields = ProjectSerializer.Meta.fields + [
+            "taxonomy_id", "required_proficiency", "locale_match",
+            "reveal_suggestions_after_play", "hide_suggestion_confidence", "calls",
+        ]  # fmt: skip
 
     def get_calls(self, project) -> dict[str, int]:
         from .selectors import project_call_counts
@@ -95,6 +98,15 @@ class SuggestionSerializer(serializers.ModelSerializer):
         fields = ["id", "turn", "labels", "valence", "arousal", "shifts", "rationale", "model_version", "created_at"]
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("hide_confidence"):  # the assignment was created under "hide confidence numbers"
+            from .suggestion_modes import labels_without_confidence, rationale_without_confidence
+
+            data["labels"] = labels_without_confidence(instance.labels or [])
+            data["rationale"] = rationale_without_confidence(instance.rationale)
+        return data
+
 
 class AssignmentSerializer(serializers.ModelSerializer):
     project = serializers.CharField(source="call.project.slug", read_only=True)
@@ -103,6 +115,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = ["id", "call", "project", "annotator", "status", "blind", "explanation", "skip_reason",
+                  "reveal_suggestions_after_play", "hide_suggestion_confidence",
                   "created_at", "submitted_at"]  # fmt: skip
         read_only_fields = fields
 

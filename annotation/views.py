@@ -41,6 +41,7 @@ from .services import (
     taxonomy_change_plan,
 )
 from .streaming import audio_type, ranged_file_response
+from .suggestion_modes import call_page_suggestions
 
 
 @login_required
@@ -255,6 +256,7 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     by_turn = {s.turn_id: s for s in visible}
     for turn in turns:
         turn.suggestion = by_turn.get(turn.pk)
+    call_page_suggestions(user=request.user, call=call, turns=turns)  # the annotator's suggestion mode
     return render(
         request,
         "annotation/call_detail.html",

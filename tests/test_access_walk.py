@@ -112,6 +112,7 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "annotation:assignments_run": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:assignment_reassign": Obj(lambda w: {"assignment_id": w.assignment.pk}),
     "annotation:project_settings": Obj(lambda w: {"slug": w.theirs.slug}),
+    "annotation:project_suggestion_settings": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:annotators": Obj(
         lambda w: {},
         shared_with=("pm_other",),
@@ -130,6 +131,7 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "qa:dashboard": Listing(),
     "qa:project_agreement": Obj(lambda w: {"slug": w.theirs.slug}),
     "qa:project_disagreements": Obj(lambda w: {"slug": w.theirs.slug}),
+    "qa:project_anchoring_modes": Obj(lambda w: {"slug": w.theirs.slug}),
     "qa:turn_adjudicate": Obj(lambda w: {"turn_id": w.turn.pk}),
     "qa:call_mark_gold": Obj(lambda w: {"call_id": w.call.pk}),
     "qa:call_adjudicate": Obj(lambda w: {"call_id": w.call.pk}),
