@@ -127,7 +127,7 @@ def adjudication_create(
 ) -> Adjudication:
     """A reviewer's resolution of a turn; the newest one is the turn's consensus of record.
     Validated by the annotators' own rules (``clean_annotation``: labels, scales, shifts, note)."""
-    from annotation.annotations import clean_annotation, taxonomy_scales
+    from annotation.turn_annotations import clean_annotation, taxonomy_scales
 
     scales = taxonomy_scales(turn.call.project.taxonomy)
     low, high = scales.intensity

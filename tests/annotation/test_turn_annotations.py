@@ -146,7 +146,7 @@ def test_concurrent_writers_never_lose_an_update(setup):
 
     from django.db import connection
 
-    from annotation.annotations import StaleWrite, turn_annotation_save
+    from annotation.turn_annotations import StaleWrite, turn_annotation_save
 
     assignment, turns, _ = setup
     outcomes: list[str] = []
