@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotera.settings")
 
@@ -15,15 +16,13 @@ app.autodiscover_tasks()
 def _prepare_embedded_broker(sender: Celery, **kwargs: object) -> None:
     # kombu's filesystem transport needs its folders to exist before the first message.
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
 
 
 @app.on_after_finalize.connect
 def _schedule_reaper(sender: Celery, **kwargs: object) -> None:
-    from django.conf import settings
-
     sender.add_periodic_task(
         settings.REAPER_INTERVAL_SECONDS, sender.signature("annotation.reap_stale_jobs"), name="reap stale jobs"
     )
