@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from annotera.models import AuditEvent
 from annotera.roles import ADMIN, ANNOTATOR, PROJECT_MANAGER, QA_REVIEWER, user_role
 
 from .models import Assignment, Call, ProcessingJob, Project, ProjectMembership
@@ -162,20 +163,15 @@ def suggestions_for_call(user, call: Call):
     return Suggestion.objects.filter(turn__call=call).select_related("turn").order_by("turn__order", "pk")
 
 
-def taxonomies_visible_to(user):
-    """Managers and admins edit every taxonomy; others see the versions their projects pin."""
-    from taxonomy.models import Taxonomy
-
-    if user_role(user) in (ADMIN, PROJECT_MANAGER):
-        return Taxonomy.objects.all()
-    return Taxonomy.objects.filter(pk__in=projects_visible_to(user).values("taxonomy"))
+def taxonomies_pinned_for(user) -> QuerySet:
+    """The ids of the taxonomy versions the user's projects pin (taxonomy's visibility rule
+    for people without a managing role; registered in ``AnnotationConfig.ready``)."""
+    return projects_visible_to(user).values("taxonomy")
 
 
 def audit_events_visible_to(user):
     """Admins: every event. Managers: their projects' events and taxonomy events (taxonomies
     are shared by all projects and edited by managers). Everyone else: none."""
-    from annotera.models import AuditEvent
-
     role = user_role(user)
     if role == ADMIN:
         return AuditEvent.objects.all()

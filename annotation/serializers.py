@@ -1,8 +1,5 @@
 from rest_framework import serializers
 
-from annotera.models import AuditEvent
-from taxonomy.models import Taxonomy
-
 from .models import Assignment, Call, ProcessingJob, Project, Suggestion, Turn, TurnAnnotation
 
 
@@ -122,21 +119,4 @@ class TurnAnnotationSerializer(serializers.ModelSerializer):
         model = TurnAnnotation
         fields = ["id", "assignment", "turn", "taxonomy_version", "labels", "valence", "arousal", "shifts", "note",
                   "confidence", "suggestion_actions", "skipped", "version", "updated_at"]  # fmt: skip
-        read_only_fields = fields
-
-
-class TaxonomySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Taxonomy
-        fields = ["id", "slug", "name", "version", "status", "description", "created_at", "published_at"]
-        read_only_fields = fields
-
-
-class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-
-    class Meta:
-        model = AuditEvent
-        fields = ["id", "at", "actor", "action", "object_type", "object_id", "project", "before", "after"]
         read_only_fields = fields
