@@ -138,6 +138,18 @@ class Call(models.Model):
         return self.language_override or self.language
 
 
+class GoldCall(models.Model):
+    """A fully adjudicated call that QA marked as a reference: the queue mixes it blind into
+    annotators' work (``assignment.gold_assignment_mix``) and QA scores them against it."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="gold")
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"gold: {self.call}"
+
+
 class Speaker(models.Model):
     class Role(models.TextChoices):
         AGENT = "agent", "Agent"

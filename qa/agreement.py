@@ -262,7 +262,9 @@ def project_report(
     project: Project, filters: ReportFilters = ReportFilters(), *, bootstrap: int = 1000, progress=None
 ) -> dict:
     """The full report. ``progress(percent, message)``, if given, is called between stages."""
-    from .models import Adjudication, GoldCall
+    from annotation.models import GoldCall
+
+    from .models import Adjudication
 
     def stage(percent: float, message: str) -> None:
         if progress is not None:

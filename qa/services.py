@@ -11,10 +11,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from annotation.models import Call, Project, Turn
+from annotation.models import Call, GoldCall, Project, Turn
 
 from .agreement import ReportFilters, project_report
-from .models import Adjudication, AgreementReport, GoldCall
+from .models import Adjudication, AgreementReport
 
 REPORT_BOOTSTRAP = 1000
 # Projects with at most this many annotations get an uncached report computed inside the request

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotation.models import Assignment, ProjectMembership, TurnAnnotation
+from annotation.models import Assignment, GoldCall, ProjectMembership, TurnAnnotation
 from annotation.services import project_add_member
 from qa.agreement import ReportFilters, project_report
-from qa.models import Adjudication, AgreementReport, GoldCall
+from qa.models import Adjudication, AgreementReport
 
 from .builders import annotated_call
 
