@@ -1,6 +1,6 @@
 """Seeding a call's turns from an imported file (Label Studio JSON, TextGrid, RTTM).
 
-The parsing and validation live in ``qa.exports.imports``; this is the write. It replaces the
+The parsing and validation live in ``annotation.turn_files``; this is the write. It replaces the
 call's machine turns only while no one has annotated them, and does it in one transaction, so
 a rejected or failed import leaves the call exactly as it was.
 """
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from .models import Call, Speaker, Turn, TurnAnnotation
+from .turn_files import parse_turns
 
 
 class SeedRefused(ValueError):
@@ -29,8 +30,6 @@ class SeedResult:
 def call_turns_seed(*, call: Call, fmt: str, data: bytes, rerun: bool = True) -> SeedResult:
     """Replace the call's turns with the file's. With ``rerun`` (and the call's decoded audio at
     hand) prosody and suggestions are recomputed for the new turns after commit."""
-    from qa.exports.imports import parse_turns
-
     from .jobs import pipeline_start
     from .stages import pcm_path
 

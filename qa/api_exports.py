@@ -14,10 +14,10 @@ from rest_framework.views import APIView
 
 from annotation.access import call_for_manager
 from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.turn_files import IMPORT_FORMATS, MAX_BYTES, ImportRejected
 
 from .exports import FORMATS, ExportError, ExportFilters
 from .exports.download import snapshot_file_response, snapshot_zip_response
-from .exports.imports import IMPORT_FORMATS, MAX_BYTES, ImportRejected
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create
 from .models import ExportSnapshot

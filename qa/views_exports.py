@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from annotation.access import call_for_manager
 from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.turn_files import MAX_BYTES, ImportRejected
 
 from .exports import WRITERS, ExportError, ExportFilters
 from .exports.download import snapshot_file_response, snapshot_zip_response
-from .exports.imports import MAX_BYTES, ImportRejected
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create, snapshot_manifest
 from .models import ExportSnapshot

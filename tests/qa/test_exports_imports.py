@@ -9,8 +9,8 @@ import pytest
 
 from annotation.models import Call, Speaker, Turn, TurnAnnotation
 from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.turn_files import ImportRejected
 from qa.exports.build import export_write
-from qa.exports.imports import ImportRejected
 
 from .exports_data import build_calls
 
@@ -186,7 +186,7 @@ def test_an_annotated_call_is_not_reseeded(exported):
 
 
 def test_every_error_is_reported_at_once():
-    from qa.exports.imports import parse_turns
+    from annotation.turn_files import parse_turns
 
     text = "SPEAKER f 1 0 -1 <NA> <NA> A <NA> <NA>\nSPEAKER f 1 x 1 <NA> <NA> A <NA> <NA>\n"
     with pytest.raises(ImportRejected) as caught:
