@@ -15,68 +15,24 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from annotera.celery import celery_task
+
+from .assignment import assignments_run
 from .models import Call, ProcessingJob
+from .stage_registry import BadInput, ProgressFn, stage_names, stage_spec
 
 logger = logging.getLogger(__name__)
 
-ProgressFn = Callable[[float, str], None]
-CommitFn = Callable[[], dict]
-
-
-class BadInput(Exception):
-    """Input a person must fix (not audio, too long, silent...). Never retried."""
-
-
-@dataclass(frozen=True)
-class StageSpec:
-    name: str
-    title: str
-    # Runs outside any transaction (slow work) and returns a function that writes the output;
-    # the runner calls that inside the transaction that also marks the job done.
-    compute: Callable[[ProcessingJob, ProgressFn], CommitFn]
-
-
-_REGISTRY: dict[str, StageSpec] = {}
-_ORDER: list[str] = []
-
-
-def register_stage(name: str, title: str) -> Callable:
-    def decorator(fn: Callable[[ProcessingJob, ProgressFn], CommitFn]) -> Callable:
-        _REGISTRY[name] = StageSpec(name=name, title=title, compute=fn)
-        if name not in _ORDER:
-            _ORDER.append(name)
-        return fn
-
-    return decorator
-
-
-def stage_names() -> list[str]:
-    _load_stages()
-    return list(_ORDER)
-
-
-def stage_spec(name: str) -> StageSpec:
-    _load_stages()
-    return _REGISTRY[name]
-
-
-def _load_stages() -> None:
-    from . import stages  # noqa: F401  (registers the machine-pass stages in order)
-
 
 def _send(job: ProcessingJob, countdown: float = 0) -> None:
-    from .tasks import run_job
-
-    job_id, lease = job.pk, str(job.lease)
-    transaction.on_commit(lambda: run_job.apply_async((job_id, lease), countdown=countdown or None))
+    celery_task("annotation.run_job").apply_async_on_commit((job.pk, str(job.lease)), countdown=countdown or None)
 
 
 def job_enqueue(*, call: Call, stage: str, send: bool = True) -> ProcessingJob:
@@ -179,8 +135,6 @@ def _claim(job_id: int, lease: str) -> ProcessingJob | None:
 
 def _fail_call(job: ProcessingJob, message: str) -> None:
     """Mark the job and its call failed and remove any machine output, in one transaction."""
-    from .services import call_clear_machine_output
-
     with transaction.atomic():
         locked = ProcessingJob.objects.select_for_update().get(pk=job.pk)
         if locked.lease != job.lease:
@@ -190,7 +144,7 @@ def _fail_call(job: ProcessingJob, message: str) -> None:
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "error", "finished_at"])
         call = Call.objects.select_for_update().get(pk=job.call_id)
-        call_clear_machine_output(call=call)
+        call.clear_machine_output()
         call.status = Call.Status.FAILED
         call.error = message
         call.save(update_fields=["status", "error", "updated_at"])
@@ -241,21 +195,18 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
         if index + 1 < len(names):
             return job_enqueue(call=locked.call, stage=names[index + 1], send=chain)
         Call.objects.filter(pk=job.call_id).update(status=Call.Status.READY, error="")
-        call_id = job.call_id
-        transaction.on_commit(lambda: _call_ready(call_id, send=chain))
+        # The call finished its machine pass: give it to annotators (on a worker, or right here).
+        if chain:
+            celery_task("annotation.assign_call").delay_on_commit(job.call_id)
+        else:
+            transaction.on_commit(partial(call_assign_ready, call_id=job.call_id))
         return None
 
 
-def _call_ready(call_id: int, *, send: bool) -> None:
-    """A call finished its machine pass: give it to annotators (on a worker, or right here)."""
-    if send:
-        from .tasks import assign_call
-
-        assign_call.delay(call_id)
-    else:
-        from .assignment import assignments_run
-
-        call = Call.objects.select_related("project").get(pk=call_id)
+def call_assign_ready(*, call_id: int) -> None:
+    """Assign a call that finished its machine pass (the ``assign_call`` task's work)."""
+    call = Call.objects.select_related("project").filter(pk=call_id).first()
+    if call is not None:
         assignments_run(project=call.project, calls=Call.objects.filter(pk=call_id))
 
 
@@ -299,7 +250,7 @@ def jobs_reap_stale() -> list[int]:
                     f"{stage_spec(job.stage).title} stopped responding {job.attempts} times "
                     "(the worker may be running out of memory); giving up."
                 )
-                transaction.on_commit(lambda job=job, message=message: _fail_call(job, message))
+                transaction.on_commit(partial(_fail_call, job, message))
                 continue
             job.status = ProcessingJob.Status.QUEUED
             job.lease = uuid.uuid4()

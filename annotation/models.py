@@ -137,6 +137,12 @@ class Call(models.Model):
     def effective_language(self) -> str:
         return self.language_override or self.language
 
+    def clear_machine_output(self) -> None:
+        """Remove everything the machine pass made for this call (suggestions, turns, speakers)."""
+        Suggestion.objects.filter(turn__call=self).delete()
+        Turn.objects.filter(call=self).delete()
+        Speaker.objects.filter(call=self).delete()
+
 
 class GoldCall(models.Model):
     """A fully adjudicated call that QA marked as a reference: the queue mixes it blind into

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from .jobs import pipeline_start
 from .models import Call, Speaker, Turn, TurnAnnotation
+from .storage import pcm_path
 from .turn_files import parse_turns
 
 
@@ -30,9 +32,6 @@ class SeedResult:
 def call_turns_seed(*, call: Call, fmt: str, data: bytes, rerun: bool = True) -> SeedResult:
     """Replace the call's turns with the file's. With ``rerun`` (and the call's decoded audio at
     hand) prosody and suggestions are recomputed for the new turns after commit."""
-    from .jobs import pipeline_start
-    from .stages import pcm_path
-
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call.pk)
         if TurnAnnotation.objects.filter(turn__call=call).exists():

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from .models import Assignment, Call, ProcessingJob, Project, Suggestion, Turn, TurnAnnotation
+from .selectors import project_call_counts
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -69,8 +70,6 @@ class ProjectDetailSerializer(ProjectSerializer):
         fields = ProjectSerializer.Meta.fields + ["taxonomy_id", "required_proficiency", "locale_match", "calls"]
 
     def get_calls(self, project) -> dict[str, int]:
-        from .selectors import project_call_counts
-
         return project_call_counts(project)
 
 

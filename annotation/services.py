@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import tempfile
 from dataclasses import dataclass
 from typing import IO
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
 
+from annotera.audit import audit_record
 from taxonomy.models import Taxonomy
 
-from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, Suggestion, TaxonomyChange, Turn
-from .pipeline.audio import sniff_format
+from .jobs import pipeline_start
+from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange
+from .pipeline.audio import AudioRejected, inspect_upload
+from .storage import audio_limits, derived_dir
 
 
 @dataclass(frozen=True)
@@ -55,26 +58,18 @@ def _hash_file(fh: IO[bytes]) -> tuple[str, int]:
 
 
 def _inspect_audio(fileobj: IO[bytes], display_name: str) -> None:
-    """Header, stream and limit checks before anything is stored (``inspect_upload``); a file
-    Django kept in memory is copied to a private temporary file for ffprobe."""
-    import tempfile
-
-    from .pipeline.audio import AudioLimits, AudioRejected, inspect_upload
-
-    limits = AudioLimits(
-        max_bytes=settings.AUDIO_MAX_BYTES,
-        max_seconds=settings.AUDIO_MAX_SECONDS,
-        max_channels=settings.AUDIO_MAX_CHANNELS,
-    )
+    """The container checks (``inspect_upload``: size, content sniff, header, channels, rate,
+    claimed length) before anything is stored, in the decode stage's words; a file Django kept
+    in memory is copied to a private temporary file for ffprobe."""
     try:
         if hasattr(fileobj, "temporary_file_path"):
-            inspect_upload(fileobj.temporary_file_path(), limits)
+            inspect_upload(fileobj.temporary_file_path(), audio_limits())
         else:
             with tempfile.NamedTemporaryFile(suffix=".upload") as copy:
                 fileobj.seek(0)
                 shutil.copyfileobj(fileobj, copy, 1024 * 1024)
                 copy.flush()
-                inspect_upload(copy.name, limits)
+                inspect_upload(copy.name, audio_limits())
     except AudioRejected as exc:
         raise ValidationError(f"{display_name}: {exc}") from None
     finally:
@@ -94,26 +89,13 @@ def call_upload(
 ) -> UploadOutcome:
     """Store an uploaded call and queue its machine pass (after commit).
 
-    Cheap checks happen here so the uploader hears at once about an empty, oversized or
-    non-audio file; the decoder's deeper checks run in the first pipeline stage. The same
+    The container checks happen here so the uploader hears at once about an empty, oversized
+    or non-audio file; the decoder's deeper checks run in the first pipeline stage. The same
     audio uploaded twice to one project returns the existing call.
     """
     display_name = get_valid_filename(filename.replace("\\", "/").rsplit("/", 1)[-1])[:255] or "call"
-    sha256, size = _hash_file(fileobj)
-    if size == 0:
-        raise ValidationError(f"{display_name}: the file is empty (0 bytes).")
-    if size > settings.AUDIO_MAX_BYTES:
-        raise ValidationError(
-            f"{display_name}: the file is {size / 2**20:.0f} MB; the limit is {settings.AUDIO_MAX_BYTES / 2**20:.0f} MB."
-        )
-    head = fileobj.read(16)
-    fileobj.seek(0)
-    if sniff_format(head) is None:
-        raise ValidationError(
-            f"{display_name}: not a supported audio file. Annotera accepts WAV, FLAC, MP3, M4A and OGG "
-            "(the contents are checked, not the file name)."
-        )
     _inspect_audio(fileobj, display_name)
+    sha256, size = _hash_file(fileobj)
     if channel_roles is not None:
         bad = [r for r in channel_roles if r not in Speaker.Role.values]
         if bad:
@@ -137,8 +119,6 @@ def call_upload(
             call.full_clean(exclude=["audio"])
             call.save()
             if start_pipeline:
-                from .jobs import pipeline_start
-
                 pipeline_start(call=call)
     except IntegrityError:
         # Raced with an identical upload: keep theirs, drop our copy of the file.
@@ -150,17 +130,8 @@ def call_upload(
     return UploadOutcome(call=call, created=True)
 
 
-def call_clear_machine_output(*, call: Call) -> None:
-    """Remove everything the machine pass made for a call (turns, speakers, suggestions)."""
-    Suggestion.objects.filter(turn__call=call).delete()
-    Turn.objects.filter(call=call).delete()
-    Speaker.objects.filter(call=call).delete()
-
-
 def call_retry(*, call: Call) -> None:
     """Re-run a failed call's machine pass from the stage that failed."""
-    from .jobs import pipeline_start
-
     if call.status != Call.Status.FAILED:
         raise ValidationError("Only a failed call can be retried.")
     failed = call.jobs.filter(status="failed").order_by("queued_at").first()
@@ -168,8 +139,6 @@ def call_retry(*, call: Call) -> None:
 
 
 def call_delete(*, call: Call) -> None:
-    from .stages import derived_dir
-
     path = derived_dir(call)
     audio = call.audio
     with transaction.atomic():
@@ -253,8 +222,6 @@ def project_change_taxonomy(
             report=report,
             changed_by=changed_by,
         )
-        from annotera.audit import audit_record
-
         audit_record(
             actor=changed_by,
             action="project.taxonomy_change",

@@ -9,39 +9,11 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from .jobs import BadInput, CommitFn, ProgressFn, register_stage
 from .models import Call, ProcessingJob, Speaker, Turn
 from .pipeline import audio as audio_mod
 from .pipeline.types import Segment, TurnDraft, Word
-
-
-def derived_dir(call: Call) -> Path:
-    return Path(settings.MEDIA_ROOT) / "derived" / str(call.pk)
-
-
-def pcm_path(call: Call) -> Path:
-    return derived_dir(call) / "pcm16k.f32"
-
-
-def peaks_path(call: Call) -> Path:
-    return derived_dir(call) / "peaks.npz"
-
-
-def segmentation_path(call: Call, channel: int) -> Path:
-    return derived_dir(call) / f"segmentation-ch{channel}.npz"
-
-
-def call_samples(call: Call) -> np.ndarray:
-    """(channels, frames) float32, memory-mapped from the decode stage's output."""
-    return audio_mod.load_pcm(pcm_path(call), call.channels or 1)
-
-
-def audio_limits() -> audio_mod.AudioLimits:
-    return audio_mod.AudioLimits(
-        max_bytes=settings.AUDIO_MAX_BYTES,
-        max_seconds=settings.AUDIO_MAX_SECONDS,
-        max_channels=settings.AUDIO_MAX_CHANNELS,
-    )
+from .stage_registry import BadInput, CommitFn, ProgressFn, register_stage
+from .storage import audio_limits, call_samples, pcm_path, peaks_path, segmentation_path
 
 
 def first_speech(mono: np.ndarray, regions: list[tuple[float, float]], seconds: float) -> np.ndarray:
@@ -255,9 +227,7 @@ def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     roles = guess_roles(turns, channel_roles)
 
     def commit() -> dict:
-        from .services import call_clear_machine_output
-
-        call_clear_machine_output(call=call)
+        call.clear_machine_output()
         speakers = {}
         for label, role in roles.items():
             channel = _channel_of(label) if label.startswith("CH") else None

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotera.audit import audit_record
+from taxonomy.models import Dimension, Label
 
 from .models import Assignment, Turn, TurnAnnotation
 
@@ -53,8 +54,6 @@ def taxonomy_scales(taxonomy) -> Scales:
 
 
 def _scales(taxonomy_id: int, published_at=None) -> Scales:
-    from taxonomy.models import Dimension, Label
-
     dims = {d.key: (d.minimum, d.maximum) for d in Dimension.objects.filter(taxonomy_id=taxonomy_id)}
     return Scales(
         labels=frozenset(Label.objects.filter(taxonomy_id=taxonomy_id).values_list("key", flat=True)),

@@ -22,6 +22,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from praatio import textgrid
+from praatio.utilities.errors import PraatioException
+
 IMPORT_FORMATS = ("labelstudio", "textgrid", "rttm")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_TURNS = 20_000
@@ -93,9 +96,6 @@ def parse_rttm(text: str) -> list[TurnSeed]:
 
 
 def parse_textgrid(text: str) -> list[TurnSeed]:
-    from praatio import textgrid
-    from praatio.utilities.errors import PraatioException
-
     if "ooTextFile" not in text[:200] and "TextGrid" not in text[:200]:
         raise ImportRejected(['not a Praat TextGrid: the file should start with File type = "ooTextFile"'])
     with tempfile.TemporaryDirectory() as folder:

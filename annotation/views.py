@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -21,6 +23,7 @@ from .access import call_for_manager, call_for_viewer, project_for_manager, proj
 from .assignment import assignment_next, assignment_reassign, assignments_run, matching_gaps
 from .forms import AnnotatorProfileForm, CallUploadForm, ProjectRuleForm
 from .models import AnnotatorProfile, Assignment, Call, Speaker, Suggestion
+from .pipeline.peaks import level_for, load_peaks, peaks_window
 from .selectors import (
     call_overall_progress,
     call_stage_progress,
@@ -39,6 +42,7 @@ from .services import (
     speaker_update,
     taxonomy_change_plan,
 )
+from .storage import peaks_path
 from .streaming import ranged_file_response
 
 
@@ -362,11 +366,6 @@ def call_audio(request: HttpRequest, call_id: int) -> HttpResponse:
 @login_required
 def call_peaks(request: HttpRequest, call_id: int) -> JsonResponse:
     """Waveform min/max for the visible window: ?start=&end= seconds, &buckets= (pixels)."""
-    import base64
-
-    from .pipeline.peaks import level_for, load_peaks, peaks_window
-    from .stages import peaks_path
-
     call = call_for_viewer(request.user, call_id)
     path = peaks_path(call)
     if not path.exists():

@@ -12,6 +12,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def celery_task(name: str):
+    """A registered task, by name. Services enqueue with it (``celery_task("qa.x").delay_on_commit(id)``)
+    instead of importing their app's tasks module: tasks import services, so the reverse import
+    would be a cycle."""
+    if name not in app.tasks:
+        app.loader.import_default_modules()  # autodiscovery: imports each installed app's tasks module
+    return app.tasks[name]
+
+
 @app.on_after_configure.connect
 def _prepare_embedded_broker(sender: Celery, **kwargs: object) -> None:
     # kombu's filesystem transport needs its folders to exist before the first message.

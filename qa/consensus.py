@@ -17,6 +17,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from annotation.models import TurnAnnotation
+
+from .models import Adjudication
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -142,10 +146,6 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
 
 def consensus_for_turns(turn_ids: Iterable[int]) -> dict[int, Consensus]:
     """Consensus per turn id, from stored annotations (skips excluded) and adjudications, in two queries."""
-    from annotation.models import TurnAnnotation
-
-    from .models import Adjudication
-
     ids = list(turn_ids)
     judgements: dict[int, list[Judgement]] = defaultdict(list)
     rows = TurnAnnotation.objects.filter(turn_id__in=ids, skipped=False).values_list(

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
 
+import krippendorff
 import numpy as np
+from scipy import sparse
 
 MISSING = None
 PACKAGE_UNIT_LIMIT = 500_000  # above this many units, point estimates come from distinct count rows
@@ -137,8 +139,6 @@ def alpha_from_counts(
     counts: np.ndarray, domain: list, level: str | Callable = "nominal", *, bootstrap: int = 1000, seed: int = 0
 ) -> AlphaResult:
     """Alpha from a (units, values) count matrix: the fast path for large projects."""
-    import krippendorff
-
     judged = counts.sum(axis=1) if counts.size else np.zeros(counts.shape[0])
     usable = judged >= 2
     result = AlphaResult(None, None, None, int(usable.sum()), int((~usable).sum()), int(judged.sum()))
@@ -332,8 +332,6 @@ def sparse_alpha(
     distance matrix over a large value domain (MASI over label sets): coincidences are never
     materialised; each distinct pattern contributes its observed disagreement and value totals,
     and a resample is a weighted sum of those. Returns (alpha, low, high)."""
-    from scipy import sparse
-
     size = distance.shape[0]
     present = patterns >= 0
     m = present.sum(axis=1)

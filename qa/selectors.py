@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
 
 from annotation.access import project_for_viewer
 from annotation.models import Project, Suggestion, Turn, TurnAnnotation
@@ -27,8 +28,6 @@ def project_for_reviewer(user, slug: str) -> Project:
 
 
 def turn_for_reviewer(user, turn_id: int) -> Turn:
-    from django.shortcuts import get_object_or_404
-
     turn = get_object_or_404(Turn.objects.select_related("call", "call__project", "speaker"), pk=turn_id)
     project_for_reviewer(user, turn.call.project.slug)
     return turn

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotation.models import Call, GoldCall, Project, Turn
+from annotation.turn_annotations import clean_annotation, taxonomy_scales
+from annotera.celery import celery_task
 
 from .agreement import ReportFilters, project_report
 from .models import Adjudication, AgreementReport
@@ -28,10 +30,8 @@ def filters_key(filters: ReportFilters) -> str:
 
 
 def _enqueue(report_ids: list[int]) -> None:
-    from .tasks import compute_agreement_report
-
     for report_id in report_ids:
-        transaction.on_commit(lambda report_id=report_id: compute_agreement_report.delay(report_id))
+        celery_task("qa.compute_agreement_report").delay_on_commit(report_id)
 
 
 def agreement_report_request(*, project: Project, filters: ReportFilters) -> AgreementReport:
@@ -127,8 +127,6 @@ def adjudication_create(
 ) -> Adjudication:
     """A reviewer's resolution of a turn; the newest one is the turn's consensus of record.
     Validated by the annotators' own rules (``clean_annotation``: labels, scales, shifts, note)."""
-    from annotation.turn_annotations import clean_annotation, taxonomy_scales
-
     scales = taxonomy_scales(turn.call.project.taxonomy)
     low, high = scales.intensity
     for i, item in enumerate(labels if isinstance(labels, list) else []):

@@ -3,25 +3,24 @@ recomputed in the background, once, after the transaction commits."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from annotation.models import TurnAnnotation
+from annotation.models import Call, TurnAnnotation
 
 from .models import Adjudication
+from .services import agreement_reports_mark_stale
 
 
 def _after_commit_mark_stale(project_id: int) -> None:
-    from .services import agreement_reports_mark_stale
-
-    transaction.on_commit(lambda: agreement_reports_mark_stale(project_id=project_id))
+    transaction.on_commit(partial(agreement_reports_mark_stale, project_id=project_id))
 
 
 @receiver([post_save, post_delete], sender=TurnAnnotation, dispatch_uid="qa_reports_stale_on_annotation")
 def _annotation_changed(sender, instance: TurnAnnotation, **kwargs) -> None:
-    from annotation.models import Call
-
     project_id = (
         Call.objects.filter(assignments__pk=instance.assignment_id).values_list("project_id", flat=True).first()
     )
@@ -31,8 +30,6 @@ def _annotation_changed(sender, instance: TurnAnnotation, **kwargs) -> None:
 
 @receiver([post_save, post_delete], sender=Adjudication, dispatch_uid="qa_reports_stale_on_adjudication")
 def _adjudication_changed(sender, instance: Adjudication, **kwargs) -> None:
-    from annotation.models import Call
-
     project_id = Call.objects.filter(turns__pk=instance.turn_id).values_list("project_id", flat=True).first()
     if project_id is not None:
         _after_commit_mark_stale(project_id)

@@ -7,7 +7,9 @@ from django.views.decorators.http import require_POST
 
 from annotation.access import call_for_manager
 from annotation.models import TurnAnnotation
+from annotation.pipeline.peaks import level_for, load_peaks, peaks_window
 from annotation.selectors import project_call_counts, projects_visible_to
+from annotation.storage import peaks_path
 
 from . import pictures
 from .agreement import FIGURES, ReportFilters
@@ -85,9 +87,6 @@ def project_disagreements(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _peaks_for(turn):
-    from annotation.pipeline.peaks import level_for, load_peaks, peaks_window
-    from annotation.stages import peaks_path
-
     path = peaks_path(turn.call)
     if not path.exists():
         return None

@@ -18,6 +18,7 @@ import numpy as np
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotation.models import Call, Project, Suggestion, Turn, TurnAnnotation
+from annotation.storage import pcm_path
 
 from ..consensus import consensus_for_turns
 from ..models import Adjudication
@@ -197,8 +198,6 @@ def iter_records(
     ``calls`` (if given) is filled with a CallInfo for each call as its first turn is read, for
     writers that need the call's audio or duration.
     """
-    from annotation.stages import pcm_path
-
     ids = list(selected_turns(project, filters).values_list("pk", flat=True))
     for offset in range(0, len(ids), chunk):
         part = ids[offset : offset + chunk]

@@ -7,6 +7,7 @@ absent; a redelivered task finds the snapshot ready and does nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotation.models import Project
+from annotera.celery import celery_task
 
 from ..models import ExportSnapshot
 from .build import export_write, validate_formats
@@ -83,9 +85,7 @@ def _progress_writer(snapshot_id: int, attempt: int):
 
 
 def _send(snapshot_id: int) -> None:
-    from ..tasks import build_export_snapshot
-
-    transaction.on_commit(lambda: build_export_snapshot.delay(snapshot_id))
+    celery_task("qa.build_export_snapshot").delay_on_commit(snapshot_id)
 
 
 def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
@@ -201,8 +201,6 @@ def snapshots_reap_stale() -> list[int]:
 
 
 def _read_json(path: Path) -> dict:
-    import json
-
     return json.loads(path.read_text()) if path.exists() else {}
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from pympi.Elan import Eaf, to_eaf
+
 from .base import FormatWriter, PerCallWriter, call_stem, end_time, label_string
 from .records import CallInfo
 
@@ -103,8 +105,6 @@ class EafWriter(PerCallWriter):
     title = "ELAN EAF per call"
 
     def write_call(self, call: CallInfo, records: list[dict]) -> None:
-        from pympi.Elan import Eaf, to_eaf
-
         eaf = Eaf(author="Annotera")
         eaf.add_linked_file(f"{call_stem(call.id)}.wav", relpath=f"{call_stem(call.id)}.wav", mimetype="audio/x-wav")
         for tier, intervals in speaker_tiers(records).items():

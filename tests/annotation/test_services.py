@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from annotation.jobs import pipeline_start, run_pipeline_inline, stage_names
 from annotation.models import Call, ProcessingJob, Speaker, Turn
 from annotation.services import call_retry, call_upload
-from annotation.stages import pcm_path
+from annotation.storage import pcm_path
 
 
 def wav_bytes(samples: np.ndarray, rate: int = 16000) -> io.BytesIO:

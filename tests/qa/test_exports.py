@@ -199,7 +199,7 @@ def test_snapshot_task_runs_through_celery_after_commit(project, data, django_ca
 
 
 def test_snapshot_failure_is_recorded_and_leaves_no_folder(project, data, make_user):
-    from annotation.stages import pcm_path
+    from annotation.storage import pcm_path
 
     pcm_path(data.calls[1]).unlink()
     snapshot = snapshot_create(project=project, created_by=None, formats=["audiofolder"], send=False)

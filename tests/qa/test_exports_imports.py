@@ -196,7 +196,7 @@ def test_every_error_is_reported_at_once():
 
 def test_seeding_a_decoded_call_requeues_prosody_and_suggestions(exported, django_capture_on_commit_callbacks):
     from annotation.models import ProcessingJob
-    from annotation.stages import pcm_path
+    from annotation.storage import pcm_path
 
     source, fresh, out = exported
     pcm_path(fresh).parent.mkdir(parents=True, exist_ok=True)

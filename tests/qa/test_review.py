@@ -216,7 +216,7 @@ def test_adjudication_view_draws_the_waveform_and_prosody(client, reviewer, anno
     import numpy as np
 
     from annotation.pipeline.peaks import compute_peaks, save_peaks
-    from annotation.stages import peaks_path
+    from annotation.storage import peaks_path
 
     call, turns, _ = annotated
     rate = 8000
