@@ -169,6 +169,14 @@ def gold_assignment_mix(*, user, share: float = GOLD_SHARE) -> Assignment | None
         )
 
 
+def assignment_start(*, assignment: Assignment) -> None:
+    """The annotator opened their task or saved into it: an assigned task becomes in progress
+    (a submitted or skipped one stays as it is; the status is checked in the same UPDATE)."""
+    Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ASSIGNED).update(
+        status=Assignment.Status.IN_PROGRESS
+    )
+
+
 def assignment_next(*, user) -> Assignment | None:
     """The annotator's next task: what they started, else the oldest assigned call (gold calls
     are mixed in first, see ``gold_assignment_mix``)."""

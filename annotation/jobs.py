@@ -22,11 +22,12 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from annotera.background import progress_writer, reap_stale
 from annotera.celery import celery_task
 
 from .assignment import assignments_run
 from .models import Call, ProcessingJob
-from .stage_registry import BadInput, ProgressFn, stage_names, stage_spec
+from .stage_registry import BadInput, stage_names, stage_spec
 
 logger = logging.getLogger(__name__)
 
@@ -97,21 +98,6 @@ class _Heartbeat(threading.Thread):
             connection.close()
 
 
-def _progress_writer(job_id: int, lease: uuid.UUID) -> ProgressFn:
-    last = [0.0]
-
-    def progress(percent: float, message: str = "") -> None:
-        now = time.monotonic()
-        if now - last[0] < 0.5 and percent < 100:
-            return
-        last[0] = now
-        ProcessingJob.objects.filter(pk=job_id, lease=lease).update(
-            progress=max(0.0, min(100.0, float(percent))), message=message[:255], heartbeat_at=timezone.now()
-        )
-
-    return progress
-
-
 def _claim(job_id: int, lease: str) -> ProcessingJob | None:
     stale_before = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
     with transaction.atomic():
@@ -165,7 +151,8 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
     heartbeat.start()
     started = time.monotonic()
     try:
-        commit = spec.compute(job, _progress_writer(job.pk, job.lease))
+        progress = progress_writer(ProcessingJob.objects.filter(pk=job.pk, lease=job.lease), min_interval=0.5)
+        commit = spec.compute(job, progress)
     except BadInput as exc:
         _fail_call(job, str(exc))
         return None
@@ -232,34 +219,32 @@ def jobs_reap_stale() -> list[int]:
     now = timezone.now()
     stale_running = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
     stale_queued = now - timedelta(seconds=settings.JOB_QUEUED_STALE_SECONDS)
-    acted: list[int] = []
+
+    def is_dead(job: ProcessingJob) -> bool:
+        return (job.status == ProcessingJob.Status.RUNNING and job.heartbeat_at < stale_running) or (
+            job.status == ProcessingJob.Status.QUEUED and job.queued_at < stale_queued
+        )
+
+    def requeue_or_give_up(job: ProcessingJob) -> None:
+        if job.attempts >= job.max_attempts:
+            message = (
+                f"{stage_spec(job.stage).title} stopped responding {job.attempts} times "
+                "(the worker may be running out of memory); giving up."
+            )
+            transaction.on_commit(partial(_fail_call, job, message))
+            return
+        job.status = ProcessingJob.Status.QUEUED
+        job.lease = uuid.uuid4()
+        job.queued_at = now
+        job.message = "re-queued after the worker stopped responding"
+        job.save(update_fields=["status", "lease", "queued_at", "message"])
+        logger.warning("reaper: re-queued job %s (%s), attempt %s done", job.pk, job.stage, job.attempts)
+        _send(job)
+
     candidates = ProcessingJob.objects.filter(
         status=ProcessingJob.Status.RUNNING, heartbeat_at__lt=stale_running
     ) | ProcessingJob.objects.filter(status=ProcessingJob.Status.QUEUED, queued_at__lt=stale_queued)
-    for job_id in candidates.values_list("pk", flat=True):
-        with transaction.atomic():
-            job = ProcessingJob.objects.select_for_update().get(pk=job_id)
-            is_dead = (job.status == ProcessingJob.Status.RUNNING and job.heartbeat_at < stale_running) or (
-                job.status == ProcessingJob.Status.QUEUED and job.queued_at < stale_queued
-            )
-            if not is_dead:
-                continue
-            acted.append(job.pk)
-            if job.attempts >= job.max_attempts:
-                message = (
-                    f"{stage_spec(job.stage).title} stopped responding {job.attempts} times "
-                    "(the worker may be running out of memory); giving up."
-                )
-                transaction.on_commit(partial(_fail_call, job, message))
-                continue
-            job.status = ProcessingJob.Status.QUEUED
-            job.lease = uuid.uuid4()
-            job.queued_at = now
-            job.message = "re-queued after the worker stopped responding"
-            job.save(update_fields=["status", "lease", "queued_at", "message"])
-            logger.warning("reaper: re-queued job %s (%s), attempt %s done", job.pk, job.stage, job.attempts)
-            _send(job)
-    return acted
+    return reap_stale(candidates, still_stale=is_dead, act=requeue_or_give_up)
 
 
 def run_pipeline_inline(*, call: Call) -> Call:

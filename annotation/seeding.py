@@ -13,6 +13,7 @@ from django.db import transaction
 
 from .jobs import pipeline_start
 from .models import Call, Speaker, Turn, TurnAnnotation
+from .services import turns_replace
 from .storage import pcm_path
 from .turn_files import parse_turns
 
@@ -38,26 +39,24 @@ def call_turns_seed(*, call: Call, fmt: str, data: bytes, rerun: bool = True) ->
             raise SeedRefused("this call already has annotations; importing turns would discard them")
         existing = {s.label: s for s in call.speakers.all()}
         seeds = parse_turns(fmt, data, duration=call.duration, known_speakers=list(existing) or None)
-        call.turns.all().delete()
         speakers = dict(existing)
         created = 0
         for seed in seeds:
             if seed.speaker not in speakers:
                 speakers[seed.speaker] = Speaker.objects.create(call=call, label=seed.speaker)
                 created += 1
-        Turn.objects.bulk_create(
-            [
+        turns_replace(
+            call=call,
+            turns=(
                 Turn(
-                    call=call,
                     speaker=speakers[seed.speaker],
-                    order=order,
                     start=round(seed.start, 3),
                     end=round(seed.end, 3),
                     text=seed.text,
                     language=call.effective_language,
                 )
-                for order, seed in enumerate(seeds)
-            ]
+                for seed in seeds
+            ),
         )
         rerun_from = ""
         if rerun and pcm_path(call).exists():

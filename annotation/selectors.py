@@ -152,6 +152,15 @@ def suggestions_for_call(user, call: Call):
     return Suggestion.objects.filter(turn__call=call).select_related("turn").order_by("turn__order", "pk")
 
 
+def suggestions_visible_on_call(user, call: Call) -> QuerySet[Suggestion]:
+    """The suggestions a call's page may show: through the user's own assignment (none if it
+    is blind), else those reviewers and managers see (``suggestions_for_call``)."""
+    mine = call.assignments.filter(annotator=user).first()
+    if mine is not None:
+        return suggestions_for_assignment(mine)
+    return suggestions_for_call(user, call)
+
+
 def taxonomies_pinned_for(user) -> QuerySet:
     """The ids of the taxonomy versions the user's projects pin (taxonomy's visibility rule
     for people without a managing role; registered in ``AnnotationConfig.ready``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -17,7 +18,7 @@ from annotera.audit import audit_record
 from taxonomy.models import Taxonomy
 
 from .jobs import pipeline_start
-from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange
+from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange, Turn
 from .pipeline.audio import AudioRejected, inspect_upload
 from .storage import audio_limits, derived_dir
 
@@ -39,6 +40,32 @@ def project_create(
     project.full_clean()
     project.save()
     return project
+
+
+MATCHING_RULE_FIELDS = ("overlap_k", "blind_share", "required_proficiency", "locale_match")
+
+
+def project_rule_update(
+    *, project: Project, actor, overlap_k: int, blind_share: float, required_proficiency: str, locale_match: str
+) -> Project:
+    """Change a project's matching rule (overlap, blind share, proficiency, locale), validated and
+    saved with its audit row in one transaction. Applies to calls assigned from now on."""
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        before = {field: getattr(locked, field) for field in MATCHING_RULE_FIELDS}
+        locked.overlap_k, locked.blind_share = overlap_k, blind_share
+        locked.required_proficiency, locked.locale_match = required_proficiency, locale_match
+        locked.full_clean()
+        locked.save(update_fields=list(MATCHING_RULE_FIELDS))
+        audit_record(
+            actor=actor,
+            action="project.rule_update",
+            obj=locked,
+            project=locked,
+            before=before,
+            after={field: getattr(locked, field) for field in MATCHING_RULE_FIELDS},
+        )
+    return locked
 
 
 def project_add_member(*, project: Project, user, role: str) -> ProjectMembership:
@@ -128,6 +155,18 @@ def call_upload(
         call.audio.delete(save=False)
         raise
     return UploadOutcome(call=call, created=True)
+
+
+def turns_replace(*, call: Call, turns: Iterable[Turn]) -> list[Turn]:
+    """Replace a call's turns with ``turns`` (unsaved, in speaking order; ``call`` and ``order``
+    are set here), inside the caller's transaction. The machine pass and turn imports both write
+    turns through this; suggestions and annotations of the old turns go with them."""
+    call.turns.all().delete()
+    rows = []
+    for order, turn in enumerate(turns):
+        turn.call, turn.order = call, order
+        rows.append(turn)
+    return Turn.objects.bulk_create(rows)
 
 
 def call_retry(*, call: Call) -> None:

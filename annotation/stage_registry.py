@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from annotera.background import ProgressFn
+
 from .models import ProcessingJob
 
-ProgressFn = Callable[[float, str], None]
 CommitFn = Callable[[], dict]
 
 

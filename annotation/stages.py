@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from taxonomy.selectors import taxonomy_scales
+
 from .models import Call, ProcessingJob, Speaker, Turn
 from .pipeline import audio as audio_mod
 from .pipeline.types import Segment, TurnDraft, Word
+from .services import turns_replace
 from .stage_registry import BadInput, CommitFn, ProgressFn, register_stage
 from .storage import audio_limits, call_samples, pcm_path, peaks_path, segmentation_path
 
@@ -232,20 +235,21 @@ def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         for label, role in roles.items():
             channel = _channel_of(label) if label.startswith("CH") else None
             speakers[label] = Speaker.objects.create(call=call, label=label, role=role, channel=channel)
-        Turn.objects.bulk_create(
-            Turn(
-                call=call,
-                speaker=speakers[t.speaker],
-                order=i,
-                start=round(t.start, 3),
-                end=round(t.end, 3),
-                text=t.text,
-                words=[w.to_dict() for w in t.words],
-                language=t.language,
-                language_confidence=t.language_confidence,
-                code_switch=t.code_switch,
-            )
-            for i, t in enumerate(turns)
+        turns_replace(
+            call=call,
+            turns=(
+                Turn(
+                    speaker=speakers[t.speaker],
+                    start=round(t.start, 3),
+                    end=round(t.end, 3),
+                    text=t.text,
+                    words=[w.to_dict() for w in t.words],
+                    language=t.language,
+                    language_confidence=t.language_confidence,
+                    code_switch=t.code_switch,
+                )
+                for t in turns
+            ),
         )
         Call.objects.filter(pk=call.pk).update(language=call_language)
         return {
@@ -312,15 +316,6 @@ def stage_prosody(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     return commit
 
 
-def taxonomy_scales(taxonomy) -> dict[str, tuple[float, float]]:
-    dims = {d.key: (d.minimum, d.maximum) for d in taxonomy.dimensions.all()}
-    return {
-        "intensity": tuple(int(x) for x in dims.get("intensity", (1, 5))),
-        "valence": dims.get("valence", (-3.0, 3.0)),
-        "arousal": dims.get("arousal", (1.0, 5.0)),
-    }
-
-
 def suggestion_config(taxonomy):
     from .pipeline.suggest import DEFAULT_CUE_LABELS, DEFAULT_VALENCE_LABELS, SuggestConfig
 
@@ -359,9 +354,9 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         [label.key for label in labels],
         {label.key: SEED_PHRASES.get(label.key, []) + list(label.examples) for label in labels},
         config,
-        intensity_range=scales["intensity"],
-        valence_range=scales["valence"],
-        arousal_range=scales["arousal"],
+        intensity_range=tuple(int(x) for x in scales.intensity),
+        valence_range=scales.valence,
+        arousal_range=scales.arousal,
     )
     model_version = config.version
     learned = active_model(call.project)

@@ -20,9 +20,9 @@ from annotera.uploads import upload_refusal
 from taxonomy.models import Taxonomy
 
 from .access import call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
-from .assignment import assignment_next, assignment_reassign, assignments_run, matching_gaps
+from .assignment import assignment_next, assignment_reassign, assignment_start, assignments_run, matching_gaps
 from .forms import AnnotatorProfileForm, CallUploadForm, ProjectRuleForm
-from .models import AnnotatorProfile, Assignment, Call, Speaker, Suggestion
+from .models import AnnotatorProfile, Assignment, Call, Speaker
 from .pipeline.peaks import level_for, load_peaks, peaks_window
 from .selectors import (
     call_overall_progress,
@@ -31,7 +31,7 @@ from .selectors import (
     project_coverage,
     projects_managed_by,
     projects_visible_to,
-    suggestions_for_assignment,
+    suggestions_visible_on_call,
 )
 from .services import (
     annotator_profile_save,
@@ -39,6 +39,7 @@ from .services import (
     call_update_metadata,
     call_upload,
     project_change_taxonomy,
+    project_rule_update,
     speaker_update,
     taxonomy_change_plan,
 )
@@ -176,8 +177,7 @@ def queue_next_view(request: HttpRequest) -> HttpResponse:
     if assignment is None:
         messages.info(request, "Nothing is waiting for you right now.")
         return redirect("annotation:queue")
-    if assignment.status == Assignment.Status.ASSIGNED:
-        Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.IN_PROGRESS)
+    assignment_start(assignment=assignment)
     return redirect("annotation:workspace", assignment_id=assignment.pk)
 
 
@@ -225,13 +225,7 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     call = call_for_viewer(request.user, call_id)
     can_manage = projects_managed_by(request.user).filter(pk=call.project_id).exists()
     turns = list(call.turns.select_related("speaker").order_by("order"))
-    mine = call.assignments.filter(annotator=request.user).first()
-    if mine is not None:
-        visible = suggestions_for_assignment(mine)  # blind assignments get none
-    elif projects_visible_to(request.user).filter(pk=call.project_id).exists():
-        visible = Suggestion.objects.filter(turn__call=call)
-    else:
-        visible = Suggestion.objects.none()
+    visible = suggestions_visible_on_call(request.user, call)
     by_turn = {s.turn_id: s for s in visible}
     for turn in turns:
         turn.suggestion = by_turn.get(turn.pk)
@@ -311,10 +305,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         initial={f: getattr(project, f) for f in ("overlap_k", "blind_share", "required_proficiency", "locale_match")},
     )
     if rule_form.is_bound and rule_form.is_valid():
-        for field, value in rule_form.cleaned_data.items():
-            setattr(project, field, value)
-        project.full_clean()
-        project.save()
+        project_rule_update(project=project, actor=request.user, **rule_form.cleaned_data)
         messages.success(request, "Matching rule saved. Run assignment to apply it to unassigned calls.")
         return redirect("annotation:project_settings", slug=project.slug)
     candidates = Taxonomy.objects.filter(status=Taxonomy.Status.PUBLISHED).exclude(pk=project.taxonomy_id)

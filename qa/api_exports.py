@@ -98,8 +98,7 @@ class SnapshotList(APIView):
                 split_seed=data["seed"],
             )
         except ExportError as exc:
-            field, _, message = str(exc).partition(": ")
-            raise ValidationError({field if message else "detail": [message or str(exc)]}) from exc
+            raise ValidationError({exc.field or "detail": [exc.message]}) from exc
         return Response(SnapshotDetailSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 
 

@@ -12,8 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotation.models import Call, GoldCall, Project, Turn
-from annotation.turn_annotations import clean_annotation, taxonomy_scales
+from annotation.turn_annotations import clean_annotation
 from annotera.celery import celery_task
+from taxonomy.selectors import taxonomy_scales
 
 from .agreement import ReportFilters, project_report
 from .models import Adjudication, AgreementReport
@@ -128,12 +129,6 @@ def adjudication_create(
     """A reviewer's resolution of a turn; the newest one is the turn's consensus of record.
     Validated by the annotators' own rules (``clean_annotation``: labels, scales, shifts, note)."""
     scales = taxonomy_scales(turn.call.project.taxonomy)
-    low, high = scales.intensity
-    for i, item in enumerate(labels if isinstance(labels, list) else []):
-        intensity = item.get("intensity") if isinstance(item, dict) else None
-        if intensity is not None and (isinstance(intensity, bool) or not isinstance(intensity, int)
-                                      or not low <= intensity <= high):  # fmt: skip
-            raise ValidationError([f"labels[{i}].intensity must be a whole number from {low:g} to {high:g}."])
     cleaned = clean_annotation(
         {"labels": labels, "valence": valence, "arousal": arousal, "shifts": shifts or [], "note": note}, turn, scales
     )

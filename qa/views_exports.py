@@ -54,8 +54,7 @@ def project_snapshots(request: HttpRequest, slug: str) -> HttpResponse:
                 split_seed=data["seed"] or 0,
             )
         except ExportError as exc:
-            field, _, message = str(exc).partition(": ")
-            form.add_error(field if field in form.fields else None, message or str(exc))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, f"Snapshot {snapshot.pk} queued.")
             return redirect("qa:snapshot_detail", pk=snapshot.pk)

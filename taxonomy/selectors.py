@@ -8,13 +8,15 @@ people without a managing role see none.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
 from annotera.roles import ADMIN, PROJECT_MANAGER, user_role
 
-from .models import Taxonomy
+from .models import Dimension, Label, Taxonomy
 
 # user -> the ids of the taxonomy versions that the user's projects pin
 PinnedFn = Callable[[object], QuerySet]
@@ -32,3 +34,33 @@ def taxonomies_visible_to(user) -> QuerySet[Taxonomy]:
     if not _pinned_by_projects:
         return Taxonomy.objects.none()
     return Taxonomy.objects.filter(pk__in=_pinned_by_projects[0](user))
+
+
+@dataclass(frozen=True)
+class Scales:
+    labels: frozenset[str]
+    intensity: tuple[float, float]
+    valence: tuple[float, float]
+    arousal: tuple[float, float]
+
+
+def taxonomy_scales(taxonomy) -> Scales:
+    """The label keys and dimension ranges a taxonomy version accepts."""
+    if taxonomy.is_published and taxonomy.published_at:
+        # Published versions are frozen, so their scales can be kept (keyed with the publication
+        # time too, so a reused id, as in a rolled-back test database, never hits a stale entry).
+        return _published_scales(taxonomy.pk, taxonomy.published_at)
+    return _scales(taxonomy.pk)
+
+
+def _scales(taxonomy_id: int, published_at=None) -> Scales:
+    dims = {d.key: (d.minimum, d.maximum) for d in Dimension.objects.filter(taxonomy_id=taxonomy_id)}
+    return Scales(
+        labels=frozenset(Label.objects.filter(taxonomy_id=taxonomy_id).values_list("key", flat=True)),
+        intensity=dims.get("intensity", (1, 5)),
+        valence=dims.get("valence", (-3, 3)),
+        arousal=dims.get("arousal", (1, 5)),
+    )
+
+
+_published_scales = functools.lru_cache(maxsize=256)(_scales)

@@ -91,7 +91,12 @@ def test_bad_adjudication_is_refused_with_a_clear_message(client, reviewer, anno
     page = client.post(url, {"label": ["anger"], "valence": "9"}, follow=True)
     assert "valence must be between" in page.content.decode()
     page = client.post(url, {"label": ["anger"], "intensity_anger": "9"}, follow=True)
-    assert "intensity must be a whole number from 1 to 5" in page.content.decode()
+    assert "intensity must be between 1 and 5; got 9" in page.content.decode()
+    # The annotators' rule, in the same words: intensity is a whole step on the scale.
+    page = client.post(url, {"label": ["anger"], "intensity_anger": "2.7"}, follow=True)
+    assert "intensity must be a whole number from 1 to 5; got 2.7" in page.content.decode()
+    page = client.post(url, {"label": ["anger"], "intensity_anger": "strong"}, follow=True)
+    assert "The intensity of &#x27;anger&#x27; must be a number" in page.content.decode()
     assert not Adjudication.objects.exists()
 
 
