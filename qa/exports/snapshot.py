@@ -117,6 +117,7 @@ def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
             progress=progress_writer(
                 ExportSnapshot.objects.filter(pk=snapshot.pk, status=ExportSnapshot.Status.BUILDING, attempts=attempt)
             ),
+            created_at=snapshot.created_at,
         )
         for path in work.rglob("*"):
             if path.is_file():
