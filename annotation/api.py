@@ -15,15 +15,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from annotera.models import AuditEvent
 from annotera.uploads import upload_refusal
 
 from .access import assignment_for_viewer, call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
-from .filters import AssignmentFilter, AuditEventFilter, CallFilter, TurnAnnotationFilter, TurnFilter
+from .filters import AssignmentFilter, CallFilter, TurnAnnotationFilter, TurnFilter
 from .models import Assignment, Call, Suggestion, Turn, TurnAnnotation
 from .selectors import (
     assignments_visible_to,
-    audit_events_visible_to,
     calls_visible_to,
     projects_visible_to,
     suggestions_for_assignment,
@@ -32,7 +30,6 @@ from .selectors import (
 )
 from .serializers import (
     AssignmentSerializer,
-    AuditEventSerializer,
     CallSerializer,
     CallUploadSerializer,
     ProjectDetailSerializer,
@@ -231,16 +228,3 @@ class AssignmentAnnotationList(generics.ListAPIView):
             return TurnAnnotation.objects.none()
         assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
         return assignment.turn_annotations.select_related("taxonomy").order_by("turn__order")
-
-
-class AuditEventList(generics.ListAPIView):
-    """Audit log of annotation, turn and taxonomy changes: admins see all, project managers their
-    projects' events and taxonomy events; others get an empty list."""
-
-    serializer_class = AuditEventSerializer
-    filterset_class = AuditEventFilter
-
-    def get_queryset(self):
-        if _schema_only(self):
-            return AuditEvent.objects.none()
-        return audit_events_visible_to(self.request.user).select_related("actor", "project")

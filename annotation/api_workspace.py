@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .annotations import StaleWrite, assignment_progress, assignment_submit, turn_annotation_save
 from .models import Assignment, TurnAnnotation
 from .selectors import suggestions_for_assignment
 from .suggestion_modes import assignment_suggestion_mode, suggestion_for_annotator
+from .turn_annotations import StaleWrite, assignment_progress, assignment_submit, turn_annotation_save
 
 
 def _my_assignment(request: Request, pk: int) -> Assignment:

@@ -4,10 +4,12 @@ rule prior on held-out calls, activate the winner, re-suggest calls nobody has a
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 
+from .jobs import pipeline_start
 from .models import Call, Project, Suggestion, SuggestionModel, TurnAnnotation
 from .pipeline.learn import Example, TrainedModel, featurize, presence_alpha, split_by_group, train
 
@@ -74,7 +76,7 @@ def suggestion_model_train(*, project: Project) -> SuggestionModel | None:
         )
         if beats:
             SuggestionModel.objects.filter(project=project).exclude(pk=record.pk).update(active=False)
-            transaction.on_commit(lambda: resuggest_unannotated(project=project))
+            transaction.on_commit(partial(resuggest_unannotated, project=project))
     return record
 
 
@@ -85,8 +87,6 @@ def active_model(project: Project) -> tuple[SuggestionModel, TrainedModel] | Non
 
 def resuggest_unannotated(*, project: Project) -> int:
     """Re-run the suggestion stage for ready calls that nobody has annotated yet."""
-    from .jobs import pipeline_start
-
     calls = Call.objects.filter(project=project, status=Call.Status.READY).exclude(
         assignments__turn_annotations__isnull=False
     )

@@ -150,6 +150,24 @@ class Call(models.Model):
     def effective_language(self) -> str:
         return self.language_override or self.language
 
+    def clear_machine_output(self) -> None:
+        """Remove everything the machine pass made for this call (suggestions, turns, speakers)."""
+        Suggestion.objects.filter(turn__call=self).delete()
+        Turn.objects.filter(call=self).delete()
+        Speaker.objects.filter(call=self).delete()
+
+
+class GoldCall(models.Model):
+    """A fully adjudicated call that QA marked as a reference: the queue mixes it blind into
+    annotators' work (``assignment.gold_assignment_mix``) and QA scores them against it."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="gold")
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"gold: {self.call}"
+
 
 class Speaker(models.Model):
     class Role(models.TextChoices):

@@ -1,10 +1,9 @@
 from rest_framework import serializers
 
 from annotera.jsonlimits import BoundedJSONField
-from annotera.models import AuditEvent
-from taxonomy.models import Taxonomy
 
 from .models import Assignment, Call, ProcessingJob, Project, Suggestion, Turn, TurnAnnotation
+from .selectors import project_call_counts
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -76,8 +75,6 @@ class ProjectDetailSerializer(ProjectSerializer):
         ]  # fmt: skip
 
     def get_calls(self, project) -> dict[str, int]:
-        from .selectors import project_call_counts
-
         return project_call_counts(project)
 
 
@@ -137,21 +134,4 @@ class TurnAnnotationSerializer(serializers.ModelSerializer):
         fields = ["id", "assignment", "turn", "taxonomy_version", "labels", "no_emotion", "valence", "arousal",
                   "shifts", "note", "confidence", "suggestion_actions", "skipped", "skip_reason", "version",
                   "updated_at"]  # fmt: skip
-        read_only_fields = fields
-
-
-class TaxonomySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Taxonomy
-        fields = ["id", "slug", "name", "version", "status", "description", "created_at", "published_at"]
-        read_only_fields = fields
-
-
-class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-
-    class Meta:
-        model = AuditEvent
-        fields = ["id", "at", "actor", "action", "object_type", "object_id", "project", "before", "after"]
         read_only_fields = fields

@@ -19,7 +19,5 @@ urlpatterns = [
     path("", include("annotation.urls")),
     path("qa/", include("qa.urls")),
     path("taxonomies/", include("taxonomy.urls")),
-    path("api/", include("annotation.api_urls")),
-    path("api/", include("qa.api_urls")),
-    path("api/", include("qa.api_exports_urls")),
+    path("api/", include("annotera.api_urls")),
 ]

@@ -35,8 +35,8 @@ def main() -> None:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from annotation.pipeline.asr import AsrConfig, get_transcriber
-    from annotation.pipeline.cue_fixtures import PUSHES, VOICES, measure_script, speaker_script
     from annotation.pipeline.model_store import prepare_all
+    from tests.annotation.cue_fixtures import PUSHES, VOICES, measure_script, speaker_script
 
     prepare_all(ROOT / "var" / "models")
     tiny = get_transcriber(AsrConfig(model=str(ROOT / "var" / "models" / "tiny.en")))

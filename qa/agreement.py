@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotation.models import Turn
+from annotation.models import GoldCall, Turn
 
 from .agreement_people import anchoring, cultures, most_disagreed, per_annotator
 from .clusters import cluster_alpha
 from .judgements import Judgements, ReportFilters, load_judgements, machine_choices, report_taxonomy
-from .models import Adjudication, GoldCall
+from .models import Adjudication
 from .reliability import AlphaResult, _masi_matrix_masks, distinct_rows, sparse_alpha
 from .unitizing import boundary_agreement, shift_alpha
 

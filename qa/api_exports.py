@@ -14,11 +14,11 @@ from rest_framework.views import APIView
 
 from annotation.access import call_for_manager
 from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.turn_files import IMPORT_FORMATS, MAX_BYTES, ImportRejected
 from annotera.jsonlimits import BoundedJSONParser
 
 from .exports import FORMATS, ExportError, ExportFilters
 from .exports.download import snapshot_file_response, snapshot_zip_response
-from .exports.imports import IMPORT_FORMATS, MAX_BYTES, ImportRejected
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create
 from .models import ExportSnapshot
@@ -99,8 +99,7 @@ class SnapshotList(APIView):
                 split_seed=data["seed"],
             )
         except ExportError as exc:
-            field, _, message = str(exc).partition(": ")
-            raise ValidationError({field if message else "detail": [message or str(exc)]}) from exc
+            raise ValidationError({exc.field or "detail": [exc.message]}) from exc
         return Response(SnapshotDetailSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 
 

@@ -11,12 +11,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from annotation.annotations import clean_annotation, taxonomy_scales
-from annotation.models import Call, Project, Turn
+from annotation.models import Call, GoldCall, Project, Turn
+from annotation.turn_annotations import clean_annotation
+from annotera.celery import celery_task
+from taxonomy.selectors import taxonomy_scales
 
 from .agreement import ReportFilters, project_report
-from .models import Adjudication, AgreementReport, GoldCall
-from .tasks import compute_agreement_report
+from .models import Adjudication, AgreementReport
 
 REPORT_BOOTSTRAP = 1000
 # Projects with at most this many annotations get an uncached report computed inside the request
@@ -31,7 +32,7 @@ def filters_key(filters: ReportFilters) -> str:
 
 def _enqueue(report_ids: list[int]) -> None:
     for report_id in report_ids:
-        transaction.on_commit(lambda report_id=report_id: compute_agreement_report.delay(report_id))
+        celery_task("qa.compute_agreement_report").delay_on_commit(report_id)
 
 
 def agreement_report_request(*, project: Project, filters: ReportFilters) -> AgreementReport:
@@ -144,12 +145,8 @@ def adjudication_create(
 
 
 def _clean_adjudication(turn: Turn, scales, labels, valence, arousal, shifts, note) -> dict:
-    low, high = scales.intensity
-    for i, item in enumerate(labels if isinstance(labels, list) else []):
-        intensity = item.get("intensity") if isinstance(item, dict) else None
-        if intensity is not None and (isinstance(intensity, bool) or not isinstance(intensity, int)
-                                      or not low <= intensity <= high):  # fmt: skip
-            raise ValidationError([f"labels[{i}].intensity must be a whole number from {low:g} to {high:g}."])
+    """A reviewer's decision is checked by the annotators' own rules (labels, whole-step
+    intensities, scales, shifts, note): one rule in one place."""
     return clean_annotation(
         {"labels": labels, "valence": valence, "arousal": arousal, "shifts": shifts or [], "note": note}, turn, scales
     )

@@ -3,6 +3,8 @@ reports go stale and are recomputed in the background, once, after the transacti
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -14,7 +16,7 @@ from .services import agreement_reports_mark_stale
 
 
 def _after_commit_mark_stale(project_id: int) -> None:
-    transaction.on_commit(lambda: agreement_reports_mark_stale(project_id=project_id))
+    transaction.on_commit(partial(agreement_reports_mark_stale, project_id=project_id))
 
 
 @receiver([post_save, post_delete], sender=TurnAnnotation, dispatch_uid="qa_reports_stale_on_annotation")

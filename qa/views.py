@@ -6,15 +6,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from annotation.access import call_for_manager
-from annotation.annotations import taxonomy_scales
 from annotation.models import TurnAnnotation
 from annotation.pipeline.peaks import level_for, load_peaks, peaks_window
 from annotation.selectors import project_call_counts, projects_visible_to
-from annotation.stages import peaks_path
+from annotation.storage import peaks_path
 from annotera.middleware import refusal
+from taxonomy.selectors import taxonomy_scales
 
 from . import pictures
 from .agreement import FIGURES, ReportFilters
+from .forms import AdjudicationForm
 from .selectors import (
     agreement_report_cached,
     disagreement_queue,
@@ -128,30 +129,20 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
     project = turn.call.project
     labels = list(project.taxonomy.labels.order_by("order"))
     if request.method == "POST":
-        chosen = request.POST.getlist("label")
+        form = AdjudicationForm(request.POST)
         try:
-            payload = [
-                {
-                    "label": key,
-                    "intensity": int(request.POST[f"intensity_{key}"])
-                    if request.POST.get(f"intensity_{key}")
-                    else None,
-                }
-                for key in chosen
-            ]
-            valence = float(request.POST["valence"]) if request.POST.get("valence") else None
-            arousal = float(request.POST["arousal"]) if request.POST.get("arousal") else None
+            if not form.is_valid():
+                raise ValidationError(form.error_text())
             adjudication_create(
                 turn=turn,
                 reviewer=request.user,
-                labels=payload,
-                valence=valence,
-                arousal=arousal,
-                note=request.POST.get("note", ""),
+                labels=form.cleaned_data["labels"],
+                valence=form.cleaned_data["valence"],
+                arousal=form.cleaned_data["arousal"],
+                note=form.cleaned_data["note"],
             )
-        except (ValueError, ValidationError) as error:
-            detail = "; ".join(error.messages) if isinstance(error, ValidationError) else "Numbers expected."
-            messages.error(request, f"Not saved: {detail}")
+        except ValidationError as error:
+            messages.error(request, f"Not saved: {'; '.join(error.messages)}")
         else:
             messages.success(request, f"Turn {turn.order + 1} adjudicated; it is now the consensus of record.")
             following = next_in_queue(project, turn)

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from annotation.access import call_for_manager
 from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.turn_files import MAX_BYTES, ImportRejected
 
 from .exports import WRITERS, ExportError, ExportFilters
 from .exports.download import snapshot_file_response, snapshot_zip_response
-from .exports.imports import MAX_BYTES, ImportRejected
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create, snapshot_manifest
 from .models import ExportSnapshot
@@ -54,8 +54,7 @@ def project_snapshots(request: HttpRequest, slug: str) -> HttpResponse:
                 split_seed=data["seed"] or 0,
             )
         except ExportError as exc:
-            field, _, message = str(exc).partition(": ")
-            form.add_error(field if field in form.fields else None, message or str(exc))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, f"Snapshot {snapshot.pk} queued.")
             return redirect("qa:snapshot_detail", pk=snapshot.pk)

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from annotation.annotations import taxonomy_scales
+from taxonomy.selectors import taxonomy_scales
 
 from . import pictures
 from .agreement import ReportFilters

@@ -11,13 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.filters import TaxonomyFilter
-from annotation.selectors import taxonomies_visible_to
-from annotation.serializers import TaxonomySerializer
 from annotera.jsonlimits import BoundedJSONParser
 from annotera.roles import ADMIN, PROJECT_MANAGER, user_role
 
+from .filters import TaxonomyFilter
 from .models import Taxonomy
+from .selectors import taxonomies_visible_to
+from .serializers import TaxonomySerializer
 from .services import taxonomy_export, taxonomy_import
 
 

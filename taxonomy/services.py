@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotera.audit import audit_record
+
+from .defaults import DEFAULT_TAXONOMY
 from .models import Dimension, Label, Taxonomy
 
 
@@ -153,8 +156,6 @@ def _evidence_map_errors(evidence: Any, label_keys: set[str]) -> list[str]:
 
 
 def _audit(*, actor, action: str, taxonomy: Taxonomy, before: Any, after: Any) -> None:
-    from annotera.audit import audit_record
-
     audit_record(actor=actor, action=action, obj=taxonomy, before=before, after=after)
 
 
@@ -247,8 +248,6 @@ def _write_contents(taxonomy: Taxonomy, data: dict) -> None:
 
 
 def taxonomy_get_or_create_default() -> Taxonomy:
-    from .defaults import DEFAULT_TAXONOMY
-
     existing = (
         Taxonomy.objects.filter(slug=DEFAULT_TAXONOMY["slug"], status=Taxonomy.Status.PUBLISHED)
         .order_by("-version")

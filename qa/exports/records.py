@@ -18,7 +18,7 @@ import numpy as np
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotation.models import Call, Project, Suggestion, Turn, TurnAnnotation
-from annotation.stages import pcm_path
+from annotation.storage import pcm_path
 
 from ..consensus import consensus_for_turns
 from ..judgements import version_mappings
@@ -29,7 +29,12 @@ CHUNK = 1000
 
 
 class ExportError(ValueError):
-    """A person must fix the request (bad filter, missing audio...); the message says what."""
+    """A person must fix the request (bad filter, missing audio...). ``message`` says what;
+    ``field`` names the request field at fault ("" when it is none in particular)."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        self.field, self.message = field, message
+        super().__init__(f"{field}: {message}" if field else message)
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,9 @@ class ExportFilters:
         try:
             calls = tuple(sorted({int(c) for c in as_list(data.get("calls"))}))
         except (TypeError, ValueError) as exc:
-            raise ExportError("calls: give call ids as whole numbers, e.g. 12,15.") from exc
+            raise ExportError("give call ids as whole numbers, e.g. 12,15.", field="calls") from exc
         if any(not 1 <= c < 2**63 for c in calls):  # a database id; 10**20 would overflow the query
-            raise ExportError("calls: a call id is a whole number from 1 to 9223372036854775807.")
+            raise ExportError("a call id is a whole number from 1 to 9223372036854775807.", field="calls")
         languages = tuple(sorted({str(lang).strip().lower() for lang in as_list(data.get("languages"))}))
         min_alpha = data.get("min_alpha")
         if min_alpha in (None, ""):
@@ -67,9 +72,9 @@ class ExportFilters:
             try:
                 min_alpha = float(min_alpha)
             except (TypeError, ValueError) as exc:
-                raise ExportError("min_alpha: give a number between -1 and 1.") from exc
+                raise ExportError("give a number between -1 and 1.", field="min_alpha") from exc
             if not -1.0 <= min_alpha <= 1.0:
-                raise ExportError("min_alpha: give a number between -1 and 1.")
+                raise ExportError("give a number between -1 and 1.", field="min_alpha")
 
         def as_date(key: str) -> dt.date | None:
             value = data.get(key)
@@ -80,11 +85,11 @@ class ExportFilters:
             try:
                 return dt.date.fromisoformat(str(value))
             except ValueError as exc:
-                raise ExportError(f"{key}: give a date as YYYY-MM-DD.") from exc
+                raise ExportError("give a date as YYYY-MM-DD.", field=key) from exc
 
         date_from, date_to = as_date("date_from"), as_date("date_to")
         if date_from and date_to and date_from > date_to:
-            raise ExportError("date_from: the range starts after it ends.")
+            raise ExportError("the range starts after it ends.", field="date_from")
         return cls(
             calls=calls,
             languages=languages,
@@ -164,7 +169,7 @@ def selected_turns(project: Project, filters: ExportFilters) -> QuerySet[Turn]:
         known = set(project.calls.filter(pk__in=filters.calls).values_list("pk", flat=True))
         missing = sorted(set(filters.calls) - known)
         if missing:
-            raise ExportError(f"calls: no call {', '.join(map(str, missing))} in project '{project.slug}'.")
+            raise ExportError(f"no call {', '.join(map(str, missing))} in project '{project.slug}'.", field="calls")
         turns = turns.filter(call_id__in=filters.calls)
     if filters.languages:
         turns = turns.filter(language__in=filters.languages)

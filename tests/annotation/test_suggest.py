@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from annotation.models import Assignment, Speaker, Suggestion, Turn
-from annotation.pipeline.cue_fixtures import PUSHES, VOICES, measure_script, speaker_script
 from annotation.pipeline.suggest import SEED_PHRASES, SuggestConfig, TurnInput, suggest_turns
 from annotation.selectors import suggestions_for_assignment
+from tests.annotation.cue_fixtures import PUSHES, VOICES, measure_script, speaker_script
 
 LABELS = list(SEED_PHRASES)
 

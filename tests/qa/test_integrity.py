@@ -11,9 +11,9 @@ import krippendorff
 import pytest
 from django.core.exceptions import ValidationError
 
-from annotation.annotations import assignment_progress, assignment_submit, turn_annotation_save
 from annotation.models import Assignment, TurnAnnotation
 from annotation.services import project_change_taxonomy
+from annotation.turn_annotations import assignment_progress, assignment_submit, turn_annotation_save
 from qa.agreement import ReportFilters, project_report
 from qa.consensus import consensus_for_turns
 from qa.exports.records import call_alphas

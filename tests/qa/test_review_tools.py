@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotation.models import Assignment, ProjectMembership, TurnAnnotation
+from annotation.models import Assignment, GoldCall, ProjectMembership, TurnAnnotation
 from annotation.services import project_add_member
-from qa.models import Adjudication, GoldCall
+from qa.models import Adjudication
 from qa.services import adjudication_create
 
 from .builders import annotated_call

@@ -17,9 +17,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.annotations import assignment_submit, turn_annotation_save
 from annotation.models import Assignment, Call, Project, ProjectMembership, Suggestion
 from annotation.services import annotator_profile_save, project_add_member
+from annotation.turn_annotations import assignment_submit, turn_annotation_save
 from annotera import roles
 
 from .load_demo import DEMO_PASSWORD

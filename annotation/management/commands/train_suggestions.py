@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from annotation.cli import project_from_slug
 from annotation.learning import suggestion_model_train
-from annotera.cli import project_from_slug
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from annotera.cli import project_from_slug
+from annotation.cli import project_from_slug
 from qa.agreement import FIGURES, ReportFilters, project_report
 
 

@@ -2,10 +2,10 @@
 
 from django.core.management.base import CommandError
 
+from .models import Project
 
-def project_from_slug(slug: str):
-    from annotation.models import Project
 
+def project_from_slug(slug: str) -> Project:
     try:
         return Project.objects.get(slug=slug)
     except Project.DoesNotExist as exc:

@@ -7,15 +7,14 @@ the client can merge instead of overwriting. The row is locked while it is check
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotera.audit import audit_record
+from taxonomy.selectors import Scales, taxonomy_scales
 
+from .assignment import assignment_start
 from .models import Assignment, Turn, TurnAnnotation
 
 AUDITED_FIELDS = (
@@ -42,48 +41,8 @@ class StaleWrite(Exception):
         self.current = current
 
 
-@dataclass(frozen=True)
-class Scales:
-    labels: frozenset[str]
-    intensity: tuple[float, float]
-    valence: tuple[float, float]
-    arousal: tuple[float, float]
-    valence_step: float = 1.0
-    arousal_step: float = 1.0
-
-
 def taxonomy_scales_for(assignment: Assignment) -> Scales:
     return taxonomy_scales(assignment.call.project.taxonomy)
-
-
-def taxonomy_scales(taxonomy) -> Scales:
-    """The label keys and dimension ranges a taxonomy version accepts."""
-    if taxonomy.is_published and taxonomy.published_at:
-        # Published versions are frozen, so their scales can be kept (keyed with the publication
-        # time too, so a reused id, as in a rolled-back test database, never hits a stale entry).
-        return _published_scales(taxonomy.pk, taxonomy.published_at)
-    return _scales(taxonomy.pk)
-
-
-def _scales(taxonomy_id: int, published_at=None) -> Scales:
-    from taxonomy.models import Dimension, Label
-
-    dims = {d.key: d for d in Dimension.objects.filter(taxonomy_id=taxonomy_id)}
-
-    def span(key: str, default: tuple[float, float]) -> tuple[float, float]:
-        return (dims[key].minimum, dims[key].maximum) if key in dims else default
-
-    return Scales(
-        labels=frozenset(Label.objects.filter(taxonomy_id=taxonomy_id).values_list("key", flat=True)),
-        intensity=span("intensity", (1, 5)),
-        valence=span("valence", (-3, 3)),
-        arousal=span("arousal", (1, 5)),
-        valence_step=dims["valence"].step if "valence" in dims else 1.0,
-        arousal_step=dims["arousal"].step if "arousal" in dims else 1.0,
-    )
-
-
-_published_scales = functools.lru_cache(maxsize=256)(_scales)
 
 
 def _number(value, field: str, low: float, high: float, errors: list[str]) -> float | None:
@@ -134,6 +93,11 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
             continue
         seen.add(key)
         intensity = _number(item.get("intensity"), f"labels[{i}].intensity", *scales.intensity, errors)
+        if intensity is not None and not intensity.is_integer():
+            # Intensity is a step on the taxonomy's scale: 2.7 is refused, never truncated to 2.
+            low, high = scales.intensity
+            errors.append(f"labels[{i}].intensity must be a whole number from {low:g} to {high:g}; got {intensity:g}.")
+            continue
         labels.append({"label": key, "intensity": int(intensity) if intensity is not None else None})
     valence = _number(data.get("valence"), "valence", *scales.valence, errors)
     valence = _on_grid(valence, "valence", scales.valence[0], scales.valence_step, errors)
@@ -239,8 +203,7 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
             before=before,
             after=annotation_snapshot(current),
         )
-        if assignment.status == Assignment.Status.ASSIGNED:
-            Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.IN_PROGRESS)
+        assignment_start(assignment=assignment)
         return current
 
 

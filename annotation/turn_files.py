@@ -24,6 +24,11 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
+from annotera.jsonlimits import json_problem
+
+from .labelstudio_reader import LabelStudioError, read_labelstudio
+from .textgrid_reader import TextGridError, read_textgrid
+
 IMPORT_FORMATS = ("labelstudio", "textgrid", "rttm")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_TURNS = 20_000
@@ -131,8 +136,6 @@ def parse_rttm(text: str) -> list[TurnSeed]:
 
 
 def parse_textgrid(text: str) -> list[TurnSeed]:
-    from .textgrid_reader import TextGridError, read_textgrid
-
     try:
         grid = read_textgrid(text)
     except TextGridError as exc:
@@ -183,10 +186,6 @@ def parse_textgrid(text: str) -> list[TurnSeed]:
 
 
 def parse_labelstudio(text: str) -> list[TurnSeed]:
-    from annotera.jsonlimits import json_problem
-
-    from .labelstudio_reader import LabelStudioError, read_labelstudio
-
     problem = json_problem(text)  # before parsing: 50,000 nested brackets would overflow the parser
     if problem:
         raise ImportRejected([problem])

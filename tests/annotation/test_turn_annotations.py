@@ -60,6 +60,8 @@ def test_save_then_stale_write_gets_409_with_the_current_state(client, setup):
     [
         ({"labels": [{"label": "rage"}]}, "'rage' is not a label"),
         ({"labels": [{"label": "anger", "intensity": 9}]}, "between 1 and 5"),
+        # Was truncated to 2 and saved; adjudication refused it. One rule now: refused.
+        ({"labels": [{"label": "anger", "intensity": 2.7}]}, "must be a whole number from 1 to 5; got 2.7"),
         ({"labels": [{"label": "anger"}, {"label": "anger"}]}, "given twice"),
         ({"valence": "very"}, "valence must be a number"),
         ({"arousal": 0}, "arousal must be between 1 and 5"),
@@ -146,7 +148,7 @@ def test_concurrent_writers_never_lose_an_update(setup):
 
     from django.db import connection
 
-    from annotation.annotations import StaleWrite, turn_annotation_save
+    from annotation.turn_annotations import StaleWrite, turn_annotation_save
 
     assignment, turns, _ = setup
     outcomes: list[str] = []

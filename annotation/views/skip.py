@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from .annotations import assignment_submit
-from .models import Assignment
+from ..models import Assignment
+from ..turn_annotations import assignment_submit
 
 
 @login_required

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .synth import Utterance
+import numpy as np
+
+from annotation.pipeline.audio import SAMPLE_RATE
+from annotation.pipeline.prosody import call_prosody
+from annotation.pipeline.suggest import CueThresholds, baseline_deltas, prosody_cues
+from annotation.pipeline.synth import Utterance, render_call
+from annotation.pipeline.types import TurnDraft, Word
 
 NEUTRAL_TEXTS = [
     "I would like to know when the engineer is going to arrive at my house",
@@ -46,14 +52,6 @@ def measure_script(
 
     Returns (pushed cue or None, fired cues) per turn.
     """
-    import numpy as np
-
-    from .audio import SAMPLE_RATE
-    from .prosody import call_prosody
-    from .suggest import CueThresholds, baseline_deltas, prosody_cues
-    from .synth import render_call
-    from .types import TurnDraft, Word
-
     audio, spans = render_call([u for u, _ in script])
     mono = audio[0]
     turns = []

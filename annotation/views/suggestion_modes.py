@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from .access import project_for_manager
-from .forms import SuggestionModeForm
-from .suggestion_modes import project_suggestion_settings_update
+from ..access import project_for_manager
+from ..forms import SuggestionModeForm
+from ..suggestion_modes import project_suggestion_settings_update
 
 
 @login_required
