@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_exports
+from . import views, views_calibration, views_exports
 
 app_name = "qa"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("projects/<slug:slug>/agreement/", views.project_agreement, name="project_agreement"),
     path("projects/<slug:slug>/disagreements/", views.project_disagreements, name="project_disagreements"),
+    path("projects/<slug:slug>/calibration/", views_calibration.project_calibration, name="project_calibration"),
     path("turns/<int:turn_id>/adjudicate/", views.turn_adjudicate, name="turn_adjudicate"),
     path("calls/<int:call_id>/gold/", views.call_mark_gold, name="call_mark_gold"),
     # Dataset snapshots and turn imports
