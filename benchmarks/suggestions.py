@@ -21,6 +21,7 @@ prosody stage on the same turns as the yardstick.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 NEGATIVE = ("frustration", "anger", "anxiety", "confusion", "disengagement")
+SUGGESTED: list[tuple[str, list]] = []  # (conversation, suggestions per turn), for the calibration figure
 COMPLAINT = "This is the third time it has happened and I am not happy about it"
 
 
@@ -45,8 +47,6 @@ def main() -> None:
     parser.add_argument("--voices", type=int, default=4)
     parser.add_argument("--calm", type=int, default=16, help="real calm conversations (sample.wav + re-cuts)")
     args = parser.parse_args()
-    import os
-
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from annotation.pipeline.asr import AsrConfig, get_transcriber
     from annotation.pipeline.model_store import prepare_all
@@ -59,6 +59,7 @@ def main() -> None:
     cue_suite(tiny, args.voices)
     complaint(tiny, args.voices)
     real_calm(args.calm)
+    calibration_on_simulated_annotators()
     learning_curve()
     speed()
 
@@ -84,6 +85,7 @@ def cue_suite(tiny, voices: int) -> None:
             prosodies = [{**t.prosody, "baseline_delta": baseline_deltas(t.prosody, baseline)} for t in turns]
             inputs = [TurnInput(t.text, "en", p, "S", t.start, t.end) for t, p in zip(turns, prosodies, strict=True)]
             suggested = suggest_turns(inputs, list(SEED_PHRASES), SEED_PHRASES)
+            SUGGESTED.append((f"espeak-{voice['voice']}-{cue}", suggested))
             for (_, pushed), prosody, result in zip(script, prosodies, suggested, strict=True):
                 fired = prosody_cues(prosody, CueThresholds())
                 confident = {item.label for item in result.labels if item.confidence >= 0.5}
@@ -136,13 +138,15 @@ def real_calm(conversations: int) -> None:
     per_label, by_length, totals = Counter(), Counter(), Counter()
     turns_seen = alarms = prosody_only_short = 0
     bins = ((0.0, 1.0, "< 1 s"), (1.0, 3.0, "1-3 s"), (3.0, 1e9, ">= 3 s"))
-    for _, turns, baselines in calm_turns(conversations):
+    for conversation, turns, baselines in calm_turns(conversations):
         inputs = [
             TurnInput(t.text, "en", {**t.prosody, "baseline_delta": baseline_deltas(t.prosody, baselines[t.speaker])},
                       t.speaker, t.start, t.end)
             for t in turns
         ]  # fmt: skip
-        for turn, result in zip(turns, suggest_turns(inputs, list(SEED_PHRASES), SEED_PHRASES), strict=True):
+        suggested = suggest_turns(inputs, list(SEED_PHRASES), SEED_PHRASES)
+        SUGGESTED.append((f"calm-{conversation}", suggested))
+        for turn, result in zip(turns, suggested, strict=True):
             length = next(name for low, high, name in bins if low <= turn.end - turn.start < high)
             totals[length] += 1
             turns_seen += 1
@@ -166,6 +170,50 @@ def real_calm(conversations: int) -> None:
             )
     for label in NEGATIVE:
         row(f"real calm: {label} >= 0.5", f"{per_label[label]}/{turns_seen}", "")
+
+
+def calibration_on_simulated_annotators(seed: int = 7) -> None:
+    """The demo's simulated annotators (same code, same departure rates) tag every turn of the
+    suites above; the blind one is the consensus, as in the demo. The rules' recalibration is fitted
+    on half the conversations and judged on the other half. Simulated annotators start from the
+    suggestions, so this shows the machinery works, not real-world calibration."""
+    import random
+    from types import SimpleNamespace
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotera.settings")
+    os.environ.setdefault("DEBUG", "1")
+    django.setup()
+    from annotation.calibration import Judged, calibrated, fit_params, split_calls
+    from annotation.management.commands.demo_annotations import SIMULATED, simulated_tags
+    from annotation.pipeline.calibration import expected_calibration_error
+    from annotation.pipeline.suggest import SEED_PHRASES
+
+    labels = list(SEED_PHRASES)
+    _, _, departure, _ = next(item for item in SIMULATED if item[3])  # the blind simulated annotator
+    rng = random.Random(f"{seed}:blind")
+    judged = []
+    for call, (_, suggested) in enumerate(SUGGESTED):
+        for turn, result in enumerate(suggested):
+            row = SimpleNamespace(labels=result.labels_json(), valence=result.valence, arousal=result.arousal)
+            chosen = {item["label"] for item in simulated_tags(row, labels, departure, rng)["labels"]}
+            for item in result.labels:
+                judged.append(
+                    Judged(call, call * 1000 + turn, item.label, item.confidence, item.confidence,
+                           item.label in chosen, False, True)
+                )  # fmt: skip
+    fit, test = split_calls(judged, held_out=0.5)
+    params = fit_params(fit)
+    outcomes = [j.confirmed for j in test]
+    before = expected_calibration_error([j.raw_confidence for j in test], outcomes)
+    after = expected_calibration_error([calibrated(j.label, j.raw_confidence, params) for j in test], outcomes)
+    row(
+        "ECE on simulated annotators: rules as they are",
+        f"{before:.3f}",
+        f"{len(test)} held-out suggested labels, {len({j.call_id for j in test})} conversations",
+    )
+    row("ECE on simulated annotators: recalibrated", f"{after:.3f}", f"goal <= 0.10; fitted on {len(fit)} labels")
 
 
 # A labelled fixture set: each label has its own phrasing and its own prosody signature, plus noise,
