@@ -46,7 +46,13 @@ def rules_predictions(turn_ids: list[int]) -> dict[int, set[str]]:
 
 
 def suggestion_model_train(*, project: Project) -> SuggestionModel | None:
-    """Train and score a new model version; activate it only if it beats the rule prior."""
+    """Recalibrate the rules' confidence, then train and score a new model version; activate each
+    only if it does better on held-out calls (lower calibration error; higher alpha than the rules)."""
+    from .calibration import suggestion_calibration_fit
+
+    calibration = suggestion_calibration_fit(project=project)
+    if calibration is not None and calibration.active:
+        transaction.on_commit(lambda: resuggest_unannotated(project=project))
     examples = project_examples(project)
     if len(examples) < settings.SUGGEST_TRAIN_MIN_TURNS:
         return None

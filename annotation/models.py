@@ -434,3 +434,28 @@ class TurnRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} on call {self.call_id} by {self.user}"
+
+
+class SuggestionCalibration(models.Model):
+    """A recalibration of the rules' confidence against this project's annotators (Platt scaling,
+    fitted on some calls, judged on others). It is applied only while ``active``, and it becomes
+    active only if it lowered the expected calibration error on the held-out calls."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="suggestion_calibrations")
+    version = models.PositiveIntegerField()
+    params = models.JSONField(help_text='{"pooled": [a, b], "labels": {"anger": [a, b]}}')
+    fitted_on = models.PositiveIntegerField(help_text="suggested labels used for fitting")
+    held_out = models.PositiveIntegerField(help_text="suggested labels (on other calls) used for judging")
+    ece_before = models.FloatField(null=True, blank=True)
+    ece_after = models.FloatField(null=True, blank=True)
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="suggestion_calibration_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} calibration v{self.version} ({'active' if self.active else 'inactive'})"

@@ -328,9 +328,10 @@ def suggestion_config(taxonomy):
 
 @register_stage("suggest", "Suggesting emotions")
 def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    from .calibration import active_calibration, calibrate_results
     from .learning import active_model
     from .models import Suggestion
-    from .pipeline.suggest import SEED_PHRASES, TurnInput, baseline_deltas, suggest_turns
+    from .pipeline.suggest import MAX_LABELS, SEED_PHRASES, TurnInput, baseline_deltas, suggest_turns
 
     call = job.call
     taxonomy = call.project.taxonomy
@@ -360,10 +361,14 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     )
     model_version = config.version
     learned = active_model(call.project)
+    calibration = active_calibration(call.project)
     if learned is not None:
         record, model = learned
         apply_learned_model(record, model, rows, results)
         model_version = record.model_version
+    elif calibration is not None:
+        calibrate_results(calibration, results, MAX_LABELS)
+        model_version = f"{model_version}+cal{calibration.version}"
     progress(90, "suggestions ready")
 
     def commit() -> dict:
@@ -392,7 +397,7 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
 def apply_learned_model(record, model, rows: list[Turn], results: list) -> None:
     """Replace the rule prior's labels with the project model's, keeping the prosody rationale."""
     from .pipeline.learn import featurize
-    from .pipeline.suggest import LabelSuggestion
+    from .pipeline.suggest import MAX_LABELS, LabelSuggestion
 
     if not rows:
         return
@@ -402,7 +407,7 @@ def apply_learned_model(record, model, rows: list[Turn], results: list) -> None:
         chosen = sorted(
             ((label, float(p[index])) for label, p in probabilities.items() if p[index] >= model.threshold),
             key=lambda item: -item[1],
-        )
+        )[:MAX_LABELS]
         result.labels = [LabelSuggestion(label, rule_intensity.get(label, 3), round(p, 2)) for label, p in chosen]
         odds = ", ".join(f"p({label})={p:.2f}" for label, p in chosen) or "no label above threshold"
         result.rationale = (

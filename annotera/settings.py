@@ -282,6 +282,8 @@ TURN_PAUSE_SPLIT_SECONDS = env_float("TURN_PAUSE_SPLIT_SECONDS", 1.5)
 # again after this many more.
 SUGGEST_TRAIN_MIN_TURNS = env_int("SUGGEST_TRAIN_MIN_TURNS", 100)
 SUGGEST_RETRAIN_EVERY = env_int("SUGGEST_RETRAIN_EVERY", 100)
+# Suggested labels on annotated turns needed before the rules' confidence is recalibrated.
+SUGGEST_CALIBRATION_MIN = env_int("SUGGEST_CALIBRATION_MIN", 40)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_anchoring, views_exports, views_review
+from . import views, views_anchoring, views_calibration, views_exports, views_review
 
 app_name = "qa"
 
@@ -13,6 +13,7 @@ urlpatterns = [
         views_anchoring.project_anchoring_modes,
         name="project_anchoring_modes",
     ),
+    path("projects/<slug:slug>/calibration/", views_calibration.project_calibration, name="project_calibration"),
     path("turns/<int:turn_id>/adjudicate/", views.turn_adjudicate, name="turn_adjudicate"),
     path("calls/<int:call_id>/gold/", views.call_mark_gold, name="call_mark_gold"),
     path("calls/<int:call_id>/adjudicate/", views_review.call_adjudicate_view, name="call_adjudicate"),

@@ -132,6 +132,7 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "qa:project_agreement": Obj(lambda w: {"slug": w.theirs.slug}),
     "qa:project_disagreements": Obj(lambda w: {"slug": w.theirs.slug}),
     "qa:project_anchoring_modes": Obj(lambda w: {"slug": w.theirs.slug}),
+    "qa:project_calibration": Obj(lambda w: {"slug": w.theirs.slug}),
     "qa:turn_adjudicate": Obj(lambda w: {"turn_id": w.turn.pk}),
     "qa:call_mark_gold": Obj(lambda w: {"call_id": w.call.pk}),
     "qa:call_adjudicate": Obj(lambda w: {"call_id": w.call.pk}),

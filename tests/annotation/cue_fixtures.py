@@ -6,7 +6,14 @@ import numpy as np
 
 from annotation.pipeline.audio import SAMPLE_RATE
 from annotation.pipeline.prosody import call_prosody
-from annotation.pipeline.suggest import CueThresholds, baseline_deltas, prosody_cues
+from annotation.pipeline.suggest import (
+    SEED_PHRASES,
+    CueThresholds,
+    TurnInput,
+    baseline_deltas,
+    prosody_cues,
+    suggest_turns,
+)
 from annotation.pipeline.synth import Utterance, render_call
 from annotation.pipeline.types import TurnDraft, Word
 
@@ -45,13 +52,10 @@ def speaker_script(voice: dict, cue: str | None, amplitude: int = 90) -> list[tu
     return turns
 
 
-def measure_script(
-    script: list[tuple[Utterance, str | None]], transcriber, thresholds=None
-) -> list[tuple[str | None, dict]]:
-    """Render, transcribe (real word timings), measure prosody and cues for each turn.
+def measure_turns(script: list[tuple[Utterance, str | None]], transcriber) -> tuple[list, dict]:
+    """Render and transcribe (real word timings) each turn, then measure prosody.
 
-    Returns (pushed cue or None, fired cues) per turn.
-    """
+    Returns (turns with prosody, the speaker's baseline)."""
     audio, spans = render_call([u for u, _ in script])
     mono = audio[0]
     turns = []
@@ -65,8 +69,31 @@ def measure_script(
         ]
         turns.append(TurnDraft("S", span.start, span.end, words or [Word("x", span.start, span.end, 1.0, "S")]))
     baselines = call_prosody(turns, lambda _turn: mono)
+    return turns, baselines["S"]
+
+
+def measure_script(
+    script: list[tuple[Utterance, str | None]], transcriber, thresholds=None
+) -> list[tuple[str | None, dict]]:
+    """Render, transcribe (real word timings), measure prosody and cues for each turn.
+
+    Returns (pushed cue or None, fired cues) per turn.
+    """
+    turns, baseline = measure_turns(script, transcriber)
     out = []
     for turn, (_, cue) in zip(turns, script, strict=True):
-        prosody = {**turn.prosody, "baseline_delta": baseline_deltas(turn.prosody, baselines["S"])}
+        prosody = {**turn.prosody, "baseline_delta": baseline_deltas(turn.prosody, baseline)}
         out.append((cue, prosody_cues(prosody, thresholds or CueThresholds())))
     return out
+
+
+def suggest_script(script: list[tuple[Utterance, str | None]], transcriber, labels: list[str]) -> list:
+    """The rule suggestions (``suggest_turns``) for each turn of a rendered script."""
+    turns, baseline = measure_turns(script, transcriber)
+    inputs = [
+        TurnInput(
+            t.text, "en", {**t.prosody, "baseline_delta": baseline_deltas(t.prosody, baseline)}, "S", t.start, t.end
+        )
+        for t in turns
+    ]
+    return suggest_turns(inputs, labels, {k: v for k, v in SEED_PHRASES.items() if k in labels})

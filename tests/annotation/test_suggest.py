@@ -39,7 +39,8 @@ def test_words_alone_can_suggest_a_label_with_a_quoted_rationale():
 
 def test_multilingual_prior_reads_other_languages():
     result = suggest_text("No entiendo, ¿qué número quiere decir?", language="es")
-    assert result.labels[0].label == "confusion"
+    emotions = [item.label for item in result.labels if item.label != "neutral"]
+    assert emotions[0] == "confusion", result.labels
 
 
 def test_labels_outside_the_evidence_map_get_text_only_or_nothing():
