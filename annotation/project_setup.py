@@ -1,5 +1,5 @@
-"""Creating a project from scratch (browser, API and ``manage.py create_project`` all call
-``project_setup``) and the audited edit of its rules."""
+"""Creating a project from scratch: the browser, the API and ``manage.py create_project`` all
+call ``project_setup``. Later rule edits: ``annotation.services.project_rule_update`` (audited)."""
 
 from __future__ import annotations
 
@@ -116,31 +116,3 @@ def project_setup(
 
 def _rules(project: Project) -> dict:
     return {f: getattr(project, f) for f in RULE_FIELDS}
-
-
-def project_rule_update(*, project: Project, actor, **changes) -> Project:
-    """Change a project's matching rules (and default channel layout), audited with before/after."""
-    unknown = set(changes) - set(RULE_FIELDS) - {"name", "description"}
-    if unknown:
-        raise ValidationError(f"Not a project setting: {', '.join(sorted(unknown))}.")
-    with transaction.atomic():
-        locked = Project.objects.select_for_update().get(pk=project.pk)
-        before = {**_rules(locked), "name": locked.name, "description": locked.description}
-        for field, value in changes.items():
-            setattr(locked, field, value)
-        locked.full_clean()
-        locked.save()
-        after = {**_rules(locked), "name": locked.name, "description": locked.description}
-        changed = {k for k in after if after[k] != before[k]}
-        if changed:
-            audit_record(
-                actor=actor,
-                action="project.settings",
-                obj=locked,
-                project=locked,
-                before={k: before[k] for k in sorted(changed)},
-                after={k: after[k] for k in sorted(changed)},
-            )
-    for field in changes:
-        setattr(project, field, getattr(locked, field))
-    return project

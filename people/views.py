@@ -3,6 +3,7 @@ profile, project members, and account activation. Thin: access checks, then serv
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -126,7 +127,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             for message in exc.messages:
                 form.add_error(None, message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             messages.success(request, f"Welcome, {user.get_username()}.")
             return redirect("people:profile" if profile_needs_filling(user) else "home")
     return render(request, "people/accept.html", {"form": form, "invitation": invitation})

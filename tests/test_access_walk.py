@@ -113,6 +113,7 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "annotation:assignments_run": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:assignment_reassign": Obj(lambda w: {"assignment_id": w.assignment.pk}),
     "annotation:project_settings": Obj(lambda w: {"slug": w.theirs.slug}),
+    "annotation:project_suggestion_settings": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:annotators": Obj(
         lambda w: {},
         shared_with=("pm_other",),
@@ -130,6 +131,7 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "annotation:queue": Listing(),
     "annotation:queue_next": Listing(methods=("POST",)),
     "annotation:workspace": Obj(lambda w: {"assignment_id": w.assignment.pk}),
+    "annotation:assignment_skip": Obj(lambda w: {"assignment_id": w.assignment.pk}),
     # --- people: invitations, profiles, memberships, accounts, password reset
     "people:invitations": Listing(),
     "people:invitation_resend": Obj(lambda w: {"pk": w.invitation.pk}),
@@ -149,8 +151,12 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "qa:dashboard": Listing(),
     "qa:project_agreement": Obj(lambda w: {"slug": w.theirs.slug}),
     "qa:project_disagreements": Obj(lambda w: {"slug": w.theirs.slug}),
+    "qa:project_anchoring_modes": Obj(lambda w: {"slug": w.theirs.slug}),
+    "qa:project_calibration": Obj(lambda w: {"slug": w.theirs.slug}),
     "qa:turn_adjudicate": Obj(lambda w: {"turn_id": w.turn.pk}),
     "qa:call_mark_gold": Obj(lambda w: {"call_id": w.call.pk}),
+    "qa:call_adjudicate": Obj(lambda w: {"call_id": w.call.pk}),
+    "qa:annotator_detail": Obj(lambda w: {"slug": w.theirs.slug, "user_id": w.assignment.annotator_id}),
     "qa:project_snapshots": Obj(lambda w: {"slug": w.theirs.slug}),
     "qa:snapshot_detail": Obj(lambda w: {"pk": w.snapshot.pk}),
     "qa:snapshot_download": Obj(lambda w: {"pk": w.snapshot.pk}),

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('annotation', '0005_project_channel_layout'),
+        ('annotation', '0010_project_channel_layout'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -16,7 +16,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotation.models import AnnotatorProfile, Assignment, Call, Project, ProjectMembership, TurnAnnotation
-from annotation.project_setup import project_rule_update, project_setup
+from annotation.project_setup import project_setup
+from annotation.services import project_rule_update
 from annotera.models import AuditEvent
 from people.invitations import invitation_accept, invitation_create
 from people.memberships import annotators_matching, membership_add
@@ -80,10 +81,13 @@ def test_create_project_command_and_api_use_the_same_rules(pm, taxonomy, tmp_pat
 
 def test_project_rule_update_is_audited_with_before_and_after(pm, taxonomy):
     project = project_setup(name="R", slug="r", created_by=pm, taxonomy=taxonomy)
-    project_rule_update(project=project, actor=pm, overlap_k=1, locale_match="required")
-    event = AuditEvent.objects.get(action="project.settings")
-    assert event.before == {"locale_match": "preferred", "overlap_k": 3}
-    assert event.after == {"locale_match": "required", "overlap_k": 1}
+    project_rule_update(project=project, actor=pm, overlap_k=1, blind_share=0.1, required_proficiency="fluent",
+                        locale_match="required", channel_layout="customer,agent")  # fmt: skip
+    event = AuditEvent.objects.get(action="project.rule_update")
+    assert (event.before["overlap_k"], event.before["locale_match"], event.before["channel_layout"]) == (
+        3, "preferred", "agent,customer")  # fmt: skip
+    assert (event.after["overlap_k"], event.after["locale_match"], event.after["channel_layout"]) == (
+        1, "required", "customer,agent")  # fmt: skip
 
 
 def test_invitation_flow_single_use_and_roles_and_projects(admin, pm, taxonomy):
@@ -291,7 +295,7 @@ def test_settings_page_edits_are_audited(client, pm, taxonomy):
     assert answer.status_code == 302
     project = Project.objects.get(slug="s")
     assert (project.overlap_k, project.channel_layout) == (2, "customer,agent")
-    event = AuditEvent.objects.get(action="project.settings", project=project)
+    event = AuditEvent.objects.get(action="project.rule_update", project=project)
     assert event.actor == pm and event.before["overlap_k"] == 3 and event.after["locale_match"] == "required"
     upload_form = client.get(reverse("annotation:project_detail", args=["s"])).content.decode()
     assert '<option value="customer,agent" selected>' in upload_form  # the new default is offered
