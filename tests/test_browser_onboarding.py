@@ -78,7 +78,7 @@ def test_a_real_project_from_an_empty_database(browser, live_server, tmp_path, m
     base = live_server.url
     axe_problems: list[str] = []
     visited: list[str] = []
-    ctx = harness.test_context(browser, viewport={"width": 1300, "height": 900})
+    ctx = harness.browser_context(browser, viewport={"width": 1300, "height": 900})
     ctx.on("request", lambda r: visited.append(r.url))
 
     # 1. the admin invites a PM
@@ -96,7 +96,7 @@ def test_a_real_project_from_an_empty_database(browser, live_server, tmp_path, m
     pm_link = shown_link(admin)
 
     # 2. the PM accepts, creates a project with an imported taxonomy, invites two annotators
-    pm_ctx = harness.test_context(browser, viewport={"width": 1300, "height": 900})
+    pm_ctx = harness.browser_context(browser, viewport={"width": 1300, "height": 900})
     pm_ctx.on("request", lambda r: visited.append(r.url))
     pm = accept(pm_ctx, pm_link, "pm", axe_problems)
     pm.wait_for_url(f"{base}/projects/")
@@ -130,7 +130,7 @@ def test_a_real_project_from_an_empty_database(browser, live_server, tmp_path, m
 
     # 3. the annotators accept and fill in their profiles
     for name, locale in (("gb", "en-GB"), ("in", "en-IN")):
-        annotator_ctx = harness.test_context(browser)
+        annotator_ctx = harness.browser_context(browser)
         page = accept(annotator_ctx, links[name], f"ann_{name}", axe_problems)
         page.wait_for_url(f"{base}/profile/")
         check_axe(page, axe_problems)
@@ -172,7 +172,7 @@ def test_a_real_project_from_an_empty_database(browser, live_server, tmp_path, m
     assert "Assignments made" in pm.content()
 
     # 6. an annotator tags a turn
-    annotator_ctx = harness.test_context(browser, viewport={"width": 1400, "height": 900})
+    annotator_ctx = harness.browser_context(browser, viewport={"width": 1400, "height": 900})
     annotator_ctx.on("request", lambda r: visited.append(r.url))
     page = annotator_ctx.new_page()
     log_in(page, base, "ann_gb")
