@@ -197,11 +197,8 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     segments = [Segment.from_dict(s) for s in previous_result(call, "transcribe")["segments"]]
     words: list[Word] = []
     if (call.channels or 1) > 1:
-        for segment in segments:
-            for word in segment.words:
-                word.speaker = diarize.channel_speaker(segment.channel or 0)
-                words.append(word)
-        method = "channel split"
+        words = diarize.diarize_channels(np.asarray(call_samples(call)), segments)
+        method = "channel split, cross-talk removed"
     else:
         all_words = [w for s in segments for w in s.words]
         mono = np.asarray(call_samples(call)[0])
