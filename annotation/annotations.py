@@ -18,7 +18,18 @@ from annotera.audit import audit_record
 
 from .models import Assignment, Turn, TurnAnnotation
 
-AUDITED_FIELDS = ("labels", "valence", "arousal", "shifts", "note", "confidence", "suggestion_actions", "skipped")
+AUDITED_FIELDS = (
+    "labels",
+    "no_emotion",
+    "valence",
+    "arousal",
+    "shifts",
+    "note",
+    "confidence",
+    "suggestion_actions",
+    "skipped",
+    "skip_reason",
+)
 
 
 def annotation_snapshot(annotation: TurnAnnotation) -> dict:
@@ -37,6 +48,8 @@ class Scales:
     intensity: tuple[float, float]
     valence: tuple[float, float]
     arousal: tuple[float, float]
+    valence_step: float = 1.0
+    arousal_step: float = 1.0
 
 
 def taxonomy_scales_for(assignment: Assignment) -> Scales:
@@ -55,12 +68,18 @@ def taxonomy_scales(taxonomy) -> Scales:
 def _scales(taxonomy_id: int, published_at=None) -> Scales:
     from taxonomy.models import Dimension, Label
 
-    dims = {d.key: (d.minimum, d.maximum) for d in Dimension.objects.filter(taxonomy_id=taxonomy_id)}
+    dims = {d.key: d for d in Dimension.objects.filter(taxonomy_id=taxonomy_id)}
+
+    def span(key: str, default: tuple[float, float]) -> tuple[float, float]:
+        return (dims[key].minimum, dims[key].maximum) if key in dims else default
+
     return Scales(
         labels=frozenset(Label.objects.filter(taxonomy_id=taxonomy_id).values_list("key", flat=True)),
-        intensity=dims.get("intensity", (1, 5)),
-        valence=dims.get("valence", (-3, 3)),
-        arousal=dims.get("arousal", (1, 5)),
+        intensity=span("intensity", (1, 5)),
+        valence=span("valence", (-3, 3)),
+        arousal=span("arousal", (1, 5)),
+        valence_step=dims["valence"].step if "valence" in dims else 1.0,
+        arousal_step=dims["arousal"].step if "arousal" in dims else 1.0,
     )
 
 
@@ -77,6 +96,18 @@ def _number(value, field: str, low: float, high: float, errors: list[str]) -> fl
         errors.append(f"{field} must be between {low:g} and {high:g}; got {value:g}.")
         return None
     return float(value)
+
+
+def _on_grid(value: float | None, field: str, low: float, step: float, errors: list[str]) -> float | None:
+    """Valence and arousal are judged on the taxonomy's steps (the agreement report bins by
+    them), so a value between two steps is refused rather than silently snapped."""
+    if value is None or step <= 0:
+        return value
+    steps = (value - low) / step
+    if abs(steps - round(steps)) > 1e-6:
+        errors.append(f"{field} must be on the scale's steps of {step:g} from {low:g}; got {value:g}.")
+        return None
+    return round(low + round(steps) * step, 6)
 
 
 def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
@@ -105,7 +136,23 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
         intensity = _number(item.get("intensity"), f"labels[{i}].intensity", *scales.intensity, errors)
         labels.append({"label": key, "intensity": int(intensity) if intensity is not None else None})
     valence = _number(data.get("valence"), "valence", *scales.valence, errors)
+    valence = _on_grid(valence, "valence", scales.valence[0], scales.valence_step, errors)
     arousal = _number(data.get("arousal"), "arousal", *scales.arousal, errors)
+    arousal = _on_grid(arousal, "arousal", scales.arousal[0], scales.arousal_step, errors)
+    no_emotion = data.get("no_emotion", False)
+    skipped = data.get("skipped", False)
+    if not isinstance(no_emotion, bool):
+        errors.append('no_emotion must be true or false (true: "no emotion on this turn", with no labels).')
+        no_emotion = False
+    if no_emotion and labels:
+        errors.append('Choose labels or "no emotion", not both.')
+    if not isinstance(skipped, bool):
+        errors.append("skipped must be true or false.")
+        skipped = False
+    skip_reason = data.get("skip_reason", "") or ""
+    if not isinstance(skip_reason, str) or len(skip_reason) > 500:
+        errors.append("skip_reason must be text of at most 500 characters.")
+        skip_reason = ""
     confidence = _number(data.get("confidence"), "confidence", 0.0, 1.0, errors)
     shifts = []
     shifts_in = data.get("shifts", []) or []
@@ -138,6 +185,9 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
         "shifts": sorted(shifts, key=lambda s: s["at"]),
         "note": note,
         "suggestion_actions": actions,
+        "no_emotion": no_emotion,
+        "skipped": skipped,
+        "skip_reason": skip_reason.strip() if skipped else "",
     }
 
 
@@ -166,7 +216,9 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
             before = annotation_snapshot(current)
         for field, value in cleaned.items():
             setattr(current, field, value)
-        current.skipped = False
+        # The labels were checked against the project's current version, so that is the
+        # version they belong to (a row first saved under v1 and re-saved under v2 holds v2 keys).
+        current.taxonomy_id = assignment.call.project.taxonomy_id
         current.version += 1
         if current.pk is None:
             try:
@@ -194,8 +246,9 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
 
 def assignment_progress(assignment: Assignment) -> dict:
     total = assignment.call.turns.count()
-    done = assignment.turn_annotations.filter(skipped=False).exclude(labels=[]).count()
-    return {"turns": total, "tagged": done, "remaining": total - done}
+    done = assignment.turn_annotations.judgements().count()
+    skipped = assignment.turn_annotations.filter(skipped=True).count()
+    return {"turns": total, "tagged": done, "skipped": skipped, "remaining": total - done - skipped}
 
 
 def assignment_submit(*, assignment: Assignment, skip_reason: str = "") -> Assignment:
@@ -206,6 +259,8 @@ def assignment_submit(*, assignment: Assignment, skip_reason: str = "") -> Assig
             raise ValidationError([f"This assignment is already {locked.get_status_display().lower()}."])
         if skip_reason.strip():
             locked.status, locked.skip_reason = Assignment.Status.SKIPPED, skip_reason.strip()[:2000]
+            # Skipping the call withdraws every judgement made on it (the rows stay, for the audit).
+            locked.turn_annotations.filter(skipped=False).update(skipped=True, skip_reason="call skipped")
         else:
             progress = assignment_progress(locked)
             if progress["remaining"]:

@@ -4,6 +4,8 @@ someone else's object is a 404, never a 403 that confirms it exists."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -85,7 +87,18 @@ class CallUpload(APIView):
 
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_manager(request.user, slug)
-        data = request.data
+        try:
+            data = request.data
+        except TooManyFilesSent:
+            return Response(
+                {
+                    "file": [
+                        f"Too many files in one request: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES}. "
+                        "Nothing was stored."
+                    ]
+                },  # fmt: skip
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         refused = upload_refusal(request._request)
         if refused:
             return Response({"file": [refused]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
@@ -171,8 +184,17 @@ class AssignmentSuggestionList(generics.ListAPIView):
     def get_queryset(self):
         if _schema_only(self):
             return Suggestion.objects.none()
-        assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
-        return suggestions_for_assignment(assignment)
+        self.assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
+        return suggestions_for_assignment(self.assignment)
+
+    def get_serializer_context(self):
+        # The annotator's own assignment under "hide confidence numbers": no confidence in the
+        # labels or the rationale (reviewers and managers reading it see what the annotator saw).
+        assignment = getattr(self, "assignment", None)
+        return {
+            **super().get_serializer_context(),
+            "hide_confidence": bool(assignment and assignment.hide_suggestion_confidence),
+        }
 
 
 class AssignmentList(generics.ListAPIView):

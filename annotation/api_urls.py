@@ -8,14 +8,19 @@ from . import api, api_workspace
 
 
 class TokenObtain(ObtainAuthToken):
-    """POST username and password, get your API token (rate-limited like the login form)."""
+    """POST username and password, get your API token. Failed attempts share the login form's
+    lockout (``annotera.credentials``): per user name and per real client address."""
 
-    throttle_scope = "login"
+    throttle_classes: list = []
 
-    def get_throttles(self):
-        from rest_framework.throttling import ScopedRateThrottle
+    def post(self, request, *args, **kwargs):
+        from annotera.credentials import lockout_refusal, lockout_seconds
 
-        return [ScopedRateThrottle()]
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        wait = lockout_seconds(request, username if isinstance(username, str) else None)
+        if wait:
+            return lockout_refusal(request._request, wait)
+        return super().post(request, *args, **kwargs)
 
 
 urlpatterns = [

@@ -82,3 +82,20 @@ class ProjectRuleForm(forms.Form):
     locale_match = forms.ChoiceField(
         choices=[("required", "Required"), ("preferred", "Preferred"), ("ignored", "Ignored")]
     )
+
+
+class SuggestionModeForm(forms.Form):
+    """The project's anchoring controls (``suggestion_modes.project_suggestion_settings_update``)."""
+
+    reveal = forms.TypedChoiceField(
+        label="When an annotator sees a turn's suggestions",
+        choices=[("no", "At once, pre-filled"), ("yes", "Only after they have played the turn once")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    confidence = forms.TypedChoiceField(
+        label="Confidence numbers on suggestions",
+        choices=[("no", "Shown"), ("yes", "Hidden (labels and intensities only)")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )

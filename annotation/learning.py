@@ -17,7 +17,8 @@ def project_examples(project: Project) -> list[Example]:
     votes: dict[int, list[set[str]]] = defaultdict(list)
     turns = {}
     for annotation in (
-        TurnAnnotation.objects.filter(assignment__call__project=project, skipped=False)
+        TurnAnnotation.objects.judgements()
+        .filter(assignment__call__project=project)
         .select_related("turn")
         .only("labels", "turn__id", "turn__call_id", "turn__text", "turn__prosody")
     ):
@@ -98,10 +99,7 @@ def resuggest_unannotated(*, project: Project) -> int:
 
 def training_due(project: Project) -> bool:
     annotated = (
-        TurnAnnotation.objects.filter(assignment__call__project=project, skipped=False)
-        .values("turn")
-        .distinct()
-        .count()
+        TurnAnnotation.objects.judgements().filter(assignment__call__project=project).values("turn").distinct().count()
     )
     last = SuggestionModel.objects.filter(project=project).order_by("-version").first()
     if last is None:

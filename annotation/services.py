@@ -108,7 +108,8 @@ def call_upload(
         )
     head = fileobj.read(16)
     fileobj.seek(0)
-    if sniff_format(head) is None:
+    kind = sniff_format(head)
+    if kind is None:
         raise ValidationError(
             f"{display_name}: not a supported audio file. Annotera accepts WAV, FLAC, MP3, M4A and OGG "
             "(the contents are checked, not the file name)."
@@ -131,7 +132,9 @@ def call_upload(
         metadata=metadata or {},
         channel_roles=channel_roles or [],
     )
-    call.audio.save(display_name, File(fileobj), save=False)
+    # Stored under the sniffed container's extension, never the client's: a WAV that is also
+    # valid HTML or JavaScript, uploaded as "a.html", is stored (and served) as audio.
+    call.audio.save(f"call.{kind}", File(fileobj), save=False)
     try:
         with transaction.atomic():
             call.full_clean(exclude=["audio"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_skip, views_suggestion_modes
 
 app_name = "annotation"
 
@@ -18,9 +18,15 @@ urlpatterns = [
     path("projects/<slug:slug>/assign/", views.assignments_run_view, name="assignments_run"),
     path("assignments/<int:assignment_id>/reassign/", views.assignment_reassign_view, name="assignment_reassign"),
     path("projects/<slug:slug>/settings/", views.project_settings, name="project_settings"),
+    path(
+        "projects/<slug:slug>/settings/suggestions/",
+        views_suggestion_modes.project_suggestion_settings,
+        name="project_suggestion_settings",
+    ),
     path("annotators/", views.annotator_list, name="annotators"),
     path("annotators/<int:user_id>/", views.annotator_edit, name="annotator_edit"),
     path("queue/", views.annotator_queue, name="queue"),
     path("queue/next/", views.queue_next_view, name="queue_next"),
+    path("assignments/<int:assignment_id>/skip/", views_skip.assignment_skip_view, name="assignment_skip"),
     path("assignments/<int:assignment_id>/workspace/", views.workspace, name="workspace"),
 ]

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, TooManyFilesSent, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +24,7 @@ from .models import AnnotatorProfile, Assignment, Call, Speaker, Suggestion
 from .selectors import (
     call_overall_progress,
     call_stage_progress,
+    calls_visible_to,
     project_call_counts,
     project_coverage,
     projects_managed_by,
@@ -39,7 +40,8 @@ from .services import (
     speaker_update,
     taxonomy_change_plan,
 )
-from .streaming import ranged_file_response
+from .streaming import audio_type, ranged_file_response
+from .suggestion_modes import call_page_suggestions
 
 
 @login_required
@@ -57,6 +59,20 @@ def _call_rows(calls) -> list[dict]:
     return [{"call": c, "stages": call_stage_progress(c), "progress": call_overall_progress(c)} for c in calls]
 
 
+def _visible_calls(user, project):
+    """The project's calls this user may see: the API's selector (annotators: only the calls of
+    their own assignments). A subquery, so the per-call counts still count every assignment."""
+    return project.calls.filter(pk__in=calls_visible_to(user).values("pk"))
+
+
+def _whole_number(raw: str | None) -> int | None:
+    """A database id from a form or query string, or None for anything else (text, 10**30)."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw) or None
+
+
 def _any_busy(rows: list[dict]) -> bool:
     return any(r["call"].status in (Call.Status.QUEUED, Call.Status.PROCESSING) for r in rows)
 
@@ -68,7 +84,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = CallUploadForm() if can_manage else None
     gaps = matching_gaps(project) if can_manage else []
     most = max((g["missing"] for g in gaps), default=1)
-    rows = _call_rows(project.calls.all())
+    rows = _call_rows(_visible_calls(request.user, project))
     context = {
         "project": project,
         "rows": rows,
@@ -87,7 +103,7 @@ def project_calls_partial(request: HttpRequest, slug: str) -> HttpResponse:
     """The live call table, polled by htmx while any call is still being processed."""
     project = project_for_viewer(request.user, slug)
     can_manage = projects_managed_by(request.user).filter(pk=project.pk).exists()
-    rows = _call_rows(project.calls.all())
+    rows = _call_rows(_visible_calls(request.user, project))
     return render(
         request,
         "annotation/_call_table.html",
@@ -102,7 +118,15 @@ def project_calls_partial(request: HttpRequest, slug: str) -> HttpResponse:
 )
 def call_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_manager(request.user, slug)
-    form = CallUploadForm(request.POST, request.FILES)
+    try:
+        form = CallUploadForm(request.POST, request.FILES)
+    except TooManyFilesSent:
+        messages.error(
+            request,
+            f"Too many files in one upload: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} at a time. "
+            "Nothing was stored; upload them in smaller batches.",
+        )
+        return redirect("annotation:project_detail", slug=project.slug)
     refused = upload_refusal(request)
     if refused:
         messages.error(request, refused)
@@ -153,7 +177,8 @@ def assignments_run_view(request: HttpRequest, slug: str) -> HttpResponse:
 def assignment_reassign_view(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("call"), pk=assignment_id)
     call = call_for_manager(request.user, assignment.call_id)
-    annotator = get_user_model().objects.filter(pk=request.POST.get("annotator") or 0).first()
+    annotator_id = _whole_number(request.POST.get("annotator"))
+    annotator = get_user_model().objects.filter(pk=annotator_id).first() if annotator_id else None
     if annotator is None:
         messages.error(request, "Choose an annotator to reassign to.")
     else:
@@ -231,6 +256,7 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     by_turn = {s.turn_id: s for s in visible}
     for turn in turns:
         turn.suggestion = by_turn.get(turn.pk)
+    call_page_suggestions(user=request.user, call=call, turns=turns)  # the annotator's suggestion mode
     return render(
         request,
         "annotation/call_detail.html",
@@ -314,7 +340,13 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, "Matching rule saved. Run assignment to apply it to unassigned calls.")
         return redirect("annotation:project_settings", slug=project.slug)
     candidates = Taxonomy.objects.filter(status=Taxonomy.Status.PUBLISHED).exclude(pk=project.taxonomy_id)
-    target = candidates.filter(pk=request.POST.get("to_taxonomy") or request.GET.get("to") or 0).first()
+    wanted = request.POST.get("to_taxonomy") or request.GET.get("to")
+    target_id = _whole_number(wanted)
+    status = 200
+    if wanted and target_id is None:
+        messages.error(request, "Choose the taxonomy version to move to from the list.")
+        status = 400
+    target = candidates.filter(pk=target_id).first() if target_id else None
     old_labels = list(project.taxonomy.labels.order_by("order"))
     plan = None
     if target is not None:
@@ -349,6 +381,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             "changes": project.taxonomy_changes.select_related("from_taxonomy", "to_taxonomy", "changed_by"),
             "models": project.suggestion_models.all()[:10],
         },
+        status=status,
     )
 
 
@@ -356,29 +389,45 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
 def call_audio(request: HttpRequest, call_id: int) -> HttpResponse:
     """The call's audio for the annotator's player: access-checked, with HTTP Range support."""
     call = call_for_viewer(request.user, call_id)
-    return ranged_file_response(request, call.audio.path)
+    if not call.audio or not call.audio.storage.exists(call.audio.name):
+        return HttpResponse(
+            "This call's audio file is missing from storage; ask a project manager to upload it again.",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    content_type, extension = audio_type(call.audio.path)
+    return ranged_file_response(
+        request, call.audio.path, content_type=content_type, filename=f"call-{call.pk}.{extension}", inline=True
+    )
 
 
 @login_required
 def call_peaks(request: HttpRequest, call_id: int) -> JsonResponse:
     """Waveform min/max for the visible window: ?start=&end= seconds, &buckets= (pixels)."""
     import base64
+    import math
 
     from .pipeline.peaks import level_for, load_peaks, peaks_window
     from .stages import peaks_path
 
     call = call_for_viewer(request.user, call_id)
-    path = peaks_path(call)
-    if not path.exists():
-        return JsonResponse({"error": "The waveform is not ready yet; the machine pass is still running."}, status=409)
     try:
         start = float(request.GET.get("start", 0))
         end = float(request.GET.get("end", call.duration or 0))
         buckets = int(request.GET.get("buckets", 1000))
     except ValueError:
         return JsonResponse({"error": "start and end must be seconds, buckets a whole number."}, status=400)
-    if not (0 <= start < end) or not (1 <= buckets <= 20000):
-        return JsonResponse({"error": "Need 0 <= start < end and 1 <= buckets <= 20000."}, status=400)
+    if not (math.isfinite(start) and math.isfinite(end)):
+        return JsonResponse({"error": "start and end must be finite numbers of seconds."}, status=400)
+    # Past the end of the call there is nothing to draw; capping also keeps the arithmetic finite.
+    limit = max(call.duration or 0, settings.AUDIO_MAX_SECONDS)
+    if not (0 <= start < end <= limit) or not (1 <= buckets <= 20000):
+        return JsonResponse(
+            {"error": f"Need 0 <= start < end <= {limit:g} seconds and 1 <= buckets <= 20000."}, status=400
+        )
+    path = peaks_path(call)
+    if not path.exists():
+        return JsonResponse({"error": "The waveform is not ready yet; the machine pass is still running."}, status=409)
     level = level_for(start, end, buckets)  # read only the level this window needs
     level, window = peaks_window({level: load_peaks(path, level)}, start, end, buckets)
     return JsonResponse(

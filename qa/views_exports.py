@@ -35,7 +35,7 @@ class SnapshotForm(forms.Form):
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     split = forms.CharField(required=False, initial="0.8,0.1,0.1", help_text="train,dev,test shares; empty: no split.")
-    seed = forms.IntegerField(required=False, initial=0)
+    seed = forms.IntegerField(required=False, initial=0, min_value=-(2**31), max_value=2**31 - 1)
 
 
 @login_required

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from annotation.models import AnnotatorProfile, Project
 
+from ..agreement import ReportFilters, project_report
+
 MIN_CELL = 3
 HEADLINES = ("label_presence", "label_sets_masi", "intensity", "valence", "arousal")
 
@@ -91,11 +93,13 @@ def annotator_pool(annotators: set[str]) -> dict:
 
 
 def agreement_headlines(project: Project, languages: tuple[str, ...], bootstrap: int) -> dict:
-    from ..agreement import ReportFilters, project_report
-
     filters = ReportFilters(language=languages[0]) if len(languages) == 1 else ReportFilters()
     report = project_report(project, filters, bootstrap=bootstrap)
-    out = {"scope": {"project": project.slug, **filters.as_dict()}, "turns": report.get("turns")}
+    out = {
+        "scope": {"project": project.slug, **filters.as_dict()},
+        "turns": report.get("turns"),
+        "taxonomy_versions_pooled": report.get("versions", []),
+    }
     for key in HEADLINES:
         figure = report.get(key) or {}
         out[key] = {k: figure.get(k) for k in ("alpha", "low", "high")}
@@ -111,6 +115,7 @@ def build_datacard(
     formats: list[str],
     taxonomy: dict,
     agreement: dict,
+    audio: dict | None = None,
 ) -> dict:
     turns = max(1, stats.turns)
     return {
@@ -119,6 +124,7 @@ def build_datacard(
         "taxonomy": taxonomy,
         "filters": filters,
         "formats": formats,
+        "audio": audio or {},
         "counts": stats.counts(),
         "agreement": agreement,
         "consensus_sources": dict(stats.sources),
@@ -158,6 +164,8 @@ def datacard_markdown(card: dict) -> str:
         f"{c['annotations']} annotations by {c['annotators']} annotators, {c['adjudicated_turns']} adjudicated turns.",
         "",
     ]
+    if card.get("audio"):
+        lines += ["## Audio", "", card["audio"]["note"], ""]
     if c["splits"]:
         lines += ["| split | calls | turns | seconds |", "|---|---|---|---|"]
         lines += [f"| {k} | {v['calls']} | {v['turns']} | {v['seconds']} |" for k, v in sorted(c["splits"].items())]

@@ -18,8 +18,10 @@ import numpy as np
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotation.models import Call, Project, Suggestion, Turn, TurnAnnotation
+from annotation.stages import pcm_path
 
 from ..consensus import consensus_for_turns
+from ..judgements import version_mappings
 from ..models import Adjudication
 from ..reliability import alpha_from_counts
 
@@ -55,6 +57,8 @@ class ExportFilters:
             calls = tuple(sorted({int(c) for c in as_list(data.get("calls"))}))
         except (TypeError, ValueError) as exc:
             raise ExportError("calls: give call ids as whole numbers, e.g. 12,15.") from exc
+        if any(not 1 <= c < 2**63 for c in calls):  # a database id; 10**20 would overflow the query
+            raise ExportError("calls: a call id is a whole number from 1 to 9223372036854775807.")
         languages = tuple(sorted({str(lang).strip().lower() for lang in as_list(data.get("languages"))}))
         min_alpha = data.get("min_alpha")
         if min_alpha in (None, ""):
@@ -122,19 +126,28 @@ class CallInfo:
 
 
 def call_alphas(project: Project, call_ids: list[int] | None = None) -> dict[int, float | None]:
-    """Label-presence alpha per call (nominal, over the call's turns x taxonomy labels)."""
+    """Label-presence alpha per call (nominal, over the call's turns x taxonomy labels); rows of
+    earlier taxonomy versions are read through the recorded mapping, as in the agreement report."""
     labels = list(project.taxonomy.labels.values_list("key", flat=True))
     index = {k: i for i, k in enumerate(labels)}
-    rows = TurnAnnotation.objects.filter(turn__call__project=project, skipped=False, taxonomy=project.taxonomy)
+    mappings = version_mappings(project, project.taxonomy)
+    rows = TurnAnnotation.objects.judgements().filter(turn__call__project=project, taxonomy_id__in=list(mappings))
     if call_ids:
         rows = rows.filter(turn__call_id__in=call_ids)
     per_call: dict[int, dict[int, list]] = defaultdict(dict)
-    for call_id, turn_id, turn_labels in rows.values_list("turn__call_id", "turn_id", "labels").iterator():
+    for call_id, turn_id, turn_labels, taxonomy_id in rows.values_list(
+        "turn__call_id", "turn_id", "labels", "taxonomy_id"
+    ).iterator():
         slot = per_call[call_id].setdefault(turn_id, [0, np.zeros(len(labels))])
         slot[0] += 1
-        for item in turn_labels or []:
-            if item.get("label") in index:
-                slot[1][index[item["label"]]] += 1
+        mapping = mappings[taxonomy_id]
+        present = {
+            target
+            for item in turn_labels or []
+            for target in ([item.get("label")] if mapping is None else mapping.get(item.get("label"), []))
+        }
+        for key in present & index.keys():
+            slot[1][index[key]] += 1
     alphas: dict[int, float | None] = {}
     for call_id, turns in per_call.items():
         judged = np.array([t[0] for t in turns.values()], dtype=float)
@@ -197,15 +210,14 @@ def iter_records(
     ``calls`` (if given) is filled with a CallInfo for each call as its first turn is read, for
     writers that need the call's audio or duration.
     """
-    from annotation.stages import pcm_path
-
     ids = list(selected_turns(project, filters).values_list("pk", flat=True))
     for offset in range(0, len(ids), chunk):
         part = ids[offset : offset + chunk]
         turns = Turn.objects.filter(pk__in=part).select_related("call", "speaker").order_by("call_id", "order")
         annotations: dict[int, list[dict]] = defaultdict(list)
         rows = (
-            TurnAnnotation.objects.filter(turn_id__in=part, skipped=False)
+            TurnAnnotation.objects.judgements()
+            .filter(turn_id__in=part)
             .order_by("assignment__annotator_id")
             .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id")
         )

@@ -77,9 +77,7 @@ def call_groups(call_ids: Iterable[int], people: Mapping[int, set[str]]) -> list
 def call_label_counts(call_ids: Sequence[int]) -> dict[int, Counter]:
     """Per call: turns (key "") and annotator votes per label, the strata to balance."""
     counts: dict[int, Counter] = defaultdict(Counter)
-    rows = TurnAnnotation.objects.filter(turn__call_id__in=call_ids, skipped=False).values_list(
-        "turn__call_id", "labels"
-    )
+    rows = TurnAnnotation.objects.judgements().filter(turn__call_id__in=call_ids).values_list("turn__call_id", "labels")
     for call_id, labels in rows.iterator():
         for item in labels or []:
             counts[call_id][item["label"]] += 1

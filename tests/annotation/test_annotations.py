@@ -40,7 +40,7 @@ def test_save_then_stale_write_gets_409_with_the_current_state(client, setup):
         client, assignment, turns[0], {"labels": [{"label": "anger", "intensity": 4}], "valence": -2}, version=0
     )
     assert first.status_code == 200 and first["ETag"] == '"1"'
-    assert first.json()["progress"] == {"turns": 2, "tagged": 1, "remaining": 1}
+    assert first.json()["progress"] == {"turns": 2, "tagged": 1, "skipped": 0, "remaining": 1}
     # Tab B still holds version 0 and writes: refused, and told what is there now.
     stale = put(client, assignment, turns[0], {"labels": [{"label": "frustration", "intensity": 2}]}, version=0)
     assert stale.status_code == 409 and stale.json()["current"]["labels"] == [{"label": "anger", "intensity": 4}]
