@@ -213,7 +213,7 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             path = segmentation_path(call, 0)
             segmentation = LocalSegmentation.load(path) if path.exists() else None
             words = diarize.diarize_mono(mono, all_words, segmentation=segmentation)
-            method = "pyannote segmentation tracklets + resemblyzer d-vectors + spectral clustering"
+            method = "pyannote segmentation tracklets + resemblyzer window d-vectors + agglomerative clustering"
     progress(100, "speakers found")
     speakers = sorted({w.speaker for w in words})
     return lambda: {
