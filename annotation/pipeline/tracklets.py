@@ -15,7 +15,7 @@ import numpy as np
 from .segmentation import LocalSegmentation
 
 if TYPE_CHECKING:
-    from .diarize import DiarizationConfig
+    from .diarization_config import DiarizationConfig
 
 
 class _UnionFind:
