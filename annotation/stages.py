@@ -172,11 +172,8 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     segments = [Segment.from_dict(s) for s in previous_result(call, "transcribe")["segments"]]
     words: list[Word] = []
     if (call.channels or 1) > 1:
-        for segment in segments:
-            for word in segment.words:
-                word.speaker = diarize.channel_speaker(segment.channel or 0)
-                words.append(word)
-        method = "channel split"
+        words = diarize.diarize_channels(np.asarray(call_samples(call)), segments)
+        method = "channel split, cross-talk removed"
     else:
         all_words = [w for s in segments for w in s.words]
         mono = np.asarray(call_samples(call)[0])
@@ -191,7 +188,7 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             path = segmentation_path(call, 0)
             segmentation = LocalSegmentation.load(path) if path.exists() else None
             words = diarize.diarize_mono(mono, all_words, segmentation=segmentation)
-            method = "pyannote segmentation tracklets + resemblyzer d-vectors + spectral clustering"
+            method = "pyannote segmentation tracklets + resemblyzer window d-vectors + agglomerative clustering"
     progress(100, "speakers found")
     speakers = sorted({w.speaker for w in words})
     return lambda: {
