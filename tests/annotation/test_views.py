@@ -73,7 +73,7 @@ def test_upload_errors_are_shown_in_plain_words(client, pm, project):
         {"files": [text], "channel_layout": "agent,customer"},
         follow=True,
     )
-    assert "notes.wav: This is not a supported audio file" in response.content.decode()
+    assert "notes.wav: not a supported audio file" in response.content.decode()
     empty = io.BytesIO(b"")
     empty.name = "empty.wav"
     response = client.post(
