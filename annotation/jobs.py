@@ -15,8 +15,6 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,52 +22,9 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from .models import Call, ProcessingJob
+from .stages import BadInput, ProgressFn, stage_names, stage_spec
 
 logger = logging.getLogger(__name__)
-
-ProgressFn = Callable[[float, str], None]
-CommitFn = Callable[[], dict]
-
-
-class BadInput(Exception):
-    """Input a person must fix (not audio, too long, silent...). Never retried."""
-
-
-@dataclass(frozen=True)
-class StageSpec:
-    name: str
-    title: str
-    # Runs outside any transaction (slow work) and returns a function that writes the output;
-    # the runner calls that inside the transaction that also marks the job done.
-    compute: Callable[[ProcessingJob, ProgressFn], CommitFn]
-
-
-_REGISTRY: dict[str, StageSpec] = {}
-_ORDER: list[str] = []
-
-
-def register_stage(name: str, title: str) -> Callable:
-    def decorator(fn: Callable[[ProcessingJob, ProgressFn], CommitFn]) -> Callable:
-        _REGISTRY[name] = StageSpec(name=name, title=title, compute=fn)
-        if name not in _ORDER:
-            _ORDER.append(name)
-        return fn
-
-    return decorator
-
-
-def stage_names() -> list[str]:
-    _load_stages()
-    return list(_ORDER)
-
-
-def stage_spec(name: str) -> StageSpec:
-    _load_stages()
-    return _REGISTRY[name]
-
-
-def _load_stages() -> None:
-    from . import stages  # noqa: F401  (registers the machine-pass stages in order)
 
 
 def _send(job: ProcessingJob, countdown: float = 0) -> None:
