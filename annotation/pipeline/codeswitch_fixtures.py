@@ -57,7 +57,10 @@ SENTENCES: dict[str, list[str]] = {
     ],
 }
 
-SPEAKER_VOICES = {"agent": {"variant": "+m3", "pitch": 40}, "customer": {"variant": "+f3", "pitch": 65}}
+SPEAKER_VOICES = {"agent": {"variant": "+m3", "pitch": 40}, "customer": {"variant": "+f2", "pitch": 65}}
+# The suite draws each call's two voices from these (espeak-ng variant, pitch).
+AGENT_VOICES = [{"variant": "+m3", "pitch": 40}, {"variant": "", "pitch": 50}, {"variant": "+m1", "pitch": 45}]
+CUSTOMER_VOICES = [{"variant": "+f2", "pitch": 65}, {"variant": "", "pitch": 75}, {"variant": "+f4", "pitch": 65}]
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,8 @@ class SpokenUtterance:
     end: float
 
 
-def utterance(speaker: str, language: str, text: str, pause_before: float) -> Utterance:
-    voice = SPEAKER_VOICES[speaker]
+def utterance(speaker: str, language: str, text: str, pause_before: float, voices: dict | None = None) -> Utterance:
+    voice = (voices or SPEAKER_VOICES)[speaker]
     return Utterance(
         speaker, text, voice=VOICE[language] + voice["variant"], pitch=voice["pitch"], pause_before=pause_before
     )
@@ -95,9 +98,18 @@ def code_switched_script(seed: int, turns: int = 4) -> list[tuple[str, str, str,
     return script
 
 
-def render_code_switched(script: list[tuple[str, str, str, float]], channels_by_speaker: dict[str, int] | None = None):
+def suite_voices(seed: int) -> dict:
+    rng = random.Random(seed + 7919)
+    return {"agent": rng.choice(AGENT_VOICES), "customer": rng.choice(CUSTOMER_VOICES)}
+
+
+def render_code_switched(
+    script: list[tuple[str, str, str, float]],
+    channels_by_speaker: dict[str, int] | None = None,
+    voices: dict | None = None,
+):
     """Samples and the truth: one ``SpokenUtterance`` (speaker, language, times) per utterance."""
-    utterances = [utterance(s, lang, text, pause) for s, lang, text, pause in script]
+    utterances = [utterance(s, lang, text, pause, voices) for s, lang, text, pause in script]
     samples, spans = render_call(utterances, channels_by_speaker)
     truth = [
         SpokenUtterance(span.speaker, lang, span.start, span.end)

@@ -95,8 +95,16 @@ def untranscribed_pieces(speech: list[Interval], words: list[Word]) -> list[Inte
 
     Nothing is too short to keep: the coverage invariant counts every second. Slivers at a
     word's edge (word timings are a little tight) are joined to that word's turn later
-    (``attach_slivers``), so they do not become turns of their own."""
-    return subtract(speech, [(w.start, w.end) for w in words])
+    (``attach_slivers``), so they do not become turns of their own. Gaps between words shorter
+    than ``SLIVER_SECONDS`` count as covered (they lie inside the words' turn), which keeps the
+    list short on long calls."""
+    spans: list[list[float]] = []
+    for word in sorted(words, key=lambda w: w.start):
+        if spans and word.start - spans[-1][1] <= SLIVER_SECONDS:
+            spans[-1][1] = max(spans[-1][1], word.end)
+        else:
+            spans.append([word.start, word.end])
+    return subtract(speech, [(a, b) for a, b in spans])
 
 
 def attach_slivers(pieces: list[SpeechPiece], words: list[Word]) -> list[SpeechPiece]:

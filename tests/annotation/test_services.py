@@ -77,6 +77,7 @@ def test_dual_channel_call_end_to_end_and_rerun_does_not_duplicate(project, two_
     call = run_pipeline_inline(call=outcome.call)
     assert call.status == Call.Status.READY, call.error
     assert call.channels == 2 and call.language == "en"
+    assert call.coverage >= 0.99  # every second the channel VAD calls speech is inside a turn
     jobs = {j.stage: j for j in call.jobs.all()}
     assert list(jobs) == stage_names() and all(j.status == "succeeded" for j in jobs.values())
     assert all(j.seconds is not None and j.progress == 100 for j in jobs.values())
