@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from .annotations import StaleWrite, assignment_progress, assignment_submit, turn_annotation_save
 from .models import Assignment, TurnAnnotation
+from .pipeline.types import word_language_switches
 from .selectors import suggestions_for_assignment
 
 
@@ -62,7 +63,17 @@ class WorkspaceData(APIView):
         speakers = list(call.speakers.order_by("label").values("id", "label", "role", "channel"))
         by_id = {s["id"]: s for s in speakers}
         turns = call.turns.order_by("order").values(
-            "id", "order", "start", "end", "speaker_id", "text", "language", "revision", "prosody"
+            "id",
+            "order",
+            "start",
+            "end",
+            "speaker_id",
+            "text",
+            "language",
+            "untranscribed",
+            "words",
+            "revision",
+            "prosody",
         )
         annotations = {a.turn_id: a for a in assignment.turn_annotations.select_related("taxonomy")}
         taxonomy = call.project.taxonomy
@@ -86,6 +97,9 @@ class WorkspaceData(APIView):
                     "role": by_id[t["speaker_id"]]["role"],
                     "text": t["text"],
                     "language": t["language"],
+                    # Word indices where the language changes inside the turn (words keep "l").
+                    "language_switches": word_language_switches(t["words"]),
+                    "untranscribed": t["untranscribed"],
                     "revision": t["revision"],
                     # Per-turn summary for the whole-call prosody overview; contours come with the detail.
                     "pitch": (t["prosody"] or {}).get("f0_median_st"),

@@ -137,6 +137,10 @@ class Call(models.Model):
         return f"{self.original_name} ({self.get_status_display()})"
 
     @property
+    def coverage_percent(self) -> float | None:
+        return None if self.coverage is None else round(100 * self.coverage, 1)
+
+    @property
     def effective_language(self) -> str:
         return self.language_override or self.language
 

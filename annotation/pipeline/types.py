@@ -126,11 +126,17 @@ class TurnDraft:
 
 
 def language_switches(words: list[Word]) -> list[int]:
+    return word_language_switches([{"l": w.language} for w in words])
+
+
+def word_language_switches(words: list[dict]) -> list[int]:
+    """Indices of the stored words (``{"w", "s", "e", "p", "l"}``) where the language changes."""
     switches, previous = [], ""
     for index, word in enumerate(words):
-        if word.language and previous and word.language != previous:
+        language = word.get("l", "")
+        if language and previous and language != previous:
             switches.append(index)
-        previous = word.language or previous
+        previous = language or previous
     return switches
 
 

@@ -153,3 +153,17 @@ def test_pm_corrects_speaker_roles_and_language(client, pm, project):
         reverse("annotation:call_metadata", args=[call.pk]), {"language_override": "spanish!"}, follow=True
     )
     assert "ISO 639" in page.content.decode()
+
+
+def test_call_page_shows_speech_coverage_and_untranscribed_turns(client, pm, project):
+    from annotation.models import Speaker, Turn
+
+    call = call_upload(project=project, fileobj=wav_file(), filename="x.wav", start_pipeline=False).call
+    client.force_login(pm)
+    assert "speech in turns" not in client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
+    Call.objects.filter(pk=call.pk).update(coverage=0.9734, status=Call.Status.READY)
+    speaker = Speaker.objects.create(call=call, label="SPEAKER_00", role="agent")
+    Turn.objects.create(call=call, speaker=speaker, order=0, start=0.0, end=1.0, language="hi", untranscribed=True)
+    page = client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
+    assert 'class="error" title="share of the speech' in page and "speech in turns 97.3%" in page
+    assert "untranscribed speech" in page
