@@ -71,7 +71,6 @@ class WorkspaceData(APIView):
             "text",
             "language",
             "untranscribed",
-            "words",
             "revision",
             "prosody",
         )
@@ -97,8 +96,6 @@ class WorkspaceData(APIView):
                     "role": by_id[t["speaker_id"]]["role"],
                     "text": t["text"],
                     "language": t["language"],
-                    # Word indices where the language changes inside the turn (words keep "l").
-                    "language_switches": word_language_switches(t["words"]),
                     "untranscribed": t["untranscribed"],
                     "revision": t["revision"],
                     # Per-turn summary for the whole-call prosody overview; contours come with the detail.
@@ -151,7 +148,12 @@ class WorkspaceTurnDetail(APIView):
                 "first": first,
                 "last": last,
                 "turns": {
-                    r["id"]: {"words": r["words"] or [], "contour": (r["prosody"] or {}).get("contour", {})}
+                    r["id"]: {
+                        "words": r["words"] or [],  # each word keeps its language as "l"
+                        "contour": (r["prosody"] or {}).get("contour", {}),
+                        # Word indices where the language changes inside the turn: the switch markers.
+                        "language_switches": word_language_switches(r["words"] or []),
+                    }
                     for r in rows
                 },
             }
