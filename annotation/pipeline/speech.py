@@ -173,4 +173,4 @@ def _level(samples: np.ndarray, start: float, end: float) -> float:
 
 def _speech_level(samples: np.ndarray, segments: list[Interval]) -> float:
     levels = [_level(samples, s, e) for s, e in segments]
-    return float(np.percentile(levels, 75)) if levels else -120.0
+    return float(np.percentile(levels, 90)) if levels else -120.0

@@ -144,3 +144,21 @@ def test_code_switched_call_keeps_all_speech_and_each_utterances_language(projec
 def test_speech_pieces_round_trip():
     piece = SpeechPiece(1.0, 2.5, "hi", 1)
     assert SpeechPiece.from_dict(piece.to_dict(), speaker="CH1") == SpeechPiece(1.0, 2.5, "hi", 1, "CH1")
+
+
+def test_dual_channel_leakage_is_not_speech_but_a_quiet_line_is():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    seconds = np.zeros((2, 16000 * 6), dtype=np.float32)
+
+    def tone(amplitude, start, end):
+        n = int((end - start) * 16000)
+        return amplitude * np.sin(np.arange(n) * 2 * np.pi * 180 / 16000) * rng.uniform(0.8, 1.0, n)
+
+    seconds[0, 16000:32000] = tone(0.5, 1, 2)  # agent speaks...
+    seconds[1, 16000:32000] = tone(0.003, 1, 2)  # ...and leaks 44 dB down into the customer's line
+    seconds[1, 48000:64000] = tone(0.05, 3, 4)  # the customer, on a quiet line
+    seconds[0, 80000:88000] = tone(0.4, 5, 5.5)
+    kept = speech.crosstalk_free(seconds, [[(1.0, 2.0), (5.0, 5.5)], [(1.0, 2.0), (3.0, 4.0)]])
+    assert kept == [[(1.0, 2.0), (5.0, 5.5)], [(3.0, 4.0)]]
