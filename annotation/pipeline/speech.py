@@ -174,3 +174,27 @@ def _level(samples: np.ndarray, start: float, end: float) -> float:
 def _speech_level(samples: np.ndarray, segments: list[Interval]) -> float:
     levels = [_level(samples, s, e) for s, e in segments]
     return float(np.percentile(levels, 90)) if levels else -120.0
+
+
+def close_coverage_gaps(turns: list, speech: list[Interval], *, touch: float = 0.05) -> list[Interval]:
+    """Stretch turns (of one channel) over speech that lies just outside them, in place.
+
+    Word timings and the VAD disagree by a few hundredths at turn edges, and a pause under
+    ``SLIVER_SECONDS`` between two turns can be speech to the VAD. An uncovered stretch that
+    touches a turn is given to it (to the earlier turn when it lies between two), so turn
+    boundaries follow the speech and coverage holds by construction. Returns the stretches that
+    touch no turn (there should be none: every piece is in a turn)."""
+    spans = [(t.start, t.end) for t in turns]
+    left = []
+    for start, end in subtract(speech, spans):
+        before = [t for t in turns if abs(t.end - start) <= touch]
+        after = [t for t in turns if abs(t.start - end) <= touch]
+        if before:
+            turn = max(before, key=lambda t: t.end)
+            turn.end = max(turn.end, end)
+        elif after:
+            turn = min(after, key=lambda t: t.start)
+            turn.start = min(turn.start, start)
+        else:
+            left.append((start, end))
+    return left

@@ -32,6 +32,7 @@ def call_coverage(speech: list[list[list[float]]], turns: list[TurnDraft], chann
 
 def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     from ..pipeline.language import LanguageRegion, span_language
+    from ..pipeline.speech import close_coverage_gaps
     from ..pipeline.turns import build_turns, guess_roles
 
     call = job.call
@@ -41,6 +42,10 @@ def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     words = [Word.from_dict(w, speaker=w["spk"]) for w in diarized["words"]]
     pieces = [SpeechPiece.from_dict(p, speaker=p["spk"]) for p in diarized.get("pieces", [])]
     turns = build_turns(words, pieces=pieces, pause_split=settings.TURN_PAUSE_SPLIT_SECONDS)
+    for channel, stretches in enumerate(transcribed.get("speech", [])):
+        mine = [t for t in turns if channels == 1 or turn_channel(t, channels) == channel]
+        close_coverage_gaps(mine, [(float(s), float(e)) for s, e in stretches])
+    turns.sort(key=lambda t: (t.start, t.end))
     regions: dict[int | None, list[LanguageRegion]] = {}
     for data in transcribed.get("regions", []):
         regions.setdefault(data.get("channel") if channels > 1 else None, []).append(LanguageRegion.from_dict(data))

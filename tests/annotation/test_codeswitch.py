@@ -162,3 +162,18 @@ def test_dual_channel_leakage_is_not_speech_but_a_quiet_line_is():
     seconds[0, 80000:88000] = tone(0.4, 5, 5.5)
     kept = speech.crosstalk_free(seconds, [[(1.0, 2.0), (5.0, 5.5)], [(1.0, 2.0), (3.0, 4.0)]])
     assert kept == [[(1.0, 2.0), (5.0, 5.5)], [(3.0, 4.0)]]
+
+
+def test_turn_edges_follow_the_speech_around_them():
+    from annotation.pipeline.types import TurnDraft
+
+    words = [Word("buenos días", 1.0, 2.1, "A", language="es"), Word("good morning", 2.3, 3.5, "A", language="en")]
+    turns = build_turns(words)
+    assert [(t.start, t.end) for t in turns] == [(1.0, 2.1), (2.3, 3.5)]  # split at the language change
+    spoken = [(0.98, 3.55)]  # the VAD hears the 0.2 s between them as speech (and a little more)
+    assert speech.coverage(spoken, [(t.start, t.end) for t in turns]) < 0.9
+    assert speech.close_coverage_gaps(turns, spoken) == []
+    assert [(t.start, t.end) for t in turns] == [(0.98, 2.3), (2.3, 3.55)]
+    assert speech.coverage(spoken, [(t.start, t.end) for t in turns]) == 1.0
+    far = [TurnDraft("A", 5.0, 6.0, [])]
+    assert speech.close_coverage_gaps(far, [(1.0, 2.0)]) == [(1.0, 2.0)]  # touching nothing: reported
