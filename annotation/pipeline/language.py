@@ -30,6 +30,8 @@ WINDOW_SECONDS = 5.0  # target length of a language-identification window
 MIN_WINDOW_SECONDS = 1.0  # shorter windows are not judged: they take a neighbour's language
 MIN_CONFIDENCE = 0.5  # below this a window is reported unsure (its first choice is still kept)
 CHUNK_SECONDS = 30.0  # Whisper's input
+MIN_PAUSE_SECONDS = 0.25  # a silence this long inside a speech stretch may end an utterance
+MIN_PART_SECONDS = 1.5  # never cut a stretch into a part shorter than this (too short to judge)
 
 
 @dataclass
@@ -63,14 +65,33 @@ class LanguageRegion:
         return cls(data["s"], data["e"], data["l"], data.get("p", 0.0), data.get("speech", data["e"] - data["s"]))
 
 
-def lid_windows(segments: Sequence[Interval], target: float = WINDOW_SECONDS) -> list[LanguageWindow]:
-    """Each speech stretch cut into equal windows of about ``target`` seconds."""
+def lid_windows(
+    segments: Sequence[Interval], target: float = WINDOW_SECONDS, pauses: Sequence[Interval] = ()
+) -> list[LanguageWindow]:
+    """Each speech stretch cut at its inner pauses (where an utterance, and so possibly the
+    language, ends) into parts of at least ``MIN_PART_SECONDS``, and parts longer than 1.5
+    ``target`` into equal windows of about ``target`` seconds."""
     windows = []
     for start, end in segments:
-        count = max(1, int(round((end - start) / target)))
-        step = (end - start) / count
-        windows.extend(LanguageWindow(start + i * step, start + (i + 1) * step) for i in range(count))
+        cuts = [start]
+        for p_start, p_end in pauses:
+            middle = (p_start + p_end) / 2
+            if cuts[-1] + MIN_PART_SECONDS <= middle <= end - MIN_PART_SECONDS:
+                cuts.append(middle)
+        cuts.append(end)
+        for first, last in zip(cuts, cuts[1:], strict=False):
+            count = max(1, int(round((last - first) / target))) if last - first > 1.5 * target else 1
+            step = (last - first) / count
+            windows.extend(LanguageWindow(first + i * step, first + (i + 1) * step) for i in range(count))
     return windows
+
+
+def pauses_in(mask: np.ndarray, hop: float, min_seconds: float = MIN_PAUSE_SECONDS) -> list[Interval]:
+    """Silent runs of at least ``min_seconds`` in a speech mask (True = sound), in seconds."""
+    padded = np.concatenate([[True], mask.astype(bool), [True]])
+    changes = np.flatnonzero(padded[1:] != padded[:-1])
+    runs = changes.reshape(-1, 2) if changes.size % 2 == 0 else np.zeros((0, 2), dtype=int)
+    return [(a * hop, b * hop) for a, b in runs if (b - a) * hop >= min_seconds]
 
 
 def identify_languages(
@@ -81,9 +102,12 @@ def identify_languages(
     candidates: Sequence[str] = (),
     min_confidence: float = MIN_CONFIDENCE,
     window_seconds: float = WINDOW_SECONDS,
+    pauses: Sequence[Interval] = (),
 ) -> list[LanguageWindow]:
-    """Language of every window of every speech stretch (see the module docstring)."""
-    windows = lid_windows(segments, window_seconds)
+    """Language of every window of every speech stretch (see the module docstring).
+
+    ``pauses`` (silences inside speech, from ``pauses_in``) let windows end where utterances do."""
+    windows = lid_windows(segments, window_seconds, pauses)
     judged = [w for w in windows if w.end - w.start >= MIN_WINDOW_SECONDS]
     if judged:
         results = probabilities([clip(audio, w.start, w.end) for w in judged])

@@ -54,13 +54,14 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     4. Speech where recognition found no word is kept as pieces, so it still becomes a turn.
     """
     from ..pipeline import speech
-    from ..pipeline.asr import get_transcriber, speech_mask
+    from ..pipeline.asr import MASK_HOP, get_transcriber, speech_mask
     from ..pipeline.language import (
         LanguageWindow,
         identify_languages,
         language_chunks,
         language_regions,
         majority_language,
+        pauses_in,
     )
     from ..pipeline.segmentation import local_segmentation
 
@@ -92,9 +93,14 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         if not channel_speech:
             continue
         mono = np.asarray(samples[channel])
+        mask = speech_mask(mono)
         if lid is not None:
             windows = identify_languages(
-                mono, channel_speech, lid.language_probabilities, candidates=settings.LANGUAGE_CANDIDATES
+                mono,
+                channel_speech,
+                lid.language_probabilities,
+                candidates=settings.LANGUAGE_CANDIDATES,
+                pauses=pauses_in(mask, MASK_HOP),
             )
             models.add(f"language id: {lid.version}")
         else:  # no multilingual model on this install: the English-only model hears English
@@ -106,7 +112,6 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         by_language: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for start, end, language in language_chunks(windows):
             by_language[language].append((start, end))
-        mask = speech_mask(mono)
         channel_segments: list[Segment] = []
         for language, chunks in by_language.items():
             covers = not main.config.english_only or language == "en"

@@ -177,3 +177,17 @@ def test_turn_edges_follow_the_speech_around_them():
     assert speech.coverage(spoken, [(t.start, t.end) for t in turns]) == 1.0
     far = [TurnDraft("A", 5.0, 6.0, [])]
     assert speech.close_coverage_gaps(far, [(1.0, 2.0)]) == [(1.0, 2.0)]  # touching nothing: reported
+
+
+def test_windows_end_at_pauses_where_utterances_do():
+    import numpy as np
+
+    from annotation.pipeline.language import pauses_in
+
+    mask = np.ones(1000, dtype=bool)  # 10 s at 10 ms
+    mask[300:340] = False  # a 0.4 s pause at 3.0-3.4 s: an utterance ends there
+    mask[500:510] = False  # a 0.1 s gap inside a word: not a pause
+    pauses = pauses_in(mask, 0.01)
+    assert pauses == [(3.0, 3.4)]
+    windows = lid_windows([(0.0, 10.0)], pauses=pauses)
+    assert [(round(w.start, 2), round(w.end, 2)) for w in windows] == [(0.0, 3.2), (3.2, 10.0)]
