@@ -46,6 +46,7 @@ def ready_assignment(project, make_user, two_voice_call):
         call = call_upload(project=project, fileobj=fh, filename="dual.wav", start_pipeline=False).call
     call = run_pipeline_inline(call=call)
     assert call.status == "ready", call.error
+    assert call.coverage >= 0.99  # no speech outside the turns the annotator sees
     user = make_user("ann", "annotator")
     return Assignment.objects.create(call=call, annotator=user), user
 
