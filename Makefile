@@ -68,6 +68,7 @@ test: setup
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: setup
 	DEBUG=1 $(PY) benchmarks/ingest.py

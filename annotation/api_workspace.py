@@ -11,10 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .annotations import StaleWrite, assignment_progress, assignment_submit, turn_annotation_save
 from .models import Assignment, TurnAnnotation
 from .pipeline.types import word_language_switches
 from .selectors import suggestions_for_assignment
+from .suggestion_modes import assignment_suggestion_mode, suggestion_for_annotator
+from .turn_annotations import StaleWrite, assignment_progress, assignment_submit, turn_annotation_save
 
 
 def _my_assignment(request: Request, pk: int) -> Assignment:
@@ -32,6 +33,9 @@ def annotation_json(annotation: TurnAnnotation | None) -> dict:
     return {
         "version": annotation.version,
         "labels": annotation.labels,
+        "no_emotion": annotation.no_emotion,
+        "skipped": annotation.skipped,
+        "skip_reason": annotation.skip_reason,
         "valence": annotation.valence,
         "arousal": annotation.arousal,
         "shifts": annotation.shifts,
@@ -55,7 +59,10 @@ class WorkspaceData(APIView):
     """
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT, description="Everything the workspace needs; no suggestions when blind."
+        responses=OpenApiTypes.OBJECT,
+        description="Everything the workspace needs; no suggestions when blind. assignment.suggestion_mode says "
+        "how to show them: reveal_after_play (show a turn's suggestions once it has been played) and "
+        "hide_confidence (the labels then carry no confidence and the rationale no confidence numbers).",
     )
     def get(self, request: Request, pk: int) -> Response:
         assignment = _my_assignment(request, pk)
@@ -77,7 +84,12 @@ class WorkspaceData(APIView):
         annotations = {a.turn_id: a for a in assignment.turn_annotations.select_related("taxonomy")}
         taxonomy = call.project.taxonomy
         payload = {
-            "assignment": {"id": assignment.pk, "status": assignment.status, "blind": assignment.blind},
+            "assignment": {
+                "id": assignment.pk,
+                "status": assignment.status,
+                "blind": assignment.blind,
+                "suggestion_mode": assignment_suggestion_mode(assignment).as_dict(),
+            },
             "call": {"id": call.pk, "name": call.original_name, "duration": call.duration, "channels": call.channels},
             "taxonomy": {
                 "version": taxonomy.version,
@@ -108,16 +120,11 @@ class WorkspaceData(APIView):
             "progress": assignment_progress(assignment),
         }
         if not assignment.blind:  # blind assignments: the key is absent, not just empty
+            # Shaped by the mode recorded on the assignment: no confidence numbers at all when
+            # they are hidden; marked reveal_after_play when the turn must be played first.
+            mode = assignment_suggestion_mode(assignment)
             payload["suggestions"] = {
-                s.turn_id: {
-                    "labels": s.labels,
-                    "valence": s.valence,
-                    "arousal": s.arousal,
-                    "shifts": s.shifts,
-                    "rationale": s.rationale,
-                    "model_version": s.model_version,
-                }
-                for s in suggestions_for_assignment(assignment)
+                s.turn_id: suggestion_for_annotator(s, mode) for s in suggestions_for_assignment(assignment)
             }
         return Response(payload)
 

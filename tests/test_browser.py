@@ -51,7 +51,7 @@ def ready_assignment(project, make_user, two_voice_call):
     return Assignment.objects.create(call=call, annotator=user), user
 
 
-def test_context(browser, **options):
+def browser_context(browser, **options):
     """A context whose test probes (wait_for_function, evaluate) may run string scripts, which the
     app's Content Security Policy forbids; the app itself is checked under the real policy in
     test_workspace_runs_under_the_content_security_policy."""
@@ -81,7 +81,7 @@ def open_workspace(context, live_server, assignment, *, log_in=True):
 
 def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = test_context(browser, viewport={"width": 1400, "height": 900})
+    context = browser_context(browser, viewport={"width": 1400, "height": 900})
     page, responses = open_workspace(context, live_server, assignment)
     assert page.locator(".ws-turn").count() == assignment.call.turns.count()
     page.keyboard.press("Space")
@@ -108,7 +108,7 @@ def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live
 
 def test_conflicting_edit_from_a_second_tab_is_merged_not_lost(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = test_context(browser)
+    context = browser_context(browser)
     first, _ = open_workspace(context, live_server, assignment)
     second, _ = open_workspace(context, live_server, assignment, log_in=False)
     first.keyboard.press("f")
@@ -125,7 +125,7 @@ def test_blind_annotator_gets_no_suggestions_in_dom_or_network(browser, live_ser
     assignment, _ = ready_assignment
     assignment.blind = True
     assignment.save()
-    context = test_context(browser)
+    context = browser_context(browser)
     page, responses = open_workspace(context, live_server, assignment)
     assert page.locator(".ws-suggested").count() == 0 and page.locator(".ws-why").count() == 0
     payloads = [r.text() for r in responses if "/workspace/" in r.url and r.url.startswith(live_server.url + "/api/")]
@@ -134,7 +134,7 @@ def test_blind_annotator_gets_no_suggestions_in_dom_or_network(browser, live_ser
 
 def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    page, _ = open_workspace(test_context(browser), live_server, assignment)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     page.keyboard.press("f")
     page.keyboard.press("g")  # gratitude: two emotions, so a shift can go from one to the other
     page.keyboard.press("Shift+S")  # shift marker (plain "s" is the satisfaction label)
@@ -151,7 +151,7 @@ def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready
 def test_split_a_turn_at_the_playhead_from_the_keyboard(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
     first_turn = assignment.call.turns.get(order=0)
-    page, _ = open_workspace(test_context(browser), live_server, assignment)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     before = page.locator(".ws-turn").count()
     page.evaluate(f"document.getElementById('ws-audio').currentTime = {(first_turn.start + first_turn.end) / 2}")
     page.keyboard.press("Shift+X")
@@ -166,7 +166,7 @@ def test_move_a_boundary_and_reassign_the_speaker_from_the_workspace(browser, li
     call = assignment.call
     turn = call.turns.get(order=1)
     new_start = round(turn.start + min(0.4, (turn.end - turn.start) / 3), 2)
-    page, _ = open_workspace(test_context(browser), live_server, assignment)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     page.keyboard.press("ArrowDown")
     page.evaluate(f"document.getElementById('ws-audio').currentTime = {new_start}")
     page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {new_start}) < 0.01")
@@ -186,7 +186,7 @@ def test_move_a_boundary_and_reassign_the_speaker_from_the_workspace(browser, li
 
 def test_edits_made_offline_are_kept_and_saved_when_the_network_returns(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = test_context(browser)
+    context = browser_context(browser)
     page, _ = open_workspace(context, live_server, assignment)
     context.set_offline(True)
     page.keyboard.press("c")  # confusion, while offline

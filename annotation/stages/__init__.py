@@ -6,6 +6,7 @@ commit function that replaces the stage's own output in one transaction (see ``b
 
 from __future__ import annotations
 
+from ..stage_registry import register_stages, stage_names, stage_spec
 from .audio import stage_decode, stage_peaks
 from .base import (
     BadInput,
@@ -32,16 +33,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("prosody", "Measuring prosody", stage_prosody),
     StageSpec("suggest", "Suggesting emotions", stage_suggest),
 )
-_BY_NAME = {spec.name: spec for spec in STAGES}
-
-
-def stage_names() -> list[str]:
-    return [spec.name for spec in STAGES]
-
-
-def stage_spec(name: str) -> StageSpec:
-    """The stage called ``name`` (KeyError for an unknown one)."""
-    return _BY_NAME[name]
+register_stages(STAGES)  # the one registry jobs and selectors read (``annotation.stage_registry``)
 
 
 __all__ = [

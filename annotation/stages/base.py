@@ -4,60 +4,22 @@ function that replaces the stage's own output in one transaction, so a re-run ne
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-
-import numpy as np
-from django.conf import settings
-
 from ..models import Call, ProcessingJob
-from ..pipeline import audio as audio_mod
+from ..stage_registry import BadInput, CommitFn, ProgressFn, StageSpec
+from ..storage import audio_limits, call_samples, derived_dir, pcm_path, peaks_path, segmentation_path
 
-ProgressFn = Callable[[float, str], None]
-CommitFn = Callable[[], dict]
-
-
-class BadInput(Exception):
-    """Input a person must fix (not audio, too long, silent...). Never retried."""
-
-
-@dataclass(frozen=True)
-class StageSpec:
-    name: str
-    title: str
-    # Runs outside any transaction (slow work) and returns a function that writes the output;
-    # the runner calls that inside the transaction that also marks the job done.
-    compute: Callable[[ProcessingJob, ProgressFn], CommitFn]
-
-
-def derived_dir(call: Call) -> Path:
-    return Path(settings.MEDIA_ROOT) / "derived" / str(call.pk)
-
-
-def pcm_path(call: Call) -> Path:
-    return derived_dir(call) / "pcm16k.f32"
-
-
-def peaks_path(call: Call) -> Path:
-    return derived_dir(call) / "peaks.npz"
-
-
-def segmentation_path(call: Call, channel: int) -> Path:
-    return derived_dir(call) / f"segmentation-ch{channel}.npz"
-
-
-def call_samples(call: Call) -> np.ndarray:
-    """(channels, frames) float32, memory-mapped from the decode stage's output."""
-    return audio_mod.load_pcm(pcm_path(call), call.channels or 1)
-
-
-def audio_limits() -> audio_mod.AudioLimits:
-    return audio_mod.AudioLimits(
-        max_bytes=settings.AUDIO_MAX_BYTES,
-        max_seconds=settings.AUDIO_MAX_SECONDS,
-        max_channels=settings.AUDIO_MAX_CHANNELS,
-    )
+__all__ = [
+    "BadInput",
+    "CommitFn",
+    "ProgressFn",
+    "StageSpec",
+    "audio_limits",
+    "call_samples",
+    "derived_dir",
+    "pcm_path",
+    "peaks_path",
+    "segmentation_path",
+]
 
 
 def previous_result(call: Call, stage: str) -> dict:

@@ -160,9 +160,13 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         for segment in segments:
             for word in segment.words:
                 word.speaker = diarize.channel_speaker(segment.channel or 0)
+        kept = diarize.diarize_channels(np.asarray(call_samples(call)), segments)
+        words = _with_languages(kept, words)
+        for segment in segments:  # slivers below attach to the words that stayed
+            segment.words = [w for w in words if w.speaker == diarize.channel_speaker(segment.channel or 0)]
         for piece in pieces:
             piece.speaker = diarize.channel_speaker(piece.channel or 0)
-        method = "channel split"
+        method = "channel split, cross-talk removed"
     else:
         # Pieces go through the same speaker assignment as words (it only looks at their times).
         items = sorted([*words, *pieces], key=lambda item: (item.start, item.end))
@@ -196,3 +200,17 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         "speakers": speakers,
         "model_version": method,
     }
+
+
+def _with_languages(kept: list[Word], original: list[Word]) -> list[Word]:
+    """Words returned by the channel split (cross-talk dropped, edges pulled in) get back the
+    language of the original word they came from (same speaker and text, overlapping in time)."""
+    by_key: dict[tuple[str, str], list[Word]] = defaultdict(list)
+    for word in original:
+        by_key[(word.speaker, word.text)].append(word)
+    for word in kept:
+        candidates = by_key.get((word.speaker, word.text), [])
+        best = max(candidates, key=lambda o: min(o.end, word.end) - max(o.start, word.start), default=None)
+        if best is not None:
+            word.language = best.language
+    return kept

@@ -1,18 +1,12 @@
-"""Emotion suggestions per turn: the rule prior, or the project's learned model when it beats it."""
+"""Emotion suggestions per turn: the rule prior (calibrated per project when that helps), or the project's
+learned model."""
 
 from __future__ import annotations
 
+from taxonomy.selectors import taxonomy_scales
+
 from ..models import ProcessingJob, Turn
 from .base import CommitFn, ProgressFn
-
-
-def taxonomy_scales(taxonomy) -> dict[str, tuple[float, float]]:
-    dims = {d.key: (d.minimum, d.maximum) for d in taxonomy.dimensions.all()}
-    return {
-        "intensity": tuple(int(x) for x in dims.get("intensity", (1, 5))),
-        "valence": dims.get("valence", (-3.0, 3.0)),
-        "arousal": dims.get("arousal", (1.0, 5.0)),
-    }
 
 
 def suggestion_config(taxonomy):
@@ -26,9 +20,10 @@ def suggestion_config(taxonomy):
 
 
 def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    from ..calibration import active_calibration, calibrate_results
     from ..learning import active_model
     from ..models import Suggestion
-    from ..pipeline.suggest import SEED_PHRASES, TurnInput, baseline_deltas, suggest_turns
+    from ..pipeline.suggest import MAX_LABELS, SEED_PHRASES, TurnInput, baseline_deltas, suggest_turns
 
     call = job.call
     taxonomy = call.project.taxonomy
@@ -52,16 +47,20 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         [label.key for label in labels],
         {label.key: SEED_PHRASES.get(label.key, []) + list(label.examples) for label in labels},
         config,
-        intensity_range=scales["intensity"],
-        valence_range=scales["valence"],
-        arousal_range=scales["arousal"],
+        intensity_range=tuple(int(x) for x in scales.intensity),
+        valence_range=scales.valence,
+        arousal_range=scales.arousal,
     )
     model_version = config.version
     learned = active_model(call.project)
+    calibration = active_calibration(call.project)
     if learned is not None:
         record, model = learned
         apply_learned_model(record, model, rows, results)
         model_version = record.model_version
+    elif calibration is not None:
+        calibrate_results(calibration, results, MAX_LABELS)
+        model_version = f"{model_version}+cal{calibration.version}"
     progress(90, "suggestions ready")
 
     def commit() -> dict:
@@ -90,7 +89,7 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
 def apply_learned_model(record, model, rows: list[Turn], results: list) -> None:
     """Replace the rule prior's labels with the project model's, keeping the prosody rationale."""
     from ..pipeline.learn import featurize
-    from ..pipeline.suggest import LabelSuggestion
+    from ..pipeline.suggest import MAX_LABELS, LabelSuggestion
 
     if not rows:
         return
@@ -100,7 +99,7 @@ def apply_learned_model(record, model, rows: list[Turn], results: list) -> None:
         chosen = sorted(
             ((label, float(p[index])) for label, p in probabilities.items() if p[index] >= model.threshold),
             key=lambda item: -item[1],
-        )
+        )[:MAX_LABELS]
         result.labels = [LabelSuggestion(label, rule_intensity.get(label, 3), round(p, 2)) for label, p in chosen]
         odds = ", ".join(f"p({label})={p:.2f}" for label, p in chosen) or "no label above threshold"
         result.rationale = (

@@ -70,28 +70,29 @@ def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     progress(90, "turns built")
 
     def commit() -> dict:
-        from ..services import call_clear_machine_output
+        from ..services import turns_replace
 
-        call_clear_machine_output(call=call)
+        call.clear_machine_output()
         speakers = {}
         for label, role in roles.items():
             channel = channel_of(label) if label.startswith("CH") else None
             speakers[label] = Speaker.objects.create(call=call, label=label, role=role, channel=channel)
-        Turn.objects.bulk_create(
-            Turn(
-                call=call,
-                speaker=speakers[t.speaker],
-                order=i,
-                start=round(t.start, 3),
-                end=round(t.end, 3),
-                text=t.text,
-                words=[w.to_dict() for w in t.words],
-                language=t.language,
-                language_confidence=t.language_confidence,
-                code_switch=t.code_switch,
-                untranscribed=t.untranscribed,
-            )
-            for i, t in enumerate(turns)
+        turns_replace(
+            call=call,
+            turns=(
+                Turn(
+                    speaker=speakers[t.speaker],
+                    start=round(t.start, 3),
+                    end=round(t.end, 3),
+                    text=t.text,
+                    words=[w.to_dict() for w in t.words],
+                    language=t.language,
+                    language_confidence=t.language_confidence,
+                    code_switch=t.code_switch,
+                    untranscribed=t.untranscribed,
+                )
+                for t in turns
+            ),
         )
         Call.objects.filter(pk=call.pk).update(language=call_language, coverage=coverage)
         return {
