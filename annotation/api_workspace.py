@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .models import Assignment, TurnAnnotation
+from .pipeline.types import word_language_switches
 from .selectors import suggestions_for_assignment
 from .suggestion_modes import assignment_suggestion_mode, suggestion_for_annotator
 from .turn_annotations import StaleWrite, assignment_progress, assignment_submit, turn_annotation_save
@@ -69,7 +70,16 @@ class WorkspaceData(APIView):
         speakers = list(call.speakers.order_by("label").values("id", "label", "role", "channel"))
         by_id = {s["id"]: s for s in speakers}
         turns = call.turns.order_by("order").values(
-            "id", "order", "start", "end", "speaker_id", "text", "language", "revision", "prosody"
+            "id",
+            "order",
+            "start",
+            "end",
+            "speaker_id",
+            "text",
+            "language",
+            "untranscribed",
+            "revision",
+            "prosody",
         )
         annotations = {a.turn_id: a for a in assignment.turn_annotations.select_related("taxonomy")}
         taxonomy = call.project.taxonomy
@@ -98,6 +108,7 @@ class WorkspaceData(APIView):
                     "role": by_id[t["speaker_id"]]["role"],
                     "text": t["text"],
                     "language": t["language"],
+                    "untranscribed": t["untranscribed"],
                     "revision": t["revision"],
                     # Per-turn summary for the whole-call prosody overview; contours come with the detail.
                     "pitch": (t["prosody"] or {}).get("f0_median_st"),
@@ -144,7 +155,12 @@ class WorkspaceTurnDetail(APIView):
                 "first": first,
                 "last": last,
                 "turns": {
-                    r["id"]: {"words": r["words"] or [], "contour": (r["prosody"] or {}).get("contour", {})}
+                    r["id"]: {
+                        "words": r["words"] or [],  # each word keeps its language as "l"
+                        "contour": (r["prosody"] or {}).get("contour", {}),
+                        # Word indices where the language changes inside the turn: the switch markers.
+                        "language_switches": word_language_switches(r["words"] or []),
+                    }
                     for r in rows
                 },
             }

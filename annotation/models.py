@@ -141,6 +141,9 @@ class Call(models.Model):
     )
     language = models.CharField(max_length=16, blank=True, help_text="Detected majority language (ISO 639-1).")
     language_override = models.CharField(max_length=16, blank=True)
+    coverage = models.FloatField(
+        null=True, blank=True, help_text="Share of the speech the VAD found that lies inside turns (0..1)."
+    )
     locale = models.CharField(max_length=35, blank=True, help_text="Caller locale or region (BCP 47), e.g. en-IN.")
     metadata = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -155,6 +158,10 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def coverage_percent(self) -> float | None:
+        return None if self.coverage is None else round(100 * self.coverage, 1)
 
     @property
     def effective_language(self) -> str:
@@ -211,6 +218,9 @@ class Turn(models.Model):
     language = models.CharField(max_length=16, blank=True)
     language_confidence = models.FloatField(null=True, blank=True)
     code_switch = models.BooleanField(default=False, help_text="Language differs from the call's majority.")
+    untranscribed = models.BooleanField(
+        default=False, help_text="Speech where recognition found no word: the text is for an annotator to type."
+    )
     prosody = models.JSONField(default=dict, blank=True)
     revision = models.PositiveIntegerField(default=1, help_text="Bumped by every human boundary/speaker correction.")
 

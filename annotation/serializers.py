@@ -41,6 +41,7 @@ class CallSerializer(serializers.ModelSerializer):
             "channel_roles",
             "language",
             "language_override",
+            "coverage",
             "locale",
             "metadata",
             "turns",
@@ -85,7 +86,7 @@ class TurnSerializer(serializers.ModelSerializer):
     class Meta:
         model = Turn
         fields = ["id", "call", "order", "start", "end", "speaker", "speaker_role", "text", "words", "language",
-                  "language_confidence", "code_switch", "prosody", "revision"]  # fmt: skip
+                  "language_confidence", "code_switch", "untranscribed", "prosody", "revision"]  # fmt: skip
         read_only_fields = fields
 
 

@@ -1,8 +1,9 @@
 """The machine-pass stages' registry and the types a stage is written against.
 
 Kept apart from ``jobs`` (which runs stages) and ``stages`` (which defines them), so neither
-imports the other: ``stages`` registers each stage here as it is defined, the app's
-``AnnotationConfig.ready()`` imports ``stages`` once, and ``jobs`` reads the registry.
+imports the other: the ``stages`` package declares its explicit ordered ``STAGES`` list and
+installs it here when imported (the app's ``AnnotationConfig.ready()`` imports it once), and
+``jobs`` and ``selectors`` read it.
 """
 
 from __future__ import annotations
@@ -34,14 +35,11 @@ _REGISTRY: dict[str, StageSpec] = {}
 _ORDER: list[str] = []
 
 
-def register_stage(name: str, title: str) -> Callable:
-    def decorator(fn: Callable[[ProcessingJob, ProgressFn], CommitFn]) -> Callable:
-        _REGISTRY[name] = StageSpec(name=name, title=title, compute=fn)
-        if name not in _ORDER:
-            _ORDER.append(name)
-        return fn
-
-    return decorator
+def register_stages(stages: tuple[StageSpec, ...]) -> None:
+    """Install the machine pass: ``annotation.stages.STAGES``, one explicit ordered list."""
+    _REGISTRY.clear()
+    _REGISTRY.update({spec.name: spec for spec in stages})
+    _ORDER[:] = [spec.name for spec in stages]
 
 
 def stage_names() -> list[str]:

@@ -290,6 +290,12 @@ WHISPER_ALIGN_MODEL_DIR = os.environ.get("WHISPER_ALIGN_MODEL_DIR", "")
 DIARIZATION_MODEL = os.environ.get("DIARIZATION_MODEL", "")  # pyannote pipeline name/path
 HF_TOKEN = os.environ.get("HF_TOKEN", "")
 TURN_PAUSE_SPLIT_SECONDS = env_float("TURN_PAUSE_SPLIT_SECONDS", 1.5)
+# Languages the calls are expected to be in (ISO 639-1, e.g. "en,es,hi"): language
+# identification then chooses among them only (as Gladia's code-switching config does).
+# Empty: any language Whisper knows.
+LANGUAGE_CANDIDATES = env_list("LANGUAGE_CANDIDATES", [])
+# The share of VAD speech that must lie inside turns; below it the turns stage logs an ERROR.
+SPEECH_COVERAGE_MIN = env_float("SPEECH_COVERAGE_MIN", 0.99)
 # Learning from annotators: train a per-project model once this many turns are annotated, and
 # again after this many more.
 SUGGEST_TRAIN_MIN_TURNS = env_int("SUGGEST_TRAIN_MIN_TURNS", 100)

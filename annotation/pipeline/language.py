@@ -1,51 +1,201 @@
-"""Language per turn with a multilingual Whisper model; the call's language is the majority."""
+"""Language per utterance, identified BEFORE transcription (the way Gladia frames code-switching).
+
+1. The VAD's speech stretches are cut into windows of a few seconds (``lid_windows``).
+2. The multilingual Whisper model gives each window a probability per language; a project may
+   restrict the candidates to the languages it expects (renormalised over them).
+3. Each window takes the most probable language, even when the model is unsure (measured: on
+   a switch into another language the model is often unsure, yet its first choice is right;
+   replacing it by a confident neighbour's language erased exactly those switches). A window
+   too short to judge takes the language of the nearest judged window. Consecutive windows
+   that agree are merged into language regions.
+4. Transcription then runs per region with a model suited to its language (``language_chunks``
+   gives the ASR chunks, never mixing two languages in one chunk), so every word carries the
+   language it was decoded in, and a turn can split where the language changes.
+5. The call's language is the majority over speech seconds.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .types import TurnDraft
 
-MIN_DETECT_SECONDS = 1.0  # shorter turns inherit the call's language
-DETECT_SECONDS = 10.0  # a turn's language is judged on its first 10 s
+Interval = tuple[float, float]
+
+WINDOW_SECONDS = 5.0  # target length of a language-identification window
+MIN_WINDOW_SECONDS = 1.0  # shorter windows are not judged: they take a neighbour's language
+MIN_CONFIDENCE = 0.5  # below this a window is reported unsure (its first choice is still kept)
+CHUNK_SECONDS = 30.0  # Whisper's input
+MIN_PAUSE_SECONDS = 0.25  # a silence this long inside a speech stretch may end an utterance
+MIN_PART_SECONDS = 1.5  # never cut a stretch into a part shorter than this (too short to judge)
 
 
-def detect_turn_languages(
-    turns: list[TurnDraft],
-    audio_for: Callable[[TurnDraft], np.ndarray],
-    detect: Callable[[np.ndarray], tuple[str, float, list[tuple[str, float]]]],
+@dataclass
+class LanguageWindow:
+    start: float
+    end: float
+    language: str = ""
+    confidence: float = 0.0
+    sure: bool = False
+
+
+@dataclass
+class LanguageRegion:
+    start: float
+    end: float
+    language: str
+    confidence: float
+    speech_seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "s": round(self.start, 3),
+            "e": round(self.end, 3),
+            "l": self.language,
+            "p": round(self.confidence, 3),
+            "speech": round(self.speech_seconds, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LanguageRegion:
+        return cls(data["s"], data["e"], data["l"], data.get("p", 0.0), data.get("speech", data["e"] - data["s"]))
+
+
+def lid_windows(
+    segments: Sequence[Interval], target: float = WINDOW_SECONDS, pauses: Sequence[Interval] = ()
+) -> list[LanguageWindow]:
+    """Each speech stretch cut at its inner pauses (where an utterance, and so possibly the
+    language, ends) into parts of at least ``MIN_PART_SECONDS``, and parts longer than 1.5
+    ``target`` into equal windows of about ``target`` seconds."""
+    windows = []
+    for start, end in segments:
+        cuts = [start]
+        for p_start, p_end in pauses:
+            middle = (p_start + p_end) / 2
+            if cuts[-1] + MIN_PART_SECONDS <= middle <= end - MIN_PART_SECONDS:
+                cuts.append(middle)
+        cuts.append(end)
+        for first, last in zip(cuts, cuts[1:], strict=False):
+            count = max(1, int(round((last - first) / target))) if last - first > 1.5 * target else 1
+            step = (last - first) / count
+            windows.extend(LanguageWindow(first + i * step, first + (i + 1) * step) for i in range(count))
+    return windows
+
+
+def pauses_in(mask: np.ndarray, hop: float, min_seconds: float = MIN_PAUSE_SECONDS) -> list[Interval]:
+    """Silent runs of at least ``min_seconds`` in a speech mask (True = sound), in seconds."""
+    padded = np.concatenate([[True], mask.astype(bool), [True]])
+    changes = np.flatnonzero(padded[1:] != padded[:-1])
+    runs = changes.reshape(-1, 2) if changes.size % 2 == 0 else np.zeros((0, 2), dtype=int)
+    return [(a * hop, b * hop) for a, b in runs if (b - a) * hop >= min_seconds]
+
+
+def identify_languages(
+    audio: np.ndarray,
+    segments: Sequence[Interval],
+    probabilities: Callable[[list[np.ndarray]], list[dict[str, float]]],
     *,
-    min_confidence: float = 0.5,
-    progress: Callable[[float], None] | None = None,
-) -> str:
-    """Set ``language``, ``language_confidence`` and ``code_switch`` on every turn in place.
+    candidates: Sequence[str] = (),
+    min_confidence: float = MIN_CONFIDENCE,
+    window_seconds: float = WINDOW_SECONDS,
+    pauses: Sequence[Interval] = (),
+) -> list[LanguageWindow]:
+    """Language of every window of every speech stretch (see the module docstring).
 
-    Returns the call's language: the majority over turns weighted by duration. A turn whose
-    detection is unsure (below ``min_confidence``) or too short to judge takes the call's
-    language and is never flagged as a switch.
-    """
-    weights: Counter[str] = Counter()
-    for index, turn in enumerate(turns):
-        if turn.end - turn.start >= MIN_DETECT_SECONDS:
-            code, confidence, _ = detect(audio_for(turn)[: int(DETECT_SECONDS * SAMPLE_RATE)])
-            turn.language, turn.language_confidence = code, round(float(confidence), 3)
-            if confidence >= min_confidence:
-                weights[code] += turn.end - turn.start
-        if progress:
-            progress(100.0 * (index + 1) / len(turns))
-    call_language = weights.most_common(1)[0][0] if weights else (turns[0].language if turns else "")
-    for turn in turns:
-        sure = turn.language_confidence is not None and turn.language_confidence >= min_confidence
-        if not turn.language or not sure:
-            turn.language = call_language
-            turn.code_switch = False
+    ``pauses`` (silences inside speech, from ``pauses_in``) let windows end where utterances do."""
+    windows = lid_windows(segments, window_seconds, pauses)
+    judged = [w for w in windows if w.end - w.start >= MIN_WINDOW_SECONDS]
+    if judged:
+        results = probabilities([clip(audio, w.start, w.end) for w in judged])
+        for window, probs in zip(judged, results, strict=True):
+            probs = _restrict(probs, candidates)
+            window.language = max(probs, key=probs.get)
+            window.confidence = float(probs[window.language])
+            window.sure = window.confidence >= min_confidence
+    _fill_unjudged(windows, candidates)
+    return windows
+
+
+def _restrict(probs: dict[str, float], candidates: Sequence[str]) -> dict[str, float]:
+    if not candidates:
+        return probs
+    kept = {code: probs.get(code, 0.0) for code in candidates}
+    mass = sum(kept.values())
+    return {code: p / mass for code, p in kept.items()} if mass > 0 else {code: 1 / len(kept) for code in kept}
+
+
+def _fill_unjudged(windows: list[LanguageWindow], candidates: Sequence[str]) -> None:
+    """Windows too short to judge take the language of the nearest judged window in time
+    (the nearest sure one when there is one)."""
+    judged = [w for w in windows if w.language]
+    sure = [w for w in judged if w.sure] or judged
+    if not sure:  # nothing long enough to judge: the first expected language, else unknown
+        for w in windows:
+            w.language = candidates[0] if candidates else ""
+        return
+    for w in windows:
+        if w.language:
+            continue
+        nearest = min(sure, key=lambda s: max(s.start - w.end, w.start - s.end, 0.0))
+        w.language = nearest.language
+
+
+def language_regions(windows: list[LanguageWindow], *, max_gap: float = float("inf")) -> list[LanguageRegion]:
+    """Consecutive windows in one language merged (a gap longer than ``max_gap`` also splits)."""
+    regions: list[LanguageRegion] = []
+    for w in sorted(windows, key=lambda w: w.start):
+        seconds = w.end - w.start
+        last = regions[-1] if regions else None
+        if last is not None and last.language == w.language and w.start - last.end <= max_gap:
+            weight = last.speech_seconds + seconds
+            last.confidence = (last.confidence * last.speech_seconds + w.confidence * seconds) / weight
+            last.speech_seconds = weight
+            last.end = w.end
         else:
-            turn.code_switch = turn.language != call_language
-    return call_language
+            regions.append(LanguageRegion(w.start, w.end, w.language, w.confidence, seconds))
+    return regions
+
+
+def language_chunks(
+    windows: list[LanguageWindow], max_seconds: float = CHUNK_SECONDS
+) -> list[tuple[float, float, str]]:
+    """ASR chunks of at most ``max_seconds``: consecutive windows of one language, never mixing two."""
+    chunks: list[list] = []
+    for w in sorted(windows, key=lambda w: w.start):
+        if chunks and chunks[-1][2] == w.language and w.end - chunks[-1][0] <= max_seconds:
+            chunks[-1][1] = w.end
+        else:
+            chunks.append([w.start, w.end, w.language])
+    return [(float(s), float(e), lang) for s, e, lang in chunks]
+
+
+def majority_language(regions: Sequence[LanguageRegion]) -> str:
+    """The language with the most speech seconds ("" when there is none)."""
+    weights: Counter[str] = Counter()
+    for region in regions:
+        if region.language:
+            weights[region.language] += region.speech_seconds
+    return weights.most_common(1)[0][0] if weights else ""
+
+
+def span_language(regions: Sequence[LanguageRegion], start: float, end: float) -> tuple[str, float | None]:
+    """The language covering most of ``[start, end]`` and its regions' mean confidence."""
+    overlap: Counter[str] = Counter()
+    confidence: dict[str, list[tuple[float, float]]] = {}
+    for region in regions:
+        shared = min(end, region.end) - max(start, region.start)
+        if shared > 0:
+            overlap[region.language] += shared
+            confidence.setdefault(region.language, []).append((shared, region.confidence))
+    if not overlap:
+        return "", None
+    language = overlap.most_common(1)[0][0]
+    pairs = confidence[language]
+    return language, round(sum(w * c for w, c in pairs) / sum(w for w, _ in pairs), 3)
 
 
 def clip(samples: np.ndarray, start: float, end: float) -> np.ndarray:

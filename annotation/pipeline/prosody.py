@@ -119,13 +119,21 @@ def turn_prosody(samples: np.ndarray, words: list[Word], start: float, end: floa
         points = call([sound, pitch], "To PointProcess (cc)")
         features["jitter"] = _finite(call(points, "Get jitter (local)", 0, 0, 0.0001, 0.02, 1.3))
         features["shimmer"] = _finite(call([sound, points], "Get shimmer (local)", 0, 0, 0.0001, 0.02, 1.3, 1.6))
-        harmonicity = sound.to_harmonicity_cc(time_step=0.02, minimum_pitch=PITCH_FLOOR)
-        hnr = harmonicity.values[0]
-        hnr = hnr[hnr > -200]
-        features["hnr_db"] = _finite(float(hnr.mean())) if hnr.size else None
+        features["hnr_db"] = _hnr_from_pitch(pitch.selected_array["strength"][voiced])
 
     features["contour"] = _contours(times, st, intensity, duration)
     return features
+
+
+def _hnr_from_pitch(strength: np.ndarray) -> float | None:
+    """Mean harmonics-to-noise ratio (dB) of the voiced frames, from the pitch analysis itself.
+
+    Praat defines harmonicity from the normalised autocorrelation peak r of a voiced frame,
+    HNR = 10 log10(r / (1 - r)) (Boersma 1993), which is the strength the pitch analysis already
+    found for its chosen candidate. A separate "To Harmonicity (cc)" pass recomputed it and took
+    over half of prosody's time (measured with cProfile)."""
+    r = np.clip(strength[strength > 0], 1e-6, 1 - 1e-6)
+    return _finite(float(np.mean(10 * np.log10(r / (1 - r))))) if r.size else None
 
 
 def _contours(times: np.ndarray, st: np.ndarray, intensity, duration: float) -> dict:

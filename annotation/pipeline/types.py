@@ -12,13 +12,44 @@ class Word:
     end: float
     probability: float = 1.0
     speaker: str = ""
+    language: str = ""  # of the speech region the word was transcribed in ("" when unknown)
 
     def to_dict(self) -> dict:
-        return {"w": self.text, "s": self.start, "e": self.end, "p": self.probability}
+        data = {"w": self.text, "s": self.start, "e": self.end, "p": self.probability}
+        if self.language:
+            data["l"] = self.language
+        return data
 
     @classmethod
     def from_dict(cls, data: dict, speaker: str = "") -> Word:
-        return cls(text=data["w"], start=data["s"], end=data["e"], probability=data.get("p", 1.0), speaker=speaker)
+        return cls(
+            text=data["w"],
+            start=data["s"],
+            end=data["e"],
+            probability=data.get("p", 1.0),
+            speaker=speaker,
+            language=data.get("l", ""),
+        )
+
+
+@dataclass
+class SpeechPiece:
+    """Speech the VAD (or channel energy) found where recognition produced no word.
+
+    It still becomes (part of) a turn, flagged untranscribed, so no speech leaves the call."""
+
+    start: float
+    end: float
+    language: str = ""
+    channel: int | None = None
+    speaker: str = ""
+
+    def to_dict(self) -> dict:
+        return {"s": self.start, "e": self.end, "l": self.language, "channel": self.channel}
+
+    @classmethod
+    def from_dict(cls, data: dict, speaker: str = "") -> SpeechPiece:
+        return cls(data["s"], data["e"], data.get("l", ""), data.get("channel"), speaker)
 
 
 @dataclass
@@ -74,6 +105,13 @@ class TurnDraft:
     language_confidence: float | None = None
     code_switch: bool = False
     prosody: dict = field(default_factory=dict)
+    untranscribed: bool = False  # speech with no recognised word: an annotator types the text
+    pieces: list[SpeechPiece] = field(default_factory=list)  # its speech without words
+
+    @property
+    def language_switches(self) -> list[int]:
+        """Indices of the words where the language changes inside this turn."""
+        return language_switches(self.words)
 
     @property
     def text(self) -> str:
@@ -82,8 +120,24 @@ class TurnDraft:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["words"] = [w.to_dict() for w in self.words]
+        data["pieces"] = [p.to_dict() for p in self.pieces]
         data["text"] = self.text
         return data
+
+
+def language_switches(words: list[Word]) -> list[int]:
+    return word_language_switches([{"l": w.language} for w in words])
+
+
+def word_language_switches(words: list[dict]) -> list[int]:
+    """Indices of the stored words (``{"w", "s", "e", "p", "l"}``) where the language changes."""
+    switches, previous = [], ""
+    for index, word in enumerate(words):
+        language = word.get("l", "")
+        if language and previous and language != previous:
+            switches.append(index)
+        previous = language or previous
+    return switches
 
 
 def join_words(words: list[Word]) -> str:

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from annotation.pipeline.asr import AsrConfig, get_transcriber
 from annotation.pipeline.diarize import DiarizationConfig, diarize_mono, words_to_spans
-from annotation.pipeline.language import clip, detect_turn_languages
+from annotation.pipeline.language import identify_languages, language_regions, majority_language
 from annotation.pipeline.prosody import call_prosody, turn_prosody
 from annotation.pipeline.synth import Utterance, render_call, speak
 from annotation.pipeline.turns import build_turns, guess_roles
@@ -46,7 +46,7 @@ def test_multilingual_model_identifies_languages(base):
     assert base.detect_language(spanish)[0] == "es"
 
 
-def test_turn_languages_flag_code_switching(base):
+def test_languages_per_utterance_and_the_calls_majority(base):
     script = [
         Utterance("a", "Hello, thank you for calling. How can I help you today?", voice="en-us"),
         Utterance("b", "Hi, I have a question about the invoice I received this week.", voice="en-us"),
@@ -54,11 +54,10 @@ def test_turn_languages_flag_code_switching(base):
         Utterance("a", "Of course. The invoice covers your usage for the month of May.", voice="en-us"),
     ]
     audio, spans = render_call(script)
-    turns = [TurnDraft(s.speaker, s.start, s.end, [Word("x", s.start, s.end)]) for s in spans]
-    language = detect_turn_languages(turns, lambda t: clip(audio[0], t.start, t.end), base.detect_language)
-    assert language == "en"
-    assert [t.code_switch for t in turns] == [False, False, True, False]
-    assert turns[2].language == "es"
+    windows = identify_languages(audio[0], [(s.start, s.end) for s in spans], base.language_probabilities)
+    regions = language_regions(windows)
+    assert [r.language for r in regions] == ["en", "es", "en"]
+    assert majority_language(regions) == "en"
 
 
 def _der(truth: list[tuple[str, float, float]], words: list[Word]) -> float:

@@ -97,7 +97,7 @@ def test_workspace_payload_and_blind_mode(client, setup, make_user):
 
 def test_workspace_loads_words_and_contours_separately_by_turn_range(client, setup, make_user):
     assignment, turns, annotator = setup
-    turns[1].words = [{"w": "turn", "s": 3.0, "e": 3.4}, {"w": "1", "s": 3.5, "e": 3.9}]
+    turns[1].words = [{"w": "turn", "s": 3.0, "e": 3.4, "l": "en"}, {"w": "uno", "s": 3.5, "e": 3.9, "l": "es"}]
     turns[1].prosody = {"f0_median_st": 4.5, "contour": {"hz": 10, "pitch_st": [1.0, None]}}
     turns[1].save()
     client.force_login(annotator)
@@ -107,7 +107,12 @@ def test_workspace_loads_words_and_contours_separately_by_turn_range(client, set
     url = reverse("api-workspace-turns", args=[assignment.pk])
     detail = client.get(url, {"first": 1, "last": 1}).json()
     assert list(detail["turns"]) == [str(turns[1].pk)]
-    assert detail["turns"][str(turns[1].pk)] == {"words": turns[1].words, "contour": turns[1].prosody["contour"]}
+    assert detail["turns"][str(turns[1].pk)] == {
+        "words": turns[1].words,
+        "contour": turns[1].prosody["contour"],
+        "language_switches": [1],  # the switch marker: Spanish from the second word on
+    }
+    assert core["turns"][1]["language"] == turns[1].language and core["turns"][1]["untranscribed"] is False
     bad = client.get(url, {"first": "one"})
     assert bad.status_code == 400 and "whole numbers" in bad.json()["detail"][0]
     assert client.get(url, {"first": 3, "last": 1}).status_code == 400

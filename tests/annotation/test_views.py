@@ -155,6 +155,20 @@ def test_pm_corrects_speaker_roles_and_language(client, pm, project):
     assert "ISO 639" in page.content.decode()
 
 
+def test_call_page_shows_speech_coverage_and_untranscribed_turns(client, pm, project):
+    from annotation.models import Speaker, Turn
+
+    call = call_upload(project=project, fileobj=wav_file(), filename="x.wav", start_pipeline=False).call
+    client.force_login(pm)
+    assert "speech in turns" not in client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
+    Call.objects.filter(pk=call.pk).update(coverage=0.9734, status=Call.Status.READY)
+    speaker = Speaker.objects.create(call=call, label="SPEAKER_00", role="agent")
+    Turn.objects.create(call=call, speaker=speaker, order=0, start=0.0, end=1.0, language="hi", untranscribed=True)
+    page = client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
+    assert 'class="error" title="share of the speech' in page and "speech in turns 97.3%" in page
+    assert "untranscribed speech" in page
+
+
 def test_matching_rule_change_is_saved_through_the_service_with_an_audit_row(client, pm, project):
     from annotera.models import AuditEvent
 

@@ -1,0 +1,200 @@
+"""Where the speech is, and how much of it the turns hold.
+
+The VAD's speech stretches (WhisperX's bundled pyannote segmentation, binarised the way WhisperX
+binarises it) are the reference for the coverage invariant: every second of them must end up
+inside a turn, whether or not recognition found words there. Plain interval arithmetic on
+``(start, end)`` pairs, no models, so it is testable on lists.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+from .types import SpeechPiece, Word
+
+Interval = tuple[float, float]
+
+SLIVER_SECONDS = 0.3  # uncovered speech this short, touching a word, is that word's edge
+SLIVER_GAP_SECONDS = 0.05
+
+
+def speech_segments(seg, *, onset: float = 0.5, offset: float = 0.363, max_seconds: float = 30.0) -> list[Interval]:
+    """The VAD's speech stretches (each at most ``max_seconds``), from a ``LocalSegmentation``."""
+    from pyannote.audio import Inference
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+    from whisperx.vads.pyannote import Binarize
+
+    from .segmentation import CHUNK_SECONDS
+
+    if seg.scores.shape[0] == 0:
+        return []
+    chunks = SlidingWindow(start=0.0, duration=CHUNK_SECONDS, step=seg.window_step)
+    frames = SlidingWindow(start=0.0, duration=seg.frame_duration, step=seg.frame_step)
+    activity = SlidingWindowFeature(seg.scores.max(axis=2, keepdims=True), chunks)
+    aggregated = Inference.aggregate(activity, frames)
+    timeline = Binarize(max_duration=max_seconds, onset=onset, offset=offset)(aggregated).get_timeline()
+    return [(float(s.start), float(s.end)) for s in timeline if s.end > s.start]
+
+
+def union(intervals: list[Interval]) -> list[Interval]:
+    merged: list[list[float]] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
+
+
+def total(intervals: list[Interval]) -> float:
+    return float(sum(end - start for start, end in union(intervals)))
+
+
+def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    a, b = union(a), union(b)
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if end > start:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def subtract(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """Parts of ``a`` outside ``b``."""
+    out = []
+    b = union(b)
+    for start, end in union(a):
+        cursor = start
+        for b_start, b_end in b:
+            if b_end <= cursor or b_start >= end:
+                continue
+            if b_start > cursor:
+                out.append((cursor, b_start))
+            cursor = max(cursor, b_end)
+        if cursor < end:
+            out.append((cursor, end))
+    return out
+
+
+def coverage(speech: list[Interval], turns: list[Interval]) -> float:
+    """Speech seconds inside turns / speech seconds (1.0 when there is no speech)."""
+    spoken = total(speech)
+    return 1.0 if spoken <= 0 else min(1.0, total(intersect(speech, turns)) / spoken)
+
+
+def untranscribed_pieces(speech: list[Interval], words: list[Word]) -> list[Interval]:
+    """Speech stretches that no recognised word covers (what a words-only transcript would drop).
+
+    Nothing is too short to keep: the coverage invariant counts every second. Slivers at a
+    word's edge (word timings are a little tight) are joined to that word's turn later
+    (``attach_slivers``), so they do not become turns of their own. Gaps between words shorter
+    than ``SLIVER_SECONDS`` count as covered (they lie inside the words' turn), which keeps the
+    list short on long calls."""
+    spans: list[list[float]] = []
+    for word in sorted(words, key=lambda w: w.start):
+        if spans and word.start - spans[-1][1] <= SLIVER_SECONDS:
+            spans[-1][1] = max(spans[-1][1], word.end)
+        else:
+            spans.append([word.start, word.end])
+    return subtract(speech, [(a, b) for a, b in spans])
+
+
+def attach_slivers(pieces: list[SpeechPiece], words: list[Word]) -> list[SpeechPiece]:
+    """Short pieces touching a word take that word's speaker and language (in place); returns
+    the pieces that touch no word and still need a speaker."""
+    if not words:
+        return list(pieces)
+    ordered = sorted(words, key=lambda w: w.start)
+    starts = np.array([w.start for w in ordered])
+    rest = []
+    for piece in pieces:
+        if piece.end - piece.start <= SLIVER_SECONDS:
+            i = int(np.searchsorted(starts, piece.start))
+            near = [ordered[j] for j in (i - 1, i) if 0 <= j < len(ordered)]
+            touching = [w for w in near if max(w.start - piece.end, piece.start - w.end, 0.0) <= SLIVER_GAP_SECONDS]
+            if touching:
+                piece.speaker = touching[0].speaker or piece.speaker
+                piece.language = touching[0].language or piece.language
+                continue
+        rest.append(piece)
+    return rest
+
+
+def pieces_with_language(pieces: list[Interval], regions: list, channel: int | None) -> list[SpeechPiece]:
+    """Give each uncovered piece the language of the region it overlaps most."""
+    out = []
+    for start, end in pieces:
+        best, overlap = "", 0.0
+        for region in regions:
+            shared = min(end, region.end) - max(start, region.start)
+            if shared > overlap:
+                best, overlap = region.language, shared
+        out.append(SpeechPiece(round(start, 3), round(end, 3), best, channel))
+    return out
+
+
+def crosstalk_free(
+    channels: np.ndarray, segments: list[list[Interval]], *, leak_db: float = 15.0
+) -> list[list[Interval]]:
+    """Drop, per channel, stretches that are only the other party leaking in (dual-channel calls).
+
+    A stretch is leakage when its own channel is ``leak_db`` below that channel's typical speech
+    level while another channel is at its own typical level over the same stretch. Levels are
+    relative to each channel's own speech, so a quiet line is not mistaken for leakage.
+    """
+    if channels.shape[0] < 2:
+        return segments
+    reference = [_speech_level(channels[c], segments[c]) for c in range(channels.shape[0])]
+    kept = []
+    for c, channel_segments in enumerate(segments):
+        keep = []
+        for start, end in channel_segments:
+            own = _level(channels[c], start, end) - reference[c]
+            others = [_level(channels[o], start, end) - reference[o] for o in range(channels.shape[0]) if o != c]
+            if own < -leak_db and max(others) > -6.0:
+                continue
+            keep.append((start, end))
+        kept.append(keep)
+    return kept
+
+
+def _level(samples: np.ndarray, start: float, end: float) -> float:
+    clip = np.asarray(samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)], dtype=np.float32)
+    return float(10 * np.log10(np.mean(clip**2) + 1e-12)) if clip.size else -120.0
+
+
+def _speech_level(samples: np.ndarray, segments: list[Interval]) -> float:
+    levels = [_level(samples, s, e) for s, e in segments]
+    return float(np.percentile(levels, 90)) if levels else -120.0
+
+
+def close_coverage_gaps(turns: list, speech: list[Interval], *, touch: float = 0.05) -> list[Interval]:
+    """Stretch turns (of one channel) over speech that lies just outside them, in place.
+
+    Word timings and the VAD disagree by a few hundredths at turn edges, and a pause under
+    ``SLIVER_SECONDS`` between two turns can be speech to the VAD. An uncovered stretch that
+    touches a turn is given to it (to the earlier turn when it lies between two), so turn
+    boundaries follow the speech and coverage holds by construction. Returns the stretches that
+    touch no turn (there should be none: every piece is in a turn)."""
+    spans = [(t.start, t.end) for t in turns]
+    left = []
+    for start, end in subtract(speech, spans):
+        before = [t for t in turns if abs(t.end - start) <= touch]
+        after = [t for t in turns if abs(t.start - end) <= touch]
+        if before:
+            turn = max(before, key=lambda t: t.end)
+            turn.end = max(turn.end, end)
+        elif after:
+            turn = min(after, key=lambda t: t.start)
+            turn.start = min(turn.start, start)
+        else:
+            left.append((start, end))
+    return left

@@ -1,0 +1,193 @@
+"""No speech is lost and every utterance gets its language, on code-switched calls.
+
+The regression: a call with English, then Spanish, then German, then English came out as one
+turn covering the first 4 s, with 77% of the speech in no turn at all."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotation.pipeline import speech
+from annotation.pipeline.codeswitch_fixtures import LANGUAGES, render_code_switched
+from annotation.pipeline.language import (
+    LanguageWindow,
+    identify_languages,
+    language_chunks,
+    language_regions,
+    lid_windows,
+    majority_language,
+)
+from annotation.pipeline.turns import build_turns
+from annotation.pipeline.types import SpeechPiece, Word
+
+# The reported call's shape: two parties, a switch between them and one inside one party's speech.
+REPORTED_SCRIPT = [
+    ("agent", "en", "Good morning, I am calling about the bill I received last week.", 0.8),
+    ("customer", "es", "El paquete nunca llegó y nadie me devolvió la llamada.", 0.8),
+    ("customer", "de", "Können Sie bitte prüfen, ob meine Zahlung eingegangen ist?", 0.5),
+    ("agent", "en", "I would like to change the address on my account, please.", 0.8),
+]
+
+
+# --- interval arithmetic and turns, no models ------------------------------------------------
+def test_coverage_counts_speech_seconds_inside_turns():
+    spoken = [(0.0, 4.0), (5.0, 9.0), (10.0, 14.0), (15.0, 19.0)]
+    assert speech.coverage(spoken, [(0.0, 4.0)]) == pytest.approx(0.25)  # the reported bug
+    assert speech.coverage(spoken, [(0.0, 9.5), (9.9, 20.0)]) == 1.0
+    assert speech.coverage([], []) == 1.0
+    assert speech.subtract([(0.0, 10.0)], [(1.0, 2.0), (5.0, 12.0)]) == [(0.0, 1.0), (2.0, 5.0)]
+
+
+def test_speech_without_words_becomes_an_untranscribed_turn_in_its_language():
+    words = [Word("hello", 0.0, 0.4, speaker="A", language="en"), Word("there", 0.5, 0.9, speaker="A", language="en")]
+    uncovered = speech.untranscribed_pieces([(0.0, 0.95), (3.0, 5.0)], words)
+    assert uncovered == [(0.9, 0.95), (3.0, 5.0)]
+    regions = language_regions([LanguageWindow(0.0, 0.95, "en", 0.9, True), LanguageWindow(3.0, 5.0, "hi", 0.7, True)])
+    pieces = speech.pieces_with_language(uncovered, regions, None)
+    for piece in pieces:
+        piece.speaker = "B"  # what diarization says
+    rest = speech.attach_slivers(pieces, words)
+    assert [(p.start, p.speaker, p.language) for p in pieces] == [(0.9, "A", "en"), (3.0, "B", "hi")]
+    assert rest == [pieces[1]]  # the edge sliver joined its word; the stretch needs a speaker
+    turns = build_turns(words, pieces=pieces)
+    assert [(t.speaker, t.untranscribed, t.language, t.text) for t in turns] == [
+        ("A", False, "en", "hello there"),
+        ("B", True, "hi", ""),
+    ]
+    assert speech.coverage([(0.0, 0.95), (3.0, 5.0)], [(t.start, t.end) for t in turns]) == 1.0
+
+
+def test_a_turn_splits_where_one_speakers_language_changes_but_a_short_insertion_stays():
+    en = [Word(w, i * 0.5, i * 0.5 + 0.4, speaker="A", language="en") for i, w in enumerate("I will pay".split())]
+    es = [
+        Word(w, 1.6 + i * 0.5, 2.0 + i * 0.5, speaker="A", language="es") for i, w in enumerate("pero no hoy".split())
+    ]
+    turns = build_turns([*en, *es])
+    assert [(t.language, t.text) for t in turns] == [("en", "I will pay"), ("es", "pero no hoy")]
+    short = [Word("vale", 1.6, 1.9, speaker="A", language="es")]
+    (turn,) = build_turns([*en, *short, Word("thanks", 2.1, 2.5, speaker="A", language="en")])
+    assert turn.language == "en" and turn.language_switches == [3, 4]
+
+
+def test_language_chunks_never_mix_two_languages_and_stay_under_30_s():
+    windows = [LanguageWindow(float(i), i + 1.0, "en" if i < 40 else "es", 0.9, True) for i in range(50)]
+    chunks = language_chunks(windows)
+    assert [c[2] for c in chunks] == ["en", "en", "es"]
+    assert all(end - start <= 30.0 for start, end, _ in chunks)
+    assert majority_language(language_regions(windows)) == "en"
+    assert [round(w.end - w.start, 2) for w in lid_windows([(0.0, 15.0), (16.0, 16.5)])] == [5.0, 5.0, 5.0, 0.5]
+
+
+def test_expected_languages_restrict_identification():
+    audio = __import__("numpy").zeros(16000 * 4, dtype="float32")
+
+    def probabilities(clips):
+        return [{"th": 0.6, "es": 0.3, "en": 0.1} for _ in clips]
+
+    open_set = identify_languages(audio, [(0.0, 3.0)], probabilities)
+    restricted = identify_languages(audio, [(0.0, 3.0)], probabilities, candidates=["en", "es"])
+    assert (open_set[0].language, restricted[0].language) == ("th", "es")
+    assert restricted[0].confidence == pytest.approx(0.75)
+
+
+# --- the real models -----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def reported_call(tmp_path_factory):
+    from annotation.pipeline.synth import write_wav
+
+    samples, truth = render_code_switched(REPORTED_SCRIPT)
+    return write_wav(tmp_path_factory.mktemp("codeswitch") / "reported.wav", samples), truth
+
+
+@pytest.mark.slow
+def test_language_is_identified_per_window_before_transcription(base, reported_call):
+    import soundfile as sf
+
+    path, truth = reported_call
+    audio, _ = sf.read(path, dtype="float32")
+    # A project that declares the languages it expects (as the call centre knows its lines).
+    windows = identify_languages(
+        audio, [(u.start, u.end) for u in truth], base.language_probabilities, candidates=LANGUAGES
+    )
+    assert [w.language for w in windows] == [u.language for u in truth]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_code_switched_call_keeps_all_speech_and_each_utterances_language(project, reported_call, settings):
+    from annotation.jobs import run_pipeline_inline
+    from annotation.models import Call
+    from annotation.services import call_upload
+
+    settings.LANGUAGE_CANDIDATES = list(LANGUAGES)
+    path, truth = reported_call
+    with path.open("rb") as fh:
+        call = call_upload(project=project, fileobj=fh, filename="reported.wav", start_pipeline=False).call
+    call = run_pipeline_inline(call=call)
+    assert call.status == Call.Status.READY, call.error
+    assert call.coverage is not None and call.coverage >= 0.99
+    turns = list(call.turns.select_related("speaker").order_by("order"))
+    spans = [(t.start, t.end) for t in turns]
+    # Against the true utterance times too (the VAD trims about 0.1 s of soft utterance ends).
+    assert speech.coverage([(u.start, u.end) for u in truth], spans) >= 0.97
+    for utterance in truth:  # each utterance: the turn holding most of it has its language
+        holder = max(turns, key=lambda t: min(t.end, utterance.end) - max(t.start, utterance.start))
+        assert holder.language == utterance.language, (utterance, holder.language)
+        assert all(w.get("l") == utterance.language for w in holder.words)
+    # The customer's Spanish and German are one party's speech 0.5 s apart: two turns.
+    customer = [t for t in turns if t.speaker_id == turns[1].speaker_id and t.language in ("es", "de")]
+    assert [t.language for t in customer] == ["es", "de"]
+    assert call.language == "en"  # the majority of speech seconds
+    assert {t.code_switch for t in turns if t.language != "en"} == {True}
+
+
+def test_speech_pieces_round_trip():
+    piece = SpeechPiece(1.0, 2.5, "hi", 1)
+    assert SpeechPiece.from_dict(piece.to_dict(), speaker="CH1") == SpeechPiece(1.0, 2.5, "hi", 1, "CH1")
+
+
+def test_dual_channel_leakage_is_not_speech_but_a_quiet_line_is():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    seconds = np.zeros((2, 16000 * 6), dtype=np.float32)
+
+    def tone(amplitude, start, end):
+        n = int((end - start) * 16000)
+        return amplitude * np.sin(np.arange(n) * 2 * np.pi * 180 / 16000) * rng.uniform(0.8, 1.0, n)
+
+    seconds[0, 16000:32000] = tone(0.5, 1, 2)  # agent speaks...
+    seconds[1, 16000:32000] = tone(0.003, 1, 2)  # ...and leaks 44 dB down into the customer's line
+    seconds[1, 48000:64000] = tone(0.05, 3, 4)  # the customer, on a quiet line
+    seconds[0, 80000:88000] = tone(0.4, 5, 5.5)
+    kept = speech.crosstalk_free(seconds, [[(1.0, 2.0), (5.0, 5.5)], [(1.0, 2.0), (3.0, 4.0)]])
+    assert kept == [[(1.0, 2.0), (5.0, 5.5)], [(3.0, 4.0)]]
+
+
+def test_turn_edges_follow_the_speech_around_them():
+    from annotation.pipeline.types import TurnDraft
+
+    words = [Word("buenos días", 1.0, 2.1, "A", language="es"), Word("good morning", 2.3, 3.5, "A", language="en")]
+    turns = build_turns(words)
+    assert [(t.start, t.end) for t in turns] == [(1.0, 2.1), (2.3, 3.5)]  # split at the language change
+    spoken = [(0.98, 3.55)]  # the VAD hears the 0.2 s between them as speech (and a little more)
+    assert speech.coverage(spoken, [(t.start, t.end) for t in turns]) < 0.9
+    assert speech.close_coverage_gaps(turns, spoken) == []
+    assert [(t.start, t.end) for t in turns] == [(0.98, 2.3), (2.3, 3.55)]
+    assert speech.coverage(spoken, [(t.start, t.end) for t in turns]) == 1.0
+    far = [TurnDraft("A", 5.0, 6.0, [])]
+    assert speech.close_coverage_gaps(far, [(1.0, 2.0)]) == [(1.0, 2.0)]  # touching nothing: reported
+
+
+def test_windows_end_at_pauses_where_utterances_do():
+    import numpy as np
+
+    from annotation.pipeline.language import pauses_in
+
+    mask = np.ones(1000, dtype=bool)  # 10 s at 10 ms
+    mask[300:340] = False  # a 0.4 s pause at 3.0-3.4 s: an utterance ends there
+    mask[500:510] = False  # a 0.1 s gap inside a word: not a pause
+    pauses = pauses_in(mask, 0.01)
+    assert pauses == [(3.0, 3.4)]
+    windows = lid_windows([(0.0, 10.0)], pauses=pauses)
+    assert [(round(w.start, 2), round(w.end, 2)) for w in windows] == [(0.0, 3.2), (3.2, 10.0)]
