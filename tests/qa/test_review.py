@@ -258,7 +258,7 @@ def test_a_queued_recompute_no_worker_started_is_queued_again(project, annotated
 def test_bad_taxonomy_version_filter_is_a_message_not_an_error(client, reviewer, project, annotated):
     client.force_login(reviewer)
     page = client.get(reverse("qa:project_agreement", args=[project.slug]) + "?taxonomy_version=abc")
-    assert page.status_code == 200 and "must be a whole number" in page.content.decode()
+    assert page.status_code == 400 and "must be a whole number" in page.content.decode()
 
 
 def test_large_projects_queue_from_the_cached_most_disagreed_list(project, annotated, reviewer, monkeypatch):
