@@ -21,7 +21,14 @@ from annotation.models import GoldCall, Turn
 
 from .agreement_people import anchoring, cultures, most_disagreed, per_annotator
 from .clusters import cluster_alpha
-from .judgements import Judgements, ReportFilters, load_judgements, machine_choices, report_taxonomy
+from .judgements import (
+    Judgements,
+    ReportFilters,
+    load_judgements,
+    machine_choices,
+    newest_label_matrix,
+    report_taxonomy,
+)
 from .models import Adjudication
 from .reliability import AlphaResult, _masi_matrix_masks, distinct_rows, sparse_alpha
 from .unitizing import boundary_agreement, shift_alpha
@@ -155,27 +162,12 @@ def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstr
 
 def _adjudications(project, data: Judgements, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The newest adjudication of each turn as (turns x labels) booleans, and which turns have one."""
-    n_turns = len(data.turn_ids)
-    adjudicated = np.zeros((n_turns, len(labels)), dtype=bool)
-    has = np.zeros(n_turns, dtype=bool)
-    if not n_turns:
-        return adjudicated, has
-    label_index = {label: k for k, label in enumerate(labels)}
-    position = {int(t): i for i, t in enumerate(data.turn_ids)}
-    seen = set()
-    for turn_id, adj_labels in (
+    rows = (
         Adjudication.objects.filter(turn__call__project=project)
         .order_by("turn_id", "-created_at", "-pk")
         .values_list("turn_id", "labels")
-    ):
-        if turn_id in seen or turn_id not in position:
-            continue
-        seen.add(turn_id)
-        has[position[turn_id]] = True
-        for item in adj_labels or []:
-            if item.get("label") in label_index:
-                adjudicated[position[turn_id], label_index[item["label"]]] = True
-    return adjudicated, has
+    )
+    return newest_label_matrix(rows, data.turn_ids, labels)
 
 
 def _shift_figure(data: Judgements, judged: np.ndarray) -> dict:

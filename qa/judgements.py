@@ -286,9 +286,9 @@ def load_judgements(project: Project, filters: ReportFilters, target: Taxonomy, 
     )
 
 
-def machine_choices(project: Project, turn_ids: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The newest machine suggestion of each turn as (turns x labels) booleans, and which turns
-    have one."""
+def newest_label_matrix(rows, turn_ids: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(turns x labels) booleans of each turn's newest row, and which turns have one. ``rows``:
+    (turn_id, labels) pairs ordered newest first within each turn."""
     index = {label: k for k, label in enumerate(labels)}
     chosen = np.zeros((len(turn_ids), len(labels)), dtype=bool)
     has = np.zeros(len(turn_ids), dtype=bool)
@@ -296,16 +296,23 @@ def machine_choices(project: Project, turn_ids: np.ndarray, labels: list[str]) -
         return chosen, has
     position = {int(t): i for i, t in enumerate(turn_ids)}
     seen: set[int] = set()
-    for turn_id, suggested in (
-        Suggestion.objects.filter(turn__call__project=project)
-        .order_by("turn_id", "-created_at", "-pk")
-        .values_list("turn_id", "labels")
-    ):
+    for turn_id, row_labels in rows:
         if turn_id in seen or turn_id not in position:
             continue
         seen.add(turn_id)
         has[position[turn_id]] = True
-        for item in suggested or []:
+        for item in row_labels or []:
             if item.get("label") in index:
                 chosen[position[turn_id], index[item["label"]]] = True
     return chosen, has
+
+
+def machine_choices(project: Project, turn_ids: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The newest machine suggestion of each turn as (turns x labels) booleans, and which turns
+    have one."""
+    rows = (
+        Suggestion.objects.filter(turn__call__project=project)
+        .order_by("turn_id", "-created_at", "-pk")
+        .values_list("turn_id", "labels")
+    )
+    return newest_label_matrix(rows, turn_ids, labels)
