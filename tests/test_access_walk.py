@@ -31,11 +31,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from annotation.models import (
     Assignment,
     Call,
+    CorrectionProposal,
     ProjectMembership,
     Speaker,
     Suggestion,
     Turn,
     TurnAnnotation,
+    TurnRevision,
 )
 from annotation.services import project_add_member, project_create
 from annotera.models import AuditEvent
@@ -85,6 +87,8 @@ class World:
     annotator_b: object
     outsiders: dict = field(default_factory=dict)
     snapshot: object = None
+    proposal: object = None
+    revision: object = None
 
 
 REGISTRY: dict[str, Obj | Listing | Public] = {
@@ -185,7 +189,15 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "api-snapshot-download": Obj(lambda w: {"pk": w.snapshot.pk}),
     "api-call-turns-import": Obj(lambda w: {"pk": w.call.pk}),
     "api-turn-annotation": Obj(lambda w: {"pk": w.assignment.pk, "turn_id": w.turn.pk}),
-    "api-turn-correct": Obj(lambda w: {"pk": w.call.pk, "turn_id": w.turn.pk}),
+    **{
+        f"api-propose-{action}": Obj(lambda w: {"pk": w.call.pk, "turn_id": w.turn.pk})
+        for action in ("adjust", "split", "merge", "speaker", "text")
+    },
+    "api-proposal-accept": Obj(lambda w: {"pk": w.proposal.pk}),
+    "api-proposal-reject": Obj(lambda w: {"pk": w.proposal.pk}),
+    "api-proposal-withdraw": Obj(lambda w: {"pk": w.proposal.pk}),
+    "api-turn-revision-undo": Obj(lambda w: {"pk": w.revision.pk}),
+    "api-assignment-reopen": Obj(lambda w: {"pk": w.assignment.pk}),
     "api-assignment-submit": Obj(lambda w: {"pk": w.assignment.pk}),
     "api-taxonomies": Listing(),
     "api-taxonomy-import": Obj(
@@ -270,7 +282,12 @@ def world(taxonomy, make_user):
     from qa.models import ExportSnapshot
 
     snapshot = ExportSnapshot.objects.create(project=theirs, formats=["jsonl"], status=ExportSnapshot.Status.READY)
-    return World(theirs, call, speaker, turn, assignment, annotation, their_taxonomy, annotator_b, outsiders, snapshot)
+    proposal = CorrectionProposal.objects.create(
+        call=call, turn=turn, action="split", params={"at": 1.5}, base_revision=1, proposed_by=annotator_b
+    )
+    revision = TurnRevision.objects.create(call=call, action="adjust", before=[], after=[], user=theirs_pm)
+    return World(theirs, call, speaker, turn, assignment, annotation, their_taxonomy, annotator_b, outsiders,
+                 snapshot, proposal, revision)  # fmt: skip
 
 
 def fingerprint(world: World) -> tuple:
@@ -290,6 +307,8 @@ def fingerprint(world: World) -> tuple:
         world.snapshot.__class__.objects.count(),
         list(world.theirs.calls.values_list("pk", "gold__pk")),
         world.turn.adjudications.count(),
+        list(CorrectionProposal.objects.values_list("status", flat=True)),
+        TurnRevision.objects.filter(undone_by__isnull=False).count(),
     )
 
 
