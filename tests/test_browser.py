@@ -220,7 +220,9 @@ def wait_status(page, script: str) -> None:
     try:
         page.wait_for_function(script, timeout=10000)
     except PlaywrightTimeout:
-        raise AssertionError(f"save line says: {page.locator('#ws-save').text_content()!r}; errors {page.errors}") from None
+        raise AssertionError(
+            f"save line says: {page.locator('#ws-save').text_content()!r}; errors {page.errors}"
+        ) from None
 
 
 def reviewer_accepts_all(call, make_user):
@@ -378,7 +380,7 @@ def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_se
     page.keyboard.press("[")
     page.wait_for_function("document.getElementById('ws-save').textContent.startsWith('offline')")
     page.keyboard.press("Control+Enter")
-    page.wait_for_function("JSON.parse(localStorage.getItem('annotera-unsaved-%d') || '[]').length === 2" % assignment.pk)
+    page.wait_for_function(f"JSON.parse(localStorage.getItem('annotera-unsaved-{assignment.pk}') || '[]').length === 2")
     assert not CorrectionProposal.objects.exists()
     context.set_offline(False)
     page.wait_for_url("**/queue/", timeout=15000)
@@ -407,7 +409,11 @@ def test_conflict_dialog_compares_field_by_field_and_esc_cancels(browser, live_s
     second.click("#ws-conflict-apply")
     second.wait_for_function(SAVED)
     stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
-    assert (stored.valence, stored.note, [l["label"] for l in stored.labels]) == (-2.0, "sarcastic", ["confusion"])
+    assert (stored.valence, stored.note, [item["label"] for item in stored.labels]) == (
+        -2.0,
+        "sarcastic",
+        ["confusion"],
+    )
     first.keyboard.press("f")  # focus is on a control: the shortcut must not fire into it
     first.keyboard.press("Escape")  # back to the turn
     assert first.evaluate("document.activeElement.classList.contains('ws-turn')")
@@ -417,7 +423,7 @@ def test_conflict_dialog_compares_field_by_field_and_esc_cancels(browser, live_s
     first.wait_for_selector("#ws-conflict:not([open])", state="attached")
     first.wait_for_function("!document.getElementById('ws-save').textContent.startsWith('saving')")
     stored.refresh_from_db()
-    assert [l["label"] for l in stored.labels] == ["confusion"] and stored.version == 2
+    assert [item["label"] for item in stored.labels] == ["confusion"] and stored.version == 2
 
 
 def test_rejected_suggestion_stays_rejected_and_accepting_fills_no_valence(browser, live_server, ready_assignment):
