@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_corrections
 
 app_name = "annotation"
 
@@ -23,4 +23,7 @@ urlpatterns = [
     path("queue/", views.annotator_queue, name="queue"),
     path("queue/next/", views.queue_next_view, name="queue_next"),
     path("assignments/<int:assignment_id>/workspace/", views.workspace, name="workspace"),
+    path("projects/<slug:slug>/corrections/", views_corrections.project_corrections, name="project_corrections"),
+    path("proposals/<int:pk>/decide/", views_corrections.proposal_decide, name="proposal_decide"),
+    path("turn-revisions/<int:pk>/undo/", views_corrections.revision_undo, name="revision_undo"),
 ]

@@ -115,6 +115,9 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "annotation:speaker_update": Obj(lambda w: {"call_id": w.call.pk, "speaker_id": w.speaker.pk}),
     "annotation:assignments_run": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:assignment_reassign": Obj(lambda w: {"assignment_id": w.assignment.pk}),
+    "annotation:project_corrections": Obj(lambda w: {"slug": w.theirs.slug}),
+    "annotation:proposal_decide": Obj(lambda w: {"pk": w.proposal.pk}),
+    "annotation:revision_undo": Obj(lambda w: {"pk": w.revision.pk}),
     "annotation:project_settings": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:annotators": Obj(
         lambda w: {},

@@ -218,3 +218,21 @@ def test_a_stale_proposal_is_refused_at_acceptance(client, call_with_turns):
     refused = decide(client, stale)
     assert refused.status_code == 400 and "corrected by someone else" in refused.json()["detail"][0]
     assert CorrectionProposal.objects.get(pk=stale).status == "proposed"
+
+
+def test_reviewer_decides_and_undoes_in_the_corrections_tab(client, call_with_turns):
+    call, turns, annotator, reviewer, (agent, _) = call_with_turns
+    client.force_login(annotator)
+    made = propose(client, call, turns[0], "text", text="fixed words here", revision=1).json()["id"]
+    refused = client.get(reverse("annotation:project_corrections", args=[call.project.slug]))
+    assert refused.status_code == 403  # annotators do not review
+    client.force_login(reviewer)
+    page = client.get(reverse("annotation:project_corrections", args=[call.project.slug]))
+    assert page.status_code == 200 and b"fixed words here" in page.content and b'class="diff"' in page.content
+    client.post(reverse("annotation:proposal_decide", args=[made]), {"verdict": "accept", "note": "ok"})
+    assert Turn.objects.get(pk=turns[0].pk).text == "fixed words here"
+    revision = CorrectionProposal.objects.get().revision
+    client.post(reverse("annotation:revision_undo", args=[revision.pk]))
+    assert Turn.objects.get(pk=turns[0].pk).text == "w0 w1 w2 w3 w4 w5"
+    page = client.get(reverse("annotation:project_corrections", args=[call.project.slug]))
+    assert b"undone" in page.content
