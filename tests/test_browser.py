@@ -447,3 +447,68 @@ def test_rejected_suggestion_stays_rejected_and_accepting_fills_no_valence(brows
     assert (stored.valence, stored.arousal) == (None, None)  # accepting fills only the accepted labels
     page.reload()
     page.wait_for_selector(f".ws-turn[data-index='{index}'] .ws-rejected")
+
+
+def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignment, make_user, taxonomy):
+    """axe-core on every HTML page of the URL resolver, as each role, with no critical or serious
+    violation. Pages are found from the resolver and pointed at objects through the access walk's
+    registry, so a page another module adds is walked without touching this test."""
+    from types import SimpleNamespace
+
+    from axe_playwright_python.sync_playwright import Axe
+    from django.urls import reverse
+    from playwright.sync_api import Error as PlaywrightError
+
+    from annotation.models import CorrectionProposal, ProjectMembership, TurnRevision
+    from qa.models import ExportSnapshot
+    from tests.test_access_walk import REGISTRY, Obj, Public, all_routes
+
+    assignment, annotator = ready_assignment
+    call = assignment.call
+    project = call.project
+    turn = call.turns.get(order=0)
+    TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=project.taxonomy,
+                                  labels=[{"label": "anger", "intensity": 3}])  # fmt: skip
+    reviewer, manager = make_user("rev", "qa_reviewer"), make_user("pm", "project_manager")
+    ProjectMembership.objects.create(project=project, user=reviewer, role="reviewer")
+    ProjectMembership.objects.create(project=project, user=manager, role="manager")
+    admin = make_user("root", None, is_staff=True, is_superuser=True)
+    proposal = CorrectionProposal.objects.create(call=call, turn=turn, action="split", params={"at": turn.start + 0.5},
+                                                 base_revision=1, proposed_by=annotator,
+                                                 before=[{"start": turn.start, "end": turn.end, "speaker": "CH0",
+                                                          "text": turn.text}], after=[])  # fmt: skip
+    world = SimpleNamespace(
+        theirs=project, call=call, speaker=turn.speaker, turn=turn, assignment=assignment, taxonomy=project.taxonomy,
+        annotation=TurnAnnotation.objects.get(), annotator_b=annotator, proposal=proposal,
+        snapshot=ExportSnapshot.objects.create(project=project, formats=["jsonl"]),
+        revision=TurnRevision.objects.create(call=call, action="adjust", before=[], after=[], user=manager),
+    )  # fmt: skip
+    pages = []
+    for name, _ in all_routes():
+        entry = REGISTRY.get(name)
+        if name.startswith(("api-", "admin:")) or entry is None or (isinstance(entry, Public) and name != "login"):
+            continue
+        kwargs = entry.kwargs(world) if isinstance(entry, Obj) or hasattr(entry, "kwargs") else {}
+        pages.append((name, reverse(name, kwargs=kwargs)))
+    axe, checked, failures = Axe(), set(), []
+    for user in (annotator, reviewer, manager, admin):
+        context = new_context(browser, viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        login(page, live_server, user.username)
+        for name, url in pages:
+            try:
+                response = page.goto(live_server.url + url)
+            except PlaywrightError:  # an empty error body (405 for POST-only actions) is no page
+                continue
+            html = response is not None and "text/html" in response.headers.get("content-type", "")
+            if not html or response.status != 200 or "<html" not in response.text().lower():
+                continue  # not this role's page, an action (POST only), a fragment, or not HTML (audio, files)
+            if name == "annotation:workspace":
+                page.wait_for_selector(".ws-turn.current .ws-dims", state="attached")
+            checked.add(name)
+            bad = [v for v in axe.run(page).response["violations"] if v["impact"] in ("critical", "serious")]
+            failures += [f"{name} as {user.username}: {v['id']} ({v['impact']}) x{len(v['nodes'])}: "
+                         f"{v['nodes'][0]['target']} {v['help']}" for v in bad]  # fmt: skip
+        context.close()
+    assert not failures, "\n".join(failures)
+    assert {"annotation:workspace", "annotation:project_corrections", "login"} <= checked

@@ -1,7 +1,7 @@
 // Talking to the server: one ordered queue of operations (annotation saves, correction proposals,
 // submit, reopen), kept in localStorage so nothing is lost offline and replayed in order. A save
 // is shown as saved only when the server said so; a refusal stays on screen with its reason.
-import { $, csrf, root, setStatus, state, updateProgress } from "./state.js";
+import { csrf, root, setStatus, state, updateProgress } from "./state.js";
 
 const queueKey = `annotera-unsaved-${root.dataset.assignment}`;
 const handlers = { conflict: null, proposed: null, submitted: null, reopened: null, refused: null };

@@ -185,8 +185,10 @@ export function renderTags(index) {
 function proposalNote(p) {
   const box = document.createElement("div");
   box.className = `ws-proposal ${p.status}`;
-  const what = { adjust: (t) => `times ${fmt(t[0].start)}–${fmt(t[0].end)}`, split: (t) => `split at ${fmt(t[1].start)}`,
-    merge: () => "merge with the next turn", speaker: (t) => `speaker ${t[0].speaker}`, text: (t) => `text “${t[0].text}”` }[p.action](p.after);
+  const describe = { adjust: (t) => `times ${fmt(t[0].start)}–${fmt(t[0].end)}`, split: (t) => `split at ${fmt(t[1].start)}`,
+    merge: () => "merge with the next turn", speaker: (t) => `speaker ${t[0].speaker}`, text: (t) => `text “${t[0].text}”` }[p.action];
+  let what = p.action;
+  try { what = describe(p.after); } catch (error) { /* an old or partial proposal: name the action only */ }
   box.textContent = p.status === "rejected" ? `Your correction (${what}) was rejected${p.decision_note ? ": " + p.decision_note : ""}. ` : `Proposed (waiting for review): ${what}. `;
   if (p.status === "proposed") box.appendChild(chipButton("ws-mini", "withdraw", "withdraw this proposal", () => withdraw(p)));
   return box;
