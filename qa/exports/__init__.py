@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .audiofolder import AudioFolderWriter
 from .base import FormatWriter
+from .callaudio import CallAudioWriter
 from .emotionml import EmotionMlWriter
 from .labelstudio import LabelStudioWriter
 from .records import ExportError, ExportFilters
@@ -18,6 +19,7 @@ WRITERS: dict[str, type[FormatWriter]] = {
         JsonlWriter,
         CsvWriter,
         AudioFolderWriter,
+        CallAudioWriter,
         TextGridWriter,
         EafWriter,
         RttmWriter,

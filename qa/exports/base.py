@@ -3,10 +3,11 @@ it is written), and the per-call buffering of the speech formats."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,9 @@ class FileLog:
 class ExportContext:
     root: Path
     scale: LabelScale
+    # When the dataset was asked for (the snapshot's creation): formats that carry a date (EAF)
+    # write this one, so two builds of one snapshot are byte-identical.
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     calls: dict[int, CallInfo] = field(default_factory=dict)
     files: FileLog = field(default_factory=FileLog)
     made: set = field(default_factory=set)  # folders already created
@@ -64,6 +68,10 @@ class ExportContext:
         return target
 
     def write_bytes(self, relative: str, *parts: bytes) -> None:
+        self.write_chunks(relative, parts)
+
+    def write_chunks(self, relative: str, parts: Iterable[bytes]) -> None:
+        """Write (and hash) a file from chunks produced one at a time."""
         digest, size = hashlib.sha256(), 0
         with self.path(relative).open("wb") as fh:
             for part in parts:
@@ -151,12 +159,20 @@ class PerCallWriter(FormatWriter):
         pass
 
 
-def label_string(labels: list[dict]) -> str:
-    """anger:3,frustration — a compact, parseable label list for text tiers and cues."""
+NO_LABELS = "(none)"  # a judgement with no label, written so it differs from "no turn here"
+
+
+def label_string(labels: list[dict], *, empty: str = "") -> str:
+    """anger:3,frustration — a compact, parseable label list for text tiers and cues; ``empty``
+    is what an empty list is written as (NO_LABELS where an empty text would mean "no turn")."""
+    if not labels:
+        return empty
     return ",".join(f"{i['label']}:{i['intensity']}" if i.get("intensity") is not None else i["label"] for i in labels)
 
 
 def parse_label_string(text: str) -> list[dict]:
+    if text.strip() == NO_LABELS:
+        return []
     out = []
     for part in (p.strip() for p in text.split(",")):
         if not part:
@@ -168,6 +184,15 @@ def parse_label_string(text: str) -> list[dict]:
 
 def call_stem(call_id: int) -> str:
     return f"call{call_id:06d}"
+
+
+AUDIO_DIR = "audio"
+
+
+def audio_reference(call_id: int) -> str:
+    """Where a format's file finds its call's audio, relative to the format's own folder: the
+    ``audio`` export option ships it there; without it the data card says where to get it."""
+    return f"../{AUDIO_DIR}/{call_stem(call_id)}.wav"
 
 
 def end_time(call: CallInfo, records: list[dict]) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -12,7 +13,7 @@ from django.utils import timezone
 from annotation.models import Project
 
 from . import WRITERS
-from .base import ExportContext, LabelScale
+from .base import AUDIO_DIR, ExportContext, LabelScale
 from .datacard import DatasetStats, agreement_headlines, build_datacard, datacard_markdown
 from .records import ExportError, ExportFilters, iter_records, selected_turns
 from .splits import SPLITS, project_splits
@@ -50,10 +51,13 @@ def export_write(
     snapshot_id: int | None = None,
     agreement_bootstrap: int = 200,
     progress: ProgressFn | None = None,
+    created_at: dt.datetime | None = None,
 ) -> dict:
-    """Write every chosen format under ``out_dir`` and return the manifest (also written there)."""
+    """Write every chosen format under ``out_dir`` and return the manifest (also written there).
+
+    ``created_at`` (the snapshot's creation time) is the date the files carry; with the same
+    snapshot, two builds write the same bytes, the manifest's ``built_at`` aside."""
     formats = validate_formats(formats)
-    started = time.monotonic()
     taxonomy = project.taxonomy
     turns = selected_turns(project, filters)
     total = turns.count()
@@ -61,7 +65,7 @@ def export_write(
     if split_ratios:
         call_ids = list(turns.order_by().values_list("call_id", flat=True).distinct())
         splits = project_splits(call_ids, split_ratios, split_seed)
-    ctx = ExportContext(root=out_dir, scale=label_scale(taxonomy))
+    ctx = ExportContext(root=out_dir, scale=label_scale(taxonomy), created_at=created_at or timezone.now())
     writers = [WRITERS[f](ctx) for f in formats]
     stats = DatasetStats()
     last = 0.0
@@ -86,6 +90,7 @@ def export_write(
         formats=formats,
         taxonomy=taxonomy_info,
         agreement=agreement,
+        audio=audio_note(formats),
     )
     ctx.write_text("datacard.json", json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     ctx.write_text("datacard.md", datacard_markdown(card))
@@ -98,8 +103,9 @@ def export_write(
         "filters": filters.as_dict(),
         "split": {"ratios": dict(zip(SPLITS, split_ratios, strict=True)), "seed": split_seed} if split_ratios else None,
         "counts": stats.counts(),
+        "created_at": ctx.created_at.isoformat(),
         "built_at": timezone.now().isoformat(),
-        "seconds_to_build": round(time.monotonic() - started, 3),
+        "audio": audio_note(formats),
         "file_count": ctx.files.count,
         "bytes": ctx.files.bytes,
     }
@@ -108,6 +114,33 @@ def export_write(
     if progress:
         progress(100.0, "done")
     return manifest
+
+
+REFERENCING = ("eaf", "emotionml", "labelstudio")  # formats whose files point at the call audio
+
+
+def audio_note(formats: Sequence[str]) -> dict:
+    """Where the audio the formats point at is: shipped under audio/, or where to fetch it."""
+    referencing = [f for f in formats if f in REFERENCING]
+    if "audio" in formats:
+        return {
+            "shipped": True,
+            "path": f"{AUDIO_DIR}/callNNNNNN.wav",
+            "note": f"Each call's audio is in {AUDIO_DIR}/callNNNNNN.wav (16-bit WAV of the decoded call); "
+            f"{', '.join(referencing) or 'no format'} refer to it as ../{AUDIO_DIR}/callNNNNNN.wav.",
+        }
+    return {
+        "shipped": False,
+        "referenced_by": referencing,
+        "expected_path": f"{AUDIO_DIR}/callNNNNNN.wav",
+        "source": "/calls/{call}/audio",
+        "note": (
+            "This dataset holds no call audio. "
+            + (f"{', '.join(referencing)} refer to ../{AUDIO_DIR}/callNNNNNN.wav; " if referencing else "")
+            + f"fetch call NNNNNN's audio from Annotera at /calls/NNNNNN/audio (the file as uploaded) and save it, "
+            f"as WAV, as {AUDIO_DIR}/callNNNNNN.wav, or build the snapshot with the 'audio' format to include it."
+        ),
+    }
 
 
 def write_manifest(path: Path, summary: dict, file_lines: Iterator[str]) -> None:

@@ -111,6 +111,7 @@ def build_datacard(
     formats: list[str],
     taxonomy: dict,
     agreement: dict,
+    audio: dict | None = None,
 ) -> dict:
     turns = max(1, stats.turns)
     return {
@@ -119,6 +120,7 @@ def build_datacard(
         "taxonomy": taxonomy,
         "filters": filters,
         "formats": formats,
+        "audio": audio or {},
         "counts": stats.counts(),
         "agreement": agreement,
         "consensus_sources": dict(stats.sources),
@@ -158,6 +160,8 @@ def datacard_markdown(card: dict) -> str:
         f"{c['annotations']} annotations by {c['annotators']} annotators, {c['adjudicated_turns']} adjudicated turns.",
         "",
     ]
+    if card.get("audio"):
+        lines += ["## Audio", "", card["audio"]["note"], ""]
     if c["splits"]:
         lines += ["| split | calls | turns | seconds |", "|---|---|---|---|"]
         lines += [f"| {k} | {v['calls']} | {v['turns']} | {v['seconds']} |" for k, v in sorted(c["splits"].items())]

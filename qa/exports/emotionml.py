@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from .base import PerCallWriter, call_stem
+from .base import PerCallWriter, audio_reference, call_stem
 from .records import CallInfo
 
 NS = "http://www.w3.org/2009/10/emotionml"
@@ -39,20 +39,10 @@ class EmotionMlWriter(PerCallWriter):
 
     def _emotion(self, parent, ident: str, labels, valence, arousal, record, source: str, annotator: str = ""):
         scale = self.ctx.scale
+        if not labels and valence is None and arousal is None:
+            return  # an <emotion> needs at least one category or dimension (EmotionML 1.0, 2.1.2)
         emotion = ET.SubElement(parent, _q("emotion"), {"id": ident, "expressed-through": "voice"})
-        for item in labels:
-            attrs = {"name": item["label"]}
-            if item.get("intensity") is not None:
-                attrs["value"] = str(scale_to_unit(item["intensity"], *scale.intensity))
-            ET.SubElement(emotion, _q("category"), attrs)
-        for key, value, bounds in (("valence", valence, scale.valence), ("arousal", arousal, scale.arousal)):
-            if value is not None:
-                ET.SubElement(emotion, _q("dimension"), {"name": key, "value": str(scale_to_unit(value, *bounds))})
-        ET.SubElement(
-            emotion,
-            _q("reference"),
-            {"uri": f"{call_stem(record['call'])}.wav#t={record['start']:.3f},{record['end']:.3f}"},
-        )
+        # The schema's order: <info>, then the descriptions, then <reference>.
         info = ET.SubElement(emotion, _q("info"))
         attrs = {
             "call": str(record["call"]),
@@ -64,6 +54,19 @@ class EmotionMlWriter(PerCallWriter):
         if annotator:
             attrs["annotator"] = annotator
         ET.SubElement(info, _q("turn", ANNOTERA_NS), attrs)
+        for item in labels:
+            attrs = {"name": item["label"]}
+            if item.get("intensity") is not None:
+                attrs["value"] = str(scale_to_unit(item["intensity"], *scale.intensity))
+            ET.SubElement(emotion, _q("category"), attrs)
+        for key, value, bounds in (("valence", valence, scale.valence), ("arousal", arousal, scale.arousal)):
+            if value is not None:
+                ET.SubElement(emotion, _q("dimension"), {"name": key, "value": str(scale_to_unit(value, *bounds))})
+        ET.SubElement(
+            emotion,
+            _q("reference"),
+            {"uri": f"{audio_reference(record['call'])}#t={record['start']:.3f},{record['end']:.3f}"},
+        )
 
     def write_call(self, call: CallInfo, records: list[dict]) -> None:
         root = ET.Element(
@@ -72,10 +75,9 @@ class EmotionMlWriter(PerCallWriter):
         )
         labels = ET.SubElement(root, _q("vocabulary"), {"type": "category", "id": "labels"})
         known = list(self.ctx.scale.keys)
-        extra = sorted(
-            {i["label"] for r in records for i in r["consensus"]}
-            | {i["label"] for r in records for a in r["annotations"] for i in a["labels"]} - set(known)
-        )
+        used = {i["label"] for r in records for i in r["consensus"]}
+        used |= {i["label"] for r in records for a in r["annotations"] for i in a["labels"]}
+        extra = sorted(used - set(known))
         for key in known + extra:
             ET.SubElement(labels, _q("item"), {"name": key})
         dims = ET.SubElement(root, _q("vocabulary"), {"type": "dimension", "id": "dimensions"})

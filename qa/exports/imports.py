@@ -6,26 +6,29 @@ Parsing and validation only (no ORM writes): ``parse_turns`` returns the turns o
 
 What each format must hold:
 - RTTM: ``SPEAKER <uri> <channel> <start> <duration> <NA> <NA> <speaker> <NA> <NA>`` lines for
-  one recording (``#`` comments and blank lines are skipped).
-- TextGrid: interval tiers. Tiers named ``<speaker>|transcript`` (as Annotera exports them) give
-  the turns and text; otherwise every interval tier is one speaker and each non-empty interval
-  a turn, its text the interval's label.
-- Label Studio JSON: one task (or a list holding one), whose regions labelled in a ``speaker``
-  control are the turns; a ``textarea`` result with the same region id is the turn's text.
+  one recording (``#`` comments and blank lines are skipped). A speaker name's whitespace is
+  percent-encoded (``Agent%20Jo``); ``Agent_Jo`` maps to the call's speaker "Agent Jo" when no
+  other speaker could be meant.
+- TextGrid (long or short text format, UTF-8 or UTF-16), read strictly (``textgrid_reader``).
+  Tiers named ``<speaker>|turns`` (as Annotera exports them) give the turns, their text from
+  ``<speaker>|transcript`` (a turn with an empty transcript is still a turn); otherwise every
+  interval tier is one speaker and each non-empty interval a turn, its text the interval's label.
+- Label Studio JSON: one task (or a list holding one); see ``labelstudio_reader`` for which of
+  its annotations or predictions gives the turns.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
+import re
+from dataclasses import dataclass, replace
+from urllib.parse import quote, unquote
 
 IMPORT_FORMATS = ("labelstudio", "textgrid", "rttm")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_TURNS = 20_000
 MAX_ERRORS = 20
+TIER_SEP = "|"
 TOLERANCE = 0.05  # seconds a turn may run past the call's end (rounding in other tools)
 
 
@@ -58,6 +61,36 @@ def _number(value, what: str, where: str, errors: list[str]) -> float | None:
     return number
 
 
+def rttm_escape(speaker: str) -> str:
+    """An RTTM speaker is one space-free field: whitespace (and %) are percent-encoded."""
+    return "".join(quote(ch, safe="") if ch.isspace() or ch == "%" else ch for ch in speaker)
+
+
+def rttm_unescape(field: str) -> str:
+    """The name rttm_escape wrote; raises ValueError for a %-escape that is not UTF-8."""
+    return unquote(field, errors="strict") if "%" in field else field
+
+
+def rttm_known_names(seeds: list[TurnSeed], known: list[str]) -> list[TurnSeed]:
+    """Map names written by tools that replace spaces with "_" (as Annotera did before) back to
+    the call's speakers; a name that could be two of them is refused."""
+    errors, out = [], []
+    for seed in seeds:
+        if seed.speaker in known:
+            out.append(seed)
+            continue
+        matches = sorted(k for k in known if re.sub(r"\s", "_", k) == seed.speaker)
+        if len(matches) > 1:
+            errors.append(
+                f"{seed.where}: speaker '{seed.speaker}' could be any of {', '.join(repr(m) for m in matches)}; "
+                "write the name with %20 for each space"
+            )
+        out.append(replace(seed, speaker=matches[0]) if len(matches) == 1 else seed)
+    if errors:
+        raise ImportRejected(errors)
+    return out
+
+
 def parse_rttm(text: str) -> list[TurnSeed]:
     errors: list[str] = []
     seeds: list[TurnSeed] = []
@@ -83,7 +116,12 @@ def parse_rttm(text: str) -> list[TurnSeed]:
         if duration <= 0:
             errors.append(f"{where}: duration {fields[4]} must be positive (end before start)")
             continue
-        seeds.append(TurnSeed(speaker=fields[7], start=start, end=start + duration, where=where))
+        try:
+            speaker = rttm_unescape(fields[7])
+        except ValueError:
+            errors.append(f"{where}: speaker '{fields[7]}' holds a %-escape that is not UTF-8 text")
+            continue
+        seeds.append(TurnSeed(speaker=speaker, start=start, end=start + duration, where=where))
     if len(uris) > 1:
         listed = ", ".join(f"{u} (from line {n})" for u, n in uris.items())
         errors.insert(0, f"the file holds more than one recording: {listed}; import one call at a time")
@@ -93,79 +131,65 @@ def parse_rttm(text: str) -> list[TurnSeed]:
 
 
 def parse_textgrid(text: str) -> list[TurnSeed]:
-    from praatio import textgrid
-    from praatio.utilities.errors import PraatioException
+    from .textgrid_reader import TextGridError, read_textgrid
 
-    if "ooTextFile" not in text[:200] and "TextGrid" not in text[:200]:
-        raise ImportRejected(['not a Praat TextGrid: the file should start with File type = "ooTextFile"'])
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.TextGrid"
-        path.write_text(text, encoding="utf-8")
-        try:
-            tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False, reportingMode="silence")
-        except (PraatioException, ValueError, IndexError, KeyError, TypeError) as exc:
-            raise ImportRejected([f"not a readable TextGrid: {exc}"]) from exc
-    interval_tiers = [name for name in tg.tierNames if tg.getTier(name).tierType == "IntervalTier"]
+    try:
+        grid = read_textgrid(text)
+    except TextGridError as exc:
+        raise ImportRejected(exc.errors) from exc
+    interval_tiers = [t for t in grid.tiers if t.kind == "IntervalTier"]
     if not interval_tiers:
         raise ImportRejected(["the TextGrid has no interval tiers; turns are intervals"])
-    ours = [name for name in interval_tiers if name.endswith("|transcript")]
-    seeds = []
-    for name in ours or interval_tiers:
-        speaker = name.rsplit("|", 1)[0] if ours else name
-        for k, entry in enumerate(tg.getTier(name).entries, start=1):
-            seeds.append(
-                TurnSeed(speaker, float(entry.start), float(entry.end), entry.label, f"tier '{name}' interval {k}")
-            )
+    by_name = {t.name: t for t in interval_tiers}
+    ours = [t for t in interval_tiers if t.name.endswith(f"{TIER_SEP}turns")]
+    seeds: list[TurnSeed] = []
+    errors: list[str] = []
+    if not ours:  # someone else's TextGrid: each interval tier a speaker, each labelled interval a turn
+        for tier in interval_tiers:
+            for k, entry in enumerate(tier.intervals, start=1):
+                if entry.text.strip():
+                    where = f"tier '{tier.name}' interval {k} (line {entry.line})"
+                    seeds.append(TurnSeed(tier.name, entry.start, entry.end, entry.text, where))
+        return seeds
+    for tier in ours:
+        # Annotera's layout: the turns tier holds the boundaries (its text is the speaker's role,
+        # never empty), so a turn whose transcript is empty is still a turn.
+        speaker = tier.name[: -len(f"{TIER_SEP}turns")]
+        transcript = by_name.get(f"{speaker}{TIER_SEP}transcript")
+        texts = {(round(e.start, 6), round(e.end, 6)): e for e in transcript.intervals} if transcript else {}
+        turns = set()
+        for k, entry in enumerate(tier.intervals, start=1):
+            if not entry.text.strip():
+                continue
+            where = f"tier '{tier.name}' interval {k} (line {entry.line})"
+            key = (round(entry.start, 6), round(entry.end, 6))
+            turns.add(key)
+            if transcript is not None and key not in texts:
+                errors.append(
+                    f"{where}: tier '{transcript.name}' has no interval from {entry.start:g} to {entry.end:g}"
+                )
+                continue
+            text = texts[key].text if key in texts else ""
+            seeds.append(TurnSeed(speaker, entry.start, entry.end, text, where))
+        for key, entry in texts.items():
+            if entry.text.strip() and key not in turns:
+                errors.append(
+                    f"line {entry.line}: tier '{transcript.name}' has text where '{tier.name}' has no turn "
+                    f"({entry.start:g} to {entry.end:g})"
+                )
+    if errors:
+        raise ImportRejected(errors)
     return seeds
 
 
 def parse_labelstudio(text: str) -> list[TurnSeed]:
+    from .labelstudio_reader import LabelStudioError, read_labelstudio
+
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportRejected([f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"]) from exc
-    if isinstance(data, list):
-        if len(data) != 1:
-            raise ImportRejected([f"expected one Label Studio task (one call), found {len(data)}"])
-        data = data[0]
-    if not isinstance(data, dict) or not any(k in data for k in ("annotations", "predictions", "completions")):
-        raise ImportRejected(["not a Label Studio task: expected an object with annotations or predictions"])
-    results = []
-    for key in ("predictions", "annotations", "completions"):
-        for entry in data.get(key) or []:
-            if isinstance(entry, dict) and isinstance(entry.get("result"), list):
-                results.extend(entry["result"])
-    errors: list[str] = []
-    texts: dict[str, str] = {}
-    regions: list[tuple[str, dict, str]] = []
-    for k, result in enumerate(results, start=1):
-        if not isinstance(result, dict) or not isinstance(result.get("value"), dict):
-            errors.append(f"result {k}: expected an object with a value")
-            continue
-        rid = str(result.get("id") or f"#{k}")
-        value = result["value"]
-        if result.get("type") == "textarea" and value.get("text"):
-            texts[rid] = (
-                " ".join(str(t) for t in value["text"]) if isinstance(value["text"], list) else str(value["text"])
-            )
-        elif result.get("type") == "labels" and result.get("from_name", "").lower() in ("speaker", "speakers"):
-            labels = value.get("labels")
-            if not isinstance(labels, list) or len(labels) != 1:
-                errors.append(f"result {rid}: a speaker region needs exactly one speaker label, found {labels!r}")
-                continue
-            regions.append((rid, value, str(labels[0])))
-    seeds = []
-    for rid, value, speaker in regions:
-        where = f"result {rid}"
-        start = _number(value.get("start"), "start", where, errors)
-        end = _number(value.get("end"), "end", where, errors)
-        if start is not None and end is not None:
-            seeds.append(TurnSeed(speaker, start, end, texts.get(rid, ""), where))
-    if not regions and not errors:
-        errors.append("no speaker regions: label each turn's region in a control named 'speaker'")
-    if errors:
-        raise ImportRejected(errors)
-    return seeds
+        regions = read_labelstudio(text)
+    except LabelStudioError as exc:
+        raise ImportRejected(exc.errors) from exc
+    return [TurnSeed(r.speaker, r.start, r.end, r.text, r.where) for r in regions]
 
 
 PARSERS = {"rttm": parse_rttm, "textgrid": parse_textgrid, "labelstudio": parse_labelstudio}
@@ -226,4 +250,7 @@ def parse_turns(
             text = data.decode("utf-16")
         else:
             raise ImportRejected([f"the file is not UTF-8 text (byte {exc.start})"]) from exc
-    return validate_turns(PARSERS[fmt](text), duration=duration, known_speakers=known_speakers)
+    seeds = PARSERS[fmt](text)
+    if fmt == "rttm" and known_speakers:
+        seeds = rttm_known_names(seeds, known_speakers)
+    return validate_turns(seeds, duration=duration, known_speakers=known_speakers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from xml.sax.saxutils import quoteattr
 
-from .base import PerCallWriter, call_stem
+from .base import PerCallWriter, audio_reference
 from .records import CallInfo
 
 
@@ -56,7 +56,7 @@ class LabelStudioWriter(PerCallWriter):
                 per_annotator.setdefault(a["annotator"], []).extend(emotion_results(rid, r, a["labels"]))
         task = {
             "id": call.id,
-            "data": {"audio": f"{call_stem(call.id)}.wav", "call": call.id, "name": call.name, "locale": call.locale},
+            "data": {"audio": audio_reference(call.id), "call": call.id, "name": call.name, "locale": call.locale},
             "meta": {"speaker_roles": {r["speaker"]: r["speaker_role"] for r in records}},
             "predictions": [
                 {"model_version": "annotera-turns", "result": turns},

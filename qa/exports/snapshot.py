@@ -126,6 +126,7 @@ def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
             split_seed=snapshot.split_seed,
             snapshot_id=snapshot.pk,
             progress=_progress_writer(snapshot.pk, attempt),
+            created_at=snapshot.created_at,
         )
         for path in work.rglob("*"):
             if path.is_file():

@@ -3,15 +3,18 @@
 TextGrid and EAF get one set of tiers per speaker, because two speakers' turns may overlap (a
 dual-channel call) and an interval tier may not: ``<speaker>|turns`` (the role),
 ``<speaker>|transcript``, ``<speaker>|consensus`` and ``<speaker>|<annotator>`` for each
-annotator, with labels written as ``anger:3,frustration`` (label:intensity). Within one
-speaker a turn that starts before the previous one ended is clipped to start at that end.
+annotator, with labels written as ``anger:3,frustration`` (label:intensity) and a judgement
+with no label as ``(none)``. Within one speaker a turn that starts before the previous one ended
+is clipped to start at that end.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
-from .base import FormatWriter, PerCallWriter, call_stem, end_time, label_string
+from .base import NO_LABELS, FormatWriter, PerCallWriter, audio_reference, call_stem, end_time, label_string
+from .imports import rttm_escape
 from .records import CallInfo
 
 TIER_SEP = "|"
@@ -34,12 +37,14 @@ def speaker_tiers(records: list[dict]) -> dict[str, list[tuple[float, float, str
                 continue
             previous_end = end
             given = {a["annotator"]: a for a in r["annotations"]}
-            rows["turns"].append((start, end, r["speaker_role"]))
+            # The turns tier's text is never empty (an empty interval is "no turn"); nor is a
+            # judgement with no label, which is written as NO_LABELS.
+            rows["turns"].append((start, end, r["speaker_role"] or "unknown"))
             rows["transcript"].append((start, end, r["text"]))
-            rows["consensus"].append((start, end, label_string(r["consensus"])))
+            rows["consensus"].append((start, end, label_string(r["consensus"], empty=NO_LABELS)))
             for annotator in annotators:
                 if annotator in given:
-                    rows[annotator].append((start, end, label_string(given[annotator]["labels"])))
+                    rows[annotator].append((start, end, label_string(given[annotator]["labels"], empty=NO_LABELS)))
         for name in names:
             tiers[f"{speaker}{TIER_SEP}{name}"] = rows[name]
     return tiers
@@ -47,6 +52,12 @@ def speaker_tiers(records: list[dict]) -> dict[str, list[tuple[float, float, str
 
 def _num(x: float) -> str:
     return format(x, ".3f").rstrip("0").rstrip(".") if x else "0"
+
+
+def _millis_up(x: float) -> float:
+    """The time rounded up to the millisecond the writers use, so the grid still covers it and
+    a closing interval never rounds to zero length."""
+    return math.ceil(round(x * 1000, 6)) / 1000
 
 
 def _quote(text: str) -> str:
@@ -58,7 +69,7 @@ class TextGridWriter(PerCallWriter):
     title = "Praat TextGrid per call"
 
     def write_call(self, call: CallInfo, records: list[dict]) -> None:
-        xmax = end_time(call, records)
+        xmax = _millis_up(end_time(call, records))
         tiers = speaker_tiers(records)
         out = [
             'File type = "ooTextFile"',
@@ -99,22 +110,47 @@ class TextGridWriter(PerCallWriter):
 
 
 class EafWriter(PerCallWriter):
+    """ELAN's tier hierarchy: each speaker's ``<speaker>|turns`` tier (linguistic type ``turn``,
+    time-alignable, text the speaker's role) is the parent of the speaker's transcript, consensus
+    and per-annotator tiers, whose annotations refer to a turn (Symbolic_Association: one
+    value per turn, no times of their own). DATE is the snapshot's time, so the same snapshot
+    gives the same bytes."""
+
     name = "eaf"
     title = "ELAN EAF per call"
+    TYPES = {"turns": "turn", "transcript": "transcript"}  # every other child: "labels"
 
     def write_call(self, call: CallInfo, records: list[dict]) -> None:
         from pympi.Elan import Eaf, to_eaf
 
         eaf = Eaf(author="Annotera")
-        eaf.add_linked_file(f"{call_stem(call.id)}.wav", relpath=f"{call_stem(call.id)}.wav", mimetype="audio/x-wav")
-        for tier, intervals in speaker_tiers(records).items():
+        eaf.adocument["DATE"] = self.ctx.created_at.isoformat(timespec="seconds")
+        audio = audio_reference(call.id)
+        eaf.add_linked_file(audio, relpath=audio, mimetype="audio/x-wav")
+        eaf.add_linguistic_type("turn", timealignable=True)
+        for child in ("transcript", "labels"):
+            eaf.add_linguistic_type(child, constraints="Symbolic_Association", timealignable=False)
+        tiers = speaker_tiers(records)
+        for tier, intervals in tiers.items():
             speaker, _, kind = tier.partition(TIER_SEP)
-            eaf.add_tier(tier, part=speaker, ann=kind if kind.startswith("annotator-") else None)
+            parent = None if kind == "turns" else f"{speaker}{TIER_SEP}turns"
+            eaf.add_tier(
+                tier,
+                ling=self.TYPES.get(kind, "labels"),
+                parent=parent,
+                part=speaker,
+                ann=kind if kind.startswith("annotator-") else None,
+            )
             for start, end, text in intervals:
                 first, last = int(round(start * 1000)), int(round(end * 1000))
-                if last > first:
+                if last <= first:
+                    continue
+                if parent is None:
                     eaf.add_annotation(tier, first, last, text)
+                else:  # the parent's turn with these times was added first (tiers come turns-first)
+                    eaf.add_ref_annotation(tier, parent, (first + last) // 2, text)
         eaf.remove_tier("default")
+        eaf.remove_linguistic_type("default-lt")
         relative = f"{self.name}/{call_stem(call.id)}.eaf"
         to_eaf(str(self.ctx.path(relative)), eaf, pretty=True)
         self.ctx.register(relative)
@@ -132,7 +168,7 @@ class RttmWriter(FormatWriter):
         duration = record["end"] - record["start"]
         if duration <= 0:
             return
-        speaker = "".join(ch if not ch.isspace() else "_" for ch in record["speaker"])
+        speaker = rttm_escape(record["speaker"])
         self.out.write(
             f"SPEAKER {call_stem(record['call'])} 1 {record['start']:.3f} {duration:.3f} <NA> <NA> {speaker} <NA> <NA>\n"
         )

@@ -123,14 +123,15 @@ def test_eaf_round_trips_through_pympi(project, make_user, tmp_path):
     assert "default" not in eaf.get_tier_names()
     for r in records:
         start_ms, end_ms = round(r["start"] * 1000), round(r["end"] * 1000)
+        # Child tiers refer to the speaker's turn (start, end, value, the turn's role).
         transcript = eaf.get_annotation_data_for_tier(f"{r['speaker']}|transcript")
-        assert (start_ms, end_ms, r["text"]) in transcript
-        consensus = {(s, e): v for s, e, v in eaf.get_annotation_data_for_tier(f"{r['speaker']}|consensus")}
+        assert (start_ms, end_ms, r["text"], r["speaker_role"]) in transcript
+        consensus = {(s, e): v for s, e, v, _ in eaf.get_annotation_data_for_tier(f"{r['speaker']}|consensus")}
         assert parse_label_string(consensus[(start_ms, end_ms)]) == r["consensus"]
         for a in r["annotations"]:
             tier = f"{r['speaker']}|{a['annotator']}"
             assert eaf.get_parameters_for_tier(tier)["ANNOTATOR"] == a["annotator"]
-            values = {(s, e): v for s, e, v in eaf.get_annotation_data_for_tier(tier)}
+            values = {(s, e): v for s, e, v, _ in eaf.get_annotation_data_for_tier(tier)}
             assert parse_label_string(values[(start_ms, end_ms)]) == a["labels"]
     assert eaf.get_parameters_for_tier("SPEAKER_01|turns")["PARTICIPANT"] == "SPEAKER_01"
 
