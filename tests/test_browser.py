@@ -490,7 +490,7 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
             continue
         kwargs = entry.kwargs(world) if isinstance(entry, Obj) or hasattr(entry, "kwargs") else {}
         pages.append((name, reverse(name, kwargs=kwargs)))
-    axe, checked, failures = Axe(), set(), []
+    axe, checked, failures, skipped = Axe(), set(), [], {}
     for user in (annotator, reviewer, manager, admin):
         context = new_context(browser, viewport={"width": 1280, "height": 720})
         page = context.new_page()
@@ -498,10 +498,12 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
         for name, url in pages:
             try:
                 response = page.goto(live_server.url + url)
-            except PlaywrightError:  # an empty error body (405 for POST-only actions) is no page
+            except PlaywrightError as exc:  # an empty error body (405 for POST-only actions) is no page
+                skipped[(name, user.username)] = str(exc)[:120]
                 continue
             html = response is not None and "text/html" in response.headers.get("content-type", "")
             if not html or response.status != 200 or "<html" not in response.text().lower():
+                skipped[(name, user.username)] = f"{response and response.status} {response and response.url}"
                 continue  # not this role's page, an action (POST only), a fragment, or not HTML (audio, files)
             if name == "annotation:workspace":
                 page.wait_for_selector(".ws-turn.current .ws-dims", state="attached")
@@ -511,4 +513,6 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
                          f"{v['nodes'][0]['target']} {v['help']}" for v in bad]  # fmt: skip
         context.close()
     assert not failures, "\n".join(failures)
-    assert {"annotation:workspace", "annotation:project_corrections", "login"} <= checked
+    assert {"annotation:workspace", "annotation:project_corrections", "login"} <= checked, {
+        k: v for k, v in skipped.items() if k[0] in ("annotation:workspace", "annotation:project_corrections")
+    }
