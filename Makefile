@@ -68,6 +68,7 @@ test: setup
 lint: venv node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	npx --no-install eslint static/annotera
 
 # ESLint for the static ES modules, pinned by package-lock.json (only `make lint` needs Node).

@@ -4,6 +4,7 @@ from .models import (
     AnnotatorProfile,
     Assignment,
     Call,
+    GoldCall,
     ProcessingJob,
     Project,
     ProjectMembership,
@@ -12,6 +13,8 @@ from .models import (
     Turn,
     TurnAnnotation,
 )
+
+admin.site.register(GoldCall)
 
 
 class MembershipInline(admin.TabularInline):

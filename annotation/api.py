@@ -4,6 +4,8 @@ someone else's object is a 404, never a 403 that confirms it exists."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -13,15 +15,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from annotera.models import AuditEvent
 from annotera.uploads import upload_refusal
 
 from .access import assignment_for_viewer, call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
-from .filters import AssignmentFilter, AuditEventFilter, CallFilter, TurnAnnotationFilter, TurnFilter
+from .filters import AssignmentFilter, CallFilter, TurnAnnotationFilter, TurnFilter
 from .models import Assignment, Call, Suggestion, Turn, TurnAnnotation
 from .selectors import (
     assignments_visible_to,
-    audit_events_visible_to,
     calls_visible_to,
     projects_visible_to,
     suggestions_for_assignment,
@@ -30,7 +30,6 @@ from .selectors import (
 )
 from .serializers import (
     AssignmentSerializer,
-    AuditEventSerializer,
     CallSerializer,
     CallUploadSerializer,
     ProjectDetailSerializer,
@@ -85,7 +84,18 @@ class CallUpload(APIView):
 
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_manager(request.user, slug)
-        data = request.data
+        try:
+            data = request.data
+        except TooManyFilesSent:
+            return Response(
+                {
+                    "file": [
+                        f"Too many files in one request: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES}. "
+                        "Nothing was stored."
+                    ]
+                },  # fmt: skip
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         refused = upload_refusal(request._request)
         if refused:
             return Response({"file": [refused]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
@@ -171,8 +181,17 @@ class AssignmentSuggestionList(generics.ListAPIView):
     def get_queryset(self):
         if _schema_only(self):
             return Suggestion.objects.none()
-        assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
-        return suggestions_for_assignment(assignment)
+        self.assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
+        return suggestions_for_assignment(self.assignment)
+
+    def get_serializer_context(self):
+        # The annotator's own assignment under "hide confidence numbers": no confidence in the
+        # labels or the rationale (reviewers and managers reading it see what the annotator saw).
+        assignment = getattr(self, "assignment", None)
+        return {
+            **super().get_serializer_context(),
+            "hide_confidence": bool(assignment and assignment.hide_suggestion_confidence),
+        }
 
 
 class AssignmentList(generics.ListAPIView):
@@ -209,16 +228,3 @@ class AssignmentAnnotationList(generics.ListAPIView):
             return TurnAnnotation.objects.none()
         assignment = assignment_for_viewer(self.request.user, self.kwargs["pk"])
         return assignment.turn_annotations.select_related("taxonomy").order_by("turn__order")
-
-
-class AuditEventList(generics.ListAPIView):
-    """Audit log of annotation, turn and taxonomy changes: admins see all, project managers their
-    projects' events and taxonomy events; others get an empty list."""
-
-    serializer_class = AuditEventSerializer
-    filterset_class = AuditEventFilter
-
-    def get_queryset(self):
-        if _schema_only(self):
-            return AuditEvent.objects.none()
-        return audit_events_visible_to(self.request.user).select_related("actor", "project")

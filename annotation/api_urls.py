@@ -1,28 +1,8 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import ObtainAuthToken
-
-from taxonomy import api as taxonomy_api
 
 from . import api, api_corrections, api_workspace
 
-
-class TokenObtain(ObtainAuthToken):
-    """POST username and password, get your API token (rate-limited like the login form)."""
-
-    throttle_scope = "login"
-
-    def get_throttles(self):
-        from rest_framework.throttling import ScopedRateThrottle
-
-        return [ScopedRateThrottle()]
-
-
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # The split view serves its init script as a separate file, so the CSP needs no inline script.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("auth/token/", TokenObtain.as_view(), name="api-token"),
     path("projects/", api.ProjectList.as_view(), name="api-projects"),
     path("projects/<slug:slug>/", api.ProjectDetail.as_view(), name="api-project-detail"),
     path("projects/<slug:slug>/calls/", api.CallList.as_view(), name="api-project-calls"),
@@ -65,8 +45,4 @@ urlpatterns = [
     path("turn-revisions/<int:pk>/undo/", api_corrections.TurnRevisionUndo.as_view(), name="api-turn-revision-undo"),
     path("assignments/<int:pk>/reopen/", api_workspace.AssignmentReopen.as_view(), name="api-assignment-reopen"),
     path("assignments/<int:pk>/submit/", api_workspace.AssignmentSubmit.as_view(), name="api-assignment-submit"),
-    path("taxonomies/", taxonomy_api.TaxonomyList.as_view(), name="api-taxonomies"),
-    path("taxonomies/import/", taxonomy_api.TaxonomyImport.as_view(), name="api-taxonomy-import"),
-    path("taxonomies/<int:pk>/", taxonomy_api.TaxonomyDetail.as_view(), name="api-taxonomy-detail"),
-    path("audit/", api.AuditEventList.as_view(), name="api-audit"),
 ]

@@ -10,13 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .annotations import (
-    StaleWrite,
-    assignment_progress,
-    assignment_reopen,
-    assignment_submit,
-    turn_annotation_save,
-)
 from .models import Assignment
 from .serializers_workspace import (
     AnnotationInput,
@@ -28,6 +21,13 @@ from .serializers_workspace import (
     SubmitInput,
     TurnDetailOutput,
     WorkspaceOutput,
+)
+from .turn_annotations import (
+    StaleWrite,
+    assignment_progress,
+    assignment_reopen,
+    assignment_submit,
+    turn_annotation_save,
 )
 from .workspace import annotation_json, workspace_payload
 

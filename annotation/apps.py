@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class AnnotationConfig(AppConfig):
     name = "annotation"
     verbose_name = "Annotation"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: models can only be imported once the app registry is ready.
+        from taxonomy.selectors import taxonomy_scope_register
+
+        from . import stages  # noqa: F401  (defines the machine-pass stages in annotation.stage_registry)
+        from .selectors import taxonomies_pinned_for
+
+        # Taxonomy sits below annotation, so it learns which versions projects pin from here.
+        taxonomy_scope_register(taxonomies_pinned_for)

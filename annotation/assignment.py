@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from .matching import PROFICIENCY_RANK, Annotator, CallNeed, Gap, Rule, language_key, plan_assignments
-from .models import AnnotatorProfile, Assignment, Call, Project
+from .models import AnnotatorProfile, Assignment, Call, GoldCall, Project
 
 OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
@@ -144,10 +145,6 @@ def gold_assignment_mix(*, user, share: float = GOLD_SHARE) -> Assignment | None
     others: a ready gold call of a project they already work on, that they have not seen, blind
     (no suggestions), and otherwise an assignment like any other, so it cannot be told apart in
     the queue. Returns the new assignment, or None."""
-    from django.contrib.auth import get_user_model
-
-    from qa.models import GoldCall
-
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one mix at a time per annotator
         mine = Assignment.objects.filter(annotator=user)
@@ -170,6 +167,14 @@ def gold_assignment_mix(*, user, share: float = GOLD_SHARE) -> Assignment | None
             blind=True,
             explanation="gold check (blind): scored against the adjudicated labels",
         )
+
+
+def assignment_start(*, assignment: Assignment) -> None:
+    """The annotator opened their task or saved into it: an assigned task becomes in progress
+    (a submitted or skipped one stays as it is; the status is checked in the same UPDATE)."""
+    Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ASSIGNED).update(
+        status=Assignment.Status.IN_PROGRESS
+    )
 
 
 def assignment_next(*, user) -> Assignment | None:

@@ -19,6 +19,7 @@ from django.db.models import F
 from annotera.audit import audit_record
 
 from .models import Call, Speaker, Suggestion, Turn, TurnAnnotation, TurnRevision
+from .pipeline.types import Word, join_words
 
 
 def _record(*, call, action: str, before: list[dict], after: list[dict], user, turn: Turn) -> TurnRevision:
@@ -43,8 +44,6 @@ def _lock(turn: Turn, expected_revision: int) -> Turn:
 
 
 def _words_text(words: list[dict]) -> str:
-    from .pipeline.types import Word, join_words
-
     return join_words([Word.from_dict(w) for w in words])
 
 

@@ -1,5 +1,9 @@
+import re
+
 from django import forms
 from django.core.validators import RegexValidator
+
+from .matching import PROFICIENCY_RANK
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -46,8 +50,6 @@ class AnnotatorProfileForm(forms.Form):
     active = forms.BooleanField(required=False)
 
     def clean_languages(self) -> list[dict]:
-        from .matching import PROFICIENCY_RANK
-
         items = []
         for part in self.cleaned_data["languages"].split(","):
             if not part.strip():
@@ -64,8 +66,6 @@ class AnnotatorProfileForm(forms.Form):
         return items
 
     def clean_locales(self) -> list[str]:
-        import re
-
         tags = [t.strip() for t in self.cleaned_data["locales"].split(",") if t.strip()]
         bad = [t for t in tags if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", t)]
         if bad:
@@ -81,4 +81,21 @@ class ProjectRuleForm(forms.Form):
     )
     locale_match = forms.ChoiceField(
         choices=[("required", "Required"), ("preferred", "Preferred"), ("ignored", "Ignored")]
+    )
+
+
+class SuggestionModeForm(forms.Form):
+    """The project's anchoring controls (``suggestion_modes.project_suggestion_settings_update``)."""
+
+    reveal = forms.TypedChoiceField(
+        label="When an annotator sees a turn's suggestions",
+        choices=[("no", "At once, pre-filled"), ("yes", "Only after they have played the turn once")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    confidence = forms.TypedChoiceField(
+        label="Confidence numbers on suggestions",
+        choices=[("no", "Shown"), ("yes", "Hidden (labels and intensities only)")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
     )

@@ -15,68 +15,25 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from annotera.background import progress_writer, reap_stale
+from annotera.celery import celery_task
+
+from .assignment import assignments_run
 from .models import Call, ProcessingJob
+from .stage_registry import BadInput, stage_names, stage_spec
 
 logger = logging.getLogger(__name__)
 
-ProgressFn = Callable[[float, str], None]
-CommitFn = Callable[[], dict]
-
-
-class BadInput(Exception):
-    """Input a person must fix (not audio, too long, silent...). Never retried."""
-
-
-@dataclass(frozen=True)
-class StageSpec:
-    name: str
-    title: str
-    # Runs outside any transaction (slow work) and returns a function that writes the output;
-    # the runner calls that inside the transaction that also marks the job done.
-    compute: Callable[[ProcessingJob, ProgressFn], CommitFn]
-
-
-_REGISTRY: dict[str, StageSpec] = {}
-_ORDER: list[str] = []
-
-
-def register_stage(name: str, title: str) -> Callable:
-    def decorator(fn: Callable[[ProcessingJob, ProgressFn], CommitFn]) -> Callable:
-        _REGISTRY[name] = StageSpec(name=name, title=title, compute=fn)
-        if name not in _ORDER:
-            _ORDER.append(name)
-        return fn
-
-    return decorator
-
-
-def stage_names() -> list[str]:
-    _load_stages()
-    return list(_ORDER)
-
-
-def stage_spec(name: str) -> StageSpec:
-    _load_stages()
-    return _REGISTRY[name]
-
-
-def _load_stages() -> None:
-    from . import stages  # noqa: F401  (registers the machine-pass stages in order)
-
 
 def _send(job: ProcessingJob, countdown: float = 0) -> None:
-    from .tasks import run_job
-
-    job_id, lease = job.pk, str(job.lease)
-    transaction.on_commit(lambda: run_job.apply_async((job_id, lease), countdown=countdown or None))
+    celery_task("annotation.run_job").apply_async_on_commit((job.pk, str(job.lease)), countdown=countdown or None)
 
 
 def job_enqueue(*, call: Call, stage: str, send: bool = True) -> ProcessingJob:
@@ -141,21 +98,6 @@ class _Heartbeat(threading.Thread):
             connection.close()
 
 
-def _progress_writer(job_id: int, lease: uuid.UUID) -> ProgressFn:
-    last = [0.0]
-
-    def progress(percent: float, message: str = "") -> None:
-        now = time.monotonic()
-        if now - last[0] < 0.5 and percent < 100:
-            return
-        last[0] = now
-        ProcessingJob.objects.filter(pk=job_id, lease=lease).update(
-            progress=max(0.0, min(100.0, float(percent))), message=message[:255], heartbeat_at=timezone.now()
-        )
-
-    return progress
-
-
 def _claim(job_id: int, lease: str) -> ProcessingJob | None:
     stale_before = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
     with transaction.atomic():
@@ -179,8 +121,6 @@ def _claim(job_id: int, lease: str) -> ProcessingJob | None:
 
 def _fail_call(job: ProcessingJob, message: str) -> None:
     """Mark the job and its call failed and remove any machine output, in one transaction."""
-    from .services import call_clear_machine_output
-
     with transaction.atomic():
         locked = ProcessingJob.objects.select_for_update().get(pk=job.pk)
         if locked.lease != job.lease:
@@ -190,7 +130,7 @@ def _fail_call(job: ProcessingJob, message: str) -> None:
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "error", "finished_at"])
         call = Call.objects.select_for_update().get(pk=job.call_id)
-        call_clear_machine_output(call=call)
+        call.clear_machine_output()
         call.status = Call.Status.FAILED
         call.error = message
         call.save(update_fields=["status", "error", "updated_at"])
@@ -211,7 +151,8 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
     heartbeat.start()
     started = time.monotonic()
     try:
-        commit = spec.compute(job, _progress_writer(job.pk, job.lease))
+        progress = progress_writer(ProcessingJob.objects.filter(pk=job.pk, lease=job.lease), min_interval=0.5)
+        commit = spec.compute(job, progress)
     except BadInput as exc:
         _fail_call(job, str(exc))
         return None
@@ -241,21 +182,18 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
         if index + 1 < len(names):
             return job_enqueue(call=locked.call, stage=names[index + 1], send=chain)
         Call.objects.filter(pk=job.call_id).update(status=Call.Status.READY, error="")
-        call_id = job.call_id
-        transaction.on_commit(lambda: _call_ready(call_id, send=chain))
+        # The call finished its machine pass: give it to annotators (on a worker, or right here).
+        if chain:
+            celery_task("annotation.assign_call").delay_on_commit(job.call_id)
+        else:
+            transaction.on_commit(partial(call_assign_ready, call_id=job.call_id))
         return None
 
 
-def _call_ready(call_id: int, *, send: bool) -> None:
-    """A call finished its machine pass: give it to annotators (on a worker, or right here)."""
-    if send:
-        from .tasks import assign_call
-
-        assign_call.delay(call_id)
-    else:
-        from .assignment import assignments_run
-
-        call = Call.objects.select_related("project").get(pk=call_id)
+def call_assign_ready(*, call_id: int) -> None:
+    """Assign a call that finished its machine pass (the ``assign_call`` task's work)."""
+    call = Call.objects.select_related("project").filter(pk=call_id).first()
+    if call is not None:
         assignments_run(project=call.project, calls=Call.objects.filter(pk=call_id))
 
 
@@ -281,34 +219,32 @@ def jobs_reap_stale() -> list[int]:
     now = timezone.now()
     stale_running = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
     stale_queued = now - timedelta(seconds=settings.JOB_QUEUED_STALE_SECONDS)
-    acted: list[int] = []
+
+    def is_dead(job: ProcessingJob) -> bool:
+        return (job.status == ProcessingJob.Status.RUNNING and job.heartbeat_at < stale_running) or (
+            job.status == ProcessingJob.Status.QUEUED and job.queued_at < stale_queued
+        )
+
+    def requeue_or_give_up(job: ProcessingJob) -> None:
+        if job.attempts >= job.max_attempts:
+            message = (
+                f"{stage_spec(job.stage).title} stopped responding {job.attempts} times "
+                "(the worker may be running out of memory); giving up."
+            )
+            transaction.on_commit(partial(_fail_call, job, message))
+            return
+        job.status = ProcessingJob.Status.QUEUED
+        job.lease = uuid.uuid4()
+        job.queued_at = now
+        job.message = "re-queued after the worker stopped responding"
+        job.save(update_fields=["status", "lease", "queued_at", "message"])
+        logger.warning("reaper: re-queued job %s (%s), attempt %s done", job.pk, job.stage, job.attempts)
+        _send(job)
+
     candidates = ProcessingJob.objects.filter(
         status=ProcessingJob.Status.RUNNING, heartbeat_at__lt=stale_running
     ) | ProcessingJob.objects.filter(status=ProcessingJob.Status.QUEUED, queued_at__lt=stale_queued)
-    for job_id in candidates.values_list("pk", flat=True):
-        with transaction.atomic():
-            job = ProcessingJob.objects.select_for_update().get(pk=job_id)
-            is_dead = (job.status == ProcessingJob.Status.RUNNING and job.heartbeat_at < stale_running) or (
-                job.status == ProcessingJob.Status.QUEUED and job.queued_at < stale_queued
-            )
-            if not is_dead:
-                continue
-            acted.append(job.pk)
-            if job.attempts >= job.max_attempts:
-                message = (
-                    f"{stage_spec(job.stage).title} stopped responding {job.attempts} times "
-                    "(the worker may be running out of memory); giving up."
-                )
-                transaction.on_commit(lambda job=job, message=message: _fail_call(job, message))
-                continue
-            job.status = ProcessingJob.Status.QUEUED
-            job.lease = uuid.uuid4()
-            job.queued_at = now
-            job.message = "re-queued after the worker stopped responding"
-            job.save(update_fields=["status", "lease", "queued_at", "message"])
-            logger.warning("reaper: re-queued job %s (%s), attempt %s done", job.pk, job.stage, job.attempts)
-            _send(job)
-    return acted
+    return reap_stale(candidates, still_stale=is_dead, act=requeue_or_give_up)
 
 
 def run_pipeline_inline(*, call: Call) -> Call:

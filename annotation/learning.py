@@ -4,10 +4,12 @@ rule prior on held-out calls, activate the winner, re-suggest calls nobody has a
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 
+from .jobs import pipeline_start
 from .models import Call, Project, Suggestion, SuggestionModel, TurnAnnotation
 from .pipeline.learn import Example, TrainedModel, featurize, presence_alpha, split_by_group, train
 
@@ -17,7 +19,8 @@ def project_examples(project: Project) -> list[Example]:
     votes: dict[int, list[set[str]]] = defaultdict(list)
     turns = {}
     for annotation in (
-        TurnAnnotation.objects.filter(assignment__call__project=project, skipped=False)
+        TurnAnnotation.objects.judgements()
+        .filter(assignment__call__project=project)
         .select_related("turn")
         .only("labels", "turn__id", "turn__call_id", "turn__text", "turn__prosody")
     ):
@@ -43,7 +46,13 @@ def rules_predictions(turn_ids: list[int]) -> dict[int, set[str]]:
 
 
 def suggestion_model_train(*, project: Project) -> SuggestionModel | None:
-    """Train and score a new model version; activate it only if it beats the rule prior."""
+    """Recalibrate the rules' confidence, then train and score a new model version; activate each
+    only if it does better on held-out calls (lower calibration error; higher alpha than the rules)."""
+    from .calibration import suggestion_calibration_fit
+
+    calibration = suggestion_calibration_fit(project=project)
+    if calibration is not None and calibration.active:
+        transaction.on_commit(lambda: resuggest_unannotated(project=project))
     examples = project_examples(project)
     if len(examples) < settings.SUGGEST_TRAIN_MIN_TURNS:
         return None
@@ -73,7 +82,7 @@ def suggestion_model_train(*, project: Project) -> SuggestionModel | None:
         )
         if beats:
             SuggestionModel.objects.filter(project=project).exclude(pk=record.pk).update(active=False)
-            transaction.on_commit(lambda: resuggest_unannotated(project=project))
+            transaction.on_commit(partial(resuggest_unannotated, project=project))
     return record
 
 
@@ -84,8 +93,6 @@ def active_model(project: Project) -> tuple[SuggestionModel, TrainedModel] | Non
 
 def resuggest_unannotated(*, project: Project) -> int:
     """Re-run the suggestion stage for ready calls that nobody has annotated yet."""
-    from .jobs import pipeline_start
-
     calls = Call.objects.filter(project=project, status=Call.Status.READY).exclude(
         assignments__turn_annotations__isnull=False
     )
@@ -98,10 +105,7 @@ def resuggest_unannotated(*, project: Project) -> int:
 
 def training_due(project: Project) -> bool:
     annotated = (
-        TurnAnnotation.objects.filter(assignment__call__project=project, skipped=False)
-        .values("turn")
-        .distinct()
-        .count()
+        TurnAnnotation.objects.judgements().filter(assignment__call__project=project).values("turn").distinct().count()
     )
     last = SuggestionModel.objects.filter(project=project).order_by("-version").first()
     if last is None:

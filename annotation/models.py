@@ -38,6 +38,14 @@ class Project(models.Model):
     )
     required_proficiency = models.CharField(max_length=10, choices=Proficiency.choices, default=Proficiency.FLUENT)
     locale_match = models.CharField(max_length=10, choices=LocaleMatch.choices, default=LocaleMatch.PREFERRED)
+    # Anchoring controls (see annotation/suggestion_modes.py): each assignment keeps a copy of
+    # both as they were when it was created, so a later change never rewrites history.
+    reveal_suggestions_after_play = models.BooleanField(
+        default=False, help_text="A turn's suggestions appear only after the annotator has played that turn once."
+    )
+    hide_suggestion_confidence = models.BooleanField(
+        default=False, help_text="Annotators see suggested labels and intensities but no confidence numbers."
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="ProjectMembership", related_name="projects")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -91,10 +99,15 @@ class ProjectMembership(models.Model):
         return f"{self.user} — {self.get_role_display()} in {self.project}"
 
 
+AUDIO_EXTENSIONS = ("wav", "flac", "mp3", "m4a", "ogg")  # one per container that uploads accept
+
+
 def call_audio_path(instance: Call, filename: str) -> str:
-    # Never a path from the client: the stored name is a fresh uuid, the extension is checked.
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    suffix = suffix if suffix.isalnum() and len(suffix) <= 5 else "bin"
+    """Never a path or an extension from the client: a fresh uuid, and the extension of the
+    container sniffed from the contents (``call_upload`` passes ``call.<kind>``); anything else
+    is stored as ``.bin``."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    suffix = suffix if suffix in AUDIO_EXTENSIONS else "bin"
     return f"calls/{instance.project_id}/{uuid.uuid4().hex}.{suffix}"
 
 
@@ -143,6 +156,24 @@ class Call(models.Model):
     @property
     def effective_language(self) -> str:
         return self.language_override or self.language
+
+    def clear_machine_output(self) -> None:
+        """Remove everything the machine pass made for this call (suggestions, turns, speakers)."""
+        Suggestion.objects.filter(turn__call=self).delete()
+        Turn.objects.filter(call=self).delete()
+        Speaker.objects.filter(call=self).delete()
+
+
+class GoldCall(models.Model):
+    """A fully adjudicated call that QA marked as a reference: the queue mixes it blind into
+    annotators' work (``assignment.gold_assignment_mix``) and QA scores them against it."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="gold")
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"gold: {self.call}"
 
 
 class Speaker(models.Model):
@@ -218,6 +249,15 @@ class AnnotatorProfile(models.Model):
         return f"profile of {self.user}"
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Like ``QuerySet.bulk_create``, but each new assignment first records its project's
+        suggestion mode (bulk inserts skip ``save()``)."""
+        objs = list(objs)
+        Assignment.record_suggestion_modes(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Assignment(models.Model):
     class Status(models.TextChoices):
         ASSIGNED = "assigned", "Assigned"
@@ -231,8 +271,18 @@ class Assignment(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ASSIGNED, db_index=True)
     explanation = models.TextField(blank=True, help_text="Why the engine chose this annotator.")
     skip_reason = models.TextField(blank=True)
+    # The suggestion mode this assignment is worked under: the project's settings when it was
+    # created, copied by save() and bulk_create() on every creation path, never updated after.
+    reveal_suggestions_after_play = models.BooleanField(
+        default=False, editable=False, help_text="The project's setting when this assignment was created."
+    )
+    hide_suggestion_confidence = models.BooleanField(
+        default=False, editable=False, help_text="The project's setting when this assignment was created."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]
@@ -240,6 +290,43 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.annotator} on {self.call}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:  # created now: take the snapshot (fixtures load raw and keep theirs)
+            self.record_suggestion_modes([self])
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def record_suggestion_modes(assignments: list[Assignment]) -> None:
+        """Copy each new assignment's project suggestion settings onto it, read fresh from the
+        database in one query (a cached project object may be out of date)."""
+        call_ids = {a.call_id for a in assignments}
+        if not call_ids:
+            return
+        modes = {
+            call_id: (after_play, hide)
+            for call_id, after_play, hide in Call.objects.filter(pk__in=call_ids).values_list(
+                "pk", "project__reveal_suggestions_after_play", "project__hide_suggestion_confidence"
+            )
+        }
+        for assignment in assignments:
+            if assignment.call_id in modes:
+                assignment.reveal_suggestions_after_play, assignment.hide_suggestion_confidence = modes[
+                    assignment.call_id
+                ]
+
+
+class TurnAnnotationQuerySet(models.QuerySet):
+    def judgements(self) -> TurnAnnotationQuerySet:
+        """The one definition of "tagged", used by progress, agreement, consensus and exports: a
+        row is a judgement when the annotator made a label decision on the turn (labels chosen,
+        or an explicit "no emotion"), did not skip the turn, and did not skip the call. A row
+        holding only valence, a note or shifts (autosave) is not a judgement."""
+        return (
+            self.filter(skipped=False)
+            .exclude(assignment__status=Assignment.Status.SKIPPED)
+            .filter(models.Q(no_emotion=True) | ~models.Q(labels=[]))
+        )
 
 
 class TurnAnnotation(models.Model):
@@ -253,12 +340,18 @@ class TurnAnnotation(models.Model):
     note = models.TextField(blank=True)
     confidence = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)])
     suggestion_actions = models.JSONField(default=dict, blank=True, help_text="label -> accepted|edited|rejected")
-    skipped = models.BooleanField(default=False)
+    no_emotion = models.BooleanField(
+        default=False, help_text='An explicit "no emotion on this turn" decision (labels stay empty).'
+    )
+    skipped = models.BooleanField(default=False, help_text="The annotator skipped this turn; it is no judgement.")
     needs_recheck = models.BooleanField(
         default=False, help_text="The turn was split or merged by an accepted correction; the labels were carried over."
     )
+    skip_reason = models.CharField(max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-concurrency version; stale writes get 409.")
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TurnAnnotationQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assignment", "turn"], name="annotation_assignment_turn_unique")]
@@ -356,6 +449,31 @@ class TurnRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} on call {self.call_id} by {self.user}"
+
+
+class SuggestionCalibration(models.Model):
+    """A recalibration of the rules' confidence against this project's annotators (Platt scaling,
+    fitted on some calls, judged on others). It is applied only while ``active``, and it becomes
+    active only if it lowered the expected calibration error on the held-out calls."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="suggestion_calibrations")
+    version = models.PositiveIntegerField()
+    params = models.JSONField(help_text='{"pooled": [a, b], "labels": {"anger": [a, b]}}')
+    fitted_on = models.PositiveIntegerField(help_text="suggested labels used for fitting")
+    held_out = models.PositiveIntegerField(help_text="suggested labels (on other calls) used for judging")
+    ece_before = models.FloatField(null=True, blank=True)
+    ece_after = models.FloatField(null=True, blank=True)
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="suggestion_calibration_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} calibration v{self.version} ({'active' if self.active else 'inactive'})"
 
 
 class CorrectionProposal(models.Model):

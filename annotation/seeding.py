@@ -1,6 +1,6 @@
 """Seeding a call's turns from an imported file (Label Studio JSON, TextGrid, RTTM).
 
-The parsing and validation live in ``qa.exports.imports``; this is the write. It replaces the
+The parsing and validation live in ``annotation.turn_files``; this is the write. It replaces the
 call's machine turns only while no one has annotated them, and does it in one transaction, so
 a rejected or failed import leaves the call exactly as it was.
 """
@@ -11,7 +11,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from .jobs import pipeline_start
 from .models import Call, Speaker, Turn, TurnAnnotation
+from .services import turns_replace
+from .storage import pcm_path
+from .turn_files import parse_turns
 
 
 class SeedRefused(ValueError):
@@ -29,37 +33,30 @@ class SeedResult:
 def call_turns_seed(*, call: Call, fmt: str, data: bytes, rerun: bool = True) -> SeedResult:
     """Replace the call's turns with the file's. With ``rerun`` (and the call's decoded audio at
     hand) prosody and suggestions are recomputed for the new turns after commit."""
-    from qa.exports.imports import parse_turns
-
-    from .jobs import pipeline_start
-    from .stages import pcm_path
-
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call.pk)
         if TurnAnnotation.objects.filter(turn__call=call).exists():
             raise SeedRefused("this call already has annotations; importing turns would discard them")
         existing = {s.label: s for s in call.speakers.all()}
         seeds = parse_turns(fmt, data, duration=call.duration, known_speakers=list(existing) or None)
-        call.turns.all().delete()
         speakers = dict(existing)
         created = 0
         for seed in seeds:
             if seed.speaker not in speakers:
                 speakers[seed.speaker] = Speaker.objects.create(call=call, label=seed.speaker)
                 created += 1
-        Turn.objects.bulk_create(
-            [
+        turns_replace(
+            call=call,
+            turns=(
                 Turn(
-                    call=call,
                     speaker=speakers[seed.speaker],
-                    order=order,
                     start=round(seed.start, 3),
                     end=round(seed.end, 3),
                     text=seed.text,
                     language=call.effective_language,
                 )
-                for order, seed in enumerate(seeds)
-            ]
+                for seed in seeds
+            ),
         )
         rerun_from = ""
         if rerun and pcm_path(call).exists():

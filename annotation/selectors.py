@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from annotera.models import AuditEvent
 from annotera.roles import ADMIN, ANNOTATOR, PROJECT_MANAGER, QA_REVIEWER, user_role
 
-from .models import Assignment, Call, ProcessingJob, Project, ProjectMembership
+from .models import Assignment, Call, ProcessingJob, Project, ProjectMembership, Suggestion, Turn, TurnAnnotation
+from .pipeline.diarize import words_to_spans
+from .pipeline.types import Word
+from .stage_registry import stage_names, stage_spec
 
 
 def projects_visible_to(user) -> QuerySet[Project]:
@@ -72,8 +77,6 @@ class StageProgress:
 
 
 def call_stage_progress(call: Call) -> list[StageProgress]:
-    from .jobs import stage_names, stage_spec
-
     jobs = {job.stage: job for job in call.jobs.all()}
     rows = []
     for name in stage_names():
@@ -95,9 +98,6 @@ def call_overall_progress(call: Call) -> float:
 
 def call_speaker_spans(call: Call) -> list[tuple[str, float, float]]:
     """(speaker label, start, end) spans of a call's speech from its turns' words (RTTM-like)."""
-    from .pipeline.diarize import words_to_spans
-    from .pipeline.types import Word
-
     words = [
         Word.from_dict(w, speaker=turn.speaker.label)
         for turn in call.turns.select_related("speaker").order_by("order")
@@ -110,8 +110,6 @@ def call_speaker_spans(call: Call) -> list[tuple[str, float, float]]:
 def suggestions_for_assignment(assignment: Assignment):
     """The machine suggestions an assignment may see: none at all for a blind assignment, so
     nothing about them can reach the browser."""
-    from .models import Suggestion
-
     if assignment.blind:
         return Suggestion.objects.none()
     return Suggestion.objects.filter(turn__call_id=assignment.call_id).select_related("turn").order_by("turn__order")
@@ -120,10 +118,6 @@ def suggestions_for_assignment(assignment: Assignment):
 def suggestion_acceptance_rates(project: Project) -> dict[str, dict[str, float]]:
     """Per label: how often annotators accepted, edited or rejected a suggested label, from the
     actions the workspace stores on each TurnAnnotation (``suggestion_actions``)."""
-    from collections import Counter, defaultdict
-
-    from .models import TurnAnnotation
-
     counts: dict[str, Counter] = defaultdict(Counter)
     for actions in TurnAnnotation.objects.filter(
         assignment__call__project=project, assignment__blind=False
@@ -147,35 +141,35 @@ def assignments_visible_to(user) -> QuerySet[Assignment]:
 
 
 def turns_visible_to(user):
-    from .models import Turn
-
     return Turn.objects.filter(call__in=calls_visible_to(user))
 
 
 def suggestions_for_call(user, call: Call):
     """A call's suggestions for reviewers and managers; annotators see suggestions only through
     a non-blind assignment of their own (``suggestions_for_assignment``)."""
-    from .models import Suggestion
-
     if user_role(user) not in (ADMIN, PROJECT_MANAGER, QA_REVIEWER):
         return Suggestion.objects.none()
     return Suggestion.objects.filter(turn__call=call).select_related("turn").order_by("turn__order", "pk")
 
 
-def taxonomies_visible_to(user):
-    """Managers and admins edit every taxonomy; others see the versions their projects pin."""
-    from taxonomy.models import Taxonomy
+def suggestions_visible_on_call(user, call: Call) -> QuerySet[Suggestion]:
+    """The suggestions a call's page may show: through the user's own assignment (none if it
+    is blind), else those reviewers and managers see (``suggestions_for_call``)."""
+    mine = call.assignments.filter(annotator=user).first()
+    if mine is not None:
+        return suggestions_for_assignment(mine)
+    return suggestions_for_call(user, call)
 
-    if user_role(user) in (ADMIN, PROJECT_MANAGER):
-        return Taxonomy.objects.all()
-    return Taxonomy.objects.filter(pk__in=projects_visible_to(user).values("taxonomy"))
+
+def taxonomies_pinned_for(user) -> QuerySet:
+    """The ids of the taxonomy versions the user's projects pin (taxonomy's visibility rule
+    for people without a managing role; registered in ``AnnotationConfig.ready``)."""
+    return projects_visible_to(user).values("taxonomy")
 
 
 def audit_events_visible_to(user):
     """Admins: every event. Managers: their projects' events and taxonomy events (taxonomies
     are shared by all projects and edited by managers). Everyone else: none."""
-    from annotera.models import AuditEvent
-
     role = user_role(user)
     if role == ADMIN:
         return AuditEvent.objects.all()

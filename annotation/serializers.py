@@ -1,9 +1,9 @@
 from rest_framework import serializers
 
-from annotera.models import AuditEvent
-from taxonomy.models import Taxonomy
+from annotera.jsonlimits import BoundedJSONField
 
 from .models import Assignment, Call, ProcessingJob, Project, Suggestion, Turn, TurnAnnotation
+from .selectors import project_call_counts
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -56,7 +56,7 @@ class CallUploadSerializer(serializers.Serializer):
     channel_roles = serializers.ListField(
         child=serializers.ChoiceField(choices=["agent", "customer", "unknown"]), required=False, max_length=2
     )
-    metadata = serializers.JSONField(required=False)
+    metadata = BoundedJSONField(required=False)
 
     def validate_metadata(self, value):
         if not isinstance(value, dict):
@@ -69,11 +69,12 @@ class ProjectDetailSerializer(ProjectSerializer):
     calls = serializers.SerializerMethodField()
 
     class Meta(ProjectSerializer.Meta):
-        fields = ProjectSerializer.Meta.fields + ["taxonomy_id", "required_proficiency", "locale_match", "calls"]
+        fields = ProjectSerializer.Meta.fields + [
+            "taxonomy_id", "required_proficiency", "locale_match",
+            "reveal_suggestions_after_play", "hide_suggestion_confidence", "calls",
+        ]  # fmt: skip
 
     def get_calls(self, project) -> dict[str, int]:
-        from .selectors import project_call_counts
-
         return project_call_counts(project)
 
 
@@ -94,6 +95,15 @@ class SuggestionSerializer(serializers.ModelSerializer):
         fields = ["id", "turn", "labels", "valence", "arousal", "shifts", "rationale", "model_version", "created_at"]
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("hide_confidence"):  # the assignment was created under "hide confidence numbers"
+            from .suggestion_modes import labels_without_confidence, rationale_without_confidence
+
+            data["labels"] = labels_without_confidence(instance.labels or [])
+            data["rationale"] = rationale_without_confidence(instance.rationale)
+        return data
+
 
 class AssignmentSerializer(serializers.ModelSerializer):
     project = serializers.CharField(source="call.project.slug", read_only=True)
@@ -102,6 +112,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = ["id", "call", "project", "annotator", "status", "blind", "explanation", "skip_reason",
+                  "reveal_suggestions_after_play", "hide_suggestion_confidence",
                   "created_at", "submitted_at"]  # fmt: skip
         read_only_fields = fields
 
@@ -120,23 +131,7 @@ class TurnAnnotationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TurnAnnotation
-        fields = ["id", "assignment", "turn", "taxonomy_version", "labels", "valence", "arousal", "shifts", "note",
-                  "confidence", "suggestion_actions", "skipped", "version", "updated_at"]  # fmt: skip
-        read_only_fields = fields
-
-
-class TaxonomySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Taxonomy
-        fields = ["id", "slug", "name", "version", "status", "description", "created_at", "published_at"]
-        read_only_fields = fields
-
-
-class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-
-    class Meta:
-        model = AuditEvent
-        fields = ["id", "at", "actor", "action", "object_type", "object_id", "project", "before", "after"]
+        fields = ["id", "assignment", "turn", "taxonomy_version", "labels", "no_emotion", "valence", "arousal",
+                  "shifts", "note", "confidence", "suggestion_actions", "skipped", "skip_reason", "version",
+                  "updated_at"]  # fmt: skip
         read_only_fields = fields

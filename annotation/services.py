@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -13,10 +15,13 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
 
+from annotera.audit import audit_record
 from taxonomy.models import Taxonomy
 
-from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, Suggestion, TaxonomyChange, Turn
-from .pipeline.audio import sniff_format
+from .jobs import pipeline_start
+from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange, Turn
+from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
+from .storage import audio_limits, derived_dir
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,32 @@ def project_create(
     return project
 
 
+MATCHING_RULE_FIELDS = ("overlap_k", "blind_share", "required_proficiency", "locale_match")
+
+
+def project_rule_update(
+    *, project: Project, actor, overlap_k: int, blind_share: float, required_proficiency: str, locale_match: str
+) -> Project:
+    """Change a project's matching rule (overlap, blind share, proficiency, locale), validated and
+    saved with its audit row in one transaction. Applies to calls assigned from now on."""
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        before = {field: getattr(locked, field) for field in MATCHING_RULE_FIELDS}
+        locked.overlap_k, locked.blind_share = overlap_k, blind_share
+        locked.required_proficiency, locked.locale_match = required_proficiency, locale_match
+        locked.full_clean()
+        locked.save(update_fields=list(MATCHING_RULE_FIELDS))
+        audit_record(
+            actor=actor,
+            action="project.rule_update",
+            obj=locked,
+            project=locked,
+            before=before,
+            after={field: getattr(locked, field) for field in MATCHING_RULE_FIELDS},
+        )
+    return locked
+
+
 def project_add_member(*, project: Project, user, role: str) -> ProjectMembership:
     membership, _ = ProjectMembership.objects.get_or_create(project=project, user=user, role=role)
     return membership
@@ -55,26 +86,18 @@ def _hash_file(fh: IO[bytes]) -> tuple[str, int]:
 
 
 def _inspect_audio(fileobj: IO[bytes], display_name: str) -> None:
-    """Header, stream and limit checks before anything is stored (``inspect_upload``); a file
-    Django kept in memory is copied to a private temporary file for ffprobe."""
-    import tempfile
-
-    from .pipeline.audio import AudioLimits, AudioRejected, inspect_upload
-
-    limits = AudioLimits(
-        max_bytes=settings.AUDIO_MAX_BYTES,
-        max_seconds=settings.AUDIO_MAX_SECONDS,
-        max_channels=settings.AUDIO_MAX_CHANNELS,
-    )
+    """The container checks (``inspect_upload``: size, content sniff, header, channels, rate,
+    claimed length) before anything is stored, in the decode stage's words; a file Django kept
+    in memory is copied to a private temporary file for ffprobe."""
     try:
         if hasattr(fileobj, "temporary_file_path"):
-            inspect_upload(fileobj.temporary_file_path(), limits)
+            inspect_upload(fileobj.temporary_file_path(), audio_limits())
         else:
             with tempfile.NamedTemporaryFile(suffix=".upload") as copy:
                 fileobj.seek(0)
                 shutil.copyfileobj(fileobj, copy, 1024 * 1024)
                 copy.flush()
-                inspect_upload(copy.name, limits)
+                inspect_upload(copy.name, audio_limits())
     except AudioRejected as exc:
         raise ValidationError(f"{display_name}: {exc}") from None
     finally:
@@ -94,8 +117,8 @@ def call_upload(
 ) -> UploadOutcome:
     """Store an uploaded call and queue its machine pass (after commit).
 
-    Cheap checks happen here so the uploader hears at once about an empty, oversized or
-    non-audio file; the decoder's deeper checks run in the first pipeline stage. The same
+    The container checks happen here so the uploader hears at once about an empty, oversized
+    or non-audio file; the decoder's deeper checks run in the first pipeline stage. The same
     audio uploaded twice to one project returns the existing call.
     """
     display_name = get_valid_filename(filename.replace("\\", "/").rsplit("/", 1)[-1])[:255] or "call"
@@ -108,7 +131,8 @@ def call_upload(
         )
     head = fileobj.read(16)
     fileobj.seek(0)
-    if sniff_format(head) is None:
+    kind = sniff_format(head)
+    if kind is None:
         raise ValidationError(
             f"{display_name}: not a supported audio file. Annotera accepts WAV, FLAC, MP3, M4A and OGG "
             "(the contents are checked, not the file name)."
@@ -131,14 +155,14 @@ def call_upload(
         metadata=metadata or {},
         channel_roles=channel_roles or [],
     )
-    call.audio.save(display_name, File(fileobj), save=False)
+    # Stored under the sniffed container's extension, never the client's: a WAV that is also
+    # valid HTML or JavaScript, uploaded as "a.html", is stored (and served) as audio.
+    call.audio.save(f"call.{kind}", File(fileobj), save=False)
     try:
         with transaction.atomic():
             call.full_clean(exclude=["audio"])
             call.save()
             if start_pipeline:
-                from .jobs import pipeline_start
-
                 pipeline_start(call=call)
     except IntegrityError:
         # Raced with an identical upload: keep theirs, drop our copy of the file.
@@ -150,17 +174,20 @@ def call_upload(
     return UploadOutcome(call=call, created=True)
 
 
-def call_clear_machine_output(*, call: Call) -> None:
-    """Remove everything the machine pass made for a call (turns, speakers, suggestions)."""
-    Suggestion.objects.filter(turn__call=call).delete()
-    Turn.objects.filter(call=call).delete()
-    Speaker.objects.filter(call=call).delete()
+def turns_replace(*, call: Call, turns: Iterable[Turn]) -> list[Turn]:
+    """Replace a call's turns with ``turns`` (unsaved, in speaking order; ``call`` and ``order``
+    are set here), inside the caller's transaction. The machine pass and turn imports both write
+    turns through this; suggestions and annotations of the old turns go with them."""
+    call.turns.all().delete()
+    rows = []
+    for order, turn in enumerate(turns):
+        turn.call, turn.order = call, order
+        rows.append(turn)
+    return Turn.objects.bulk_create(rows)
 
 
 def call_retry(*, call: Call) -> None:
     """Re-run a failed call's machine pass from the stage that failed."""
-    from .jobs import pipeline_start
-
     if call.status != Call.Status.FAILED:
         raise ValidationError("Only a failed call can be retried.")
     failed = call.jobs.filter(status="failed").order_by("queued_at").first()
@@ -168,8 +195,6 @@ def call_retry(*, call: Call) -> None:
 
 
 def call_delete(*, call: Call) -> None:
-    from .stages import derived_dir
-
     path = derived_dir(call)
     audio = call.audio
     with transaction.atomic():
@@ -253,8 +278,6 @@ def project_change_taxonomy(
             report=report,
             changed_by=changed_by,
         )
-        from annotera.audit import audit_record
-
         audit_record(
             actor=changed_by,
             action="project.taxonomy_change",

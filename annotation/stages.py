@@ -9,39 +9,14 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from .jobs import BadInput, CommitFn, ProgressFn, register_stage
+from taxonomy.selectors import taxonomy_scales
+
 from .models import Call, ProcessingJob, Speaker, Turn
 from .pipeline import audio as audio_mod
 from .pipeline.types import Segment, TurnDraft, Word
-
-
-def derived_dir(call: Call) -> Path:
-    return Path(settings.MEDIA_ROOT) / "derived" / str(call.pk)
-
-
-def pcm_path(call: Call) -> Path:
-    return derived_dir(call) / "pcm16k.f32"
-
-
-def peaks_path(call: Call) -> Path:
-    return derived_dir(call) / "peaks.npz"
-
-
-def segmentation_path(call: Call, channel: int) -> Path:
-    return derived_dir(call) / f"segmentation-ch{channel}.npz"
-
-
-def call_samples(call: Call) -> np.ndarray:
-    """(channels, frames) float32, memory-mapped from the decode stage's output."""
-    return audio_mod.load_pcm(pcm_path(call), call.channels or 1)
-
-
-def audio_limits() -> audio_mod.AudioLimits:
-    return audio_mod.AudioLimits(
-        max_bytes=settings.AUDIO_MAX_BYTES,
-        max_seconds=settings.AUDIO_MAX_SECONDS,
-        max_channels=settings.AUDIO_MAX_CHANNELS,
-    )
+from .services import turns_replace
+from .stage_registry import BadInput, CommitFn, ProgressFn, register_stage
+from .storage import audio_limits, call_samples, pcm_path, peaks_path, segmentation_path
 
 
 def first_speech(mono: np.ndarray, regions: list[tuple[float, float]], seconds: float) -> np.ndarray:
@@ -197,11 +172,8 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     segments = [Segment.from_dict(s) for s in previous_result(call, "transcribe")["segments"]]
     words: list[Word] = []
     if (call.channels or 1) > 1:
-        for segment in segments:
-            for word in segment.words:
-                word.speaker = diarize.channel_speaker(segment.channel or 0)
-                words.append(word)
-        method = "channel split"
+        words = diarize.diarize_channels(np.asarray(call_samples(call)), segments)
+        method = "channel split, cross-talk removed"
     else:
         all_words = [w for s in segments for w in s.words]
         mono = np.asarray(call_samples(call)[0])
@@ -216,7 +188,7 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             path = segmentation_path(call, 0)
             segmentation = LocalSegmentation.load(path) if path.exists() else None
             words = diarize.diarize_mono(mono, all_words, segmentation=segmentation)
-            method = "pyannote segmentation tracklets + resemblyzer d-vectors + spectral clustering"
+            method = "pyannote segmentation tracklets + resemblyzer window d-vectors + agglomerative clustering"
     progress(100, "speakers found")
     speakers = sorted({w.speaker for w in words})
     return lambda: {
@@ -255,27 +227,26 @@ def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     roles = guess_roles(turns, channel_roles)
 
     def commit() -> dict:
-        from .services import call_clear_machine_output
-
-        call_clear_machine_output(call=call)
+        call.clear_machine_output()
         speakers = {}
         for label, role in roles.items():
             channel = _channel_of(label) if label.startswith("CH") else None
             speakers[label] = Speaker.objects.create(call=call, label=label, role=role, channel=channel)
-        Turn.objects.bulk_create(
-            Turn(
-                call=call,
-                speaker=speakers[t.speaker],
-                order=i,
-                start=round(t.start, 3),
-                end=round(t.end, 3),
-                text=t.text,
-                words=[w.to_dict() for w in t.words],
-                language=t.language,
-                language_confidence=t.language_confidence,
-                code_switch=t.code_switch,
-            )
-            for i, t in enumerate(turns)
+        turns_replace(
+            call=call,
+            turns=(
+                Turn(
+                    speaker=speakers[t.speaker],
+                    start=round(t.start, 3),
+                    end=round(t.end, 3),
+                    text=t.text,
+                    words=[w.to_dict() for w in t.words],
+                    language=t.language,
+                    language_confidence=t.language_confidence,
+                    code_switch=t.code_switch,
+                )
+                for t in turns
+            ),
         )
         Call.objects.filter(pk=call.pk).update(language=call_language)
         return {
@@ -342,15 +313,6 @@ def stage_prosody(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     return commit
 
 
-def taxonomy_scales(taxonomy) -> dict[str, tuple[float, float]]:
-    dims = {d.key: (d.minimum, d.maximum) for d in taxonomy.dimensions.all()}
-    return {
-        "intensity": tuple(int(x) for x in dims.get("intensity", (1, 5))),
-        "valence": dims.get("valence", (-3.0, 3.0)),
-        "arousal": dims.get("arousal", (1.0, 5.0)),
-    }
-
-
 def suggestion_config(taxonomy):
     from .pipeline.suggest import DEFAULT_CUE_LABELS, DEFAULT_VALENCE_LABELS, SuggestConfig
 
@@ -363,9 +325,10 @@ def suggestion_config(taxonomy):
 
 @register_stage("suggest", "Suggesting emotions")
 def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
+    from .calibration import active_calibration, calibrate_results
     from .learning import active_model
     from .models import Suggestion
-    from .pipeline.suggest import SEED_PHRASES, TurnInput, baseline_deltas, suggest_turns
+    from .pipeline.suggest import MAX_LABELS, SEED_PHRASES, TurnInput, baseline_deltas, suggest_turns
 
     call = job.call
     taxonomy = call.project.taxonomy
@@ -389,16 +352,20 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         [label.key for label in labels],
         {label.key: SEED_PHRASES.get(label.key, []) + list(label.examples) for label in labels},
         config,
-        intensity_range=scales["intensity"],
-        valence_range=scales["valence"],
-        arousal_range=scales["arousal"],
+        intensity_range=tuple(int(x) for x in scales.intensity),
+        valence_range=scales.valence,
+        arousal_range=scales.arousal,
     )
     model_version = config.version
     learned = active_model(call.project)
+    calibration = active_calibration(call.project)
     if learned is not None:
         record, model = learned
         apply_learned_model(record, model, rows, results)
         model_version = record.model_version
+    elif calibration is not None:
+        calibrate_results(calibration, results, MAX_LABELS)
+        model_version = f"{model_version}+cal{calibration.version}"
     progress(90, "suggestions ready")
 
     def commit() -> dict:
@@ -427,7 +394,7 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
 def apply_learned_model(record, model, rows: list[Turn], results: list) -> None:
     """Replace the rule prior's labels with the project model's, keeping the prosody rationale."""
     from .pipeline.learn import featurize
-    from .pipeline.suggest import LabelSuggestion
+    from .pipeline.suggest import MAX_LABELS, LabelSuggestion
 
     if not rows:
         return
@@ -437,7 +404,7 @@ def apply_learned_model(record, model, rows: list[Turn], results: list) -> None:
         chosen = sorted(
             ((label, float(p[index])) for label, p in probabilities.items() if p[index] >= model.threshold),
             key=lambda item: -item[1],
-        )
+        )[:MAX_LABELS]
         result.labels = [LabelSuggestion(label, rule_intensity.get(label, 3), round(p, 2)) for label, p in chosen]
         odds = ", ".join(f"p({label})={p:.2f}" for label, p in chosen) or "no label above threshold"
         result.rationale = (

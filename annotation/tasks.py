@@ -3,6 +3,8 @@
 from celery import shared_task
 
 from . import jobs
+from .learning import suggestion_model_train, training_due
+from .models import Project
 
 
 @shared_task(name="annotation.run_job", acks_late=True, ignore_result=True)
@@ -17,19 +19,11 @@ def reap_stale_jobs() -> list[int]:
 
 @shared_task(name="annotation.assign_call", acks_late=True, ignore_result=True)
 def assign_call(call_id: int) -> None:
-    from .assignment import assignments_run
-    from .models import Call
-
-    call = Call.objects.select_related("project").filter(pk=call_id).first()
-    if call is not None:
-        assignments_run(project=call.project, calls=Call.objects.filter(pk=call_id))
+    jobs.call_assign_ready(call_id=call_id)
 
 
 @shared_task(name="annotation.train_suggestion_model", acks_late=True, ignore_result=True)
 def train_suggestion_model(project_id: int) -> None:
-    from .learning import suggestion_model_train
-    from .models import Project
-
     project = Project.objects.filter(pk=project_id).first()
     if project is not None:
         suggestion_model_train(project=project)
@@ -38,9 +32,6 @@ def train_suggestion_model(project_id: int) -> None:
 @shared_task(name="annotation.train_due_models", ignore_result=True)
 def train_due_models() -> None:
     """Beat task: train a project's suggestion model when enough new turns are annotated."""
-    from .learning import training_due
-    from .models import Project
-
     for project in Project.objects.all():
         if training_due(project):
             train_suggestion_model.delay(project.pk)

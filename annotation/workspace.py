@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .annotations import assignment_progress, taxonomy_scales
 from .corrections import call_unassigned_words
 from .models import Assignment, CorrectionProposal, TurnAnnotation
 from .selectors import suggestions_for_assignment
+from .suggestion_modes import assignment_suggestion_mode, suggestion_for_annotator
+from .turn_annotations import assignment_progress, taxonomy_scales
 
 
 def annotation_json(annotation: TurnAnnotation | None) -> dict:
@@ -14,6 +15,9 @@ def annotation_json(annotation: TurnAnnotation | None) -> dict:
     return {
         "version": annotation.version,
         "labels": annotation.labels,
+        "no_emotion": annotation.no_emotion,
+        "skipped": annotation.skipped,
+        "skip_reason": annotation.skip_reason,
         "valence": annotation.valence,
         "arousal": annotation.arousal,
         "shifts": annotation.shifts,
@@ -104,15 +108,10 @@ def workspace_payload(assignment: Assignment) -> dict:
         "progress": assignment_progress(assignment),
     }
     if not assignment.blind:
+        # Shaped by the mode recorded on the assignment: no confidence numbers at all when they
+        # are hidden; marked reveal_after_play when the turn must be played first.
+        mode = assignment_suggestion_mode(assignment)
         payload["suggestions"] = {
-            s.turn_id: {
-                "labels": s.labels,
-                "valence": s.valence,
-                "arousal": s.arousal,
-                "shifts": s.shifts,
-                "rationale": s.rationale,
-                "model_version": s.model_version,
-            }
-            for s in suggestions_for_assignment(assignment)
+            s.turn_id: suggestion_for_annotator(s, mode) for s in suggestions_for_assignment(assignment)
         }
     return payload

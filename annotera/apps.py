@@ -15,3 +15,8 @@ class AnnoteraConfig(AppConfig):
     def ready(self) -> None:
         # Runs after every app's migrations (and their permissions) on each migrate.
         post_migrate.connect(_roles_after_migrate, dispatch_uid="annotera-role-groups")
+        from django.contrib.auth.signals import user_login_failed
+
+        from .credentials import on_login_failed
+
+        user_login_failed.connect(on_login_failed, dispatch_uid="annotera-credential-failures")

@@ -7,6 +7,7 @@ import functools
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
@@ -14,7 +15,17 @@ from .middleware import refusal
 
 
 def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's real address. ``X-Forwarded-For`` is ignored unless ``TRUSTED_PROXY_COUNT``
+    says how many proxies of ours append to it: then the address the outermost of them saw is
+    taken (counted from the right, so entries a client wrote itself are never believed)."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies <= 0:
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    if not forwarded:
+        return remote
+    return forwarded[-min(proxies, len(forwarded))][:64]
 
 
 def hit(scope: str, key: str, *, limit: int, window: int) -> int | None:

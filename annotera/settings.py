@@ -175,8 +175,15 @@ CACHES = {
         "LOCATION": os.environ.get("CACHE_URL", "annotera"),
     }
 }
-LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10)  # login POSTs per user name, per 5 minutes
-LOGIN_IP_RATE_LIMIT = env_int("LOGIN_IP_RATE_LIMIT", 100)  # login POSTs per client address, per 5 minutes
+# Failed password checks (login form, admin login, API token) per user name / per client address
+# in a LOGIN_WINDOW_SECONDS window; successful sign-ins do not count (annotera.credentials).
+LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10)
+LOGIN_IP_RATE_LIMIT = env_int("LOGIN_IP_RATE_LIMIT", 100)
+LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 300)
+# How many reverse proxies of ours append to X-Forwarded-For. 0 (the default): the header is
+# ignored and the client address is the connection's; a client can then not choose its own.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AUTHENTICATION_BACKENDS = ["annotera.credentials.LockoutModelBackend"]
 UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 60)  # upload requests per user, per minute
 
 # --- Security (production) --------------------------------------------------------------
@@ -203,14 +210,20 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies are measured (depth) before they are parsed: annotera.jsonlimits.
+    "DEFAULT_PARSER_CLASSES": [
+        "annotera.jsonlimits.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {
-        "uploads": f"{UPLOAD_RATE_LIMIT}/min",
-        "login": f"{LOGIN_RATE_LIMIT}/min",
-    },
+    "DEFAULT_THROTTLE_RATES": {"uploads": f"{UPLOAD_RATE_LIMIT}/min"},
+    # DRF's throttles read X-Forwarded-For only through this many trusted proxies (None would
+    # believe whatever the client sends).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Annotera API",
@@ -229,6 +242,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        # Exchange tables (broker state); kombu's default is ./control in the working directory.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -267,6 +282,8 @@ TURN_PAUSE_SPLIT_SECONDS = env_float("TURN_PAUSE_SPLIT_SECONDS", 1.5)
 # again after this many more.
 SUGGEST_TRAIN_MIN_TURNS = env_int("SUGGEST_TRAIN_MIN_TURNS", 100)
 SUGGEST_RETRAIN_EVERY = env_int("SUGGEST_RETRAIN_EVERY", 100)
+# Suggested labels on annotated turns needed before the rules' confidence is recalibrated.
+SUGGEST_CALIBRATION_MIN = env_int("SUGGEST_CALIBRATION_MIN", 40)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")

@@ -1,23 +1,13 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
-from .ratelimit import client_ip, rate_limit
+from .credentials import refuse_if_locked_out
 
-# Per user name: slows guessing one account's password. Per address, a much higher limit: a
-# whole office behind one NAT address logs in at nine, but a credential-stuffing source is slowed.
-login_view = rate_limit(
-    "login-ip", limit=lambda: settings.LOGIN_IP_RATE_LIMIT, window=300, keys=lambda r: [f"ip:{client_ip(r)}"]
-)(
-    rate_limit(
-        "login",
-        limit=lambda: settings.LOGIN_RATE_LIMIT,
-        window=300,
-        keys=lambda r: [f"user:{r.POST.get('username', '').strip().lower()}"],
-    )(auth_views.LoginView.as_view())
-)
+# One limiter for every password check (annotera.credentials): failed sign-ins are counted per
+# user name and per client address; past either limit the form answers 429 before checking.
+login_view = refuse_if_locked_out(lambda r: r.POST.get("username"))(auth_views.LoginView.as_view())
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,7 +19,5 @@ urlpatterns = [
     path("", include("annotation.urls")),
     path("qa/", include("qa.urls")),
     path("taxonomies/", include("taxonomy.urls")),
-    path("api/", include("annotation.api_urls")),
-    path("api/", include("qa.api_urls")),
-    path("api/", include("qa.api_exports_urls")),
+    path("api/", include("annotera.api_urls")),
 ]

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from rest_framework.authtoken.models import Token
 
 from .roles import ADMIN, ANNOTATOR, PROJECT_MANAGER, QA_REVIEWER, user_role
 
@@ -28,8 +29,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @login_required
 def api_token(request: HttpRequest) -> HttpResponse:
     """Show the user's API token; POST makes a new one (the old one stops working)."""
-    from rest_framework.authtoken.models import Token
-
     if request.method == "POST":
         Token.objects.filter(user=request.user).delete()
         Token.objects.create(user=request.user)

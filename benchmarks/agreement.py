@@ -10,9 +10,10 @@ on the label-presence reliability matrix (3 x 2,000,000), the core computation a
 Also timed: the reviewer page (GET, logged in, as the browser asks for it) once the report is
 computed and cached in an AgreementReport row, and the disagreement queue page; goal < 500 ms.
 
-Bootstrap: 1,000 multinomial resamples of units per figure, vectorised over distinct unit
-patterns; the MASI set figure caps resamples x distinct patterns at 4 M cells (not below 200),
-so on this workload it uses about 280 resamples.
+Bootstrap: 1,000 resamples of *turns* per figure (all of a turn's units drawn together, see
+qa/clusters.py), vectorised over distinct per-turn coincidence tallies; figures whose distinct
+tallies x resamples exceed 4 M cells use fewer resamples (not below 200), and the MASI set figure
+does the same (about 280 resamples here). Each figure reports how many resamples were usable.
 """
 
 from __future__ import annotations
@@ -160,7 +161,10 @@ def main() -> None:
         f"| {'yardstick: krippendorff.alpha on the presence matrix only':<58} | {median(yard):>8.2f} s | ratio {median(report_times) / median(yard):.1f}x"
     )
     print(
-        f"| {'label presence alpha [95% CI]':<58} | {report['label_presence']['alpha']:>10.3f} | [{report['label_presence']['low']:.3f}, {report['label_presence']['high']:.3f}]"
+        f"| {'label presence alpha [95% CI], labels in use':<58} | {report['label_presence']['alpha']:>10.3f} | [{report['label_presence']['low']:.3f}, {report['label_presence']['high']:.3f}], {report['label_presence']['usable_resamples']} of {report['label_presence']['resamples']} turn resamples usable"
+    )
+    print(
+        f"| {'intensity alpha [95% CI]':<58} | {report['intensity']['alpha']:>10.3f} | [{report['intensity']['low']:.3f}, {report['intensity']['high']:.3f}], {report['intensity']['usable_resamples']} of {report['intensity']['resamples']} turn resamples usable"
     )
     print(f"| {'label sets (MASI) alpha':<58} | {report['label_sets_masi']['alpha']:>10.3f} |")
     print(

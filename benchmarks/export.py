@@ -57,7 +57,7 @@ def generate(workdir: Path, hours: float, call_minutes: float) -> dict:
     call_command("migrate", verbosity=0)
     from annotation.models import Assignment, Call, Speaker, Suggestion, Turn, TurnAnnotation
     from annotation.services import project_create
-    from annotation.stages import pcm_path
+    from annotation.storage import pcm_path
     from benchmarks.synthetic import noisy_annotations
     from taxonomy.services import taxonomy_get_or_create_default
 

@@ -41,7 +41,7 @@ def build(tmp: Path, hours: float, turns: int) -> dict:
     from annotation.models import Assignment, Call, Speaker, Turn
     from annotation.pipeline.peaks import compute_peaks, save_peaks
     from annotation.services import project_create
-    from annotation.stages import peaks_path
+    from annotation.storage import peaks_path
     from annotera.roles import ensure_role_groups
     from taxonomy.services import taxonomy_get_or_create_default
 

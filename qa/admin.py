@@ -1,9 +1,8 @@
 from django.contrib import admin
 
-from .models import Adjudication, AgreementReport, ExportSnapshot, GoldCall
+from .models import Adjudication, AgreementReport, ExportSnapshot
 
 admin.site.register(AgreementReport)
-admin.site.register(GoldCall)
 admin.site.register(Adjudication)
 
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .agreement import ReportFilters
+from .judgements import report_taxonomy
 from .selectors import agreement_report_cached, project_for_reviewer
 from .services import agreement_report_request, filters_key
 
@@ -26,7 +27,15 @@ class ProjectAgreement(APIView):
         try:
             filters = ReportFilters.from_mapping(request.query_params)
         except ValueError:
-            return Response({"detail": "taxonomy_version must be a whole number."}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": "taxonomy_version must be a whole number from 1 to 2147483647."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if filters.taxonomy_version is not None:
+            try:
+                report_taxonomy(project, filters)
+            except ValueError as error:
+                return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         cached = agreement_report_cached(project, filters_key(filters))
         if cached is None or cached.stale:
             cached = agreement_report_request(project=project, filters=filters)

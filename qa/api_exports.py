@@ -7,17 +7,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.access import call_for_manager
 from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.turn_files import IMPORT_FORMATS, MAX_BYTES, ImportRejected
+from annotera.jsonlimits import BoundedJSONParser
 
 from .exports import FORMATS, ExportError, ExportFilters
 from .exports.download import snapshot_file_response, snapshot_zip_response
-from .exports.imports import IMPORT_FORMATS, MAX_BYTES, ImportRejected
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create
 from .models import ExportSnapshot
@@ -61,7 +62,7 @@ class SnapshotCreateSerializer(serializers.Serializer):
     formats = serializers.ListField(child=serializers.ChoiceField(choices=FORMATS), allow_empty=False)
     filters = serializers.DictField(required=False, default=dict)
     split = serializers.ListField(child=serializers.FloatField(min_value=0), required=False, default=list)
-    seed = serializers.IntegerField(required=False, default=0)
+    seed = serializers.IntegerField(required=False, default=0, min_value=-(2**31), max_value=2**31 - 1)
 
 
 class ImportSerializer(serializers.Serializer):
@@ -70,7 +71,7 @@ class ImportSerializer(serializers.Serializer):
 
 
 class SnapshotList(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(responses=SnapshotSerializer(many=True), description="The project's snapshots, newest first.")
     def get(self, request: Request, slug: str) -> Response:
@@ -98,8 +99,7 @@ class SnapshotList(APIView):
                 split_seed=data["seed"],
             )
         except ExportError as exc:
-            field, _, message = str(exc).partition(": ")
-            raise ValidationError({field if message else "detail": [message or str(exc)]}) from exc
+            raise ValidationError({exc.field or "detail": [exc.message]}) from exc
         return Response(SnapshotDetailSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 
 

@@ -17,6 +17,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from annotation.models import TurnAnnotation
+
+from .models import Adjudication
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -113,19 +117,29 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
         for s in soft
         if votes[s["label"]] * 2 > n
     ]
-    # Shifts: keep those marked by a majority within 0.5 s of each other (the first such mark).
+    # Shifts: keep those that a majority of *annotators* marked within 0.5 s of each other (the
+    # first such mark); several marks of one annotator count once.
     marks = sorted(
-        ((float(s["at"]), s) for j in judgements for s in (j.shifts or []) if s.get("at") is not None),
-        key=lambda mark: mark[0],  # two marks at the same time must not compare their dicts
+        (
+            (float(s["at"]), who, s)
+            for who, j in enumerate(judgements)
+            for s in (j.shifts or [])
+            if s.get("at") is not None
+        ),
+        key=lambda mark: (mark[0], mark[1]),  # two marks at the same time must not compare their dicts
     )
     shifts, used = [], set()
-    for k, (at, shift) in enumerate(marks):
+    for k, (at, _, shift) in enumerate(marks):
         if k in used:
             continue
-        close = [i for i, (other, _) in enumerate(marks) if i not in used and abs(other - at) <= 0.5]
+        close: dict[int, int] = {}  # annotator -> their closest unused mark near this one
+        for i, (other, who, _) in enumerate(marks):
+            if i not in used and abs(other - at) <= 0.5:
+                if who not in close or abs(other - at) < abs(marks[close[who]][0] - at):
+                    close[who] = i
         if len(close) * 2 > n:
             shifts.append(dict(shift))
-            used.update(close)
+            used.update(close.values())
     return Consensus(
         source="vote",
         labels=majority,
@@ -142,14 +156,12 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
 
 def consensus_for_turns(turn_ids: Iterable[int]) -> dict[int, Consensus]:
     """Consensus per turn id, from stored annotations (skips excluded) and adjudications, in two queries."""
-    from annotation.models import TurnAnnotation
-
-    from .models import Adjudication
-
     ids = list(turn_ids)
     judgements: dict[int, list[Judgement]] = defaultdict(list)
-    rows = TurnAnnotation.objects.filter(turn_id__in=ids, skipped=False).values_list(
-        "turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts"
+    rows = (
+        TurnAnnotation.objects.judgements()
+        .filter(turn_id__in=ids)
+        .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts")
     )
     for turn_id, annotator, labels, valence, arousal, shifts in rows:
         judgements[turn_id].append(Judgement(annotator, labels or [], valence, arousal, shifts or []))

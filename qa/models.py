@@ -1,9 +1,10 @@
-"""Agreement reports, gold calls, adjudications and dataset snapshots."""
+"""Agreement reports, adjudications and dataset snapshots (gold calls belong to the call:
+``annotation.models.GoldCall``)."""
 
 from django.conf import settings
 from django.db import models
 
-from annotation.models import Call, Project, Turn
+from annotation.models import Project, Turn
 
 
 class AgreementReport(models.Model):
@@ -29,15 +30,6 @@ class AgreementReport(models.Model):
 
     def __str__(self) -> str:
         return f"agreement report for {self.project} ({self.computed_at or 'not computed'})"
-
-
-class GoldCall(models.Model):
-    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="gold")
-    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"gold: {self.call}"
 
 
 class Adjudication(models.Model):

@@ -58,13 +58,17 @@ def annotator_scatter(per_annotator: list[dict], width: int = 420, height: int =
 
 def drift_lines(per_annotator: list[dict], width: int = 420, height: int = 200) -> dict:
     """One polyline per annotator: alpha with the consensus per time bucket."""
-    starts = sorted({d["from"] for a in per_annotator for d in a.get("drift", [])})
+
+    def key(a: dict, d: dict):  # per-N-turn buckets line up by bucket number, weeks by date
+        return d.get("bucket", d["from"]) if a.get("drift_unit") == "turns" else d["from"]
+
+    starts = sorted({key(a, d) for a in per_annotator for d in a.get("drift", [])})
     left, bottom, inner_w, inner_h = 40, height - 30, width - 60, height - 50
     position = {s: (i / max(1, len(starts) - 1)) for i, s in enumerate(starts)}
     lines = []
     for i, a in enumerate(per_annotator):
         pts = [
-            (left + position[d["from"]] * inner_w, bottom - max(0.0, min(1.0, d["alpha"])) * inner_h)
+            (left + position[key(a, d)] * inner_w, bottom - max(0.0, min(1.0, d["alpha"])) * inner_h)
             for d in a.get("drift", [])
             if d.get("alpha") is not None
         ]

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
 
+import krippendorff
 import numpy as np
+from scipy import sparse
 
 MISSING = None
 PACKAGE_UNIT_LIMIT = 500_000  # above this many units, point estimates come from distinct count rows
@@ -137,8 +139,6 @@ def alpha_from_counts(
     counts: np.ndarray, domain: list, level: str | Callable = "nominal", *, bootstrap: int = 1000, seed: int = 0
 ) -> AlphaResult:
     """Alpha from a (units, values) count matrix: the fast path for large projects."""
-    import krippendorff
-
     judged = counts.sum(axis=1) if counts.size else np.zeros(counts.shape[0])
     usable = judged >= 2
     result = AlphaResult(None, None, None, int(usable.sum()), int((~usable).sum()), int(judged.sum()))
@@ -326,14 +326,18 @@ def bootstrap_patterns(
 
 
 def sparse_alpha(
-    patterns: np.ndarray, multiplicity: np.ndarray, distance: np.ndarray, *, bootstrap: int = 1000, seed: int = 0
+    patterns: np.ndarray,
+    multiplicity: np.ndarray,
+    distance: np.ndarray,
+    *,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    stats: dict | None = None,
 ) -> tuple[float | None, float | None, float | None]:
     """Alpha over units given as value ids (rows of ``patterns``, -1 = no judgement) with a fixed
     distance matrix over a large value domain (MASI over label sets): coincidences are never
     materialised; each distinct pattern contributes its observed disagreement and value totals,
     and a resample is a weighted sum of those. Returns (alpha, low, high)."""
-    from scipy import sparse
-
     size = distance.shape[0]
     present = patterns >= 0
     m = present.sum(axis=1)
@@ -377,6 +381,8 @@ def sparse_alpha(
             values.append(alphas(draws.astype(np.float64)))
         values = np.concatenate(values)
         values = values[~np.isnan(values)]
+        if stats is not None:  # how many resamples there were and in how many alpha was defined
+            stats.update(resamples=int(rounds), usable=int(len(values)))
         if len(values):
             low, high = (float(x) for x in np.percentile(values, [2.5, 97.5]))
     return float(alpha), low, high
@@ -399,17 +405,3 @@ def bin_values(values: Sequence[float | None], low: float, high: float, step: fl
             snapped = low + round((min(max(value, low), high) - low) / step) * step
             out.append(round(snapped, 6))
     return out
-
-
-def boundary_agreement(shift_sets: Sequence[Sequence[float]], tolerance: float = 0.5) -> float | None:
-    """Shift boundaries: the share of each annotator's shift times matched by every other
-    annotator within ``tolerance`` seconds (pairwise, symmetric). None when nobody marked a shift."""
-    matched = total = 0
-    for i, mine in enumerate(shift_sets):
-        for j, theirs in enumerate(shift_sets):
-            if i == j:
-                continue
-            for t in mine:
-                total += 1
-                matched += any(abs(t - u) <= tolerance for u in theirs)
-    return matched / total if total else None

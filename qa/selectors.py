@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
 
 from annotation.access import project_for_viewer
-from annotation.models import Project, Suggestion, Turn, TurnAnnotation
+from annotation.models import Assignment, Call, Project, Suggestion, TaxonomyChange, Turn, TurnAnnotation
 from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
 
 from .consensus import Consensus, consensus_for_turns
+from .judgements import annotator_cultures
 from .models import Adjudication, AgreementReport
 
 REVIEW_ROLES = (ADMIN, PROJECT_MANAGER, QA_REVIEWER)
@@ -27,8 +29,6 @@ def project_for_reviewer(user, slug: str) -> Project:
 
 
 def turn_for_reviewer(user, turn_id: int) -> Turn:
-    from django.shortcuts import get_object_or_404
-
     turn = get_object_or_404(Turn.objects.select_related("call", "call__project", "speaker"), pk=turn_id)
     project_for_reviewer(user, turn.call.project.slug)
     return turn
@@ -55,7 +55,8 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
         .first()
     )
     candidates = (
-        TurnAnnotation.objects.filter(assignment__call__project=project, skipped=False)
+        TurnAnnotation.objects.judgements()
+        .filter(assignment__call__project=project)
         .exclude(turn_id__in=adjudicated)
         .values("turn_id")
         .annotate(n=Count("id"))
@@ -94,3 +95,70 @@ def turn_review(turn: Turn) -> dict:
 
 def unadjudicated_turns(call) -> int:
     return call.turns.filter(~Q(pk__in=Adjudication.objects.filter(turn__call=call).values("turn_id"))).count()
+
+
+def call_for_reviewer(user, call_id: int) -> Call:
+    call = get_object_or_404(Call.objects.select_related("project", "project__taxonomy"), pk=call_id)
+    project_for_reviewer(user, call.project.slug)
+    return call
+
+
+def report_filter_choices(project: Project) -> dict:
+    """The values the agreement filters can take in this project (the page offers them as
+    selects, so a filter can never name something that does not exist)."""
+    annotators = Assignment.objects.filter(call__project=project).values_list("annotator_id", flat=True).distinct()
+    changes = TaxonomyChange.objects.filter(project=project)
+    used = {project.taxonomy.version}
+    used.update(changes.values_list("from_taxonomy__version", flat=True))
+    used.update(changes.values_list("to_taxonomy__version", flat=True))
+    return {
+        "languages": sorted(
+            set(Turn.objects.filter(call__project=project).exclude(language="").values_list("language", flat=True))
+        ),
+        "locales": sorted(
+            {loc.lower() for loc in project.calls.exclude(locale="").values_list("locale", flat=True).distinct()}
+        ),
+        "cultures": sorted({c for c in annotator_cultures(list(annotators)).values() if c}),
+        "roles": ["agent", "customer", "unknown"],
+        "versions": sorted(used),
+    }
+
+
+def turn_neighbours(turn: Turn) -> tuple[Turn | None, Turn | None]:
+    """The turns before and after ``turn`` in its call."""
+    turns = turn.call.turns.select_related("speaker")
+    return (
+        turns.filter(order__lt=turn.order).order_by("-order").first(),
+        turns.filter(order__gt=turn.order).order_by("order").first(),
+    )
+
+
+def next_in_queue(project: Project, turn: Turn) -> Turn | None:
+    """The most disagreed open turn other than ``turn`` (the reviewer's "next")."""
+    return next((item.turn for item in disagreement_queue(project, limit=2) if item.turn.pk != turn.pk), None)
+
+
+def call_review(call: Call) -> list[dict]:
+    """Every turn of a call with its annotations, consensus and newest adjudication, for
+    adjudicating the whole call at once."""
+    turns = list(call.turns.select_related("speaker").order_by("order"))
+    consensus = consensus_for_turns([t.pk for t in turns])
+    annotations: dict[int, list] = {}
+    for row in (
+        TurnAnnotation.objects.judgements()
+        .filter(turn__call=call)
+        .select_related("assignment__annotator")
+        .order_by("assignment__annotator__username")
+    ):
+        annotations.setdefault(row.turn_id, []).append(row)
+    adjudicated = set(Adjudication.objects.filter(turn__call=call).values_list("turn_id", flat=True))
+    return [
+        {
+            "turn": t,
+            "consensus": consensus[t.pk],
+            "annotations": annotations.get(t.pk, []),
+            "adjudicated": t.pk in adjudicated,
+            "agreed": consensus[t.pk].annotators >= 2 and consensus[t.pk].disagreement == 0,
+        }
+        for t in turns
+    ]

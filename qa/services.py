@@ -11,10 +11,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from annotation.models import Call, Project, Turn
+from annotation.models import Call, GoldCall, Project, Turn
+from annotation.turn_annotations import clean_annotation
+from annotera.celery import celery_task
+from taxonomy.selectors import taxonomy_scales
 
 from .agreement import ReportFilters, project_report
-from .models import Adjudication, AgreementReport, GoldCall
+from .models import Adjudication, AgreementReport
 
 REPORT_BOOTSTRAP = 1000
 # Projects with at most this many annotations get an uncached report computed inside the request
@@ -28,10 +31,8 @@ def filters_key(filters: ReportFilters) -> str:
 
 
 def _enqueue(report_ids: list[int]) -> None:
-    from .tasks import compute_agreement_report
-
     for report_id in report_ids:
-        transaction.on_commit(lambda report_id=report_id: compute_agreement_report.delay(report_id))
+        celery_task("qa.compute_agreement_report").delay_on_commit(report_id)
 
 
 def agreement_report_request(*, project: Project, filters: ReportFilters) -> AgreementReport:
@@ -127,18 +128,8 @@ def adjudication_create(
 ) -> Adjudication:
     """A reviewer's resolution of a turn; the newest one is the turn's consensus of record.
     Validated by the annotators' own rules (``clean_annotation``: labels, scales, shifts, note)."""
-    from annotation.annotations import clean_annotation, taxonomy_scales
-
-    scales = taxonomy_scales(turn.call.project.taxonomy)
-    low, high = scales.intensity
-    for i, item in enumerate(labels if isinstance(labels, list) else []):
-        intensity = item.get("intensity") if isinstance(item, dict) else None
-        if intensity is not None and (isinstance(intensity, bool) or not isinstance(intensity, int)
-                                      or not low <= intensity <= high):  # fmt: skip
-            raise ValidationError([f"labels[{i}].intensity must be a whole number from {low:g} to {high:g}."])
-    cleaned = clean_annotation(
-        {"labels": labels, "valence": valence, "arousal": arousal, "shifts": shifts or [], "note": note}, turn, scales
-    )
+    cleaned = _clean_adjudication(turn, taxonomy_scales(turn.call.project.taxonomy), labels, valence, arousal,
+                                  shifts, note)  # fmt: skip
     with transaction.atomic():
         Turn.objects.select_for_update().filter(pk=turn.pk).first()
         adjudication = Adjudication.objects.create(
@@ -153,19 +144,77 @@ def adjudication_create(
     return adjudication
 
 
+def _clean_adjudication(turn: Turn, scales, labels, valence, arousal, shifts, note) -> dict:
+    """A reviewer's decision is checked by the annotators' own rules (labels, whole-step
+    intensities, scales, shifts, note): one rule in one place."""
+    return clean_annotation(
+        {"labels": labels, "valence": valence, "arousal": arousal, "shifts": shifts or [], "note": note}, turn, scales
+    )
+
+
+def call_adjudicate(*, call: Call, reviewer, decisions: list[dict]) -> list[Adjudication]:
+    """Adjudicate many turns of one call at once (``decisions``: [{turn, labels, valence,
+    arousal, note}], turn = a turn id). Every decision is checked first; one bad decision saves
+    nothing, and the message names its turn."""
+    turns = {t.pk: t for t in call.turns.all()}
+    scales = taxonomy_scales(call.project.taxonomy)
+    errors: list[str] = []
+    cleaned: list[tuple[Turn, dict]] = []
+    for decision in decisions:
+        turn = turns.get(decision.get("turn"))
+        if turn is None:
+            errors.append(f"Turn {decision.get('turn')} is not a turn of {call.original_name}.")
+            continue
+        try:
+            cleaned.append((turn, _clean_adjudication(turn, scales, decision.get("labels", []),
+                                                       decision.get("valence"), decision.get("arousal"),
+                                                       decision.get("shifts"), decision.get("note", ""))))  # fmt: skip
+        except ValidationError as error:
+            errors.extend(f"Turn {turn.order + 1}: {message}" for message in error.messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        Call.objects.select_for_update().filter(pk=call.pk).first()
+        return [
+            Adjudication.objects.create(
+                turn=turn,
+                reviewer=reviewer,
+                labels=c["labels"],
+                valence=c["valence"],
+                arousal=c["arousal"],
+                shifts=c["shifts"],
+                note=c["note"],
+            )
+            for turn, c in cleaned
+        ]
+
+
+class GoldIncomplete(ValidationError):
+    """A call cannot be gold yet: ``missing`` are its turns without an adjudication."""
+
+    def __init__(self, message: str, missing: list[Turn]):
+        super().__init__([message])
+        self.missing = missing
+
+
 def gold_call_mark(*, call: Call, user) -> GoldCall:
     """Mark a fully adjudicated call as gold; refused while any turn lacks an adjudication."""
     with transaction.atomic():
         Call.objects.select_for_update().filter(pk=call.pk).first()
-        missing = call.turns.filter(~Q(pk__in=Adjudication.objects.filter(turn__call=call).values("turn_id"))).count()
+        missing = list(
+            call.turns.filter(~Q(pk__in=Adjudication.objects.filter(turn__call=call).values("turn_id"))).order_by(
+                "order"
+            )
+        )
         total = call.turns.count()
         if total == 0:
             raise ValidationError(["This call has no turns, so it cannot be gold."])
         if missing:
-            raise ValidationError(
-                [
-                    f"{missing} of {total} turns have no adjudication yet; adjudicate every turn before marking the call gold."
-                ]
+            named = ", ".join(str(t.order + 1) for t in missing[:20]) + (" …" if len(missing) > 20 else "")
+            raise GoldIncomplete(
+                f"{len(missing)} of {total} turns have no adjudication yet (turn {named}); adjudicate every turn "
+                "before marking the call gold. Agreed turns come pre-filled on the whole-call page.",
+                missing,
             )
         gold, _ = GoldCall.objects.get_or_create(call=call, defaults={"marked_by": user})
     return gold

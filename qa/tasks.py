@@ -2,11 +2,12 @@
 
 from celery import shared_task
 
+from .exports.snapshot import snapshot_build, snapshots_reap_stale
+from .services import agreement_report_compute
+
 
 @shared_task(name="qa.compute_agreement_report", acks_late=True, ignore_result=True)
 def compute_agreement_report(report_id: int) -> None:
-    from .services import agreement_report_compute
-
     agreement_report_compute(report_id=report_id)
 
 
@@ -15,15 +16,11 @@ def compute_agreement_report(report_id: int) -> None:
 
 @shared_task(name="qa.build_export_snapshot", acks_late=True, ignore_result=True)
 def build_export_snapshot(snapshot_id: int) -> None:
-    from .exports.snapshot import snapshot_build
-
     snapshot_build(snapshot_id=snapshot_id)
 
 
 @shared_task(name="qa.reap_stale_snapshots", ignore_result=True)
 def reap_stale_snapshots() -> list[int]:
-    from .exports.snapshot import snapshots_reap_stale
-
     return snapshots_reap_stale()
 
 

@@ -7,19 +7,28 @@ from django.views.decorators.http import require_POST
 
 from annotation.access import call_for_manager
 from annotation.models import TurnAnnotation
+from annotation.pipeline.peaks import level_for, load_peaks, peaks_window
 from annotation.selectors import project_call_counts, projects_visible_to
+from annotation.storage import peaks_path
+from annotera.middleware import refusal
+from taxonomy.selectors import taxonomy_scales
 
 from . import pictures
 from .agreement import FIGURES, ReportFilters
+from .forms import AdjudicationForm
 from .selectors import (
     agreement_report_cached,
     disagreement_queue,
+    next_in_queue,
     project_for_reviewer,
+    report_filter_choices,
     turn_for_reviewer,
+    turn_neighbours,
     turn_review,
 )
 from .services import (
     INLINE_LIMIT,
+    GoldIncomplete,
     adjudication_create,
     agreement_report_compute_inline,
     agreement_report_request,
@@ -43,7 +52,18 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         filters = ReportFilters.from_mapping(request.GET)
     except ValueError:
-        messages.error(request, "The taxonomy version must be a whole number; showing the pinned version.")
+        return refusal(
+            request,
+            400,
+            "The taxonomy version must be a whole number from 1 to 2147483647 (see the project's settings).",
+        )
+    if (
+        filters.taxonomy_version is not None
+        and filters.taxonomy_version not in report_filter_choices(project)["versions"]
+    ):
+        messages.error(
+            request, f"This project never used taxonomy version {filters.taxonomy_version}; showing the current one."
+        )
         filters = ReportFilters.from_mapping({**request.GET.dict(), "taxonomy_version": ""})
     cached = agreement_report_cached(project, filters_key(filters))
     if cached is None or cached.computed_at is None:
@@ -62,7 +82,7 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
         "cached": cached,
         "report": report,
         "busy": busy,
-        "roles": ["agent", "customer", "unknown"],
+        "choices": report_filter_choices(project),
     }
     if report:
         per_annotator = report.get("per_annotator", [])
@@ -84,10 +104,15 @@ def project_disagreements(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "qa/disagreements.html", {"project": project, "queue": disagreement_queue(project)})
 
 
-def _peaks_for(turn):
-    from annotation.pipeline.peaks import level_for, load_peaks, peaks_window
-    from annotation.stages import peaks_path
+def snap(value: float | None, low: float, step: float) -> float | None:
+    """A consensus mean (e.g. 0.667) on the scale's nearest step, so the pre-filled form is valid."""
+    if value is None:
+        return None
+    snapped = round(low + round((value - low) / step) * step, 6)
+    return int(snapped) if float(snapped).is_integer() else snapped
 
+
+def _peaks_for(turn):
     path = peaks_path(turn.call)
     if not path.exists():
         return None
@@ -104,34 +129,29 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
     project = turn.call.project
     labels = list(project.taxonomy.labels.order_by("order"))
     if request.method == "POST":
-        chosen = request.POST.getlist("label")
+        form = AdjudicationForm(request.POST)
         try:
-            payload = [
-                {
-                    "label": key,
-                    "intensity": int(request.POST[f"intensity_{key}"])
-                    if request.POST.get(f"intensity_{key}")
-                    else None,
-                }
-                for key in chosen
-            ]
-            valence = float(request.POST["valence"]) if request.POST.get("valence") else None
-            arousal = float(request.POST["arousal"]) if request.POST.get("arousal") else None
+            if not form.is_valid():
+                raise ValidationError(form.error_text())
             adjudication_create(
                 turn=turn,
                 reviewer=request.user,
-                labels=payload,
-                valence=valence,
-                arousal=arousal,
-                note=request.POST.get("note", ""),
+                labels=form.cleaned_data["labels"],
+                valence=form.cleaned_data["valence"],
+                arousal=form.cleaned_data["arousal"],
+                note=form.cleaned_data["note"],
             )
-        except (ValueError, ValidationError) as error:
-            detail = "; ".join(error.messages) if isinstance(error, ValidationError) else "Numbers expected."
-            messages.error(request, f"Not saved: {detail}")
+        except ValidationError as error:
+            messages.error(request, f"Not saved: {'; '.join(error.messages)}")
         else:
             messages.success(request, f"Turn {turn.order + 1} adjudicated; it is now the consensus of record.")
+            following = next_in_queue(project, turn)
+            if following is not None and request.POST.get("then") == "next":
+                return redirect("qa:turn_adjudicate", turn_id=following.pk)
             return redirect("qa:project_disagreements", slug=project.slug)
     review = turn_review(turn)
+    scales = taxonomy_scales(project.taxonomy)
+    previous_turn, next_turn = turn_neighbours(turn)
     consensus_labels = {item["label"]: item.get("intensity") for item in review["consensus"].labels}
     form_labels = [
         {"key": label.key, "name": label.name, "checked": label.key in consensus_labels,
@@ -147,7 +167,15 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
             "call": turn.call,
             "review": review,
             "form_labels": form_labels,
-            "intensities": [1, 2, 3, 4, 5],
+            "intensities": list(range(int(scales.intensity[0]), int(scales.intensity[1]) + 1)),
+            "scales": scales,
+            "valence_value": snap(review["consensus"].valence, scales.valence[0], scales.valence_step),
+            "arousal_value": snap(review["consensus"].arousal, scales.arousal[0], scales.arousal_step),
+            "previous_turn": previous_turn,
+            "next_turn": next_turn,
+            "next_queued": next_in_queue(project, turn),
+            "context_start": previous_turn.start if previous_turn else turn.start,
+            "context_end": next_turn.end if next_turn else turn.end,
             "picture": pictures.turn_prosody_picture(turn, _peaks_for(turn)),
         },
     )
@@ -159,6 +187,9 @@ def call_mark_gold(request: HttpRequest, call_id: int) -> HttpResponse:
     call = call_for_manager(request.user, call_id)
     try:
         gold_call_mark(call=call, user=request.user)
+    except GoldIncomplete as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("qa:call_adjudicate", call_id=call.pk)  # the whole call, missing turns first
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

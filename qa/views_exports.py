@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from annotation.access import call_for_manager
 from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.turn_files import MAX_BYTES, ImportRejected
 
 from .exports import WRITERS, ExportError, ExportFilters
 from .exports.download import snapshot_file_response, snapshot_zip_response
-from .exports.imports import MAX_BYTES, ImportRejected
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create, snapshot_manifest
 from .models import ExportSnapshot
@@ -35,7 +35,7 @@ class SnapshotForm(forms.Form):
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     split = forms.CharField(required=False, initial="0.8,0.1,0.1", help_text="train,dev,test shares; empty: no split.")
-    seed = forms.IntegerField(required=False, initial=0)
+    seed = forms.IntegerField(required=False, initial=0, min_value=-(2**31), max_value=2**31 - 1)
 
 
 @login_required
@@ -54,8 +54,7 @@ def project_snapshots(request: HttpRequest, slug: str) -> HttpResponse:
                 split_seed=data["seed"] or 0,
             )
         except ExportError as exc:
-            field, _, message = str(exc).partition(": ")
-            form.add_error(field if field in form.fields else None, message or str(exc))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, f"Snapshot {snapshot.pk} queued.")
             return redirect("qa:snapshot_detail", pk=snapshot.pk)

@@ -7,17 +7,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.filters import TaxonomyFilter
-from annotation.selectors import taxonomies_visible_to
-from annotation.serializers import TaxonomySerializer
+from annotera.jsonlimits import BoundedJSONParser
 from annotera.roles import ADMIN, PROJECT_MANAGER, user_role
 
+from .filters import TaxonomyFilter
 from .models import Taxonomy
+from .selectors import taxonomies_visible_to
+from .serializers import TaxonomySerializer
 from .services import taxonomy_export, taxonomy_import
 
 
@@ -41,7 +41,7 @@ class TaxonomyDetail(APIView):
 
 
 class TaxonomyImport(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,

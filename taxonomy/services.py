@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotera.audit import audit_record
+
+from .defaults import DEFAULT_TAXONOMY
 from .models import Dimension, Label, Taxonomy
 
 
@@ -153,8 +156,6 @@ def _evidence_map_errors(evidence: Any, label_keys: set[str]) -> list[str]:
 
 
 def _audit(*, actor, action: str, taxonomy: Taxonomy, before: Any, after: Any) -> None:
-    from annotera.audit import audit_record
-
     audit_record(actor=actor, action=action, obj=taxonomy, before=before, after=after)
 
 
@@ -168,7 +169,7 @@ def taxonomy_import(*, data: Any, publish: bool = False, actor=None) -> Taxonomy
     if errors:
         raise ValidationError(errors)
     latest = Taxonomy.objects.filter(slug=data["slug"]).order_by("-version").first()
-    taxonomy = Taxonomy.objects.create(
+    taxonomy = Taxonomy(
         slug=data["slug"],
         name=data["name"],
         description=data.get("description", ""),
@@ -178,9 +179,22 @@ def taxonomy_import(*, data: Any, publish: bool = False, actor=None) -> Taxonomy
         status=Taxonomy.Status.PUBLISHED if publish else Taxonomy.Status.DRAFT,
         published_at=timezone.now() if publish else None,
     )
+    _clean(taxonomy, "taxonomy")
+    taxonomy.save()
     _write_contents(taxonomy, data)
     _audit(actor=actor, action="taxonomy.import", taxonomy=taxonomy, before=None, after=taxonomy_export(taxonomy))
     return taxonomy
+
+
+def _clean(obj, where: str, exclude: list[str] | None = None) -> None:
+    """The model's own validation (lengths, slug and key patterns, blanks), with messages that
+    say which item and field are wrong. Raised inside the import's transaction: nothing stays."""
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ValidationError(
+            [f"{where} {field}: {message}" for field, messages in exc.message_dict.items() for message in messages]
+        ) from None
 
 
 def _write_contents(taxonomy: Taxonomy, data: dict) -> None:
@@ -192,8 +206,8 @@ def _write_contents(taxonomy: Taxonomy, data: dict) -> None:
     Label.objects.filter(taxonomy=taxonomy).update(parent=None)
     Label.objects.filter(taxonomy=taxonomy).delete()
     Dimension.objects.filter(taxonomy=taxonomy).delete()
-    created = {
-        item["key"]: Label.objects.create(
+    labels = {
+        item["key"]: Label(
             taxonomy=taxonomy,
             key=item["key"],
             name=item["name"],
@@ -206,10 +220,15 @@ def _write_contents(taxonomy: Taxonomy, data: dict) -> None:
         )
         for order, item in enumerate(data["labels"])
     }
+    created = {}
+    for key, label in labels.items():
+        _clean(label, f"label {key!r}", exclude=["parent"])
+        label.save()
+        created[key] = label
     for item in data["labels"]:
         if item.get("parent"):
             Label.objects.filter(pk=created[item["key"]].pk).update(parent=created[item["parent"]])
-    Dimension.objects.bulk_create(
+    dimensions = [
         Dimension(
             taxonomy=taxonomy,
             key=item["key"],
@@ -222,12 +241,13 @@ def _write_contents(taxonomy: Taxonomy, data: dict) -> None:
             anchors=item.get("anchors", {}),
         )
         for item in data.get("dimensions", [])
-    )
+    ]
+    for dimension in dimensions:
+        _clean(dimension, f"dimension {dimension.key!r}")
+    Dimension.objects.bulk_create(dimensions)
 
 
 def taxonomy_get_or_create_default() -> Taxonomy:
-    from .defaults import DEFAULT_TAXONOMY
-
     existing = (
         Taxonomy.objects.filter(slug=DEFAULT_TAXONOMY["slug"], status=Taxonomy.Status.PUBLISHED)
         .order_by("-version")
@@ -311,6 +331,7 @@ def taxonomy_replace_from_document(*, taxonomy: Taxonomy, data: Any, actor=None)
     taxonomy.name = data["name"]
     taxonomy.description = data.get("description", "")
     taxonomy.evidence_map = data.get("evidence_map", taxonomy.evidence_map) or {}
+    _clean(taxonomy, "taxonomy")
     taxonomy.save(update_fields=["name", "description", "evidence_map"])
     _write_contents(taxonomy, data)
     _audit(actor=actor, action="taxonomy.edit", taxonomy=taxonomy, before=before, after=taxonomy_export(taxonomy))

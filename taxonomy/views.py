@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from annotera.downloads import protect_file_response, safe_filename
+from annotera.jsonlimits import loads_bounded
 from annotera.roles import ADMIN, PROJECT_MANAGER, user_role
 
 from .forms import DimensionFormSet, LabelFormSet, TaxonomyHeaderForm, TaxonomyImportForm
@@ -41,12 +41,12 @@ def taxonomy_list(request: HttpRequest) -> HttpResponse:
             messages.error(request, f"{upload.name}: the file is over 1 MB; a taxonomy is much smaller than that.")
         else:
             try:
-                data = json.loads(upload.read().decode("utf-8"))
+                data = loads_bounded(upload.read().decode("utf-8"))
                 taxonomy = taxonomy_import(data=data, publish=form.cleaned_data["publish"], actor=request.user)
                 messages.success(request, f"Imported {taxonomy}.")
                 return redirect("taxonomy:detail", pk=taxonomy.pk)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                messages.error(request, f"{upload.name}: not valid JSON ({exc}).")
+            except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+                messages.error(request, f"{safe_filename(upload.name)}: not valid JSON ({exc}).")
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)
@@ -138,5 +138,4 @@ def taxonomy_export_view(request: HttpRequest, pk: int) -> JsonResponse:
     _require_editor(request)
     taxonomy = get_object_or_404(Taxonomy, pk=pk)
     response = JsonResponse(taxonomy_export(taxonomy), json_dumps_params={"indent": 2, "ensure_ascii": False})
-    response["Content-Disposition"] = f'attachment; filename="{taxonomy.slug}-v{taxonomy.version}.json"'
-    return response
+    return protect_file_response(response, filename=f"{taxonomy.slug}-v{taxonomy.version}.json")

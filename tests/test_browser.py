@@ -112,11 +112,11 @@ def ready_assignment(project, make_user, two_voice_call):
     return Assignment.objects.create(call=call, annotator=user), user
 
 
-def new_context(browser, **options):
+def browser_context(browser, **options):
     """A context whose test probes (wait_for_function, evaluate) may run string scripts, which the
     app's Content Security Policy forbids; the app itself is checked under the real policy in
     test_workspace_runs_under_the_content_security_policy."""
-    return browser.new_context(bypass_csp=True, **options)
+    return browser.browser_context(bypass_csp=True, **options)
 
 
 def login(page, live_server, username):
@@ -142,7 +142,7 @@ def open_workspace(context, live_server, assignment, *, log_in=True):
 
 def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = new_context(browser, viewport={"width": 1400, "height": 900})
+    context = browser_context(browser, viewport={"width": 1400, "height": 900})
     page, responses = open_workspace(context, live_server, assignment)
     assert page.locator(".ws-turn").count() == assignment.call.turns.count()
     page.keyboard.press("Space")
@@ -169,7 +169,7 @@ def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live
 
 def test_conflicting_edit_from_a_second_tab_is_merged_not_lost(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = new_context(browser)
+    context = browser_context(browser)
     first, _ = open_workspace(context, live_server, assignment)
     second, _ = open_workspace(context, live_server, assignment, log_in=False)
     first.keyboard.press("f")
@@ -186,7 +186,7 @@ def test_blind_annotator_gets_no_suggestions_in_dom_or_network(browser, live_ser
     assignment, _ = ready_assignment
     assignment.blind = True
     assignment.save()
-    context = new_context(browser)
+    context = browser_context(browser)
     page, responses = open_workspace(context, live_server, assignment)
     assert page.locator(".ws-suggested").count() == 0 and page.locator(".ws-why").count() == 0
     payloads = [r.text() for r in responses if "/workspace/" in r.url and r.url.startswith(live_server.url + "/api/")]
@@ -195,7 +195,7 @@ def test_blind_annotator_gets_no_suggestions_in_dom_or_network(browser, live_ser
 
 def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    page, _ = open_workspace(new_context(browser), live_server, assignment)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     page.keyboard.press("f")
     page.keyboard.press("g")  # gratitude: two emotions, so a shift can go from one to the other
     page.keyboard.press("Shift+S")  # shift marker (plain "s" is the satisfaction label)
@@ -239,7 +239,7 @@ def test_split_with_annotations_is_proposed_then_carries_labels_over(browser, li
     assignment, _ = ready_assignment
     call = assignment.call
     first_turn = call.turns.get(order=0)
-    page, _ = open_workspace(new_context(browser), live_server, assignment)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     before = page.locator(".ws-turn").count()
     page.keyboard.press("f")
     page.wait_for_function(SAVED)
@@ -249,7 +249,7 @@ def test_split_with_annotations_is_proposed_then_carries_labels_over(browser, li
     page.wait_for_selector(".ws-turn[data-index='0'] .ws-proposal.proposed")  # the proposer sees it at once
     assert page.locator(".ws-turn").count() == before and call.turns.count() == before  # nothing applied yet
     other = Assignment.objects.create(call=call, annotator=make_user("ann2", "annotator"))
-    second_page, _ = open_workspace(new_context(browser), live_server, other)
+    second_page, _ = open_workspace(browser_context(browser), live_server, other)
     assert second_page.locator(".ws-proposal").count() == 0  # invisible to another annotator
     reviewer_accepts_all(call, make_user)
     page.reload()
@@ -265,7 +265,7 @@ def test_boundary_shrink_then_grow_keeps_every_word(browser, live_server, ready_
     call = assignment.call
     turn = call.turns.get(order=1)
     words, text = turn.words, turn.text
-    page, _ = open_workspace(new_context(browser), live_server, assignment)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     page.keyboard.press("ArrowDown")
     shrink_to = round((words[0]["e"] + words[1]["s"]) / 2, 2) if len(words) > 1 else turn.start + 0.2
     page.evaluate(f"document.getElementById('ws-audio').currentTime = {shrink_to}")
@@ -293,7 +293,7 @@ def test_speaker_correction_is_a_proposal(browser, live_server, ready_assignment
     assignment, _ = ready_assignment
     call = assignment.call
     turn = call.turns.get(order=1)
-    page, _ = open_workspace(new_context(browser), live_server, assignment)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     other = call.speakers.exclude(pk=turn.speaker_id).first()
     page.locator(".ws-turn[data-index='1'] select.ws-speaker").select_option(str(other.pk))
     wait_status(page, PROPOSED)
@@ -306,7 +306,7 @@ def test_speaker_correction_is_a_proposal(browser, live_server, ready_assignment
 
 def test_edits_made_offline_are_kept_and_saved_when_the_network_returns(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = new_context(browser)
+    context = browser_context(browser)
     page, _ = open_workspace(context, live_server, assignment)
     context.set_offline(True)
     page.keyboard.press("c")  # confusion, while offline
@@ -323,7 +323,7 @@ def test_edits_made_offline_are_kept_and_saved_when_the_network_returns(browser,
 
 def test_workspace_runs_under_the_content_security_policy(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = browser.new_context()  # the real policy: no bypass
+    context = browser.browser_context()  # the real policy: no bypass
     page = context.new_page()
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
@@ -341,7 +341,7 @@ def test_workspace_runs_under_the_content_security_policy(browser, live_server, 
 
 def test_edit_after_submit_is_refused_visibly_until_reopened(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    page, _ = open_workspace(new_context(browser), live_server, assignment)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     Assignment.objects.filter(pk=assignment.pk).update(status="submitted")  # submitted from another tab
     page.keyboard.press("f")
     page.wait_for_function("document.getElementById('ws-save').textContent.startsWith('not saved')")
@@ -370,7 +370,7 @@ def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_se
         TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=call.project.taxonomy,
                                       labels=[{"label": "neutral", "intensity": 2}])  # fmt: skip
     turn = call.turns.get(order=1)
-    context = new_context(browser)
+    context = browser_context(browser)
     page, _ = open_workspace(context, live_server, assignment)
     page.keyboard.press("ArrowDown")
     new_start = round(turn.start + min(0.3, (turn.end - turn.start) / 3), 2)
@@ -392,7 +392,7 @@ def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_se
 
 def test_conflict_dialog_compares_field_by_field_and_esc_cancels(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = new_context(browser)
+    context = browser_context(browser)
     first, _ = open_workspace(context, live_server, assignment)
     second, _ = open_workspace(context, live_server, assignment, log_in=False)
     turn0 = first.locator(".ws-turn[data-index='0']")
@@ -432,7 +432,7 @@ def test_rejected_suggestion_stays_rejected_and_accepting_fills_no_valence(brows
     suggestion = suggested.order_by("turn__order").first()
     assert suggestion, "the machine pass made no suggestion to decide on"
     index = suggestion.turn.order
-    page, _ = open_workspace(new_context(browser), live_server, assignment)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     for _ in range(index):
         page.keyboard.press("ArrowDown")
     first_label = suggestion.labels[0]["label"]
@@ -492,7 +492,7 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
         pages.append((name, reverse(name, kwargs=kwargs)))
     axe, checked, failures, skipped = Axe(), set(), [], {}
     for user in (annotator, reviewer, manager, admin):
-        context = new_context(browser, viewport={"width": 1280, "height": 720})
+        context = browser_context(browser, viewport={"width": 1280, "height": 720})
         page = context.new_page()
         login(page, live_server, user.username)
         for name, url in pages:

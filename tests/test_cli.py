@@ -47,7 +47,7 @@ def _annotated_project(project, make_user):
     from annotation.models import Speaker, Turn
 
     sf_buffer = io.BytesIO()
-    sf.write(sf_buffer, np.zeros(1600, dtype=np.float32), 16000, format="WAV")
+    sf.write(sf_buffer, np.random.default_rng(5).normal(0, 0.1, 8000).astype(np.float32), 16000, format="WAV")
     sf_buffer.seek(0)
     from annotation.services import call_upload
 
@@ -81,7 +81,7 @@ def test_agreement_json_report(project, make_user):
     assert report["label_presence"]["per_label"]["gratitude"]["alpha"] is None  # never used: undefined, not 1.0
     assert report["label_sets_masi"]["units"] == 3
     text = run("agreement", "--project", project.slug, "--bootstrap", "50")
-    assert "label presence (nominal)" in text and "excluded" in text
+    assert "label presence (nominal, labels in use)" in text and "excluded" in text and "shift positions" in text
 
 
 def test_export_dataset_jsonl(project, make_user, tmp_path):

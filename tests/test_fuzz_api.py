@@ -1,6 +1,6 @@
 """Schemathesis against the OpenAPI schema, in process (WSGI): no generated request may get a 5xx.
 
-Runs as a project manager and as an annotator, a bounded number of examples per operation
+Runs as each role (admin, project manager, QA reviewer, annotator), a bounded number of examples per operation
 (``ANNOTERA_FUZZ_EXAMPLES``, default 12). Cases are derandomized, so CI draws the same ones on
 every run and a failure reproduces; set ``ANNOTERA_FUZZ_RANDOM=1`` to explore fresh cases.
 Hypothesis keeps its seed database out of the tree (``database=None``).
@@ -35,7 +35,10 @@ def users(project, make_user):
     Assignment.objects.create(call=call, annotator=annotator)
     pm = make_user("pm", "project_manager")
     project_add_member(project=project, user=pm, role=ProjectMembership.Role.MANAGER)
-    return {"pm": pm, "annotator": annotator}
+    reviewer = make_user("rev", "qa_reviewer")
+    project_add_member(project=project, user=reviewer, role=ProjectMembership.Role.REVIEWER)
+    admin = make_user("root", is_superuser=True, is_staff=True)
+    return {"pm": pm, "annotator": annotator, "reviewer": reviewer, "admin": admin}
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +62,7 @@ def api_schema():
     return schema
 
 
-@pytest.mark.parametrize("role", ["pm", "annotator"])
+@pytest.mark.parametrize("role", ["pm", "annotator", "reviewer", "admin"])
 def test_fuzzed_requests_never_get_a_server_error(users, role, settings):
     settings.DEBUG_PROPAGATE_EXCEPTIONS = bool(os.environ.get("FUZZ_RAISE"))
     token = Token.objects.create(user=users[role]).key

@@ -174,18 +174,7 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
             lines = proc.stderr.decode(errors="replace").strip().splitlines()
             raise AudioRejected(f"The audio could not be decoded ({lines[-1] if lines else 'unknown error'}).")
         frames = tmp.stat().st_size // (4 * channels)
-        decoded_seconds = frames / SAMPLE_RATE
-        if frames == 0:
-            raise AudioRejected("The file contains no audio samples (zero length).")
-        if claimed and decoded_seconds < 0.5 * claimed and claimed - decoded_seconds > 1.0:
-            raise AudioRejected(
-                f"The file is truncated: its header says {format_duration(claimed)} but only "
-                f"{format_duration(decoded_seconds)} of audio is there."
-            )
-        if decoded_seconds < limits.min_seconds:
-            raise AudioRejected(
-                f"The recording is too short ({decoded_seconds:.2f} s); at least {limits.min_seconds:g} s is needed."
-            )
+        _check_length(frames, claimed, limits)
         peaks = _validate_samples(tmp, channels, limits)
         os.replace(tmp, out_path)
     except BaseException:
@@ -200,6 +189,84 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
         source_sample_rate=info["sample_rate"],
         peak_dbfs=peaks,
     )
+
+
+def _check_length(frames: int, claimed: float | None, limits: AudioLimits) -> None:
+    """What the decoded length says: empty, truncated against the header's claim, too short."""
+    decoded_seconds = frames / SAMPLE_RATE
+    if frames == 0:
+        raise AudioRejected("The file contains no audio samples (zero length).")
+    if claimed and decoded_seconds < 0.5 * claimed and claimed - decoded_seconds > 1.0:
+        raise AudioRejected(
+            f"The file is truncated: its header says {format_duration(claimed)} but only "
+            f"{format_duration(decoded_seconds)} of audio is there."
+        )
+    if decoded_seconds < limits.min_seconds:
+        raise AudioRejected(
+            f"The recording is too short ({decoded_seconds:.2f} s); at least {limits.min_seconds:g} s is needed."
+        )
+
+
+def _check_level(peak: np.ndarray, limits: AudioLimits) -> list[float]:
+    """Peak level per channel in dBFS; refuses an all-silent recording."""
+    peak_dbfs = [20 * math.log10(p) if p > 0 else -math.inf for p in peak]
+    if max(peak_dbfs) < limits.silence_dbfs:
+        loudest = max(peak_dbfs)
+        level = "no signal at all" if loudest == -math.inf else f"peak level {loudest:.0f} dBFS"
+        raise AudioRejected(f"The recording is silent ({level}); there is nothing to annotate.")
+    return [round(p, 1) if p != -math.inf else -999.0 for p in peak_dbfs]
+
+
+_NONFINITE = "The audio contains invalid samples (NaN or infinity); the file is corrupt."
+
+
+def check_decoded_samples(path: Path, info: dict, limits: AudioLimits) -> None:
+    """The decode stage's checks on the samples (length, truncation, NaN, silence), run while the
+    uploader waits: ffmpeg decodes to a pipe read in blocks, so no PCM is written to disk and
+    memory stays at one block however long the call. (ffmpeg's messages go to a temporary file:
+    a full stderr pipe would stall it.)"""
+    import tempfile
+
+    channels = info["channels"]
+    frame_bytes = 4 * channels
+    block = SAMPLE_RATE * 10 * frame_bytes
+    peak = np.zeros(channels, dtype=np.float64)
+    frames, nonfinite, carry = 0, False, b""
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(
+            ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-t", str(limits.max_seconds + 1),
+             "-map", "0:a:0", "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(SAMPLE_RATE), "-ac", str(channels),
+             "pipe:1"],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )  # fmt: skip
+        try:
+            while chunk := proc.stdout.read(block):
+                chunk = carry + chunk
+                usable = len(chunk) - len(chunk) % frame_bytes
+                carry = chunk[usable:]
+                samples = np.frombuffer(chunk[:usable], dtype="<f4").reshape(-1, channels)
+                frames += samples.shape[0]
+                if samples.size and not np.isfinite(samples).all():
+                    nonfinite = True
+                    break
+                if samples.size:
+                    np.maximum(peak, np.abs(samples).max(axis=0), out=peak)
+        finally:
+            if proc.poll() is None and nonfinite:
+                proc.kill()
+            proc.stdout.close()
+            returncode = proc.wait(timeout=max(120.0, limits.max_seconds / 5))
+        errors.seek(0)
+        lines = errors.read(64 * 1024).decode(errors="replace").strip().splitlines()
+    if nonfinite:
+        raise AudioRejected(_NONFINITE)
+    if returncode < 0:
+        raise AudioRejected("The audio decoder crashed on this file; it is probably corrupt.")
+    if returncode != 0:
+        raise AudioRejected(f"The audio could not be decoded ({lines[-1] if lines else 'unknown error'}).")
+    _check_length(frames, info["duration"], limits)
+    _check_level(peak, limits)
 
 
 def _check_wav_header(path: Path, size: int) -> None:
@@ -240,15 +307,10 @@ def _validate_samples(path: Path, channels: int, limits: AudioLimits) -> list[fl
     for start in range(0, data.shape[0], block):
         chunk = np.asarray(data[start : start + block])
         if not np.isfinite(chunk).all():
-            raise AudioRejected("The audio contains invalid samples (NaN or infinity); the file is corrupt.")
+            raise AudioRejected(_NONFINITE)
         np.maximum(peak, np.abs(chunk).max(axis=0), out=peak)
     del data
-    peak_dbfs = [20 * math.log10(p) if p > 0 else -math.inf for p in peak]
-    if max(peak_dbfs) < limits.silence_dbfs:
-        loudest = max(peak_dbfs)
-        level = "no signal at all" if loudest == -math.inf else f"peak level {loudest:.0f} dBFS"
-        raise AudioRejected(f"The recording is silent ({level}); there is nothing to annotate.")
-    return [round(p, 1) if p != -math.inf else -999.0 for p in peak_dbfs]
+    return _check_level(peak, limits)
 
 
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1_000, 768_000
@@ -296,13 +358,14 @@ def check_container(path: Path, limits: AudioLimits) -> tuple[str, dict]:
 
 
 def inspect_upload(path: Path | str, limits: AudioLimits = AudioLimits()) -> dict:
-    """The checks that can run while the uploader waits: ``check_container``, and for float WAV
-    a scan for NaN/infinite samples. Decoding the whole file (and the silence and length checks
-    that need it) stays in the pipeline's decode stage."""
+    """Every check of the decode stage, while the uploader waits: ``check_container``, then the
+    samples (``check_decoded_samples``: zero length, truncation, too short, NaN, silence), so a
+    file the pipeline would fail is refused before a row or a file is written."""
     path = Path(path)
     kind, info = check_container(path, limits)
     if kind == "wav":
         _check_float_wav_samples(path)
+    check_decoded_samples(path, info, limits)
     return {**info, "kind": kind}
 
 

@@ -1,16 +1,24 @@
 """Who spoke when.
 
-- Dual-channel calls: each channel is one party, so the channel *is* the speaker.
-- Mono calls, offline default (``diarize_mono``), in the manner of pyannote 2.x, built from the
-  models that ship in pip packages:
-  1. WhisperX's bundled pyannote *segmentation* model (the one its VAD uses) runs on 5 s
-     windows every second; it gives up to three local speaker activities per window.
-  2. Local speakers of consecutive windows that are active on the same frames of the overlap
-     are linked into *tracklets* (speaker-homogeneous stretches; the model finds the changes).
-  3. Each tracklet gets a resemblyzer d-vector from the audio where it alone speaks.
-  4. Tracklets are clustered (spectral clustering, speaker count from the eigengap), with a
-     cannot-link between tracklets active in the same window as different local speakers.
-  5. Each word goes to the speaker most active over its span.
+- Dual-channel calls: each channel is one party, so the channel *is* the speaker; cross-talk
+  leaked from the other channel is not (``channels.py``).
+- Mono calls, offline default (``diarize_spans`` / ``diarize_mono``), from models that ship in
+  pip packages, in the manner of pyannote's segmentation + embedding + clustering recipe:
+  1. WhisperX's bundled pyannote *segmentation* model (the one its VAD uses; the transcription
+     stage's pass is reused) gives up to three local speaker activities per 5 s window, every 1 s.
+  2. Local speakers of consecutive windows active on the same frames are linked into
+     *tracklets* (stretches the model believes are one voice).
+  3. 1.6 s windows on a fixed grid where one tracklet speaks alone get resemblyzer d-vectors
+     (one mel spectrogram per call, batched LSTM).
+  4. A tracklet whose windows change voice is split (recursive best binary split while the two
+     sides' mean embeddings differ); each piece is one mean embedding.
+  5. Pieces are clustered agglomeratively (average linkage, cosine distance threshold): the
+     speaker count is estimated, never assumed; clusters with under ``min_speaker_seconds`` of
+     speech join their nearest large cluster; a few k-means style passes settle the pieces.
+  6. Every tracklet frame takes its nearest window's speaker; activity is binarised into spans,
+     and each word goes to the speaker most active over it.
+  Parameters were chosen on the tune half of ``benchmarks/diarization_suite.py`` (mean DER);
+  ``benchmarks/diarization.py`` reports the held-out half.
 - Installs with pyannote weights (``DIARIZATION_MODEL`` + token) use WhisperX's
   ``DiarizationPipeline`` instead.
 """
@@ -18,246 +26,276 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
+from .diarization_config import DiarizationConfig
 from .segmentation import LocalSegmentation, local_segmentation
-from .types import SpeakerSpan, Word
+from .tracklets import Tracklet, build_tracklets, solo_owner, total_frames
+from .types import Segment, SpeakerSpan, Word
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DiarizationConfig:
-    max_speakers: int = 6
-    min_speakers: int = 1
-    window_step: float = 1.0  # seconds between 5 s segmentation windows
-    active: float = 0.5  # local speaker activation threshold
-    link_jaccard: float = 0.5  # soft Jaccard of overlap activity that links local speakers
-    min_local_seconds: float = 0.2  # local speakers with less activity in a window are noise
-    min_embed_seconds: float = 0.8  # tracklets with less solo speech borrow their neighbours' audio
-    same_speaker_similarity: float = 0.80  # above this between all tracklets: one speaker
 
 
 def channel_speaker(channel: int) -> str:
     return f"CH{channel}"
 
 
-_ENCODER = None
-_ENCODER_LOCK = threading.Lock()
+def diarize_channels(samples: np.ndarray, segments: list[Segment]) -> list[Word]:
+    """Dual-channel calls: each channel's words are its speaker's, except cross-talk leaked from
+    the other channel; word boundaries are pulled in to the channel's own speech."""
+    from .channels import channel_words
+
+    by_channel: list[list[Word]] = [[] for _ in range(samples.shape[0])]
+    for segment in segments:
+        by_channel[segment.channel or 0].extend(segment.words)
+    return channel_words(samples, by_channel, [channel_speaker(c) for c in range(samples.shape[0])])
 
 
-def _encoder():
-    global _ENCODER
-    with _ENCODER_LOCK:
-        if _ENCODER is None:
-            from resemblyzer import VoiceEncoder
-
-            _ENCODER = VoiceEncoder(device="cpu", verbose=False)
-        return _ENCODER
-
-
-# --- 2. tracklets ---------------------------------------------------------------------------
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[tuple[int, int], tuple[int, int]] = {}
-
-    def find(self, node: tuple[int, int]) -> tuple[int, int]:
-        self.parent.setdefault(node, node)
-        while self.parent[node] != node:
-            self.parent[node] = self.parent[self.parent[node]]
-            node = self.parent[node]
-        return node
-
-    def union(self, a: tuple[int, int], b: tuple[int, int]) -> None:
-        self.parent[self.find(a)] = self.find(b)
-
-
+# --- 3. embeddings of 1.6 s windows ---------------------------------------------------------
 @dataclass
-class Tracklet:
-    members: list[tuple[int, int]]  # (window, local speaker)
-    offset: int  # global frame of values[0]
-    values: np.ndarray  # mean activation over the windows covering each frame of its span
-    first: int  # first global frame with activity above the threshold
-    last: int
+class Windows:
+    """Embedded 1.6 s windows, each owned by the one tracklet that speaks alone in it."""
 
-    def span(self) -> slice:
-        return slice(self.offset, self.offset + self.values.size)
+    centres: np.ndarray  # seconds
+    owners: np.ndarray  # tracklet index
+    vectors: np.ndarray  # (n, 256), L2-normalised
 
 
-def build_tracklets(seg: LocalSegmentation, config: DiarizationConfig) -> list[Tracklet]:
-    from scipy.optimize import linear_sum_assignment
+def window_starts(solo: np.ndarray, seg: LocalSegmentation, config: DiarizationConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Windows on a fixed grid whose speech is mostly one tracklet's: (start seconds, owner)."""
+    from .speaker_embedding import WINDOW_SECONDS
 
-    scores = seg.scores
-    n_windows, n_frames, n_local = scores.shape
-    shift = seg.shift
-    min_frames = config.min_local_seconds / seg.frame_step
-    alive = (scores > config.active).sum(axis=1) >= min_frames  # (windows, local)
-    links = _UnionFind()
-    for w in range(n_windows):
-        for k in np.flatnonzero(alive[w]):
-            links.find((w, int(k)))
-    for w in range(n_windows - 1):
-        left = scores[w, shift:, :]
-        right = scores[w + 1, : n_frames - shift, :]
-        overlap = min(left.shape[0], right.shape[0])
-        left, right = left[:overlap], right[:overlap]
-        jaccard = np.zeros((n_local, n_local))
-        for a in np.flatnonzero(alive[w]):
-            for b in np.flatnonzero(alive[w + 1]):
-                union = np.maximum(left[:, a], right[:, b]).sum()
-                if union > 0:
-                    jaccard[a, b] = np.minimum(left[:, a], right[:, b]).sum() / union
-        rows, cols = linear_sum_assignment(-jaccard)
-        for a, b in zip(rows, cols, strict=True):
-            if jaccard[a, b] >= config.link_jaccard:
-                links.union((w, int(a)), (w + 1, int(b)))
-    groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for node in links.parent:
-        groups.setdefault(links.find(node), []).append(node)
-    tracklets = []
-    for members in groups.values():
-        windows = [w for w, _ in members]
-        offset = min(windows) * shift
-        length = (max(windows) - min(windows)) * shift + n_frames
-        summed = np.zeros(length, dtype=np.float32)
-        count = np.zeros(length, dtype=np.float32)
-        for w, k in members:
-            start = w * shift - offset
-            summed[start : start + n_frames] += scores[w, :, k]
-            count[start : start + n_frames] += 1
-        values = np.divide(summed, count, out=np.zeros_like(summed), where=count > 0)
-        active = np.flatnonzero(values > config.active)
-        if active.size:
-            tracklets.append(
-                Tracklet(sorted(members), offset, values, offset + int(active[0]), offset + int(active[-1]))
-            )
-    tracklets.sort(key=lambda t: t.first)
-    return tracklets
+    total_seconds = float(seg.frame_time(solo.size))
+    grid = np.arange(0.0, max(total_seconds - WINDOW_SECONDS, 0.0) + 1e-6, config.window_hop)
+    starts, owners = [], []
+    for start in grid:
+        first = max(0, int((start - seg.frame_offset) / seg.frame_step))
+        last = min(solo.size, int((start + WINDOW_SECONDS - seg.frame_offset) / seg.frame_step))
+        frames = solo[first:last]
+        if frames.size == 0:
+            continue
+        voiced = frames[frames >= 0]
+        if voiced.size < config.window_min_solo * frames.size:
+            continue
+        counts = np.bincount(voiced)
+        top = int(counts.argmax())
+        if counts[top] >= config.window_purity * voiced.size:
+            starts.append(start)
+            owners.append(top)
+    return np.asarray(starts), np.asarray(owners, dtype=np.int64)
 
 
-def _top_two(tracklets: list[Tracklet], total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per global frame: the highest activation, which tracklet has it, and the runner-up."""
-    best = np.zeros(total, dtype=np.float32)
-    second = np.zeros(total, dtype=np.float32)
-    owner = np.full(total, -1, dtype=np.int32)
-    for index, tracklet in enumerate(tracklets):
-        span = tracklet.span()
-        values = tracklet.values
-        higher = values > best[span]
-        second[span] = np.where(higher, best[span], np.maximum(second[span], values))
-        owner[span] = np.where(higher, index, owner[span])
-        best[span] = np.where(higher, values, best[span])
-    return best, owner, second
-
-
-def _total_frames(tracklets: list[Tracklet]) -> int:
-    return max(t.offset + t.values.size for t in tracklets)
-
-
-# --- 3. embeddings --------------------------------------------------------------------------
-def _frames_to_samples(mask: np.ndarray, seg: LocalSegmentation, n_samples: int) -> np.ndarray:
-    """Sample indices covered by the frames set in ``mask`` (global frame grid)."""
-    times = seg.frame_time(np.arange(mask.size))
-    starts = ((times - seg.frame_step / 2) * SAMPLE_RATE).astype(np.int64)
-    keep = np.flatnonzero(mask)
-    if keep.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    width = int(round(seg.frame_step * SAMPLE_RATE))
-    index = (starts[keep][:, None] + np.arange(width)[None, :]).ravel()
-    return index[(index >= 0) & (index < n_samples)]
-
-
-def tracklet_embeddings(
+def embed_tracklets(
     audio: np.ndarray, seg: LocalSegmentation, tracklets: list[Tracklet], config: DiarizationConfig
-) -> np.ndarray:
-    encoder = _encoder()
-    total = _total_frames(tracklets)
-    best, owner, second = _top_two(tracklets, total)
-    vectors = []
-    for index, tracklet in enumerate(tracklets):
-        span = tracklet.span()
-        others = np.where(owner[span] == index, second[span], best[span])
-        mask = np.zeros(total, dtype=bool)
-        mask[span] = (tracklet.values > config.active) & (others < config.active)
-        if mask.sum() * seg.frame_step < config.min_embed_seconds:
-            mask[span] = tracklet.values > config.active
-        clip = np.asarray(audio[_frames_to_samples(mask, seg, audio.shape[0])], dtype=np.float32)
-        if clip.shape[0] < config.min_embed_seconds * SAMPLE_RATE:
-            # Too little speech: widen to the tracklet's whole span (may include a neighbour).
-            first = max(0, int(seg.frame_time(tracklet.first) * SAMPLE_RATE))
-            last = int(seg.frame_time(tracklet.last) * SAMPLE_RATE)
-            pad = max(0, int(config.min_embed_seconds * SAMPLE_RATE) - (last - first)) // 2
-            clip = np.asarray(audio[max(0, first - pad) : last + pad], dtype=np.float32)
-        peak = float(np.abs(clip).max()) if clip.size else 0.0
-        vectors.append(encoder.embed_utterance(clip / peak * 0.5 if peak > 0 else clip))
-    matrix = np.asarray(vectors, dtype=np.float32)
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
+) -> tuple[Windows, dict[int, np.ndarray]]:
+    """Window embeddings, plus one embedding for each tracklet too short to own a window."""
+    from .speaker_embedding import MEL_STEP, WINDOW_SECONDS, embed_windows, mel_frames
 
-
-def cannot_link(tracklets: list[Tracklet]) -> np.ndarray:
-    """True where two tracklets are different local speakers of one window."""
-    n = len(tracklets)
-    window_sets = [{w for w, _ in t.members} for t in tracklets]
-    matrix = np.zeros((n, n), dtype=bool)
-    for i in range(n):
-        for j in range(i + 1, n):
-            if window_sets[i] & window_sets[j]:
-                matrix[i, j] = matrix[j, i] = True
-    return matrix
+    total = total_frames(tracklets)
+    solo = solo_owner(tracklets, total, config.active)
+    starts, owners = window_starts(solo, seg, config)
+    short = sorted(set(range(len(tracklets))) - set(owners.tolist()))
+    # A short tracklet (a back-channel, a fragment) is heard in a window centred on its speech.
+    short_starts = []
+    for index in short:
+        t = tracklets[index]
+        centre = (seg.frame_time(t.first) + seg.frame_time(t.last)) / 2
+        short_starts.append(max(0.0, centre - WINDOW_SECONDS / 2))
+    mel = mel_frames(audio)
+    all_starts = np.concatenate([starts, np.asarray(short_starts)]) if short_starts else starts
+    vectors = embed_windows(mel, np.round(all_starts / MEL_STEP).astype(np.int64))
+    windows = Windows(starts + WINDOW_SECONDS / 2, owners, vectors[: len(starts)])
+    extra = {index: vectors[len(starts) + i] for i, index in enumerate(short)}
+    return windows, extra
 
 
 # --- 4. clustering --------------------------------------------------------------------------
-def estimate_clusters(
-    similarity: np.ndarray, config: DiarizationConfig, forbidden: np.ndarray | None = None
-) -> tuple[int, np.ndarray]:
-    """Speaker count by the eigengap of the normalised affinity Laplacian; returns (k, labels)."""
-    from scipy.linalg import eigh
-    from sklearn.cluster import KMeans
-
-    n = similarity.shape[0]
-    if n == 1:
-        return 1, np.zeros(1, dtype=int)
-    forbidden = np.zeros_like(similarity, dtype=bool) if forbidden is None else forbidden
-    # The segmentation model sometimes splits one voice into two local speakers; a cannot-link
-    # between two very similar tracklets is not believed.
-    forbidden = forbidden & (similarity < config.same_speaker_similarity)
-    off_diagonal = similarity[~np.eye(n, dtype=bool)]
-    if not forbidden.any() and off_diagonal.min() >= config.same_speaker_similarity:
-        return 1, np.zeros(n, dtype=int)
-    if n == 2:
-        return 2, np.array([0, 1])
-    affinity = np.clip(similarity, 0, 1) ** 2
-    affinity[forbidden] = 0.0
-    keep = max(2, min(n - 1, int(round(0.3 * n))))
-    pruned = np.zeros_like(affinity)
-    order = np.argsort(-affinity, axis=1)[:, :keep]
-    rows = np.repeat(np.arange(n), keep)
-    pruned[rows, order.ravel()] = affinity[rows, order.ravel()]
-    affinity = np.maximum(pruned, pruned.T)
-    degree = affinity.sum(axis=1)
-    inv_sqrt = 1.0 / np.sqrt(np.maximum(degree, 1e-9))
-    laplacian = np.eye(n) - inv_sqrt[:, None] * affinity * inv_sqrt[None, :]
-    values, vectors = eigh(laplacian)
-    lowest = max(1, config.min_speakers)
-    if forbidden.any():
-        lowest = max(lowest, 2)  # two tracklets heard at once: at least two speakers
-    upper = max(lowest, min(config.max_speakers, n - 1))
-    gaps = np.diff(values[: upper + 1])
-    k = int(np.argmax(gaps[lowest - 1 :]) + lowest)
-    k = max(lowest, min(k, upper))
-    if k == 1:
-        return 1, np.zeros(n, dtype=int)
-    embedding = vectors[:, :k]
-    embedding = embedding / np.maximum(np.linalg.norm(embedding, axis=1, keepdims=True), 1e-9)
-    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(embedding)
-    return k, labels
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-9)
 
 
-# --- 5. words -------------------------------------------------------------------------------
+def _split_points(vectors: np.ndarray, config: DiarizationConfig) -> list[int]:
+    """Where one tracklet's windows (in time order) change voice: recursive best binary split,
+    kept while the two sides' mean embeddings are less similar than ``split_similarity``."""
+    n, least = vectors.shape[0], config.min_piece_windows
+    if n < 2 * least:
+        return []
+    cumulative = np.cumsum(vectors, axis=0)
+    best, best_at = 1.0, -1
+    for cut in range(least, n - least + 1):
+        left = cumulative[cut - 1]
+        right = cumulative[-1] - left
+        similarity = float(_unit(left) @ _unit(right))
+        if similarity < best:
+            best, best_at = similarity, cut
+    if best >= config.split_similarity:
+        return []
+    inner_left = _split_points(vectors[:best_at], config)
+    inner_right = [best_at + c for c in _split_points(vectors[best_at:], config)]
+    return [*inner_left, best_at, *inner_right]
+
+
+def window_pieces(windows: Windows, config: DiarizationConfig) -> np.ndarray:
+    """Piece id per window: a tracklet's windows, split where the voice changes inside it."""
+    pieces = np.zeros(windows.owners.size, dtype=np.int64)
+    next_id = 0
+    for owner in np.unique(windows.owners):
+        index = np.flatnonzero(windows.owners == owner)
+        index = index[np.argsort(windows.centres[index])]
+        cuts = [0, *_split_points(windows.vectors[index], config), index.size]
+        for first, last in zip(cuts, cuts[1:], strict=False):
+            pieces[index[first:last]] = next_id
+            next_id += 1
+    return pieces
+
+
+def cluster_windows(windows: Windows, config: DiarizationConfig) -> np.ndarray:
+    """Speaker label (0..k-1) per window.
+
+    Pieces (speaker-homogeneous runs of windows) are represented by their mean embedding, which
+    is far less noisy than one 1.6 s window; they are clustered agglomeratively (average linkage,
+    cosine distance, cut at ``cluster_threshold``), so the speaker count comes from the data.
+    Clusters with less than ``min_speaker_seconds`` of windows are not speakers: their pieces
+    join the nearest large cluster. A few k-means style passes then settle each piece.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = windows.vectors.shape[0]
+    if n < 2:
+        return np.zeros(n, dtype=int)
+    pieces = window_pieces(windows, config)
+    n_pieces = int(pieces.max()) + 1
+    sums = np.zeros((n_pieces, windows.vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, pieces, windows.vectors)
+    sizes = np.bincount(pieces, minlength=n_pieces)
+    means = _unit(sums)
+    if n_pieces == 1:
+        return np.zeros(n, dtype=int)
+    # Only pieces long enough for a steady embedding decide the clusters; the rest join later.
+    steady = np.flatnonzero(sizes >= config.min_cluster_piece_windows)
+    if steady.size < 2:
+        steady = np.arange(n_pieces)
+    tree = linkage(means[steady], method=config.linkage, metric="cosine")
+    labels = np.full(n_pieces, -1)
+    labels[steady] = fcluster(tree, t=config.cluster_threshold, criterion="distance") - 1
+    seconds = np.bincount(labels[steady], weights=sizes[steady] * config.window_hop)
+    large = np.flatnonzero(seconds >= config.min_speaker_seconds)
+    if large.size == 0:
+        return np.zeros(n, dtype=int)
+    large = large[np.argsort(-seconds[large])][: config.max_speakers]
+    centroids = _unit(np.stack([sums[labels == c].sum(axis=0) for c in large]))
+    for _ in range(3):
+        piece_labels = (means @ centroids.T).argmax(axis=1)
+        present = np.unique(piece_labels)
+        centroids = _unit(np.stack([sums[piece_labels == c].sum(axis=0) for c in present]))
+    piece_labels = (means @ centroids.T).argmax(axis=1)
+    return piece_labels[pieces]
+
+
+def frame_speakers(
+    tracklets: list[Tracklet],
+    windows: Windows,
+    labels: np.ndarray,
+    extra: dict[int, np.ndarray],
+    seg: LocalSegmentation,
+    config: DiarizationConfig,
+) -> np.ndarray:
+    """(speakers, frames) activity: each tracklet frame goes to the speaker of the nearest of
+    its own windows (so a tracklet the segmentation model stretched over two voices is split)."""
+    n_speakers = int(labels.max()) + 1 if labels.size else 1
+    centroids = (
+        np.stack(
+            [
+                windows.vectors[labels == c].mean(axis=0) if np.any(labels == c) else np.zeros(windows.vectors.shape[1])
+                for c in range(n_speakers)
+            ]
+        )
+        if labels.size
+        else np.zeros((1, 256), dtype=np.float32)
+    )
+    total = total_frames(tracklets)
+    activity = np.zeros((n_speakers, total), dtype=np.float32)
+    for index, tracklet in enumerate(tracklets):
+        span = tracklet.span()
+        mine = np.flatnonzero(windows.owners == index)
+        if mine.size:
+            times = seg.frame_time(np.arange(span.start, span.stop))
+            nearest = np.abs(times[:, None] - windows.centres[mine][None, :]).argmin(axis=1)
+            frame_labels = labels[mine][nearest]
+        else:
+            vector = extra.get(index)
+            label = int((centroids @ vector).argmax()) if vector is not None else 0
+            frame_labels = np.full(span.stop - span.start, label)
+        for label in np.unique(frame_labels):
+            rows = frame_labels == label
+            target = activity[label, span]
+            target[rows] = np.maximum(target[rows], tracklet.values[rows])
+            activity[label, span] = target
+    return activity
+
+
+# --- 5. spans and words ---------------------------------------------------------------------
+def activity_spans(activity: np.ndarray, seg: LocalSegmentation, config: DiarizationConfig) -> list[SpeakerSpan]:
+    """Binarised speaker activity as spans; short gaps of one speaker are bridged."""
+    spans: list[SpeakerSpan] = []
+    half = seg.frame_step / 2
+    if activity.shape[0] > 1:
+        # A second voice at the same moment needs stronger evidence than a first one: the
+        # segmentation model often gives one voice two local speakers for a moment.
+        top = activity.argmax(axis=0)
+        rows = np.arange(activity.shape[0])[:, None]
+        activity = np.where((rows == top[None, :]) | (activity > config.overlap_active), activity, 0.0)
+    for row in range(activity.shape[0]):
+        on = activity[row] > config.active
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+        runs = []
+        for first, last in zip(edges[::2], edges[1::2], strict=True):
+            start, end = float(seg.frame_time(first)) - half, float(seg.frame_time(last - 1)) + half
+            if runs and start - runs[-1][1] <= config.min_gap_seconds:
+                runs[-1][1] = end
+            else:
+                runs.append([start, end])
+        spans.extend(SpeakerSpan(max(0.0, a), b, str(row)) for a, b in runs if b - a >= config.min_span_seconds)
+    spans.sort(key=lambda s: s.start)
+    names: dict[str, str] = {}
+    for span in spans:
+        span.speaker = names.setdefault(span.speaker, f"SPEAKER_{len(names):02d}")
+    return spans
+
+
+@dataclass
+class MonoDiarization:
+    activity: np.ndarray  # (speakers, global frames)
+    segmentation: LocalSegmentation
+    config: DiarizationConfig
+
+    def spans(self) -> list[SpeakerSpan]:
+        return activity_spans(self.activity, self.segmentation, self.config)
+
+
+def diarize_activity(
+    audio: np.ndarray, config: DiarizationConfig = DiarizationConfig(), segmentation: LocalSegmentation | None = None
+) -> MonoDiarization:
+    seg = segmentation or local_segmentation(audio, config.window_step)
+    tracklets = build_tracklets(seg, config)
+    if not tracklets:
+        return MonoDiarization(np.zeros((0, 0), dtype=np.float32), seg, config)
+    windows, extra = embed_tracklets(audio, seg, tracklets, config)
+    labels = cluster_windows(windows, config)
+    activity = frame_speakers(tracklets, windows, labels, extra, seg, config)
+    activity = activity[activity.max(axis=1) > config.active] if activity.size else activity
+    return MonoDiarization(activity, seg, config)
+
+
+def diarize_spans(
+    audio: np.ndarray, config: DiarizationConfig = DiarizationConfig(), segmentation: LocalSegmentation | None = None
+) -> list[SpeakerSpan]:
+    """Who spoke when on a mono channel, whether or not any words were recognised there."""
+    return diarize_activity(audio, config, segmentation).spans()
+
+
 def diarize_mono(
     audio: np.ndarray,
     words: list[Word],
@@ -271,18 +309,10 @@ def diarize_mono(
     """
     if not words:
         return []
-    seg = segmentation or local_segmentation(audio, config.window_step)
-    tracklets = build_tracklets(seg, config)
-    if not tracklets:
+    result = diarize_activity(audio, config, segmentation)
+    if result.activity.size == 0:
         return [Word(w.text, w.start, w.end, w.probability, "SPEAKER_00") for w in words]
-    vectors = tracklet_embeddings(audio, seg, tracklets, config)
-    _, labels = estimate_clusters(vectors @ vectors.T, config, cannot_link(tracklets))
-    speakers = sorted({int(x) for x in labels})
-    activity = np.zeros((len(speakers), _total_frames(tracklets)), dtype=np.float32)
-    for tracklet, label in zip(tracklets, labels, strict=True):
-        row, span = speakers.index(int(label)), tracklet.span()
-        np.maximum(activity[row, span], tracklet.values, out=activity[row, span])
-    return _words_by_activity(words, activity, seg)
+    return _words_by_activity(words, result.activity, result.segmentation)
 
 
 def _words_by_activity(words: list[Word], activity: np.ndarray, seg: LocalSegmentation) -> list[Word]:

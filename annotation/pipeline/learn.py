@@ -1,6 +1,10 @@
 """Learning suggestions from the annotators: per-label logistic regression on prosody z-scores
 plus multilingual text embeddings, judged against the rule prior on held-out turns.
 
+The regression is fitted with balanced class weights (rare labels would never be predicted
+otherwise), which inflates its probabilities; so each label's probability is then calibrated by
+Platt scaling on calls the regression did not see.
+
 Plain Python in, plain JSON out (the weights), so the Django side stores and versions it.
 """
 
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .calibration import apply_platt, fit_platt
 from .prosody import Z_FEATURES
 
 
@@ -28,8 +33,9 @@ class TrainedModel:
     labels: list[str]
     weights: dict  # label -> {"coef": [...], "intercept": float}
     threshold: float = 0.5
+    calibration: dict | None = None  # label -> Platt (a, b), fitted on calls the regression did not see
 
-    def probabilities(self, features: np.ndarray) -> dict[str, np.ndarray]:
+    def raw_probabilities(self, features: np.ndarray) -> dict[str, np.ndarray]:
         out = {}
         for label in self.labels:
             w = self.weights[label]
@@ -37,16 +43,31 @@ class TrainedModel:
             out[label] = 1.0 / (1.0 + np.exp(-logits))
         return out
 
+    def probabilities(self, features: np.ndarray) -> dict[str, np.ndarray]:
+        raw = self.raw_probabilities(features)
+        calibration = self.calibration or {}
+        return {label: apply_platt(p, calibration[label]) if label in calibration else p for label, p in raw.items()}
+
     def predict(self, features: np.ndarray) -> list[set[str]]:
         probs = self.probabilities(features)
         return [{label for label in self.labels if probs[label][i] >= self.threshold} for i in range(features.shape[0])]
 
     def to_json(self) -> dict:
-        return {"labels": self.labels, "weights": self.weights, "threshold": self.threshold}
+        return {
+            "labels": self.labels,
+            "weights": self.weights,
+            "threshold": self.threshold,
+            "calibration": self.calibration,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> TrainedModel:
-        return cls(labels=data["labels"], weights=data["weights"], threshold=data.get("threshold", 0.5))
+        return cls(
+            labels=data["labels"],
+            weights=data["weights"],
+            threshold=data.get("threshold", 0.5),
+            calibration=data.get("calibration"),
+        )
 
 
 def featurize(texts: list[str], prosody_z: list[dict]) -> np.ndarray:
@@ -69,9 +90,28 @@ def split_by_group(
 
 
 def train(examples: list[Example], labels: list[str], features: np.ndarray | None = None) -> TrainedModel:
+    """Fit on most calls, then calibrate each label's probability on the others (when there are
+    at least two calls); the calibration is kept per label only where it saw both outcomes."""
+    x = featurize([e.text for e in examples], [e.prosody_z for e in examples]) if features is None else features
+    fit, calibrate = split_by_group(examples, held_out=0.25, seed=1)
+    if not fit or not calibrate:
+        return _fit(examples, labels, x)
+    index = {id(e): i for i, e in enumerate(examples)}
+    fit_rows = [index[id(e)] for e in fit]
+    calibrate_rows = [index[id(e)] for e in calibrate]
+    model = _fit(fit, labels, x[fit_rows])
+    raw = model.raw_probabilities(x[calibrate_rows])
+    model.calibration = {}
+    for label in model.labels:
+        outcomes = [label in e.labels for e in calibrate]
+        if 0 < sum(outcomes) < len(outcomes):
+            model.calibration[label] = list(fit_platt(raw[label], outcomes))
+    return model
+
+
+def _fit(examples: list[Example], labels: list[str], x: np.ndarray) -> TrainedModel:
     from sklearn.linear_model import LogisticRegression
 
-    x = featurize([e.text for e in examples], [e.prosody_z for e in examples]) if features is None else features
     weights = {}
     used = []
     for label in labels:

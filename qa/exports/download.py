@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from annotation.streaming import ranged_file_response
+from annotera.downloads import download_type, protect_file_response, safe_filename
 
 from ..models import ExportSnapshot
 from .snapshot import snapshot_dir, snapshot_file, snapshot_manifest
@@ -61,15 +62,29 @@ def snapshot_zip_response(snapshot: ExportSnapshot) -> HttpResponse:
     if snapshot.status != ExportSnapshot.Status.READY:
         return HttpResponse("This snapshot is not ready.", status=409, content_type="text/plain")
     response = StreamingHttpResponse(zip_stream(snapshot), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{snapshot.project.slug}-snapshot-{snapshot.pk}.zip"'
     response["Cache-Control"] = "private, no-store"
-    return response
+    return protect_file_response(response, filename=f"{snapshot.project.slug}-snapshot-{snapshot.pk}.zip")
+
+
+MAX_RELATIVE_PATH = 1024
+
+
+def relative_path_problem(relative: str) -> str | None:
+    """Why ``relative`` cannot name a file of a snapshot (before it reaches the file system)."""
+    if len(relative) > MAX_RELATIVE_PATH or any(len(part) > 255 for part in relative.split("/")):
+        return f"The file name is too long (at most {MAX_RELATIVE_PATH} characters, 255 per folder)."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in relative):
+        return "The file name contains control characters."
+    return None
 
 
 def snapshot_file_response(request: HttpRequest, snapshot: ExportSnapshot, relative: str) -> HttpResponse:
+    problem = relative_path_problem(relative)
+    if problem:
+        return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")
     path = snapshot_file(snapshot, relative)
     if path is None:
         return HttpResponse("No such file in this snapshot.", status=404, content_type="text/plain")
-    response = ranged_file_response(request, str(path))
-    response["Content-Disposition"] = f'attachment; filename="{path.name}"'
-    return response
+    return ranged_file_response(
+        request, str(path), content_type=download_type(path.name), filename=safe_filename(path.name)
+    )

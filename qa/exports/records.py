@@ -18,8 +18,10 @@ import numpy as np
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotation.models import Call, Project, Suggestion, Turn, TurnAnnotation
+from annotation.storage import pcm_path
 
 from ..consensus import consensus_for_turns
+from ..judgements import version_mappings
 from ..models import Adjudication
 from ..reliability import alpha_from_counts
 
@@ -27,7 +29,12 @@ CHUNK = 1000
 
 
 class ExportError(ValueError):
-    """A person must fix the request (bad filter, missing audio...); the message says what."""
+    """A person must fix the request (bad filter, missing audio...). ``message`` says what;
+    ``field`` names the request field at fault ("" when it is none in particular)."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        self.field, self.message = field, message
+        super().__init__(f"{field}: {message}" if field else message)
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,9 @@ class ExportFilters:
         try:
             calls = tuple(sorted({int(c) for c in as_list(data.get("calls"))}))
         except (TypeError, ValueError) as exc:
-            raise ExportError("calls: give call ids as whole numbers, e.g. 12,15.") from exc
+            raise ExportError("give call ids as whole numbers, e.g. 12,15.", field="calls") from exc
+        if any(not 1 <= c < 2**63 for c in calls):  # a database id; 10**20 would overflow the query
+            raise ExportError("a call id is a whole number from 1 to 9223372036854775807.", field="calls")
         languages = tuple(sorted({str(lang).strip().lower() for lang in as_list(data.get("languages"))}))
         min_alpha = data.get("min_alpha")
         if min_alpha in (None, ""):
@@ -63,9 +72,9 @@ class ExportFilters:
             try:
                 min_alpha = float(min_alpha)
             except (TypeError, ValueError) as exc:
-                raise ExportError("min_alpha: give a number between -1 and 1.") from exc
+                raise ExportError("give a number between -1 and 1.", field="min_alpha") from exc
             if not -1.0 <= min_alpha <= 1.0:
-                raise ExportError("min_alpha: give a number between -1 and 1.")
+                raise ExportError("give a number between -1 and 1.", field="min_alpha")
 
         def as_date(key: str) -> dt.date | None:
             value = data.get(key)
@@ -76,11 +85,11 @@ class ExportFilters:
             try:
                 return dt.date.fromisoformat(str(value))
             except ValueError as exc:
-                raise ExportError(f"{key}: give a date as YYYY-MM-DD.") from exc
+                raise ExportError("give a date as YYYY-MM-DD.", field=key) from exc
 
         date_from, date_to = as_date("date_from"), as_date("date_to")
         if date_from and date_to and date_from > date_to:
-            raise ExportError("date_from: the range starts after it ends.")
+            raise ExportError("the range starts after it ends.", field="date_from")
         return cls(
             calls=calls,
             languages=languages,
@@ -122,19 +131,28 @@ class CallInfo:
 
 
 def call_alphas(project: Project, call_ids: list[int] | None = None) -> dict[int, float | None]:
-    """Label-presence alpha per call (nominal, over the call's turns x taxonomy labels)."""
+    """Label-presence alpha per call (nominal, over the call's turns x taxonomy labels); rows of
+    earlier taxonomy versions are read through the recorded mapping, as in the agreement report."""
     labels = list(project.taxonomy.labels.values_list("key", flat=True))
     index = {k: i for i, k in enumerate(labels)}
-    rows = TurnAnnotation.objects.filter(turn__call__project=project, skipped=False, taxonomy=project.taxonomy)
+    mappings = version_mappings(project, project.taxonomy)
+    rows = TurnAnnotation.objects.judgements().filter(turn__call__project=project, taxonomy_id__in=list(mappings))
     if call_ids:
         rows = rows.filter(turn__call_id__in=call_ids)
     per_call: dict[int, dict[int, list]] = defaultdict(dict)
-    for call_id, turn_id, turn_labels in rows.values_list("turn__call_id", "turn_id", "labels").iterator():
+    for call_id, turn_id, turn_labels, taxonomy_id in rows.values_list(
+        "turn__call_id", "turn_id", "labels", "taxonomy_id"
+    ).iterator():
         slot = per_call[call_id].setdefault(turn_id, [0, np.zeros(len(labels))])
         slot[0] += 1
-        for item in turn_labels or []:
-            if item.get("label") in index:
-                slot[1][index[item["label"]]] += 1
+        mapping = mappings[taxonomy_id]
+        present = {
+            target
+            for item in turn_labels or []
+            for target in ([item.get("label")] if mapping is None else mapping.get(item.get("label"), []))
+        }
+        for key in present & index.keys():
+            slot[1][index[key]] += 1
     alphas: dict[int, float | None] = {}
     for call_id, turns in per_call.items():
         judged = np.array([t[0] for t in turns.values()], dtype=float)
@@ -151,7 +169,7 @@ def selected_turns(project: Project, filters: ExportFilters) -> QuerySet[Turn]:
         known = set(project.calls.filter(pk__in=filters.calls).values_list("pk", flat=True))
         missing = sorted(set(filters.calls) - known)
         if missing:
-            raise ExportError(f"calls: no call {', '.join(map(str, missing))} in project '{project.slug}'.")
+            raise ExportError(f"no call {', '.join(map(str, missing))} in project '{project.slug}'.", field="calls")
         turns = turns.filter(call_id__in=filters.calls)
     if filters.languages:
         turns = turns.filter(language__in=filters.languages)
@@ -197,15 +215,14 @@ def iter_records(
     ``calls`` (if given) is filled with a CallInfo for each call as its first turn is read, for
     writers that need the call's audio or duration.
     """
-    from annotation.stages import pcm_path
-
     ids = list(selected_turns(project, filters).values_list("pk", flat=True))
     for offset in range(0, len(ids), chunk):
         part = ids[offset : offset + chunk]
         turns = Turn.objects.filter(pk__in=part).select_related("call", "speaker").order_by("call_id", "order")
         annotations: dict[int, list[dict]] = defaultdict(list)
         rows = (
-            TurnAnnotation.objects.filter(turn_id__in=part, skipped=False)
+            TurnAnnotation.objects.judgements()
+            .filter(turn_id__in=part)
             .order_by("assignment__annotator_id")
             .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id")
         )

@@ -7,6 +7,7 @@ absent; a redelivered task finds the snapshot ready and does nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -21,6 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotation.models import Project
+from annotera.background import progress_writer, reap_stale
+from annotera.celery import celery_task
 
 from ..models import ExportSnapshot
 from .build import export_write, validate_formats
@@ -50,12 +53,9 @@ def snapshot_create(
 ) -> ExportSnapshot:
     """Validate the request, record the snapshot and queue its build after commit."""
     chosen = validate_formats(formats)
-    try:
-        ratios = parse_ratios(split_ratios)
-    except ValueError as exc:
-        raise ExportError(str(exc)) from exc
+    ratios = parse_ratios(split_ratios)
     if not selected_turns(project, filters).exists():
-        raise ExportError("filters: no annotated-call turns match these filters; nothing to export.")
+        raise ExportError("no annotated-call turns match these filters; nothing to export.", field="filters")
     with transaction.atomic():
         snapshot = ExportSnapshot(
             project=project,
@@ -73,19 +73,8 @@ def snapshot_create(
     return snapshot
 
 
-def _progress_writer(snapshot_id: int, attempt: int):
-    def progress(percent: float, message: str = "") -> None:
-        ExportSnapshot.objects.filter(pk=snapshot_id, status=ExportSnapshot.Status.BUILDING, attempts=attempt).update(
-            progress=round(percent, 1), message=message[:255], heartbeat_at=timezone.now()
-        )
-
-    return progress
-
-
 def _send(snapshot_id: int) -> None:
-    from ..tasks import build_export_snapshot
-
-    transaction.on_commit(lambda: build_export_snapshot.delay(snapshot_id))
+    celery_task("qa.build_export_snapshot").delay_on_commit(snapshot_id)
 
 
 def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
@@ -125,7 +114,9 @@ def snapshot_build(*, snapshot_id: int) -> ExportSnapshot | None:
             split_ratios=snapshot.split_ratios or None,
             split_seed=snapshot.split_seed,
             snapshot_id=snapshot.pk,
-            progress=_progress_writer(snapshot.pk, attempt),
+            progress=progress_writer(
+                ExportSnapshot.objects.filter(pk=snapshot.pk, status=ExportSnapshot.Status.BUILDING, attempts=attempt)
+            ),
             created_at=snapshot.created_at,
         )
         for path in work.rglob("*"):
@@ -172,38 +163,37 @@ def snapshots_reap_stale() -> list[int]:
     now = timezone.now()
     stale_building = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
     stale_queued = now - timedelta(seconds=settings.JOB_QUEUED_STALE_SECONDS)
-    acted: list[int] = []
+
+    def is_dead(snapshot: ExportSnapshot) -> bool:
+        building = snapshot.status == ExportSnapshot.Status.BUILDING and snapshot.heartbeat_at < stale_building
+        queued = snapshot.status == ExportSnapshot.Status.QUEUED and snapshot.created_at < stale_queued
+        return building or queued
+
+    def requeue_or_give_up(snapshot: ExportSnapshot) -> None:
+        if snapshot.status == ExportSnapshot.Status.BUILDING and snapshot.attempts >= settings.JOB_MAX_ATTEMPTS:
+            ExportSnapshot.objects.filter(pk=snapshot.pk).update(
+                status=ExportSnapshot.Status.FAILED,
+                message="failed",
+                error=f"The build stopped responding {snapshot.attempts} times "
+                "(the worker may be running out of memory or disk); giving up.",
+            )
+        else:
+            ExportSnapshot.objects.filter(pk=snapshot.pk).update(
+                status=ExportSnapshot.Status.QUEUED, message="re-queued after the worker stopped responding"
+            )
+            _send(snapshot.pk)
+
     candidates = ExportSnapshot.objects.filter(
         status=ExportSnapshot.Status.BUILDING, heartbeat_at__lt=stale_building
     ) | ExportSnapshot.objects.filter(status=ExportSnapshot.Status.QUEUED, created_at__lt=stale_queued)
-    for pk in candidates.values_list("pk", flat=True):
-        with transaction.atomic():
-            snapshot = ExportSnapshot.objects.select_for_update().get(pk=pk)
-            building = snapshot.status == ExportSnapshot.Status.BUILDING and snapshot.heartbeat_at < stale_building
-            queued = snapshot.status == ExportSnapshot.Status.QUEUED and snapshot.created_at < stale_queued
-            if not (building or queued):
-                continue
-            acted.append(pk)
-            if building and snapshot.attempts >= settings.JOB_MAX_ATTEMPTS:
-                ExportSnapshot.objects.filter(pk=pk).update(
-                    status=ExportSnapshot.Status.FAILED,
-                    message="failed",
-                    error=f"The build stopped responding {snapshot.attempts} times "
-                    "(the worker may be running out of memory or disk); giving up.",
-                )
-            else:
-                ExportSnapshot.objects.filter(pk=pk).update(
-                    status=ExportSnapshot.Status.QUEUED, message="re-queued after the worker stopped responding"
-                )
-                _send(pk)
+    acted = reap_stale(candidates, still_stale=is_dead, act=requeue_or_give_up)
+    for pk in acted:
         for leftover in exports_root().glob(f".building-{pk}-*"):
             shutil.rmtree(leftover, ignore_errors=True)
     return acted
 
 
 def _read_json(path: Path) -> dict:
-    import json
-
     return json.loads(path.read_text()) if path.exists() else {}
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from annotation.models import Call, Speaker, TurnAnnotation
 
+from .records import ExportError
+
 SPLITS = ("train", "dev", "test")
 DEFAULT_RATIOS = (0.8, 0.1, 0.1)
 IDENTITY_KEYS = ("agent_id", "customer_id")
@@ -29,9 +31,9 @@ def parse_ratios(value) -> tuple[float, float, float] | None:
     try:
         numbers = [float(p) for p in parts]
     except (TypeError, ValueError) as exc:
-        raise ValueError("split: give three shares for train, dev and test, e.g. 0.8,0.1,0.1.") from exc
+        raise ExportError("give three shares for train, dev and test, e.g. 0.8,0.1,0.1.", field="split") from exc
     if len(numbers) != 3 or any(n < 0 for n in numbers) or sum(numbers) <= 0:
-        raise ValueError("split: give three non-negative shares for train, dev and test, e.g. 0.8,0.1,0.1.")
+        raise ExportError("give three non-negative shares for train, dev and test, e.g. 0.8,0.1,0.1.", field="split")
     total = sum(numbers)
     return tuple(round(n / total, 6) for n in numbers)  # type: ignore[return-value]
 
@@ -77,9 +79,7 @@ def call_groups(call_ids: Iterable[int], people: Mapping[int, set[str]]) -> list
 def call_label_counts(call_ids: Sequence[int]) -> dict[int, Counter]:
     """Per call: turns (key "") and annotator votes per label, the strata to balance."""
     counts: dict[int, Counter] = defaultdict(Counter)
-    rows = TurnAnnotation.objects.filter(turn__call_id__in=call_ids, skipped=False).values_list(
-        "turn__call_id", "labels"
-    )
+    rows = TurnAnnotation.objects.judgements().filter(turn__call_id__in=call_ids).values_list("turn__call_id", "labels")
     for call_id, labels in rows.iterator():
         for item in labels or []:
             counts[call_id][item["label"]] += 1

@@ -86,9 +86,19 @@ class CsvWriter(FormatWriter):
         self.out.close()
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV Injection");
+# full-width forms included, which some spreadsheet locales also read as formulas.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
 def _cell(value) -> str:
+    """One CSV cell. Text that a spreadsheet would run as a formula (turn text from ASR or an
+    imported file, a call name) is neutralised as OWASP recommends: prefixed with a single quote,
+    so it shows as text; numbers (a valence of -1.5) are written as they are."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return str(value)

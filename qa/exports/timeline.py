@@ -13,8 +13,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from pympi.Elan import Eaf, to_eaf
+
+from annotation.turn_files import rttm_escape
+
 from .base import NO_LABELS, FormatWriter, PerCallWriter, audio_reference, call_stem, end_time, label_string
-from .imports import rttm_escape
 from .records import CallInfo
 
 TIER_SEP = "|"
@@ -121,8 +124,6 @@ class EafWriter(PerCallWriter):
     TYPES = {"turns": "turn", "transcript": "transcript"}  # every other child: "labels"
 
     def write_call(self, call: CallInfo, records: list[dict]) -> None:
-        from pympi.Elan import Eaf, to_eaf
-
         eaf = Eaf(author="Annotera")
         eaf.adocument["DATE"] = self.ctx.created_at.isoformat(timespec="seconds")
         audio = audio_reference(call.id)

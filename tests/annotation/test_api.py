@@ -135,8 +135,8 @@ def test_taxonomy_list_document_and_import(setup, taxonomy):
 
 
 def test_audit_log_records_who_when_before_and_after(setup, taxonomy):
-    from annotation.annotations import turn_annotation_save
     from annotation.corrections import turn_adjust
+    from annotation.turn_annotations import turn_annotation_save
     from taxonomy.services import taxonomy_draft_for_edit, taxonomy_publish
 
     AuditEvent.objects.all().delete()  # the fixtures' own taxonomy import
@@ -169,7 +169,7 @@ def test_audit_log_records_who_when_before_and_after(setup, taxonomy):
 def test_a_refused_write_leaves_no_audit_event(setup):
     from django.core.exceptions import ValidationError
 
-    from annotation.annotations import turn_annotation_save
+    from annotation.turn_annotations import turn_annotation_save
 
     AuditEvent.objects.all().delete()  # the fixtures' own taxonomy import
     with pytest.raises(ValidationError):

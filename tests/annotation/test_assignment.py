@@ -18,7 +18,7 @@ from annotation.services import call_upload, project_add_member
 def ready_call(project, name, language="en", locale=""):
     buffer = io.BytesIO()
     sf.write(
-        buffer, np.random.default_rng(sum(map(ord, name))).normal(0, 0.1, 1600).astype(np.float32), 16000, format="WAV"
+        buffer, np.random.default_rng(sum(map(ord, name))).normal(0, 0.1, 8000).astype(np.float32), 16000, format="WAV"
     )
     buffer.seek(0)
     call = call_upload(project=project, fileobj=buffer, filename=name, start_pipeline=False, locale=locale).call

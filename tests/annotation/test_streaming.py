@@ -13,7 +13,7 @@ from django.urls import reverse
 from annotation.models import Assignment
 from annotation.pipeline.peaks import compute_peaks, peaks_window, save_peaks
 from annotation.services import call_upload
-from annotation.stages import peaks_path
+from annotation.storage import peaks_path
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from annotation.models import Assignment, Speaker, Suggestion, Turn
-from annotation.pipeline.cue_fixtures import PUSHES, VOICES, measure_script, speaker_script
 from annotation.pipeline.suggest import SEED_PHRASES, SuggestConfig, TurnInput, suggest_turns
 from annotation.selectors import suggestions_for_assignment
+from tests.annotation.cue_fixtures import PUSHES, VOICES, measure_script, speaker_script
 
 LABELS = list(SEED_PHRASES)
 
@@ -39,7 +39,8 @@ def test_words_alone_can_suggest_a_label_with_a_quoted_rationale():
 
 def test_multilingual_prior_reads_other_languages():
     result = suggest_text("No entiendo, ¿qué número quiere decir?", language="es")
-    assert result.labels[0].label == "confusion"
+    emotions = [item.label for item in result.labels if item.label != "neutral"]
+    assert emotions[0] == "confusion", result.labels
 
 
 def test_labels_outside_the_evidence_map_get_text_only_or_nothing():

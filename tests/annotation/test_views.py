@@ -73,7 +73,7 @@ def test_upload_errors_are_shown_in_plain_words(client, pm, project):
         {"files": [text], "channel_layout": "agent,customer"},
         follow=True,
     )
-    assert "notes.wav: not a supported audio file" in response.content.decode()
+    assert "notes.wav: This is not a supported audio file" in response.content.decode()
     empty = io.BytesIO(b"")
     empty.name = "empty.wav"
     response = client.post(
@@ -153,3 +153,22 @@ def test_pm_corrects_speaker_roles_and_language(client, pm, project):
         reverse("annotation:call_metadata", args=[call.pk]), {"language_override": "spanish!"}, follow=True
     )
     assert "ISO 639" in page.content.decode()
+
+
+def test_matching_rule_change_is_saved_through_the_service_with_an_audit_row(client, pm, project):
+    from annotera.models import AuditEvent
+
+    client.force_login(pm)
+    url = reverse("annotation:project_settings", args=[project.slug])
+    rule = {"form": "rule", "overlap_k": "2", "blind_share": "0.25", "required_proficiency": "native"}
+    response = client.post(url, {**rule, "locale_match": "required"})
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.overlap_k, project.blind_share, project.locale_match) == (2, 0.25, "required")
+    event = AuditEvent.objects.get(action="project.rule_update")
+    assert event.actor == pm and event.project == project
+    assert event.before["overlap_k"] == 3 and event.after["overlap_k"] == 2
+    # A refused rule changes nothing and writes no audit row.
+    client.post(url, {**rule, "overlap_k": "0", "locale_match": "required"})
+    project.refresh_from_db()
+    assert project.overlap_k == 2 and AuditEvent.objects.filter(action="project.rule_update").count() == 1

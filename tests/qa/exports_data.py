@@ -26,7 +26,7 @@ def turn_frequency(call_index: int, order: int) -> float:
 
 def write_pcm(call, spans: list[tuple[float, float, int | None, float]], channels: int, duration: float) -> None:
     """Silence with a tone over each (start, end, channel, hz) span; channel None = every channel."""
-    from annotation.stages import pcm_path
+    from annotation.storage import pcm_path
 
     frames = int(duration * RATE)
     data = np.zeros((frames, channels), dtype="<f4")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import krippendorff
 import pytest
 
-from qa.agreement import ReportFilters, _label_items, project_report
+from qa.agreement import ReportFilters, project_report
+from qa.judgements import _label_items
+from qa.unitizing import unitizing_alpha
 
 from .builders import annotated_call
 
@@ -37,13 +39,31 @@ def by_name(report):
     return {a["username"]: a for a in report["per_annotator"]}
 
 
-def test_presence_matches_the_package_on_the_reliability_matrix(report, labels):
-    matrix = [vector([set(s) for s in TABLE[a]], labels) for a in ("a1", "a2", "a3")]
+def test_presence_matches_the_package_on_the_reliability_matrix_of_the_labels_in_use(report, labels):
+    used = ["anger", "neutral"]
+    matrix = [vector([set(s) for s in TABLE[a]], used) for a in ("a1", "a2", "a3")]
     expected = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
     figure = report["label_presence"]
     assert figure["alpha"] == pytest.approx(expected, abs=1e-4)
-    assert figure["units"] == 4 * len(labels) and figure["excluded"] == 0
+    assert figure["units"] == 4 * len(used) and figure["excluded"] == 0
     assert figure["low"] <= figure["alpha"] <= figure["high"]
+    assert sorted(figure["never_used"]) == sorted(set(labels) - set(used)) and "never-used" in figure["pooled_note"]
+    # Per label (the primary figure) is the package's alpha of that label's column.
+    anger = [vector([set(s) for s in TABLE[a]], ["anger"]) for a in ("a1", "a2", "a3")]
+    assert figure["per_label"]["anger"]["alpha"] == pytest.approx(
+        krippendorff.alpha(reliability_data=anger, level_of_measurement="nominal"), abs=1e-4
+    )
+
+
+def test_pooled_presence_does_not_depend_on_how_many_labels_nobody_used(project, make_user, report):
+    # The same judgements with more unused labels in the taxonomy gave a higher pooled figure.
+    from taxonomy.models import Label
+
+    before = report["label_presence"]["alpha"]
+    for i in range(10):
+        Label.objects.create(taxonomy=project.taxonomy, key=f"unused{i}", name=f"u{i}", definition="-", order=90 + i)
+    after = project_report(project, bootstrap=0)["label_presence"]
+    assert after["alpha"] == before and len(after["never_used"]) == len(report["label_presence"]["never_used"]) + 10
 
 
 def test_each_annotator_against_the_leave_one_out_consensus(report, labels):
@@ -72,9 +92,9 @@ def test_label_usage_speed_and_drift(report):
     assert people["a3"]["label_usage"]["gratitude"] == 0.0
     # a1 saved at 0, 10, 30, 40 s: gaps 10, 20, 10 -> median 10 s per turn.
     assert people["a1"]["seconds_per_turn"] == 10.0
-    # One day of work is one drift bucket, equal to the overall figure.
-    assert len(people["a1"]["drift"]) == 1
-    assert people["a1"]["drift"][0]["alpha"] == people["a1"]["vs_consensus"]["alpha"]
+    # Work within two weeks drifts per run of N turns (N = turns / 8, at least 1), never one bucket.
+    assert people["a1"]["drift_unit"] == "turns"
+    assert [bucket["turns"] for bucket in people["a1"]["drift"]] == [1, 1, 1, 1]
 
 
 def test_culture_within_versus_across_on_the_same_turns(report, labels):
@@ -87,16 +107,23 @@ def test_culture_within_versus_across_on_the_same_turns(report, labels):
         level_of_measurement="nominal",
     )
     culture = report["culture"]
-    assert culture["turns"] == 4 and culture["cultures"] == ["en-IN", "en-US"]
+    assert culture["cultures"] == ["en-in", "en-us"] and culture["same_turns"] is True
     assert culture["within"]["alpha"] == pytest.approx(within, abs=1e-4)
     assert culture["across"]["alpha"] == pytest.approx(across, abs=1e-4)
     assert culture["within"]["pairs"] == 4 and culture["across"]["pairs"] == 8
 
 
-def test_anchoring_blind_versus_suggested(report):
+def test_anchoring_compares_both_groups_with_a_blind_only_consensus(report, labels):
     anchoring = report["anchoring"]
-    assert anchoring["blind"]["annotations"] == 4 and anchoring["suggested"]["annotations"] == 8
-    assert anchoring["blind"]["alpha"] == by_name(report)["a3"]["vs_consensus"]["alpha"]
+    # One blind annotator: no blind consensus is left for them, so the blind figure is undefined,
+    # and the suggested annotators are compared with a3 alone (not with each other).
+    assert anchoring["blind"] is None and anchoring["suggested"]["annotations"] == 8
+    sets = {a: [set(s) for s in TABLE[a]] for a in TABLE}
+    expected = krippendorff.alpha(
+        reliability_data=[vector(sets["a1"] + sets["a2"], labels), vector(sets["a3"] + sets["a3"], labels)],
+        level_of_measurement="nominal",
+    )
+    assert anchoring["suggested"]["alpha"] == pytest.approx(expected, abs=1e-4)
 
 
 def test_suggestion_acceptance_per_label_counts_only_suggested_assignments(project, make_user):
@@ -139,8 +166,11 @@ def test_shift_boundaries_count_annotators_without_shifts(project, make_user):
     TurnAnnotation.objects.filter(pk=rows["a1"].pk).update(shifts=[{"at": 0.5, "from": "anger", "to": "neutral"}])
     TurnAnnotation.objects.filter(pk=rows["a2"].pk).update(shifts=[{"at": 0.7, "from": "anger", "to": "neutral"}])
     shifts = project_report(project, bootstrap=0)["shifts"]
-    # a1 and a2 match each other (2 checks), a3 marked nothing (2 misses): 2 of 4.
-    assert shifts == {"boundary_agreement": 0.5, "units": 1, "excluded": 0}
+    # a1 and a2 pair up (2 of their 2 marks), a3 marked nothing (a1's and a2's marks unmatched): 2 of 4.
+    assert shifts["matched_share"] == 0.5 and shifts["units"] == 1 and shifts["excluded"] == 0
+    # uα: the 1 s turn in 10 ms ticks; each mark is a unit of +/- 0.25 s; a3 is all gap.
+    expected = unitizing_alpha([(100, [[(25, 50)], [(45, 50)], []])])
+    assert shifts["unitizing_alpha"] == expected["alpha"] and shifts["marks"] == 2
 
 
 def test_progress_is_reported_between_stages(project, make_user):

@@ -52,3 +52,13 @@ def test_no_annotations_means_no_consensus():
 def test_disagreement_is_zero_when_unanimous_and_one_when_disjoint():
     assert label_set_disagreement([frozenset({"a"}), frozenset({"a"})]) == 0.0
     assert label_set_disagreement([frozenset({"a"}), frozenset({"b"})]) == 1.0
+
+
+def test_shift_majority_counts_annotators_not_marks():
+    # One annotator of three marking 1.0 s and 1.3 s is one vote, not a majority.
+    mark = {"from": "neutral", "to": "anger"}
+    c = turn_consensus([j(1, shifts=[{**mark, "at": 1.0}, {**mark, "at": 1.3}]), j(2), j(3)])
+    assert c.shifts == []
+    both = turn_consensus([j(1, shifts=[{**mark, "at": 1.0}, {**mark, "at": 1.3}]), j(2, shifts=[{**mark, "at": 1.2}]),
+                           j(3)])  # fmt: skip
+    assert len(both.shifts) == 1

@@ -10,12 +10,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotation.models import Call, Turn
+from annotation.models import Call, GoldCall, Turn
 from qa.exports import ExportError, ExportFilters
 from qa.exports.build import export_write, read_manifest
 from qa.exports.records import iter_records
 from qa.exports.snapshot import snapshot_build, snapshot_create, snapshot_dir
-from qa.models import Adjudication, ExportSnapshot, GoldCall
+from qa.models import Adjudication, ExportSnapshot
 
 from .exports_data import build_calls
 
@@ -199,7 +199,7 @@ def test_snapshot_task_runs_through_celery_after_commit(project, data, django_ca
 
 
 def test_snapshot_failure_is_recorded_and_leaves_no_folder(project, data, make_user):
-    from annotation.stages import pcm_path
+    from annotation.storage import pcm_path
 
     pcm_path(data.calls[1]).unlink()
     snapshot = snapshot_create(project=project, created_by=None, formats=["audiofolder"], send=False)

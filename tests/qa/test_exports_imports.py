@@ -9,8 +9,8 @@ import pytest
 
 from annotation.models import Call, Speaker, Turn, TurnAnnotation
 from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.turn_files import ImportRejected
 from qa.exports.build import export_write
-from qa.exports.imports import ImportRejected
 
 from .exports_data import build_calls
 
@@ -191,7 +191,7 @@ def test_an_annotated_call_is_not_reseeded(exported):
 
 
 def test_every_error_is_reported_at_once():
-    from qa.exports.imports import parse_turns
+    from annotation.turn_files import parse_turns
 
     text = "SPEAKER f 1 0 -1 <NA> <NA> A <NA> <NA>\nSPEAKER f 1 x 1 <NA> <NA> A <NA> <NA>\n"
     with pytest.raises(ImportRejected) as caught:
@@ -201,7 +201,7 @@ def test_every_error_is_reported_at_once():
 
 def test_seeding_a_decoded_call_requeues_prosody_and_suggestions(exported, django_capture_on_commit_callbacks):
     from annotation.models import ProcessingJob
-    from annotation.stages import pcm_path
+    from annotation.storage import pcm_path
 
     source, fresh, out = exported
     pcm_path(fresh).parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,8 @@ import pytest
 
 from annotation.models import Speaker
 from annotation.seeding import call_turns_seed
+from annotation.turn_files import ImportRejected, parse_turns
 from qa.exports.build import export_write
-from qa.exports.imports import ImportRejected, parse_turns
 
 from .exports_tricky import AGENT, CUSTOMER, TURNS, assert_same_turns, build_tricky_call, make_call, turns_of
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from annotation.seeding import call_turns_seed
+from annotation.turn_files import ImportRejected, parse_turns
 from qa.exports.base import NO_LABELS, parse_label_string
 from qa.exports.build import export_write
-from qa.exports.imports import ImportRejected, parse_turns
 
 from .exports_tricky import AGENT, CUSTOMER, TURNS, assert_same_turns, build_tricky_call, make_call, turns_of
 
@@ -49,7 +49,7 @@ def test_the_written_grid_opens_in_praatio_strict_mode_with_no_zero_length_inter
 
 
 def test_a_judgement_with_no_label_is_written_as_a_marker_not_as_no_turn(tricky):
-    from qa.exports.textgrid_reader import read_textgrid
+    from annotation.textgrid_reader import read_textgrid
 
     _, text = tricky
     grid = {t.name: t for t in read_textgrid(text).tiers}

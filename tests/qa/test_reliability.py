@@ -1,53 +1,13 @@
-"""Oracle tests: published alpha values, and MASI-set alpha equal to NLTK's."""
+"""Alpha helpers: MASI values, undefined cases, binning, interval width, the sparse MASI path.
+The oracle tests (published values, NLTK, simulated coverage) are in test_oracles.py."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from qa.reliability import bin_values, boundary_agreement, krippendorff_alpha, masi_distance
-
-# Krippendorff (2011), "Computing Krippendorff's alpha-reliability": 4 observers x 12 units.
-RAW = """
-1 2 3 3 2 1 4 1 2 . . .
-1 2 3 3 2 2 4 1 2 5 . 3
-. 3 3 3 2 3 4 2 2 5 1 .
-1 2 3 3 2 4 4 1 2 5 1 .
-"""
-ROWS = [[None if v == "." else int(v) for v in line.split()] for line in RAW.strip().splitlines()]
-UNITS = [list(column) for column in zip(*ROWS, strict=True)]
-
-
-@pytest.mark.parametrize(
-    ("level", "expected"), [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)]
-)
-def test_published_values(level, expected):
-    result = krippendorff_alpha(UNITS, level, bootstrap=200)
-    assert round(result.alpha, 3) == expected
-    assert result.excluded == 1 and result.units == 11  # unit 12 has a single judgement
-    assert result.low <= result.alpha <= result.high
-
-
-def test_masi_set_alpha_equals_nltk():
-    from nltk.metrics.agreement import AnnotationTask
-    from nltk.metrics.distance import masi_distance as nltk_masi
-
-    rng = np.random.default_rng(3)
-    labels = ["anger", "frustration", "anxiety", "neutral"]
-    data = []
-    for item in range(40):
-        base = frozenset(rng.choice(labels, size=rng.integers(1, 3), replace=False))
-        for coder in ("a", "b", "c"):
-            chosen = set(base)
-            if rng.random() < 0.3:
-                chosen ^= {str(rng.choice(labels))}
-            data.append((coder, str(item), frozenset(chosen or {"neutral"})))
-    nltk_alpha = AnnotationTask(data=data, distance=nltk_masi).alpha()
-    units: dict[str, list] = {}
-    for _coder, item, chosen in data:
-        units.setdefault(item, []).append(chosen)
-    ours = krippendorff_alpha(list(units.values()), masi_distance, bootstrap=0)
-    assert ours.alpha == pytest.approx(nltk_alpha, abs=1e-9)
+from qa.reliability import bin_values, krippendorff_alpha, masi_distance
+from qa.unitizing import boundary_agreement
 
 
 def test_masi_distance_values():
@@ -101,3 +61,9 @@ def test_sparse_masi_path_equals_the_package_path():
     sparse = set_alpha_masi(units, bootstrap=100, package_limit=0)
     assert sparse.alpha == pytest.approx(package.alpha, abs=1e-9)
     assert sparse.low <= sparse.alpha <= sparse.high
+
+
+def test_boundary_matching_is_one_to_one():
+    # Three marks of one annotator cannot all be confirmed by the other's single mark.
+    assert boundary_agreement([[1.0], [0.8, 1.2, 1.4]]) == pytest.approx(2 / 4)
+    assert boundary_agreement([[1.0], [1.2]]) == 1.0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotation.models import Assignment, ProjectMembership, TurnAnnotation
+from annotation.models import Assignment, GoldCall, ProjectMembership, TurnAnnotation
 from annotation.services import project_add_member
 from qa.agreement import ReportFilters, project_report
-from qa.models import Adjudication, AgreementReport, GoldCall
+from qa.models import Adjudication, AgreementReport
 
 from .builders import annotated_call
 
@@ -91,7 +91,12 @@ def test_bad_adjudication_is_refused_with_a_clear_message(client, reviewer, anno
     page = client.post(url, {"label": ["anger"], "valence": "9"}, follow=True)
     assert "valence must be between" in page.content.decode()
     page = client.post(url, {"label": ["anger"], "intensity_anger": "9"}, follow=True)
-    assert "intensity must be a whole number from 1 to 5" in page.content.decode()
+    assert "intensity must be between 1 and 5; got 9" in page.content.decode()
+    # The annotators' rule, in the same words: intensity is a whole step on the scale.
+    page = client.post(url, {"label": ["anger"], "intensity_anger": "2.7"}, follow=True)
+    assert "intensity must be a whole number from 1 to 5; got 2.7" in page.content.decode()
+    page = client.post(url, {"label": ["anger"], "intensity_anger": "strong"}, follow=True)
+    assert "The intensity of &#x27;anger&#x27; must be a number" in page.content.decode()
     assert not Adjudication.objects.exists()
 
 
@@ -216,7 +221,7 @@ def test_adjudication_view_draws_the_waveform_and_prosody(client, reviewer, anno
     import numpy as np
 
     from annotation.pipeline.peaks import compute_peaks, save_peaks
-    from annotation.stages import peaks_path
+    from annotation.storage import peaks_path
 
     call, turns, _ = annotated
     rate = 8000

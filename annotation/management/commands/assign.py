@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from annotation.assignment import assignments_run
-from annotera.cli import project_from_slug
+from annotation.cli import project_from_slug
 
 
 class Command(BaseCommand):

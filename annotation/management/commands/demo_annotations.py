@@ -17,9 +17,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.annotations import assignment_submit, turn_annotation_save
 from annotation.models import Assignment, Call, Project, ProjectMembership, Suggestion
 from annotation.services import annotator_profile_save, project_add_member
+from annotation.turn_annotations import assignment_submit, turn_annotation_save
 from annotera import roles
 
 from .load_demo import DEMO_PASSWORD
@@ -95,7 +95,9 @@ class Command(BaseCommand):
 def simulated_tags(suggestion: Suggestion | None, labels: list[str], departure: float, rng: random.Random) -> dict:
     """One simulated annotator's tags for a turn: the suggestion, departed from at ``departure``."""
     suggested = [item for item in (suggestion.labels if suggestion else []) if item.get("label") in labels]
-    chosen = [{"label": item["label"], "intensity": int(item.get("intensity") or 3)} for item in suggested[:2]]
+    # Like a person, take what the machine is fairly sure of (at most two labels), else its top one.
+    confident = [item for item in suggested if float(item.get("confidence") or 0) >= 0.5][:2] or suggested[:1]
+    chosen = [{"label": item["label"], "intensity": int(item.get("intensity") or 3)} for item in confident]
     if not chosen:
         chosen = [{"label": "neutral" if "neutral" in labels else labels[0], "intensity": 2}]
     if rng.random() < departure:

@@ -8,10 +8,10 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation.cli import project_from_slug
 from annotation.jobs import run_pipeline_inline
 from annotation.models import Call, Project
 from annotation.services import call_upload
-from annotera.cli import project_from_slug
 
 
 class Command(BaseCommand):

@@ -3,6 +3,7 @@ synthetic dual-channel support call. Idempotent: re-running changes nothing that
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from annotation.models import AnnotatorProfile, Project, ProjectMembership
+from annotation.pipeline.synth import demo_support_call, render_call, write_wav
 from annotation.services import call_upload, project_add_member, project_create
 from annotera import roles
 from taxonomy.services import taxonomy_get_or_create_default
@@ -26,14 +28,11 @@ DEMO_USERS = (
 
 
 def sample_call_path() -> Path:
-    import pyannote.audio
-
-    return Path(pyannote.audio.__file__).parent / "sample" / "sample.wav"
+    # Found without importing pyannote.audio (which loads torch): only its folder is needed.
+    return Path(importlib.util.find_spec("pyannote.audio").origin).parent / "sample" / "sample.wav"
 
 
 def synthetic_call_path() -> Path:
-    from annotation.pipeline.synth import demo_support_call, render_call, write_wav
-
     path = Path(settings.VAR_DIR) / "demo" / "northwind-support-dual.wav"
     if not path.exists():
         samples, _ = render_call(demo_support_call(), {"agent": 0, "customer": 1})

@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand
 
+from annotation.calibration import active_calibration
+from annotation.cli import project_from_slug
 from annotation.learning import suggestion_model_train
-from annotera.cli import project_from_slug
+from annotation.models import SuggestionCalibration
 
 
 class Command(BaseCommand):
@@ -13,6 +15,22 @@ class Command(BaseCommand):
     def handle(self, *args, project: str, **options):
         target = project_from_slug(project)
         record = suggestion_model_train(project=target)
+        calibration = SuggestionCalibration.objects.filter(project=target).order_by("-version").first()
+        if calibration is None:
+            self.stdout.write(
+                "Not enough suggested labels on annotated turns (on at least two calls) to calibrate yet."
+            )
+        else:
+            in_use = active_calibration(target)
+            self.stdout.write(
+                f"rules calibration v{calibration.version}: held-out calibration error {calibration.ece_before} -> "
+                f"{calibration.ece_after} on {calibration.held_out} suggested labels; "
+                + (
+                    "active"
+                    if calibration.active
+                    else f"kept inactive (in use: {f'v{in_use.version}' if in_use else 'none'})"
+                )
+            )
         if record is None:
             self.stdout.write("Not enough annotated turns (on at least two calls) to train yet.")
             return

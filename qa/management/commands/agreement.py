@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from annotera.cli import project_from_slug
+from annotation.cli import project_from_slug
 from qa.agreement import FIGURES, ReportFilters, project_report
 
 
@@ -31,8 +31,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {title:<28} {_fmt(report[key])}")
         shifts = report["shifts"]
         self.stdout.write(
-            f"  {'shift boundaries (±0.5 s)':<28} {shifts['boundary_agreement']} on {shifts['units']} turns"
+            f"  {'shift positions (unitizing α)':<28} {shifts['unitizing_alpha']} on {shifts['units']} turns"
+            f" (matched one to one: {shifts['matched_share']})"
         )
+        pooled = ", ".join(f"v{v['version']}: {v['rows']}" for v in report["versions"]) or "none"
+        self.stdout.write(f"  read in {report['taxonomy']}; judgements per version pooled: {pooled}")
         for label, figure in report["label_presence"]["per_label"].items():
             self.stdout.write(f"    {label:<18} {_fmt(figure)}")
 

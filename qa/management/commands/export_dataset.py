@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotera.cli import project_from_slug
+from annotation.cli import project_from_slug
 from qa.exports import FORMATS, ExportError, ExportFilters
 from qa.exports.build import export_write
 from qa.exports.splits import parse_ratios

@@ -1,0 +1,113 @@
+"""Dual-channel calls: each channel is one party, so the channel is the speaker.
+
+Two things make a channel's words wrong as turns:
+
+- **Leakage** (cross-talk): the other party's voice bleeds into this channel at a lower level
+  (a shared room, a hybrid's echo). Recognition hears it and writes words, which would become a
+  turn of the wrong speaker. Leaked speech is a quieter copy of the other channel: over the
+  stretch, the other channel is clearly louder *and* this channel's loudness follows it frame by
+  frame. Real double-talk has its own, independent loudness contour.
+- **Loose word times**: recognition's word timings can run into the silence around speech.
+  Word boundaries are pulled in to where the channel's own speech is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+from .types import Word
+
+FRAME = 0.01  # seconds
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    speech_above_floor_db: float = 15.0  # a frame is speech this far above the channel's noise floor
+    min_speech: float = 0.12  # seconds; shorter runs are clicks
+    bridge: float = 0.25  # seconds; shorter pauses stay inside one run
+    leak_margin_db: float = 6.0  # the other channel is at least this much louder over the run
+    leak_correlation: float = 0.7  # and this channel's loudness follows it this closely
+    word_overlap: float = 0.3  # a word with less of its span in own speech is not this channel's
+
+
+def frame_levels(samples: np.ndarray) -> np.ndarray:
+    """(channels, frames) level in dB of 10 ms frames."""
+    hop = int(FRAME * SAMPLE_RATE)
+    n = samples.shape[1] // hop
+    frames = np.asarray(samples[:, : n * hop], dtype=np.float32).reshape(samples.shape[0], n, hop)
+    return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=2) + 1e-10)
+
+
+def _runs(mask: np.ndarray, bridge: int, minimum: int) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    runs: list[list[int]] = []
+    for first, last in zip(edges[::2], edges[1::2], strict=True):
+        if runs and first - runs[-1][1] <= bridge:
+            runs[-1][1] = int(last)
+        else:
+            runs.append([int(first), int(last)])
+    return [(a, b) for a, b in runs if b - a >= minimum]
+
+
+def channel_speech(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> list[list[tuple[float, float]]]:
+    """Per channel: (start, end) seconds of that party's own speech, leakage removed."""
+    levels = frame_levels(samples)
+    floors = np.percentile(levels, 10, axis=1)
+    bridge, minimum = int(config.bridge / FRAME), int(config.min_speech / FRAME)
+    out: list[list[tuple[float, float]]] = []
+    for channel in range(levels.shape[0]):
+        mask = levels[channel] > floors[channel] + config.speech_above_floor_db
+        own = []
+        for first, last in _runs(mask, bridge, minimum):
+            if not _is_leakage(levels, channel, first, last, config):
+                own.append((first * FRAME, last * FRAME))
+        out.append(own)
+    return out
+
+
+def _is_leakage(levels: np.ndarray, channel: int, first: int, last: int, config: ChannelConfig) -> bool:
+    mine = levels[channel, first:last]
+    for other in range(levels.shape[0]):
+        if other == channel:
+            continue
+        theirs = levels[other, first:last]
+        if np.median(theirs - mine) < config.leak_margin_db:
+            continue
+        if mine.size < 5 or np.std(mine) < 1e-6 or np.std(theirs) < 1e-6:
+            return True  # too short to tell, and the other side is much louder
+        if np.corrcoef(mine, theirs)[0, 1] >= config.leak_correlation:
+            return True
+    return False
+
+
+def channel_words(
+    samples: np.ndarray,
+    words_by_channel: list[list[Word]],
+    speakers: list[str],
+    config: ChannelConfig = ChannelConfig(),
+) -> list[Word]:
+    """Each channel's words labelled with its speaker; words heard only as leakage are dropped,
+    and word boundaries are pulled in to the channel's own speech."""
+    speech = channel_speech(samples, config)
+    out: list[Word] = []
+    for channel, words in enumerate(words_by_channel):
+        runs = speech[channel] if channel < len(speech) else []
+        starts = np.array([a for a, _ in runs])
+        ends = np.array([b for _, b in runs])
+        for word in words:
+            if not runs:
+                break
+            overlap = np.clip(np.minimum(ends, word.end) - np.maximum(starts, word.start), 0, None)
+            if overlap.sum() < config.word_overlap * max(word.end - word.start, 1e-3):
+                continue
+            touched = np.flatnonzero(overlap > 0)
+            start = max(word.start, float(starts[touched[0]]))
+            end = min(word.end, float(ends[touched[-1]]))
+            out.append(
+                Word(word.text, round(start, 3), round(max(end, start + 0.01), 3), word.probability, speakers[channel])
+            )
+    out.sort(key=lambda w: w.start)
+    return out

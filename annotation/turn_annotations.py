@@ -1,0 +1,255 @@
+"""Saving an annotator's work: validated against the taxonomy, versioned, never silently overwritten.
+
+Every TurnAnnotation carries a version. A write names the version it was based on; if the row has
+moved on since, the write is refused (HTTP 409 in the API) with the server's current state, so
+the client can merge instead of overwriting. The row is locked while it is checked and written.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from annotera.audit import audit_record
+from taxonomy.selectors import Scales, taxonomy_scales
+
+from .assignment import assignment_start
+from .models import Assignment, Turn, TurnAnnotation
+
+AUDITED_FIELDS = (
+    "labels",
+    "no_emotion",
+    "valence",
+    "arousal",
+    "shifts",
+    "note",
+    "confidence",
+    "suggestion_actions",
+    "skipped",
+    "skip_reason",
+)
+
+
+def annotation_snapshot(annotation: TurnAnnotation) -> dict:
+    return {"version": annotation.version, **{f: getattr(annotation, f) for f in AUDITED_FIELDS}}
+
+
+class StaleWrite(Exception):
+    def __init__(self, current: TurnAnnotation):
+        super().__init__(f"turn annotation is at version {current.version}")
+        self.current = current
+
+
+def taxonomy_scales_for(assignment: Assignment) -> Scales:
+    return taxonomy_scales(assignment.call.project.taxonomy)
+
+
+def _number(value, field: str, low: float, high: float, errors: list[str]) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        errors.append(f"{field} must be a number between {low:g} and {high:g}.")
+        return None
+    if not low <= value <= high:
+        errors.append(f"{field} must be between {low:g} and {high:g}; got {value:g}.")
+        return None
+    return float(value)
+
+
+def _on_grid(value: float | None, field: str, low: float, step: float, errors: list[str]) -> float | None:
+    """Valence and arousal are judged on the taxonomy's steps (the agreement report bins by
+    them), so a value between two steps is refused rather than silently snapped."""
+    if value is None or step <= 0:
+        return value
+    steps = (value - low) / step
+    if abs(steps - round(steps)) > 1e-6:
+        errors.append(f"{field} must be on the scale's steps of {step:g} from {low:g}; got {value:g}.")
+        return None
+    return round(low + round(steps) * step, 6)
+
+
+def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
+    """Validate a payload against the taxonomy and the turn; every problem in one message list."""
+    errors: list[str] = []
+    if not isinstance(data, dict):
+        raise ValidationError(["The annotation must be a JSON object."])
+    labels_in = data.get("labels", [])
+    labels: list[dict] = []
+    if not isinstance(labels_in, list):
+        errors.append("labels must be a list of {label, intensity}.")
+        labels_in = []
+    seen: set[str] = set()
+    for i, item in enumerate(labels_in):
+        if not isinstance(item, dict) or not isinstance(item.get("label"), str):
+            errors.append(f"labels[{i}] must be an object with a 'label' key.")
+            continue
+        key = item["label"]
+        if key not in scales.labels:
+            errors.append(f"labels[{i}]: '{key}' is not a label of this project's taxonomy.")
+            continue
+        if key in seen:
+            errors.append(f"labels[{i}]: '{key}' is given twice.")
+            continue
+        seen.add(key)
+        intensity = _number(item.get("intensity"), f"labels[{i}].intensity", *scales.intensity, errors)
+        if intensity is not None and not intensity.is_integer():
+            # Intensity is a step on the taxonomy's scale: 2.7 is refused, never truncated to 2.
+            low, high = scales.intensity
+            errors.append(f"labels[{i}].intensity must be a whole number from {low:g} to {high:g}; got {intensity:g}.")
+            continue
+        labels.append({"label": key, "intensity": int(intensity) if intensity is not None else None})
+    valence = _number(data.get("valence"), "valence", *scales.valence, errors)
+    valence = _on_grid(valence, "valence", scales.valence[0], scales.valence_step, errors)
+    arousal = _number(data.get("arousal"), "arousal", *scales.arousal, errors)
+    arousal = _on_grid(arousal, "arousal", scales.arousal[0], scales.arousal_step, errors)
+    no_emotion = data.get("no_emotion", False)
+    skipped = data.get("skipped", False)
+    if not isinstance(no_emotion, bool):
+        errors.append('no_emotion must be true or false (true: "no emotion on this turn", with no labels).')
+        no_emotion = False
+    if no_emotion and labels:
+        errors.append('Choose labels or "no emotion", not both.')
+    if not isinstance(skipped, bool):
+        errors.append("skipped must be true or false.")
+        skipped = False
+    skip_reason = data.get("skip_reason", "") or ""
+    if not isinstance(skip_reason, str) or len(skip_reason) > 500:
+        errors.append("skip_reason must be text of at most 500 characters.")
+        skip_reason = ""
+    confidence = _number(data.get("confidence"), "confidence", 0.0, 1.0, errors)
+    shifts = []
+    shifts_in = data.get("shifts", []) or []
+    if not isinstance(shifts_in, list):
+        errors.append("shifts must be a list of {at, from, to}.")
+        shifts_in = []
+    for i, shift in enumerate(shifts_in):
+        if not isinstance(shift, dict):
+            errors.append(f"shifts[{i}] must be an object {{at, from, to}}.")
+            continue
+        at = _number(shift.get("at"), f"shifts[{i}].at", turn.start, turn.end, errors)
+        for side in ("from", "to"):
+            if shift.get(side) not in scales.labels:
+                errors.append(f"shifts[{i}].{side}: '{shift.get(side)}' is not a label of this taxonomy.")
+        if at is not None:
+            shifts.append({"at": at, "from": shift.get("from"), "to": shift.get("to")})
+    note = data.get("note", "")
+    if not isinstance(note, str) or len(note) > 5000:
+        errors.append("note must be text of at most 5000 characters.")
+    actions = data.get("suggestion_actions", {}) or {}
+    if not isinstance(actions, dict) or not all(a in ("accepted", "edited", "rejected") for a in actions.values()):
+        errors.append("suggestion_actions must map labels to accepted, edited or rejected.")
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "labels": labels,
+        "valence": valence,
+        "arousal": arousal,
+        "confidence": confidence,
+        "shifts": sorted(shifts, key=lambda s: s["at"]),
+        "note": note,
+        "suggestion_actions": actions,
+        "no_emotion": no_emotion,
+        "skipped": skipped,
+        "skip_reason": skip_reason.strip() if skipped else "",
+    }
+
+
+def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base_version: int) -> TurnAnnotation:
+    """Write the annotation of one turn if nobody has changed it since ``base_version``.
+
+    ``base_version`` 0 means "I saw no annotation yet". Raises StaleWrite with the current row
+    when the stored version differs, ValidationError for a bad payload.
+    """
+    if turn.call_id != assignment.call_id:
+        raise ValidationError(["This turn belongs to another call."])
+    if assignment.status in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
+        raise ValidationError(["This assignment is already submitted; its annotations are read-only."])
+    cleaned = clean_annotation(data, turn, taxonomy_scales_for(assignment))
+    with transaction.atomic():
+        current = TurnAnnotation.objects.select_for_update().filter(assignment=assignment, turn=turn).first()
+        if current is None:
+            if base_version != 0:
+                raise ValidationError([f"No saved annotation at version {base_version}; save with version 0."])
+            current = TurnAnnotation(assignment=assignment, turn=turn, taxonomy=assignment.call.project.taxonomy)
+            current.version = 0
+            before = None
+        elif current.version != base_version:
+            raise StaleWrite(current)
+        else:
+            before = annotation_snapshot(current)
+        for field, value in cleaned.items():
+            setattr(current, field, value)
+        # The labels were checked against the project's current version, so that is the
+        # version they belong to (a row first saved under v1 and re-saved under v2 holds v2 keys).
+        current.taxonomy_id = assignment.call.project.taxonomy_id
+        current.needs_recheck = False  # saving is the re-check a split or merge asked for
+        current.version += 1
+        if current.pk is None:
+            try:
+                with transaction.atomic():  # a savepoint: two first writes race on the unique row
+                    current.save()
+            except IntegrityError:
+                raise StaleWrite(TurnAnnotation.objects.get(assignment=assignment, turn=turn)) from None
+        else:
+            current.save()
+        project = assignment.call.project
+        if current.taxonomy_id == project.taxonomy_id:
+            current.taxonomy = project.taxonomy  # already loaded; spares a query for the response
+        audit_record(
+            actor_id=assignment.annotator_id,
+            action="annotation.save",
+            obj=current,
+            project=project,
+            before=before,
+            after=annotation_snapshot(current),
+        )
+        assignment_start(assignment=assignment)
+        return current
+
+
+def assignment_progress(assignment: Assignment) -> dict:
+    total = assignment.call.turns.count()
+    done = assignment.turn_annotations.judgements().count()
+    skipped = assignment.turn_annotations.filter(skipped=True).count()
+    return {"turns": total, "tagged": done, "skipped": skipped, "remaining": total - done - skipped}
+
+
+def assignment_submit(*, assignment: Assignment, skip_reason: str = "") -> Assignment:
+    """Submit when every turn is tagged, or skip the whole call with a reason."""
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.status in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
+            raise ValidationError([f"This assignment is already {locked.get_status_display().lower()}."])
+        if skip_reason.strip():
+            locked.status, locked.skip_reason = Assignment.Status.SKIPPED, skip_reason.strip()[:2000]
+            # Skipping the call withdraws every judgement made on it (the rows stay, for the audit).
+            locked.turn_annotations.filter(skipped=False).update(skipped=True, skip_reason="call skipped")
+        else:
+            progress = assignment_progress(locked)
+            if progress["remaining"]:
+                raise ValidationError(
+                    [
+                        f"{progress['remaining']} of {progress['turns']} turns are not tagged yet; tag them or skip the call with a reason."
+                    ]
+                )
+            locked.status = Assignment.Status.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.save(update_fields=["status", "skip_reason", "submitted_at"])
+        return locked
+
+
+def assignment_reopen(*, assignment: Assignment, user) -> Assignment:
+    """Reopen a submitted (or skipped) assignment for editing: only its annotator, only on purpose."""
+    if assignment.annotator_id != user.pk:
+        raise ValidationError(["Only the assignment's annotator reopens it."])
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.status not in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
+            raise ValidationError(["This assignment is open already; there is nothing to reopen."])
+        before = {"status": locked.status, "submitted_at": str(locked.submitted_at)}
+        locked.status, locked.submitted_at, locked.skip_reason = Assignment.Status.IN_PROGRESS, None, ""
+        locked.save(update_fields=["status", "submitted_at", "skip_reason"])
+        audit_record(actor=user, action="assignment.reopen", obj=locked, project=locked.call.project,
+                     before=before, after={"status": locked.status})  # fmt: skip
+        return locked

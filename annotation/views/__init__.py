@@ -1,0 +1,1 @@
+"""The annotation app's pages, one module per group: projects, calls, workforce, annotating."""

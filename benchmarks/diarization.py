@@ -1,0 +1,184 @@
+#!/usr/bin/env python
+"""Mono diarization on a generated suite: DER, speaker count and speed, next to yardsticks.
+
+    .venv/bin/python benchmarks/diarization.py                  # the whole suite, both halves
+    .venv/bin/python benchmarks/diarization.py --split held-out # the held-out half only
+    .venv/bin/python benchmarks/diarization.py --yardstick naive
+
+The suite is ``benchmarks/diarization_suite.py``: 24 espeak-ng conversations (2, 3 and 4
+speakers) and 6 re-cuts of ``sample.wav``'s two real voices, split tune / held-out. DER is
+pyannote.metrics' with a 0.25 s collar either side, overlapped speech scored; speaker count is
+exact or not. Printed per suite and half: median and mean DER, speaker-count accuracy, and speed
+(x realtime) of the diarization itself; the segmentation model's pass is shared with the
+transcription stage's voice activity detection in the pipeline, so it is shown apart.
+
+Yardsticks from the same run, on the same audio and the same segmentation:
+- ``previous``: the diarizer this one replaced (commit ef7beaa, read from git);
+- ``naive``: all speech one speaker (what a diarizer that finds nobody scores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+
+PREVIOUS_COMMIT = "ef7beaa"
+
+
+def der(truth: list[tuple[str, float, float]], spans: list[tuple[str, float, float]]) -> float:
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    reference, hypothesis = Annotation(), Annotation()
+    for speaker, start, end in truth:
+        reference[Segment(start, end)] = speaker
+    for speaker, start, end in spans:
+        hypothesis[Segment(start, end)] = speaker
+    return float(DiarizationErrorRate(collar=0.5)(reference, hypothesis))  # 0.25 s either side
+
+
+def previous_diarizer():
+    """The replaced algorithm's module, from git (None when git or the commit is unavailable)."""
+    try:
+        source = subprocess.run(
+            ["git", "show", f"{PREVIOUS_COMMIT}:annotation/pipeline/diarize.py"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    source = source.replace("from .", "from annotation.pipeline.")
+    module = types.ModuleType("previous_diarize")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, "previous_diarize.py", "exec"), module.__dict__)  # noqa: S102 - our own history
+    return module
+
+
+def previous_spans(module, audio: np.ndarray, seg) -> list[tuple[str, float, float]]:
+    """The previous algorithm's frame-level speaker activity, binarised into spans."""
+    from annotation.pipeline.diarize import DiarizationConfig, activity_spans
+
+    config = module.DiarizationConfig()
+    tracklets = module.build_tracklets(seg, config)
+    if not tracklets:
+        return []
+    vectors = module.tracklet_embeddings(audio, seg, tracklets, config)
+    _, labels = module.estimate_clusters(vectors @ vectors.T, config, module.cannot_link(tracklets))
+    speakers = sorted({int(x) for x in labels})
+    activity = np.zeros((len(speakers), module._total_frames(tracklets)), dtype=np.float32)
+    for tracklet, label in zip(tracklets, labels, strict=True):
+        row, span = speakers.index(int(label)), tracklet.span()
+        np.maximum(activity[row, span], tracklet.values, out=activity[row, span])
+    return [(s.speaker, s.start, s.end) for s in activity_spans(activity, seg, DiarizationConfig())]
+
+
+def naive_spans(seg) -> list[tuple[str, float, float]]:
+    """All speech (the segmentation model's voice activity) as one speaker."""
+    from annotation.pipeline.segmentation import speech_regions
+
+    return [("ALL", start, end) for start, end in speech_regions(seg, chunk_size=3600.0)]
+
+
+def main() -> None:
+    from annotation.pipeline.diarize import DiarizationConfig, diarize_spans
+    from annotation.pipeline.segmentation import local_segmentation
+    from benchmarks.diarization_suite import build_suite, render
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=["tune", "held-out", "both"], default="both")
+    parser.add_argument("--yardstick", choices=["previous", "naive", "both"], default="both")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    previous = previous_diarizer() if args.yardstick in ("previous", "both") else None
+    if args.yardstick in ("previous", "both") and previous is None:
+        print(f"(previous algorithm unavailable: git or commit {PREVIOUS_COMMIT} missing)")
+    config = DiarizationConfig()
+    specs = [s for s in build_suite() if args.split == "both" or s.split == args.split]
+    rows = []
+    # Warm-up: model loading and first-call compilation are not per-call costs.
+    warm, _ = render(specs[0])
+    diarize_spans(warm[: 16000 * 10], config)
+    for spec in specs:
+        audio, truth = render(spec)
+        seconds = audio.shape[0] / 16000
+        began = time.perf_counter()
+        seg = local_segmentation(audio, config.window_step)
+        seg_time = time.perf_counter() - began
+        began = time.perf_counter()
+        spans = [(s.speaker, s.start, s.end) for s in diarize_spans(audio, config, seg)]
+        own_time = time.perf_counter() - began
+        row = {
+            "name": spec.name,
+            "kind": spec.kind,
+            "split": spec.split,
+            "speakers": spec.n_speakers,
+            "seconds": seconds,
+            "seg_time": seg_time,
+            "new": (der(truth, spans), len({s for s, _, _ in spans}), own_time),
+        }
+        if previous is not None:
+            began = time.perf_counter()
+            old = previous_spans(previous, audio, seg)
+            row["previous"] = (der(truth, old), len({s for s, _, _ in old}), time.perf_counter() - began)
+        if args.yardstick in ("naive", "both"):
+            row["naive"] = (der(truth, naive_spans(seg)), 1, 0.0)
+        rows.append(row)
+        print(
+            f"  {spec.name:16} {spec.split:8} {spec.n_speakers} spk: found {row['new'][1]}, DER {row['new'][0]:6.1%}"
+            + (f"  (previous: {row['previous'][1]}, {row['previous'][0]:.1%})" if "previous" in row else ""),
+            flush=True,
+        )
+    report(rows)
+
+
+def report(rows: list[dict]) -> None:
+    print()
+    header = f"{'suite':22} {'half':8} {'n':>2}  {'algorithm':9} {'DER med':>8} {'DER mean':>8} {'count ok':>8} {'x realtime':>10}"
+    print(header)
+    print("-" * len(header))
+    groups = [("synthetic", "espeak-ng, 2-4 spk"), ("recut", "sample.wav re-cut")]
+    for kind, label in groups:
+        for split in ("tune", "held-out"):
+            chosen = [r for r in rows if r["kind"] == kind and r["split"] == split]
+            if not chosen:
+                continue
+            audio_seconds = sum(r["seconds"] for r in chosen)
+            for name in ("new", "previous", "naive"):
+                if name not in chosen[0]:
+                    continue
+                ders = [r[name][0] for r in chosen]
+                counts = np.mean([r[name][1] == r["speakers"] for r in chosen])
+                spent = sum(r[name][2] for r in chosen)
+                speed = f"{audio_seconds / spent:9.1f}x" if spent > 0 else f"{'-':>10}"
+                print(
+                    f"{label:22} {split:8} {len(chosen):2}  {name:9} {np.median(ders):8.1%} {np.mean(ders):8.1%}"
+                    f" {counts:8.0%} {speed}"
+                )
+    seg_speed = sum(r["seconds"] for r in rows) / sum(r["seg_time"] for r in rows)
+    print(f"\nsegmentation model pass (shared with the transcription stage's VAD): {seg_speed:.1f}x realtime")
+    for speakers in (2, 3, 4):
+        chosen = [r for r in rows if r["speakers"] == speakers and r["kind"] == "synthetic"]
+        if chosen:
+            ok = np.mean([r["new"][1] == speakers for r in chosen])
+            print(f"synthetic {speakers}-speaker calls: count exact {ok:.0%} ({len(chosen)} calls)")
+
+
+if __name__ == "__main__":
+    main()

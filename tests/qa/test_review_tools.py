@@ -1,0 +1,149 @@
+"""Review tools that finish the job: whole-call adjudication, gold that names what is missing,
+the per-annotator page, filters offered as the project's values, skipping from the queue."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from annotation.models import Assignment, GoldCall, ProjectMembership, TurnAnnotation
+from annotation.services import project_add_member
+from qa.models import Adjudication
+from qa.services import adjudication_create
+
+from .builders import annotated_call
+
+TABLE = {
+    "a1": [["anger"], ["anger"], ["neutral"]],
+    "a2": [["anger"], ["neutral"], ["neutral"]],
+}
+
+
+@pytest.fixture
+def reviewer(project, make_user):
+    user = make_user("rev", "qa_reviewer")
+    project_add_member(project=project, user=user, role=ProjectMembership.Role.REVIEWER)
+    return user
+
+
+@pytest.fixture
+def manager(project, make_user):
+    user = make_user("pm", "project_manager")
+    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def annotated(project, make_user):
+    return annotated_call(project, make_user, TABLE, cultures={"a1": "en-GB", "a2": "en-IN"})
+
+
+def form_defaults(body: str) -> dict:
+    """What a browser submits for the whole-call form untouched: checked boxes, selected
+    options and filled number inputs."""
+    import re
+
+    data: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="checkbox" name="([^"]+)" value="([^"]+)" checked>', body):
+        data.setdefault(name, []).append(value)
+    for name, value in re.findall(r'<input name="((?:valence|arousal)_\d+)" type="number"[^>]* value="([^"]*)">', body):
+        if value:
+            data[name] = [value]
+    for name, value in re.findall(r'<select name="(intensity_[^"]+)"[^>]*>.*?<option value="(\d+)" selected>', body):
+        data[name] = [value]
+    return data
+
+
+def test_gold_names_the_missing_turns_and_the_whole_call_page_fills_the_agreed_ones(
+    client, manager, reviewer, annotated
+):
+    call, turns, _ = annotated
+    client.force_login(manager)
+    page = client.post(reverse("qa:call_mark_gold", args=[call.pk]), follow=True)
+    body = page.content.decode()
+    assert page.redirect_chain[-1][0] == reverse("qa:call_adjudicate", args=[call.pk])
+    assert "3 of 3 turns have no adjudication yet (turn 1, 2, 3)" in body
+    assert all(f'href="#turn-{t.pk}"' in body for t in turns)
+    # Turns 1 and 3 are agreed: ticked and pre-filled; turn 2 is disagreed: left for the reviewer.
+    client.force_login(reviewer)
+    body = client.get(reverse("qa:call_adjudicate", args=[call.pk])).content.decode()
+    defaults = form_defaults(body)
+    assert f"include_{turns[0].pk}" in defaults and f"include_{turns[1].pk}" not in defaults
+    client.post(reverse("qa:call_adjudicate", args=[call.pk]), {k: v for k, v in defaults.items()})
+    saved = {a.turn_id: [x["label"] for x in a.labels] for a in Adjudication.objects.all()}
+    assert saved == {turns[0].pk: ["anger"], turns[2].pk: ["neutral"]}
+    adjudication_create(turn=turns[1], reviewer=reviewer, labels=[{"label": "anger", "intensity": 2}])
+    client.force_login(manager)
+    client.post(reverse("qa:call_mark_gold", args=[call.pk]))
+    assert GoldCall.objects.filter(call=call).exists()
+
+
+def test_whole_call_adjudication_saves_nothing_when_one_turn_is_bad(client, reviewer, annotated):
+    call, turns, _ = annotated
+    client.force_login(reviewer)
+    data = {f"include_{t.pk}": "1" for t in turns}
+    data.update({f"label_{t.pk}": "anger" for t in turns})
+    data[f"valence_{turns[1].pk}"] = "0.5"  # off the scale's steps
+    page = client.post(reverse("qa:call_adjudicate", args=[call.pk]), data, follow=True)
+    assert "Turn 2: valence must be on the scale" in page.content.decode()
+    assert not Adjudication.objects.exists()
+
+
+def test_adjudication_page_uses_the_scales_and_links_neighbours(client, reviewer, annotated):
+    call, turns, _ = annotated
+    client.force_login(reviewer)
+    body = client.get(reverse("qa:turn_adjudicate", args=[turns[1].pk])).content.decode()
+    assert 'name="valence" type="number" min="-3.0" max="3.0" step="1.0"' in body
+    assert f'href="{reverse("qa:turn_adjudicate", args=[turns[0].pk])}" data-hotkey="p"' in body
+    assert f'href="{reverse("qa:turn_adjudicate", args=[turns[2].pk])}" data-hotkey="n"' in body
+    assert "turn 0" in body and "turn 2" in body  # the neighbours' text
+    assert reverse("qa:call_adjudicate", args=[call.pk]) in body
+
+
+def test_annotator_page_and_filter_selects(client, reviewer, annotated, project):
+    _, _, users = annotated
+    client.force_login(reviewer)
+    page = client.get(reverse("qa:project_agreement", args=[project.slug])).content.decode()
+    assert '<option value="en-gb">' in page and '<option value="en-in">' in page  # cultures in the project
+    assert reverse("qa:annotator_detail", args=[project.slug, users["a1"].pk]) in page
+    body = client.get(reverse("qa:annotator_detail", args=[project.slug, users["a1"].pk])).content.decode()
+    assert "α vs leave-one-out consensus" in body and "Label usage against the pool" in body
+    assert client.get(reverse("qa:annotator_detail", args=[project.slug, 999999])).status_code == 404
+    bad = client.get(reverse("qa:project_agreement", args=[project.slug]), {"taxonomy_version": "7"}, follow=True)
+    assert "never used taxonomy version 7" in bad.content.decode()
+
+
+def test_skipping_a_call_from_the_queue_needs_a_reason(client, annotated):
+    call, _, users = annotated
+    assignment = Assignment.objects.get(call=call, annotator=users["a1"])
+    client.force_login(users["a1"])
+    url = reverse("annotation:assignment_skip", args=[assignment.pk])
+    page = client.post(url, {"reason": " "}, follow=True)
+    assert "Say why you skip the call" in page.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.status != Assignment.Status.SKIPPED
+    client.post(url, {"reason": "wrong language"})
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.SKIPPED and assignment.skip_reason == "wrong language"
+    assert not TurnAnnotation.objects.judgements().filter(assignment=assignment).exists()
+
+
+def test_the_api_takes_no_emotion_and_turn_skips(client, annotated):
+    call, turns, users = annotated
+    assignment = Assignment.objects.get(call=call, annotator=users["a1"])
+    client.force_login(users["a1"])
+    row = TurnAnnotation.objects.get(assignment=assignment, turn=turns[0])
+    url = reverse("api-turn-annotation", args=[assignment.pk, turns[0].pk])
+    response = client.put(url, {"no_emotion": True}, content_type="application/json",
+                          HTTP_IF_MATCH=f'"{row.version}"')  # fmt: skip
+    assert response.status_code == 200 and response.json()["annotation"]["no_emotion"] is True
+    response = client.put(url, {"skipped": True, "skip_reason": "crosstalk"}, content_type="application/json",
+                          HTTP_IF_MATCH=f'"{row.version + 1}"')  # fmt: skip
+    body = response.json()
+    assert body["annotation"]["skipped"] is True and body["progress"]["skipped"] == 1
+
+
+def test_api_refuses_a_taxonomy_version_the_project_never_had(client, reviewer, annotated, project):
+    client.force_login(reviewer)
+    response = client.get(reverse("api-project-agreement", args=[project.slug]), {"taxonomy_version": 7})
+    assert response.status_code == 400 and "no version 7" in response.json()["detail"]
