@@ -54,7 +54,7 @@ _PIPELINE_OUTPUT: dict = {}  # one real machine pass per session, copied into ea
 def _capture(call) -> dict:
     from django.forms.models import model_to_dict
 
-    from annotation.stages import derived_dir
+    from annotation.storage import derived_dir
 
     folder = derived_dir(call)
     return {
@@ -77,7 +77,7 @@ def _replay(project, output: dict):
     from django.conf import settings
 
     from annotation.models import Call, Speaker, Turn
-    from annotation.stages import derived_dir
+    from annotation.storage import derived_dir
 
     name, data = output["audio"]
     (Path(settings.MEDIA_ROOT) / name).parent.mkdir(parents=True, exist_ok=True)
