@@ -116,7 +116,7 @@ def browser_context(browser, **options):
     """A context whose test probes (wait_for_function, evaluate) may run string scripts, which the
     app's Content Security Policy forbids; the app itself is checked under the real policy in
     test_workspace_runs_under_the_content_security_policy."""
-    return browser.browser_context(bypass_csp=True, **options)
+    return browser.new_context(bypass_csp=True, **options)
 
 
 def login(page, live_server, username):
@@ -323,7 +323,7 @@ def test_edits_made_offline_are_kept_and_saved_when_the_network_returns(browser,
 
 def test_workspace_runs_under_the_content_security_policy(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
-    context = browser.browser_context()  # the real policy: no bypass
+    context = browser.new_context()  # the real policy: no bypass
     page = context.new_page()
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
