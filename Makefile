@@ -65,10 +65,15 @@ demo-annotations: migrate
 test: setup
 	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: venv
+lint: venv node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	npx --no-install eslint static/annotera
+
+# ESLint for the static ES modules, pinned by package-lock.json (only `make lint` needs Node).
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --prefer-offline
 
 bench: setup
 	DEBUG=1 $(PY) benchmarks/ingest.py

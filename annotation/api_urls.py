@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, api_projects, api_workspace
+from . import api, api_corrections, api_projects, api_workspace
 
 urlpatterns = [
     path("projects/", api_projects.ProjectListCreate.as_view(), name="api-projects"),
@@ -29,8 +29,20 @@ urlpatterns = [
         api_workspace.TurnAnnotationWrite.as_view(),
         name="api-turn-annotation",
     ),
-    path(
-        "calls/<int:pk>/turns/<int:turn_id>/correct/", api_workspace.TurnCorrection.as_view(), name="api-turn-correct"
-    ),
+    *[
+        path(f"calls/<int:pk>/turns/<int:turn_id>/proposals/{action}/", view.as_view(), name=f"api-propose-{action}")
+        for action, view in (
+            ("adjust", api_corrections.ProposeAdjust),
+            ("split", api_corrections.ProposeSplit),
+            ("merge", api_corrections.ProposeMerge),
+            ("speaker", api_corrections.ProposeSpeaker),
+            ("text", api_corrections.ProposeText),
+        )
+    ],
+    path("proposals/<int:pk>/accept/", api_corrections.ProposalAccept.as_view(), name="api-proposal-accept"),
+    path("proposals/<int:pk>/reject/", api_corrections.ProposalReject.as_view(), name="api-proposal-reject"),
+    path("proposals/<int:pk>/withdraw/", api_corrections.ProposalWithdraw.as_view(), name="api-proposal-withdraw"),
+    path("turn-revisions/<int:pk>/undo/", api_corrections.TurnRevisionUndo.as_view(), name="api-turn-revision-undo"),
+    path("assignments/<int:pk>/reopen/", api_workspace.AssignmentReopen.as_view(), name="api-assignment-reopen"),
     path("assignments/<int:pk>/submit/", api_workspace.AssignmentSubmit.as_view(), name="api-assignment-submit"),
 ]

@@ -1,5 +1,14 @@
-"""Human corrections of turns: adjust boundaries, split at a time, merge with the next turn,
-reassign the speaker. Each is checked, applied in one transaction and recorded (TurnRevision)."""
+"""Applying corrections of turns: adjust boundaries, split, merge with the next turn, reassign the
+speaker, correct the transcript, and undo any of them. Each is checked, applied in one transaction
+and recorded (TurnRevision). Annotators never call these directly: they propose
+(``annotation.proposals``), and a reviewer's acceptance applies.
+
+Words belong to the call, not to a turn (``Call.words``): a turn's words and text are derived from
+the call's words of its speaker whose midpoint lies inside the turn, so a word that leaves a turn
+goes to its neighbour or to an unassigned gap, and comes back when the boundary does.
+Annotations survive: a split copies each annotator's labels to both halves, a merge unites them
+(highest intensity), and the annotators are asked to re-check (``needs_recheck``).
+"""
 
 from __future__ import annotations
 
@@ -9,26 +18,27 @@ from django.db.models import F
 
 from annotera.audit import audit_record
 
-from .models import Speaker, Turn, TurnRevision
+from .models import Call, Speaker, Suggestion, Turn, TurnAnnotation, TurnRevision
 from .pipeline.types import Word, join_words
 
 
-def _record(*, call, action: str, before: list[dict], after: list[dict], user, turn: Turn) -> None:
+def _record(*, call, action: str, before: list[dict], after: list[dict], user, turn: Turn) -> TurnRevision:
     """The correction's history row (TurnRevision) and its audit event, in the caller's transaction."""
-    TurnRevision.objects.create(call=call, action=action, before=before, after=after, user=user)
+    revision = TurnRevision.objects.create(call=call, action=action, before=before, after=after, user=user)
     audit_record(actor=user, action=f"turn.{action}", obj=turn, project=call.project, before=before, after=after)
+    return revision
 
 
-def _snapshot(turn: Turn) -> dict:
+def turn_snapshot(turn: Turn) -> dict:
     return {"id": turn.pk, "order": turn.order, "start": turn.start, "end": turn.end, "speaker": turn.speaker.label,
-            "text": turn.text, "revision": turn.revision}  # fmt: skip
+            "speaker_id": turn.speaker_id, "text": turn.text, "words": turn.words, "revision": turn.revision}  # fmt: skip
 
 
 def _lock(turn: Turn, expected_revision: int) -> Turn:
     locked = Turn.objects.select_for_update().select_related("speaker", "call").get(pk=turn.pk)
     if locked.revision != expected_revision:
         raise ValidationError(
-            f"Turn {locked.order} was corrected by someone else (revision {locked.revision}); reload and try again."
+            f"Turn {locked.order + 1} was corrected by someone else (revision {locked.revision}); reload and try again."
         )
     return locked
 
@@ -45,86 +55,233 @@ def _shift_orders(call, *, after: int, by: int) -> None:
     Turn.objects.filter(call=call, order__gt=parked).update(order=F("order") - parked + by)
 
 
-def turn_adjust(*, turn: Turn, start: float, end: float, revision: int, user) -> Turn:
+# --- the call's words ---------------------------------------------------------------------------
+
+
+def call_words_locked(call: Call) -> tuple[Call, list[dict]]:
+    """The call, locked, with its word store; filled from the turns' (machine) words the first
+    time a correction touches the call."""
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    if not locked.words:
+        words = []
+        for turn in Turn.objects.filter(call=locked).select_related("speaker").order_by("order"):
+            words.extend({**w, "spk": turn.speaker.label} for w in turn.words)
+        locked.words = sorted(words, key=lambda w: (w["s"], w["e"]))
+        locked.save(update_fields=["words"])
+    return locked, locked.words
+
+
+def _mid(word: dict) -> float:
+    return (word["s"] + word["e"]) / 2
+
+
+def words_in(words: list[dict], *, speaker: str, start: float, end: float) -> list[dict]:
+    """The words of ``speaker`` whose midpoint lies in [start, end)."""
+    return [
+        {k: v for k, v in w.items() if k != "spk"} for w in words if w.get("spk") == speaker and start <= _mid(w) < end
+    ]
+
+
+def _derive(turn: Turn, words: list[dict]) -> None:
+    turn.words = words_in(words, speaker=turn.speaker.label, start=turn.start, end=turn.end)
+    turn.text = _words_text(turn.words)
+
+
+def call_unassigned_words(call: Call) -> list[dict]:
+    """Words of the call no turn holds now (left behind by a boundary move): shown as gaps, never lost."""
+    if not call.words:
+        return []
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for label, start, end in call.turns.values_list("speaker__label", "start", "end"):
+        spans.setdefault(label, []).append((start, end))
+    return [w for w in call.words if not any(start <= _mid(w) < end for start, end in spans.get(w.get("spk"), ()))]
+
+
+def _replace_words(call: Call, words: list[dict], *, speaker: str, start: float, end: float, new: list[dict]) -> None:
+    """Swap the words of ``speaker`` inside [start, end) for ``new`` in the call's store."""
+    kept = [w for w in words if not (w.get("spk") == speaker and start <= _mid(w) < end)]
+    call.words = sorted(kept + [{**w, "spk": speaker} for w in new], key=lambda w: (w["s"], w["e"]))
+    call.save(update_fields=["words"])
+
+
+# --- corrections --------------------------------------------------------------------------------
+
+
+def turn_adjust(*, turn: Turn, start: float, end: float, revision: int, user) -> TurnRevision:
     with transaction.atomic():
         locked = _lock(turn, revision)
-        before = _snapshot(locked)
-        neighbours = Turn.objects.filter(call=locked.call, speaker=locked.speaker).exclude(pk=locked.pk)
-        duration = locked.call.duration or end
+        call, words = call_words_locked(locked.call)
+        before = turn_snapshot(locked)
+        duration = call.duration or end
         if not (0 <= start < end <= duration + 1e-6):
             raise ValidationError(f"Start must be before end, within the call (0–{duration:.2f} s).")
+        neighbours = Turn.objects.filter(call=call, speaker=locked.speaker).exclude(pk=locked.pk)
         if neighbours.filter(start__lt=end, end__gt=start).exists():
             raise ValidationError("The new boundaries overlap another turn of the same speaker.")
         locked.start, locked.end = round(start, 3), round(end, 3)
-        locked.words = [w for w in locked.words if w["s"] >= start - 0.05 and w["e"] <= end + 0.05]
-        locked.text = _words_text(locked.words)
+        _derive(locked, words)
         locked.revision += 1
         locked.save()
-        _record(call=locked.call, action="adjust", before=[before], after=[_snapshot(locked)], user=user, turn=locked)
-        return locked
+        return _record(call=call, action="adjust", before=[before], after=[turn_snapshot(locked)], user=user,
+                       turn=locked)  # fmt: skip
 
 
-def turn_split(*, turn: Turn, at: float, revision: int, user) -> tuple[Turn, Turn]:
+def turn_set_text(*, turn: Turn, text: str, revision: int, user) -> TurnRevision:
+    """Correct the transcript of a turn. Same number of words: each keeps its timing; otherwise the
+    new words share the old words' span evenly (a correction, not a re-alignment)."""
+    tokens = text.split()
+    if not tokens:
+        raise ValidationError("The corrected text is empty; to drop a turn, merge it or move its boundaries.")
+    if len(text) > 5000:
+        raise ValidationError("The corrected text is longer than 5000 characters.")
     with transaction.atomic():
         locked = _lock(turn, revision)
-        if locked.annotations.exists():
-            raise ValidationError("This turn already has annotations; splitting it would orphan them.")
+        call, words = call_words_locked(locked.call)
+        before = turn_snapshot(locked)
+        old = words_in(words, speaker=locked.speaker.label, start=locked.start, end=locked.end)
+        if len(old) == len(tokens):
+            new = [{**w, "w": token, "edited": True} for w, token in zip(old, tokens, strict=True)]
+        else:
+            lo, hi = (old[0]["s"], old[-1]["e"]) if old else (locked.start, locked.end)
+            step = (hi - lo) / len(tokens)
+            new = [
+                {"w": token, "s": round(lo + i * step, 3), "e": round(lo + (i + 1) * step, 3), "p": 1.0, "edited": True}
+                for i, token in enumerate(tokens)
+            ]
+        _replace_words(call, words, speaker=locked.speaker.label, start=locked.start, end=locked.end, new=new)
+        _derive(locked, call.words)
+        locked.revision += 1
+        locked.save()
+        return _record(call=call, action="text", before=[before], after=[turn_snapshot(locked)], user=user,
+                       turn=locked)  # fmt: skip
+
+
+def _copy_half(annotation: TurnAnnotation, *, turn: Turn, keep) -> TurnAnnotation:
+    return TurnAnnotation(
+        assignment_id=annotation.assignment_id, turn=turn, taxonomy_id=annotation.taxonomy_id,
+        labels=annotation.labels, valence=annotation.valence, arousal=annotation.arousal,
+        shifts=[s for s in annotation.shifts if keep(s["at"])], note=annotation.note,
+        confidence=annotation.confidence, suggestion_actions=annotation.suggestion_actions,
+        skipped=annotation.skipped, needs_recheck=True,
+    )  # fmt: skip
+
+
+def turn_split(*, turn: Turn, at: float, revision: int, user) -> TurnRevision:
+    """Split at ``at``; every annotation of the turn is copied to both halves, flagged for a re-check."""
+    with transaction.atomic():
+        locked = _lock(turn, revision)
         if not locked.start + 0.1 < at < locked.end - 0.1:
             raise ValidationError(f"Split inside the turn ({locked.start:.2f}–{locked.end:.2f} s), not at its edge.")
-        before = _snapshot(locked)
-        # Make room: every later turn moves one place down (two steps avoid unique clashes).
-        _shift_orders(locked.call, after=locked.order, by=1)
-        words = locked.words
-        first_words = [w for w in words if (w["s"] + w["e"]) / 2 < at]
-        second_words = [w for w in words if (w["s"] + w["e"]) / 2 >= at]
-        second = Turn.objects.create(
-            call=locked.call, speaker=locked.speaker, order=locked.order + 1, start=round(at, 3), end=locked.end,
-            words=second_words, text=_words_text(second_words), language=locked.language, prosody={},
+        call, words = call_words_locked(locked.call)
+        before = turn_snapshot(locked)
+        _shift_orders(call, after=locked.order, by=1)
+        second = Turn(
+            call=call, speaker=locked.speaker, order=locked.order + 1, start=round(at, 3), end=locked.end,
+            language=locked.language, language_confidence=locked.language_confidence,
+            code_switch=locked.code_switch, prosody={},
         )  # fmt: skip
-        locked.end, locked.words, locked.text = round(at, 3), first_words, _words_text(first_words)
+        _derive(second, words)
+        second.save()
+        locked.end = round(at, 3)
+        _derive(locked, words)
         locked.revision += 1
         locked.save()
-        _record(
-            call=locked.call,
-            action="split",
-            before=[before],
-            after=[_snapshot(locked), _snapshot(second)],
-            user=user,
-            turn=locked,
-        )
-        return locked, second
+        _carry_split(locked, second, at)
+        return _record(call=call, action="split", before=[before],
+                       after=[turn_snapshot(locked), turn_snapshot(second)], user=user, turn=locked)  # fmt: skip
 
 
-def turn_merge_next(*, turn: Turn, revision: int, user) -> Turn:
+def _carry_split(first: Turn, second: Turn, at: float) -> None:
+    annotations = list(TurnAnnotation.objects.select_for_update().filter(turn=first))
+    TurnAnnotation.objects.bulk_create(_copy_half(a, turn=second, keep=lambda t: t >= at) for a in annotations)
+    for a in annotations:
+        a.shifts = [s for s in a.shifts if s["at"] < at]
+        a.needs_recheck = True
+        a.version += 1  # an open workspace holding the old version merges instead of overwriting
+        a.save(update_fields=["shifts", "needs_recheck", "version", "updated_at"])
+    for suggestion in Suggestion.objects.filter(turn=first):
+        suggestion.pk, suggestion.turn = None, second
+        suggestion.save()
+
+
+def _unite(mine: TurnAnnotation, other: TurnAnnotation) -> None:
+    """Merge ``other`` into ``mine``: union of labels with the highest intensity of each."""
+    by_key = {item["label"]: dict(item) for item in mine.labels}
+    for item in other.labels:
+        have = by_key.get(item["label"])
+        if have is None:
+            by_key[item["label"]] = dict(item)
+        elif (item.get("intensity") or 0) > (have.get("intensity") or 0):
+            have["intensity"] = item["intensity"]
+    mine.labels = list(by_key.values())
+    mine.shifts = sorted(mine.shifts + other.shifts, key=lambda s: s["at"])
+    mine.valence = mine.valence if mine.valence is not None else other.valence
+    mine.arousal = mine.arousal if mine.arousal is not None else other.arousal
+    if other.confidence is not None:
+        mine.confidence = other.confidence if mine.confidence is None else min(mine.confidence, other.confidence)
+    mine.note = " / ".join(n for n in (mine.note, other.note) if n)
+    mine.suggestion_actions = {**other.suggestion_actions, **mine.suggestion_actions}
+
+
+def turn_merge_next(*, turn: Turn, revision: int, user) -> TurnRevision:
+    """Merge with the next turn (same speaker); each annotator's labels are united."""
     with transaction.atomic():
         locked = _lock(turn, revision)
-        following = Turn.objects.select_for_update().filter(call=locked.call, order=locked.order + 1).first()
+        following = (
+            Turn.objects.select_for_update().select_related("speaker").filter(call=locked.call, order=locked.order + 1)
+        ).first()
         if following is None:
             raise ValidationError("This is the last turn; there is nothing to merge it with.")
         if following.speaker_id != locked.speaker_id:
             raise ValidationError("The next turn is another speaker's; reassign its speaker first.")
-        if locked.annotations.exists() or following.annotations.exists():
-            raise ValidationError("These turns already have annotations; merging them would orphan them.")
-        before = [_snapshot(locked), _snapshot(following)]
+        call, words = call_words_locked(locked.call)
+        before = [turn_snapshot(locked), turn_snapshot(following)]
         locked.end = max(locked.end, following.end)
-        locked.words = locked.words + following.words
-        locked.text = _words_text(locked.words)
+        _derive(locked, words)
         locked.revision += 1
+        _carry_merge(locked, following)
         following.delete()
         locked.save()
-        _shift_orders(locked.call, after=locked.order + 1, by=-1)
-        _record(call=locked.call, action="merge", before=before, after=[_snapshot(locked)], user=user, turn=locked)
-        return locked
+        _shift_orders(call, after=locked.order + 1, by=-1)
+        return _record(call=call, action="merge", before=before, after=[turn_snapshot(locked)], user=user,
+                       turn=locked)  # fmt: skip
 
 
-def turn_set_speaker(*, turn: Turn, speaker: Speaker, revision: int, user) -> Turn:
+def _carry_merge(first: Turn, following: Turn) -> None:
+    mine = {a.assignment_id: a for a in TurnAnnotation.objects.select_for_update().filter(turn=first)}
+    for other in TurnAnnotation.objects.select_for_update().filter(turn=following):
+        target = mine.get(other.assignment_id)
+        if target is None:
+            other.turn, other.needs_recheck = first, True
+            other.version += 1
+            other.save()
+            continue
+        _unite(target, other)
+    for target in mine.values():
+        target.needs_recheck = True
+        target.version += 1
+        target.save()
+
+
+def turn_set_speaker(*, turn: Turn, speaker: Speaker, revision: int, user) -> TurnRevision:
+    """Reassign the speaker; the turn's words go with it (they were the other speaker's words)."""
     with transaction.atomic():
         locked = _lock(turn, revision)
         if speaker.call_id != locked.call_id:
             raise ValidationError("That speaker belongs to another call.")
-        before = _snapshot(locked)
+        if speaker.pk == locked.speaker_id:
+            raise ValidationError(f"The turn is already {speaker.label}'s.")
+        if Turn.objects.filter(call=locked.call, speaker=speaker, start__lt=locked.end, end__gt=locked.start).exists():
+            raise ValidationError(f"{speaker.label} already has a turn overlapping this one.")
+        call, words = call_words_locked(locked.call)
+        before = turn_snapshot(locked)
+        moved = words_in(words, speaker=locked.speaker.label, start=locked.start, end=locked.end)
+        _replace_words(call, words, speaker=locked.speaker.label, start=locked.start, end=locked.end, new=[])
+        call.words = sorted(call.words + [{**w, "spk": speaker.label} for w in moved], key=lambda w: (w["s"], w["e"]))
+        call.save(update_fields=["words"])
         locked.speaker = speaker
+        _derive(locked, call.words)
         locked.revision += 1
-        locked.save(update_fields=["speaker", "revision"])
-        _record(call=locked.call, action="speaker", before=[before], after=[_snapshot(locked)], user=user, turn=locked)
-        return locked
+        locked.save()
+        return _record(call=call, action="speaker", before=[before], after=[turn_snapshot(locked)], user=user,
+                       turn=locked)  # fmt: skip

@@ -146,6 +146,13 @@ class Call(models.Model):
     )
     locale = models.CharField(max_length=35, blank=True, help_text="Caller locale or region (BCP 47), e.g. en-IN.")
     metadata = models.JSONField(default=dict, blank=True)
+    words = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Every recognised word of the call [{w, s, e, p, spk}], whichever turn holds it now: "
+        "turn text is derived from these, so a boundary move never deletes a word. Empty until the "
+        "first correction (the turns' own words are the machine's, until then).",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.TextField(blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -357,6 +364,9 @@ class TurnAnnotation(models.Model):
         default=False, help_text='An explicit "no emotion on this turn" decision (labels stay empty).'
     )
     skipped = models.BooleanField(default=False, help_text="The annotator skipped this turn; it is no judgement.")
+    needs_recheck = models.BooleanField(
+        default=False, help_text="The turn was split or merged by an accepted correction; the labels were carried over."
+    )
     skip_reason = models.CharField(max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-concurrency version; stale writes get 409.")
     updated_at = models.DateTimeField(auto_now=True)
@@ -441,12 +451,17 @@ class TurnRevision(models.Model):
         SPLIT = "split", "Split"
         MERGE = "merge", "Merge with next"
         SPEAKER = "speaker", "Reassign speaker"
+        TEXT = "text", "Correct the transcript"
+        UNDO = "undo", "Undo a correction"
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="turn_revisions")
     action = models.CharField(max_length=10, choices=Action.choices)
     before = models.JSONField()
     after = models.JSONField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    undone_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undoes", help_text="The undo row."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -479,3 +494,46 @@ class SuggestionCalibration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} calibration v{self.version} ({'active' if self.active else 'inactive'})"
+
+
+class CorrectionProposal(models.Model):
+    """An annotator's (or manager's) proposed correction of a turn. It changes nothing for anyone
+    until a reviewer accepts it; then it is applied (a TurnRevision, with undo) for everyone."""
+
+    class Action(models.TextChoices):
+        ADJUST = "adjust", "Move the boundaries"
+        SPLIT = "split", "Split"
+        MERGE = "merge", "Merge with next"
+        SPEAKER = "speaker", "Reassign speaker"
+        TEXT = "text", "Correct the transcript"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="correction_proposals")
+    turn = models.ForeignKey(Turn, null=True, on_delete=models.SET_NULL, related_name="proposals")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    params = models.JSONField(default=dict, blank=True, help_text="start/end, at, speaker id or text, by action")
+    base_revision = models.PositiveIntegerField(help_text="The turn revision the proposer saw.")
+    before = models.JSONField(default=list, help_text="The turn(s) as the proposer saw them.")
+    after = models.JSONField(default=list, help_text="The turn(s) as the correction would leave them.")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+    revision = models.OneToOneField(
+        TurnRevision, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposal"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["call", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} of turn {self.turn_id} by {self.proposed_by} ({self.status})"

@@ -183,6 +183,7 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
         # The labels were checked against the project's current version, so that is the
         # version they belong to (a row first saved under v1 and re-saved under v2 holds v2 keys).
         current.taxonomy_id = assignment.call.project.taxonomy_id
+        current.needs_recheck = False  # saving is the re-check a split or merge asked for
         current.version += 1
         if current.pk is None:
             try:
@@ -235,4 +236,20 @@ def assignment_submit(*, assignment: Assignment, skip_reason: str = "") -> Assig
             locked.status = Assignment.Status.SUBMITTED
         locked.submitted_at = timezone.now()
         locked.save(update_fields=["status", "skip_reason", "submitted_at"])
+        return locked
+
+
+def assignment_reopen(*, assignment: Assignment, user) -> Assignment:
+    """Reopen a submitted (or skipped) assignment for editing: only its annotator, only on purpose."""
+    if assignment.annotator_id != user.pk:
+        raise ValidationError(["Only the assignment's annotator reopens it."])
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.status not in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
+            raise ValidationError(["This assignment is open already; there is nothing to reopen."])
+        before = {"status": locked.status, "submitted_at": str(locked.submitted_at)}
+        locked.status, locked.submitted_at, locked.skip_reason = Assignment.Status.IN_PROGRESS, None, ""
+        locked.save(update_fields=["status", "submitted_at", "skip_reason"])
+        audit_record(actor=user, action="assignment.reopen", obj=locked, project=locked.call.project,
+                     before=before, after={"status": locked.status})  # fmt: skip
         return locked

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import views_corrections
 from .views import annotating, calls, projects, setup, skip, suggestion_modes, workforce
 
 app_name = "annotation"
@@ -31,4 +32,7 @@ urlpatterns = [
     path("queue/next/", annotating.queue_next_view, name="queue_next"),
     path("assignments/<int:assignment_id>/skip/", skip.assignment_skip_view, name="assignment_skip"),
     path("assignments/<int:assignment_id>/workspace/", annotating.workspace, name="workspace"),
+    path("projects/<slug:slug>/corrections/", views_corrections.project_corrections, name="project_corrections"),
+    path("proposals/<int:pk>/decide/", views_corrections.proposal_decide, name="proposal_decide"),
+    path("turn-revisions/<int:pk>/undo/", views_corrections.revision_undo, name="revision_undo"),
 ]

@@ -55,8 +55,29 @@ class DimensionForm(forms.Form):
         return {k: data[k] for k in ("key", "name", "kind", "scope", "minimum", "maximum", "step", "anchors")}
 
 
-LabelFormSet = forms.formset_factory(LabelForm, extra=1, can_delete=True)
-DimensionFormSet = forms.formset_factory(DimensionForm, extra=0, can_delete=True)
+class _NamedRowsFormSet(forms.BaseFormSet):
+    """The editor shows one table row per form with the field names as column headers only, so
+    every input gets its accessible name ("name of label 3") for screen readers and axe."""
+
+    noun = "row"
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = "new" if index is None else index + 1
+        for field in form.fields.values():
+            field.widget.attrs["aria-label"] = f"{field.label or 'delete'} of {self.noun} {row}"
+
+
+class _LabelRows(_NamedRowsFormSet):
+    noun = "label"
+
+
+class _DimensionRows(_NamedRowsFormSet):
+    noun = "dimension"
+
+
+LabelFormSet = forms.formset_factory(LabelForm, formset=_LabelRows, extra=1, can_delete=True)
+DimensionFormSet = forms.formset_factory(DimensionForm, formset=_DimensionRows, extra=0, can_delete=True)
 
 
 class TaxonomyHeaderForm(forms.Form):

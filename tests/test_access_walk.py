@@ -31,11 +31,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from annotation.models import (
     Assignment,
     Call,
+    CorrectionProposal,
     ProjectMembership,
     Speaker,
     Suggestion,
     Turn,
     TurnAnnotation,
+    TurnRevision,
 )
 from annotation.services import project_add_member, project_create
 from annotera.models import AuditEvent
@@ -86,6 +88,8 @@ class World:
     outsiders: dict = field(default_factory=dict)
     snapshot: object = None
     invitation: object = None
+    proposal: object = None
+    revision: object = None
 
 
 REGISTRY: dict[str, Obj | Listing | Public] = {
@@ -112,6 +116,9 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "annotation:speaker_update": Obj(lambda w: {"call_id": w.call.pk, "speaker_id": w.speaker.pk}),
     "annotation:assignments_run": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:assignment_reassign": Obj(lambda w: {"assignment_id": w.assignment.pk}),
+    "annotation:project_corrections": Obj(lambda w: {"slug": w.theirs.slug}),
+    "annotation:proposal_decide": Obj(lambda w: {"pk": w.proposal.pk}),
+    "annotation:revision_undo": Obj(lambda w: {"pk": w.revision.pk}),
     "annotation:project_settings": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:project_suggestion_settings": Obj(lambda w: {"slug": w.theirs.slug}),
     "annotation:annotators": Obj(
@@ -211,7 +218,15 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "api-snapshot-download": Obj(lambda w: {"pk": w.snapshot.pk}),
     "api-call-turns-import": Obj(lambda w: {"pk": w.call.pk}),
     "api-turn-annotation": Obj(lambda w: {"pk": w.assignment.pk, "turn_id": w.turn.pk}),
-    "api-turn-correct": Obj(lambda w: {"pk": w.call.pk, "turn_id": w.turn.pk}),
+    **{
+        f"api-propose-{action}": Obj(lambda w: {"pk": w.call.pk, "turn_id": w.turn.pk})
+        for action in ("adjust", "split", "merge", "speaker", "text")
+    },
+    "api-proposal-accept": Obj(lambda w: {"pk": w.proposal.pk}),
+    "api-proposal-reject": Obj(lambda w: {"pk": w.proposal.pk}),
+    "api-proposal-withdraw": Obj(lambda w: {"pk": w.proposal.pk}),
+    "api-turn-revision-undo": Obj(lambda w: {"pk": w.revision.pk}),
+    "api-assignment-reopen": Obj(lambda w: {"pk": w.assignment.pk}),
     "api-assignment-submit": Obj(lambda w: {"pk": w.assignment.pk}),
     "api-taxonomies": Listing(),
     "api-taxonomy-import": Obj(
@@ -302,6 +317,10 @@ def world(taxonomy, make_user):
         email="newcomer@theirs.example", role="annotator", projects=[theirs], invited_by=theirs_pm,
         build_link=lambda token: f"/invite/{token}/",
     ).invitation  # fmt: skip
+    proposal = CorrectionProposal.objects.create(
+        call=call, turn=turn, action="split", params={"at": 1.5}, base_revision=1, proposed_by=annotator_b
+    )
+    revision = TurnRevision.objects.create(call=call, action="adjust", before=[], after=[], user=theirs_pm)
     return World(
         theirs,
         call,
@@ -314,6 +333,8 @@ def world(taxonomy, make_user):
         outsiders,
         snapshot,
         invitation,
+        proposal,
+        revision,
     )
 
 
@@ -338,6 +359,8 @@ def fingerprint(world: World) -> tuple:
         list(world.invitation.__class__.objects.order_by("pk").values_list("token_hash", "revoked_at", "send_count")),
         list(world.annotator_b.__class__.objects.order_by("pk").values_list("is_active", flat=True)),
         world.theirs.__class__.objects.count(),
+        list(CorrectionProposal.objects.values_list("status", flat=True)),
+        TurnRevision.objects.filter(undone_by__isnull=False).count(),
     )
 
 

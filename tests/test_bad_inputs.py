@@ -323,24 +323,27 @@ def test_negative_ids_do_not_route(turn_setup):
 # --- API payloads: turn corrections and taxonomy import
 
 BAD_CORRECTIONS = {
-    "revision text": ({"action": "adjust", "revision": "abc", "start": 0, "end": 1}, "Missing or malformed"),
-    "no revision": ({"action": "merge"}, "Missing or malformed"),
-    "unknown action": ({"action": "explode", "revision": 1}, "action must be adjust, split, merge or speaker"),
-    "start after end": ({"action": "adjust", "revision": 1, "start": 2, "end": 1}, "Start must be before end"),
-    "split at the edge": ({"action": "split", "revision": 1, "at": 0}, "Split inside the turn"),
-    "stale revision": ({"action": "adjust", "revision": 9, "start": 0, "end": 1}, "corrected by someone else"),
+    "revision text": ("adjust", {"revision": "abc", "start": 0, "end": 1}, "revision: A valid integer is required"),
+    "no revision": ("merge", {}, "revision: This field is required"),
+    "start after end": ("adjust", {"revision": 1, "start": 2, "end": 1}, "Start must be before end"),
+    "split at the edge": ("split", {"revision": 1, "at": 0}, "Split inside the turn"),
+    "stale revision": ("adjust", {"revision": 9, "start": 0, "end": 1}, "corrected by someone else"),
+    "empty text": ("text", {"revision": 1, "text": ""}, "text: This field may not be blank"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_CORRECTIONS))
 def test_bad_turn_correction_is_refused(turn_setup, case):
+    from annotation.models import CorrectionProposal
+
     client, url = turn_setup
     turn = Turn.objects.get()
-    body, expected = BAD_CORRECTIONS[case]
-    response = client.post(reverse("api-turn-correct", args=[turn.call_id, turn.pk]), body, format="json")
+    action, body, expected = BAD_CORRECTIONS[case]
+    response = client.post(reverse(f"api-propose-{action}", args=[turn.call_id, turn.pk]), body, format="json")
     assert response.status_code == 400 and expected.lower() in message_of(response).lower()
     turn.refresh_from_db()
     assert (turn.revision, turn.start, turn.end) == (1, 0, 2.5) and not AuditEvent.objects.exists()
+    assert not CorrectionProposal.objects.exists()
 
 
 BAD_TAXONOMIES = {

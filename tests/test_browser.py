@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from annotation.models import Assignment, TurnAnnotation
+from annotation.models import Assignment, Suggestion, TurnAnnotation
 from annotation.services import call_upload
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -20,14 +20,15 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def browser(monkeypatch):
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    """One Chromium for the session. Playwright's sync API runs an event loop in this thread from
+    here on; the ORM calls of the tests are synchronous and safe, so Django's async guard is lifted
+    while the browser lives (and restored after)."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
-    # synchronous and safe, so Django's async guard is lifted for these tests only.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         instance = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -36,17 +37,78 @@ def browser(monkeypatch):
         )  # fmt: skip
         yield instance
         instance.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser(_playwright_browser):
+    return _playwright_browser
+
+
+_PIPELINE_OUTPUT: dict = {}  # one real machine pass per session, copied into each test's database
+
+
+def _capture(call) -> dict:
+    from django.forms.models import model_to_dict
+
+    from annotation.storage import derived_dir
+
+    folder = derived_dir(call)
+    return {
+        "call": {k: v for k, v in model_to_dict(call).items() if k not in ("id", "project", "audio", "uploaded_by")},
+        "audio": (call.audio.name, Path(call.audio.path).read_bytes()),
+        "derived": {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()},
+        "speakers": [model_to_dict(s, exclude=["id", "call"]) for s in call.speakers.all()],
+        "turns": [
+            {**model_to_dict(t, exclude=["id", "call", "speaker"]), "speaker": t.speaker.label}
+            for t in call.turns.select_related("speaker")
+        ],
+        "suggestions": [
+            {**model_to_dict(s, exclude=["id", "turn"]), "turn": s.turn.order}
+            for s in Suggestion.objects.filter(turn__call=call).select_related("turn")
+        ],
+    }
+
+
+def _replay(project, output: dict):
+    from django.conf import settings
+
+    from annotation.models import Call, Speaker, Turn
+    from annotation.storage import derived_dir
+
+    name, data = output["audio"]
+    (Path(settings.MEDIA_ROOT) / name).parent.mkdir(parents=True, exist_ok=True)
+    (Path(settings.MEDIA_ROOT) / name).write_bytes(data)
+    call = Call.objects.create(project=project, audio=name, **output["call"])
+    folder = derived_dir(call)
+    folder.mkdir(parents=True, exist_ok=True)
+    for file_name, data in output["derived"].items():
+        (folder / file_name).write_bytes(data)
+    speakers = {s["label"]: Speaker.objects.create(call=call, **s) for s in output["speakers"]}
+    turns = {
+        t["order"]: Turn.objects.create(call=call, **{**t, "speaker": speakers[t["speaker"]]}) for t in output["turns"]
+    }
+    for s in output["suggestions"]:
+        Suggestion.objects.create(**{**s, "turn": turns[s["turn"]]})
+    return call
 
 
 @pytest.fixture
 def ready_assignment(project, make_user, two_voice_call):
     from annotation.jobs import run_pipeline_inline
 
-    with two_voice_call[0].open("rb") as fh:
-        call = call_upload(project=project, fileobj=fh, filename="dual.wav", start_pipeline=False).call
-    call = run_pipeline_inline(call=call)
-    assert call.status == "ready", call.error
-    assert call.coverage >= 0.99  # no speech outside the turns the annotator sees
+    if not _PIPELINE_OUTPUT:
+        with two_voice_call[0].open("rb") as fh:
+            call = call_upload(project=project, fileobj=fh, filename="dual.wav", start_pipeline=False).call
+        call = run_pipeline_inline(call=call)
+        assert call.status == "ready", call.error
+        assert call.coverage >= 0.99  # no speech outside the turns the annotator sees
+        _PIPELINE_OUTPUT.update(_capture(call))
+    else:
+        call = _replay(project, _PIPELINE_OUTPUT)
     user = make_user("ann", "annotator")
     return Assignment.objects.create(call=call, annotator=user), user
 
@@ -115,7 +177,7 @@ def test_conflicting_edit_from_a_second_tab_is_merged_not_lost(browser, live_ser
     first.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'")
     second.keyboard.press("c")  # confusion, on a stale version of the same turn
     second.wait_for_selector("#ws-conflict[open]")
-    second.click("#ws-conflict button[value=both]")
+    second.click("#ws-conflict-apply")  # labels default to "combine"
     second.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'")
     stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
     assert {item["label"] for item in stored.labels} == {"frustration", "confusion"} and stored.version == 2
@@ -148,40 +210,99 @@ def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready
     assert stored.turn.start <= stored.shifts[0]["at"] <= stored.turn.end
 
 
-def test_split_a_turn_at_the_playhead_from_the_keyboard(browser, live_server, ready_assignment):
+SAVED = "document.getElementById('ws-save').textContent === 'all changes saved'"
+PROPOSED = "document.getElementById('ws-save').textContent.startsWith('correction proposed')"
+
+
+def wait_status(page, script: str) -> None:
+    """Wait for the save line to say something; on timeout, fail with what it says instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(script, timeout=10000)
+    except PlaywrightTimeout:
+        raise AssertionError(
+            f"save line says: {page.locator('#ws-save').text_content()!r}; errors {page.errors}"
+        ) from None
+
+
+def reviewer_accepts_all(call, make_user):
+    from annotation.models import CorrectionProposal, ProjectMembership
+    from annotation.proposals import proposal_accept
+
+    reviewer = make_user(f"rev{CorrectionProposal.objects.count()}", "qa_reviewer")
+    ProjectMembership.objects.create(project=call.project, user=reviewer, role="reviewer")
+    for proposal in CorrectionProposal.objects.filter(call=call, status="proposed"):
+        proposal_accept(proposal=proposal, user=reviewer)
+
+
+def test_split_with_annotations_is_proposed_then_carries_labels_over(browser, live_server, ready_assignment, make_user):
     assignment, _ = ready_assignment
-    first_turn = assignment.call.turns.get(order=0)
+    call = assignment.call
+    first_turn = call.turns.get(order=0)
     page, _ = open_workspace(browser_context(browser), live_server, assignment)
     before = page.locator(".ws-turn").count()
+    page.keyboard.press("f")
+    page.wait_for_function(SAVED)
     page.evaluate(f"document.getElementById('ws-audio').currentTime = {(first_turn.start + first_turn.end) / 2}")
     page.keyboard.press("Shift+X")
-    page.wait_for_function(f"document.querySelectorAll('.ws-turn').length === {before + 1}")
+    wait_status(page, PROPOSED)
+    page.wait_for_selector(".ws-turn[data-index='0'] .ws-proposal.proposed")  # the proposer sees it at once
+    assert page.locator(".ws-turn").count() == before and call.turns.count() == before  # nothing applied yet
+    other = Assignment.objects.create(call=call, annotator=make_user("ann2", "annotator"))
+    second_page, _ = open_workspace(browser_context(browser), live_server, other)
+    assert second_page.locator(".ws-proposal").count() == 0  # invisible to another annotator
+    reviewer_accepts_all(call, make_user)
+    page.reload()
+    page.wait_for_selector(".ws-turn[data-index='1'] .ws-recheck")
+    assert page.locator(".ws-turn").count() == before + 1
+    for index in (0, 1):  # labels copied to both halves, flagged for re-check
+        assert "Frustration" in page.locator(f".ws-turn[data-index='{index}'] .ws-tags").text_content()
     assert not page.errors
-    assert assignment.call.turns.count() == before + 1
-    assert assignment.call.turn_revisions.get().action == "split"
 
 
-def test_move_a_boundary_and_reassign_the_speaker_from_the_workspace(browser, live_server, ready_assignment):
+def test_boundary_shrink_then_grow_keeps_every_word(browser, live_server, ready_assignment, make_user):
     assignment, _ = ready_assignment
     call = assignment.call
     turn = call.turns.get(order=1)
-    new_start = round(turn.start + min(0.4, (turn.end - turn.start) / 3), 2)
+    words, text = turn.words, turn.text
     page, _ = open_workspace(browser_context(browser), live_server, assignment)
     page.keyboard.press("ArrowDown")
-    page.evaluate(f"document.getElementById('ws-audio').currentTime = {new_start}")
-    page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {new_start}) < 0.01")
-    page.keyboard.press("[")
-    page.wait_for_function("document.getElementById('ws-save').textContent === 'turn boundaries moved'")
+    shrink_to = round((words[0]["e"] + words[1]["s"]) / 2, 2) if len(words) > 1 else turn.start + 0.2
+    page.evaluate(f"document.getElementById('ws-audio').currentTime = {shrink_to}")
+    page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {shrink_to}) < 0.01")
+    page.keyboard.press("]")  # propose: the turn ends after its first word
+    wait_status(page, PROPOSED)
+    reviewer_accepts_all(call, make_user)
     turn.refresh_from_db()
-    assert abs(turn.start - new_start) < 0.02 and turn.revision == 2
+    assert turn.text == words[0]["w"].strip()
+    page.reload()
+    page.wait_for_selector("#ws-gaps:not([hidden])")  # the words that left are shown, not lost
+    page.keyboard.press("ArrowDown")
+    page.evaluate(f"document.getElementById('ws-audio').currentTime = {words[-1]['e'] + 0.05}")
+    page.keyboard.press("]")
+    wait_status(page, PROPOSED)
+    reviewer_accepts_all(call, make_user)
+    turn.refresh_from_db()
+    assert turn.text == text  # every word came back with the boundary
+    assert not page.errors
+
+
+def test_speaker_correction_is_a_proposal(browser, live_server, ready_assignment):
+    from annotation.models import CorrectionProposal
+
+    assignment, _ = ready_assignment
+    call = assignment.call
+    turn = call.turns.get(order=1)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
     other = call.speakers.exclude(pk=turn.speaker_id).first()
     page.locator(".ws-turn[data-index='1'] select.ws-speaker").select_option(str(other.pk))
-    page.wait_for_function("document.getElementById('ws-save').textContent === 'speaker reassigned'")
+    wait_status(page, PROPOSED)
+    proposal = CorrectionProposal.objects.get()
+    assert (proposal.action, proposal.params, proposal.proposed_by) == ("speaker", {"speaker": other.pk},
+                                                                        assignment.annotator)  # fmt: skip
     turn.refresh_from_db()
-    assert turn.speaker_id == other.pk
-    assert [r.action for r in call.turn_revisions.order_by("pk")] == ["adjust", "speaker"]
-    assert all(r.user_id == assignment.annotator_id for r in call.turn_revisions.all())
-    assert not page.errors
+    assert turn.speaker_id != other.pk and not page.errors
 
 
 def test_edits_made_offline_are_kept_and_saved_when_the_network_returns(browser, live_server, ready_assignment):
@@ -217,3 +338,182 @@ def test_workspace_runs_under_the_content_security_policy(browser, live_server, 
     page.wait_for_selector("#ws-save:text('all changes saved')")
     assert TurnAnnotation.objects.get(assignment=assignment, turn__order=0).labels[0]["label"] == "frustration"
     assert not violations, violations
+
+
+def test_edit_after_submit_is_refused_visibly_until_reopened(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
+    Assignment.objects.filter(pk=assignment.pk).update(status="submitted")  # submitted from another tab
+    page.keyboard.press("f")
+    page.wait_for_function("document.getElementById('ws-save').textContent.startsWith('not saved')")
+    assert "read-only" in page.locator("#ws-save").text_content()
+    page.wait_for_selector("#ws-readonly:not([hidden])")  # reloaded: the banner says why
+    assert page.locator(".ws-turn[data-index='0'] .ws-chip:not(.ws-suggested)").count() == 0
+    page.keyboard.press("f")  # refused at once, with the way out named
+    assert "Reopen" in page.locator("#ws-save").text_content()
+    assert not TurnAnnotation.objects.filter(assignment=assignment).exists()
+    page.click("#ws-reopen")
+    page.wait_for_selector("#ws-readonly[hidden]", state="attached")
+    page.locator(".ws-turn[data-index='0']").focus()
+    page.keyboard.press("f")
+    page.wait_for_function(SAVED)
+    assignment.refresh_from_db()
+    assert assignment.status == "in_progress"
+    assert TurnAnnotation.objects.get(assignment=assignment).labels[0]["label"] == "frustration"
+
+
+def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_server, ready_assignment):
+    from annotation.models import CorrectionProposal
+
+    assignment, _ = ready_assignment
+    call = assignment.call
+    for turn in call.turns.all():
+        TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=call.project.taxonomy,
+                                      labels=[{"label": "neutral", "intensity": 2}])  # fmt: skip
+    turn = call.turns.get(order=1)
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    page.keyboard.press("ArrowDown")
+    new_start = round(turn.start + min(0.3, (turn.end - turn.start) / 3), 2)
+    page.evaluate(f"document.getElementById('ws-audio').currentTime = {new_start}")
+    page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {new_start}) < 0.01")
+    context.set_offline(True)
+    page.keyboard.press("[")
+    page.wait_for_function("document.getElementById('ws-save').textContent.startsWith('offline')")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function(f"JSON.parse(localStorage.getItem('annotera-unsaved-{assignment.pk}') || '[]').length === 2")
+    assert not CorrectionProposal.objects.exists()
+    context.set_offline(False)
+    page.wait_for_url("**/queue/", timeout=15000)
+    assignment.refresh_from_db()
+    proposal = CorrectionProposal.objects.get()
+    assert assignment.status == "submitted" and proposal.params["start"] == new_start
+    assert proposal.created_at <= assignment.submitted_at  # replayed in the order they were made
+
+
+def test_conflict_dialog_compares_field_by_field_and_esc_cancels(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    context = browser_context(browser)
+    first, _ = open_workspace(context, live_server, assignment)
+    second, _ = open_workspace(context, live_server, assignment, log_in=False)
+    turn0 = first.locator(".ws-turn[data-index='0']")
+    turn0.locator("select[name=valence]").select_option("-2")
+    turn0.locator("input[placeholder=note]").fill("sarcastic")
+    turn0.locator("input[placeholder=note]").press("Tab")
+    first.wait_for_function(SAVED)
+    second.keyboard.press("c")  # confusion, on a stale version
+    wait_status(second, "document.getElementById('ws-conflict').open")
+    assert "Turn 1" in second.locator("#ws-conflict-turn").text_content()  # names the turn
+    fields = second.locator("#ws-conflict-fields tr td:first-child").all_text_contents()
+    assert {"labels", "valence", "note"} <= set(fields)
+    second.locator("#ws-conflict-fields select[name=valence]").select_option("theirs")
+    second.click("#ws-conflict-apply")
+    second.wait_for_function(SAVED)
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert (stored.valence, stored.note, [item["label"] for item in stored.labels]) == (
+        -2.0,
+        "sarcastic",
+        ["confusion"],
+    )
+    first.keyboard.press("f")  # focus is on a control: the shortcut must not fire into it
+    first.keyboard.press("Escape")  # back to the turn
+    assert first.evaluate("document.activeElement.classList.contains('ws-turn')")
+    first.keyboard.press("f")  # now the first tab is stale: Esc cancels, nothing of it is written
+    first.wait_for_selector("#ws-conflict[open]")
+    first.keyboard.press("Escape")
+    first.wait_for_selector("#ws-conflict:not([open])", state="attached")
+    first.wait_for_function("!document.getElementById('ws-save').textContent.startsWith('saving')")
+    stored.refresh_from_db()
+    assert [item["label"] for item in stored.labels] == ["confusion"] and stored.version == 2
+
+
+def test_rejected_suggestion_stays_rejected_and_accepting_fills_no_valence(browser, live_server, ready_assignment):
+    assignment, _ = ready_assignment
+    suggested = Suggestion.objects.filter(turn__call=assignment.call).exclude(labels=[]).select_related("turn")
+    suggestion = suggested.order_by("turn__order").first()
+    assert suggestion, "the machine pass made no suggestion to decide on"
+    index = suggestion.turn.order
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
+    for _ in range(index):
+        page.keyboard.press("ArrowDown")
+    first_label = suggestion.labels[0]["label"]
+    page.locator(f".ws-turn[data-index='{index}'] .ws-suggestion .ws-mini").first.click()  # reject the first
+    page.wait_for_function(SAVED)
+    page.locator(f".ws-turn[data-index='{index}']").focus()
+    page.keyboard.press("Shift+A")  # accepts the others, never the rejected one
+    page.wait_for_function(SAVED)
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn=suggestion.turn)
+    assert stored.suggestion_actions[first_label] == "rejected"
+    assert first_label not in [item["label"] for item in stored.labels]
+    assert (stored.valence, stored.arousal) == (None, None)  # accepting fills only the accepted labels
+    page.reload()
+    page.wait_for_selector(f".ws-turn[data-index='{index}'] .ws-rejected")
+
+
+def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignment, make_user, taxonomy):
+    """axe-core on every HTML page of the URL resolver, as each role, with no critical or serious
+    violation. Pages are found from the resolver and pointed at objects through the access walk's
+    registry, so a page another module adds is walked without touching this test."""
+    from types import SimpleNamespace
+
+    from axe_playwright_python.sync_playwright import Axe
+    from django.urls import reverse
+    from playwright.sync_api import Error as PlaywrightError
+
+    from annotation.models import CorrectionProposal, ProjectMembership, TurnRevision
+    from qa.models import ExportSnapshot
+    from tests.test_access_walk import REGISTRY, Obj, Public, all_routes
+
+    assignment, annotator = ready_assignment
+    call = assignment.call
+    project = call.project
+    turn = call.turns.get(order=0)
+    TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=project.taxonomy,
+                                  labels=[{"label": "anger", "intensity": 3}])  # fmt: skip
+    reviewer, manager = make_user("rev", "qa_reviewer"), make_user("pm", "project_manager")
+    ProjectMembership.objects.create(project=project, user=reviewer, role="reviewer")
+    ProjectMembership.objects.create(project=project, user=manager, role="manager")
+    admin = make_user("root", None, is_staff=True, is_superuser=True)
+    proposal = CorrectionProposal.objects.create(call=call, turn=turn, action="split", params={"at": turn.start + 0.5},
+                                                 base_revision=1, proposed_by=annotator,
+                                                 before=[{"start": turn.start, "end": turn.end, "speaker": "CH0",
+                                                          "text": turn.text}], after=[])  # fmt: skip
+    world = SimpleNamespace(
+        theirs=project, call=call, speaker=turn.speaker, turn=turn, assignment=assignment, taxonomy=project.taxonomy,
+        annotation=TurnAnnotation.objects.get(), annotator_b=annotator, proposal=proposal,
+        snapshot=ExportSnapshot.objects.create(project=project, formats=["jsonl"]),
+        revision=TurnRevision.objects.create(call=call, action="adjust", before=[], after=[], user=manager),
+    )  # fmt: skip
+    pages = []
+    for name, _ in all_routes():
+        entry = REGISTRY.get(name)
+        if name.startswith(("api-", "admin:")) or entry is None or (isinstance(entry, Public) and name != "login"):
+            continue
+        kwargs = entry.kwargs(world) if isinstance(entry, Obj) or hasattr(entry, "kwargs") else {}
+        pages.append((name, reverse(name, kwargs=kwargs)))
+    axe, checked, failures, skipped = Axe(), set(), [], {}
+    for user in (annotator, reviewer, manager, admin):
+        context = browser_context(browser, viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        login(page, live_server, user.username)
+        for name, url in pages:
+            try:
+                response = page.goto(live_server.url + url)
+            except PlaywrightError as exc:  # an empty error body (405 for POST-only actions) is no page
+                skipped[(name, user.username)] = str(exc)[:120]
+                continue
+            html = response is not None and "text/html" in response.headers.get("content-type", "")
+            if not html or response.status != 200 or "<html" not in response.text().lower():
+                skipped[(name, user.username)] = f"{response and response.status} {response and response.url}"
+                continue  # not this role's page, an action (POST only), a fragment, or not HTML (audio, files)
+            if name == "annotation:workspace":
+                page.wait_for_selector(".ws-turn.current .ws-dims", state="attached")
+            checked.add(name)
+            bad = [v for v in axe.run(page).response["violations"] if v["impact"] in ("critical", "serious")]
+            failures += [f"{name} as {user.username}: {v['id']} ({v['impact']}) x{len(v['nodes'])}: "
+                         f"{v['nodes'][0]['target']} {v['help']}" for v in bad]  # fmt: skip
+        context.close()
+    assert not failures, "\n".join(failures)
+    assert {"annotation:workspace", "annotation:project_corrections", "login"} <= checked, {
+        k: v for k, v in skipped.items() if k[0] in ("annotation:workspace", "annotation:project_corrections")
+    }

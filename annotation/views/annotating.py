@@ -16,7 +16,14 @@ from ..models import Assignment, Call
 
 @login_required
 def annotator_queue(request: HttpRequest) -> HttpResponse:
-    assignments = request.user.assignments.select_related("call", "call__project").order_by("status", "created_at")
+    from django.db.models import Count, Q
+
+    assignments = (
+        request.user.assignments.select_related("call", "call__project")
+        # Turns an accepted split or merge changed under this annotator: told here, re-checked in the workspace.
+        .annotate(recheck=Count("turn_annotations", filter=Q(turn_annotations__needs_recheck=True)))
+        .order_by("status", "created_at")
+    )
     return render(
         request,
         "annotation/queue.html",

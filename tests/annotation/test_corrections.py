@@ -1,11 +1,22 @@
-"""Turn corrections: adjust, split, merge, reassign speaker; versioned, attributed, refused when unsafe."""
+"""Turn corrections are proposals: checked when proposed, invisible to others until a reviewer
+accepts, then applied for everyone with history and undo. Words belong to the call, so a
+boundary move never deletes one; annotations survive split and merge."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from annotation.models import Assignment, Speaker, Turn, TurnAnnotation, TurnRevision
+from annotation.models import (
+    Assignment,
+    CorrectionProposal,
+    ProjectMembership,
+    Speaker,
+    Turn,
+    TurnAnnotation,
+    TurnRevision,
+)
+from annotation.workspace import workspace_payload
 
 
 @pytest.fixture
@@ -30,53 +41,198 @@ def call_with_turns(project, make_user):
     ]
     annotator = make_user("ann", "annotator")
     Assignment.objects.create(call=call, annotator=annotator)
-    return call, turns, annotator, (a, b)
+    reviewer = make_user("rev", "qa_reviewer")
+    ProjectMembership.objects.create(project=project, user=reviewer, role="reviewer")
+    return call, turns, annotator, reviewer, (a, b)
 
 
-def correct(client, call, turn, **body):
-    return client.post(reverse("api-turn-correct", args=[call.pk, turn.pk]), body, content_type="application/json")
+def propose(client, call, turn, action, **body):
+    return client.post(reverse(f"api-propose-{action}", args=[call.pk, turn.pk]), body, content_type="application/json")
 
 
-def test_split_merge_adjust_and_speaker_are_recorded(client, call_with_turns):
-    call, turns, annotator, (agent, customer) = call_with_turns
-    client.force_login(annotator)
-    split = correct(client, call, turns[1], action="split", at=5.6, revision=1)
-    assert split.status_code == 200, split.json()
-    first, second = split.json()["turns"]
-    assert (first["end"], second["start"], second["order"]) == (5.6, 5.6, 2)
-    assert first["text"] == "w0 w1 w2" and second["text"] == "w3 w4 w5"
-    assert list(call.turns.order_by("order").values_list("order", flat=True)) == [0, 1, 2, 3, 4]
-    stale = correct(client, call, turns[1], action="adjust", start=4.0, end=5.0, revision=1)
-    assert stale.status_code == 400 and "corrected by someone else" in stale.json()["detail"][0]
-    merged = correct(client, call, turns[1], action="merge", revision=2)
-    assert merged.status_code == 200 and merged.json()["turns"][0]["end"] == 7.0
-    assert call.turns.count() == 4
-    moved = correct(client, call, turns[1], action="speaker", speaker=agent.pk, revision=3)
-    assert moved.json()["turns"][0]["speaker"] == "S0"
-    adjusted = correct(client, call, turns[1], action="adjust", start=4.2, end=6.0, revision=4)
-    assert adjusted.json()["turns"][0]["text"] == "w1 w2 w3"
-    actions = list(TurnRevision.objects.filter(call=call).values_list("action", "user__username"))
-    assert actions == [("split", "ann"), ("merge", "ann"), ("speaker", "ann"), ("adjust", "ann")]
-
-
-def test_unsafe_corrections_are_refused_clearly(client, call_with_turns, make_user):
-    call, turns, annotator, _ = call_with_turns
-    client.force_login(annotator)
-    assert "another speaker" in correct(client, call, turns[0], action="merge", revision=1).json()["detail"][0]
-    assert "last turn" in correct(client, call, turns[3], action="merge", revision=1).json()["detail"][0]
-    assert "inside the turn" in correct(client, call, turns[0], action="split", at=0.05, revision=1).json()["detail"][0]
-    assert (
-        "overlap"
-        in correct(client, call, turns[1], action="adjust", start=4.0, end=9.0, revision=1).json()["detail"][0]
+def decide(client, proposal_id, verdict="accept", note=""):
+    return client.post(
+        reverse(f"api-proposal-{verdict}", args=[proposal_id]), {"note": note}, content_type="application/json"
     )
-    assert correct(client, call, turns[0], action="explode", revision=1).status_code == 400
-    assert correct(client, call, turns[0], action="split").status_code == 400
+
+
+def texts(call):
+    return list(call.turns.order_by("order").values_list("text", flat=True))
+
+
+def test_shrinking_then_growing_a_boundary_keeps_every_word(client, call_with_turns):
+    call, turns, annotator, reviewer, _ = call_with_turns
+    for start, end, expected in ((5.0, 6.0, "w2 w3"), (4.0, 7.0, "w0 w1 w2 w3 w4 w5")):
+        client.force_login(annotator)
+        turn = Turn.objects.get(pk=turns[1].pk)
+        made = propose(client, call, turn, "adjust", start=start, end=end, revision=turn.revision)
+        assert made.status_code == 201, made.json()
+        client.force_login(reviewer)
+        assert decide(client, made.json()["id"]).status_code == 200
+        assert Turn.objects.get(pk=turn.pk).text == expected
+    call.refresh_from_db()
+    assert len(call.words) == 24  # every word of the call is still there
+
+
+def test_words_left_outside_every_turn_are_listed_as_unassigned(client, call_with_turns):
+    call, turns, annotator, reviewer, _ = call_with_turns
+    client.force_login(annotator)
+    made = propose(client, call, turns[1], "adjust", start=4.0, end=5.0, revision=1)
+    client.force_login(reviewer)
+    decide(client, made.json()["id"])
+    payload = workspace_payload(Assignment.objects.get(call=call))
+    assert [w["w"] for w in payload["unassigned_words"]] == ["w2", "w3", "w4", "w5"]
+
+
+def test_a_proposal_changes_nothing_for_others_until_accepted(client, call_with_turns, make_user):
+    call, turns, annotator, reviewer, (agent, _) = call_with_turns
+    other = make_user("ann2", "annotator")
+    Assignment.objects.create(call=call, annotator=other)
+    client.force_login(annotator)
+    made = propose(client, call, turns[1], "speaker", speaker=agent.pk, revision=1)
+    assert made.status_code == 201 and made.json()["after"][0]["speaker"] == "S0"
+    assert Turn.objects.get(pk=turns[1].pk).speaker_id != agent.pk  # nothing applied
+    mine = workspace_payload(call.assignments.get(annotator=annotator))
+    theirs = workspace_payload(call.assignments.get(annotator=other))
+    assert [p["id"] for p in mine["proposals"]] == [made.json()["id"]] and theirs["proposals"] == []
+    client.force_login(other)  # another annotator can neither see nor decide it
+    assert decide(client, made.json()["id"]).status_code == 404
+    client.force_login(annotator)  # nor can its proposer accept it
+    assert decide(client, made.json()["id"]).status_code == 400
+    client.force_login(reviewer)
+    accepted = decide(client, made.json()["id"])
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    assert Turn.objects.get(pk=turns[1].pk).speaker_id == agent.pk
+    assert TurnRevision.objects.get().user == annotator  # attributed to its author
+
+
+def test_split_carries_labels_to_both_halves_and_merge_unites_them(client, call_with_turns):
+    call, turns, annotator, reviewer, _ = call_with_turns
+    assignment = call.assignments.get()
     TurnAnnotation.objects.create(
-        assignment=call.assignments.get(), turn=turns[2], taxonomy=call.project.taxonomy, labels=[]
-    )
-    assert (
-        "already has annotations"
-        in correct(client, call, turns[2], action="split", at=9.5, revision=1).json()["detail"][0]
-    )
+        assignment=assignment, turn=turns[1], taxonomy=call.project.taxonomy, valence=-1, note="angry",
+        labels=[{"label": "anger", "intensity": 2}], shifts=[{"at": 4.2, "from": "anger", "to": "anger"}],
+    )  # fmt: skip
+    client.force_login(annotator)
+    made = propose(client, call, turns[1], "split", at=5.6, revision=1)
+    assert made.status_code == 201, made.json()
+    client.force_login(reviewer)
+    assert decide(client, made.json()["id"]).status_code == 200
+    first, second = call.turns.filter(order__in=[1, 2]).order_by("order")
+    assert (first.text, second.text) == ("w0 w1 w2", "w3 w4 w5")
+    halves = {a.turn_id: a for a in TurnAnnotation.objects.filter(assignment=assignment)}
+    assert halves[first.pk].labels == halves[second.pk].labels == [{"label": "anger", "intensity": 2}]
+    assert halves[first.pk].needs_recheck and halves[second.pk].needs_recheck
+    assert halves[first.pk].shifts and not halves[second.pk].shifts  # the shift stays in its half
+    half = halves[second.pk]
+    half.labels = [{"label": "anger", "intensity": 4}, {"label": "confusion", "intensity": 1}]
+    half.save()
+    client.force_login(annotator)
+    made = propose(client, call, first, "merge", revision=first.revision)
+    client.force_login(reviewer)
+    assert decide(client, made.json()["id"]).status_code == 200
+    merged = TurnAnnotation.objects.get(assignment=assignment, turn=first)
+    assert merged.labels == [{"label": "anger", "intensity": 4}, {"label": "confusion", "intensity": 1}]
+    assert merged.valence == -1 and merged.needs_recheck
+    assert texts(call) == ["w0 w1 w2 w3 w4 w5"] * 4
+    assert TurnAnnotation.objects.filter(assignment=assignment).count() == 1
+
+
+def test_transcript_correction_and_undo(client, call_with_turns):
+    call, turns, annotator, reviewer, _ = call_with_turns
+    client.force_login(annotator)
+    made = propose(client, call, turns[0], "text", text="below I'm very upset about my bill", revision=1)
+    assert made.status_code == 201
+    assert Turn.objects.get(pk=turns[0].pk).text == "w0 w1 w2 w3 w4 w5"
+    client.force_login(reviewer)
+    decide(client, made.json()["id"])
+    assert Turn.objects.get(pk=turns[0].pk).text == "below I'm very upset about my bill"
+    revision = CorrectionProposal.objects.get().revision
+    undone = client.post(reverse("api-turn-revision-undo", args=[revision.pk]))
+    assert undone.status_code == 200, undone.json()
+    assert Turn.objects.get(pk=turns[0].pk).text == "w0 w1 w2 w3 w4 w5"
+    again = client.post(reverse("api-turn-revision-undo", args=[revision.pk]))
+    assert again.status_code == 400 and "already undone" in again.json()["detail"][0]
+
+
+def test_undo_of_a_split_and_of_a_merge(client, call_with_turns):
+    call, turns, annotator, reviewer, _ = call_with_turns
+    client.force_login(annotator)
+    made = propose(client, call, turns[1], "split", at=5.6, revision=1)
+    client.force_login(reviewer)
+    decide(client, made.json()["id"])
+    split = CorrectionProposal.objects.get().revision
+    assert client.post(reverse("api-turn-revision-undo", args=[split.pk])).status_code == 200
+    assert texts(call) == ["w0 w1 w2 w3 w4 w5"] * 4
+    client.force_login(annotator)
+    made = propose(client, call, Turn.objects.get(pk=turns[1].pk), "merge", revision=3)
+    assert made.status_code == 201, made.json()
+    client.force_login(reviewer)
+    decide(client, made.json()["id"])
+    assert call.turns.count() == 3
+    merge = CorrectionProposal.objects.get(action="merge").revision
+    assert client.post(reverse("api-turn-revision-undo", args=[merge.pk])).status_code == 200
+    assert texts(call) == ["w0 w1 w2 w3 w4 w5"] * 4
+    assert list(call.turns.order_by("order").values_list("order", flat=True)) == [0, 1, 2, 3]
+
+
+def test_unsafe_proposals_are_refused_clearly_and_nothing_is_written(client, call_with_turns, make_user):
+    call, turns, annotator, _, _ = call_with_turns
+    client.force_login(annotator)
+    cases = [
+        (turns[0], "merge", {"revision": 1}, "another speaker"),
+        (turns[3], "merge", {"revision": 1}, "last turn"),
+        (turns[0], "split", {"at": 0.05, "revision": 1}, "inside the turn"),
+        (turns[1], "adjust", {"start": 4.0, "end": 9.0, "revision": 1}, "overlap"),
+        (turns[1], "adjust", {"start": 2.0, "end": 1.0, "revision": 1}, "start must be before end"),
+        (turns[1], "adjust", {"start": 4.0, "end": 5.0, "revision": 7}, "corrected by someone else"),
+        (turns[0], "split", {"revision": 1}, "at: this field is required"),
+        (turns[0], "text", {"text": "  ", "revision": 1}, "text: this field may not be blank"),
+        (turns[0], "speaker", {"speaker": 99999, "revision": 1}, "not one of this call's speakers"),
+    ]
+    for turn, action, body, expected in cases:
+        response = propose(client, call, turn, action, **body)
+        assert response.status_code == 400, (action, response.json())
+        assert expected in " ".join(response.json()["detail"]).lower(), (expected, response.json())
     client.force_login(make_user("other", "annotator"))
-    assert correct(client, call, turns[0], action="split", at=1.0, revision=1).status_code == 404
+    assert propose(client, call, turns[0], "split", at=1.0, revision=1).status_code == 404
+    assert not CorrectionProposal.objects.exists() and not TurnRevision.objects.exists()
+    assert texts(call) == ["w0 w1 w2 w3 w4 w5"] * 4
+
+
+def test_a_stale_proposal_is_refused_at_acceptance(client, call_with_turns):
+    call, turns, annotator, reviewer, _ = call_with_turns
+    client.force_login(annotator)
+    first = propose(client, call, turns[1], "adjust", start=4.5, end=7.0, revision=1).json()["id"]
+    client.force_login(reviewer)
+    second = propose(client, call, turns[1], "adjust", start=4.0, end=6.0, revision=1)
+    assert second.status_code == 400 and "annotators and project managers" in second.json()["detail"][0]
+    client.force_login(annotator)
+    second = propose(client, call, turns[2], "adjust", start=8.0, end=10.5, revision=1).json()["id"]
+    client.force_login(reviewer)
+    assert decide(client, first).status_code == 200 and decide(client, second).status_code == 200
+    client.force_login(annotator)
+    stale = propose(client, call, turns[1], "adjust", start=4.0, end=6.0, revision=2).json()["id"]
+    Turn.objects.filter(pk=turns[1].pk).update(revision=5)  # someone else's accepted correction since
+    client.force_login(reviewer)
+    refused = decide(client, stale)
+    assert refused.status_code == 400 and "corrected by someone else" in refused.json()["detail"][0]
+    assert CorrectionProposal.objects.get(pk=stale).status == "proposed"
+
+
+def test_reviewer_decides_and_undoes_in_the_corrections_tab(client, call_with_turns):
+    call, turns, annotator, reviewer, (agent, _) = call_with_turns
+    client.force_login(annotator)
+    made = propose(client, call, turns[0], "text", text="fixed words here", revision=1).json()["id"]
+    refused = client.get(reverse("annotation:project_corrections", args=[call.project.slug]))
+    assert refused.status_code == 403  # annotators do not review
+    client.force_login(reviewer)
+    page = client.get(reverse("annotation:project_corrections", args=[call.project.slug]))
+    assert page.status_code == 200 and b"fixed words here" in page.content and b'class="diff"' in page.content
+    client.post(reverse("annotation:proposal_decide", args=[made]), {"verdict": "accept", "note": "ok"})
+    assert Turn.objects.get(pk=turns[0].pk).text == "fixed words here"
+    revision = CorrectionProposal.objects.get().revision
+    client.post(reverse("annotation:revision_undo", args=[revision.pk]))
+    assert Turn.objects.get(pk=turns[0].pk).text == "w0 w1 w2 w3 w4 w5"
+    page = client.get(reverse("annotation:project_corrections", args=[call.project.slug]))
+    assert b"undone" in page.content

@@ -1,0 +1,109 @@
+// Talking to the server: one ordered queue of operations (annotation saves, correction proposals,
+// submit, reopen), kept in localStorage so nothing is lost offline and replayed in order. A save
+// is shown as saved only when the server said so; a refusal stays on screen with its reason.
+import { csrf, root, setStatus, state, updateProgress } from "./state.js";
+
+const queueKey = `annotera-unsaved-${root.dataset.assignment}`;
+const handlers = { conflict: null, proposed: null, submitted: null, reopened: null, refused: null };
+export function on(name, fn) { handlers[name] = fn; }
+
+const turnIndex = (turnId) => state.data.turns.findIndex((t) => t.id === turnId);
+
+export function enqueue(op) {
+  // Several edits of one turn waiting together are one save of its latest state (kept in place).
+  if (op.kind === "save" && state.ops.some((o) => o.kind === "save" && o.turnId === op.turnId && !o.sent)) { persist(); schedule(); return; }
+  state.ops.push(op);
+  persist();
+  schedule();
+}
+
+export function persist() {
+  const ops = state.ops.map((op) => (op.kind === "save" ? { ...op, annotation: state.data.turns[turnIndex(op.turnId)]?.annotation } : op));
+  if (ops.length) localStorage.setItem(queueKey, JSON.stringify(ops)); else localStorage.removeItem(queueKey);
+}
+
+export function restore(render) {
+  const saved = JSON.parse(localStorage.getItem(queueKey) || "[]");
+  if (!Array.isArray(saved) || !saved.length) return;
+  saved.forEach((op) => {
+    if (op.kind === "save") {
+      const index = turnIndex(op.turnId);
+      if (index < 0) return;
+      state.data.turns[index].annotation = op.annotation;
+      render(index);
+      delete op.annotation;
+    }
+    state.ops.push({ ...op, sent: false });
+  });
+  setStatus(`${state.ops.length} unsaved change(s) restored; saving`);
+  schedule();
+}
+
+let timer = null;
+export function schedule(delay = 400) { clearTimeout(timer); timer = setTimeout(flush, delay); }
+
+async function send(op) {
+  if (op.kind === "save") {
+    const turn = state.data.turns[turnIndex(op.turnId)];
+    if (!turn) return { ok: true };
+    const a = turn.annotation;
+    const body = { labels: a.labels || [], valence: a.valence ?? null, arousal: a.arousal ?? null, shifts: a.shifts || [],
+      note: a.note || "", confidence: a.confidence ?? null, suggestion_actions: a.suggestion_actions || {} };
+    const response = await fetch(root.dataset.save.replace("/0/", `/${op.turnId}/`), {
+      method: "PUT", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "If-Match": `"${a.version || 0}"` }, body: JSON.stringify(body),
+    });
+    const payload = await response.json();
+    if (response.status === 409) return { conflict: payload.current, turn };
+    if (response.ok) { turn.annotation.version = payload.annotation.version; turn.annotation.needs_recheck = false; updateProgress(payload.progress); }
+    return { ok: response.ok, payload };
+  }
+  const url = { propose: root.dataset.propose.replace("/0/", `/${op.turnId}/`).replace("/proposals/adjust/", `/proposals/${op.action}/`),
+    submit: root.dataset.submit, reopen: root.dataset.reopen, withdraw: `/api/proposals/${op.proposal}/withdraw/` }[op.kind];
+  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(op.body || {}) });
+  return { ok: response.ok, payload: await response.json() };
+}
+
+const DONE = { propose: "correction proposed: a reviewer will accept or reject it", withdraw: "proposal withdrawn" };
+
+export async function flush() {
+  if (state.saving || !state.ops.length) return;
+  state.saving = true;
+  let refused = "", done = "";
+  setStatus(`saving ${state.ops.length} change(s)…`);
+  try {
+    while (state.ops.length) {
+      const op = state.ops[0];
+      op.sent = true;
+      const result = await send(op);
+      if (result.conflict) {
+        state.ops.shift();
+        persist();
+        await handlers.conflict(result.turn, result.conflict); // re-queues what the annotator keeps
+        continue;
+      }
+      state.ops.shift();
+      persist();
+      if (!result.ok) {
+        refused = `not saved: ${[].concat(result.payload.detail).join(" ")}`;
+        handlers.refused?.(op, result.payload);
+        continue;
+      }
+      if (op.kind === "propose" || op.kind === "withdraw") { handlers.proposed?.(op, result.payload); done = DONE[op.kind]; }
+      if (op.kind === "submit") { handlers.submitted?.(result.payload); return; }
+      if (op.kind === "reopen") { handlers.reopened?.(result.payload); done = "reopened: your changes are saved again"; }
+      if (op.kind === "save") done = "";
+    }
+    state.lastError = refused;
+    if (refused) setStatus(refused, true);
+    else setStatus(done || "all changes saved");
+  } catch (error) {
+    state.ops.forEach((o) => { o.sent = false; });
+    persist();
+    setStatus(`offline: ${state.ops.length} change(s) kept here and retried`, true);
+    schedule(5000);
+  } finally {
+    state.saving = false;
+  }
+}
+
+window.addEventListener("online", () => flush());

@@ -1,0 +1,65 @@
+// Dialogs: the help card, and the per-field merge when a turn changed elsewhere (409).
+import { $, audio, fmt, labelInfo, setStatus, state } from "./state.js";
+
+const FIELDS = ["labels", "valence", "arousal", "shifts", "note", "confidence"];
+const show = (field, value) => {
+  if (field === "labels") return (value || []).map((l) => `${labelInfo(l.label).name} ${l.intensity ?? ""}`).join(", ") || "none";
+  if (field === "shifts") return (value || []).map((s) => `${fmt(s.at)} ${s.from}→${s.to}`).join(", ") || "none";
+  return value === null || value === undefined || value === "" ? "none" : String(value);
+};
+
+function combine(field, mine, theirs) {
+  if (field === "labels") {
+    const out = new Map((theirs || []).map((l) => [l.label, { ...l }]));
+    (mine || []).forEach((l) => { const have = out.get(l.label); if (!have || (l.intensity ?? 0) > (have.intensity ?? 0)) out.set(l.label, { ...l }); });
+    return [...out.values()];
+  }
+  if (field === "shifts") {
+    const seen = new Set(), all = [...(theirs || []), ...(mine || [])];
+    return all.filter((s) => { const k = `${s.at}|${s.from}|${s.to}`; if (seen.has(k)) return false; seen.add(k); return true; }).sort((p, q) => p.at - q.at);
+  }
+  if (field === "note") return [theirs, mine].filter(Boolean).filter((v, i, a) => a.indexOf(v) === i).join(" / ");
+  return mine ?? theirs;
+}
+
+// Resolves with the annotation to save (based on their version), or null when cancelled (Esc):
+// then the server's version is kept on screen and nothing of mine is sent.
+export function resolveConflict(turn, current) {
+  const index = state.data.turns.indexOf(turn), mine = turn.annotation;
+  const dialog = $("ws-conflict"), table = $("ws-conflict-fields");
+  $("ws-conflict-turn").textContent = `Turn ${index + 1} (${turn.speaker}, ${fmt(turn.start)}–${fmt(turn.end)}): “${turn.text.slice(0, 120)}”`;
+  table.textContent = "";
+  const differing = FIELDS.filter((f) => JSON.stringify(mine[f] ?? null) !== JSON.stringify(current[f] ?? null));
+  differing.forEach((field) => {
+    const row = table.insertRow();
+    row.insertCell().textContent = field;
+    row.insertCell().textContent = show(field, mine[field]);
+    row.insertCell().textContent = show(field, current[field]);
+    const cell = row.insertCell(), group = document.createElement("select");
+    group.name = field;
+    group.setAttribute("aria-label", `which ${field} to keep`);
+    [["mine", "keep mine"], ["theirs", "keep theirs"], ["combine", "combine"]].forEach(([v, t]) => group.add(new Option(t, v, false, v === (field === "labels" || field === "shifts" || field === "note" ? "combine" : "mine"))));
+    cell.appendChild(group);
+  });
+  return new Promise((resolve) => {
+    const finish = (choice) => {
+      dialog.onclose = null; dialog.oncancel = null;
+      if (dialog.open) dialog.close();
+      if (choice !== "apply") { turn.annotation = current; setStatus(`turn ${index + 1}: your change was dropped; the other version is kept`); resolve(null); return; }
+      const merged = { ...current };
+      differing.forEach((field) => {
+        const pick = table.querySelector(`select[name=${field}]`).value;
+        merged[field] = pick === "mine" ? mine[field] : pick === "theirs" ? current[field] : combine(field, mine[field], current[field]);
+      });
+      merged.suggestion_actions = { ...(current.suggestion_actions || {}), ...(mine.suggestion_actions || {}) };
+      merged.version = current.version;
+      turn.annotation = merged;
+      resolve(merged);
+    };
+    dialog.oncancel = (event) => { event.preventDefault(); finish("cancel"); };
+    $("ws-conflict-apply").onclick = () => finish("apply");
+    $("ws-conflict-cancel").onclick = () => finish("cancel");
+    $("ws-conflict-play").onclick = () => { audio.currentTime = turn.start; audio.play(); };
+    dialog.showModal();
+  });
+}

@@ -1,0 +1,133 @@
+// Every change the annotator makes: tags (saved through the queue, with undo/redo), suggestion
+// decisions, shift markers, and corrections of turns, which are proposals for a reviewer.
+import { enqueue, flush } from "./api.js";
+import { audio, readOnly, setStatus, state } from "./state.js";
+import { blockAt, renderTags } from "./transcript.js";
+import { drawWave } from "./waveform.js";
+
+const undoStack = [], redoStack = [];
+
+function refuseIfReadOnly() {
+  if (!readOnly()) return false;
+  setStatus("This call is submitted, so it is read-only: press “Reopen to edit” to change it.", true);
+  return true;
+}
+
+function apply(index, annotation) {
+  const turn = state.data.turns[index];
+  turn.annotation = { ...annotation, version: turn.annotation.version };
+  renderTags(index);
+  drawWave();
+  enqueue({ kind: "save", turnId: turn.id });
+}
+
+export function edit(index, change) {
+  if (refuseIfReadOnly()) return;
+  const turn = state.data.turns[index];
+  const next = structuredClone(turn.annotation);
+  next.labels = next.labels || [];
+  next.shifts = next.shifts || [];
+  undoStack.push({ index, before: structuredClone(turn.annotation) });
+  redoStack.length = 0;
+  change(next);
+  apply(index, next);
+  const block = blockAt(index);
+  if (block && document.activeElement?.tagName === "BUTTON" && block.contains(document.activeElement) && !document.activeElement.isConnected) block.focus();
+}
+
+export function undo(redo = false) {
+  if (refuseIfReadOnly()) return;
+  const [from, to] = redo ? [redoStack, undoStack] : [undoStack, redoStack];
+  const step = from.pop();
+  if (!step) { setStatus(redo ? "nothing to redo" : "nothing to undo"); return; }
+  to.push({ index: step.index, before: structuredClone(state.data.turns[step.index].annotation) });
+  apply(step.index, step.before);
+}
+
+const intensityRange = () => state.data.taxonomy.scales.intensity;
+const middle = () => { const [lo, hi] = intensityRange(); return Math.round((lo + hi) / 2); };
+
+export function toggleLabel(index, key) {
+  edit(index, (a) => {
+    const at = a.labels.findIndex((l) => l.label === key);
+    if (at >= 0) { a.labels.splice(at, 1); a.shifts = a.shifts.filter((s) => s.from !== key && s.to !== key); }
+    else { a.labels.push({ label: key, intensity: middle() }); state.lastLabel = key; }
+  });
+}
+
+export function setIntensity(index, value) {
+  const [lo, hi] = intensityRange();
+  if (value < lo || value > hi) { setStatus(`intensity runs from ${lo} to ${hi} in this taxonomy`, true); return; }
+  edit(index, (a) => {
+    const item = a.labels.find((l) => l.label === state.lastLabel) || a.labels[a.labels.length - 1];
+    if (!item) return;
+    item.intensity = value;
+    const suggested = state.data.suggestions && state.data.suggestions[state.data.turns[index].id];
+    if (suggested && suggested.labels.some((s) => s.label === item.label)) a.suggestion_actions = { ...(a.suggestion_actions || {}), [item.label]: "edited" };
+  });
+}
+
+// Accepting fills only what is accepted: the label and its intensity (never valence/arousal).
+export function acceptSuggestion(index, s) {
+  edit(index, (a) => {
+    if (!a.labels.some((l) => l.label === s.label)) a.labels.push({ label: s.label, intensity: s.intensity });
+    a.suggestion_actions = { ...(a.suggestion_actions || {}), [s.label]: "accepted" };
+    state.lastLabel = s.label;
+  });
+}
+
+export function rejectSuggestion(index, key) {
+  edit(index, (a) => { a.suggestion_actions = { ...(a.suggestion_actions || {}), [key]: "rejected" }; });
+}
+
+const open = (index) => {
+  const turn = state.data.turns[index], s = state.data.suggestions && state.data.suggestions[turn.id];
+  const actions = turn.annotation.suggestion_actions || {}, mine = turn.annotation.labels || [];
+  return s ? s.labels.filter((x) => actions[x.label] !== "rejected" && !mine.some((m) => m.label === x.label)) : [];
+};
+
+export function acceptAll(index) {
+  const pending = open(index);
+  if (!pending.length) { setStatus("no undecided suggestion on this turn"); return; }
+  edit(index, (a) => {
+    pending.forEach((s) => { a.labels.push({ label: s.label, intensity: s.intensity }); a.suggestion_actions = { ...(a.suggestion_actions || {}), [s.label]: "accepted" }; });
+  });
+}
+
+export function rejectAll(index) {
+  const pending = open(index);
+  if (!pending.length) { setStatus("no undecided suggestion on this turn"); return; }
+  edit(index, (a) => { pending.forEach((s) => { a.suggestion_actions = { ...(a.suggestion_actions || {}), [s.label]: "rejected" }; }); });
+}
+
+export function addShift(index) {
+  const turn = state.data.turns[index];
+  const labels = turn.annotation.labels || [];
+  if (labels.length < 2) { setStatus("a shift needs two emotions on the turn (from → to): tag both first", true); return; }
+  const at = Math.round(Math.min(turn.end, Math.max(turn.start, audio.currentTime)) * 100) / 100;
+  edit(index, (a) => { a.shifts = [...a.shifts, { at, from: labels[0].label, to: labels[labels.length - 1].label }].sort((p, q) => p.at - q.at); });
+}
+
+// Corrections are proposals: queued like every edit, applied for everyone only when a reviewer accepts.
+export function proposeCorrection(action, body, index = state.current) {
+  if (refuseIfReadOnly()) return;
+  const turn = state.data.turns[index];
+  enqueue({ kind: "propose", action, turnId: turn.id, body: { ...body, revision: turn.revision } });
+}
+
+export function adjustTurn(edge, at = Math.round(audio.currentTime * 100) / 100, index = state.current) {
+  const turn = state.data.turns[index];
+  const start = edge === "start" ? at : turn.start, end = edge === "end" ? at : turn.end;
+  if (end <= start) { setStatus(`the ${edge} must stay ${edge === "start" ? "before the end" : "after the start"} of the turn: move the playhead first`, true); return; }
+  proposeCorrection("adjust", { start, end }, index);
+}
+
+export function withdraw(proposal) { enqueue({ kind: "withdraw", proposal: proposal.id }); }
+
+export function submit(skipReason = "") {
+  if (refuseIfReadOnly()) return;
+  enqueue({ kind: "submit", body: { skip_reason: skipReason } });
+  flush();
+}
+
+export function reopen() { enqueue({ kind: "reopen" }); flush(); }

@@ -1,0 +1,48 @@
+// Shared state of the workspace and tiny DOM helpers (every other module imports this one).
+export const root = document.getElementById("workspace");
+export const $ = (id) => document.getElementById(id);
+export const audio = $("ws-audio");
+const headers = document.body.getAttribute("hx-headers");
+export const csrf = headers ? JSON.parse(headers)["X-CSRFToken"] : "";
+
+export const state = {
+  data: null, current: 0, view: { start: 0, end: 30 }, lastLabel: null,
+  detail: new Map(), chunks: new Map(), filled: new Set(), playingWord: null, peaks: null,
+  ops: [], saving: false, lastError: "",
+};
+
+export const fmt = (t) => `${Math.floor(t / 60)}:${(t % 60).toFixed(2).padStart(5, "0")}`; // m:ss.cc (10 ms)
+
+export function setStatus(text, warn = false) {
+  const el = $("ws-save");
+  el.textContent = text;
+  el.classList.toggle("error", warn);
+}
+
+export function updateProgress(p) { if (p) $("ws-progress").textContent = `${p.tagged}/${p.turns} turns tagged`; }
+
+export function readOnly() { return Boolean(state.data?.assignment.read_only); }
+
+export function labelInfo(key) {
+  return state.data.taxonomy.labels.find((l) => l.key === key) || { key, name: key, colour: "#888888" };
+}
+
+// Black or white text, whichever contrasts more with the label's colour (WCAG relative luminance).
+export function textOn(colour) {
+  const hex = /^#?([0-9a-f]{6})$/i.exec(colour || "");
+  if (!hex) return "#000";
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex[1].slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const lum = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) ? "#000" : "#fff";
+}
+
+// The taxonomy's scale for a dimension: the values the annotator may pick.
+export function scaleValues(key) {
+  const [lo, hi] = state.data.taxonomy.scales[key];
+  const dim = state.data.taxonomy.dimensions.find((d) => d.key === key);
+  const step = (dim && dim.step) || 1;
+  const values = [];
+  for (let v = lo; v <= hi + 1e-9; v += step) values.push(Math.round(v * 1000) / 1000);
+  return values;
+}
