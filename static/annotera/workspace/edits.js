@@ -1,7 +1,7 @@
 // Every change the annotator makes: tags (saved through the queue, with undo/redo), suggestion
 // decisions, shift markers, and corrections of turns, which are proposals for a reviewer.
 import { enqueue, flush } from "./api.js";
-import { audio, readOnly, setStatus, state } from "./state.js";
+import { audio, readOnly, setStatus, state, suggestionsShown } from "./state.js";
 import { blockAt, renderTags } from "./transcript.js";
 import { drawWave } from "./waveform.js";
 
@@ -51,8 +51,24 @@ export function toggleLabel(index, key) {
   edit(index, (a) => {
     const at = a.labels.findIndex((l) => l.label === key);
     if (at >= 0) { a.labels.splice(at, 1); a.shifts = a.shifts.filter((s) => s.from !== key && s.to !== key); }
-    else { a.labels.push({ label: key, intensity: middle() }); state.lastLabel = key; }
+    else { a.labels.push({ label: key, intensity: middle() }); a.no_emotion = false; state.lastLabel = key; }
   });
+}
+
+// "No emotion" is a decision of its own (it counts as tagged); a label undoes it, and it clears the labels.
+export function toggleNoEmotion(index) {
+  edit(index, (a) => {
+    a.no_emotion = !a.no_emotion;
+    if (a.no_emotion) { a.labels = []; a.shifts = []; }
+  });
+}
+
+// A skipped turn counts nowhere (progress, agreement, exports); the reason helps the reviewer.
+export function toggleSkip(index) {
+  const skipping = !state.data.turns[index].annotation.skipped;
+  const reason = skipping ? window.prompt("Why skip this turn? (e.g. no speech, wrong language, cross-talk)", "") : "";
+  if (skipping && reason === null) return;
+  edit(index, (a) => { a.skipped = skipping; a.skip_reason = skipping ? reason.trim() : ""; });
 }
 
 export function setIntensity(index, value) {
@@ -71,6 +87,7 @@ export function setIntensity(index, value) {
 export function acceptSuggestion(index, s) {
   edit(index, (a) => {
     if (!a.labels.some((l) => l.label === s.label)) a.labels.push({ label: s.label, intensity: s.intensity });
+    a.no_emotion = false;
     a.suggestion_actions = { ...(a.suggestion_actions || {}), [s.label]: "accepted" };
     state.lastLabel = s.label;
   });
@@ -83,13 +100,14 @@ export function rejectSuggestion(index, key) {
 const open = (index) => {
   const turn = state.data.turns[index], s = state.data.suggestions && state.data.suggestions[turn.id];
   const actions = turn.annotation.suggestion_actions || {}, mine = turn.annotation.labels || [];
-  return s ? s.labels.filter((x) => actions[x.label] !== "rejected" && !mine.some((m) => m.label === x.label)) : [];
+  return s && suggestionsShown(turn) ? s.labels.filter((x) => actions[x.label] !== "rejected" && !mine.some((m) => m.label === x.label)) : [];
 };
 
 export function acceptAll(index) {
   const pending = open(index);
   if (!pending.length) { setStatus("no undecided suggestion on this turn"); return; }
   edit(index, (a) => {
+    a.no_emotion = false;
     pending.forEach((s) => { a.labels.push({ label: s.label, intensity: s.intensity }); a.suggestion_actions = { ...(a.suggestion_actions || {}), [s.label]: "accepted" }; });
   });
 }

@@ -1,6 +1,6 @@
 // The <audio> element: play/seek, follow playback (current turn, word being played), channel solo.
-import { $, audio, fmt, state } from "./state.js";
-import { blockAt, select } from "./transcript.js";
+import { $, audio, fmt, markPlayed, state, suggestionMode } from "./state.js";
+import { blockAt, renderTags, select } from "./transcript.js";
 import { drawAll, drawWave } from "./waveform.js";
 
 export function seek(t) { audio.currentTime = Math.max(0, Math.min(state.data?.call.duration || t, t)); }
@@ -15,8 +15,24 @@ export function followPlayback() {
   const playing = state.data.turns.findIndex((tr) => t >= tr.start && t < tr.end);
   if (playing >= 0 && playing !== state.current && !$("ws-loop").checked && !audio.paused) select(playing, false);
   highlightWord(t);
+  trackListening(t);
   if (t > state.view.end || t < state.view.start) { const span = state.view.end - state.view.start; state.view.start = Math.max(0, t - span * 0.1); state.view.end = state.view.start + span; drawAll(); }
   else drawWave();
+}
+
+// Seconds of each turn really heard while playing (a jump does not count): a turn played through
+// (80% of it) reveals its suggestions when the assignment's mode says "after play".
+const heard = new Map();
+let lastTime = null;
+function trackListening(t) {
+  const previous = lastTime;
+  lastTime = t;
+  if (!suggestionMode().reveal_after_play || audio.paused || previous === null || t <= previous || t - previous > 0.75) return;
+  const index = state.data.turns.findIndex((tr) => previous >= tr.start && previous < tr.end);
+  if (index < 0) return;
+  const turn = state.data.turns[index];
+  heard.set(turn.id, (heard.get(turn.id) || 0) + (t - previous));
+  if (heard.get(turn.id) >= 0.8 * (turn.end - turn.start) && markPlayed(turn.id)) renderTags(index);
 }
 
 function highlightWord(t) {

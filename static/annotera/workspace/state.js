@@ -46,3 +46,23 @@ export function scaleValues(key) {
   for (let v = lo; v <= hi + 1e-9; v += step) values.push(Math.round(v * 1000) / 1000);
   return values;
 }
+
+// The suggestion mode recorded on the assignment (the project's anchoring controls when it was
+// made): suggestions hidden until the turn has been played through once; confidence hidden.
+export function suggestionMode() { return state.data?.assignment.suggestion_mode || {}; }
+
+const playedKey = () => `annotera-played-${state.data.assignment.id}`;
+export function playedTurns() {
+  if (!state.played) {
+    try { state.played = new Set(JSON.parse(localStorage.getItem(playedKey()) || "[]")); } catch { state.played = new Set(); }
+  }
+  return state.played;
+}
+export function suggestionsShown(turn) { return !suggestionMode().reveal_after_play || playedTurns().has(turn.id); }
+export function markPlayed(turnId) {
+  const played = playedTurns();
+  if (played.has(turnId)) return false;
+  played.add(turnId);
+  try { localStorage.setItem(playedKey(), JSON.stringify([...played])); } catch { /* storage full or private: this session only */ }
+  return true;
+}

@@ -1,9 +1,9 @@
 // The transcript: a light shell per turn, filled (words, tags, controls) when it nears the viewport,
 // so a 2,000-turn call costs 2,000 small elements, not 100,000. Word timings and contours arrive
 // in chunks of CHUNK turns for what is on screen.
-import { $, fmt, labelInfo, readOnly, root, scaleValues, state, textOn } from "./state.js";
+import { $, fmt, labelInfo, readOnly, root, scaleValues, state, suggestionMode, suggestionsShown, textOn } from "./state.js";
 import { speakerColour, drawAll } from "./waveform.js";
-import { acceptSuggestion, edit, proposeCorrection, rejectSuggestion, toggleLabel, withdraw } from "./edits.js";
+import { acceptSuggestion, edit, proposeCorrection, rejectSuggestion, toggleLabel, toggleNoEmotion, toggleSkip, withdraw } from "./edits.js";
 
 const CHUNK = 50;
 let observer = null;
@@ -63,7 +63,9 @@ export function renderTurns() {
     block.setAttribute("aria-label", `turn ${index + 1}`);
     block.style.borderLeftColor = speakerColour(turn, 0.9);
     const head = document.createElement("header");
-    head.textContent = `${turn.speaker} · ${turn.role} · ${fmt(turn.start)}–${fmt(turn.end)}${turn.language ? " · " + turn.language : ""}`;
+    head.textContent = `${turn.speaker} · ${turn.role} · ${fmt(turn.start)}–${fmt(turn.end)}`;
+    if (turn.language) { const lang = document.createElement("span"); lang.className = "ws-lang"; lang.textContent = turn.language; lang.title = "language of this turn"; head.append(" · ", lang); }
+    if (turn.untranscribed) { const badge = document.createElement("span"); badge.className = "ws-untranscribed"; badge.textContent = "untranscribed speech: listen, tag it, and correct the text"; head.append(" ", badge); }
     const text = document.createElement("p");
     text.className = "ws-text";
     text.textContent = turn.text;
@@ -127,7 +129,15 @@ export function renderWords(index) {
   const text = blockAt(index).querySelector(".ws-text");
   if (!text) return;
   text.textContent = "";
-  detail.words.forEach((word) => {
+  const switches = new Set(detail.language_switches || []);
+  detail.words.forEach((word, at) => {
+    if (switches.has(at)) {
+      const mark = document.createElement("span");
+      mark.className = "ws-switch";
+      mark.textContent = `⇄ ${word.l || "?"} `;
+      mark.title = `the language changes to ${word.l || "another language"} here`;
+      text.appendChild(mark);
+    }
     const span = document.createElement("span");
     span.textContent = word.w + " ";
     span.dataset.s = word.s;
@@ -158,13 +168,19 @@ export function renderTags(index) {
     block.appendChild(chip);
   });
   const suggestion = state.data.suggestions && state.data.suggestions[turn.id];
-  if (suggestion) {
+  if (suggestion && !suggestionsShown(turn)) {
+    const wait = document.createElement("span");
+    wait.className = "ws-why";
+    wait.textContent = "Suggestions appear after you play this turn.";
+    block.appendChild(wait);
+  } else if (suggestion) {
+    const showConfidence = !suggestionMode().hide_confidence;
     const actions = a.suggestion_actions || {};
     suggestion.labels.filter((s) => !mine.some((m) => m.label === s.label)).forEach((s) => {
       const info = labelInfo(s.label), rejected = actions[s.label] === "rejected";
       const wrap = document.createElement("span");
       wrap.className = `ws-suggestion${rejected ? " ws-rejected" : ""}`;
-      const chip = chipButton("ws-chip ws-suggested", `${info.name} ${s.intensity}? (${Math.round(s.confidence * 100)}%)${rejected ? " rejected" : ""}`,
+      const chip = chipButton("ws-chip ws-suggested", `${info.name} ${s.intensity}?${showConfidence && typeof s.confidence === "number" ? ` (${Math.round(s.confidence * 100)}%)` : ""}${rejected ? " rejected" : ""}`,
         `suggested ${info.name} on turn ${n}${rejected ? " (rejected)" : ""}: accept`, () => acceptSuggestion(index, s));
       chip.style.borderColor = info.colour;
       wrap.appendChild(chip);
@@ -178,6 +194,13 @@ export function renderTags(index) {
     why.append(summary, document.createTextNode(`${suggestion.rationale} (${suggestion.model_version})`));
     block.appendChild(why);
   }
+  const decisions = document.createElement("div");
+  decisions.className = "ws-decisions";
+  decisions.append(
+    chipButton(`ws-mini${a.no_emotion ? " on" : ""}`, a.no_emotion ? "no emotion ✓" : "no emotion", `turn ${n}: ${a.no_emotion ? "undo 'no emotion'" : "decide: no emotion on this turn"}`, () => toggleNoEmotion(index)),
+    chipButton(`ws-mini${a.skipped ? " on" : ""}`, a.skipped ? "skipped ✓" : "skip turn", `turn ${n}: ${a.skipped ? "undo skip" : "skip this turn (it will not count)"}`, () => toggleSkip(index)),
+  );
+  block.appendChild(decisions);
   block.appendChild(dimensionControls(index));
   (state.data.proposals || []).filter((p) => p.turn_id === turn.id).forEach((p) => block.appendChild(proposalNote(p)));
 }
