@@ -517,3 +517,25 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
     assert {"annotation:workspace", "annotation:project_corrections", "login"} <= checked, {
         k: v for k, v in skipped.items() if k[0] in ("annotation:workspace", "annotation:project_corrections")
     }
+
+
+def test_suggestions_wait_for_the_turn_to_be_heard_and_show_no_confidence_when_hidden(
+    browser, live_server, ready_assignment
+):
+    """Anchoring controls as recorded on the assignment: suggestions appear only once the turn has
+    been played through, Shift+A cannot accept what is not shown, and no confidence number shows."""
+    assignment, _ = ready_assignment
+    Assignment.objects.filter(pk=assignment.pk).update(
+        reveal_suggestions_after_play=True, hide_suggestion_confidence=True
+    )
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
+    first = ".ws-turn[data-index='0']"
+    page.wait_for_selector(f"{first} .ws-tags >> text=Suggestions appear after you play this turn")
+    assert page.locator(f"{first} .ws-suggested").count() == 0
+    page.keyboard.press("Shift+A")
+    assert "no undecided suggestion" in page.locator("#ws-save").text_content()
+    page.evaluate("const a = document.getElementById('ws-audio'); a.playbackRate = 2; a.currentTime = 0; a.play()")
+    page.wait_for_selector(f"{first} .ws-suggested", timeout=30000)
+    chips = page.locator(f"{first} .ws-suggested").all_text_contents()
+    assert chips and not any("%" in chip for chip in chips), chips
+    assert not page.errors, page.errors
