@@ -461,6 +461,7 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
     from playwright.sync_api import Error as PlaywrightError
 
     from annotation.models import CorrectionProposal, ProjectMembership, TurnRevision
+    from people.invitations import invitation_create
     from qa.models import ExportSnapshot
     from tests.test_access_walk import REGISTRY, Obj, Public, all_routes
 
@@ -483,6 +484,8 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
         annotation=TurnAnnotation.objects.get(), annotator_b=annotator, proposal=proposal,
         snapshot=ExportSnapshot.objects.create(project=project, formats=["jsonl"]),
         revision=TurnRevision.objects.create(call=call, action="adjust", before=[], after=[], user=manager),
+        invitation=invitation_create(email="newcomer@example.org", role="annotator", projects=[project],
+                                     invited_by=manager, build_link=lambda token: f"/invite/{token}/").invitation,
     )  # fmt: skip
     pages = []
     for name, _ in all_routes():
@@ -496,7 +499,13 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
         context = browser_context(browser, viewport={"width": 1280, "height": 720})
         page = context.new_page()
         login(page, live_server, user.username)
+        page.close()
         for name, url in pages:
+            # A fresh tab per page: a page left behind (htmx polling, a script still loading) can
+            # otherwise interrupt the next navigation ("interrupted by another navigation").
+            if not page.is_closed():
+                page.close()
+            page = context.new_page()
             try:
                 response = page.goto(live_server.url + url)
             except PlaywrightError as exc:  # an empty error body (405 for POST-only actions) is no page
@@ -512,6 +521,7 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
             bad = [v for v in axe.run(page).response["violations"] if v["impact"] in ("critical", "serious")]
             failures += [f"{name} as {user.username}: {v['id']} ({v['impact']}) x{len(v['nodes'])}: "
                          f"{v['nodes'][0]['target']} {v['help']}" for v in bad]  # fmt: skip
+            page.close()
         context.close()
     assert not failures, "\n".join(failures)
     assert {"annotation:workspace", "annotation:project_corrections", "login"} <= checked, {
