@@ -46,6 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--voices", type=int, default=4)
     parser.add_argument("--calm", type=int, default=16, help="real calm conversations (sample.wav + re-cuts)")
+    parser.add_argument("--no-speed", action="store_true", help="skip the learning curve and the 10-minute speed run")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from annotation.pipeline.asr import AsrConfig, get_transcriber
@@ -60,8 +61,9 @@ def main() -> None:
     complaint(tiny, args.voices)
     real_calm(args.calm)
     calibration_on_simulated_annotators()
-    learning_curve()
-    speed()
+    if not args.no_speed:
+        learning_curve()
+        speed()
 
 
 def cue_suite(tiny, voices: int) -> None:
@@ -196,8 +198,8 @@ def calibration_on_simulated_annotators(seed: int = 7) -> None:
     judged = []
     for call, (_, suggested) in enumerate(SUGGESTED):
         for turn, result in enumerate(suggested):
-            row = SimpleNamespace(labels=result.labels_json(), valence=result.valence, arousal=result.arousal)
-            chosen = {item["label"] for item in simulated_tags(row, labels, departure, rng)["labels"]}
+            shown = SimpleNamespace(labels=result.labels_json(), valence=result.valence, arousal=result.arousal)
+            chosen = {item["label"] for item in simulated_tags(shown, labels, departure, rng)["labels"]}
             for item in result.labels:
                 judged.append(
                     Judged(call, call * 1000 + turn, item.label, item.confidence, item.confidence,
