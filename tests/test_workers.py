@@ -177,6 +177,10 @@ def test_killed_worker_job_is_reaped_and_completes_exactly_once(project, two_voi
     second = Worker(url, tmp_path, beat=True, name="rescuer")
     try:
         wait_for(lambda: Call.objects.get(pk=call.pk).status in ("ready", "failed"), 240, second, "recovery")
+    except BaseException:
+        print("JOBS:", list(call.jobs.values_list("stage", "status", "attempts", "heartbeat_at", "message")))
+        print("LOG:", second.log.read_text()[:6000])
+        raise
     finally:
         second.stop()
     call.refresh_from_db()
