@@ -88,7 +88,10 @@ def proposal_create(*, turn: Turn, action: str, params: dict, revision: int, use
 
 
 def _lock_open(proposal: CorrectionProposal) -> CorrectionProposal:
-    locked = CorrectionProposal.objects.select_for_update().select_related("call", "turn").get(pk=proposal.pk)
+    # of=self: PostgreSQL cannot lock the nullable side of the outer join to the turn.
+    locked = (
+        CorrectionProposal.objects.select_for_update(of=("self",)).select_related("call", "turn").get(pk=proposal.pk)
+    )
     if locked.status != CorrectionProposal.Status.PROPOSED:
         raise ValidationError(f"This proposal is already {locked.get_status_display().lower()}.")
     return locked
