@@ -4,6 +4,7 @@ the default taxonomy, an isolated media root, and real worker processes."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,32 @@ def base(models_dir):
 
 def redis_url() -> str | None:
     return os.environ.get("ANNOTERA_REDIS_URL")
+
+
+# --- the real browser (Playwright driving Debian's Chromium), shared by every browser test module
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    """One Chromium for the session. Playwright's sync API runs an event loop in this thread from
+    here on; the ORM calls of the tests are synchronous and safe, so Django's async guard is lifted
+    while the browser lives (and restored after)."""
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+        )  # fmt: skip
+        yield instance
+        instance.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser(_playwright_browser):
+    return _playwright_browser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,34 +19,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make sysdeps)"),
 ]
-
-
-@pytest.fixture(scope="session")
-def _playwright_browser():
-    """One Chromium for the session. Playwright's sync API runs an event loop in this thread from
-    here on; the ORM calls of the tests are synchronous and safe, so Django's async guard is lifted
-    while the browser lives (and restored after)."""
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
-        )  # fmt: skip
-        yield instance
-        instance.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def browser(_playwright_browser):
-    return _playwright_browser
 
 
 _PIPELINE_OUTPUT: dict = {}  # one real machine pass per session, copied into each test's database
@@ -495,6 +468,12 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
         kwargs = entry.kwargs(world) if isinstance(entry, Obj) or hasattr(entry, "kwargs") else {}
         pages.append((name, reverse(name, kwargs=kwargs)))
     axe, checked, failures, skipped = Axe(), set(), [], {}
+    current = {"page": None}
+
+    def stuck(_signum, _frame):  # a page that never settles fails the test by name instead of hanging CI
+        raise TimeoutError(f"the axe walk got no answer for two minutes on {current['page']}")
+
+    previous_handler = signal.signal(signal.SIGALRM, stuck)
     for user in (annotator, reviewer, manager, admin):
         context = browser_context(browser, viewport={"width": 1280, "height": 720})
         page = context.new_page()
@@ -506,6 +485,8 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
             if not page.is_closed():
                 page.close()
             page = context.new_page()
+            current["page"] = f"{name} as {user.username}"
+            signal.alarm(120)
             try:
                 response = page.goto(live_server.url + url)
             except PlaywrightError as exc:  # an empty error body (405 for POST-only actions) is no page
@@ -523,6 +504,8 @@ def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignm
                          f"{v['nodes'][0]['target']} {v['help']}" for v in bad]  # fmt: skip
             page.close()
         context.close()
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous_handler)
     assert not failures, "\n".join(failures)
     assert {"annotation:workspace", "annotation:project_corrections", "login"} <= checked, {
         k: v for k, v in skipped.items() if k[0] in ("annotation:workspace", "annotation:project_corrections")

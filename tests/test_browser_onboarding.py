@@ -21,7 +21,7 @@ from annotation.pipeline.synth import AGENT_VOICE, CUSTOMER_VOICE, Utterance, re
 from taxonomy.defaults import DEFAULT_TAXONOMY
 
 from . import test_browser as harness
-from .test_browser import CHROMIUM, browser  # noqa: F401  (the browser fixture)
+from .test_browser import CHROMIUM
 
 pytestmark = [
     pytest.mark.slow,
@@ -69,7 +69,7 @@ def accept(context, link, username, axe_problems):
     return page
 
 
-def test_a_real_project_from_an_empty_database(browser, live_server, tmp_path, monkeypatch):  # noqa: F811
+def test_a_real_project_from_an_empty_database(browser, live_server, tmp_path, monkeypatch):
     from annotera.celery import app
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)

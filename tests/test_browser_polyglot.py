@@ -14,7 +14,7 @@ from annotation.models import Assignment, ProjectMembership
 from annotation.services import call_upload, project_add_member
 
 from .polyglots import wav_html, wav_js
-from .test_browser import CHROMIUM, browser, login  # noqa: F401 (the browser fixture)
+from .test_browser import CHROMIUM, login
 
 pytestmark = [
     pytest.mark.slow,
@@ -44,7 +44,7 @@ def polyglots(project, make_user):
 
 
 @pytest.mark.parametrize("role", ["admin", "pm", "reviewer", "annotator"])
-def test_polyglot_audio_never_runs_script(browser, live_server, polyglots, role):  # noqa: F811
+def test_polyglot_audio_never_runs_script(browser, live_server, polyglots, role):
     js, html, users = polyglots
     context = browser.new_context()
     page = context.new_page()
