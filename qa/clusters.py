@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .reliability import AlphaResult, _distance_matrix, alpha_from_counts, distinct_rows
+from .reliability import AlphaResult, alpha_from_counts, alphas_from_coincidences, distinct_rows
 
 ROUNDS_BUDGET = 4_000_000  # distinct turn patterns x resamples, per figure
 FEW_USABLE = 0.9  # below this share of usable resamples the interval gets a note
@@ -60,28 +60,6 @@ def cluster_patterns(counts: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarra
     cluster_o = _cluster_sums(pattern_o[inverse], cluster)
     distinct, how_many, _ = distinct_rows(cluster_o[cluster_o.sum(axis=1) > 0])
     return distinct, how_many
-
-
-def alphas_from_coincidences(o: np.ndarray, level, domain) -> np.ndarray:
-    """Alpha of each coincidence matrix in ``o`` (rounds, V, V); nan where alpha is undefined
-    (fewer than two values used, or no expected disagreement)."""
-    rounds, v, _ = o.shape
-    n_v = o.sum(axis=1)
-    n = n_v.sum(axis=1)
-    if level == "ordinal":
-        cumulative = np.cumsum(n_v, axis=1)
-        lo = np.minimum.outer(np.arange(v), np.arange(v))
-        hi = np.maximum.outer(np.arange(v), np.arange(v))
-        d = (cumulative[:, hi] - cumulative[:, lo] + n_v[:, lo] / 2 - n_v[:, hi] / 2) ** 2
-        d[:, np.arange(v), np.arange(v)] = 0.0
-    else:
-        d = np.broadcast_to(_distance_matrix(domain, level), (rounds, v, v))
-    observed = (o * d).sum(axis=(1, 2))
-    expected_pairs = n_v[:, :, None] * n_v[:, None, :] - n_v[:, :, None] * np.eye(v)[None]
-    expected = (expected_pairs * d).sum(axis=(1, 2)) / np.maximum(n - 1, 1)
-    ok = (expected > 0) & ((n_v > 0).sum(axis=1) >= 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ok, 1 - observed / np.where(ok, expected, 1), np.nan)
 
 
 def bootstrap_clusters(

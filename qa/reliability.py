@@ -304,6 +304,18 @@ def bootstrap_patterns(
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(int(multiplicity.sum()), multiplicity / multiplicity.sum(), size=rounds).astype(np.float64)
     o = (draws @ per_pattern).reshape(rounds, v, v)
+    values = alphas_from_coincidences(o, level, domain)
+    values = values[~np.isnan(values)]
+    if not values.size:
+        return None, None
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def alphas_from_coincidences(o: np.ndarray, level, domain) -> np.ndarray:
+    """Alpha of each coincidence matrix in ``o`` (rounds, V, V); nan where alpha is undefined
+    (fewer than two values used, or no expected disagreement)."""
+    rounds, v, _ = o.shape
     n_v = o.sum(axis=1)
     n = n_v.sum(axis=1)
     if level == "ordinal":
@@ -318,11 +330,8 @@ def bootstrap_patterns(
     expected_pairs = n_v[:, :, None] * n_v[:, None, :] - n_v[:, :, None] * np.eye(v)[None]
     expected = (expected_pairs * d).sum(axis=(1, 2)) / np.maximum(n - 1, 1)
     ok = (expected > 0) & ((n_v > 0).sum(axis=1) >= 2)
-    if not ok.any():
-        return None, None
-    values = 1 - observed[ok] / expected[ok]
-    low, high = np.percentile(values, [2.5, 97.5])
-    return float(low), float(high)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, 1 - observed / np.where(ok, expected, 1), np.nan)
 
 
 def sparse_alpha(
