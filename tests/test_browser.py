@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 pytestmark = [
     pytest.mark.slow,
+    # A stuck browser call can sit inside asyncio, which swallows a signal's exception: on a
+    # timeout, dump every thread (the live server's too) and stop the run instead.
+    pytest.mark.timeout(300, method="thread"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make sysdeps)"),
 ]
@@ -422,7 +427,7 @@ def test_rejected_suggestion_stays_rejected_and_accepting_fills_no_valence(brows
     page.wait_for_selector(f".ws-turn[data-index='{index}'] .ws-rejected")
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(600, method="thread")
 def test_every_page_passes_axe_as_every_role(browser, live_server, ready_assignment, make_user, taxonomy):
     """axe-core on every HTML page of the URL resolver, as each role, with no critical or serious
     violation. Pages are found from the resolver and pointed at objects through the access walk's
@@ -484,6 +489,11 @@ def walk_pages(browser, live_server, pages, users, axe, current, checked, failur
     """axe-core on each (name, url) as each user, in a fresh tab per page."""
     from playwright.sync_api import Error as PlaywrightError
 
+    def slow_page(name):  # straight to the real stderr: shown even if the run is stopped
+        sys.__stderr__.write(f"\naxe walk: no answer for 60 s on {name}\n")
+        sys.__stderr__.flush()
+
+    watchdog = threading.Timer(0, lambda: None)
     for user in users:
         context = browser_context(browser, viewport={"width": 1280, "height": 720})
         page = context.new_page()
@@ -496,6 +506,9 @@ def walk_pages(browser, live_server, pages, users, axe, current, checked, failur
                 page.close()
             page = context.new_page()
             current["page"] = f"{name} as {user.username}"
+            watchdog.cancel()
+            watchdog = threading.Timer(60, slow_page, (current["page"],))
+            watchdog.start()
             # Downloads and audio are no pages (and a download can leave the tab waiting): ask first.
             head = page.request.get(live_server.url + url, max_redirects=0)
             if "text/html" not in head.headers.get("content-type", "") or "attachment" in head.headers.get(
@@ -520,6 +533,7 @@ def walk_pages(browser, live_server, pages, users, axe, current, checked, failur
                          f"{v['nodes'][0]['target']} {v['help']}" for v in bad])  # fmt: skip
             page.close()
         context.close()
+    watchdog.cancel()
 
 
 def test_suggestions_wait_for_the_turn_to_be_heard_and_show_no_confidence_when_hidden(

@@ -25,6 +25,7 @@ from .test_browser import CHROMIUM
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(900, method="thread"),  # see tests/test_browser.py
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make sysdeps)"),
 ]

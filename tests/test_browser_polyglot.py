@@ -18,6 +18,7 @@ from .test_browser import CHROMIUM, login
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(900, method="thread"),  # see tests/test_browser.py
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
 ]
