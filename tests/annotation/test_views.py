@@ -24,13 +24,6 @@ def wav_file(name="call.wav", seconds=1.0):
 
 
 @pytest.fixture
-def pm(project, make_user):
-    user = make_user("pm", "project_manager")
-    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
-    return user
-
-
-@pytest.fixture
 def other_project(taxonomy):
     return project_create(name="Other", slug="other", taxonomy=taxonomy)
 
