@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from annotera.api_errors import refusals_as_400
 from annotera.uploads import upload_refusal
 
 from .access import assignment_for_viewer, call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
@@ -130,10 +131,8 @@ class CallRetry(APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         call = call_for_manager(request.user, pk)
-        try:
+        with refusals_as_400():
             call_retry(call=call)
-        except DjangoValidationError as exc:
-            raise ValidationError({"detail": exc.messages}) from exc
         call.refresh_from_db()
         return Response(CallSerializer(call).data, status=status.HTTP_202_ACCEPTED)
 

@@ -3,13 +3,14 @@ text), a reviewer's accept/reject, the proposer's withdraw, and undo of an appli
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from annotera.api_errors import refusals_as_400
 
 from .access import call_for_viewer
 from .models import CorrectionProposal, TurnRevision
@@ -51,11 +52,9 @@ class _ProposeBase(APIView):
         if not data.is_valid():
             return _errors(data)
         params = {k: v for k, v in data.validated_data.items() if k != "revision"}
-        try:
+        with refusals_as_400():
             proposal = proposal_create(turn=turn, action=self.action, params=params,
                                        revision=data.validated_data["revision"], user=request.user)  # fmt: skip
-        except DjangoValidationError as exc:
-            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response(proposal_json(proposal), status=status.HTTP_201_CREATED)
 
 
@@ -99,10 +98,8 @@ class _Decide(APIView):
         data = DecisionInput(data=request.data if isinstance(request.data, dict) else {})
         if not data.is_valid():
             return _errors(data)
-        try:
+        with refusals_as_400():
             done = type(self).decide(proposal=proposal, user=request.user, note=data.validated_data["note"])
-        except DjangoValidationError as exc:
-            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response(proposal_json(done))
 
 
@@ -132,10 +129,8 @@ class ProposalWithdraw(APIView):
     @extend_schema(request=None, responses={200: ProposalOutput, 400: ErrorOutput})
     def post(self, request: Request, pk: int) -> Response:
         proposal = _proposal(request, pk)
-        try:
+        with refusals_as_400():
             done = proposal_withdraw(proposal=proposal, user=request.user)
-        except DjangoValidationError as exc:
-            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response(proposal_json(done))
 
 
@@ -146,8 +141,6 @@ class TurnRevisionUndo(APIView):
     def post(self, request: Request, pk: int) -> Response:
         revision = get_object_or_404(TurnRevision, pk=pk)
         call_for_viewer(request.user, revision.call_id)
-        try:
+        with refusals_as_400():
             undo = turn_revision_undo(revision=revision, user=request.user)
-        except DjangoValidationError as exc:
-            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"id": undo.pk, "action": undo.action, "after": undo.after})

@@ -10,6 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotera.api_errors import refusals_as_400
+
 from .models import Assignment
 from .pipeline.types import word_language_switches
 from .serializers_workspace import (
@@ -156,10 +158,8 @@ class AssignmentSubmit(APIView):
         data = SubmitInput(data=request.data if isinstance(request.data, dict) else {})
         if not data.is_valid():
             return Response({"detail": ["skip_reason must be text."]}, status=status.HTTP_400_BAD_REQUEST)
-        try:
+        with refusals_as_400():
             done = assignment_submit(assignment=assignment, skip_reason=data.validated_data["skip_reason"])
-        except DjangoValidationError as exc:
-            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"status": done.status})
 
 
@@ -169,8 +169,6 @@ class AssignmentReopen(APIView):
     @extend_schema(request=None, responses={200: AssignmentStatusOutput, 400: ErrorOutput})
     def post(self, request: Request, pk: int) -> Response:
         assignment = _my_assignment(request, pk)
-        try:
+        with refusals_as_400():
             done = assignment_reopen(assignment=assignment, user=request.user)
-        except DjangoValidationError as exc:
-            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"status": done.status})

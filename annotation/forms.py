@@ -1,9 +1,19 @@
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from .matching import PROFICIENCY_RANK
+from .services import taxonomy_change_plan
+
+
+def whole_number(raw: str | None) -> int | None:
+    """A database id from a form or query string, or None for anything else (text, 10**30)."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw) or None
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -93,6 +103,48 @@ class ProjectRuleForm(forms.Form):
 
     def clean_channel_layout(self) -> str | None:
         return self.cleaned_data.get("channel_layout") or None  # left out: unchanged
+
+
+class TaxonomyChangeForm(forms.Form):
+    """Moving a project to another published taxonomy version: ``to_taxonomy``, the id of one of
+    ``candidates``, and per label of the current version ``map_<key>``, the new label keys it
+    becomes, comma-separated (blank: dropped; left out: kept if the new version has that key).
+    Valid, ``cleaned_data`` holds the target (None when none is chosen) and the ``mapping``, and
+    ``plan`` the change's preview (``taxonomy_change_plan``)."""
+
+    to_taxonomy = forms.CharField(required=False)
+
+    def __init__(self, data, *, project, candidates) -> None:
+        super().__init__(data)
+        self.project = project
+        self.candidates = candidates
+        self.old_labels = list(project.taxonomy.labels.order_by("order"))
+        self.plan: dict | None = None
+
+    def clean_to_taxonomy(self):
+        wanted = self.cleaned_data["to_taxonomy"]
+        target_id = whole_number(wanted)
+        if wanted and target_id is None:
+            raise ValidationError("Choose the taxonomy version to move to from the list.")
+        return self.candidates.filter(pk=target_id).first() if target_id else None
+
+    def clean(self) -> dict:
+        target = self.cleaned_data.get("to_taxonomy")
+        if target is None:
+            return self.cleaned_data
+        new_keys = set(target.labels.values_list("key", flat=True))
+        mapping = {}
+        for label in self.old_labels:
+            raw = self.data.get(f"map_{label.key}")
+            if raw is None:
+                raw = label.key if label.key in new_keys else ""
+            mapping[label.key] = [k.strip() for k in raw.split(",") if k.strip()]
+        self.cleaned_data["mapping"] = mapping
+        try:
+            self.plan = taxonomy_change_plan(project=self.project, to_taxonomy=target, mapping=mapping)
+        except ValidationError as exc:
+            self.add_error(None, exc.messages)
+        return self.cleaned_data
 
 
 class SuggestionModeForm(forms.Form):

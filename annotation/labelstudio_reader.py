@@ -14,17 +14,16 @@ Every field is type-checked, so a malformed task is refused with the place and t
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
+
+from .read_problems import FileProblems, finite_number
 
 SPEAKER_CONTROLS = ("speaker", "speakers")
 SOURCES = ("annotations", "completions", "predictions")  # "completions": Label Studio before 1.0
 
 
-class LabelStudioError(ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(errors))
+class LabelStudioError(FileProblems):
+    """A task refused; ``errors`` names each problem and where it is."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +52,7 @@ def _time(value, what: str, where: str, errors: list[str]) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         errors.append(f"{where}: {what} {json.dumps(value)} is not a number")
         return None
-    try:
-        number = float(value)
-    except ValueError:
-        errors.append(f"{where}: {what} {value!r} is not a number")
-        return None
-    if not math.isfinite(number):
-        errors.append(f"{where}: {what} {value!r} is not a finite number")
-        return None
-    return number
+    return finite_number(value, what, where, errors)
 
 
 def _regions(results: list, place: str, errors: list[str]) -> list[Region]:

@@ -19,15 +19,15 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from .read_problems import FileProblems
+
 NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 TOKEN = re.compile(r'"((?:[^"]|"")*)("?)|<exists>|<absent>|\S+')
 EPSILON = 1e-6  # seconds: boundaries shared by neighbouring intervals are written identically
 
 
-class TextGridError(ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(errors))
+class TextGridError(FileProblems):
+    """A grid refused; ``errors`` holds the first problem, with its line."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ What each format must hold:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
@@ -27,6 +26,7 @@ from urllib.parse import quote, unquote
 from annotera.jsonlimits import json_problem
 
 from .labelstudio_reader import LabelStudioError, read_labelstudio
+from .read_problems import FileProblems, finite_number
 from .textgrid_reader import TextGridError, read_textgrid
 
 IMPORT_FORMATS = ("labelstudio", "textgrid", "rttm")
@@ -37,12 +37,13 @@ TIER_SEP = "|"
 TOLERANCE = 0.05  # seconds a turn may run past the call's end (rounding in other tools)
 
 
-class ImportRejected(ValueError):
+class ImportRejected(FileProblems):
+    """Turns refused; ``errors`` lists the first MAX_ERRORS problems (and how many more)."""
+
     def __init__(self, errors: list[str]) -> None:
-        self.errors = errors[:MAX_ERRORS] + (
-            [f"… and {len(errors) - MAX_ERRORS} more"] if len(errors) > MAX_ERRORS else []
+        super().__init__(
+            errors[:MAX_ERRORS] + ([f"… and {len(errors) - MAX_ERRORS} more"] if len(errors) > MAX_ERRORS else [])
         )
-        super().__init__("; ".join(self.errors))
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,6 @@ class TurnSeed:
     end: float
     text: str = ""
     where: str = ""  # where in the file, for messages: "line 3", "tier 'A' interval 2", "result t3"
-
-
-def _number(value, what: str, where: str, errors: list[str]) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        errors.append(f"{where}: {what} {value!r} is not a number")
-        return None
-    if not math.isfinite(number):
-        errors.append(f"{where}: {what} {value!r} is not a finite number")
-        return None
-    return number
 
 
 def rttm_escape(speaker: str) -> str:
@@ -114,8 +103,8 @@ def parse_rttm(text: str) -> list[TurnSeed]:
         if fields[0] != "SPEAKER":
             continue  # other RTTM record types (SPKR-INFO, LEXEME…) say nothing about turns
         uris.setdefault(fields[1], number)
-        start = _number(fields[3], "start", where, errors)
-        duration = _number(fields[4], "duration", where, errors)
+        start = finite_number(fields[3], "start", where, errors)
+        duration = finite_number(fields[4], "duration", where, errors)
         if start is None or duration is None:
             continue
         if duration <= 0:

@@ -7,7 +7,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from .access import call_for_viewer, project_for_viewer
 from .models import CorrectionProposal, TurnRevision
 from .proposals import may_review, proposal_accept, proposal_reject, turn_revision_undo
+from .views._common import refusal_as_message
 
 
 def _reviewable(request: HttpRequest, slug: str):
@@ -46,36 +47,36 @@ def project_corrections(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _for_reviewer(request: HttpRequest, model, pk: int, verb: str):
+    """The proposal or revision ``pk``, if this user sees its call (else 404) and reviews its
+    project (else 403)."""
+    obj = get_object_or_404(model.objects.select_related("call", "call__project"), pk=pk)
+    call_for_viewer(request.user, obj.call_id)
+    if not may_review(request.user, obj.call):
+        raise PermissionDenied(f"Only the project's reviewers and managers {verb} corrections.")
+    return obj
+
+
 @login_required
 @require_POST
 def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = get_object_or_404(CorrectionProposal.objects.select_related("call", "call__project"), pk=pk)
-    call_for_viewer(request.user, proposal.call_id)
-    if not may_review(request.user, proposal.call):
-        raise PermissionDenied("Only the project's reviewers and managers decide corrections.")
+    proposal = _for_reviewer(request, CorrectionProposal, pk, "decide")
     verdict, note = request.POST.get("verdict"), request.POST.get("note", "")
     decide = {"accept": proposal_accept, "reject": proposal_reject}.get(verdict)
     if decide is None:
         messages.error(request, "Choose accept or reject.")
     else:
-        try:
+        with refusal_as_message(request):
             decide(proposal=proposal, user=request.user, note=note)
             messages.success(request, f"Correction {verdict}ed.")
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
     return redirect("annotation:project_corrections", slug=proposal.call.project.slug)
 
 
 @login_required
 @require_POST
 def revision_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    revision = get_object_or_404(TurnRevision.objects.select_related("call", "call__project"), pk=pk)
-    call_for_viewer(request.user, revision.call_id)
-    if not may_review(request.user, revision.call):
-        raise PermissionDenied("Only the project's reviewers and managers undo corrections.")
-    try:
+    revision = _for_reviewer(request, TurnRevision, pk, "undo")
+    with refusal_as_message(request):
         turn_revision_undo(revision=revision, user=request.user)
         messages.success(request, "Correction undone.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
     return redirect("annotation:project_corrections", slug=revision.call.project.slug)

@@ -21,6 +21,7 @@ from annotation.models import GoldCall, Turn
 
 from .agreement_people import anchoring, cultures, most_disagreed, per_annotator
 from .clusters import cluster_alpha
+from .distances import _masi_matrix_masks
 from .judgements import (
     Judgements,
     ReportFilters,
@@ -30,7 +31,7 @@ from .judgements import (
     report_taxonomy,
 )
 from .models import Adjudication
-from .reliability import AlphaResult, _masi_matrix_masks, distinct_rows, sparse_alpha
+from .reliability import AlphaResult, distinct_rows, sparse_alpha
 from .unitizing import boundary_agreement, shift_alpha
 
 __all__ = ["FIGURES", "ReportFilters", "project_report"]

@@ -132,15 +132,7 @@ def adjudication_create(
                                   shifts, note)  # fmt: skip
     with transaction.atomic():
         Turn.objects.select_for_update().filter(pk=turn.pk).first()
-        adjudication = Adjudication.objects.create(
-            turn=turn,
-            reviewer=reviewer,
-            labels=cleaned["labels"],
-            valence=cleaned["valence"],
-            arousal=cleaned["arousal"],
-            shifts=cleaned["shifts"],
-            note=cleaned["note"],
-        )
+        adjudication = _adjudication_save(turn, reviewer, cleaned)
     return adjudication
 
 
@@ -149,6 +141,19 @@ def _clean_adjudication(turn: Turn, scales, labels, valence, arousal, shifts, no
     intensities, scales, shifts, note): one rule in one place."""
     return clean_annotation(
         {"labels": labels, "valence": valence, "arousal": arousal, "shifts": shifts or [], "note": note}, turn, scales
+    )
+
+
+def _adjudication_save(turn: Turn, reviewer, cleaned: dict) -> Adjudication:
+    """Store a decision that ``_clean_adjudication`` passed."""
+    return Adjudication.objects.create(
+        turn=turn,
+        reviewer=reviewer,
+        labels=cleaned["labels"],
+        valence=cleaned["valence"],
+        arousal=cleaned["arousal"],
+        shifts=cleaned["shifts"],
+        note=cleaned["note"],
     )
 
 
@@ -175,18 +180,7 @@ def call_adjudicate(*, call: Call, reviewer, decisions: list[dict]) -> list[Adju
         raise ValidationError(errors)
     with transaction.atomic():
         Call.objects.select_for_update().filter(pk=call.pk).first()
-        return [
-            Adjudication.objects.create(
-                turn=turn,
-                reviewer=reviewer,
-                labels=c["labels"],
-                valence=c["valence"],
-                arousal=c["arousal"],
-                shifts=c["shifts"],
-                note=c["note"],
-            )
-            for turn, c in cleaned
-        ]
+        return [_adjudication_save(turn, reviewer, c) for turn, c in cleaned]
 
 
 class GoldIncomplete(ValidationError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -11,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotera.api_errors import refusals_as_400
 from annotera.jsonlimits import BoundedJSONParser
 from annotera.roles import ADMIN, PROJECT_MANAGER, user_role
 
@@ -53,10 +53,8 @@ class TaxonomyImport(APIView):
         if user_role(request.user) not in (ADMIN, PROJECT_MANAGER):
             raise PermissionDenied("Only project managers and admins import taxonomies.")
         publish = request.query_params.get("publish", "").lower() in {"1", "true", "yes"}
-        try:
+        with refusals_as_400():
             taxonomy = taxonomy_import(data=request.data, publish=publish, actor=request.user)
-        except DjangoValidationError as exc:
-            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response(
             {"id": taxonomy.pk, "status": taxonomy.status, **taxonomy_export(taxonomy)}, status=status.HTTP_201_CREATED
         )

@@ -100,6 +100,28 @@ def make_user(db):
     return make
 
 
+@pytest.fixture
+def pm(project, make_user):
+    """A project manager who manages ``project``."""
+    from annotation.models import ProjectMembership
+    from annotation.services import project_add_member
+
+    user = make_user("pm", "project_manager")
+    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def reviewer(project, make_user):
+    """A QA reviewer who reviews ``project``."""
+    from annotation.models import ProjectMembership
+    from annotation.services import project_add_member
+
+    user = make_user("rev", "qa_reviewer")
+    project_add_member(project=project, user=user, role=ProjectMembership.Role.REVIEWER)
+    return user
+
+
 MODELS = Path(__file__).resolve().parents[1] / "var" / "models"
 
 

@@ -20,9 +20,10 @@ import soundfile as sf
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotation.models import Assignment, Call, ProjectMembership, Speaker, Turn, TurnAnnotation
-from annotation.services import project_add_member
+from annotation.models import Assignment, Call, Turn, TurnAnnotation
 from annotera.models import AuditEvent
+
+from .builders import ready_call
 
 SR = 16000
 
@@ -99,13 +100,6 @@ BAD_FILES = {
     ),
     "NUL byte in name, not audio": ("evil\x00.wav", lambda: b"hello" * 50, "not a supported audio file"),
 }
-
-
-@pytest.fixture
-def pm(project, make_user):
-    user = make_user("pm", "project_manager")
-    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
-    return user
 
 
 @pytest.fixture
@@ -228,9 +222,7 @@ def test_real_mp3_renamed_wav_is_judged_by_its_contents(api, project, tmp_path, 
 
 @pytest.fixture
 def turn_setup(project, make_user):
-    call = project.calls.create(original_name="c.wav", sha256="3" * 64, audio="c.wav", status="ready", duration=10)
-    speaker = Speaker.objects.create(call=call, label="CH1", role="customer", channel=1)
-    turn = Turn.objects.create(call=call, speaker=speaker, order=0, start=0, end=2.5, text="hello")
+    call, speaker, (turn,) = ready_call(project)
     annotator = make_user("ann", "annotator")
     assignment = Assignment.objects.create(call=call, annotator=annotator)
     client = APIClient()

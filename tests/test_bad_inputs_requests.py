@@ -24,6 +24,8 @@ from annotera.models import AuditEvent
 from qa.models import AgreementReport, ExportSnapshot
 from taxonomy.models import Taxonomy
 
+from .builders import ready_call
+
 DEEP = "[" * 50_000 + "]" * 50_000
 DEEP_OBJECT = '{"a":' * 50_000 + "1" + "}" * 50_000
 
@@ -42,9 +44,7 @@ class World:
 
 @pytest.fixture
 def world(project, make_user):
-    call = project.calls.create(original_name="c.wav", sha256="3" * 64, audio="c.wav", status="ready", duration=10)
-    speaker = Speaker.objects.create(call=call, label="CH1", role="customer", channel=1)
-    turn = Turn.objects.create(call=call, speaker=speaker, order=0, start=0, end=2.5, text="hello")
+    call, speaker, (turn,) = ready_call(project)
     annotator = make_user("ann", "annotator")
     assignment = Assignment.objects.create(call=call, annotator=annotator)
     pm = make_user("pm", "project_manager")

@@ -19,7 +19,9 @@ import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
-from annotation.models import Assignment, Speaker, Turn, TurnAnnotation
+from annotation.models import Assignment, TurnAnnotation
+
+from .builders import ready_call
 
 ROUNDS = 12
 LABELS = ["anger", "frustration", "confusion", "gratitude", "satisfaction", "anxiety"]  # default taxonomy
@@ -27,9 +29,7 @@ LABELS = ["anger", "frustration", "confusion", "gratitude", "satisfaction", "anx
 
 @pytest.fixture
 def target(project, make_user, live_server):
-    call = project.calls.create(original_name="c.wav", sha256="3" * 64, audio="c.wav", status="ready", duration=10)
-    speaker = Speaker.objects.create(call=call, label="CH1", role="customer", channel=1)
-    turn = Turn.objects.create(call=call, speaker=speaker, order=0, start=0, end=2.5, text="hello")
+    call, speaker, (turn,) = ready_call(project)
     annotator = make_user("ann", "annotator")
     assignment = Assignment.objects.create(call=call, annotator=annotator)
     token = Token.objects.create(user=annotator).key

@@ -19,17 +19,17 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
 
-from annotation.models import Assignment, ProjectMembership, Speaker, Suggestion, Turn
+from annotation.models import Assignment, ProjectMembership, Suggestion
 from annotation.services import project_add_member
+
+from .builders import ready_call
 
 EXAMPLES = int(os.environ.get("ANNOTERA_FUZZ_EXAMPLES", "12"))
 
 
 @pytest.fixture
 def users(project, make_user):
-    call = project.calls.create(original_name="c.wav", sha256="3" * 64, audio="c.wav", status="ready", duration=10)
-    speaker = Speaker.objects.create(call=call, label="CH1", role="customer", channel=1)
-    turn = Turn.objects.create(call=call, speaker=speaker, order=0, start=0, end=2.5, text="hello")
+    call, speaker, (turn,) = ready_call(project)
     Suggestion.objects.create(turn=turn, labels=[{"label": "anger", "intensity": 3}], model_version="m")
     annotator = make_user("ann", "annotator")
     Assignment.objects.create(call=call, annotator=annotator)

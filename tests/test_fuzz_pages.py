@@ -20,9 +20,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from annotation.models import Assignment, ProjectMembership, Speaker, Turn
+from annotation.models import Assignment, ProjectMembership
 from annotation.services import project_add_member
 from qa.models import ExportSnapshot
+
+from .builders import ready_call
 
 EXAMPLES = int(os.environ.get("ANNOTERA_FUZZ_PAGE_EXAMPLES", "5"))
 
@@ -67,9 +69,7 @@ def page_routes() -> list[tuple[str, URLPattern]]:
 
 @pytest.fixture
 def world(project, make_user):
-    call = project.calls.create(original_name="c.wav", sha256="3" * 64, audio="c.wav", status="ready", duration=10)
-    speaker = Speaker.objects.create(call=call, label="CH1", role="customer", channel=1)
-    turn = Turn.objects.create(call=call, speaker=speaker, order=0, start=0, end=2.5, text="hello")
+    call, speaker, (turn,) = ready_call(project)
     users = {
         "annotator": make_user("ann", "annotator"),
         "pm": make_user("pm", "project_manager"),

@@ -7,23 +7,14 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotation.models import Call, ProjectMembership
-from annotation.services import project_add_member
+from annotation.models import Call
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def pm(project, make_user):
-    user = make_user("pm", "project_manager")
-    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
-    return user
 
 
 def wav_bytes(seconds: float = 0.5, seed: int = 0) -> bytes:

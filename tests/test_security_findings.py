@@ -12,18 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotation.models import Assignment, Call, ProjectMembership
-from annotation.services import call_upload, project_add_member
+from annotation.models import Assignment, Call
+from annotation.services import call_upload
 from taxonomy.models import Taxonomy
 
 from .polyglots import wav_html, wav_js
-
-
-@pytest.fixture
-def pm(project, make_user):
-    user = make_user("pm", "project_manager")
-    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
-    return user
 
 
 def upload(project, data: bytes, name: str) -> Call:

@@ -11,13 +11,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ..access import call_for_manager, call_for_viewer
 from ..assignment import assignment_reassign
+from ..forms import whole_number
 from ..models import Assignment, Call, Speaker
 from ..pipeline.peaks import level_for, load_peaks, peaks_window
 from ..selectors import (
@@ -34,7 +34,7 @@ from ..services import (
 from ..storage import peaks_path
 from ..streaming import audio_type, ranged_file_response
 from ..suggestion_modes import call_page_suggestions
-from ._common import whole_number
+from ._common import refusal_as_message
 
 
 @login_required
@@ -71,11 +71,9 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
 @require_POST
 def call_retry_view(request: HttpRequest, call_id: int) -> HttpResponse:
     call = call_for_manager(request.user, call_id)
-    try:
+    with refusal_as_message(request):
         call_retry(call=call)
         messages.success(request, f"{call.original_name}: queued again.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
     return redirect("annotation:project_detail", slug=call.project.slug)
 
 
@@ -84,11 +82,9 @@ def call_retry_view(request: HttpRequest, call_id: int) -> HttpResponse:
 def speaker_update_view(request: HttpRequest, call_id: int, speaker_id: int) -> HttpResponse:
     call = call_for_manager(request.user, call_id)
     speaker = get_object_or_404(call.speakers, pk=speaker_id)
-    try:
+    with refusal_as_message(request):
         speaker_update(speaker=speaker, role=request.POST.get("role"), name=request.POST.get("name"))
         messages.success(request, f"{speaker.label} is now {speaker.get_role_display().lower()}.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
     return redirect("annotation:call_detail", call_id=call.pk)
 
 
@@ -96,13 +92,11 @@ def speaker_update_view(request: HttpRequest, call_id: int, speaker_id: int) -> 
 @require_POST
 def call_metadata_view(request: HttpRequest, call_id: int) -> HttpResponse:
     call = call_for_manager(request.user, call_id)
-    try:
+    with refusal_as_message(request):
         call_update_metadata(
             call=call, language_override=request.POST.get("language_override"), locale=request.POST.get("locale")
         )
         messages.success(request, "Call details saved.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
     return redirect("annotation:call_detail", call_id=call.pk)
 
 
@@ -116,11 +110,9 @@ def assignment_reassign_view(request: HttpRequest, assignment_id: int) -> HttpRe
     if annotator is None:
         messages.error(request, "Choose an annotator to reassign to.")
     else:
-        try:
+        with refusal_as_message(request):
             assignment_reassign(assignment=assignment, annotator=annotator)
             messages.success(request, f"Reassigned to {annotator}.")
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
     return redirect("annotation:call_detail", call_id=call.pk)
 
 

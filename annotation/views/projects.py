@@ -13,13 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from annotera.ratelimit import rate_limit
 from annotera.uploads import upload_refusal
 from taxonomy.models import Taxonomy
 
 from ..access import project_for_manager, project_for_viewer
 from ..assignment import assignments_run, matching_gaps
-from ..forms import CallUploadForm, ProjectRuleForm
+from ..forms import CallUploadForm, ProjectRuleForm, TaxonomyChangeForm
 from ..models import Assignment, Call
 from ..selectors import (
     call_overall_progress,
@@ -33,9 +32,8 @@ from ..services import (
     call_upload,
     project_change_taxonomy,
     project_rule_update,
-    taxonomy_change_plan,
 )
-from ._common import visible_calls, whole_number
+from ._common import upload_rate_limit, visible_calls
 
 
 @login_required
@@ -93,9 +91,7 @@ def project_calls_partial(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-@rate_limit(
-    "uploads", limit=lambda: settings.UPLOAD_RATE_LIMIT, window=60, keys=lambda request: [f"user:{request.user.pk}"]
-)
+@upload_rate_limit
 def call_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_manager(request.user, slug)
     try:
@@ -164,29 +160,26 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, "Matching rule saved. Run assignment to apply it to unassigned calls.")
         return redirect("annotation:project_settings", slug=project.slug)
     candidates = Taxonomy.objects.filter(status=Taxonomy.Status.PUBLISHED).exclude(pk=project.taxonomy_id)
-    wanted = request.POST.get("to_taxonomy") or request.GET.get("to")
-    target_id = whole_number(wanted)
+    change = TaxonomyChangeForm(
+        {**request.POST.dict(), "to_taxonomy": request.POST.get("to_taxonomy") or request.GET.get("to")},
+        project=project,
+        candidates=candidates,
+    )
     status = 200
-    if wanted and target_id is None:
-        messages.error(request, "Choose the taxonomy version to move to from the list.")
-        status = 400
-    target = candidates.filter(pk=target_id).first() if target_id else None
-    old_labels = list(project.taxonomy.labels.order_by("order"))
-    plan = None
-    if target is not None:
-        new_keys = set(target.labels.values_list("key", flat=True))
-        mapping = {}
-        for label in old_labels:
-            raw = request.POST.get(f"map_{label.key}")
-            if raw is None:
-                raw = label.key if label.key in new_keys else ""
-            mapping[label.key] = [k.strip() for k in raw.split(",") if k.strip()]
+    if not change.is_valid():
+        for message in [*change.errors.get("to_taxonomy", []), *change.non_field_errors()]:
+            messages.error(request, message)
+        if "to_taxonomy" in change.errors:
+            status = 400
+    target = change.cleaned_data.get("to_taxonomy")
+    plan = change.plan
+    if plan is not None and request.POST.get("form") == "taxonomy" and request.POST.get("apply"):
         try:
-            plan = taxonomy_change_plan(project=project, to_taxonomy=target, mapping=mapping)
-            if request.POST.get("form") == "taxonomy" and request.POST.get("apply"):
-                project_change_taxonomy(project=project, to_taxonomy=target, mapping=mapping, changed_by=request.user)
-                messages.success(request, f"The project now uses {target}. Earlier annotations keep their version.")
-                return redirect("annotation:project_settings", slug=project.slug)
+            project_change_taxonomy(
+                project=project, to_taxonomy=target, mapping=change.cleaned_data["mapping"], changed_by=request.user
+            )
+            messages.success(request, f"The project now uses {target}. Earlier annotations keep their version.")
+            return redirect("annotation:project_settings", slug=project.slug)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -199,7 +192,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             "candidates": candidates,
             "target": target,
             "old_labels": [
-                (label, ", ".join(plan["mapping"][label.key]) if plan else label.key) for label in old_labels
+                (label, ", ".join(plan["mapping"][label.key]) if plan else label.key) for label in change.old_labels
             ],
             "plan": plan,
             "changes": project.taxonomy_changes.select_related("from_taxonomy", "to_taxonomy", "changed_by"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,13 +10,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from annotera import roles
-from annotera.ratelimit import rate_limit
 from annotera.uploads import upload_refusal
 
 from ..access import project_for_manager
 from ..bulk_upload import calls_bulk_upload
 from ..project_forms import BulkUploadForm, ProjectCreateForm
 from ..project_setup import project_setup
+from ._common import upload_rate_limit
 
 
 def _form_errors(request: HttpRequest, form) -> None:
@@ -61,9 +60,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-@rate_limit(
-    "uploads", limit=lambda: settings.UPLOAD_RATE_LIMIT, window=60, keys=lambda request: [f"user:{request.user.pk}"]
-)
+@upload_rate_limit
 def calls_bulk_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_manager(request.user, slug)
     refused = upload_refusal(request)

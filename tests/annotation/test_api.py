@@ -8,19 +8,16 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotation.models import Assignment, ProjectMembership, Speaker, Suggestion, Turn
+from annotation.models import Assignment, ProjectMembership, Suggestion
 from annotation.services import project_add_member
 from annotera.models import AuditEvent
+
+from ..builders import ready_call
 
 
 @pytest.fixture
 def setup(project, make_user):
-    call = project.calls.create(original_name="c.wav", sha256="3" * 64, audio="c.wav", status="ready", duration=10)
-    speaker = Speaker.objects.create(call=call, label="CH1", role="customer", channel=1)
-    turns = [
-        Turn.objects.create(call=call, speaker=speaker, order=i, start=i * 3, end=i * 3 + 2.5, text=f"turn {i}")
-        for i in range(3)
-    ]
+    call, speaker, turns = ready_call(project, [f"turn {i}" for i in range(3)])
     Suggestion.objects.create(turn=turns[0], labels=[{"label": "anger", "intensity": 4}], model_version="m")
     annotator = make_user("ann", "annotator")
     blind_annotator = make_user("blind", "annotator")

@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotation.models import Assignment, Speaker, Suggestion, Turn
+from annotation.models import Assignment, Suggestion
+
+from ..builders import ready_call
 
 
 @pytest.fixture
 def setup(project, make_user):
-    call = project.calls.create(original_name="c.wav", sha256="3" * 64, audio="c.wav", status="ready", duration=10)
-    speaker = Speaker.objects.create(call=call, label="CH1", role="customer", channel=1)
-    turns = [
-        Turn.objects.create(call=call, speaker=speaker, order=i, start=i * 3, end=i * 3 + 2.5, text=f"turn {i}")
-        for i in range(2)
-    ]
+    call, speaker, turns = ready_call(project, [f"turn {i}" for i in range(2)])
     Suggestion.objects.create(
         turn=turns[0],
         labels=[{"label": "anger", "intensity": 4, "confidence": 0.8}],

@@ -24,13 +24,6 @@ def wav_file(name="call.wav", seconds=1.0):
 
 
 @pytest.fixture
-def pm(project, make_user):
-    user = make_user("pm", "project_manager")
-    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
-    return user
-
-
-@pytest.fixture
 def other_project(taxonomy):
     return project_create(name="Other", slug="other", taxonomy=taxonomy)
 
@@ -186,3 +179,27 @@ def test_matching_rule_change_is_saved_through_the_service_with_an_audit_row(cli
     client.post(url, {**rule, "overlap_k": "0", "locale_match": "required"})
     project.refresh_from_db()
     assert project.overlap_k == 2 and AuditEvent.objects.filter(action="project.rule_update").count() == 1
+
+
+def test_project_settings_moves_the_taxonomy_through_its_form(client, pm, project):
+    from taxonomy.services import taxonomy_draft_for_edit, taxonomy_publish
+
+    v1 = project.taxonomy
+    v2 = taxonomy_draft_for_edit(taxonomy=v1)
+    taxonomy_publish(taxonomy=v2)
+    client.force_login(pm)
+    url = reverse("annotation:project_settings", args=[project.slug])
+    bad = client.get(url, {"to": "v2"})
+    assert bad.status_code == 400 and "Choose the taxonomy version to move to from the list." in bad.content.decode()
+    preview = client.get(url, {"to": v2.pk})
+    assert preview.status_code == 200 and preview.context["target"] == v2 and preview.context["plan"]
+    refused = client.post(url, {"form": "taxonomy", "to_taxonomy": v2.pk, "map_anger": "missing", "apply": "1"})
+    assert refused.status_code == 200
+    assert any("'missing' (for 'anger') is not a label" in str(m) for m in refused.context["messages"])
+    project.refresh_from_db()
+    assert project.taxonomy == v1
+    moved = client.post(url, {"form": "taxonomy", "to_taxonomy": v2.pk, "map_anger": "frustration", "apply": "1"})
+    assert moved.status_code == 302
+    project.refresh_from_db()
+    change = project.taxonomy_changes.get()
+    assert project.taxonomy == v2 and change.mapping["anger"] == ["frustration"] and change.changed_by == pm

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotation.models import Assignment, GoldCall, ProjectMembership, TurnAnnotation
-from annotation.services import project_add_member
+from annotation.models import Assignment, GoldCall, TurnAnnotation
 from qa.agreement import ReportFilters, project_report
 from qa.models import Adjudication, AgreementReport
 
@@ -17,20 +16,6 @@ TABLE = {
     "a2": [["anger"], ["neutral"], ["anger", "frustration"], ["neutral"]],
     "a3": [["anger"], ["gratitude"], ["anger"], ["neutral"]],
 }
-
-
-@pytest.fixture
-def reviewer(project, make_user):
-    user = make_user("rev", "qa_reviewer")
-    project_add_member(project=project, user=user, role=ProjectMembership.Role.REVIEWER)
-    return user
-
-
-@pytest.fixture
-def manager(project, make_user):
-    user = make_user("pm", "project_manager")
-    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
-    return user
 
 
 @pytest.fixture
@@ -100,21 +85,21 @@ def test_bad_adjudication_is_refused_with_a_clear_message(client, reviewer, anno
     assert not Adjudication.objects.exists()
 
 
-def test_gold_needs_every_turn_adjudicated_then_scores_annotators(client, manager, reviewer, annotated, project):
+def test_gold_needs_every_turn_adjudicated_then_scores_annotators(client, pm, reviewer, annotated, project):
     from qa.services import adjudication_create
 
     call, turns, _ = annotated
     url = reverse("qa:call_mark_gold", args=[call.pk])
     client.force_login(reviewer)  # reviewers do not mark gold
     assert client.post(url).status_code == 404
-    client.force_login(manager)
+    client.force_login(pm)
     page = client.post(url, follow=True)
     assert "4 of 4 turns have no adjudication yet" in page.content.decode() and not GoldCall.objects.exists()
     truth = [["anger"], ["anger"], ["anger"], ["neutral"]]
     for turn, labels in zip(turns, truth, strict=True):
         adjudication_create(turn=turn, reviewer=reviewer, labels=[{"label": k, "intensity": 3} for k in labels])
     client.post(url)
-    assert GoldCall.objects.filter(call=call, marked_by=manager).exists()
+    assert GoldCall.objects.filter(call=call, marked_by=pm).exists()
     people = {a["username"]: a for a in project_report(project, bootstrap=50)["per_annotator"]}
     assert people["a1"]["gold"] == {"turns": 4, "exact_match": 1.0, "label_accuracy": 1.0}
     assert people["a2"]["gold"]["exact_match"] == 0.5  # t1 and t2 differ from the adjudication

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotation.models import Assignment, GoldCall, ProjectMembership, TurnAnnotation
-from annotation.services import project_add_member
+from annotation.models import Assignment, GoldCall, TurnAnnotation
 from qa.models import Adjudication
 from qa.services import adjudication_create
 
@@ -17,20 +16,6 @@ TABLE = {
     "a1": [["anger"], ["anger"], ["neutral"]],
     "a2": [["anger"], ["neutral"], ["neutral"]],
 }
-
-
-@pytest.fixture
-def reviewer(project, make_user):
-    user = make_user("rev", "qa_reviewer")
-    project_add_member(project=project, user=user, role=ProjectMembership.Role.REVIEWER)
-    return user
-
-
-@pytest.fixture
-def manager(project, make_user):
-    user = make_user("pm", "project_manager")
-    project_add_member(project=project, user=user, role=ProjectMembership.Role.MANAGER)
-    return user
 
 
 @pytest.fixture
@@ -54,11 +39,9 @@ def form_defaults(body: str) -> dict:
     return data
 
 
-def test_gold_names_the_missing_turns_and_the_whole_call_page_fills_the_agreed_ones(
-    client, manager, reviewer, annotated
-):
+def test_gold_names_the_missing_turns_and_the_whole_call_page_fills_the_agreed_ones(client, pm, reviewer, annotated):
     call, turns, _ = annotated
-    client.force_login(manager)
+    client.force_login(pm)
     page = client.post(reverse("qa:call_mark_gold", args=[call.pk]), follow=True)
     body = page.content.decode()
     assert page.redirect_chain[-1][0] == reverse("qa:call_adjudicate", args=[call.pk])
@@ -73,7 +56,7 @@ def test_gold_names_the_missing_turns_and_the_whole_call_page_fills_the_agreed_o
     saved = {a.turn_id: [x["label"] for x in a.labels] for a in Adjudication.objects.all()}
     assert saved == {turns[0].pk: ["anger"], turns[2].pk: ["neutral"]}
     adjudication_create(turn=turns[1], reviewer=reviewer, labels=[{"label": "anger", "intensity": 2}])
-    client.force_login(manager)
+    client.force_login(pm)
     client.post(reverse("qa:call_mark_gold", args=[call.pk]))
     assert GoldCall.objects.filter(call=call).exists()
 

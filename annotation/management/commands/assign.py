@@ -1,17 +1,11 @@
-from django.core.management.base import BaseCommand
-
 from annotation.assignment import assignments_run
-from annotation.cli import project_from_slug
+from annotation.cli import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Run the assignment engine on a project's ready calls that lack annotators."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--project", required=True)
-
-    def handle(self, *args, project: str, **options):
-        target = project_from_slug(project)
+    def handle_project(self, target, **options):
         run = assignments_run(project=target)
         self.stdout.write(f"created {run.created} assignment(s)")
         for gap in run.gaps:

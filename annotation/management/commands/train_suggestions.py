@@ -1,19 +1,13 @@
-from django.core.management.base import BaseCommand
-
 from annotation.calibration import active_calibration
-from annotation.cli import project_from_slug
+from annotation.cli import ProjectCommand
 from annotation.learning import suggestion_model_train
 from annotation.models import SuggestionCalibration
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Train a per-project suggestion model from the annotations; it is used only if it beats the rules."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--project", required=True)
-
-    def handle(self, *args, project: str, **options):
-        target = project_from_slug(project)
+    def handle_project(self, target, **options):
         record = suggestion_model_train(project=target)
         calibration = SuggestionCalibration.objects.filter(project=target).order_by("-version").first()
         if calibration is None:

@@ -1,16 +1,14 @@
 import json
 
-from django.core.management.base import BaseCommand
-
-from annotation.cli import project_from_slug
+from annotation.cli import ProjectCommand
 from qa.agreement import FIGURES, ReportFilters, project_report
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Print a project's inter-annotator agreement report (Krippendorff's alpha with 95% intervals)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--project", required=True)
+        super().add_arguments(parser)
         parser.add_argument("--json", action="store_true", help="print JSON")
         parser.add_argument("--language", default="")
         parser.add_argument("--locale", default="")
@@ -19,8 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--taxonomy-version", type=int, default=None)
         parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals")
 
-    def handle(self, *args, project: str, json: bool, bootstrap: int, **options):
-        target = project_from_slug(project)
+    def handle_project(self, target, *, json: bool, bootstrap: int, **options):
         filters = ReportFilters.from_mapping(options)
         report = project_report(target, filters, bootstrap=bootstrap)
         if json:

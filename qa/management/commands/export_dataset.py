@@ -1,19 +1,19 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from annotation.cli import project_from_slug
+from annotation.cli import ProjectCommand
 from qa.exports import FORMATS, ExportError, ExportFilters
 from qa.exports.build import export_write
 from qa.exports.splits import parse_ratios
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Export a project's turns and annotations as a dataset (one or more formats) into a new folder."
 
     def add_arguments(self, parser):
-        parser.add_argument("--project", required=True)
+        super().add_arguments(parser)
         parser.add_argument(
             "--format",
             required=True,
@@ -34,8 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--bootstrap", type=int, default=200, help="Bootstrap draws for the data card's intervals.")
 
-    def handle(self, *args, project: str, fmt: str, out: Path, **options):
-        target = project_from_slug(project)
+    def handle_project(self, target, *, fmt: str, out: Path, **options):
         out = Path(out)
         formats = list(FORMATS) if fmt.strip().lower() == "all" else fmt.split(",")
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
