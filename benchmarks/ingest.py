@@ -13,6 +13,9 @@ Workloads:
 - pyannote's real ``sample.wav`` call: WER against ``sample.stm`` and DER against ``sample.rttm``
   (collar 0.25 s either side, pyannote.metrics);
 - a synthetic dual-channel call (espeak-ng, one voice per channel): DER against the known times;
+- a dual-channel suite (``--dual-calls``): code-switched dialogues with each party leaking into
+  the other's channel at -20 dB, 30 ms late: DER against each channel's truth, and how many turns
+  are made of cross-talk alone (the goal: none);
 - a 10-minute mono call (sample.wav's real speech, tiled) with tiny.en and with multilingual base;
 - a 60-minute mono call for peak memory;
 - a generated code-switched suite (``annotation.pipeline.codeswitch_fixtures``: en/es/de/fr/hi/it
@@ -64,6 +67,30 @@ def synthetic_dual(folder: Path) -> tuple[Path, list]:
 
     samples, spans = render_call(demo_support_call(), {"agent": 0, "customer": 1})
     return write_wav(folder / "dual.wav", samples), [(s.speaker, s.start, s.end) for s in spans]
+
+
+def dual_channel_suite(folder: Path, calls: int, leak: float = 0.1, first_seed: int = 2000) -> list[tuple[Path, list]]:
+    """Dual-channel calls (agent left, customer right), each channel also carrying the other party
+    at ``leak`` amplitude (-20 dB by default) 30 ms late, as echo and cross-talk do on real
+    stereo recordings; (path, truth spans). The scripts are the code-switched ones, so the voices,
+    languages, pauses and switches vary from call to call."""
+    import numpy as np
+
+    from annotation.pipeline.codeswitch_fixtures import code_switched_script, render_code_switched, suite_voices
+    from annotation.pipeline.synth import write_wav
+
+    suite = []
+    delay = int(0.03 * 16000)
+    for seed in range(first_seed, first_seed + calls):
+        samples, truth = render_code_switched(
+            code_switched_script(seed, turns=6), {"agent": 0, "customer": 1}, voices=suite_voices(seed)
+        )
+        clean = samples.copy()
+        for channel in (0, 1):
+            samples[channel, delay:] += leak * clean[1 - channel, :-delay]
+        path = write_wav(folder / f"dual-{seed}.wav", np.clip(samples, -1, 1))
+        suite.append((path, [(u.speaker, u.start, u.end) for u in truth]))
+    return suite
 
 
 def warm_up_call(path: Path) -> Path:
@@ -199,7 +226,7 @@ def child(spec: dict) -> dict:
         call = run_pipeline_inline(call=call)
         total = time.perf_counter() - started
         stages = {job.stage: job.seconds for job in call.jobs.all()}
-        turns = list(call.turns.order_by("order"))
+        turns = list(call.turns.select_related("speaker").order_by("order"))
         results.append(
             {
                 "status": call.status,
@@ -212,6 +239,7 @@ def child(spec: dict) -> dict:
                 "speakers": call.speakers.count(),
                 "turns": len(turns),
                 "turn_languages": [(t.start, t.end, t.language) for t in turns],
+                "turn_spans": [(t.speaker.label, t.start, t.end) for t in turns],
                 "untranscribed": sum(t.untranscribed for t in turns),
                 "coverage": call.coverage,
                 "language": call.language,
@@ -267,6 +295,7 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=float, default=60.0)
     parser.add_argument("--quick", action="store_true", help="one run each, skip the long call")
     parser.add_argument("--suite-calls", type=int, default=8, help="code-switched calls (0: skip the suite)")
+    parser.add_argument("--dual-calls", type=int, default=8, help="dual-channel calls with cross-talk (0: skip)")
     parser.add_argument("--skip-long", action="store_true", help="skip the 10-minute calls too (quality only)")
     parser.add_argument("--child")
     parser.add_argument("spec", nargs="?")
@@ -319,6 +348,28 @@ def main() -> None:
         f"goal ~0; {der_note(parts)} (reference spans include pauses inside utterances)",
     )
     row("synthetic dual-channel call: speech coverage", f"{dual_result['coverage']:.3f}", "", "goal >= 0.99")
+    if args.dual_calls:
+        suite = dual_channel_suite(folder, args.dual_calls)
+        out = run_child("pipeline", audios=[str(p) for p, _ in suite])
+        ders = sorted(  # of the turns' boundaries (what the annotator sees and the exports carry)
+            der(truth, call["turn_spans"])["der"] for (_, truth), call in zip(suite, out["calls"], strict=True)
+        )
+        word_ders = sorted(
+            der(truth, call["spans"])["der"] for (_, truth), call in zip(suite, out["calls"], strict=True)
+        )
+        roles = {"CH0": "agent", "CH1": "customer"}  # the suite's channel layout
+        leaked = sum(  # turns with no speech of their own channel's speaker: cross-talk made into a turn
+            not any(min(e, te) > max(s, ts) for who, ts, te in truth if who == roles.get(label))
+            for (_, truth), call in zip(suite, out["calls"], strict=True)
+            for label, s, e in call["turn_spans"]
+        )
+        row(
+            f"dual-channel suite ({len(suite)} calls, -20 dB cross-talk): turn DER",
+            f"median {ders[len(ders) // 2]:.1%}",
+            f"max {ders[-1]:.1%}",
+            f"goal within 2% of the channel truth; {leaked} turns made of cross-talk alone; of the words' times:"
+            f" median {word_ders[len(word_ders) // 2]:.1%}, max {word_ders[-1]:.1%}",
+        )
 
     if args.suite_calls:
         from annotation.pipeline.codeswitch_fixtures import LANGUAGES

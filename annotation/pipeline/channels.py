@@ -29,7 +29,8 @@ class ChannelConfig:
     min_speech: float = 0.12  # seconds; shorter runs are clicks
     bridge: float = 0.25  # seconds; shorter pauses stay inside one run
     leak_margin_db: float = 6.0  # the other channel is at least this much louder over the run
-    leak_correlation: float = 0.7  # and this channel's loudness follows it this closely
+    leak_correlation: float = 0.7  # and this channel's loudness follows it this closely...
+    leak_lag: float = 0.1  # ...at some delay up to this many seconds (echo paths add delay)
     word_overlap: float = 0.3  # a word with less of its span in own speech is not this channel's
 
 
@@ -52,20 +53,32 @@ def _runs(mask: np.ndarray, bridge: int, minimum: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in runs if b - a >= minimum]
 
 
-def channel_speech(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> list[list[tuple[float, float]]]:
-    """Per channel: (start, end) seconds of that party's own speech, leakage removed."""
+def channel_runs(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> list[list[tuple[float, float, bool]]]:
+    """Per channel: (start, end, leaked) for each run of sound, ``leaked`` when it is the other
+    party bleeding in. The one leakage rule, for the VAD's stretches and for the words."""
     levels = frame_levels(samples)
     floors = np.percentile(levels, 10, axis=1)
     bridge, minimum = int(config.bridge / FRAME), int(config.min_speech / FRAME)
-    out: list[list[tuple[float, float]]] = []
+    out: list[list[tuple[float, float, bool]]] = []
     for channel in range(levels.shape[0]):
         mask = levels[channel] > floors[channel] + config.speech_above_floor_db
-        own = []
-        for first, last in _runs(mask, bridge, minimum):
-            if not _is_leakage(levels, channel, first, last, config):
-                own.append((first * FRAME, last * FRAME))
-        out.append(own)
+        out.append(
+            [
+                (first * FRAME, last * FRAME, _is_leakage(levels, channel, first, last, config))
+                for first, last in _runs(mask, bridge, minimum)
+            ]
+        )
     return out
+
+
+def channel_speech(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> list[list[tuple[float, float]]]:
+    """Per channel: (start, end) seconds of that party's own speech, leakage removed."""
+    return [[(a, b) for a, b, leaked in runs if not leaked] for runs in channel_runs(samples, config)]
+
+
+def channel_leakage(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> list[list[tuple[float, float]]]:
+    """Per channel: (start, end) seconds that are only the other party leaking in."""
+    return [[(a, b) for a, b, leaked in runs if leaked] for runs in channel_runs(samples, config)]
 
 
 def _is_leakage(levels: np.ndarray, channel: int, first: int, last: int, config: ChannelConfig) -> bool:
@@ -78,9 +91,21 @@ def _is_leakage(levels: np.ndarray, channel: int, first: int, last: int, config:
             continue
         if mine.size < 5 or np.std(mine) < 1e-6 or np.std(theirs) < 1e-6:
             return True  # too short to tell, and the other side is much louder
-        if np.corrcoef(mine, theirs)[0, 1] >= config.leak_correlation:
+        if _lagged_correlation(mine, theirs, int(config.leak_lag / FRAME)) >= config.leak_correlation:
             return True
     return False
+
+
+def _lagged_correlation(mine: np.ndarray, theirs: np.ndarray, max_lag: int) -> float:
+    """The best correlation of the two loudness contours with ``mine`` up to ``max_lag`` frames
+    behind ``theirs`` (leakage arrives after the speech it copies, never before)."""
+    best = -1.0
+    for lag in range(0, min(max_lag, mine.size - 5) + 1):
+        a, b = mine[lag:], theirs[: theirs.size - lag]
+        if np.std(a) < 1e-6 or np.std(b) < 1e-6:
+            continue
+        best = max(best, float(np.corrcoef(a, b)[0, 1]))
+    return best
 
 
 def channel_words(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .channels import channel_leakage
 from .types import SpeechPiece, Word
 
 Interval = tuple[float, float]
@@ -141,39 +142,53 @@ def pieces_with_language(pieces: list[Interval], regions: list, channel: int | N
     return out
 
 
-def crosstalk_free(
-    channels: np.ndarray, segments: list[list[Interval]], *, leak_db: float = 15.0
-) -> list[list[Interval]]:
-    """Drop, per channel, stretches that are only the other party leaking in (dual-channel calls).
+LEAK_REST_SECONDS = 0.2  # what is left of a stretch after leakage is cut out must be this long
 
-    A stretch is leakage when its own channel is ``leak_db`` below that channel's typical speech
-    level while another channel is at its own typical level over the same stretch. Levels are
-    relative to each channel's own speech, so a quiet line is not mistaken for leakage.
+
+def crosstalk_free(channels: np.ndarray, segments: list[list[Interval]]) -> list[list[Interval]]:
+    """Cut out of each channel's speech stretches the sound that is only the other party leaking
+    in (dual-channel calls; the rule is ``channels.channel_leakage``: the other channel clearly
+    louder and this channel's loudness following it, at some delay).
+
+    The VAD hears leakage as speech and may join it to the channel's own speech in one stretch,
+    so leakage is cut out of stretches, not judged per stretch. Only sound positively found to
+    be leakage goes (a quiet or noisy line keeps its speech); a leftover shorter than
+    ``LEAK_REST_SECONDS`` at a cut is the leakage's edge and goes too. Each stretch is cut on its
+    own, so the VAD's 30 s cap on a stretch still holds.
     """
     if channels.shape[0] < 2:
         return segments
-    reference = [_speech_level(channels[c], segments[c]) for c in range(channels.shape[0])]
+    leakage = channel_leakage(channels)
     kept = []
     for c, channel_segments in enumerate(segments):
         keep = []
-        for start, end in channel_segments:
-            own = _level(channels[c], start, end) - reference[c]
-            others = [_level(channels[o], start, end) - reference[o] for o in range(channels.shape[0]) if o != c]
-            if own < -leak_db and max(others) > -6.0:
+        for segment in channel_segments:
+            cut = [(max(a, segment[0]), min(b, segment[1])) for a, b in leakage[c] if b > segment[0] and a < segment[1]]
+            if not cut:
+                keep.append(segment)
                 continue
-            keep.append((start, end))
+            keep.extend((round(a, 3), round(b, 3)) for a, b in subtract([segment], cut) if b - a >= LEAK_REST_SECONDS)
         kept.append(keep)
     return kept
 
 
-def _level(samples: np.ndarray, start: float, end: float) -> float:
-    clip = np.asarray(samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)], dtype=np.float32)
-    return float(10 * np.log10(np.mean(clip**2) + 1e-12)) if clip.size else -120.0
-
-
-def _speech_level(samples: np.ndarray, segments: list[Interval]) -> float:
-    levels = [_level(samples, s, e) for s, e in segments]
-    return float(np.percentile(levels, 90)) if levels else -120.0
+def muted(samples: np.ndarray, stretches: list[Interval], fade: float = 0.01) -> np.ndarray:
+    """A copy of one channel with ``stretches`` silenced (short fades at the edges), so
+    recognition does not decode leakage that lies inside a chunk of the channel's own speech."""
+    if not stretches:
+        return samples
+    out = np.array(samples, dtype=np.float32)
+    ramp = max(1, int(fade * SAMPLE_RATE))
+    for start, end in stretches:
+        first, last = max(0, int(start * SAMPLE_RATE)), min(out.size, int(end * SAMPLE_RATE))
+        if last <= first:
+            continue
+        out[first:last] = 0.0
+        head = out[max(0, first - ramp) : first]
+        head *= np.linspace(1.0, 0.0, head.size, dtype=np.float32)
+        tail = out[last : last + ramp]
+        tail *= np.linspace(0.0, 1.0, tail.size, dtype=np.float32)
+    return out
 
 
 def close_coverage_gaps(turns: list, speech: list[Interval], *, touch: float = 0.05) -> list[Interval]:

@@ -44,8 +44,8 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     """Per channel for dual-channel calls (overlapping speech stays separate), else the mix.
 
     1. Voice activity: WhisperX's bundled pyannote segmentation, once per channel (the diarize
-       stage reuses it); on dual-channel calls, stretches that are only the other party leaking
-       in are dropped.
+       stage reuses it); on dual-channel calls, sound that is only the other party leaking in
+       is cut out of the speech stretches and silenced for recognition.
     2. Language per window of each speech stretch, with the multilingual model, BEFORE
        transcription (``pipeline.language``).
     3. Each language's chunks are transcribed with a model suited to it: ``WHISPER_MODEL`` when
@@ -77,6 +77,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         segmentation.save(segmentation_path(call, channel))  # the diarize stage reuses it
         speech_by_channel.append(speech.speech_segments(segmentation, onset=vad["vad_onset"], offset=vad["vad_offset"]))
         progress(10.0 * (channel + 1) / channels, "finding speech")
+    heard_by_channel = speech_by_channel
     if channels > 1:
         speech_by_channel = speech.crosstalk_free(samples, speech_by_channel)
     if not any(speech_by_channel):
@@ -93,6 +94,8 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         if not channel_speech:
             continue
         mono = np.asarray(samples[channel])
+        if channels > 1:  # leakage inside a chunk of own speech is silence to recognition
+            mono = speech.muted(mono, speech.subtract(heard_by_channel[channel], channel_speech))
         mask = speech_mask(mono)
         if lid is not None:
             windows = identify_languages(
