@@ -3,6 +3,7 @@ text), a reviewer's accept/reject, the proposer's withdraw, and undo of an appli
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -84,8 +85,6 @@ def _proposal(request: Request, pk: int) -> CorrectionProposal:
     proposal = get_object_or_404(CorrectionProposal.objects.select_related("call", "proposed_by"), pk=pk)
     call_for_viewer(request.user, proposal.call_id)  # 404 outside the user's calls
     if proposal.proposed_by_id != request.user.pk and not may_review(request.user, proposal.call):
-        from django.http import Http404
-
         raise Http404("No proposal you may see matches the given query.")
     return proposal
 

@@ -7,10 +7,10 @@ class AnnotationConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: models can only be imported once the app registry is ready.
-        from taxonomy.selectors import taxonomy_scope_register
+        from taxonomy.selectors import taxonomy_scope_register  # in ready(): models are loaded only now
 
-        from . import stages  # noqa: F401  (defines the machine-pass stages in annotation.stage_registry)
-        from .selectors import taxonomies_pinned_for
+        from . import stages  # noqa: F401  (in ready(): registers the machine-pass stages in annotation.stage_registry)
+        from .selectors import taxonomies_pinned_for  # in ready(): models are loaded only now
 
         # Taxonomy sits below annotation, so it learns which versions projects pin from here.
         taxonomy_scope_register(taxonomies_pinned_for)

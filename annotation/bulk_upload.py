@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.text import get_valid_filename
 
 from .models import Project, Speaker
-from .services import UploadOutcome, call_upload
+from .pipeline.audio import sniff_format
+from .services import UploadOutcome, _inspect_audio, call_delete, call_upload
 
 BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 FILE_COLUMNS = ("file", "file_name", "filename")
@@ -129,11 +131,6 @@ def metadata_parse(*, data: bytes, filename: str) -> dict[str, CallMetadata]:
 
 def _precheck_file(fileobj: IO[bytes], display_name: str) -> str:
     """The same checks ``call_upload`` makes before storing, run on every file first."""
-    from django.conf import settings
-
-    from .pipeline.audio import sniff_format
-    from .services import _inspect_audio
-
     fileobj.seek(0, 2)
     size = fileobj.tell()
     fileobj.seek(0)
@@ -213,8 +210,6 @@ def calls_bulk_upload(
             )
     except ValidationError:
         # A file changed under us between the check and the store: undo this batch's new calls.
-        from .services import call_delete
-
         for outcome in outcomes:
             if outcome.created:
                 call_delete(call=outcome.call)

@@ -9,6 +9,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 
+from .calibration import suggestion_calibration_fit
 from .jobs import pipeline_start
 from .models import Call, Project, Suggestion, SuggestionModel, TurnAnnotation
 from .pipeline.learn import Example, TrainedModel, featurize, presence_alpha, split_by_group, train
@@ -48,8 +49,6 @@ def rules_predictions(turn_ids: list[int]) -> dict[int, set[str]]:
 def suggestion_model_train(*, project: Project) -> SuggestionModel | None:
     """Recalibrate the rules' confidence, then train and score a new model version; activate each
     only if it does better on held-out calls (lower calibration error; higher alpha than the rules)."""
-    from .calibration import suggestion_calibration_fit
-
     calibration = suggestion_calibration_fit(project=project)
     if calibration is not None and calibration.active:
         transaction.on_commit(lambda: resuggest_unannotated(project=project))

@@ -9,6 +9,7 @@ from django.db import transaction
 from annotera import roles
 from annotera.audit import audit_record
 
+from .assignment import assignments_run
 from .models import AnnotatorProfile, Project, ProjectMembership
 
 PROFILE_FIELDS = ("languages", "locales", "cultural_background", "daily_capacity", "active")
@@ -68,7 +69,5 @@ def annotator_profile_update(
 
 
 def _assign_projects(project_ids: list[int]) -> None:
-    from .assignment import assignments_run
-
     for project in Project.objects.filter(pk__in=project_ids):
         assignments_run(project=project)

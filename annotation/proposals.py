@@ -9,9 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotera.audit import audit_record
+from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
 
 from . import corrections
 from .models import Call, CorrectionProposal, Speaker, Turn, TurnAnnotation, TurnRevision
+from .selectors import projects_managed_by, projects_visible_to
 
 
 class _DryRun(Exception):
@@ -38,8 +40,6 @@ def _apply(*, turn: Turn, action: str, params: dict, revision: int, user) -> Tur
 
 
 def may_propose(user, call: Call) -> bool:
-    from .selectors import projects_managed_by
-
     return (
         call.assignments.filter(annotator=user).exists()
         or projects_managed_by(user).filter(pk=call.project_id).exists()
@@ -47,10 +47,6 @@ def may_propose(user, call: Call) -> bool:
 
 
 def may_review(user, call: Call) -> bool:
-    from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
-
-    from .selectors import projects_visible_to
-
     return user_role(user) in (ADMIN, PROJECT_MANAGER, QA_REVIEWER) and (
         projects_visible_to(user).filter(pk=call.project_id).exists()
     )

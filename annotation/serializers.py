@@ -4,6 +4,7 @@ from annotera.jsonlimits import BoundedJSONField
 
 from .models import Assignment, Call, ProcessingJob, Project, Suggestion, Turn, TurnAnnotation
 from .selectors import project_call_counts
+from .suggestion_modes import labels_without_confidence, rationale_without_confidence
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -99,8 +100,6 @@ class SuggestionSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if self.context.get("hide_confidence"):  # the assignment was created under "hide confidence numbers"
-            from .suggestion_modes import labels_without_confidence, rationale_without_confidence
-
             data["labels"] = labels_without_confidence(instance.labels or [])
             data["rationale"] = rationale_without_confidence(instance.rationale)
         return data

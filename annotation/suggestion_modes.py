@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from annotera.audit import audit_record
+
 from .models import Assignment, Project, Suggestion
 
 FIELDS = ("reveal_suggestions_after_play", "hide_suggestion_confidence")
@@ -57,8 +59,6 @@ def project_suggestion_settings_update(
         raise ValidationError(
             [f"{name.replace('_', ' ').capitalize()} must be yes or no (true or false)." for name in bad]
         )
-    from annotera.audit import audit_record
-
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
         before = {name: getattr(locked, name) for name in FIELDS}

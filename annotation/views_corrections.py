@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
+
 from .access import call_for_viewer, project_for_viewer
 from .models import CorrectionProposal, TurnRevision
 from .proposals import may_review, proposal_accept, proposal_reject, turn_revision_undo
@@ -19,8 +21,6 @@ from .views._common import refusal_as_message
 
 
 def _reviewable(request: HttpRequest, slug: str):
-    from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
-
     if user_role(request.user) not in (ADMIN, PROJECT_MANAGER, QA_REVIEWER):
         raise PermissionDenied("Only QA reviewers and project managers review corrections.")
     return project_for_viewer(request.user, slug)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -115,6 +116,4 @@ class LockoutModelBackend(ModelBackend):
 
     @staticmethod
     def user_model_username_field() -> str:
-        from django.contrib.auth import get_user_model
-
         return get_user_model().USERNAME_FIELD

@@ -9,6 +9,7 @@ taxonomy file import.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from typing import Any
@@ -58,8 +59,6 @@ class BoundedJSONParser(JSONParser):
     capped by ``RequestSizeLimitMiddleware``)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        import io
-
         raw = stream.read() if stream is not None else b""
         problem = json_problem(raw)
         if problem:

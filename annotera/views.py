@@ -3,6 +3,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from rest_framework.authtoken.models import Token
 
+from annotation.profiles import profile_needs_filling
+
 from .roles import ADMIN, ANNOTATOR, PROJECT_MANAGER, QA_REVIEWER, user_role
 
 HOME_BY_ROLE = {
@@ -18,8 +20,6 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its place; a user without a role is told whom to ask."""
     role = user_role(request.user)
     if role == ANNOTATOR:
-        from annotation.profiles import profile_needs_filling
-
         if profile_needs_filling(request.user):  # first login: say which languages you work in
             return redirect("people:profile")
     target = HOME_BY_ROLE.get(role)

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 
 from annotation.forms import AnnotatorProfileForm
@@ -50,8 +52,6 @@ class BulkAddForm(forms.Form):
     )
 
     def clean(self):
-        import re
-
         data = super().clean()
         language = data.get("language", "").strip()
         locale = data.get("locale", "").strip()

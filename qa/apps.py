@@ -6,4 +6,4 @@ class QaConfig(AppConfig):
     verbose_name = "Quality assurance"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the stale-marking receivers)
+        from . import signals  # noqa: F401  (in ready(): connects the stale-marking receivers once models are loaded)

@@ -11,12 +11,16 @@ Models load once per process (``get_transcriber`` caches them), not once per cal
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
 
+from . import segmentation as seg_mod
 from .audio import SAMPLE_RATE
 from .types import Segment, Word
 
@@ -60,8 +64,6 @@ class Transcriber:
 
     @property
     def version(self) -> str:
-        from importlib.metadata import version
-
         return f"whisperx {version('whisperx')} / {self.config.model.rstrip('/').split('/')[-1]} {self.config.compute_type}"
 
     def speech_regions(self, audio: np.ndarray, segmentation=None) -> list[tuple[float, float]]:
@@ -70,8 +72,6 @@ class Transcriber:
         Pass the channel's ``LocalSegmentation`` when it is at hand, so the model runs once for
         both voice activity and diarization.
         """
-        from . import segmentation as seg_mod
-
         seg = segmentation if segmentation is not None else seg_mod.local_segmentation(audio)
         params = self.pipeline._vad_params
         return seg_mod.speech_regions(
@@ -99,7 +99,7 @@ class Transcriber:
         """
         if not self.is_multilingual:
             return [{"en": 1.0} for _ in clips]
-        from whisperx.audio import log_mel_spectrogram
+        from whisperx.audio import log_mel_spectrogram  # lazy: whisperx loads torch (kept out of the web tier)
 
         n_mels = self.model.feat_kwargs.get("feature_size") or 80
         out: list[dict[str, float]] = [{} for _ in clips]
@@ -136,8 +136,8 @@ class Transcriber:
         ``regions`` are the chunks to decode (default: this model's VAD chunks); every word is
         tagged with ``language``. ``mask`` is the channel's ``speech_mask`` when the caller
         transcribes it in several calls (one per language), so it is computed once."""
-        from faster_whisper.tokenizer import Tokenizer
-        from whisperx.audio import log_mel_spectrogram
+        from faster_whisper.tokenizer import Tokenizer  # lazy: loads ctranslate2 (kept out of the web tier)
+        from whisperx.audio import log_mel_spectrogram  # lazy: whisperx loads torch (kept out of the web tier)
 
         audio = np.asarray(audio, dtype=np.float32)
         regions = self.speech_regions(audio) if regions is None else regions
@@ -196,7 +196,7 @@ class Transcriber:
 
     def _align_with_wav2vec2(self, segments: list[Segment], audio: np.ndarray, language: str) -> None:
         """Replace word timings with ``whisperx.align`` (phoneme CTC alignment) where it gives them."""
-        import whisperx
+        import whisperx  # lazy: whisperx loads torch (kept out of the web tier)
 
         model, metadata = _align_model(self.config.align_model_dir, language, self.config.device)
         aligned = whisperx.align(
@@ -298,7 +298,7 @@ def snap_words_to_speech(words: list[Word], mask: np.ndarray, hop: float = MASK_
 
 
 def _row(encoded, index: int):
-    import ctranslate2
+    import ctranslate2  # lazy: heavy native library (kept out of the web tier)
 
     array = np.asarray(encoded) if not hasattr(encoded, "device") or encoded.device == "cpu" else None
     if array is None:  # pragma: no cover - GPU storage; move to host first
@@ -311,8 +311,6 @@ _ALIGN_CACHE: dict[tuple[str, str, str], tuple] = {}
 
 def _align_model(directory: str, language: str, device: str) -> tuple:
     """A local wav2vec2 CTC model directory (``WHISPER_ALIGN_MODEL_DIR``), loaded once."""
-    from pathlib import Path
-
     key = (directory, language, device)
     if key not in _ALIGN_CACHE:
         if not (Path(directory) / "config.json").exists():
@@ -320,7 +318,7 @@ def _align_model(directory: str, language: str, device: str) -> tuple:
                 f"WHISPER_ALIGN_MODEL_DIR={directory} does not hold a wav2vec2 model (no config.json); "
                 "unset it to use Whisper's own word timings"
             )
-        import whisperx
+        import whisperx  # lazy: whisperx loads torch (kept out of the web tier)
 
         _ALIGN_CACHE[key] = whisperx.load_align_model(language, device, model_name=directory, model_cache_only=True)
     return _ALIGN_CACHE[key]
@@ -336,7 +334,7 @@ def get_transcriber(config: AsrConfig) -> Transcriber:
         cached = _CACHE.get(config)
         if cached is not None:
             return cached
-        import whisperx
+        import whisperx  # lazy: whisperx loads torch (kept out of the web tier)
 
         language = "en" if config.english_only else config.language
         pipeline = whisperx.load_model(
@@ -356,6 +354,4 @@ def get_transcriber(config: AsrConfig) -> Transcriber:
 
 
 def _default_threads() -> int:
-    import os
-
     return max(1, min(8, os.cpu_count() or 1))

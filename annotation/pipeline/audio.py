@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import struct
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 SAMPLE_RATE = 16_000
 
@@ -225,8 +228,6 @@ def check_decoded_samples(path: Path, info: dict, limits: AudioLimits) -> None:
     uploader waits: ffmpeg decodes to a pipe read in blocks, so no PCM is written to disk and
     memory stays at one block however long the call. (ffmpeg's messages go to a temporary file:
     a full stderr pipe would stall it.)"""
-    import tempfile
-
     channels = info["channels"]
     frame_bytes = 4 * channels
     block = SAMPLE_RATE * 10 * frame_bytes
@@ -274,8 +275,6 @@ def _check_wav_header(path: Path, size: int) -> None:
 
     ffprobe quietly reports the duration of what is there, so the header is read directly.
     """
-    import struct
-
     with path.open("rb") as fh:
         head = fh.read(64 * 1024)
     offset, byte_rate = 12, 0
@@ -372,8 +371,6 @@ def inspect_upload(path: Path | str, limits: AudioLimits = AudioLimits()) -> dic
 def _check_float_wav_samples(path: Path) -> None:
     """A WAV must hold samples. Integer PCM cannot hold NaN; float WAV can, so scan it in blocks
     (disk speed)."""
-    import soundfile as sf
-
     try:
         info = sf.info(str(path))
     except RuntimeError:

@@ -30,8 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .channels import channel_words
 from .diarization_config import DiarizationConfig
 from .segmentation import LocalSegmentation, local_segmentation
+from .speaker_embedding import MEL_STEP, WINDOW_SECONDS, embed_windows, mel_frames
 from .tracklets import Tracklet, build_tracklets, solo_owner, total_frames
 from .types import Segment, SpeakerSpan, Word
 
@@ -45,8 +47,6 @@ def channel_speaker(channel: int) -> str:
 def diarize_channels(samples: np.ndarray, segments: list[Segment]) -> list[Word]:
     """Dual-channel calls: each channel's words are its speaker's, except cross-talk leaked from
     the other channel; word boundaries are pulled in to the channel's own speech."""
-    from .channels import channel_words
-
     by_channel: list[list[Word]] = [[] for _ in range(samples.shape[0])]
     for segment in segments:
         by_channel[segment.channel or 0].extend(segment.words)
@@ -65,8 +65,6 @@ class Windows:
 
 def window_starts(solo: np.ndarray, seg: LocalSegmentation, config: DiarizationConfig) -> tuple[np.ndarray, np.ndarray]:
     """Windows on a fixed grid whose speech is mostly one tracklet's: (start seconds, owner)."""
-    from .speaker_embedding import WINDOW_SECONDS
-
     total_seconds = float(seg.frame_time(solo.size))
     grid = np.arange(0.0, max(total_seconds - WINDOW_SECONDS, 0.0) + 1e-6, config.window_hop)
     starts, owners = [], []
@@ -91,8 +89,6 @@ def embed_tracklets(
     audio: np.ndarray, seg: LocalSegmentation, tracklets: list[Tracklet], config: DiarizationConfig
 ) -> tuple[Windows, dict[int, np.ndarray]]:
     """Window embeddings, plus one embedding for each tracklet too short to own a window."""
-    from .speaker_embedding import MEL_STEP, WINDOW_SECONDS, embed_windows, mel_frames
-
     total = total_frames(tracklets)
     solo = solo_owner(tracklets, total, config.active)
     starts, owners = window_starts(solo, seg, config)
@@ -160,7 +156,7 @@ def cluster_windows(windows: Windows, config: DiarizationConfig) -> np.ndarray:
     Clusters with less than ``min_speaker_seconds`` of windows are not speakers: their pieces
     join the nearest large cluster. A few k-means style passes then settle each piece.
     """
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import fcluster, linkage  # lazy: +40 MB, 0.3 s in every web process
 
     n = windows.vectors.shape[0]
     if n < 2:
@@ -335,7 +331,7 @@ def _words_by_activity(words: list[Word], activity: np.ndarray, seg: LocalSegmen
 
 def diarize_with_pyannote(audio: np.ndarray, words: list[Word], model: str, token: str, device: str) -> list[Word]:
     """WhisperX's DiarizationPipeline (needs pyannote weights available locally or a hub token)."""
-    from whisperx.diarize import DiarizationPipeline
+    from whisperx.diarize import DiarizationPipeline  # lazy: torch, pyannote (kept out of the web tier)
 
     pipeline = DiarizationPipeline(model_name=model, use_auth_token=token or None, device=device)
     frame = pipeline(np.asarray(audio, dtype=np.float32))

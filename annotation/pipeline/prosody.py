@@ -65,8 +65,8 @@ def estimate_syllables(word: str) -> int:
 
 def turn_prosody(samples: np.ndarray, words: list[Word], start: float, end: float) -> dict:
     """Raw prosody of one turn. ``samples`` is the mono 16 kHz audio of the turn's channel."""
-    import parselmouth
-    from parselmouth.praat import call
+    import parselmouth  # lazy: Praat's native library is heavy (kept out of the web tier)
+    from parselmouth.praat import call  # lazy: as above
 
     clip = np.asarray(samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)], dtype=np.float64)
     duration = clip.shape[0] / SAMPLE_RATE

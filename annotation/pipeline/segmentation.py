@@ -25,8 +25,8 @@ def segmentation_model():
     global _MODEL
     with _LOCK:
         if _MODEL is None:
-            import whisperx
-            from pyannote.audio import Model
+            import whisperx  # lazy: whisperx loads torch (kept out of the web tier)
+            from pyannote.audio import Model  # lazy: pyannote loads torch
 
             _MODEL = Model.from_pretrained(str(Path(whisperx.__file__).parent / "assets" / "pytorch_model.bin"))
         return _MODEL
@@ -70,8 +70,8 @@ class LocalSegmentation:
 
 
 def local_segmentation(audio: np.ndarray, window_step: float = 1.0) -> LocalSegmentation:
-    import torch
-    from pyannote.audio import Inference
+    import torch  # lazy: torch (kept out of the web tier)
+    from pyannote.audio import Inference  # lazy: pyannote loads torch
 
     model = segmentation_model()
     inference = Inference(model, step=window_step, skip_aggregation=True, batch_size=32)
@@ -91,9 +91,9 @@ def speech_regions(
     seg: LocalSegmentation, *, chunk_size: float = 30.0, onset: float = 0.5, offset: float = 0.363
 ) -> list[tuple[float, float]]:
     """Speech chunks of at most ``chunk_size`` seconds, as WhisperX's VAD makes them."""
-    from pyannote.audio import Inference
-    from pyannote.core import SlidingWindow, SlidingWindowFeature
-    from whisperx.vads import Pyannote
+    from pyannote.audio import Inference  # lazy: pyannote loads torch (kept out of the web tier)
+    from pyannote.core import SlidingWindow, SlidingWindowFeature  # lazy: pyannote, as above
+    from whisperx.vads import Pyannote  # lazy: whisperx loads torch
 
     if seg.scores.shape[0] == 0:
         return []

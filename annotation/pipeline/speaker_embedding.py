@@ -26,7 +26,7 @@ def encoder():
     global _ENCODER
     with _LOCK:
         if _ENCODER is None:
-            from resemblyzer import VoiceEncoder
+            from resemblyzer import VoiceEncoder  # lazy: torch, librosa (kept out of the web tier)
 
             _ENCODER = VoiceEncoder(device="cpu", verbose=False).eval()
         return _ENCODER
@@ -34,7 +34,7 @@ def encoder():
 
 def mel_frames(audio: np.ndarray) -> np.ndarray:
     """(frames, 40) mel spectrogram at 10 ms steps, level-normalised as resemblyzer expects."""
-    from resemblyzer.audio import wav_to_mel_spectrogram
+    from resemblyzer.audio import wav_to_mel_spectrogram  # lazy: loads librosa (kept out of the web tier)
 
     audio = np.asarray(audio, dtype=np.float32)
     return wav_to_mel_spectrogram(_normalise_level(audio)).astype(np.float32)
@@ -56,7 +56,7 @@ def _normalise_level(audio: np.ndarray, target_dbfs: float = -30.0) -> np.ndarra
 
 def embed_windows(mel: np.ndarray, starts: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """L2-normalised d-vectors of the 1.6 s windows starting at mel frames ``starts``."""
-    import torch
+    import torch  # lazy: torch (kept out of the web tier)
 
     if len(starts) == 0:
         return np.zeros((0, 256), dtype=np.float32)

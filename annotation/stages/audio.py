@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..models import Call, ProcessingJob
 from ..pipeline import audio as audio_mod
+from ..pipeline.peaks import LEVELS, compute_peaks, save_peaks
 from .base import BadInput, CommitFn, ProgressFn, audio_limits, call_samples, pcm_path, peaks_path
 
 
@@ -42,8 +43,6 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
 
 
 def stage_peaks(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
-    from ..pipeline.peaks import LEVELS, compute_peaks, save_peaks
-
     call = job.call
     peaks = compute_peaks(call_samples(call), audio_mod.SAMPLE_RATE)
     save_peaks(peaks, peaks_path(call))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from ..models import ProcessingJob, Speaker, Turn
+from ..pipeline.prosody import call_prosody
 from ..pipeline.types import TurnDraft, Word
 from .base import CommitFn, ProgressFn, call_samples
 
 
 def stage_prosody(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
-    from ..pipeline.prosody import call_prosody
-
     call = job.call
     samples = call_samples(call)
     rows = list(Turn.objects.filter(call=call).select_related("speaker").order_by("order"))

@@ -10,14 +10,24 @@ import numpy as np
 from django.conf import settings
 
 from ..models import ProcessingJob
+from ..pipeline import diarize, speech
+from ..pipeline.asr import MASK_HOP, AsrConfig, get_transcriber, speech_mask
+from ..pipeline.language import (
+    LanguageWindow,
+    identify_languages,
+    language_chunks,
+    language_regions,
+    majority_language,
+    pauses_in,
+)
+from ..pipeline.model_store import resolve_model
+from ..pipeline.segmentation import LocalSegmentation, local_segmentation
+from ..pipeline.speech import attach_slivers
 from ..pipeline.types import Segment, SpeechPiece, Word
 from .base import BadInput, CommitFn, ProgressFn, call_samples, previous_result, segmentation_path
 
 
 def asr_config(model: str, language: str | None = None):
-    from ..pipeline.asr import AsrConfig
-    from ..pipeline.model_store import resolve_model
-
     return AsrConfig(
         model=resolve_model(model, Path(settings.MODELS_DIR)),
         device=settings.WHISPER_DEVICE,
@@ -31,8 +41,6 @@ def asr_config(model: str, language: str | None = None):
 
 def lid_transcriber():
     """The multilingual model used for language identification (None if not available)."""
-    from ..pipeline.asr import get_transcriber
-
     try:
         transcriber = get_transcriber(asr_config(settings.WHISPER_LID_MODEL))
     except (OSError, RuntimeError, ValueError):  # no such model on this install
@@ -53,18 +61,6 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
        ``WHISPER_LID_MODEL`` told the language. Every word keeps its language.
     4. Speech where recognition found no word is kept as pieces, so it still becomes a turn.
     """
-    from ..pipeline import speech
-    from ..pipeline.asr import MASK_HOP, get_transcriber, speech_mask
-    from ..pipeline.language import (
-        LanguageWindow,
-        identify_languages,
-        language_chunks,
-        language_regions,
-        majority_language,
-        pauses_in,
-    )
-    from ..pipeline.segmentation import local_segmentation
-
     call = job.call
     samples = call_samples(call)
     channels = samples.shape[0]
@@ -151,9 +147,6 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
 
 def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     """Who spoke each word and each untranscribed piece of speech."""
-    from ..pipeline import diarize
-    from ..pipeline.speech import attach_slivers
-
     call = job.call
     transcribed = previous_result(call, "transcribe")
     segments = [Segment.from_dict(s) for s in transcribed["segments"]]
@@ -181,8 +174,6 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             )
             method = f"pyannote {settings.DIARIZATION_MODEL}"
         else:
-            from ..pipeline.segmentation import LocalSegmentation
-
             path = segmentation_path(call, 0)
             segmentation = LocalSegmentation.load(path) if path.exists() else None
             labelled = diarize.diarize_mono(mono, probes, segmentation=segmentation)

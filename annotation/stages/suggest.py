@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from taxonomy.selectors import taxonomy_scales
 
-from ..models import ProcessingJob, Turn
+from ..calibration import active_calibration, calibrate_results
+from ..learning import active_model
+from ..models import ProcessingJob, Suggestion, Turn
+from ..pipeline.learn import featurize
+from ..pipeline.suggest import (
+    DEFAULT_CUE_LABELS,
+    DEFAULT_VALENCE_LABELS,
+    MAX_LABELS,
+    SEED_PHRASES,
+    LabelSuggestion,
+    SuggestConfig,
+    TurnInput,
+    baseline_deltas,
+    suggest_turns,
+)
 from .base import CommitFn, ProgressFn
 
 
 def suggestion_config(taxonomy):
-    from ..pipeline.suggest import DEFAULT_CUE_LABELS, DEFAULT_VALENCE_LABELS, SuggestConfig
-
     evidence = taxonomy.evidence_map or {}
     return SuggestConfig(
         cue_labels=evidence.get("cues") or dict(DEFAULT_CUE_LABELS),
@@ -20,11 +32,6 @@ def suggestion_config(taxonomy):
 
 
 def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
-    from ..calibration import active_calibration, calibrate_results
-    from ..learning import active_model
-    from ..models import Suggestion
-    from ..pipeline.suggest import MAX_LABELS, SEED_PHRASES, TurnInput, baseline_deltas, suggest_turns
-
     call = job.call
     taxonomy = call.project.taxonomy
     labels = list(taxonomy.labels.all())
@@ -88,9 +95,6 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
 
 def apply_learned_model(record, model, rows: list[Turn], results: list) -> None:
     """Replace the rule prior's labels with the project model's, keeping the prosody rationale."""
-    from ..pipeline.learn import featurize
-    from ..pipeline.suggest import MAX_LABELS, LabelSuggestion
-
     if not rows:
         return
     probabilities = model.probabilities(featurize([r.text for r in rows], [r.prosody.get("z", {}) for r in rows]))

@@ -7,7 +7,12 @@ import logging
 from django.conf import settings
 
 from ..models import Call, ProcessingJob, Speaker, Turn
+from ..pipeline import speech as speech_mod
+from ..pipeline.language import LanguageRegion, span_language
+from ..pipeline.speech import close_coverage_gaps
+from ..pipeline.turns import build_turns, guess_roles
 from ..pipeline.types import SpeechPiece, TurnDraft, Word
+from ..services import turns_replace
 from .base import CommitFn, ProgressFn, channel_of, previous_result
 
 logger = logging.getLogger(__name__)
@@ -19,8 +24,6 @@ def turn_channel(turn: TurnDraft, channels: int) -> int | None:
 
 def call_coverage(speech: list[list[list[float]]], turns: list[TurnDraft], channels: int) -> float:
     """Speech seconds inside turns / speech seconds, each channel against its own turns."""
-    from ..pipeline import speech as speech_mod
-
     spoken = inside = 0.0
     for channel, stretches in enumerate(speech):
         intervals = [(float(s), float(e)) for s, e in stretches]
@@ -31,10 +34,6 @@ def call_coverage(speech: list[list[list[float]]], turns: list[TurnDraft], chann
 
 
 def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
-    from ..pipeline.language import LanguageRegion, span_language
-    from ..pipeline.speech import close_coverage_gaps
-    from ..pipeline.turns import build_turns, guess_roles
-
     call = job.call
     channels = call.channels or 1
     diarized = previous_result(call, "diarize")
@@ -70,8 +69,6 @@ def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     progress(90, "turns built")
 
     def commit() -> dict:
-        from ..services import turns_replace
-
         call.clear_machine_output()
         speakers = {}
         for label, role in roles.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -16,8 +17,6 @@ from ..models import Assignment, Call
 
 @login_required
 def annotator_queue(request: HttpRequest) -> HttpResponse:
-    from django.db.models import Count, Q
-
     assignments = (
         request.user.assignments.select_related("call", "call__project")
         # Turns an accepted split or merge changed under this annotator: told here, re-checked in the workspace.
