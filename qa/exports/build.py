@@ -10,7 +10,8 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from annotation.models import Project
+from annotation.corrections import call_unassigned_words
+from annotation.models import Call, Project
 from annotera.background import ProgressFn
 
 from . import WRITERS
@@ -78,6 +79,7 @@ def export_write(
             progress(90.0 * n / max(1, total), f"{n} of {total} turns")
     for writer in writers:
         writer.close()
+    stats.unassigned_words = write_unassigned_words(ctx, sorted(stats.calls))
     if progress:
         progress(92.0, "data card")
     taxonomy_info = {"id": taxonomy.pk, "slug": taxonomy.slug, "version": taxonomy.version, "labels": ctx.scale.keys}
@@ -114,6 +116,26 @@ def export_write(
     if progress:
         progress(100.0, "done")
     return manifest
+
+
+UNASSIGNED_FILE = "unassigned_words.jsonl"
+
+
+def write_unassigned_words(ctx: ExportContext, call_ids: list[int]) -> int:
+    """Words of the exported calls that no turn holds (a boundary correction left them in a gap):
+    one line per such call in ``unassigned_words.jsonl``, so no transcribed speech leaves the
+    dataset unsaid. Returns how many words (the file is written only when there are some)."""
+    lines, count = [], 0
+    for call in Call.objects.filter(pk__in=call_ids).exclude(words=[]).order_by("pk").only("pk", "words"):
+        words = call_unassigned_words(call)
+        if words:
+            count += len(words)
+            items = [{"speaker": w.get("spk", ""), "start": w["s"], "end": w["e"], "text": w["w"],
+                      **({"language": w["l"]} if w.get("l") else {})} for w in words]  # fmt: skip
+            lines.append(json.dumps({"call": call.pk, "words": items}, ensure_ascii=False) + "\n")
+    if lines:
+        ctx.write_text(UNASSIGNED_FILE, "".join(lines))
+    return count
 
 
 REFERENCING = ("eaf", "emotionml", "labelstudio")  # formats whose files point at the call audio

@@ -35,6 +35,7 @@ class DatasetStats:
     roles: Counter = field(default_factory=Counter)
     splits: dict = field(default_factory=dict)
     model_versions: Counter = field(default_factory=Counter)
+    unassigned_words: int = 0  # words no turn holds (see build.write_unassigned_words)
 
     def add(self, r: dict) -> None:
         self.turns += 1
@@ -71,6 +72,7 @@ class DatasetStats:
             "annotations": self.annotations,
             "annotators": len(self.annotators),
             "adjudicated_turns": self.adjudicated,
+            "unassigned_words": self.unassigned_words,
             "splits": self.splits,
         }
 
@@ -164,6 +166,12 @@ def datacard_markdown(card: dict) -> str:
         f"{c['annotations']} annotations by {c['annotators']} annotators, {c['adjudicated_turns']} adjudicated turns.",
         "",
     ]
+    if c.get("unassigned_words"):
+        lines += [
+            f"{c['unassigned_words']} transcribed words lie outside every turn (a boundary correction left them in a "
+            "gap); they are listed, with speaker and times, in unassigned_words.jsonl.",
+            "",
+        ]
     if card.get("audio"):
         lines += ["## Audio", "", card["audio"]["note"], ""]
     if c["splits"]:

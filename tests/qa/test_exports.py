@@ -127,6 +127,32 @@ def test_jsonl_and_csv_hold_the_same_turns_and_the_manifest_hashes_every_file(pr
     assert summary["file_count"] == 4 and summary["bytes"] == sum(f["bytes"] for f in listed.values())
 
 
+def test_words_a_correction_left_outside_every_turn_are_exported_not_lost(project, data, make_user, tmp_path):
+    """A reviewer-accepted boundary move can leave words in no turn; the dataset lists them (with
+    speaker and times), counts them in the manifest and says so in the data card."""
+    from annotation.corrections import turn_adjust
+
+    turn = data.turns[0]  # words "hello" (0.5-1.0) and "turn0" (1.1-2.0)
+    turn_adjust(turn=turn, start=0.5, end=1.05, revision=turn.revision, user=make_user("rev", "qa_reviewer"))
+    assert Turn.objects.get(pk=turn.pk).text == "hello"
+    export_write(project=project, formats=["jsonl"], out_dir=tmp_path, agreement_bootstrap=0)
+    lines = [json.loads(line) for line in (tmp_path / "unassigned_words.jsonl").read_text().splitlines()]
+    assert lines == [
+        {"call": turn.call_id, "words": [{"speaker": turn.speaker.label, "start": 1.1, "end": 2.0, "text": "turn0"}]}
+    ]
+    manifest = read_manifest(tmp_path / "manifest.json")
+    assert manifest["counts"]["unassigned_words"] == 1
+    assert "unassigned_words.jsonl" in {f["path"] for f in manifest["files"]}
+    assert "1 transcribed words lie outside every turn" in (tmp_path / "datacard.md").read_text()
+    turn_adjust(
+        turn=Turn.objects.get(pk=turn.pk), start=0.5, end=2.0, revision=2, user=make_user("rev2", "qa_reviewer")
+    )
+    again = tmp_path / "again"
+    export_write(project=project, formats=["jsonl"], out_dir=again, agreement_bootstrap=0)
+    assert not (again / "unassigned_words.jsonl").exists()  # the boundary came back: so did the word
+    assert read_manifest(again / "manifest.json")["counts"]["unassigned_words"] == 0
+
+
 def test_unknown_format_is_refused(project, data, tmp_path):
     with pytest.raises(ExportError, match="unknown format parquet"):
         export_write(project=project, formats=["parquet"], out_dir=tmp_path)
