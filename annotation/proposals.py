@@ -158,7 +158,9 @@ def turn_revision_undo(*, revision: TurnRevision, user) -> TurnRevision:
         was = locked.before[0]
         if locked.action == TurnRevision.Action.SPLIT:
             second = current[locked.after[1]["id"]]
-            TurnAnnotation.objects.filter(turn=second).delete()  # copies made by the split
+            # Each annotator's second half goes back into the first as a merge would: its shifts
+            # and anything tagged there since the split are kept, and the annotator re-checks.
+            corrections._carry_merge(first, second)
             second.delete()
             corrections._shift_orders(call, after=first.order + 1, by=-1)
         elif locked.action == TurnRevision.Action.MERGE:

@@ -176,6 +176,33 @@ def test_undo_of_a_split_and_of_a_merge(client, call_with_turns):
     assert list(call.turns.order_by("order").values_list("order", flat=True)) == [0, 1, 2, 3]
 
 
+def test_undoing_a_split_keeps_what_was_tagged_on_the_second_half(client, call_with_turns):
+    """The regression: undoing a split deleted the second half's annotations, and with them its
+    shifts and anything tagged there after the split."""
+    call, turns, annotator, reviewer, _ = call_with_turns
+    assignment = call.assignments.get()
+    TurnAnnotation.objects.create(
+        assignment=assignment, turn=turns[1], taxonomy=call.project.taxonomy,
+        labels=[{"label": "anger", "intensity": 2}],
+        shifts=[{"at": 4.2, "from": "neutral", "to": "anger"}, {"at": 6.0, "from": "anger", "to": "confusion"}],
+    )  # fmt: skip
+    client.force_login(annotator)
+    made = propose(client, call, turns[1], "split", at=5.6, revision=1)
+    client.force_login(reviewer)
+    decide(client, made.json()["id"])
+    second = call.turns.get(order=2)
+    half = TurnAnnotation.objects.get(assignment=assignment, turn=second)
+    assert [s["at"] for s in half.shifts] == [6.0]  # the later shift went with its half
+    half.labels = [{"label": "anger", "intensity": 4}, {"label": "confusion", "intensity": 1}]
+    half.save()
+    split = CorrectionProposal.objects.get().revision
+    assert client.post(reverse("api-turn-revision-undo", args=[split.pk])).status_code == 200
+    restored = TurnAnnotation.objects.get(assignment=assignment, turn=turns[1])
+    assert [s["at"] for s in restored.shifts] == [4.2, 6.0]
+    assert sorted((x["label"], x["intensity"]) for x in restored.labels) == [("anger", 4), ("confusion", 1)]
+    assert restored.needs_recheck and TurnAnnotation.objects.filter(assignment=assignment).count() == 1
+
+
 def test_unsafe_proposals_are_refused_clearly_and_nothing_is_written(client, call_with_turns, make_user):
     call, turns, annotator, _, _ = call_with_turns
     client.force_login(annotator)
