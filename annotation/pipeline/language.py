@@ -6,8 +6,11 @@
 3. Each window takes the most probable language, even when the model is unsure (measured: on
    a switch into another language the model is often unsure, yet its first choice is right;
    replacing it by a confident neighbour's language erased exactly those switches). A window
-   too short to judge takes the language of the nearest judged window. Consecutive windows
-   that agree are merged into language regions.
+   the fast short encoding is unsure of (below ``MIN_CONFIDENCE``) gets a second opinion from
+   the encoding Whisper was trained on (padded to 30 s), and the two are averaged (measured on
+   96 utterances with their true boundaries: 78% -> 82% open-set, 84% -> 86.5% with the languages
+   declared, one window in five re-checked). A window too short to judge takes the language of
+   the nearest judged window. Consecutive windows that agree are merged into language regions.
 4. Transcription then runs per region with a model suited to its language (``language_chunks``
    gives the ASR chunks, never mixing two languages in one chunk), so every word carries the
    language it was decoded in, and a turn can split where the language changes.
@@ -103,16 +106,23 @@ def identify_languages(
     min_confidence: float = MIN_CONFIDENCE,
     window_seconds: float = WINDOW_SECONDS,
     pauses: Sequence[Interval] = (),
+    second_opinion: Callable[[list[np.ndarray]], list[dict[str, float]]] | None = None,
 ) -> list[LanguageWindow]:
     """Language of every window of every speech stretch (see the module docstring).
 
-    ``pauses`` (silences inside speech, from ``pauses_in``) let windows end where utterances do."""
+    ``pauses`` (silences inside speech, from ``pauses_in``) let windows end where utterances do;
+    ``second_opinion`` (another view of the same model) is asked about the unsure windows."""
     windows = lid_windows(segments, window_seconds, pauses)
     judged = [w for w in windows if w.end - w.start >= MIN_WINDOW_SECONDS]
     if judged:
-        results = probabilities([clip(audio, w.start, w.end) for w in judged])
+        clips = [clip(audio, w.start, w.end) for w in judged]
+        results = [_restrict(p, candidates) for p in probabilities(clips)]
+        unsure = [i for i, probs in enumerate(results) if max(probs.values(), default=0.0) < min_confidence]
+        if second_opinion is not None and unsure:
+            for i, other in zip(unsure, second_opinion([clips[i] for i in unsure]), strict=True):
+                other = _restrict(other, candidates)
+                results[i] = {k: (results[i].get(k, 0.0) + other.get(k, 0.0)) / 2 for k in {*results[i], *other}}
         for window, probs in zip(judged, results, strict=True):
-            probs = _restrict(probs, candidates)
             window.language = max(probs, key=probs.get)
             window.confidence = float(probs[window.language])
             window.sure = window.confidence >= min_confidence

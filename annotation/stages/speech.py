@@ -4,6 +4,7 @@ speaker diarization."""
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
                 mono,
                 channel_speech,
                 lid.language_probabilities,
+                second_opinion=partial(lid.language_probabilities, padded=True),
                 candidates=settings.LANGUAGE_CANDIDATES,
                 pauses=pauses_in(mask, MASK_HOP),
             )

@@ -90,6 +90,24 @@ def test_expected_languages_restrict_identification():
     assert restricted[0].confidence == pytest.approx(0.75)
 
 
+def test_only_unsure_windows_get_a_second_opinion_and_the_two_are_averaged():
+    audio = __import__("numpy").zeros(16000 * 8, dtype="float32")
+    first = iter([{"en": 0.9, "es": 0.1}, {"it": 0.45, "es": 0.4, "en": 0.15}])
+    asked = []
+
+    def probabilities(clips):
+        return [next(first) for _ in clips]
+
+    def second_opinion(clips):
+        asked.append(len(clips))
+        return [{"es": 0.8, "it": 0.1, "en": 0.1} for _ in clips]
+
+    windows = identify_languages(audio, [(0.0, 3.0), (4.0, 7.0)], probabilities, second_opinion=second_opinion)
+    assert asked == [1]  # the sure window (en 0.9) was not asked again
+    assert [w.language for w in windows] == ["en", "es"]
+    assert windows[1].confidence == pytest.approx(0.6) and windows[1].sure
+
+
 # --- the real models -----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def reported_call(tmp_path_factory):
