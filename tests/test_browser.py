@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from annotation.models import Assignment, Suggestion, TurnAnnotation
+from annotation.models import Assignment, CorrectionProposal, Suggestion, TurnAnnotation
 from annotation.services import call_upload
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -235,6 +235,31 @@ def test_split_with_annotations_is_proposed_then_carries_labels_over(browser, li
     assert page.locator(".ws-turn").count() == before + 1
     for index in (0, 1):  # labels copied to both halves, flagged for re-check
         assert "Frustration" in page.locator(f".ws-turn[data-index='{index}'] .ws-tags").text_content()
+    assert not page.errors
+
+
+def test_ctrl_z_withdraws_a_correction_proposal_and_ctrl_shift_z_proposes_it_again(
+    browser, live_server, ready_assignment
+):
+    assignment, _ = ready_assignment
+    call = assignment.call
+    first_turn = call.turns.get(order=0)
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
+    page.evaluate(f"document.getElementById('ws-audio').currentTime = {(first_turn.start + first_turn.end) / 2}")
+    page.keyboard.press("Shift+X")
+    wait_status(page, PROPOSED)
+    page.wait_for_selector(".ws-turn[data-index='0'] .ws-proposal.proposed")
+    proposal = CorrectionProposal.objects.get(call=call)
+    page.keyboard.press("Control+z")
+    wait_status(page, "document.getElementById('ws-save').textContent === 'proposal withdrawn'")
+    proposal.refresh_from_db()
+    assert proposal.status == "withdrawn"
+    page.wait_for_selector(".ws-turn[data-index='0'] .ws-proposal.proposed", state="detached")
+    page.keyboard.press("Control+Shift+z")
+    wait_status(page, PROPOSED)
+    again = CorrectionProposal.objects.get(call=call, status="proposed")
+    assert (again.action, again.params) == ("split", proposal.params) and again.pk != proposal.pk
+    assert call.turns.count() == first_turn.call.turns.count()  # nothing applied: proposals only
     assert not page.errors
 
 

@@ -88,6 +88,10 @@ export async function flush() {
         handlers.refused?.(op, result.payload);
         continue;
       }
+      if (op.kind === "propose") {
+        op.proposalId = result.payload.id; // so Ctrl+Z can withdraw it
+        if (op.withdrawWhenProposed) state.ops.push({ kind: "withdraw", proposal: op.proposalId });
+      }
       if (op.kind === "propose" || op.kind === "withdraw") { handlers.proposed?.(op, result.payload); done = DONE[op.kind]; }
       if (op.kind === "submit") { handlers.submitted?.(result.payload); return; }
       if (op.kind === "reopen") { handlers.reopened?.(result.payload); done = "reopened: your changes are saved again"; }

@@ -1,6 +1,6 @@
 // Every change the annotator makes: tags (saved through the queue, with undo/redo), suggestion
 // decisions, shift markers, and corrections of turns, which are proposals for a reviewer.
-import { enqueue, flush } from "./api.js";
+import { enqueue, flush, persist } from "./api.js";
 import { audio, readOnly, setStatus, state, suggestionsShown } from "./state.js";
 import { blockAt, renderTags } from "./transcript.js";
 import { drawWave } from "./waveform.js";
@@ -35,13 +35,31 @@ export function edit(index, change) {
   if (block && document.activeElement?.tagName === "BUTTON" && block.contains(document.activeElement) && !document.activeElement.isConnected) block.focus();
 }
 
+// Ctrl+Z / Ctrl+Shift+Z walk one history of tag edits and correction proposals. Undoing a
+// proposal withdraws it (or drops it from the queue if it was never sent); redoing proposes it again.
 export function undo(redo = false) {
   if (refuseIfReadOnly()) return;
   const [from, to] = redo ? [redoStack, undoStack] : [undoStack, redoStack];
   const step = from.pop();
   if (!step) { setStatus(redo ? "nothing to redo" : "nothing to undo"); return; }
+  if (step.proposal) { to.push({ proposal: redo ? propose(step.proposal) : unpropose(step.proposal) }); return; }
   to.push({ index: step.index, before: structuredClone(state.data.turns[step.index].annotation) });
   apply(step.index, step.before);
+}
+
+function propose(op) {
+  const turn = state.data.turns.find((t) => t.id === op.turnId);
+  const again = { kind: "propose", action: op.action, turnId: op.turnId, body: { ...op.body, revision: turn ? turn.revision : op.body.revision } };
+  enqueue(again);
+  return again;
+}
+
+function unpropose(op) {
+  const waiting = state.ops.indexOf(op);
+  if (waiting >= 0 && !op.sent) { state.ops.splice(waiting, 1); persist(); setStatus("correction not proposed (undone before it was sent)"); }
+  else if (op.proposalId) enqueue({ kind: "withdraw", proposal: op.proposalId });
+  else op.withdrawWhenProposed = true; // on its way: withdrawn as soon as the server answers
+  return op;
 }
 
 const intensityRange = () => state.data.taxonomy.scales.intensity;
@@ -130,7 +148,10 @@ export function addShift(index) {
 export function proposeCorrection(action, body, index = state.current) {
   if (refuseIfReadOnly()) return;
   const turn = state.data.turns[index];
-  enqueue({ kind: "propose", action, turnId: turn.id, body: { ...body, revision: turn.revision } });
+  const op = { kind: "propose", action, turnId: turn.id, body: { ...body, revision: turn.revision } };
+  undoStack.push({ proposal: op });
+  redoStack.length = 0;
+  enqueue(op);
 }
 
 export function adjustTurn(edge, at = Math.round(audio.currentTime * 100) / 100, index = state.current) {
