@@ -186,6 +186,36 @@ def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready
     assert [(s["from"], s["to"]) for s in stored.shifts] == [("frustration", "gratitude")]
     assert stored.turn.start <= stored.shifts[0]["at"] <= stored.turn.end
 
+    # The marker can be dragged along the waveform (inside its turn), and Ctrl+Z puts it back.
+    placed, turn = stored.shifts[0]["at"], stored.turn
+    target = round(turn.start + 0.7 * (turn.end - turn.start), 2)
+    box = page.locator("#ws-wave").bounding_box()
+    view = page.evaluate("[window.annotera.state.view.start, window.annotera.state.view.end]")
+
+    def px(t):
+        return box["x"] + (t - view[0]) / (view[1] - view[0]) * box["width"]
+
+    page.mouse.move(px(placed), box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(px(target), box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    assert abs(stored_shift(stored, lambda at: at != placed) - target) < 0.1, (stored.shifts, target)
+    page.keyboard.press("Control+z")
+    assert stored_shift(stored, lambda at: at == placed) == placed
+
+
+def stored_shift(annotation, done, timeout=10.0):
+    """The first shift's time once the server has saved one that ``done`` accepts."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        annotation.refresh_from_db()
+        at = annotation.shifts[0]["at"]
+        if done(at) or time.monotonic() > deadline:
+            return at
+        time.sleep(0.1)
+
 
 SAVED = "document.getElementById('ws-save').textContent === 'all changes saved'"
 PROPOSED = "document.getElementById('ws-save').textContent.startsWith('correction proposed')"

@@ -6,10 +6,10 @@
 // contours arrive in chunks for what is on screen.
 import { enqueue, flush, on, restore } from "./workspace/api.js";
 import { resolveConflict } from "./workspace/dialogs.js";
-import { adjustTurn, proposeCorrection, reopen, submit } from "./workspace/edits.js";
+import { adjustTurn, moveShift, proposeCorrection, reopen, submit } from "./workspace/edits.js";
 import { installKeyboard } from "./workspace/keyboard.js";
 import { followPlayback, seek, setChannel, togglePlay } from "./workspace/player.js";
-import { $, audio, root, setStatus, state, updateProgress } from "./workspace/state.js";
+import { $, audio, readOnly, root, setStatus, state, updateProgress } from "./workspace/state.js";
 import { blockAt, renderBanner, renderPalette, renderTags, renderTurns, select } from "./workspace/transcript.js";
 import { drawAll, drawWave, scroll, timeAt, xOf, zoom } from "./workspace/waveform.js";
 
@@ -68,25 +68,33 @@ $("ws-turns").addEventListener("click", (event) => {
 $("ws-submit").addEventListener("click", () => submit());
 $("ws-skip").addEventListener("click", () => { const reason = prompt("Why skip this call?"); if (reason) submit(reason); });
 
-// The waveform: click seeks; dragging an edge of the current turn proposes new boundaries.
+// The waveform: click seeks; dragging a shift marker of the current turn moves it (an edit of the
+// annotator's own tags); dragging an edge of the current turn proposes new boundaries.
 const wave = $("ws-wave");
 let drag = null;
+function grabbed(px, width, turn) {
+  const shift = (turn.annotation.shifts || []).findIndex((s) => Math.abs(px - xOf(s.at, width)) < 5);
+  if (shift >= 0 && !readOnly()) return { shift };
+  const edge = Math.abs(px - xOf(turn.start, width)) < 6 ? "start" : Math.abs(px - xOf(turn.end, width)) < 6 ? "end" : null;
+  return edge ? { edge } : null;
+}
 wave.addEventListener("pointerdown", (event) => {
   const rect = wave.getBoundingClientRect(), px = event.clientX - rect.left, turn = state.data?.turns[state.current];
   if (!turn) return;
-  const edge = Math.abs(px - xOf(turn.start, rect.width)) < 6 ? "start" : Math.abs(px - xOf(turn.end, rect.width)) < 6 ? "end" : null;
-  if (edge) { drag = { edge, rect }; wave.setPointerCapture(event.pointerId); return; }
+  const handle = grabbed(px, rect.width, turn);
+  if (handle) { drag = { ...handle, rect, index: state.current }; wave.setPointerCapture(event.pointerId); return; }
   seek(timeAt(px, rect.width));
 });
 wave.addEventListener("pointermove", (event) => {
   const rect = wave.getBoundingClientRect(), px = event.clientX - rect.left, turn = state.data?.turns[state.current];
   if (!turn) return;
-  wave.style.cursor = drag || Math.min(Math.abs(px - xOf(turn.start, rect.width)), Math.abs(px - xOf(turn.end, rect.width))) < 6 ? "ew-resize" : "crosshair";
+  wave.style.cursor = drag || grabbed(px, rect.width, turn) ? "ew-resize" : "crosshair";
 });
 wave.addEventListener("pointerup", (event) => {
   if (!drag) return;
   const at = Math.round(timeAt(event.clientX - drag.rect.left, drag.rect.width) * 100) / 100;
-  adjustTurn(drag.edge, at);
+  if (drag.shift !== undefined) moveShift(drag.index, drag.shift, at);
+  else adjustTurn(drag.edge, at);
   drag = null;
 });
 wave.addEventListener("wheel", (event) => {

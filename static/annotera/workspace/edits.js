@@ -144,6 +144,17 @@ export function addShift(index) {
   edit(index, (a) => { a.shifts = [...a.shifts, { at, from: labels[0].label, to: labels[labels.length - 1].label }].sort((p, q) => p.at - q.at); });
 }
 
+// A shift marker dragged on the waveform: it stays inside its turn (one undoable edit).
+export function moveShift(index, position, at) {
+  const turn = state.data.turns[index];
+  const clamped = Math.round(Math.min(turn.end, Math.max(turn.start, at)) * 100) / 100;
+  if (!turn.annotation.shifts?.[position] || turn.annotation.shifts[position].at === clamped) return;
+  edit(index, (a) => {
+    a.shifts[position] = { ...a.shifts[position], at: clamped };
+    a.shifts.sort((p, q) => p.at - q.at);
+  });
+}
+
 // Corrections are proposals: queued like every edit, applied for everyone only when a reviewer accepts.
 export function proposeCorrection(action, body, index = state.current) {
   if (refuseIfReadOnly()) return;
