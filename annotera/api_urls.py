@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("taxonomy.api_urls")),
     path("", include("qa.api_urls")),
     path("", include("qa.api_exports_urls")),
+    path("", include("people.api_urls")),
 ]

@@ -244,6 +244,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets are both called "role": name each for what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "InvitationRoleEnum": "people.models.Invitation.Role",
+        "MembershipRoleEnum": "annotation.models.ProjectMembership.Role",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------

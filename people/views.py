@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,6 +32,7 @@ from .invitations import (
 )
 from .memberships import annotators_matching, membership_add, membership_remove, memberships_bulk_add_annotators
 from .profiles import annotator_profile_update, profile_needs_filling, user_set_active
+from .users import user_by_name_or_email
 
 
 def _link_builder(request: HttpRequest):
@@ -164,13 +164,6 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "people/profile.html", {"form": form, "first_time": first_time})
 
 
-def _find_user(text: str):
-    text = (text or "").strip()
-    if not text:
-        return None
-    return get_user_model().objects.filter(Q(username__iexact=text) | Q(email__iexact=text)).first()
-
-
 @login_required
 def project_members(request: HttpRequest, slug: str) -> HttpResponse:
     """Add and remove a project's annotators, reviewers and managers; bulk-add annotators by
@@ -181,7 +174,7 @@ def project_members(request: HttpRequest, slug: str) -> HttpResponse:
     bulk_form = BulkAddForm(request.POST if action in ("preview", "confirm") else (request.GET or None))
     preview = None
     if action == "add" and add_form.is_valid():
-        person = _find_user(add_form.cleaned_data["username"])
+        person = user_by_name_or_email(add_form.cleaned_data["username"])
         if person is None:
             messages.error(request, f"No account '{add_form.cleaned_data['username']}'. Invite them first.")
         else:

@@ -238,6 +238,13 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
         why="managers read every taxonomy; a project's annotators read the version it pins",
     ),
     "api-audit": Listing(),
+    "api-invitations": Listing(),  # POST would invite someone: the people API tests cover who may
+    "api-invitation-resend": Obj(lambda w: {"pk": w.invitation.pk}),
+    "api-invitation-revoke": Obj(lambda w: {"pk": w.invitation.pk}),
+    "api-project-members": Obj(lambda w: {"slug": w.theirs.slug}),
+    "api-project-member": Obj(
+        lambda w: {"slug": w.theirs.slug, "pk": ProjectMembership.objects.filter(project=w.theirs).first().pk}
+    ),
 }
 
 ROLES = ("annotator_other_project", "annotator_same_project", "reviewer_other", "pm_other")
