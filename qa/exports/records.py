@@ -224,13 +224,17 @@ def iter_records(
             TurnAnnotation.objects.judgements()
             .filter(turn_id__in=part)
             .order_by("assignment__annotator_id")
-            .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id")
-        )
-        for turn_id, annotator, labels, valence, arousal, shifts, taxonomy_id in rows:
+            .values_list(
+                "turn_id", "assignment__annotator_id", "labels", "no_emotion", "valence", "arousal", "shifts",
+                "taxonomy_id",
+            )
+        )  # fmt: skip
+        for turn_id, annotator, labels, no_emotion, valence, arousal, shifts, taxonomy_id in rows:
             annotations[turn_id].append(
                 {
                     "annotator": f"annotator-{annotator}",
                     "labels": _labels(labels),
+                    "no_emotion": bool(no_emotion),  # an explicit decision, not an empty row
                     "valence": _float(valence),
                     "arousal": _float(arousal),
                     "shifts": shifts or [],

@@ -16,7 +16,8 @@ from annotation.services import project_change_taxonomy
 from annotation.turn_annotations import assignment_progress, assignment_submit, turn_annotation_save
 from qa.agreement import ReportFilters, project_report
 from qa.consensus import consensus_for_turns
-from qa.exports.records import call_alphas
+from qa.exports import ExportFilters
+from qa.exports.records import call_alphas, iter_records
 from taxonomy.services import taxonomy_draft_for_edit, taxonomy_export, taxonomy_publish, taxonomy_replace_from_document
 
 from .builders import annotated_call
@@ -59,6 +60,9 @@ def test_progress_agreement_and_consensus_share_one_definition_of_tagged(project
     assert tagged == {0, 2}
     consensus = consensus_for_turns([t.pk for t in turns])
     assert [consensus[t.pk].annotators for t in turns] == [1, 0, 1, 0]
+    # Exports hold the same judgements, and say which empty label list was a "no emotion" decision.
+    exported = {r["turn"]: r["annotations"] for r in iter_records(project, ExportFilters())}
+    assert [[a["no_emotion"] for a in exported[t.order]] for t in turns] == [[False], [], [True], []]
 
 
 def test_no_emotion_with_labels_is_refused_and_nothing_is_written(project, make_user):
