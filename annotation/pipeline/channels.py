@@ -76,11 +76,6 @@ def channel_speech(samples: np.ndarray, config: ChannelConfig = ChannelConfig())
     return [[(a, b) for a, b, leaked in runs if not leaked] for runs in channel_runs(samples, config)]
 
 
-def channel_leakage(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> list[list[tuple[float, float]]]:
-    """Per channel: (start, end) seconds that are only the other party leaking in."""
-    return [[(a, b) for a, b, leaked in runs if leaked] for runs in channel_runs(samples, config)]
-
-
 def _is_leakage(levels: np.ndarray, channel: int, first: int, last: int, config: ChannelConfig) -> bool:
     mine = levels[channel, first:last]
     for other in range(levels.shape[0]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .channels import channel_leakage
+from .channels import channel_runs
 from .segmentation import CHUNK_SECONDS
 from .types import SpeechPiece, Word
 
@@ -141,32 +141,39 @@ def pieces_with_language(pieces: list[Interval], regions: list, channel: int | N
     return out
 
 
-LEAK_REST_SECONDS = 0.2  # what is left of a stretch after leakage is cut out must be this long
+LEAK_PAUSE_SECONDS = 1.0  # a leftover between leakage with no sound of its own, shorter than this, is its pause
 
 
 def crosstalk_free(channels: np.ndarray, segments: list[list[Interval]]) -> list[list[Interval]]:
     """Cut out of each channel's speech stretches the sound that is only the other party leaking
-    in (dual-channel calls; the rule is ``channels.channel_leakage``: the other channel clearly
+    in (dual-channel calls; the rule is ``channels.channel_runs``: the other channel clearly
     louder and this channel's loudness following it, at some delay).
 
     The VAD hears leakage as speech and may join it to the channel's own speech in one stretch,
     so leakage is cut out of stretches, not judged per stretch. Only sound positively found to
-    be leakage goes (a quiet or noisy line keeps its speech); a leftover shorter than
-    ``LEAK_REST_SECONDS`` at a cut is the leakage's edge and goes too. Each stretch is cut on its
-    own, so the VAD's 30 s cap on a stretch still holds.
+    be leakage goes (a quiet or noisy line keeps its speech). What is left of a cut stretch stays
+    when it holds sound of the channel's own, or is at least ``LEAK_PAUSE_SECONDS`` long (when
+    in doubt, speech stays); a shorter leftover with no sound of its own is the leakage's pause
+    or edge. Each stretch is cut on its own, so the VAD's 30 s cap on a stretch still holds.
     """
     if channels.shape[0] < 2:
         return segments
-    leakage = channel_leakage(channels)
+    runs = channel_runs(channels)
     kept = []
     for c, channel_segments in enumerate(segments):
+        leakage = [(a, b) for a, b, leaked in runs[c] if leaked]
+        own = [(a, b) for a, b, leaked in runs[c] if not leaked]
         keep = []
         for segment in channel_segments:
-            cut = [(max(a, segment[0]), min(b, segment[1])) for a, b in leakage[c] if b > segment[0] and a < segment[1]]
+            cut = [(max(a, segment[0]), min(b, segment[1])) for a, b in leakage if b > segment[0] and a < segment[1]]
             if not cut:
                 keep.append(segment)
                 continue
-            keep.extend((round(a, 3), round(b, 3)) for a, b in subtract([segment], cut) if b - a >= LEAK_REST_SECONDS)
+            keep.extend(
+                (round(a, 3), round(b, 3))
+                for a, b in subtract([segment], cut)
+                if b - a >= LEAK_PAUSE_SECONDS or total(intersect([(a, b)], own)) > 0
+            )
         kept.append(keep)
     return kept
 

@@ -145,6 +145,21 @@ def test_leakage_is_cut_out_of_a_stretch_that_also_holds_own_speech(leaky_dual_c
     assert speech.crosstalk_free(samples[:1], [whole]) == [whole]  # mono: nothing to cut
 
 
+def test_a_pause_inside_leaked_speech_is_not_kept_as_speech():
+    """Leakage with a pause in it is two leaked runs; the pause between them (the VAD's stretch
+    bridges it) has no sound of the channel's own and must not stay as a sliver of speech."""
+    rng = np.random.default_rng(3)
+    audio = rng.normal(0, 1e-4, (2, 16000 * 5)).astype(np.float32)
+    for start, end in ((1.0, 2.0), (2.4, 3.4)):  # the agent: two phrases, a 0.4 s pause between
+        n = int((end - start) * 16000)
+        envelope = rng.uniform(0.2, 1.0, n // 160 + 1).repeat(160)[:n]  # a syllable-like loudness contour
+        audio[0, int(start * 16000) : int(start * 16000) + n] += 0.3 * np.sin(np.arange(n) * 0.07) * envelope
+    delay = 480  # 30 ms late, 20 dB down, into the customer's line
+    audio[1, delay:] += 0.1 * audio[0, :-delay]
+    kept = speech.crosstalk_free(audio, [[(1.0, 3.4)], [(1.0, 3.45)]])
+    assert kept == [[(1.0, 3.4)], []]
+
+
 def test_muted_silences_only_the_given_stretches():
     rng = np.random.default_rng(1)
     audio = rng.normal(0, 0.1, 16000 * 3).astype(np.float32)
