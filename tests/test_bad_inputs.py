@@ -40,6 +40,15 @@ def tone(seconds: float, channels: int = 1) -> np.ndarray:
     return mono if channels == 1 else np.tile(mono[:, None], (1, channels))
 
 
+def post_upload(api, project, content: bytes, name: str, fields: dict | None = None):
+    """POST ``content`` as a file called ``name`` to the call upload API; ``fields`` add form
+    fields or, with a value of None, drop one (``{"file": None}``: no file at all)."""
+    upload = io.BytesIO(content)
+    upload.name = name
+    data = {k: v for k, v in {"file": upload, **(fields or {})}.items() if v is not None}
+    return api.post(reverse("api-call-upload", args=[project.slug]), data, format="multipart")
+
+
 def wav_header(channels: int, rate: int, data_bytes: int, bits: int = 16) -> bytes:
     block = channels * bits // 8
     fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * block, block, bits)
@@ -124,9 +133,7 @@ def message_of(response) -> str:
 @pytest.mark.parametrize("case", list(BAD_FILES))
 def test_bad_file_is_refused_clearly_and_nothing_is_stored(api, project, settings, case):
     name, make, expected = BAD_FILES[case]
-    upload = io.BytesIO(make())
-    upload.name = name
-    response = api.post(reverse("api-call-upload", args=[project.slug]), {"file": upload}, format="multipart")
+    response = post_upload(api, project, make(), name)
     assert response.status_code == 400, message_of(response)
     assert expected.lower() in message_of(response).lower()
     assert nothing_stored(settings)
@@ -147,11 +154,7 @@ BAD_FORMS = {
 @pytest.mark.parametrize("case", list(BAD_FORMS))
 def test_bad_upload_form_is_refused_clearly(api, project, settings, case):
     fields, expected = BAD_FORMS[case]
-    upload = io.BytesIO(wav(tone(1.0)))
-    upload.name = "good.wav"
-    data = {"file": upload, **fields}
-    data = {k: v for k, v in data.items() if v is not None}
-    response = api.post(reverse("api-call-upload", args=[project.slug]), data, format="multipart")
+    response = post_upload(api, project, wav(tone(1.0)), "good.wav", fields)
     assert response.status_code == 400, message_of(response)
     assert expected.lower() in message_of(response).lower()
     assert nothing_stored(settings)
@@ -159,18 +162,14 @@ def test_bad_upload_form_is_refused_clearly(api, project, settings, case):
 
 def test_too_long_a_call_is_refused(api, project, settings):
     settings.AUDIO_MAX_SECONDS = 1.0
-    upload = io.BytesIO(wav(tone(2.0)))
-    upload.name = "two-seconds.wav"
-    response = api.post(reverse("api-call-upload", args=[project.slug]), {"file": upload}, format="multipart")
+    response = post_upload(api, project, wav(tone(2.0)), "two-seconds.wav")
     assert response.status_code == 400 and "the limit is" in message_of(response)
     assert nothing_stored(settings)
 
 
 def test_oversized_upload_by_content_length_is_refused_unread(api, project, settings):
     settings.UPLOAD_MAX_REQUEST_BYTES = 10_000
-    upload = io.BytesIO(wav(tone(1.0)))
-    upload.name = "big.wav"
-    response = api.post(reverse("api-call-upload", args=[project.slug]), {"file": upload}, format="multipart")
+    response = post_upload(api, project, wav(tone(1.0)), "big.wav")
     assert response.status_code == 413 and "the limit is 9.8 KB" in message_of(response)
     assert nothing_stored(settings)
 
@@ -192,10 +191,8 @@ def test_gzip_encoded_request_body_is_refused(api, project, settings):
 def test_hostile_names_of_good_audio_never_become_paths(
     api, project, settings, name, django_capture_on_commit_callbacks
 ):
-    upload = io.BytesIO(wav(tone(1.0) * (1 + len(name) / 100)))
-    upload.name = name
     with django_capture_on_commit_callbacks(execute=False):
-        response = api.post(reverse("api-call-upload", args=[project.slug]), {"file": upload}, format="multipart")
+        response = post_upload(api, project, wav(tone(1.0) * (1 + len(name) / 100)), name)
     assert response.status_code == 201, message_of(response)
     call = Call.objects.get()
     assert call.audio.name.startswith(f"calls/{project.pk}/") and ".." not in call.audio.name
@@ -210,10 +207,8 @@ def test_real_mp3_renamed_wav_is_judged_by_its_contents(api, project, tmp_path, 
     source.write_bytes(wav(tone(1.0)))
     mp3 = tmp_path / "t.mp3"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), str(mp3)], check=True)
-    upload = io.BytesIO(mp3.read_bytes())
-    upload.name = "really-an-mp3.wav"
     with django_capture_on_commit_callbacks(execute=False):
-        response = api.post(reverse("api-call-upload", args=[project.slug]), {"file": upload}, format="multipart")
+        response = post_upload(api, project, mp3.read_bytes(), "really-an-mp3.wav")
     assert response.status_code == 201
 
 
