@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from annotation.models import Speaker, Turn
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def ready_call(project, texts=("hello",)):
@@ -15,3 +21,16 @@ def ready_call(project, texts=("hello",)):
         for i, text in enumerate(texts)
     ]
     return call, speaker, turns
+
+
+def django_run(code: str, env: dict[str, str]) -> str:
+    """Run ``code`` after ``django.setup()`` in a fresh Python with exactly ``env`` (settings are
+    read at start-up, so this is how a test sees what an environment makes of them); its stdout."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout

@@ -13,6 +13,8 @@ from django.urls import reverse
 
 from annotera import roles
 
+from .builders import django_run
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -116,25 +118,17 @@ def test_database_and_broker_come_from_the_environment():
         "WHISPER_DEVICE": "cuda",
         "WHISPER_BATCH_SIZE": "16",
     }
-    out = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    out = django_run(code, env).split()
     assert out == ["django.db.backends.postgresql", "annotera", "redis://cache:6379/1", "large-v3", "cuda", "16"]
 
 
 def test_web_tier_imports_without_torch():
     """The web process must not pay for (or need) torch: the pipeline imports it lazily."""
     code = (
-        "import sys, django; django.setup();"
+        "import sys;"
         "import annotation.views, annotation.api, annotation.stages, qa.views, annotera.urls;"
         "from django.urls import reverse; reverse('home');"
         "print(sorted(m for m in ('torch', 'whisperx', 'faster_whisper', 'parselmouth') if m in sys.modules))"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "annotera.settings", "DEBUG": "1"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert django_run(code, env).strip() == "[]"

@@ -14,6 +14,8 @@ from rest_framework.test import APIClient
 
 from annotation.models import Call
 
+from .builders import django_run
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -149,20 +151,9 @@ def test_upload_streaming_past_the_file_limit_is_stopped(pm, project, settings, 
 
 
 def test_production_cookies_are_secure():
-    import subprocess
-    import sys
-
     code = (
         "from django.conf import settings as s;"
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0, s.SECURE_SSL_REDIRECT)"
     )
     env = {"DJANGO_SETTINGS_MODULE": "annotera.settings", "DEBUG": "0", "SECRET_KEY": "x" * 60, "PATH": "/usr/bin"}
-    out = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert out.split() == ["True", "True", "True", "True"]
+    assert django_run(code, env).split() == ["True", "True", "True", "True"]
