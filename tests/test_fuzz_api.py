@@ -15,14 +15,14 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hypothesis_settings
+from hypothesis import given
 from rest_framework.authtoken.models import Token
 
 from annotation.models import Assignment, ProjectMembership, Suggestion
 from annotation.services import project_add_member
 
 from .builders import ready_call
+from .fuzzing import fuzz_settings
 
 EXAMPLES = int(os.environ.get("ANNOTERA_FUZZ_EXAMPLES", "12"))
 
@@ -74,13 +74,7 @@ def test_fuzzed_requests_never_get_a_server_error(users, role, settings):
         operation = result.ok()
         operations += 1
 
-        @hypothesis_settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=not os.environ.get("ANNOTERA_FUZZ_RANDOM"),
-        )
+        @fuzz_settings(EXAMPLES)
         @given(case=operation.as_strategy())
         def run(case):
             response = case.call(headers={"Authorization": f"Token {token}"})

@@ -16,8 +16,7 @@ from collections import Counter
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hypothesis_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from annotation.models import Assignment, ProjectMembership
@@ -25,6 +24,7 @@ from annotation.services import project_add_member
 from qa.models import ExportSnapshot
 
 from .builders import ready_call
+from .fuzzing import fuzz_settings
 
 EXAMPLES = int(os.environ.get("ANNOTERA_FUZZ_PAGE_EXAMPLES", "5"))
 
@@ -133,13 +133,7 @@ def test_fuzzed_pages_never_get_a_server_error(world, role, settings):
         converters = re.findall(r"<(?:(\w+):)?(\w+)>", route)
         path_args = st.fixed_dictionaries({name: argument(name, conv or "str", own) for conv, name in converters})
 
-        @hypothesis_settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=not os.environ.get("ANNOTERA_FUZZ_RANDOM"),
-        )
+        @fuzz_settings(EXAMPLES)
         @given(kwargs=path_args, query=fields, form=fields, method=st.sampled_from(["GET", "POST"]))
         def run(kwargs, query, form, method):
             url = fill(route, kwargs)
