@@ -23,7 +23,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,18 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def setup(turns: int, labels: int):
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/agreement.sqlite3")
-    os.environ.setdefault("DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotera.settings")
-    import django
+    from benchmarks.common import bench_project, django_setup
 
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    django_setup("agreement")
     from annotation.models import Assignment, Call, Speaker, Turn, TurnAnnotation
-    from annotation.services import project_create
     from benchmarks.synthetic import noisy_annotations
     from taxonomy.services import taxonomy_import
 
@@ -61,8 +52,7 @@ def setup(turns: int, labels: int):
         },
         publish=True,
     )
-    project = project_create(name="bench", slug="bench", taxonomy=taxonomy)
-    users = get_user_model().objects.bulk_create([get_user_model()(username=f"a{i}") for i in range(3)])
+    project, users = bench_project(taxonomy)
     rng = random.Random(0)
     per_call = 100
     calls = Call.objects.bulk_create(

@@ -51,20 +51,18 @@ def generate(workdir: Path, hours: float, call_minutes: float) -> dict:
     import random
 
     import numpy as np
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
     from annotation.models import Assignment, Call, Speaker, Suggestion, Turn, TurnAnnotation
-    from annotation.services import project_create
     from annotation.storage import pcm_path
+    from benchmarks.common import bench_project
     from benchmarks.synthetic import noisy_annotations
     from taxonomy.services import taxonomy_get_or_create_default
 
     taxonomy = taxonomy_get_or_create_default()
     keys = list(taxonomy.labels.values_list("key", flat=True))
-    project = project_create(name="bench", slug="bench", taxonomy=taxonomy)
-    users = get_user_model().objects.bulk_create([get_user_model()(username=f"a{i}") for i in range(3)])
+    project, users = bench_project(taxonomy)
     rng = random.Random(0)
     nrng = np.random.default_rng(0)
     seconds = call_minutes * 60
