@@ -68,28 +68,18 @@ def main() -> None:
 
 def cue_suite(tiny, voices: int) -> None:
     """espeak-ng: recall of each pushed cue (fired), how often its labels reach 0.5, false alarms."""
-    from annotation.pipeline.suggest import (
-        DEFAULT_CUE_LABELS,
-        SEED_PHRASES,
-        CueThresholds,
-        TurnInput,
-        baseline_deltas,
-        prosody_cues,
-        suggest_turns,
-    )
-    from tests.annotation.cue_fixtures import PUSHES, VOICES, measure_turns, speaker_script
+    from annotation.pipeline.suggest import DEFAULT_CUE_LABELS, SEED_PHRASES, CueThresholds, prosody_cues, suggest_turns
+    from tests.annotation.cue_fixtures import PUSHES, VOICES, measure_inputs, speaker_script
 
     hits, strong, trials, alarms, confident_alarms, controls = Counter(), Counter(), Counter(), 0, 0, 0
     for voice in VOICES[:voices]:
         for cue in [*PUSHES, None]:
             script = speaker_script(voice, cue)
-            turns, baseline = measure_turns(script, tiny)
-            prosodies = [{**t.prosody, "baseline_delta": baseline_deltas(t.prosody, baseline)} for t in turns]
-            inputs = [TurnInput(t.text, "en", p, "S", t.start, t.end) for t, p in zip(turns, prosodies, strict=True)]
+            inputs = measure_inputs(script, tiny)
             suggested = suggest_turns(inputs, list(SEED_PHRASES), SEED_PHRASES)
             SUGGESTED.append((f"espeak-{voice['voice']}-{cue}", suggested))
-            for (_, pushed), prosody, result in zip(script, prosodies, suggested, strict=True):
-                fired = prosody_cues(prosody, CueThresholds())
+            for (_, pushed), turn, result in zip(script, inputs, suggested, strict=True):
+                fired = prosody_cues(turn.prosody, CueThresholds())
                 confident = {item.label for item in result.labels if item.confidence >= 0.5}
                 if pushed is None:
                     controls += 1

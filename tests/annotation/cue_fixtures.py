@@ -72,6 +72,18 @@ def measure_turns(script: list[tuple[Utterance, str | None]], transcriber) -> tu
     return turns, baselines["S"]
 
 
+def measure_inputs(script: list[tuple[Utterance, str | None]], transcriber) -> list[TurnInput]:
+    """Render, transcribe (real word timings) and measure each turn of a script: the inputs of
+    ``suggest_turns``, each turn's prosody with its ``baseline_delta`` against the speaker."""
+    turns, baseline = measure_turns(script, transcriber)
+    return [
+        TurnInput(
+            t.text, "en", {**t.prosody, "baseline_delta": baseline_deltas(t.prosody, baseline)}, "S", t.start, t.end
+        )
+        for t in turns
+    ]
+
+
 def measure_script(
     script: list[tuple[Utterance, str | None]], transcriber, thresholds=None
 ) -> list[tuple[str | None, dict]]:
@@ -79,21 +91,14 @@ def measure_script(
 
     Returns (pushed cue or None, fired cues) per turn.
     """
-    turns, baseline = measure_turns(script, transcriber)
-    out = []
-    for turn, (_, cue) in zip(turns, script, strict=True):
-        prosody = {**turn.prosody, "baseline_delta": baseline_deltas(turn.prosody, baseline)}
-        out.append((cue, prosody_cues(prosody, thresholds or CueThresholds())))
-    return out
+    inputs = measure_inputs(script, transcriber)
+    return [
+        (cue, prosody_cues(turn.prosody, thresholds or CueThresholds()))
+        for turn, (_, cue) in zip(inputs, script, strict=True)
+    ]
 
 
 def suggest_script(script: list[tuple[Utterance, str | None]], transcriber, labels: list[str]) -> list:
     """The rule suggestions (``suggest_turns``) for each turn of a rendered script."""
-    turns, baseline = measure_turns(script, transcriber)
-    inputs = [
-        TurnInput(
-            t.text, "en", {**t.prosody, "baseline_delta": baseline_deltas(t.prosody, baseline)}, "S", t.start, t.end
-        )
-        for t in turns
-    ]
+    inputs = measure_inputs(script, transcriber)
     return suggest_turns(inputs, labels, {k: v for k, v in SEED_PHRASES.items() if k in labels})
