@@ -99,6 +99,10 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "login": Public("the login form"),
     "logout": Public("logs out whoever asks"),
     "api_token": Listing(methods=("GET",)),
+    "admin_password_change": Public(
+        "the admin's own change-password page under the credential limiter: staff only, others go to the admin's "
+        "login like every admin route (test_security_findings checks both)"
+    ),
     # --- annotation pages
     "annotation:project_list": Listing(),
     "annotation:project_detail": Obj(

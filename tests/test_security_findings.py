@@ -155,6 +155,36 @@ def test_form_and_token_share_one_counter(client, make_user, settings):
     assert "_auth_user_id" not in client.session
 
 
+def test_admin_change_password_form_is_under_the_same_limiter(client, make_user, settings):
+    """The admin's change-password form checked the old password without `authenticate`, so a
+    staff session could guess it without limit. Now its failures count like any sign-in's."""
+    settings.LOGIN_RATE_LIMIT = 3
+    staff = make_user("staffer", None, is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    url = reverse("admin:password_change")
+    assert client.get(url).status_code == 200  # still the admin's page, for staff
+    good = {"new_password1": "a-Long-new-pass-77", "new_password2": "a-Long-new-pass-77"}
+    for n in range(3):
+        wrong = client.post(url, {"old_password": f"guess{n}", **good})
+        assert wrong.status_code == 200 and b"Your old password was entered incorrectly" in wrong.content
+    locked = client.post(url, {"old_password": "pw-staffer", **good})  # even the right one is not checked now
+    assert locked.status_code == 200 and b"Too many attempts" in locked.content
+    staff.refresh_from_db()
+    assert staff.check_password("pw-staffer")  # nothing changed
+    # One counter: the sign-in form is locked out for this user name too.
+    assert Client().post(reverse("login"), {"username": "staffer", "password": "pw-staffer"}).status_code == 429
+    other = make_user("staffer2", None, is_staff=True, is_superuser=True)
+    fresh = Client(REMOTE_ADDR="10.0.0.9")
+    fresh.force_login(other)
+    done = fresh.post(url, {"old_password": "pw-staffer2", **good})
+    assert done.status_code == 302 and done["Location"] == reverse("admin:password_change_done")
+    other.refresh_from_db()
+    assert other.check_password("a-Long-new-pass-77")
+    annotator = make_user("plain", "annotator")
+    client.force_login(annotator)
+    assert client.get(url).status_code == 302  # not staff: the admin's login, as before
+
+
 def test_successful_logins_do_not_count(make_user, settings):
     settings.LOGIN_RATE_LIMIT = 3
     make_user("busy", "annotator")
