@@ -171,4 +171,9 @@ def _playwright_browser():
 
 @pytest.fixture
 def browser(_playwright_browser):
-    return _playwright_browser
+    """The session's Chromium; every context a test opened is closed after it. Left open, the
+    pages of earlier tests (playing audio, polling) piled up in the one browser until a later
+    ``new_context``/``new_page`` (calls with no timeout) never answered: the CI hang."""
+    yield _playwright_browser
+    for context in list(_playwright_browser.contexts):
+        context.close()
