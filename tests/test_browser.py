@@ -98,10 +98,15 @@ def browser_context(browser, **options):
 
 
 def login(page, live_server, username):
+    """Sign in and wait until the page after the form has loaded: closing a tab while the sign-in's
+    navigation is still in flight (the axe walk did, at once) can leave Playwright waiting forever
+    on calls that have no timeout."""
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", f"pw-{username}")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_load_state()
 
 
 def open_workspace(context, live_server, assignment, *, log_in=True):
