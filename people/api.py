@@ -3,7 +3,6 @@ remove), through the same services and checks as the pages."""
 
 from __future__ import annotations
 
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -19,6 +18,7 @@ from annotera.api_errors import refusals_as_400
 
 from .invitations import (
     invitation_create,
+    invitation_link_builder,
     invitation_resend,
     invitation_revoke,
     invitations_visible_to,
@@ -30,10 +30,6 @@ from .serializers import InvitationInput, InvitationOutput, InvitationSentOutput
 from .users import user_by_name_or_email
 
 ERRORS = {400: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput}
-
-
-def _link_builder(request: Request):
-    return lambda token: request.build_absolute_uri(reverse("people:invitation_accept", args=[token]))
 
 
 def _sent(sent) -> dict:
@@ -72,7 +68,7 @@ class InvitationListCreate(APIView):
                 role=data.validated_data["role"],
                 projects=projects,
                 invited_by=request.user,
-                build_link=_link_builder(request),
+                build_link=invitation_link_builder(request),
             )
         return Response(_sent(sent), status=status.HTTP_201_CREATED)
 
@@ -83,7 +79,9 @@ class InvitationResend(APIView):
         _may_invite(request)
         invitation = generics.get_object_or_404(invitations_visible_to(request.user), pk=pk)
         with refusals_as_400():
-            sent = invitation_resend(invitation=invitation, actor=request.user, build_link=_link_builder(request))
+            sent = invitation_resend(
+                invitation=invitation, actor=request.user, build_link=invitation_link_builder(request)
+            )
         return Response(_sent(sent))
 
 

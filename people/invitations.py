@@ -22,6 +22,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -282,3 +283,8 @@ def invitation_accept(*, token: str, username: str, password: str, password_agai
             after={"user": user.pk, "username": user.get_username(), "role": invitation.role},
         )
     return user
+
+
+def invitation_link_builder(request):
+    """The absolute accept-link for a token, on the host the request came to (pages and API alike)."""
+    return lambda token: request.build_absolute_uri(reverse("people:invitation_accept", args=[token]))

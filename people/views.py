@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotation.access import project_for_manager
@@ -24,6 +23,7 @@ from .invitations import (
     invitation_accept,
     invitation_create,
     invitation_from_token,
+    invitation_link_builder,
     invitation_resend,
     invitation_revoke,
     invitations_visible_to,
@@ -33,10 +33,6 @@ from .invitations import (
 from .memberships import annotators_matching, membership_add, membership_remove, memberships_bulk_add_annotators
 from .profiles import annotator_profile_update, profile_needs_filling, user_set_active
 from .users import user_by_name_or_email
-
-
-def _link_builder(request: HttpRequest):
-    return lambda token: request.build_absolute_uri(reverse("people:invitation_accept", args=[token]))
 
 
 def _sent_message(request: HttpRequest, sent, verb: str) -> None:
@@ -66,7 +62,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
                     role=form.cleaned_data["role"],
                     projects=form.cleaned_data["projects"],
                     invited_by=request.user,
-                    build_link=_link_builder(request),
+                    build_link=invitation_link_builder(request),
                 )
             except ValidationError as exc:
                 for message in exc.messages:
@@ -91,7 +87,7 @@ def _visible_invitation(request: HttpRequest, pk: int):
 def invitation_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = _visible_invitation(request, pk)
     try:
-        sent = invitation_resend(invitation=invitation, actor=request.user, build_link=_link_builder(request))
+        sent = invitation_resend(invitation=invitation, actor=request.user, build_link=invitation_link_builder(request))
     except ValidationError as exc:
         _errors(request, exc)
     else:
