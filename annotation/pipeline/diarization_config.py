@@ -20,7 +20,9 @@ class DiarizationConfig:
     split_similarity: float = 0.9  # a tracklet whose two halves sound less alike than this is split
     min_piece_windows: int = 2  # each side of such a split has at least this many windows
     min_cluster_piece_windows: int = 1  # pieces with fewer windows join clusters, never found them
-    linkage: str = "average"
+    link_min_seconds: float = 1.0  # each of two local speakers of a window speaks alone this long...
+    link_min_windows: int = 2  # ...in this many windows: then their pieces are never one speaker
+    linked_speaker_seconds: float = 3.2  # a smaller cluster kept apart from every large one is a speaker
     min_speaker_seconds: float = 4.8  # a cluster with less window speech is not a speaker
     overlap_active: float = 0.9  # a second simultaneous speaker needs this activation
     min_gap_seconds: float = 0.3  # one speaker's pauses shorter than this stay inside a span

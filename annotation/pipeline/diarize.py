@@ -15,6 +15,9 @@
   5. Pieces are clustered agglomeratively (average linkage, cosine distance threshold): the
      speaker count is estimated, never assumed; clusters with under ``min_speaker_seconds`` of
      speech join their nearest large cluster; a few k-means style passes settle the pieces.
+     Two pieces the segmentation model heard taking turns inside one 5 s window are never
+     merged, and a smaller cluster it heard taking turns with every large one is a speaker too
+     (``cannot_link.py``).
   6. Every tracklet frame takes its nearest window's speaker; activity is binarised into spans,
      and each word goes to the speaker most active over it.
   Parameters were chosen on the tune half of ``benchmarks/diarization_suite.py`` (mean DER);
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cannot_link import clusters_apart_from_all, constrained_average_linkage, piece_cannot_links
 from .channels import channel_words
 from .diarization_config import DiarizationConfig
 from .segmentation import LocalSegmentation, local_segmentation
@@ -147,21 +151,28 @@ def window_pieces(windows: Windows, config: DiarizationConfig) -> np.ndarray:
     return pieces
 
 
-def cluster_windows(windows: Windows, config: DiarizationConfig) -> np.ndarray:
+def cluster_windows(
+    windows: Windows,
+    config: DiarizationConfig,
+    pieces: np.ndarray | None = None,
+    cannot: set[tuple[int, int]] = frozenset(),
+) -> np.ndarray:
     """Speaker label (0..k-1) per window.
 
     Pieces (speaker-homogeneous runs of windows) are represented by their mean embedding, which
     is far less noisy than one 1.6 s window; they are clustered agglomeratively (average linkage,
-    cosine distance, cut at ``cluster_threshold``), so the speaker count comes from the data.
-    Clusters with less than ``min_speaker_seconds`` of windows are not speakers: their pieces
+    cosine distance, cut at ``cluster_threshold``), so the speaker count comes from the data;
+    two pieces in ``cannot`` (heard taking turns by the segmentation model) are never merged.
+    Clusters with less than ``min_speaker_seconds`` of windows are not speakers, unless they were
+    kept apart from every larger one (then down to ``linked_speaker_seconds``): their pieces
     join the nearest large cluster. A few k-means style passes then settle each piece.
     """
-    from scipy.cluster.hierarchy import fcluster, linkage  # lazy: +40 MB, 0.3 s in every web process
+    from scipy.spatial.distance import pdist, squareform  # lazy: +40 MB, 0.3 s in every web process
 
     n = windows.vectors.shape[0]
     if n < 2:
         return np.zeros(n, dtype=int)
-    pieces = window_pieces(windows, config)
+    pieces = window_pieces(windows, config) if pieces is None else pieces
     n_pieces = int(pieces.max()) + 1
     sums = np.zeros((n_pieces, windows.vectors.shape[1]), dtype=np.float64)
     np.add.at(sums, pieces, windows.vectors)
@@ -173,11 +184,17 @@ def cluster_windows(windows: Windows, config: DiarizationConfig) -> np.ndarray:
     steady = np.flatnonzero(sizes >= config.min_cluster_piece_windows)
     if steady.size < 2:
         steady = np.arange(n_pieces)
-    tree = linkage(means[steady], method=config.linkage, metric="cosine")
+    forbidden = np.zeros((n_pieces, n_pieces), dtype=bool)
+    for p, q in cannot:
+        forbidden[p, q] = forbidden[q, p] = True
     labels = np.full(n_pieces, -1)
-    labels[steady] = fcluster(tree, t=config.cluster_threshold, criterion="distance") - 1
+    labels[steady] = constrained_average_linkage(
+        squareform(pdist(means[steady], metric="cosine")), forbidden[np.ix_(steady, steady)], config.cluster_threshold
+    )
     seconds = np.bincount(labels[steady], weights=sizes[steady] * config.window_hop)
     large = np.flatnonzero(seconds >= config.min_speaker_seconds)
+    small = clusters_apart_from_all(labels, seconds, large, cannot, config.linked_speaker_seconds)
+    large = np.concatenate([large, small])
     if large.size == 0:
         return np.zeros(n, dtype=int)
     large = large[np.argsort(-seconds[large])][: config.max_speakers]
@@ -279,7 +296,9 @@ def diarize_activity(
     if not tracklets:
         return MonoDiarization(np.zeros((0, 0), dtype=np.float32), seg, config)
     windows, extra = embed_tracklets(audio, seg, tracklets, config)
-    labels = cluster_windows(windows, config)
+    pieces = window_pieces(windows, config)
+    cannot = piece_cannot_links(seg, tracklets, windows.centres, windows.owners, pieces, config)
+    labels = cluster_windows(windows, config, pieces, cannot)
     activity = frame_speakers(tracklets, windows, labels, extra, seg, config)
     activity = activity[activity.max(axis=1) > config.active] if activity.size else activity
     return MonoDiarization(activity, seg, config)

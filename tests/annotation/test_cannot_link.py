@@ -1,0 +1,122 @@
+"""Cannot-link evidence from the segmentation model, and the clustering that respects it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist, squareform
+
+from annotation.pipeline.cannot_link import (
+    clusters_apart_from_all,
+    constrained_average_linkage,
+    piece_cannot_links,
+)
+from annotation.pipeline.diarization_config import DiarizationConfig
+from annotation.pipeline.segmentation import LocalSegmentation
+from annotation.pipeline.tracklets import build_tracklets
+
+STEP = 0.1  # seconds per frame in these hand-made segmentations
+FRAMES = 50  # 5 s windows
+SHIFT = 10  # a window every 1 s
+
+
+def _segmentation(voices: list[list[tuple[float, float]]], seconds: float) -> LocalSegmentation:
+    """Each voice (a list of its spoken stretches) is the same local speaker in every window."""
+    n_windows = int((seconds - 5.0) / 1.0) + 1
+    scores = np.zeros((n_windows, FRAMES, 3), dtype=np.float32)
+    for k, stretches in enumerate(voices):
+        track = np.zeros(n_windows * SHIFT + FRAMES, dtype=np.float32)
+        for start, end in stretches:
+            track[int(round(start / STEP)) : int(round(end / STEP))] = 0.95
+        for w in range(n_windows):
+            scores[w, :, k] = track[w * SHIFT : w * SHIFT + FRAMES]
+    return LocalSegmentation(scores, window_step=1.0, frame_step=STEP, frame_duration=STEP)
+
+
+def _links(voices, seconds, centres_by_voice):
+    """Cannot-links between one piece per voice, whose embedding windows sit at the given times."""
+    config = DiarizationConfig()
+    seg = _segmentation(voices, seconds)
+    tracklets = build_tracklets(seg, config)
+    owner_of_voice = {}
+    for index, tracklet in enumerate(tracklets):
+        owner_of_voice[tracklet.members[0][1]] = index
+    centres, owners, pieces = [], [], []
+    for voice, times in enumerate(centres_by_voice):
+        for t in times:
+            centres.append(t)
+            owners.append(owner_of_voice[voice])
+            pieces.append(voice)
+    return piece_cannot_links(seg, tracklets, np.asarray(centres), np.asarray(owners), np.asarray(pieces), config)
+
+
+def test_two_voices_taking_turns_inside_windows_are_cannot_linked():
+    links = _links([[(0.0, 3.0)], [(3.4, 8.0)]], 10.0, [[0.8, 2.2], [4.2, 5.8, 7.2]])
+    assert links == {(0, 1)}
+
+
+def test_a_moment_of_a_second_local_speaker_links_nothing():
+    # The model gives one voice a second local speaker for 0.3 s: not a turn change.
+    assert _links([[(0.0, 2.0), (2.3, 8.0)], [(2.0, 2.3)]], 10.0, [[0.8, 4.0, 6.0], [2.15]]) == set()
+
+
+def test_two_local_speakers_active_on_the_same_frames_link_nothing():
+    # Mostly simultaneous activity: one voice doubled by the model, not two voices taking turns.
+    assert _links([[(0.0, 8.0)], [(0.5, 7.5)]], 10.0, [[2.0, 4.0], [3.0, 5.0]]) == set()
+
+
+def test_a_turn_change_seen_by_one_window_only_is_not_enough():
+    # Voice 1 speaks for 1.2 s at the very end: only the last window holds enough of both.
+    assert _links([[(0.0, 7.8)], [(7.8, 9.0)]], 9.0, [[2.0, 6.0], [8.4]]) == set()
+    # The same turn change with more of voice 1 is seen by several windows: linked.
+    assert _links([[(0.0, 7.8)], [(7.8, 11.0)]], 11.0, [[2.0, 6.0], [8.4, 10.0]]) == {(0, 1)}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_without_constraints_it_is_scipys_average_linkage(seed):
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(60, 8)) + np.repeat(rng.normal(scale=3.0, size=(4, 8)), 15, axis=0)
+    distances = squareform(pdist(points, metric="cosine"))
+    ours = constrained_average_linkage(distances, np.zeros((60, 60), dtype=bool), 0.3)
+    theirs = fcluster(linkage(points, method="average", metric="cosine"), t=0.3, criterion="distance")
+    # The same partition (labels may be numbered differently).
+    pairs_ours = ours[:, None] == ours[None, :]
+    pairs_theirs = theirs[:, None] == theirs[None, :]
+    assert np.array_equal(pairs_ours, pairs_theirs)
+
+
+def test_cannot_linked_items_are_never_merged_even_when_identical():
+    distances = np.array(
+        [
+            [0.0, 0.0, 0.05, 0.9],
+            [0.0, 0.0, 0.05, 0.9],
+            [0.05, 0.05, 0.0, 0.9],
+            [0.9, 0.9, 0.9, 0.0],
+        ]
+    )
+    cannot = np.zeros((4, 4), dtype=bool)
+    cannot[0, 1] = cannot[1, 0] = True
+    labels = constrained_average_linkage(distances, cannot, 0.5)
+    assert labels[0] != labels[1]
+    assert labels[2] in (labels[0], labels[1])
+    assert len({*labels}) == 3  # item 3 is far from everything
+
+
+def test_a_constraint_follows_a_cluster_through_merges():
+    # 0-1 are cannot-linked; 2 merges with 0 first, so 2 may then not join 1 either.
+    distances = np.array([[0.0, 0.2, 0.01, 0.9], [0.2, 0.0, 0.02, 0.9], [0.01, 0.02, 0.0, 0.9], [0.9, 0.9, 0.9, 0.0]])
+    cannot = np.zeros((4, 4), dtype=bool)
+    cannot[0, 1] = cannot[1, 0] = True
+    labels = constrained_average_linkage(distances, cannot, 0.5)
+    assert labels[0] == labels[2] != labels[1]
+
+
+def test_a_small_cluster_apart_from_every_large_one_is_a_speaker():
+    labels = np.array([0, 0, 1, 1, 2, 3])
+    seconds = np.array([20.0, 20.0, 3.2, 1.6])
+    large = np.array([0, 1])
+    cannot = {(0, 4), (2, 4), (0, 5)}  # cluster 2 took turns with both large ones; 3 with one
+    assert clusters_apart_from_all(labels, seconds, large, cannot, 3.2).tolist() == [2]
+    assert clusters_apart_from_all(labels, seconds, large, cannot, 5.0).tolist() == []
+    assert clusters_apart_from_all(labels, seconds, large, set(), 3.2).tolist() == []
