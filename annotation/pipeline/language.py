@@ -116,18 +116,25 @@ def identify_languages(
     judged = [w for w in windows if w.end - w.start >= MIN_WINDOW_SECONDS]
     if judged:
         clips = [clip(audio, w.start, w.end) for w in judged]
-        results = [_restrict(p, candidates) for p in probabilities(clips)]
-        unsure = [i for i, probs in enumerate(results) if max(probs.values(), default=0.0) < min_confidence]
+        results = probabilities(clips)
+        # Unsure: the model's own probability of the answer (the best of the declared languages
+        # when there are some) is low. Renormalised over the declared languages, a window the
+        # model hears as none of them would look sure.
+        unsure = [i for i, probs in enumerate(results) if _best(probs, candidates) < min_confidence]
         if second_opinion is not None and unsure:
             for i, other in zip(unsure, second_opinion([clips[i] for i in unsure]), strict=True):
-                other = _restrict(other, candidates)
                 results[i] = {k: (results[i].get(k, 0.0) + other.get(k, 0.0)) / 2 for k in {*results[i], *other}}
+        results = [_restrict(probs, candidates) for probs in results]
         for window, probs in zip(judged, results, strict=True):
             window.language = max(probs, key=probs.get)
             window.confidence = float(probs[window.language])
             window.sure = window.confidence >= min_confidence
     _fill_unjudged(windows, candidates)
     return windows
+
+
+def _best(probs: dict[str, float], candidates: Sequence[str]) -> float:
+    return max((probs.get(c, 0.0) for c in candidates) if candidates else probs.values(), default=0.0)
 
 
 def _restrict(probs: dict[str, float], candidates: Sequence[str]) -> dict[str, float]:

@@ -108,6 +108,27 @@ def test_only_unsure_windows_get_a_second_opinion_and_the_two_are_averaged():
     assert windows[1].confidence == pytest.approx(0.6) and windows[1].sure
 
 
+def test_a_window_heard_as_none_of_the_declared_languages_gets_a_second_opinion():
+    # Over the declared languages alone the first answer looks sure (en 0.06 of 0.1 = 0.6), but
+    # the model heard Thai: its own confidence in any declared language is low, so it is asked again.
+    audio = __import__("numpy").zeros(16000 * 4, dtype="float32")
+    asked = []
+
+    def probabilities(clips):
+        return [{"th": 0.9, "en": 0.06, "fr": 0.04} for _ in clips]
+
+    def second_opinion(clips):
+        asked.append(len(clips))
+        return [{"fr": 0.7, "en": 0.1, "th": 0.2} for _ in clips]
+
+    windows = identify_languages(
+        audio, [(0.0, 3.0)], probabilities, second_opinion=second_opinion, candidates=["en", "fr"]
+    )
+    assert asked == [1]
+    assert windows[0].language == "fr"  # (0.04 + 0.7) / 2 against (0.06 + 0.1) / 2, renormalised
+    assert windows[0].confidence == pytest.approx(0.37 / (0.37 + 0.08))
+
+
 # --- the real models -----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def reported_call(tmp_path_factory):
