@@ -85,8 +85,10 @@ def call_stage_progress(call: Call) -> list[StageProgress]:
         if job is None:
             rows.append(StageProgress(name, title, "pending", 0.0, "", None, 0, ""))
         else:
+            # A finished stage's note for people (``result["note"]``) outlasts its progress messages.
+            message = (job.result or {}).get("note") or job.message
             rows.append(
-                StageProgress(name, title, job.status, job.progress, job.message, job.seconds, job.attempts, job.error)
+                StageProgress(name, title, job.status, job.progress, message, job.seconds, job.attempts, job.error)
             )
     return rows
 

@@ -55,6 +55,7 @@ class DecodedAudio:
     source_sample_rate: int
     peak_dbfs: list[float]  # per channel
     sample_rate: int = SAMPLE_RATE
+    source_channels: int = 0  # the file's channels when they differ from ``channels`` (one mix kept once)
 
     @property
     def duration(self) -> float:
@@ -63,6 +64,39 @@ class DecodedAudio:
     def load(self) -> np.ndarray:
         """The samples as a (channels, frames) float32 view, memory-mapped."""
         return load_pcm(self.path, self.channels)
+
+
+def keep_one_channel(decoded: DecodedAudio, block_seconds: float = 60.0) -> DecodedAudio:
+    """A stereo file whose channels carry one mix (``channels.one_mix``) as the mono call it is:
+    the louder channel is kept (not the average: a channel copied with inverted polarity, or a
+    few samples late, would cancel or colour the sound), and its PCM replaces the stereo PCM."""
+    samples = decoded.load()
+    block = int(block_seconds * decoded.sample_rate)
+    energy = np.zeros(decoded.channels)
+    for start in range(0, decoded.frames, block):
+        energy += np.square(np.asarray(samples[:, start : start + block], dtype=np.float64)).sum(axis=1)
+    kept = int(energy.argmax())
+    tmp = decoded.path.with_suffix(".mono.partial")
+    try:
+        with tmp.open("wb") as fh:
+            for start in range(0, decoded.frames, block):
+                np.ascontiguousarray(samples[kept, start : start + block], dtype="<f4").tofile(fh)
+        del samples
+        os.replace(tmp, decoded.path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return DecodedAudio(
+        path=decoded.path,
+        channels=1,
+        frames=decoded.frames,
+        source_format=decoded.source_format,
+        source_codec=decoded.source_codec,
+        source_sample_rate=decoded.source_sample_rate,
+        peak_dbfs=[decoded.peak_dbfs[kept]],
+        sample_rate=decoded.sample_rate,
+        source_channels=decoded.channels,
+    )
 
 
 def load_pcm(path: Path | str, channels: int) -> np.ndarray:

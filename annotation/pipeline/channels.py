@@ -42,6 +42,34 @@ def frame_levels(samples: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=2) + 1e-10)
 
 
+def channel_separation(
+    samples: np.ndarray, config: ChannelConfig = ChannelConfig(), block_seconds: float = 60.0
+) -> float:
+    """How far apart the two channels are, in dB: the median of |level 0 - level 1| over the
+    10 ms frames where either channel has speech. A real dual-channel call (one party per
+    channel, the other at most leaking in) is far apart wherever someone speaks; a stereo file
+    that carries one mix on both channels (a mono call copied, or both parties panned about the
+    middle) is not. Reads ``samples`` (channels, frames; a memory map is fine) a block at a time."""
+    hop = int(FRAME * SAMPLE_RATE)
+    block = int(block_seconds / FRAME) * hop
+    levels = np.concatenate(
+        [frame_levels(np.asarray(samples[:2, start : start + block])) for start in range(0, samples.shape[1], block)],
+        axis=1,
+    )
+    floors = np.percentile(levels, 10, axis=1, keepdims=True)
+    speech = ((levels - floors) > config.speech_above_floor_db).any(axis=0)
+    if not speech.any():
+        return 0.0
+    return float(np.median(np.abs(levels[0, speech] - levels[1, speech])))
+
+
+def one_mix(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> bool:
+    """Whether a two-channel recording carries one mix on both channels rather than one party
+    per channel: its channels are closer than the leakage rule's margin, so that rule could not
+    tell the parties apart, and treating the channels as parties would write every word twice."""
+    return samples.shape[0] == 2 and channel_separation(samples, config) < config.leak_margin_db
+
+
 def _runs(mask: np.ndarray, bridge: int, minimum: int) -> list[tuple[int, int]]:
     edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
     runs: list[list[int]] = []

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from ..models import Call, ProcessingJob
 from ..pipeline import audio as audio_mod
+from ..pipeline.channels import one_mix
 from ..pipeline.peaks import LEVELS, compute_peaks, save_peaks
 from .base import BadInput, CommitFn, ProgressFn, audio_limits, call_samples, pcm_path, peaks_path
+
+ONE_MIX_NOTE = (
+    "The file has two channels carrying the same mix (not one party per channel), so it was "
+    "processed as a mono call and its speakers were found by diarization."
+)
 
 
 def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
@@ -17,6 +23,10 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         raise BadInput(str(exc)) from exc
     except FileNotFoundError as exc:
         raise BadInput("The uploaded file is missing from storage; upload it again.") from exc
+    if decoded.channels == 2 and one_mix(decoded.load()):
+        # Both channels carry the same mix: as two parties, every word would be written twice.
+        progress(50, "stereo file with one mix on both channels: treated as mono")
+        decoded = audio_mod.keep_one_channel(decoded)
 
     def commit() -> dict:
         channel_roles = call.channel_roles
@@ -36,6 +46,7 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             "codec": decoded.source_codec,
             "source_sample_rate": decoded.source_sample_rate,
             "peak_dbfs": decoded.peak_dbfs,
+            **({"source_channels": decoded.source_channels, "note": ONE_MIX_NOTE} if decoded.source_channels else {}),
             "model_version": "ffmpeg",
         }
 

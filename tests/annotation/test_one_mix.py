@@ -1,0 +1,98 @@
+"""A stereo file that carries one mix on both channels is a mono call, not two parties.
+
+Before: such a file (a mono call saved as stereo, common in call recorders) went through the
+dual-channel path, so every word was recognised on both channels and written twice, once as the
+agent and once as the customer (pyannote's sample.wav copied to two channels: 166 turns of
+doubled words instead of 8).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from annotation.pipeline.audio import AudioLimits, decode, keep_one_channel
+from annotation.pipeline.channels import channel_separation, one_mix
+
+
+@pytest.fixture(scope="module")
+def dialogue(two_voice_call):
+    """(mono mix, dual-channel) samples of one two-voice dialogue."""
+    dual_path, mono_path, _ = two_voice_call
+    mono, _ = sf.read(mono_path, dtype="float32")
+    dual, _ = sf.read(dual_path, dtype="float32", always_2d=True)
+    return mono, dual.T
+
+
+def test_a_mono_call_copied_to_both_channels_is_one_mix(dialogue):
+    mono, _ = dialogue
+    assert channel_separation(np.stack([mono, mono])) == pytest.approx(0.0, abs=0.01)
+    assert one_mix(np.stack([mono, mono]))
+    # A quieter or polarity-inverted copy is the same mix too.
+    assert one_mix(np.stack([mono, -0.7 * mono]))
+
+
+def test_a_real_dual_channel_call_is_not_one_mix_even_with_cross_talk(dialogue):
+    _, dual = dialogue
+    assert not one_mix(dual)
+    leaky = dual.copy()
+    leaky[0] += 0.125 * dual[1]  # each party leaks into the other channel 18 dB down
+    leaky[1] += 0.125 * dual[0]
+    assert channel_separation(leaky) > 12.0
+    assert not one_mix(leaky)
+
+
+def test_parties_panned_apart_stay_two_channels(dialogue):
+    # Agent 70/30 left, customer 30/70 right: 7.4 dB apart, which the leakage rule can handle.
+    _, dual = dialogue
+    panned = np.stack([0.7 * dual[0] + 0.3 * dual[1], 0.3 * dual[0] + 0.7 * dual[1]])
+    assert not one_mix(panned)
+
+
+def test_keep_one_channel_keeps_the_louder_channel_whole(tmp_path, dialogue):
+    mono, _ = dialogue
+    stereo = np.stack([-0.5 * mono, mono]).T  # left: a quieter, inverted copy
+    src = tmp_path / "stereo.wav"
+    sf.write(src, stereo, 16000, subtype="FLOAT")
+    decoded = decode(src, tmp_path / "call.pcm", AudioLimits())
+    assert decoded.channels == 2
+    kept = keep_one_channel(decoded)
+    assert (kept.channels, kept.source_channels, kept.frames) == (1, 2, decoded.frames)
+    samples = kept.load()
+    assert samples.shape == (1, decoded.frames)
+    np.testing.assert_allclose(samples[0], mono, atol=1e-6)  # the right channel, not a cancelled average
+    assert kept.peak_dbfs == [decoded.peak_dbfs[1]]
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_stereo_file_of_one_mix_becomes_a_mono_call_with_each_word_once(project, two_voice_call, client, pm):
+    from annotation.jobs import run_pipeline_inline
+    from annotation.models import Call
+    from annotation.services import call_upload
+    from annotation.stages.audio import ONE_MIX_NOTE
+
+    _, mono_path, truth = two_voice_call
+    mono, _ = sf.read(mono_path, dtype="float32")
+    stereo = mono_path.with_name("one-mix-stereo.wav")
+    sf.write(stereo, np.stack([mono, -0.7 * mono]).T, 16000, subtype="PCM_16")
+    with stereo.open("rb") as fh:
+        call = call_upload(project=project, fileobj=fh, filename="stereo.wav", start_pipeline=False).call
+    call = run_pipeline_inline(call=call)
+    assert call.status == Call.Status.READY, call.error
+    assert call.channels == 1 and call.coverage >= 0.99
+    decode_job = call.jobs.get(stage="decode")
+    assert decode_job.result["source_channels"] == 2 and decode_job.result["note"] == ONE_MIX_NOTE
+    turns = list(call.turns.select_related("speaker").order_by("order"))
+    assert len({t.speaker.label for t in turns}) == 2  # found by diarization, not by channel
+    assert all(t.speaker.channel is None for t in turns)
+    # Each utterance is transcribed once: no turn overlaps another, and "refund" is said once.
+    assert all(a.end <= b.start + 0.05 for a, b in zip(turns, turns[1:], strict=False))
+    text = " ".join(t.text.lower() for t in turns)
+    assert text.count("refund") == 1, text
+    assert len(turns) <= len(truth) + 2
+    client.force_login(pm)
+    page = client.get(f"/calls/{call.id}/").content.decode()
+    assert "two channels carrying the same mix" in page
