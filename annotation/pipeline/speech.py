@@ -178,6 +178,28 @@ def crosstalk_free(channels: np.ndarray, segments: list[list[Interval]]) -> list
     return kept
 
 
+AUDIBLE_PEAK = 0.1  # -20 dBFS: a quiet channel's loud peaks are raised to this for the models
+MAX_GAIN = 1000.0  # +60 dB at most (beyond that it is noise, not a quiet call)
+
+
+def audible(samples: np.ndarray) -> np.ndarray:
+    """A channel recorded too low, raised for the models so its loud peaks (the 99.9th
+    percentile of |x|) reach ``AUDIBLE_PEAK``; audio at or above that level is returned as it is
+    (no copy), and the stored audio is never changed. Two of the models are not level-invariant:
+    Whisper floors log-mel energy at 1e-10, so the soft parts of a call recorded far too low fall
+    under the floor and their words are lost, and the segmentation model's speaker activity
+    shifts with level (measured: pyannote's sample.wav 40 dB down lost "Oh, hello" and "Neither
+    did I", and its 8 turns became 5; raised, it gives 8 turns and the words back)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.size == 0:
+        return samples
+    step = max(1, samples.size // 1_000_000)  # a percentile over a million samples is plenty
+    peak = float(np.percentile(np.abs(samples[::step]), 99.9))
+    if peak <= 0.0 or peak >= AUDIBLE_PEAK:
+        return samples
+    return samples * np.float32(min(AUDIBLE_PEAK / peak, MAX_GAIN))
+
+
 def muted(samples: np.ndarray, stretches: list[Interval], fade: float = 0.01) -> np.ndarray:
     """A copy of one channel with ``stretches`` silenced (short fades at the edges), so
     recognition does not decode leakage that lies inside a chunk of the channel's own speech."""

@@ -68,9 +68,11 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     main = get_transcriber(asr_config(settings.WHISPER_MODEL))
     lid = lid_transcriber() or (main if main.is_multilingual else None)
     vad = main.pipeline._vad_params
+    # A channel recorded far too low is raised for the models (the stored audio is not changed).
+    levelled = [speech.audible(samples[channel]) for channel in range(channels)]
     speech_by_channel = []
     for channel in range(channels):
-        segmentation = local_segmentation(np.asarray(samples[channel]))
+        segmentation = local_segmentation(levelled[channel])
         segmentation.save(segmentation_path(call, channel))  # the diarize stage reuses it
         speech_by_channel.append(speech.speech_segments(segmentation, onset=vad["vad_onset"], offset=vad["vad_offset"]))
         progress(10.0 * (channel + 1) / channels, "finding speech")
@@ -90,7 +92,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     for channel, channel_speech in enumerate(speech_by_channel):
         if not channel_speech:
             continue
-        mono = np.asarray(samples[channel])
+        mono = levelled[channel]
         if channels > 1:  # leakage inside a chunk of own speech is silence to recognition
             mono = speech.muted(mono, speech.subtract(heard_by_channel[channel], channel_speech))
         mask = speech_mask(mono)
@@ -169,7 +171,7 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         # Pieces go through the same speaker assignment as words (it only looks at their times).
         items = sorted([*words, *pieces], key=lambda item: (item.start, item.end))
         probes = [Word(getattr(item, "text", ""), item.start, item.end) for item in items]
-        mono = np.asarray(call_samples(call)[0])
+        mono = speech.audible(call_samples(call)[0])  # as the transcribe stage's models heard it
         if settings.DIARIZATION_MODEL:
             labelled = diarize.diarize_with_pyannote(
                 mono, probes, settings.DIARIZATION_MODEL, settings.HF_TOKEN, settings.WHISPER_DEVICE
