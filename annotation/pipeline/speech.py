@@ -179,25 +179,34 @@ def crosstalk_free(channels: np.ndarray, segments: list[list[Interval]]) -> list
 
 
 AUDIBLE_PEAK = 0.1  # -20 dBFS: a quiet channel's loud peaks are raised to this for the models
-MAX_GAIN = 1000.0  # +60 dB at most (beyond that it is noise, not a quiet call)
+MAX_NOISE_DBFS = -50.0  # ...but its noise floor never above this (a silent line stays silent)
+FRAME_SAMPLES = 160  # 10 ms
 
 
 def audible(samples: np.ndarray) -> np.ndarray:
     """A channel recorded too low, raised for the models so its loud peaks (the 99.9th
-    percentile of |x|) reach ``AUDIBLE_PEAK``; audio at or above that level is returned as it is
-    (no copy), and the stored audio is never changed. Two of the models are not level-invariant:
-    Whisper floors log-mel energy at 1e-10, so the soft parts of a call recorded far too low fall
-    under the floor and their words are lost, and the segmentation model's speaker activity
-    shifts with level (measured: pyannote's sample.wav 40 dB down lost "Oh, hello" and "Neither
-    did I", and its 8 turns became 5; raised, it gives 8 turns and the words back)."""
+    percentile of |x|) reach ``AUDIBLE_PEAK``, as far as its noise floor (the quietest tenth of
+    its 10 ms frames) stays under ``MAX_NOISE_DBFS``: a line with nothing on it but hiss is not
+    turned into loud hiss. Audio at or above that level is returned as it is (no copy), and the
+    stored audio is never changed. Two of the models are not level-invariant: Whisper floors
+    log-mel energy at 1e-10, so the soft parts of a call recorded far too low fall under the
+    floor and their words are lost, and the segmentation model's speaker activity shifts with
+    level (measured: pyannote's sample.wav 40 dB down lost "Oh, hello" and "Neither did I", and
+    its 8 turns became 5; raised, it gives 8 turns and the words back)."""
     samples = np.asarray(samples, dtype=np.float32)
-    if samples.size == 0:
+    n = samples.size // FRAME_SAMPLES
+    if n == 0:
         return samples
-    step = max(1, samples.size // 1_000_000)  # a percentile over a million samples is plenty
-    peak = float(np.percentile(np.abs(samples[::step]), 99.9))
+    step = max(1, n // 20_000)  # 20,000 frames are plenty for two percentiles
+    frames = samples[: n * FRAME_SAMPLES].reshape(n, FRAME_SAMPLES)[::step]
+    peak = float(np.percentile(np.abs(frames), 99.9))
     if peak <= 0.0 or peak >= AUDIBLE_PEAK:
         return samples
-    return samples * np.float32(min(AUDIBLE_PEAK / peak, MAX_GAIN))
+    floor_db = float(np.percentile(10 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-20), 10))
+    gain_db = min(20 * np.log10(AUDIBLE_PEAK / peak), MAX_NOISE_DBFS - floor_db)
+    if gain_db <= 0.0:
+        return samples
+    return samples * np.float32(10 ** (gain_db / 20))
 
 
 def muted(samples: np.ndarray, stretches: list[Interval], fade: float = 0.01) -> np.ndarray:

@@ -102,13 +102,19 @@ def test_audible_raises_only_a_quiet_channel():
     from annotation.pipeline.speech import AUDIBLE_PEAK, audible
 
     rng = np.random.default_rng(0)
-    loud = (0.3 * rng.standard_normal(16000 * 5)).clip(-1, 1).astype(np.float32)
+    talk = np.repeat(np.arange(10) % 2 == 0, 8000)  # half a second on, half off: speech and pauses
+    loud = np.where(talk, 0.3 * rng.standard_normal(talk.size), 1e-5 * rng.standard_normal(talk.size))
+    loud = loud.clip(-1, 1).astype(np.float32)
     assert np.shares_memory(audible(loud), loud)  # at a normal level: as it is, no copy
     quiet = loud * np.float32(0.001)
     raised = audible(quiet)
     assert np.percentile(np.abs(raised), 99.9) == pytest.approx(AUDIBLE_PEAK, rel=0.05)
     assert not np.shares_memory(raised, quiet)  # the stored audio is never changed
     assert np.array_equal(audible(np.zeros(100, dtype=np.float32)), np.zeros(100))
+    # A line with only hiss on it (-70 dBFS) is not raised into loud hiss: its floor stays quiet.
+    hiss = (rng.standard_normal(16000 * 5) * 10 ** (-70 / 20)).astype(np.float32)
+    levels = 10 * np.log10(np.mean(audible(hiss).reshape(-1, 160).astype(np.float64) ** 2, axis=1))
+    assert np.percentile(levels, 10) <= -49.9
 
 
 @pytest.mark.slow
