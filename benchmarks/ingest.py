@@ -12,6 +12,9 @@ peak RSS is its own. Printed: per-stage seconds, x realtime, peak RSS; the yards
 Workloads:
 - pyannote's real ``sample.wav`` call: WER against ``sample.stm`` and DER against ``sample.rttm``
   (collar 0.25 s either side, pyannote.metrics);
+- the same call as recorders hand it over (``--skip-conditions`` to skip): 40 dB too low, as
+  stereo with one mix on both channels, as stereo with the call in one channel only, at 8 kHz;
+  the yardstick is the call as recorded;
 - a synthetic dual-channel call (espeak-ng, one voice per channel): DER against the known times;
 - a dual-channel suite (``--dual-calls``): code-switched dialogues with each party leaking into
   the other's channel at -20 dB, 30 ms late: DER against each channel's truth, and how many turns
@@ -91,6 +94,27 @@ def dual_channel_suite(folder: Path, calls: int, leak: float = 0.1, first_seed: 
         path = write_wav(folder / f"dual-{seed}.wav", np.clip(samples, -1, 1))
         suite.append((path, [(u.speaker, u.start, u.end) for u in truth]))
     return suite
+
+
+def recording_conditions(sample: Path, folder: Path) -> list[tuple[str, Path]]:
+    """The same real call as recorders and phone systems hand it over: (label, path)."""
+    import numpy as np  # lazy, like the other workloads: the report itself needs none of it
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    audio, rate = sf.read(sample, dtype="float32")
+    variants = {
+        "40 dB too low (float WAV)": (audio * np.float32(0.01), rate),
+        "as stereo, one mix on both channels (right -3 dB, inverted)": (np.stack([audio, -0.7 * audio]).T, rate),
+        "as stereo, mono call in the left channel only": (np.stack([audio, np.zeros_like(audio)]).T, rate),
+        "at 8 kHz (telephone band)": (resample_poly(audio, 1, 2).astype(np.float32), rate // 2),
+    }
+    out = []
+    for index, (label, (samples, sr)) in enumerate(variants.items()):
+        path = folder / f"condition-{index}.wav"
+        sf.write(path, samples, sr, subtype="FLOAT")
+        out.append((label, path))
+    return out
 
 
 def warm_up_call(path: Path) -> Path:
@@ -237,6 +261,7 @@ def child(spec: dict) -> dict:
                 "text": " ".join(t.text for t in turns),
                 "spans": call_speaker_spans(call),
                 "speakers": call.speakers.count(),
+                "channels": call.channels,
                 "turns": len(turns),
                 "turn_languages": [(t.start, t.end, t.language) for t in turns],
                 "turn_spans": [(t.speaker.label, t.start, t.end) for t in turns],
@@ -297,6 +322,7 @@ def main() -> None:
     parser.add_argument("--suite-calls", type=int, default=8, help="code-switched calls (0: skip the suite)")
     parser.add_argument("--dual-calls", type=int, default=8, help="dual-channel calls with cross-talk (0: skip)")
     parser.add_argument("--skip-long", action="store_true", help="skip the 10-minute calls too (quality only)")
+    parser.add_argument("--skip-conditions", action="store_true", help="skip sample.wav in other recording conditions")
     parser.add_argument("--child")
     parser.add_argument("spec", nargs="?")
     args = parser.parse_args()
@@ -338,6 +364,18 @@ def main() -> None:
         "",
         f"goal <= 20%; {result['speakers']} speakers found (truth 2); {der_note(parts)}",
     )
+    if not args.skip_conditions:
+        clean = (wer(normalise(reference), normalise(result["text"])), der(rttm, result["spans"])["der"])
+        conditions = recording_conditions(sample, folder)
+        out = run_child("pipeline", audios=[str(p) for _, p in conditions])
+        for (label, _), call in zip(conditions, out["calls"], strict=True):
+            row(
+                f"sample.wav {label}",
+                f"WER {wer(normalise(reference), normalise(call['text'])):.1%}, DER {der(rttm, call['spans'])['der']:.1%}",
+                f"WER {clean[0]:.1%}, DER {clean[1]:.1%}",
+                f"yardstick: the same call as recorded; {call['channels']} channel(s) processed, {call['speakers']}"
+                f" speakers, {call['turns']} turns (as recorded: {result['turns']}), coverage {call['coverage']:.3f}",
+            )
     dual, truth = synthetic_dual(folder)
     dual_result = run_child("pipeline", audio=str(dual))
     parts = der(truth, dual_result["spans"])

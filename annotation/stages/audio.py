@@ -12,6 +12,10 @@ ONE_MIX_NOTE = (
     "The file has two channels carrying the same mix (not one party per channel), so it was "
     "processed as a mono call and its speakers were found by diarization."
 )
+SILENT_CHANNEL_NOTE = (
+    "One of the file's two channels is silent, so the other was processed as a mono call and its "
+    "speakers were found by diarization (check the speakers' roles)."
+)
 
 
 def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
@@ -23,10 +27,18 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         raise BadInput(str(exc)) from exc
     except FileNotFoundError as exc:
         raise BadInput("The uploaded file is missing from storage; upload it again.") from exc
-    if decoded.channels == 2 and one_mix(decoded.load()):
-        # Both channels carry the same mix: as two parties, every word would be written twice.
-        progress(50, "stereo file with one mix on both channels: treated as mono")
-        decoded = audio_mod.keep_one_channel(decoded)
+    note = ""
+    if decoded.channels == 2:
+        # One party per channel is what the dual-channel path assumes. A silent channel (a mono
+        # call recorded into one side) would put both voices on one party; one mix on both
+        # channels would write every word twice. Both are the mono calls they are.
+        if min(decoded.peak_dbfs) < audio_limits().silence_dbfs:
+            note = SILENT_CHANNEL_NOTE
+        elif one_mix(decoded.load()):
+            note = ONE_MIX_NOTE
+        if note:
+            progress(50, "stereo file that is a mono call: one channel kept")
+            decoded = audio_mod.keep_one_channel(decoded)
 
     def commit() -> dict:
         channel_roles = call.channel_roles
@@ -46,7 +58,7 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             "codec": decoded.source_codec,
             "source_sample_rate": decoded.source_sample_rate,
             "peak_dbfs": decoded.peak_dbfs,
-            **({"source_channels": decoded.source_channels, "note": ONE_MIX_NOTE} if decoded.source_channels else {}),
+            **({"source_channels": decoded.source_channels, "note": note} if note else {}),
             "model_version": "ffmpeg",
         }
 
