@@ -66,16 +66,19 @@ class DecodedAudio:
         return load_pcm(self.path, self.channels)
 
 
-def keep_one_channel(decoded: DecodedAudio, block_seconds: float = 60.0) -> DecodedAudio:
-    """A stereo file whose channels carry one mix (``channels.one_mix``) as the mono call it is:
-    the louder channel is kept (not the average: a channel copied with inverted polarity, or a
-    few samples late, would cancel or colour the sound), and its PCM replaces the stereo PCM."""
+def keep_one_channel(decoded: DecodedAudio, channel: int | None = None, block_seconds: float = 60.0) -> DecodedAudio:
+    """A stereo file that is a mono call (``channels.mono_source``, or one channel silent) as the
+    mono call it is: ``channel`` (default: the louder one) is kept, not an average (a channel
+    copied with inverted polarity, or a few samples late, would cancel or colour the sound), and
+    its PCM replaces the stereo PCM."""
     samples = decoded.load()
     block = int(block_seconds * decoded.sample_rate)
-    energy = np.zeros(decoded.channels)
-    for start in range(0, decoded.frames, block):
-        energy += np.square(np.asarray(samples[:, start : start + block], dtype=np.float64)).sum(axis=1)
-    kept = int(energy.argmax())
+    kept = channel
+    if kept is None:
+        energy = np.zeros(decoded.channels)
+        for start in range(0, decoded.frames, block):
+            energy += np.square(np.asarray(samples[:, start : start + block], dtype=np.float64)).sum(axis=1)
+        kept = int(energy.argmax())
     tmp = decoded.path.with_suffix(".mono.partial")
     try:
         with tmp.open("wb") as fh:

@@ -42,32 +42,71 @@ def frame_levels(samples: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=2) + 1e-10)
 
 
-def channel_separation(
-    samples: np.ndarray, config: ChannelConfig = ChannelConfig(), block_seconds: float = 60.0
-) -> float:
-    """How far apart the two channels are, in dB: the median of |level 0 - level 1| over the
-    10 ms frames where either channel has speech. A real dual-channel call (one party per
-    channel, the other at most leaking in) is far apart wherever someone speaks; a stereo file
-    that carries one mix on both channels (a mono call copied, or both parties panned about the
-    middle) is not. Reads ``samples`` (channels, frames; a memory map is fine) a block at a time."""
+def _block_levels(samples: np.ndarray, block_seconds: float = 60.0) -> np.ndarray:
+    """``frame_levels`` of the first two channels, read a block at a time (a memory map is fine)."""
     hop = int(FRAME * SAMPLE_RATE)
     block = int(block_seconds / FRAME) * hop
-    levels = np.concatenate(
+    return np.concatenate(
         [frame_levels(np.asarray(samples[:2, start : start + block])) for start in range(0, samples.shape[1], block)],
         axis=1,
     )
+
+
+def _speech_frames(levels: np.ndarray, config: ChannelConfig) -> np.ndarray:
+    """(channels, frames): where each channel is clearly above its own noise floor."""
     floors = np.percentile(levels, 10, axis=1, keepdims=True)
-    speech = ((levels - floors) > config.speech_above_floor_db).any(axis=0)
-    if not speech.any():
-        return 0.0
-    return float(np.median(np.abs(levels[0, speech] - levels[1, speech])))
+    return (levels - floors) > config.speech_above_floor_db
 
 
-def one_mix(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> bool:
-    """Whether a two-channel recording carries one mix on both channels rather than one party
-    per channel: its channels are closer than the leakage rule's margin, so that rule could not
-    tell the parties apart, and treating the channels as parties would write every word twice."""
-    return samples.shape[0] == 2 and channel_separation(samples, config) < config.leak_margin_db
+def channel_separation(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> float:
+    """How far apart the two channels are, in dB: the median of |level 0 - level 1| over the
+    10 ms frames where either channel has speech (0 when neither has any)."""
+    levels = _block_levels(samples)
+    speech = _speech_frames(levels, config).any(axis=0)
+    return float(np.median(np.abs(levels[0, speech] - levels[1, speech]))) if speech.any() else 0.0
+
+
+@dataclass(frozen=True)
+class MonoSource:
+    channel: int  # the channel that holds the whole call
+    kind: str  # "one mix" (the same mix on both channels) | "mix and leg" (the other is one party's leg)
+
+
+def mono_source(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> MonoSource | None:
+    """Whether a two-channel recording is really a mono call, and which channel holds it.
+
+    The dual-channel path assumes one party per channel. A channel's speech is *also on the other
+    channel* when, over the frames where it speaks, the other channel is about as loud (median
+    level difference under ``leak_margin_db``, so the leakage rule could not tell the two apart)
+    and its loudness follows this one's (correlation at least ``leak_correlation``):
+    - both channels so: one mix on both (a mono call saved as stereo); the louder is kept;
+    - one channel so: the other carries the whole call and this one a single party's leg (some
+      recorders store the mix and one leg); the mix is kept;
+    - neither: one party per channel (leakage is far quieter; a back-channel spoken over the
+      other party does not follow its loudness), and ``None`` is returned.
+    As two parties, a mono call would have its words written twice, or both voices on one party."""
+    if samples.shape[0] != 2:
+        return None
+    levels = _block_levels(samples)
+    speech = _speech_frames(levels, config)
+    on_both = []
+    for channel in (0, 1):
+        mine = speech[channel]
+        if mine.sum() < 10:  # no speech of its own to judge
+            on_both.append(False)
+            continue
+        own, other = levels[channel, mine], levels[1 - channel, mine]
+        close = np.median(np.abs(own - other)) < config.leak_margin_db
+        follows = (
+            np.std(own) > 1e-6 and np.std(other) > 1e-6 and np.corrcoef(own, other)[0, 1] >= config.leak_correlation
+        )
+        on_both.append(bool(close and follows))
+    if all(on_both):
+        louder = int(np.argmax([levels[c, speech[c]].mean() for c in (0, 1)]))
+        return MonoSource(louder, "one mix")
+    if any(on_both):
+        return MonoSource(1 - on_both.index(True), "mix and leg")
+    return None
 
 
 def _runs(mask: np.ndarray, bridge: int, minimum: int) -> list[tuple[int, int]]:

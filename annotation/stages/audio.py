@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from ..models import Call, ProcessingJob
 from ..pipeline import audio as audio_mod
-from ..pipeline.channels import one_mix
+from ..pipeline.channels import mono_source
 from ..pipeline.peaks import LEVELS, compute_peaks, save_peaks
 from .base import BadInput, CommitFn, ProgressFn, audio_limits, call_samples, pcm_path, peaks_path
 
 ONE_MIX_NOTE = (
     "The file has two channels carrying the same mix (not one party per channel), so it was "
     "processed as a mono call and its speakers were found by diarization."
+)
+MIX_AND_LEG_NOTE = (
+    "One of the file's two channels carries the whole call and the other only one party's voice, "
+    "so the whole call was processed as a mono call and its speakers were found by diarization."
 )
 SILENT_CHANNEL_NOTE = (
     "One of the file's two channels is silent, so the other was processed as a mono call and its "
@@ -32,13 +36,14 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         # One party per channel is what the dual-channel path assumes. A silent channel (a mono
         # call recorded into one side) would put both voices on one party; one mix on both
         # channels would write every word twice. Both are the mono calls they are.
+        kept = None
         if min(decoded.peak_dbfs) < audio_limits().silence_dbfs:
             note = SILENT_CHANNEL_NOTE
-        elif one_mix(decoded.load()):
-            note = ONE_MIX_NOTE
+        elif (source := mono_source(decoded.load())) is not None:
+            note, kept = (ONE_MIX_NOTE if source.kind == "one mix" else MIX_AND_LEG_NOTE), source.channel
         if note:
             progress(50, "stereo file that is a mono call: one channel kept")
-            decoded = audio_mod.keep_one_channel(decoded)
+            decoded = audio_mod.keep_one_channel(decoded, kept)
 
     def commit() -> dict:
         channel_roles = call.channel_roles

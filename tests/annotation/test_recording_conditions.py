@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from annotation.pipeline.audio import AudioLimits, decode, keep_one_channel
-from annotation.pipeline.channels import channel_separation, one_mix
+from annotation.pipeline.channels import MonoSource, channel_separation, mono_source
 
 
 @pytest.fixture(scope="module")
@@ -28,29 +28,48 @@ def dialogue(two_voice_call):
 def test_a_mono_call_copied_to_both_channels_is_one_mix(dialogue):
     mono, _ = dialogue
     assert channel_separation(np.stack([mono, mono])) == pytest.approx(0.0, abs=0.01)
-    assert one_mix(np.stack([mono, mono]))
-    # A quieter or polarity-inverted copy is the same mix too.
-    assert one_mix(np.stack([mono, -0.7 * mono]))
+    assert mono_source(np.stack([mono, mono])) == MonoSource(0, "one mix")
+    # A quieter or polarity-inverted copy is the same mix too; the louder copy is the source.
+    assert mono_source(np.stack([-0.7 * mono, mono])) == MonoSource(1, "one mix")
 
 
-def test_a_real_dual_channel_call_is_not_one_mix_even_with_cross_talk(dialogue):
+def test_the_mix_on_one_channel_and_one_partys_leg_on_the_other_keeps_the_mix(dialogue):
     _, dual = dialogue
-    assert not one_mix(dual)
+    mix = dual[0] + dual[1]
+    assert mono_source(np.stack([mix, dual[1]])) == MonoSource(0, "mix and leg")
+    assert mono_source(np.stack([0.8 * dual[0], mix])) == MonoSource(1, "mix and leg")
+
+
+def test_a_real_dual_channel_call_is_not_a_mono_call_even_with_cross_talk(dialogue):
+    _, dual = dialogue
+    assert mono_source(dual) is None
     leaky = dual.copy()
     leaky[0] += 0.125 * dual[1]  # each party leaks into the other channel 18 dB down
     leaky[1] += 0.125 * dual[0]
     assert channel_separation(leaky) > 12.0
-    assert not one_mix(leaky)
+    assert mono_source(leaky) is None
+
+
+def test_a_party_who_only_talks_over_the_other_stays_on_its_channel(dialogue):
+    # The customer's channel holds only a few words spoken while the agent talks, at the agent's
+    # level: close in level there, but its loudness does not follow the agent's channel.
+    _, dual = dialogue
+    agent = dual[0]
+    customer = np.zeros_like(agent)
+    loud = np.flatnonzero(np.abs(agent) > 0.05)
+    start = loud[len(loud) // 2]
+    customer[start : start + 8000] = dual[1][np.flatnonzero(np.abs(dual[1]) > 0.05)[0] :][:8000]
+    assert mono_source(np.stack([agent, customer])) is None
 
 
 def test_parties_panned_apart_stay_two_channels(dialogue):
     # Agent 70/30 left, customer 30/70 right: 7.4 dB apart, which the leakage rule can handle.
     _, dual = dialogue
     panned = np.stack([0.7 * dual[0] + 0.3 * dual[1], 0.3 * dual[0] + 0.7 * dual[1]])
-    assert not one_mix(panned)
+    assert mono_source(panned) is None
 
 
-def test_keep_one_channel_keeps_the_louder_channel_whole(tmp_path, dialogue):
+def test_keep_one_channel_keeps_the_louder_channel_whole_or_the_one_named(tmp_path, dialogue):
     mono, _ = dialogue
     stereo = np.stack([-0.5 * mono, mono]).T  # left: a quieter, inverted copy
     src = tmp_path / "stereo.wav"
@@ -64,22 +83,31 @@ def test_keep_one_channel_keeps_the_louder_channel_whole(tmp_path, dialogue):
     np.testing.assert_allclose(samples[0], mono, atol=1e-6)  # the right channel, not a cancelled average
     assert kept.peak_dbfs == [decoded.peak_dbfs[1]]
     assert not list(tmp_path.glob("*.partial"))
+    named = keep_one_channel(decode(src, tmp_path / "again.pcm", AudioLimits()), 0)
+    np.testing.assert_allclose(named.load()[0], -0.5 * mono, atol=1e-6)
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("layout", ["one mix on both channels", "mono call in the left channel only"])
+@pytest.mark.parametrize(
+    "layout", ["one mix on both channels", "mono call in the left channel only", "mix and the customer's leg"]
+)
 def test_a_stereo_file_that_is_a_mono_call_becomes_one_with_each_word_once(layout, project, two_voice_call, client, pm):
     from annotation.jobs import run_pipeline_inline
     from annotation.models import Call
     from annotation.services import call_upload
-    from annotation.stages.audio import ONE_MIX_NOTE, SILENT_CHANNEL_NOTE
+    from annotation.stages.audio import MIX_AND_LEG_NOTE, ONE_MIX_NOTE, SILENT_CHANNEL_NOTE
 
-    _, mono_path, truth = two_voice_call
+    dual_path, mono_path, truth = two_voice_call
     mono, _ = sf.read(mono_path, dtype="float32")
-    other, note = (-0.7 * mono, ONE_MIX_NOTE) if layout.startswith("one mix") else (0 * mono, SILENT_CHANNEL_NOTE)
+    dual, _ = sf.read(dual_path, dtype="float32", always_2d=True)
+    left, right, note = {
+        "one mix on both channels": (mono, -0.7 * mono, ONE_MIX_NOTE),
+        "mono call in the left channel only": (mono, 0 * mono, SILENT_CHANNEL_NOTE),
+        "mix and the customer's leg": (mono, dual[:, 1], MIX_AND_LEG_NOTE),
+    }[layout]
     stereo = mono_path.with_name(f"stereo-{layout.split()[0]}.wav")
-    sf.write(stereo, np.stack([mono, other]).T, 16000, subtype="PCM_16")
+    sf.write(stereo, np.stack([left, right]).T, 16000, subtype="PCM_16")
     with stereo.open("rb") as fh:
         call = call_upload(project=project, fileobj=fh, filename="stereo.wav", start_pipeline=False).call
     call = run_pipeline_inline(call=call)
