@@ -35,7 +35,8 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     if decoded.channels == 2:
         # One party per channel is what the dual-channel path assumes. A silent channel (a mono
         # call recorded into one side) would put both voices on one party; one mix on both
-        # channels would write every word twice. Both are the mono calls they are.
+        # channels, or the mix beside one party's leg, would write words twice. All three are
+        # the mono calls they are (``channels.mono_source``).
         kept = None
         if min(decoded.peak_dbfs) < audio_limits().silence_dbfs:
             note = SILENT_CHANNEL_NOTE
