@@ -66,24 +66,18 @@ class DecodedAudio:
         return load_pcm(self.path, self.channels)
 
 
-def keep_one_channel(decoded: DecodedAudio, channel: int | None = None, block_seconds: float = 60.0) -> DecodedAudio:
-    """A stereo file that is a mono call (``channels.mono_source``, or one channel silent) as the
-    mono call it is: ``channel`` (default: the louder one) is kept, not an average (a channel
-    copied with inverted polarity, or a few samples late, would cancel or colour the sound), and
-    its PCM replaces the stereo PCM."""
+def keep_one_channel(decoded: DecodedAudio, channel: int, block_seconds: float = 60.0) -> DecodedAudio:
+    """A stereo file that is a mono call (``channels.mono_source`` says which channel holds it) as
+    the mono call it is: that channel is kept, not an average (a channel copied with inverted
+    polarity, or a few samples late, would cancel or colour the sound), and its PCM replaces the
+    stereo PCM."""
     samples = decoded.load()
     block = int(block_seconds * decoded.sample_rate)
-    kept = channel
-    if kept is None:
-        energy = np.zeros(decoded.channels)
-        for start in range(0, decoded.frames, block):
-            energy += np.square(np.asarray(samples[:, start : start + block], dtype=np.float64)).sum(axis=1)
-        kept = int(energy.argmax())
     tmp = decoded.path.with_suffix(".mono.partial")
     try:
         with tmp.open("wb") as fh:
             for start in range(0, decoded.frames, block):
-                np.ascontiguousarray(samples[kept, start : start + block], dtype="<f4").tofile(fh)
+                np.ascontiguousarray(samples[channel, start : start + block], dtype="<f4").tofile(fh)
         del samples
         os.replace(tmp, decoded.path)
     except BaseException:
@@ -96,7 +90,7 @@ def keep_one_channel(decoded: DecodedAudio, channel: int | None = None, block_se
         source_format=decoded.source_format,
         source_codec=decoded.source_codec,
         source_sample_rate=decoded.source_sample_rate,
-        peak_dbfs=[decoded.peak_dbfs[kept]],
+        peak_dbfs=[decoded.peak_dbfs[channel]],
         sample_rate=decoded.sample_rate,
         source_channels=decoded.channels,
     )

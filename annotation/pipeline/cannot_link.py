@@ -48,7 +48,7 @@ def piece_cannot_links(
         locals_ = [k for k in range(n_local) if (w, k) in tracklet_of and active[:, k].sum() >= need]
         if len(locals_) < 2:
             continue
-        start = float(seg.frame_time(w * seg.shift)) - seg.frame_offset
+        start = float(seg.frame_time(w * seg.shift)) - seg.frame_offset  # the frame clock tracklets use
         inside = (centres >= start) & (centres <= start + n_frames * seg.frame_step)
         seen: set[tuple[int, int]] = set()
         for i, a in enumerate(locals_):

@@ -34,22 +34,20 @@ class ChannelConfig:
     word_overlap: float = 0.3  # a word with less of its span in own speech is not this channel's
 
 
-def frame_levels(samples: np.ndarray) -> np.ndarray:
-    """(channels, frames) level in dB of 10 ms frames."""
+def frame_levels(samples: np.ndarray, block_seconds: float = 60.0) -> np.ndarray:
+    """(channels, frames) level in dB of 10 ms frames, read a block at a time (a memory map is
+    fine): a whole 60-minute dual-channel call at once cost 880 MB of float64 scratch."""
     hop = int(FRAME * SAMPLE_RATE)
     n = samples.shape[1] // hop
-    frames = np.asarray(samples[:, : n * hop], dtype=np.float32).reshape(samples.shape[0], n, hop)
-    return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=2) + 1e-10)
-
-
-def _block_levels(samples: np.ndarray, block_seconds: float = 60.0) -> np.ndarray:
-    """``frame_levels`` of the first two channels, read a block at a time (a memory map is fine)."""
-    hop = int(FRAME * SAMPLE_RATE)
-    block = int(block_seconds / FRAME) * hop
-    return np.concatenate(
-        [frame_levels(np.asarray(samples[:2, start : start + block])) for start in range(0, samples.shape[1], block)],
-        axis=1,
-    )
+    per_block = max(1, int(block_seconds / FRAME))
+    out = np.empty((samples.shape[0], n), dtype=np.float64)
+    for first in range(0, n, per_block):
+        last = min(n, first + per_block)
+        frames = np.asarray(samples[:, first * hop : last * hop], dtype=np.float64)
+        out[:, first:last] = 10 * np.log10(
+            np.mean(frames.reshape(samples.shape[0], last - first, hop) ** 2, axis=2) + 1e-10
+        )
+    return out
 
 
 def _speech_frames(levels: np.ndarray, config: ChannelConfig) -> np.ndarray:
@@ -61,7 +59,7 @@ def _speech_frames(levels: np.ndarray, config: ChannelConfig) -> np.ndarray:
 def channel_separation(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> float:
     """How far apart the two channels are, in dB: the median of |level 0 - level 1| over the
     10 ms frames where either channel has speech (0 when neither has any)."""
-    levels = _block_levels(samples)
+    levels = frame_levels(samples[:2])
     speech = _speech_frames(levels, config).any(axis=0)
     return float(np.median(np.abs(levels[0, speech] - levels[1, speech]))) if speech.any() else 0.0
 
@@ -69,13 +67,19 @@ def channel_separation(samples: np.ndarray, config: ChannelConfig = ChannelConfi
 @dataclass(frozen=True)
 class MonoSource:
     channel: int  # the channel that holds the whole call
-    kind: str  # "one mix" (the same mix on both channels) | "mix and leg" (the other is one party's leg)
+    kind: str  # "one mix" (both channels) | "mix and leg" (the other: one party) | "one side silent"
+
+
+MIN_SPEECH_FRAMES = 10  # a channel with less speech of its own (0.1 s) has none to judge
 
 
 def mono_source(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> MonoSource | None:
     """Whether a two-channel recording is really a mono call, and which channel holds it.
 
-    The dual-channel path assumes one party per channel. A channel's speech is *also on the other
+    The dual-channel path assumes one party per channel. A channel with no speech of its own
+    (digital silence, or only line hiss) while the other has speech: the other holds the call,
+    and as a party it would put every voice on one speaker ("one side silent"). A channel's
+    speech is *also on the other
     channel* when, over the frames where it speaks, the other channel is about as loud (median
     level difference under ``leak_margin_db``, so the leakage rule could not tell the two apart)
     and its loudness follows this one's (correlation at least ``leak_correlation``):
@@ -87,14 +91,16 @@ def mono_source(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) ->
     As two parties, a mono call would have its words written twice, or both voices on one party."""
     if samples.shape[0] != 2:
         return None
-    levels = _block_levels(samples)
+    levels = frame_levels(samples[:2])
     speech = _speech_frames(levels, config)
+    speaks = speech.sum(axis=1) >= MIN_SPEECH_FRAMES
+    if speaks.sum() == 1:
+        return MonoSource(int(np.flatnonzero(speaks)[0]), "one side silent")
+    if not speaks.any():
+        return None
     on_both = []
     for channel in (0, 1):
         mine = speech[channel]
-        if mine.sum() < 10:  # no speech of its own to judge
-            on_both.append(False)
-            continue
         own, other = levels[channel, mine], levels[1 - channel, mine]
         close = np.median(np.abs(own - other)) < config.leak_margin_db
         follows = (

@@ -17,9 +17,10 @@ MIX_AND_LEG_NOTE = (
     "so the whole call was processed as a mono call and its speakers were found by diarization."
 )
 SILENT_CHANNEL_NOTE = (
-    "One of the file's two channels is silent, so the other was processed as a mono call and its "
+    "One of the file's two channels has no speech, so the other was processed as a mono call and its "
     "speakers were found by diarization (check the speakers' roles)."
 )
+NOTES = {"one mix": ONE_MIX_NOTE, "mix and leg": MIX_AND_LEG_NOTE, "one side silent": SILENT_CHANNEL_NOTE}
 
 
 def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
@@ -33,18 +34,15 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         raise BadInput("The uploaded file is missing from storage; upload it again.") from exc
     note = ""
     if decoded.channels == 2:
-        # One party per channel is what the dual-channel path assumes. A silent channel (a mono
-        # call recorded into one side) would put both voices on one party; one mix on both
-        # channels, or the mix beside one party's leg, would write words twice. All three are
-        # the mono calls they are (``channels.mono_source``).
-        kept = None
-        if min(decoded.peak_dbfs) < audio_limits().silence_dbfs:
-            note = SILENT_CHANNEL_NOTE
-        elif (source := mono_source(decoded.load())) is not None:
-            note, kept = (ONE_MIX_NOTE if source.kind == "one mix" else MIX_AND_LEG_NOTE), source.channel
-        if note:
+        # One party per channel is what the dual-channel path assumes. A channel without speech
+        # (a mono call recorded into one side) would put both voices on one party; one mix on
+        # both channels, or the mix beside one party's leg, would write words twice. All three
+        # are the mono calls they are (``channels.mono_source``).
+        source = mono_source(decoded.load())
+        if source is not None:
+            note = NOTES[source.kind]
             progress(50, "stereo file that is a mono call: one channel kept")
-            decoded = audio_mod.keep_one_channel(decoded, kept)
+            decoded = audio_mod.keep_one_channel(decoded, source.channel)
 
     def commit() -> dict:
         channel_roles = call.channel_roles

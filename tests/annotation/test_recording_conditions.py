@@ -40,6 +40,13 @@ def test_the_mix_on_one_channel_and_one_partys_leg_on_the_other_keeps_the_mix(di
     assert mono_source(np.stack([0.8 * dual[0], mix])) == MonoSource(1, "mix and leg")
 
 
+def test_a_channel_with_no_speech_of_its_own_leaves_the_call_to_the_other(dialogue):
+    mono, _ = dialogue
+    assert mono_source(np.stack([mono, np.zeros_like(mono)])) == MonoSource(0, "one side silent")
+    hiss = (np.random.default_rng(1).standard_normal(mono.size) * 10 ** (-50 / 20)).astype(np.float32)
+    assert mono_source(np.stack([hiss, mono])) == MonoSource(1, "one side silent")
+
+
 def test_a_real_dual_channel_call_is_not_a_mono_call_even_with_cross_talk(dialogue):
     _, dual = dialogue
     assert mono_source(dual) is None
@@ -69,14 +76,14 @@ def test_parties_panned_apart_stay_two_channels(dialogue):
     assert mono_source(panned) is None
 
 
-def test_keep_one_channel_keeps_the_louder_channel_whole_or_the_one_named(tmp_path, dialogue):
+def test_keep_one_channel_keeps_the_named_channel_whole(tmp_path, dialogue):
     mono, _ = dialogue
     stereo = np.stack([-0.5 * mono, mono]).T  # left: a quieter, inverted copy
     src = tmp_path / "stereo.wav"
     sf.write(src, stereo, 16000, subtype="FLOAT")
     decoded = decode(src, tmp_path / "call.pcm", AudioLimits())
     assert decoded.channels == 2
-    kept = keep_one_channel(decoded)
+    kept = keep_one_channel(decoded, 1)  # which channel holds the call is mono_source's to say
     assert (kept.channels, kept.source_channels, kept.frames) == (1, 2, decoded.frames)
     samples = kept.load()
     assert samples.shape == (1, decoded.frames)
