@@ -98,8 +98,7 @@ def naive_spans(seg) -> list[tuple[str, float, float]]:
 
 def main() -> None:
     from annotation.pipeline.diarize import DiarizationConfig, diarize_spans
-    from annotation.pipeline.segmentation import local_segmentation
-    from benchmarks.diarization_suite import build_suite, render
+    from benchmarks.diarization_suite import build_long_calls, build_suite, render
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=["tune", "held-out", "both"], default="both")
@@ -109,6 +108,10 @@ def main() -> None:
         default="2026,3033",
         help="suite draws, comma-separated: 2026 is the one tuned on (its tune half); others are fresh calls",
     )
+    parser.add_argument(
+        "--long", type=float, default=0.0, metavar="MINUTES", help="also diarize three calls this long (0: none)"
+    )
+    parser.add_argument("--long-only", action="store_true", help="only the long calls (with --long)")
     args = parser.parse_args()
 
     import torch
@@ -119,45 +122,87 @@ def main() -> None:
         print(f"(previous algorithm unavailable: git or commit {PREVIOUS_COMMIT} missing)")
     config = DiarizationConfig()
     seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
-    specs = [
-        (seed, s) for seed in seeds for s in build_suite(seed=seed) if args.split == "both" or s.split == args.split
-    ]
-    rows = []
+    specs = (
+        []
+        if args.long_only
+        else [
+            (seed, s) for seed in seeds for s in build_suite(seed=seed) if args.split == "both" or s.split == args.split
+        ]
+    )
+    rows: list[dict] = []
     # Warm-up: model loading and first-call compilation are not per-call costs.
-    warm, _ = render(specs[0][1])
+    warm, _ = render(specs[0][1] if specs else build_suite()[0])
     diarize_spans(warm[: 16000 * 10], config)
     for seed, spec in specs:
-        audio, truth = render(spec)
-        seconds = audio.shape[0] / 16000
+        rows.append(evaluate(seed, spec, config, previous, args.yardstick))
+    if rows:
+        report(rows)
+    if args.long:
+        long_rows = [
+            evaluate(0, spec, config, previous, args.yardstick) for spec in build_long_calls(minutes=args.long)
+        ]
+        report_long(long_rows)
+
+
+def evaluate(seed: int, spec, config, previous, yardstick: str) -> dict:
+    from annotation.pipeline.diarize import diarize_spans
+    from annotation.pipeline.segmentation import local_segmentation
+    from benchmarks.diarization_suite import render
+
+    audio, truth = render(spec)
+    seconds = audio.shape[0] / 16000
+    began = time.perf_counter()
+    seg = local_segmentation(audio, config.window_step)
+    seg_time = time.perf_counter() - began
+    began = time.perf_counter()
+    spans = [(s.speaker, s.start, s.end) for s in diarize_spans(audio, config, seg)]
+    own_time = time.perf_counter() - began
+    row = {
+        "name": spec.name,
+        "seed": seed,
+        "kind": spec.kind,
+        "split": spec.split,
+        "speakers": spec.n_speakers,
+        "seconds": seconds,
+        "seg_time": seg_time,
+        "new": (der(truth, spans), len({s for s, _, _ in spans}), own_time),
+        "by_quarter": quarter_ders(truth, spans, seconds),
+    }
+    if previous is not None:
         began = time.perf_counter()
-        seg = local_segmentation(audio, config.window_step)
-        seg_time = time.perf_counter() - began
-        began = time.perf_counter()
-        spans = [(s.speaker, s.start, s.end) for s in diarize_spans(audio, config, seg)]
-        own_time = time.perf_counter() - began
-        row = {
-            "name": spec.name,
-            "seed": seed,
-            "kind": spec.kind,
-            "split": spec.split,
-            "speakers": spec.n_speakers,
-            "seconds": seconds,
-            "seg_time": seg_time,
-            "new": (der(truth, spans), len({s for s, _, _ in spans}), own_time),
-        }
-        if previous is not None:
-            began = time.perf_counter()
-            old = previous_spans(previous, audio, seg)
-            row["previous"] = (der(truth, old), len({s for s, _, _ in old}), time.perf_counter() - began)
-        if args.yardstick in ("naive", "both"):
-            row["naive"] = (der(truth, naive_spans(seg)), 1, 0.0)
-        rows.append(row)
-        print(
-            f"  {seed} {spec.name:16} {spec.split:8} {spec.n_speakers} spk: found {row['new'][1]}, DER {row['new'][0]:6.1%}"
-            + (f"  (previous: {row['previous'][1]}, {row['previous'][0]:.1%})" if "previous" in row else ""),
-            flush=True,
-        )
-    report(rows)
+        old = previous_spans(previous, audio, seg)
+        row["previous"] = (der(truth, old), len({s for s, _, _ in old}), time.perf_counter() - began)
+    if yardstick in ("naive", "both"):
+        row["naive"] = (der(truth, naive_spans(seg)), 1, 0.0)
+    print(
+        f"  {seed} {spec.name:16} {spec.split:8} {spec.n_speakers} spk: found {row['new'][1]}, DER {row['new'][0]:6.1%}"
+        + (f"  (previous: {row['previous'][1]}, {row['previous'][0]:.1%})" if "previous" in row else ""),
+        flush=True,
+    )
+    return row
+
+
+def _clip(spans: list[tuple[str, float, float]], start: float, end: float) -> list[tuple[str, float, float]]:
+    return [(s, max(a, start), min(b, end)) for s, a, b in spans if b > start and a < end]
+
+
+def quarter_ders(truth, spans, seconds: float) -> list[float]:
+    """DER of each quarter of the call: an error that grows with time into the call shows as a rise."""
+    edges = np.linspace(0.0, seconds, 5)
+    return [der(_clip(truth, a, b), _clip(spans, a, b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def report_long(rows: list[dict]) -> None:
+    print("\nlong calls (DER per quarter of the call, then the whole call):")
+    for r in rows:
+        quarters = " ".join(f"{d:6.1%}" for d in r["by_quarter"])
+        line = f"  {r['name']:16} {r['seconds'] / 60:5.1f} min {r['speakers']} spk: found {r['new'][1]}"
+        line += f", quarters {quarters}, whole {r['new'][0]:6.1%}"
+        if "previous" in r:
+            line += f"  (previous: {r['previous'][0]:.1%})"
+        if "naive" in r:
+            line += f"  (naive: {r['naive'][0]:.1%})"
+        print(line)
 
 
 def report(rows: list[dict]) -> None:

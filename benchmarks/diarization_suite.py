@@ -141,7 +141,9 @@ def _next_speaker(rng: np.random.Generator, speakers: list[str], current: str, c
     return str(rng.choice(others, p=weights / weights.sum()))
 
 
-def _synthetic_spec(name: str, split: str, n_speakers: int, seed: int) -> ConversationSpec:
+def _synthetic_spec(
+    name: str, split: str, n_speakers: int, seed: int, *, seconds: float | None = None
+) -> ConversationSpec:
     rng = np.random.default_rng(seed)
     speakers = [f"S{i + 1}" for i in range(n_speakers)]
     variants = rng.choice(len(VARIANTS), size=n_speakers, replace=False)
@@ -153,6 +155,7 @@ def _synthetic_spec(name: str, split: str, n_speakers: int, seed: int) -> Conver
     }
     gains = {s: float(rng.uniform(-9.0, 0.0)) for s in speakers}
     target = float(rng.uniform(30.0, 75.0))
+    target = seconds or target  # drawn either way, so a spec's other draws do not depend on it
     pieces: list[Piece] = []
     counts = dict.fromkeys(speakers, 0)
     current = str(rng.choice(speakers))
@@ -227,12 +230,13 @@ def sample_solo_stretches(min_seconds: float = 0.8) -> dict[str, list[tuple[floa
     return solo
 
 
-def _recut_spec(name: str, split: str, seed: int) -> ConversationSpec:
+def _recut_spec(name: str, split: str, seed: int, *, seconds: float | None = None) -> ConversationSpec:
     rng = np.random.default_rng(seed)
     solo = sample_solo_stretches()
     speakers = sorted(solo)
     gains = {s: float(rng.uniform(-9.0, 0.0)) for s in speakers}
     target = float(rng.uniform(50.0, 75.0))
+    target = seconds or target
     pools = {s: list(rng.permutation(len(solo[s]))) for s in speakers}
     pieces: list[Piece] = []
     current = str(rng.choice(speakers))
@@ -277,6 +281,17 @@ def build_suite(*, synthetic_per_count: int = 8, recut: int = 6, seed: int = 202
         split = "tune" if i % 2 == 0 else "held-out"
         specs.append(_recut_spec(f"recut-{i:02d}", split, seed + 1000 + i))
     return specs
+
+
+def build_long_calls(*, minutes: float = 10.0, seed: int = 4040) -> list[ConversationSpec]:
+    """Calls of ordinary length (the suite's are about a minute): errors that grow with time into
+    the call, such as a clock that drifts, only show here."""
+    seconds = minutes * 60.0
+    return [
+        _synthetic_spec("long-synth-2spk", "held-out", 2, seed, seconds=seconds),
+        _synthetic_spec("long-synth-3spk", "held-out", 3, seed + 1, seconds=seconds),
+        _recut_spec("long-recut", "held-out", seed + 2, seconds=seconds),
+    ]
 
 
 # --- rendering ------------------------------------------------------------------------------
