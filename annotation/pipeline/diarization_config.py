@@ -19,7 +19,8 @@ class DiarizationConfig:
     cluster_threshold: float = 0.175  # cosine distance where agglomerative clustering stops
     split_similarity: float = 0.9  # a tracklet whose two halves sound less alike than this is split
     min_piece_windows: int = 2  # each side of such a split has at least this many windows
-    min_cluster_piece_windows: int = 1  # pieces with fewer windows join clusters, never found them
+    pause_split_seconds: float = 0.5  # a tracklet silent this long between two windows is cut there
+    min_cluster_piece_windows: int = 2  # pieces with fewer windows join clusters, never found them
     link_min_seconds: float = 1.0  # each of two local speakers of a window speaks alone this long...
     link_min_windows: int = 2  # ...in this many windows: then their pieces are never one speaker
     linked_speaker_seconds: float = 3.2  # a smaller cluster kept apart from every large one is a speaker

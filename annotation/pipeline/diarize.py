@@ -10,8 +10,9 @@
      *tracklets* (stretches the model believes are one voice).
   3. 1.6 s windows on a fixed grid where one tracklet speaks alone get resemblyzer d-vectors
      (one mel spectrogram per call, batched LSTM).
-  4. A tracklet whose windows change voice is split (recursive best binary split while the two
-     sides' mean embeddings differ); each piece is one mean embedding.
+  4. A tracklet is cut where it pauses (>= 0.5 s: the model often carries one local speaker
+     across a turn change), and split where its windows change voice (recursive best binary
+     split while the two sides' mean embeddings differ); each piece is one mean embedding.
   5. Pieces are clustered agglomeratively (average linkage, cosine distance threshold): the
      speaker count is estimated, never assumed; clusters with under ``min_speaker_seconds`` of
      speech join their nearest large cluster; a few k-means style passes settle the pieces.
@@ -137,24 +138,52 @@ def _split_points(vectors: np.ndarray, config: DiarizationConfig) -> list[int]:
     return [*inner_left, best_at, *inner_right]
 
 
-def window_pieces(windows: Windows, config: DiarizationConfig) -> np.ndarray:
-    """Piece id per window: a tracklet's windows, split where the voice changes inside it."""
+def _longest_run(flags: np.ndarray) -> int:
+    """Length of the longest run of True in ``flags``."""
+    if not flags.any():
+        return 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return int((edges[1::2] - edges[::2]).max())
+
+
+def pause_cuts(centres: np.ndarray, tracklet: Tracklet, seg: LocalSegmentation, config: DiarizationConfig) -> list[int]:
+    """Positions between a tracklet's windows (centres in time order) where it falls silent for
+    ``pause_split_seconds`` or more: who speaks next is a new question there.
+
+    The segmentation model often carries one local speaker across a turn change (the customer
+    stops, the agent answers 0.6 s later, one tracklet); a short turn then has too few windows of
+    its own for the voice-change split, and took the other speaker's label."""
+    silent = tracklet.values <= config.active
+    frames = np.round((centres - seg.frame_offset) / seg.frame_step).astype(np.int64) - tracklet.offset
+    frames = np.clip(frames, 0, silent.size)
+    need = config.pause_split_seconds / seg.frame_step
+    return [i for i in range(1, frames.size) if _longest_run(silent[frames[i - 1] : frames[i]]) >= need]
+
+
+def window_pieces(
+    windows: Windows, config: DiarizationConfig, tracklets: list[Tracklet], seg: LocalSegmentation
+) -> np.ndarray:
+    """Piece id per window: a tracklet's windows, cut where it pauses and split where the voice
+    changes inside a stretch without a pause."""
     pieces = np.zeros(windows.owners.size, dtype=np.int64)
     next_id = 0
     for owner in np.unique(windows.owners):
         index = np.flatnonzero(windows.owners == owner)
         index = index[np.argsort(windows.centres[index])]
-        cuts = [0, *_split_points(windows.vectors[index], config), index.size]
-        for first, last in zip(cuts, cuts[1:], strict=False):
-            pieces[index[first:last]] = next_id
-            next_id += 1
+        stretches = [0, *pause_cuts(windows.centres[index], tracklets[owner], seg, config), index.size]
+        for first, last in zip(stretches, stretches[1:], strict=False):
+            stretch = index[first:last]
+            cuts = [0, *_split_points(windows.vectors[stretch], config), stretch.size]
+            for a, b in zip(cuts, cuts[1:], strict=False):
+                pieces[stretch[a:b]] = next_id
+                next_id += 1
     return pieces
 
 
 def cluster_windows(
     windows: Windows,
     config: DiarizationConfig,
-    pieces: np.ndarray | None = None,
+    pieces: np.ndarray,
     cannot: set[tuple[int, int]] = frozenset(),
 ) -> np.ndarray:
     """Speaker label (0..k-1) per window.
@@ -163,6 +192,7 @@ def cluster_windows(
     is far less noisy than one 1.6 s window; they are clustered agglomeratively (average linkage,
     cosine distance, cut at ``cluster_threshold``), so the speaker count comes from the data;
     two pieces in ``cannot`` (heard taking turns by the segmentation model) are never merged.
+    Pieces too short to found a cluster then join the nearest one and count towards its speech.
     Clusters with less than ``min_speaker_seconds`` of windows are not speakers, unless they were
     kept apart from every larger one (then down to ``linked_speaker_seconds``): their pieces
     join the nearest large cluster. A few k-means style passes then settle each piece.
@@ -172,7 +202,6 @@ def cluster_windows(
     n = windows.vectors.shape[0]
     if n < 2:
         return np.zeros(n, dtype=int)
-    pieces = window_pieces(windows, config) if pieces is None else pieces
     n_pieces = int(pieces.max()) + 1
     sums = np.zeros((n_pieces, windows.vectors.shape[1]), dtype=np.float64)
     np.add.at(sums, pieces, windows.vectors)
@@ -191,7 +220,8 @@ def cluster_windows(
     labels[steady] = constrained_average_linkage(
         squareform(pdist(means[steady], metric="cosine")), forbidden[np.ix_(steady, steady)], config.cluster_threshold
     )
-    seconds = np.bincount(labels[steady], weights=sizes[steady] * config.window_hop)
+    labels = _join_nearest(labels, sums, forbidden)
+    seconds = np.bincount(labels, weights=sizes * config.window_hop)
     large = np.flatnonzero(seconds >= config.min_speaker_seconds)
     small = clusters_apart_from_all(labels, seconds, large, cannot, config.linked_speaker_seconds)
     large = np.concatenate([large, small])
@@ -205,6 +235,26 @@ def cluster_windows(
         centroids = _unit(np.stack([sums[piece_labels == c].sum(axis=0) for c in present]))
     piece_labels = (means @ centroids.T).argmax(axis=1)
     return piece_labels[pieces]
+
+
+def _join_nearest(labels: np.ndarray, sums: np.ndarray, forbidden: np.ndarray) -> np.ndarray:
+    """Pieces left out of the clustering (too short for a steady embedding; label -1) join the
+    cluster that sounds most like them, avoiding one that holds a piece they took turns with.
+
+    They count towards their cluster's speech: a speaker whose turns are all short still holds
+    ``min_speaker_seconds`` of windows, and their cannot-links keep that cluster apart."""
+    labels = labels.copy()
+    clustered = labels >= 0
+    n_clusters = int(labels.max()) + 1
+    centroids = _unit(np.stack([sums[labels == c].sum(axis=0) for c in range(n_clusters)]))
+    onehot = np.eye(n_clusters, dtype=bool)[labels[clustered]]  # (clustered pieces, clusters)
+    for piece in np.flatnonzero(~clustered):
+        similarity = centroids @ _unit(sums[piece])
+        barred = (forbidden[piece, clustered][:, None] & onehot).any(axis=0)
+        if not barred.all():
+            similarity = np.where(barred, -np.inf, similarity)
+        labels[piece] = int(similarity.argmax())
+    return labels
 
 
 def frame_speakers(
@@ -296,7 +346,7 @@ def diarize_activity(
     if not tracklets:
         return MonoDiarization(np.zeros((0, 0), dtype=np.float32), seg, config)
     windows, extra = embed_tracklets(audio, seg, tracklets, config)
-    pieces = window_pieces(windows, config)
+    pieces = window_pieces(windows, config, tracklets, seg)
     cannot = piece_cannot_links(seg, tracklets, windows.centres, windows.owners, pieces, config)
     labels = cluster_windows(windows, config, pieces, cannot)
     activity = frame_speakers(tracklets, windows, labels, extra, seg, config)

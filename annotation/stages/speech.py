@@ -178,10 +178,9 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             )
             method = f"pyannote {settings.DIARIZATION_MODEL}"
         else:
-            path = segmentation_path(call, 0)
-            segmentation = LocalSegmentation.load(path) if path.exists() else None
+            segmentation = LocalSegmentation.reusable(segmentation_path(call, 0))
             labelled = diarize.diarize_mono(mono, probes, segmentation=segmentation)
-            method = "pyannote segmentation tracklets + resemblyzer d-vectors + spectral clustering"
+            method = "pyannote segmentation tracklets + resemblyzer d-vectors + constrained agglomerative clustering"
         for item, probe in zip(items, labelled, strict=True):
             item.speaker = probe.speaker
     # A sliver of speech at a word's edge belongs to that word's speaker (and language).

@@ -120,3 +120,39 @@ def test_a_small_cluster_apart_from_every_large_one_is_a_speaker():
     assert clusters_apart_from_all(labels, seconds, large, cannot, 3.2).tolist() == [2]
     assert clusters_apart_from_all(labels, seconds, large, cannot, 5.0).tolist() == []
     assert clusters_apart_from_all(labels, seconds, large, set(), 3.2).tolist() == []
+
+
+def test_a_tracklet_is_cut_where_it_pauses_not_where_it_breathes():
+    """The model carried one local speaker across a turn change (0.6 s of silence): the windows
+    either side are different pieces. A 0.3 s pause inside one turn cuts nothing."""
+    from annotation.pipeline.diarize import pause_cuts
+
+    config = DiarizationConfig()
+    seg = _segmentation([[(0.0, 3.0), (3.6, 5.8), (6.1, 9.0)]], 11.0)
+    (tracklet,) = build_tracklets(seg, config)
+    centres = np.array([0.9, 2.1, 4.4, 5.2, 7.0, 8.2])
+    assert pause_cuts(centres, tracklet, seg, config) == [2]
+
+
+def _voice(rng, direction: np.ndarray, n: int) -> np.ndarray:
+    vectors = direction[None, :] + 0.03 * rng.standard_normal((n, direction.size))
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_a_speaker_whose_turns_are_short_still_counts_all_of_them():
+    """Regression: pieces of one window (short turns) were left out of a cluster's speech, so a
+    customer with three short turns (one two-window piece, two one-window pieces: 6.4 s) held
+    3.2 s, under ``min_speaker_seconds``, and was merged into the agent."""
+    from annotation.pipeline.diarize import Windows, cluster_windows
+
+    rng = np.random.default_rng(7)
+    agent, customer = np.zeros(32), np.zeros(32)
+    agent[0], customer[0], customer[1] = 1.0, 0.6, 0.8  # cosine distance 0.4
+    vectors = np.concatenate([_voice(rng, agent, 6), _voice(rng, customer, 4)])
+    pieces = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 5])  # agent: 0-2; customer: 3 (2 windows), 4, 5
+    windows = Windows(np.arange(10) * 2.0, pieces.copy(), vectors)
+    config = DiarizationConfig()
+    assert config.min_cluster_piece_windows == 2
+    labels = cluster_windows(windows, config, pieces)
+    assert len(set(labels[:6])) == 1 and len(set(labels[6:])) == 1
+    assert labels[0] != labels[6]

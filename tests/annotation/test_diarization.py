@@ -66,6 +66,50 @@ def test_three_voices_are_three_speakers(three_voice_call):
     assert _der(truth, [(s.speaker, s.start, s.end) for s in spans]) <= 0.25
 
 
+LONG_CALL_LINES = [
+    "Thank you for calling customer support, how can I help you today?",
+    "My internet connection keeps dropping every evening, and I work from home.",
+    "I am sorry to hear that. Could you give me your account number, please?",
+    "It is four five one two, eight eight, under my name.",
+    "I can see there was an outage in your area yesterday, and one the week before.",
+    "That explains it, but this is the third time this month that it has happened.",
+    "I understand how frustrating that must be. I have added a credit to your account.",
+    "When will the engineer be able to come out and look at the line?",
+]
+
+
+@pytest.fixture(scope="session")
+def five_minute_call():
+    """Two voices taking turns for five minutes: long enough for an error that grows with time."""
+    a, c = THREE_VOICES["agent"], THREE_VOICES["customer"]
+    script, n = [], 0
+    while sum(len(u.text.split()) for u in script) < 5 * 160:  # about five minutes of words
+        speaker, voice = ("agent", a) if n % 2 == 0 else ("customer", c)
+        script.append(
+            Utterance(speaker, LONG_CALL_LINES[n % len(LONG_CALL_LINES)], pause_before=0.3 + (n % 4) * 0.3, **voice)
+        )
+        n += 1
+    audio, spans = render_call(script)
+    return audio[0], [(s.speaker, s.start, s.end) for s in spans]
+
+
+def _within(spans, start: float, end: float):
+    return [(s, max(a, start), min(b, end)) for s, a, b in spans if b > start and a < end]
+
+
+def test_speaker_changes_stay_on_time_late_in_a_long_call(five_minute_call):
+    """Regression: the segmentation windows' clock ran 0.44% slow (1 s windows placed every 59
+    frames of 16.875 ms), so speaker changes landed 1.3 s early by minute 5 and 2.6 s by minute 10;
+    10-minute calls scored DER 49-61%, rising quarter by quarter."""
+    audio, truth = five_minute_call
+    seconds = audio.shape[0] / 16000
+    assert seconds > 270
+    spans = [(s.speaker, s.start, s.end) for s in diarize_spans(audio)]
+    last = seconds * 0.75
+    assert _der(_within(truth, last, seconds), _within(spans, last, seconds)) <= 0.15
+    assert _der(truth, spans) <= 0.15
+
+
 def test_a_two_voice_dialogue_is_not_merged_into_one_turn(tiny, two_voice_call):
     """Regression: agent and customer came out as one speaker and one turn (DER 46%)."""
     _, mono_path, truth = two_voice_call
@@ -207,3 +251,20 @@ def test_mel_frames_a_minute_at_a_time_are_resemblyzers_frames(sample_wav):
         chunked = mel_frames(audio, chunk_frames=chunk)
         assert chunked.shape == reference.shape
         assert np.allclose(chunked, reference, rtol=1e-4, atol=1e-6 * float(reference.max()))
+
+
+def test_a_saved_pass_from_before_the_frame_grid_is_not_reused(tmp_path):
+    """A segmentation saved with 1 s windows (off the 16.875 ms frame grid) is recomputed, not
+    read with the slow clock."""
+    from annotation.pipeline.segmentation import LocalSegmentation, on_frame_grid
+
+    scores = np.zeros((3, 293, 3), dtype=np.float32)
+    old = LocalSegmentation(scores, 1.0, 0.016875, 0.0619375)
+    new = LocalSegmentation(scores, on_frame_grid(1.0, 0.016875), 0.016875, 0.0619375)
+    old.save(tmp_path / "old.npz")
+    new.save(tmp_path / "new.npz")
+    assert LocalSegmentation.reusable(tmp_path / "old.npz") is None
+    assert LocalSegmentation.reusable(tmp_path / "missing.npz") is None
+    reused = LocalSegmentation.reusable(tmp_path / "new.npz")
+    assert reused is not None and reused.shift == 59
+    assert reused.frame_time(10 * reused.shift) - reused.frame_offset == pytest.approx(10 * reused.window_step)
