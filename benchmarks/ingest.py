@@ -13,7 +13,8 @@ Workloads:
 - pyannote's real ``sample.wav`` call: WER against ``sample.stm`` and DER against ``sample.rttm``
   (collar 0.25 s either side, pyannote.metrics);
 - the same call as recorders hand it over (``--skip-conditions`` to skip): 40 dB too low, as
-  stereo with one mix on both channels, as stereo with the call in one channel only, at 8 kHz;
+  stereo with one mix on both channels (at the same level, or one side 12 dB down), as stereo
+  with the call in one channel only, at 8 kHz;
   the yardstick is the call as recorded;
 - a synthetic dual-channel call (espeak-ng, one voice per channel): DER against the known times;
 - a dual-channel suite (``--dual-calls``): code-switched dialogues with each party leaking into
@@ -106,6 +107,7 @@ def recording_conditions(sample: Path, folder: Path) -> list[tuple[str, Path]]:
     variants = {
         "40 dB too low (float WAV)": (audio * np.float32(0.01), rate),
         "as stereo, one mix on both channels (right -3 dB, inverted)": (np.stack([audio, -0.7 * audio]).T, rate),
+        "as stereo, one mix, the right channel 12 dB down": (np.stack([audio, 0.25 * audio]).T, rate),
         "as stereo, mono call in the left channel only": (np.stack([audio, np.zeros_like(audio)]).T, rate),
         "at 8 kHz (telephone band)": (resample_poly(audio, 1, 2).astype(np.float32), rate // 2),
     }

@@ -33,6 +33,37 @@ def test_a_mono_call_copied_to_both_channels_is_one_mix(dialogue):
     assert mono_source(np.stack([-0.7 * mono, mono])) == MonoSource(1, "one mix")
 
 
+@pytest.mark.parametrize("gain_db", [-8.0, -12.0, -20.0, -30.0])
+def test_a_copy_turned_down_any_amount_is_still_one_mix(dialogue, gain_db):
+    """Regression: a copy 8 dB or more down is as quiet as cross-talk, so the file went down the
+    dual-channel path; the leakage rule then took the quiet side's words for cross-talk, and the
+    whole call became one party."""
+    mono, _ = dialogue
+    noise = np.random.default_rng(2).standard_normal((2, mono.size)) * 3e-4
+    stereo = np.stack([mono, 10 ** (gain_db / 20) * mono]) + noise
+    assert mono_source(stereo.astype(np.float32)) == MonoSource(0, "one mix")
+
+
+@pytest.mark.parametrize("leg_gain", [0.2, 3.0])
+def test_a_leg_recorded_at_another_gain_than_the_mix_is_still_a_leg(dialogue, leg_gain):
+    _, dual = dialogue
+    mix = dual[0] + dual[1]
+    assert mono_source(np.stack([mix, leg_gain * dual[1]])) == MonoSource(0, "mix and leg")
+
+
+@pytest.mark.parametrize("leak", [0.0, 0.1, 0.5])
+def test_a_dual_call_where_one_party_barely_speaks_stays_two_channels(dialogue, leak):
+    """The agent talks all through; the customer's channel holds one short answer and the
+    agent's cross-talk. Their levels follow each other at a steady gain almost everywhere, but
+    not during the answer, so this is two parties (and the leakage rule handles the rest)."""
+    _, dual = dialogue
+    customer = dual[1].copy()
+    spoken = np.flatnonzero(np.abs(customer) > 0.02)
+    customer[spoken[0] + 16000 :] = 0.0  # only the first second of the first answer
+    stereo = np.stack([dual[0] + leak * customer, customer + leak * dual[0]])
+    assert mono_source(stereo) is None
+
+
 def test_the_mix_on_one_channel_and_one_partys_leg_on_the_other_keeps_the_mix(dialogue):
     _, dual = dialogue
     mix = dual[0] + dual[1]
@@ -97,7 +128,13 @@ def test_keep_one_channel_keeps_the_named_channel_whole(tmp_path, dialogue):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    "layout", ["one mix on both channels", "mono call in the left channel only", "mix and the customer's leg"]
+    "layout",
+    [
+        "one mix on both channels",
+        "mono call in the left channel only",
+        "mix and the customer's leg",
+        "one mix, the right channel 12 dB down",
+    ],
 )
 def test_a_stereo_file_that_is_a_mono_call_becomes_one_with_each_word_once(layout, project, two_voice_call, client, pm):
     from annotation.jobs import run_pipeline_inline
@@ -112,8 +149,9 @@ def test_a_stereo_file_that_is_a_mono_call_becomes_one_with_each_word_once(layou
         "one mix on both channels": (mono, -0.7 * mono, ONE_MIX_NOTE),
         "mono call in the left channel only": (mono, 0 * mono, SILENT_CHANNEL_NOTE),
         "mix and the customer's leg": (mono, dual[:, 1], MIX_AND_LEG_NOTE),
+        "one mix, the right channel 12 dB down": (mono, 0.25 * mono, ONE_MIX_NOTE),
     }[layout]
-    stereo = mono_path.with_name(f"stereo-{layout.split()[0]}.wav")
+    stereo = mono_path.with_name("stereo-" + "".join(c if c.isalnum() else "-" for c in layout) + ".wav")
     sf.write(stereo, np.stack([left, right]).T, 16000, subtype="PCM_16")
     with stereo.open("rb") as fh:
         call = call_upload(project=project, fileobj=fh, filename="stereo.wav", start_pipeline=False).call
