@@ -54,6 +54,35 @@ def sample_dir() -> Path:
     return Path(pyannote.audio.__file__).parent / "sample"
 
 
+def tiled_ders(rttm: list[tuple[str, float, float]], result: dict, path: Path) -> tuple[str, str, str]:
+    """(whole call, "", quarters) DER of a tiled ``sample.wav`` against its tiled truth: an error
+    that grows with time into the call (a drifting clock) shows as quarters that get worse."""
+    import soundfile as sf
+
+    period = sf.info(str(sample_dir() / "sample.wav")).duration
+    seconds = sf.info(str(path)).duration
+    truth = [
+        (who, a + k * period, min(b + k * period, seconds))
+        for k in range(int(seconds // period) + 1)
+        for who, a, b in rttm
+        if a + k * period < seconds
+    ]
+    edges = [seconds * q / 4 for q in range(5)]
+
+    def clip(spans, a, b):
+        return [(who, max(s, a), min(e, b)) for who, s, e in spans if e > a and s < b]
+
+    quarters = [
+        der(clip(truth, a, b), clip(result["spans"], a, b))["der"] for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    found = len({who for who, _, _ in result["spans"]})
+    return (
+        f"{der(truth, result['spans'])['der']:.1%}",
+        "",
+        f"quarters {' / '.join(f'{q:.1%}' for q in quarters)}; {found} speakers found (truth 2)",
+    )
+
+
 def tiled_sample(minutes: float, folder: Path) -> Path:
     import numpy as np
     import soundfile as sf
@@ -451,6 +480,8 @@ def main() -> None:
             f"{duration / plain['total']:.1f}x realtime" if plain else "",
             f"goal >= {goal}x{ratio}; {result['turns']} turns; coverage {result['coverage']:.3f}",
         )
+        if model == "tiny.en":
+            row("  DER against sample.rttm tiled, by quarter of the call", *tiled_ders(rttm, result, long_call))
         for stage, seconds in result["stages"].items():
             row(
                 f"  stage {stage}",
