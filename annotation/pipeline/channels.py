@@ -80,11 +80,10 @@ def mono_source(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) ->
     (digital silence, or only line hiss) while the other has speech: the other holds the call,
     and as a party it would put every voice on one speaker ("one side silent"). A channel's
     speech is *also on the other
-    channel* when, over the frames where it speaks, the other channel's loudness follows this
-    one's (correlation at least ``leak_correlation``) and is about as loud (median level
-    difference under ``leak_margin_db``, so the leakage rule could not tell the two apart), or,
-    at whatever gain, holds it as loud as its own other party (``_one_party_of_a_mix``); the
-    same mix on both channels at a fixed gain apart is caught first (``_one_mix_at_a_gain``):
+    channel* when, over the frames where it speaks, the other channel is about as loud (median
+    level difference under ``leak_margin_db``, so the leakage rule could not tell the two apart)
+    and its loudness follows this one's (correlation at least ``leak_correlation``); the same mix
+    on both channels at any fixed gain apart is caught first (``_one_mix_at_a_gain``):
     - both channels so: one mix on both (a mono call saved as stereo); the louder is kept;
     - one channel so: the other carries the whole call and this one a single party's leg (some
       recorders store the mix and one leg); the mix is kept;
@@ -111,7 +110,7 @@ def mono_source(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) ->
         follows = (
             np.std(own) > 1e-6 and np.std(other) > 1e-6 and np.corrcoef(own, other)[0, 1] >= config.leak_correlation
         )
-        on_both.append(bool(follows and (close or _one_party_of_a_mix(levels, speech, channel))))
+        on_both.append(bool(close and follows))
     if all(on_both):
         louder = int(np.argmax([levels[c, speech[c]].mean() for c in (0, 1)]))
         return MonoSource(louder, "one mix")
@@ -120,7 +119,7 @@ def mono_source(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) ->
     return None
 
 
-MAX_DEPARTING_SECONDS = 0.5  # speech of its own on either channel for longer: two parties
+MAX_DEPARTING_SECONDS = 0.1  # a word of its own on either channel (copies, even through MP3 or AAC, show none)
 
 
 def _one_mix_at_a_gain(levels: np.ndarray, speech: np.ndarray, config: ChannelConfig) -> bool:
@@ -144,21 +143,6 @@ def _one_mix_at_a_gain(levels: np.ndarray, speech: np.ndarray, config: ChannelCo
     misses_first = np.abs(first - np.maximum(second + gain, floors[0])) > config.leak_margin_db
     misses_second = np.abs(second - np.maximum(first - gain, floors[1])) > config.leak_margin_db
     return (misses_first & misses_second).sum() * FRAME <= MAX_DEPARTING_SECONDS
-
-
-PARTY_BALANCE_DB = 10.0  # two parties of one mix are this close in level; leakage is further down
-
-
-def _one_party_of_a_mix(levels: np.ndarray, speech: np.ndarray, channel: int) -> bool:
-    """Whether the other channel holds this channel's speech as one party of a mix, at any gain
-    (a leg recorded 10 dB hotter than the mix, say): in the other channel, the stretches where
-    this one speaks are about as loud as its own further speech (the other party). Cross-talk
-    is not: it sits far below the speech of the channel it leaks into."""
-    other = 1 - channel
-    rest = speech[other] & ~speech[channel]
-    if rest.sum() * FRAME <= MAX_DEPARTING_SECONDS:
-        return False
-    return bool(abs(np.median(levels[other, speech[channel]]) - np.median(levels[other, rest])) < PARTY_BALANCE_DB)
 
 
 def _runs(mask: np.ndarray, bridge: int, minimum: int) -> list[tuple[int, int]]:
