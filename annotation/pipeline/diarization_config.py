@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class DiarizationConfig:
     max_speakers: int = 6
     min_speakers: int = 1
-    window_step: float = 1.0  # seconds between 5 s segmentation windows
+    window_step: float = 1.0  # seconds between 5 s segmentation windows, snapped to whole model frames
     active: float = 0.5  # local speaker activation threshold
     link_jaccard: float = 0.5  # soft Jaccard of overlap activity that links local speakers
     min_local_seconds: float = 0.2  # local speakers with less activity in a window are noise

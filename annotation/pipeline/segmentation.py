@@ -82,7 +82,7 @@ class LocalSegmentation:
             return cls(data["scores"].astype(np.float32), window_step, frame_step, frame_duration)
 
 
-def on_frame_grid(window_step: float, frame_step: float) -> float:
+def snap_to_frames(window_step: float, frame_step: float) -> float:
     """The window step nearest ``window_step`` that is a whole number of model frames.
 
     Tracklets, cannot-links and word attribution place window ``w``'s frames at global frame
@@ -99,7 +99,7 @@ def local_segmentation(audio: np.ndarray, window_step: float = 1.0) -> LocalSegm
 
     model = segmentation_model()
     field = model.receptive_field
-    window_step = on_frame_grid(window_step, float(field.step))
+    window_step = snap_to_frames(window_step, float(field.step))
     inference = Inference(model, step=window_step, skip_aggregation=True, batch_size=32)
     waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None]
     with torch.inference_mode():

@@ -156,3 +156,30 @@ def test_a_speaker_whose_turns_are_short_still_counts_all_of_them():
     labels = cluster_windows(windows, config, pieces)
     assert len(set(labels[:6])) == 1 and len(set(labels[6:])) == 1
     assert labels[0] != labels[6]
+
+
+def test_a_speaker_with_only_one_window_turns_heard_taking_turns_is_kept_apart():
+    """Regression (review): with every customer turn a one-window piece, none could found a
+    cluster, and all of them joined the agent even though each was heard taking turns with it."""
+    from annotation.pipeline.diarize import Windows, cluster_windows
+
+    rng = np.random.default_rng(7)
+    agent, customer = np.zeros(32), np.zeros(32)
+    agent[0], customer[0], customer[1] = 1.0, 0.6, 0.8
+    vectors = np.concatenate([_voice(rng, agent, 6), _voice(rng, customer, 5)])
+    pieces = np.array([0, 0, 1, 1, 2, 2, 3, 4, 5, 6, 7])
+    cannot = {(p, q) for p in (0, 1, 2) for q in (3, 4, 5, 6, 7)}
+    labels = cluster_windows(Windows(np.arange(11) * 2.0, pieces.copy(), vectors), DiarizationConfig(), pieces, cannot)
+    assert len(set(labels[:6])) == 1 and len(set(labels[6:])) == 1 and labels[0] != labels[6]
+
+
+def test_two_short_pieces_that_took_turns_do_not_join_one_cluster():
+    from annotation.pipeline.diarize import _join_nearest
+
+    agent, customer = np.zeros(8), np.zeros(8)
+    agent[0], customer[1] = 1.0, 1.0
+    sums = np.stack([agent, customer, customer, customer])
+    forbidden = np.zeros((4, 4), dtype=bool)
+    forbidden[2, 3] = forbidden[3, 2] = True
+    labels = _join_nearest(np.array([0, 1, -1, -1]), sums, forbidden, 0.175)
+    assert labels[2] == 1 and labels[3] != labels[2]

@@ -256,11 +256,11 @@ def test_mel_frames_a_minute_at_a_time_are_resemblyzers_frames(sample_wav):
 def test_a_saved_pass_from_before_the_frame_grid_is_not_reused(tmp_path):
     """A segmentation saved with 1 s windows (off the 16.875 ms frame grid) is recomputed, not
     read with the slow clock."""
-    from annotation.pipeline.segmentation import LocalSegmentation, on_frame_grid
+    from annotation.pipeline.segmentation import LocalSegmentation, local_segmentation, snap_to_frames
 
     scores = np.zeros((3, 293, 3), dtype=np.float32)
     old = LocalSegmentation(scores, 1.0, 0.016875, 0.0619375)
-    new = LocalSegmentation(scores, on_frame_grid(1.0, 0.016875), 0.016875, 0.0619375)
+    new = LocalSegmentation(scores, snap_to_frames(1.0, 0.016875), 0.016875, 0.0619375)
     old.save(tmp_path / "old.npz")
     new.save(tmp_path / "new.npz")
     assert LocalSegmentation.reusable(tmp_path / "old.npz") is None
@@ -268,3 +268,6 @@ def test_a_saved_pass_from_before_the_frame_grid_is_not_reused(tmp_path):
     reused = LocalSegmentation.reusable(tmp_path / "new.npz")
     assert reused is not None and reused.shift == 59
     assert reused.frame_time(10 * reused.shift) - reused.frame_offset == pytest.approx(10 * reused.window_step)
+    # The model's own pass puts its windows on the grid (step 59 frames, not 1 s).
+    fresh = local_segmentation(np.zeros(16000 * 12, dtype=np.float32))
+    assert fresh.on_frame_grid and fresh.shift == 59 and fresh.window_step == pytest.approx(0.995625)
