@@ -1,4 +1,5 @@
-"""Set-up code the benchmark scripts share: Django on a throw-away database, a project to fill."""
+"""Code the benchmark scripts share: Django on a throw-away database, a project to fill, spans
+cut into quarters of a call."""
 
 from __future__ import annotations
 
@@ -31,3 +32,13 @@ def bench_project(taxonomy, annotators: int = 3):
     model = get_user_model()
     users = model.objects.bulk_create([model(username=f"a{i}") for i in range(annotators)])
     return project, users
+
+
+def clip_spans(spans: list[tuple[str, float, float]], start: float, end: float) -> list[tuple[str, float, float]]:
+    """(speaker, start, end) spans cut to the stretch [start, end)."""
+    return [(who, max(a, start), min(b, end)) for who, a, b in spans if b > start and a < end]
+
+
+def quarters(seconds: float) -> list[tuple[float, float]]:
+    """The four quarters of a call: an error that grows with time into the call shows as a rise."""
+    return [(seconds * q / 4, seconds * (q + 1) / 4) for q in range(4)]

@@ -182,14 +182,10 @@ def evaluate(seed: int, spec, config, previous, yardstick: str) -> dict:
     return row
 
 
-def _clip(spans: list[tuple[str, float, float]], start: float, end: float) -> list[tuple[str, float, float]]:
-    return [(s, max(a, start), min(b, end)) for s, a, b in spans if b > start and a < end]
-
-
 def quarter_ders(truth, spans, seconds: float) -> list[float]:
-    """DER of each quarter of the call: an error that grows with time into the call shows as a rise."""
-    edges = np.linspace(0.0, seconds, 5)
-    return [der(_clip(truth, a, b), _clip(spans, a, b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    from benchmarks.common import clip_spans, quarters
+
+    return [der(clip_spans(truth, a, b), clip_spans(spans, a, b)) for a, b in quarters(seconds)]
 
 
 def report_long(rows: list[dict]) -> None:

@@ -59,6 +59,8 @@ def tiled_ders(rttm: list[tuple[str, float, float]], result: dict, path: Path) -
     that grows with time into the call (a drifting clock) shows as quarters that get worse."""
     import soundfile as sf
 
+    from benchmarks.common import clip_spans, quarters
+
     period = sf.info(str(sample_dir() / "sample.wav")).duration
     seconds = sf.info(str(path)).duration
     truth = [
@@ -67,19 +69,12 @@ def tiled_ders(rttm: list[tuple[str, float, float]], result: dict, path: Path) -
         for who, a, b in rttm
         if a + k * period < seconds
     ]
-    edges = [seconds * q / 4 for q in range(5)]
-
-    def clip(spans, a, b):
-        return [(who, max(s, a), min(e, b)) for who, s, e in spans if e > a and s < b]
-
-    quarters = [
-        der(clip(truth, a, b), clip(result["spans"], a, b))["der"] for a, b in zip(edges[:-1], edges[1:], strict=True)
-    ]
+    scores = [der(clip_spans(truth, a, b), clip_spans(result["spans"], a, b))["der"] for a, b in quarters(seconds)]
     found = len({who for who, _, _ in result["spans"]})
     return (
         f"{der(truth, result['spans'])['der']:.1%}",
         "",
-        f"quarters {' / '.join(f'{q:.1%}' for q in quarters)}; {found} speakers found (truth 2)",
+        f"quarters {' / '.join(f'{q:.1%}' for q in scores)}; {found} speakers found (truth 2)",
     )
 
 
