@@ -178,7 +178,11 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             )
             method = f"pyannote {settings.DIARIZATION_MODEL}"
         else:
-            segmentation = LocalSegmentation.reusable(segmentation_path(call, 0))
+            path = segmentation_path(call, 0)
+            segmentation = LocalSegmentation.reusable(path)
+            if segmentation is None:  # missing, or saved before windows were on the frame grid
+                segmentation = local_segmentation(mono)
+                segmentation.save(path)
             labelled = diarize.diarize_mono(mono, probes, segmentation=segmentation)
             method = "pyannote segmentation tracklets + resemblyzer d-vectors + constrained agglomerative clustering"
         for item, probe in zip(items, labelled, strict=True):
