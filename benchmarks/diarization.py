@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/diarization.py                  # the whole suite, both halves
     .venv/bin/python benchmarks/diarization.py --split held-out # the held-out half only
     .venv/bin/python benchmarks/diarization.py --yardstick naive
+    .venv/bin/python benchmarks/diarization.py --no-suite --long 10 --codeswitched 24
 
 The suite is ``benchmarks/diarization_suite.py``: 24 espeak-ng conversations (2, 3 and 4
 speakers) and 6 re-cuts of ``sample.wav``'s two real voices, split tune / held-out. Settings
@@ -111,7 +112,16 @@ def main() -> None:
     parser.add_argument(
         "--long", type=float, default=0.0, metavar="MINUTES", help="also diarize three calls this long (0: none)"
     )
-    parser.add_argument("--long-only", action="store_true", help="only the long calls (with --long)")
+    parser.add_argument(
+        "--no-suite", action="store_true", help="skip the 60-call suite (with --long or --codeswitched)"
+    )
+    parser.add_argument(
+        "--codeswitched",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also diarize N code-switched two-speaker calls (the language suite's, as mono mixes)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -124,7 +134,7 @@ def main() -> None:
     seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
     specs = (
         []
-        if args.long_only
+        if args.no_suite
         else [
             (seed, s) for seed in seeds for s in build_suite(seed=seed) if args.split == "both" or s.split == args.split
         ]
@@ -142,6 +152,26 @@ def main() -> None:
             evaluate(0, spec, config, previous, args.yardstick) for spec in build_long_calls(minutes=args.long)
         ]
         report_long(long_rows)
+    if args.codeswitched:
+        report_codeswitched(args.codeswitched, config)
+
+
+def report_codeswitched(calls: int, config) -> None:
+    """Two speakers who switch languages, one espeak-ng voice per language for each speaker (so a
+    speaker's voice also changes with the language here, which a person's does not)."""
+    from annotation.pipeline.codeswitch_fixtures import code_switched_script, render_code_switched, suite_voices
+    from annotation.pipeline.diarize import diarize_spans
+
+    ders, exact = [], 0
+    for seed in range(5000, 5000 + calls):
+        samples, truth = render_code_switched(code_switched_script(seed, turns=8), None, voices=suite_voices(seed))
+        spans = [(s.speaker, s.start, s.end) for s in diarize_spans(samples[0], config)]
+        ders.append(der([(u.speaker, u.start, u.end) for u in truth], spans))
+        exact += len({s for s, _, _ in spans}) == 2
+    print(
+        f"\ncode-switched two-speaker calls ({calls}, mono mixes): DER median {np.median(ders):.1%},"
+        f" mean {np.mean(ders):.1%}; speaker count exact {exact / calls:.0%}"
+    )
 
 
 def evaluate(seed: int, spec, config, previous, yardstick: str) -> dict:
