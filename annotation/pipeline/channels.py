@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .runs import true_runs
 from .types import Word
 
 FRAME = 0.01  # seconds
@@ -50,10 +51,19 @@ def frame_levels(samples: np.ndarray, block_seconds: float = 60.0) -> np.ndarray
     return out
 
 
+def _noise_floors(levels: np.ndarray) -> np.ndarray:
+    """Per channel: the level of its quietest tenth of frames."""
+    return np.percentile(levels, 10, axis=1)
+
+
 def _speech_frames(levels: np.ndarray, config: ChannelConfig) -> np.ndarray:
     """(channels, frames): where each channel is clearly above its own noise floor."""
-    floors = np.percentile(levels, 10, axis=1, keepdims=True)
-    return (levels - floors) > config.speech_above_floor_db
+    return (levels - _noise_floors(levels)[:, None]) > config.speech_above_floor_db
+
+
+def _louder(levels: np.ndarray, speech: np.ndarray) -> int:
+    """The channel whose speech is louder on average (the better copy of one mix)."""
+    return int(np.argmax([levels[c, speech[c]].mean() for c in range(levels.shape[0])]))
 
 
 def channel_separation(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -> float:
@@ -100,8 +110,7 @@ def mono_source(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) ->
     if not speaks.any():
         return None
     if _one_mix_at_a_gain(levels, speech, config):
-        louder = int(np.argmax([levels[c, speech[c]].mean() for c in (0, 1)]))
-        return MonoSource(louder, "one mix")
+        return MonoSource(_louder(levels, speech), "one mix")
     on_both = []
     for channel in (0, 1):
         mine = speech[channel]
@@ -112,8 +121,7 @@ def mono_source(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) ->
         )
         on_both.append(bool(close and follows))
     if all(on_both):
-        louder = int(np.argmax([levels[c, speech[c]].mean() for c in (0, 1)]))
-        return MonoSource(louder, "one mix")
+        return MonoSource(_louder(levels, speech), "one mix")
     if any(on_both):
         return MonoSource(1 - on_both.index(True), "mix and leg")
     return None
@@ -138,7 +146,7 @@ def _one_mix_at_a_gain(levels: np.ndarray, speech: np.ndarray, config: ChannelCo
     if both.sum() < MIN_SPEECH_FRAMES:
         return False
     gain = float(np.median(levels[0, both] - levels[1, both]))
-    floors = np.percentile(levels, 10, axis=1)
+    floors = _noise_floors(levels)
     first, second = levels[0, either], levels[1, either]
     misses_first = np.abs(first - np.maximum(second + gain, floors[0])) > config.leak_margin_db
     misses_second = np.abs(second - np.maximum(first - gain, floors[1])) > config.leak_margin_db
@@ -146,9 +154,8 @@ def _one_mix_at_a_gain(levels: np.ndarray, speech: np.ndarray, config: ChannelCo
 
 
 def _runs(mask: np.ndarray, bridge: int, minimum: int) -> list[tuple[int, int]]:
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
     runs: list[list[int]] = []
-    for first, last in zip(edges[::2], edges[1::2], strict=True):
+    for first, last in zip(*true_runs(mask), strict=True):
         if runs and first - runs[-1][1] <= bridge:
             runs[-1][1] = int(last)
         else:
@@ -160,15 +167,14 @@ def channel_runs(samples: np.ndarray, config: ChannelConfig = ChannelConfig()) -
     """Per channel: (start, end, leaked) for each run of sound, ``leaked`` when it is the other
     party bleeding in. The one leakage rule, for the VAD's stretches and for the words."""
     levels = frame_levels(samples)
-    floors = np.percentile(levels, 10, axis=1)
+    speech = _speech_frames(levels, config)
     bridge, minimum = int(config.bridge / FRAME), int(config.min_speech / FRAME)
     out: list[list[tuple[float, float, bool]]] = []
     for channel in range(levels.shape[0]):
-        mask = levels[channel] > floors[channel] + config.speech_above_floor_db
         out.append(
             [
                 (first * FRAME, last * FRAME, _is_leakage(levels, channel, first, last, config))
-                for first, last in _runs(mask, bridge, minimum)
+                for first, last in _runs(speech[channel], bridge, minimum)
             ]
         )
     return out

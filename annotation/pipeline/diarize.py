@@ -37,6 +37,7 @@ import numpy as np
 from .cannot_link import clusters_apart_from_all, constrained_average_linkage, piece_cannot_links
 from .channels import channel_words
 from .diarization_config import DiarizationConfig
+from .runs import true_runs
 from .segmentation import LocalSegmentation, local_segmentation
 from .speaker_embedding import MEL_STEP, WINDOW_SECONDS, embed_windows, mel_frames
 from .tracklets import Tracklet, build_tracklets, solo_owner, total_frames
@@ -140,10 +141,8 @@ def _split_points(vectors: np.ndarray, config: DiarizationConfig) -> list[int]:
 
 def _longest_run(flags: np.ndarray) -> int:
     """Length of the longest run of True in ``flags``."""
-    if not flags.any():
-        return 0
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
-    return int((edges[1::2] - edges[::2]).max())
+    starts, ends = true_runs(flags)
+    return int((ends - starts).max()) if starts.size else 0
 
 
 def pause_cuts(centres: np.ndarray, tracklet: Tracklet, seg: LocalSegmentation, config: DiarizationConfig) -> list[int]:
@@ -261,7 +260,7 @@ def _join_nearest(labels: np.ndarray, sums: np.ndarray, forbidden: np.ndarray, t
             labels[piece] = best
     if orphans:
         orphans = np.asarray(orphans)
-        distances = squareform(pdist(_unit(sums[orphans]), metric="cosine")) if orphans.size > 1 else np.zeros((1, 1))
+        distances = squareform(pdist(_unit(sums[orphans]), metric="cosine"))  # (1, 1) zeros for one
         own = constrained_average_linkage(distances, forbidden[np.ix_(orphans, orphans)], threshold)
         labels[orphans] = n_clusters + own
     return labels
@@ -321,10 +320,8 @@ def activity_spans(activity: np.ndarray, seg: LocalSegmentation, config: Diariza
         rows = np.arange(activity.shape[0])[:, None]
         activity = np.where((rows == top[None, :]) | (activity > config.overlap_active), activity, 0.0)
     for row in range(activity.shape[0]):
-        on = activity[row] > config.active
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
         runs = []
-        for first, last in zip(edges[::2], edges[1::2], strict=True):
+        for first, last in zip(*true_runs(activity[row] > config.active), strict=True):
             start, end = float(seg.frame_time(first)) - half, float(seg.frame_time(last - 1)) + half
             if runs and start - runs[-1][1] <= config.min_gap_seconds:
                 runs[-1][1] = end

@@ -105,3 +105,12 @@ def test_sniffing_reads_contents_not_names():
     assert sniff_format(b"\xff\xfb\x90\x00") == "mp3"
     assert sniff_format(b"\x00\x00\x00\x20ftypM4A ") == "m4a"
     assert sniff_format(b"%PDF-1.7") is None
+
+
+def test_true_runs_finds_runs_at_both_edges_and_none_in_an_empty_mask():
+    from annotation.pipeline.runs import true_runs
+
+    starts, ends = true_runs(np.array([1, 1, 0, 0, 1, 0, 1], dtype=bool))
+    assert starts.tolist() == [0, 4, 6] and ends.tolist() == [2, 5, 7]
+    starts, ends = true_runs(np.zeros(5, dtype=bool))
+    assert starts.size == 0 and ends.size == 0
