@@ -6,11 +6,14 @@
 3. Each window takes the most probable language, even when the model is unsure (measured: on
    a switch into another language the model is often unsure, yet its first choice is right;
    replacing it by a confident neighbour's language erased exactly those switches). A window
-   the fast short encoding is unsure of (below ``MIN_CONFIDENCE``) gets a second opinion from
-   the encoding Whisper was trained on (padded to 30 s), and the two are averaged (measured on
-   96 utterances with their true boundaries: 78% -> 82% open-set, 84% -> 86.5% with the languages
-   declared, one window in five re-checked). A window too short to judge takes the language of
-   the nearest judged window. Consecutive windows that agree are merged into language regions.
+   the fast short encoding gives less than ``RECHECK_BELOW`` is encoded again the way Whisper
+   was trained (padded to 30 s), and that answer is taken instead: it is the better one. Measured
+   on 64 generated code-switched calls (two draws of 32, 378 utterances), against averaging the
+   two below 0.5: open set 69.5% -> 73.2% and 80.9% -> 82.4%, languages declared 83.2% -> 87.4%
+   and 88.3% -> 92.6%; padding every window gains nothing more and costs 6x per window. About
+   half of the synthetic windows are re-checked; real English speech (``sample.wav``) none. A
+   window too short to judge takes the language of the nearest judged window. Consecutive
+   windows that agree are merged into language regions.
 4. Transcription then runs per region with a model suited to its language (``language_chunks``
    gives the ASR chunks, never mixing two languages in one chunk), so every word carries the
    language it was decoded in, and a turn can split where the language changes.
@@ -32,6 +35,7 @@ Interval = tuple[float, float]
 WINDOW_SECONDS = 5.0  # target length of a language-identification window
 MIN_WINDOW_SECONDS = 1.0  # shorter windows are not judged: they take a neighbour's language
 MIN_CONFIDENCE = 0.5  # below this a window is reported unsure (its first choice is still kept)
+RECHECK_BELOW = 0.8  # a short encoding less sure than this is replaced by the padded one
 CHUNK_SECONDS = 30.0  # Whisper's input
 MIN_PAUSE_SECONDS = 0.25  # a silence this long inside a speech stretch may end an utterance
 MIN_PART_SECONDS = 1.5  # never cut a stretch into a part shorter than this (too short to judge)
@@ -104,6 +108,7 @@ def identify_languages(
     *,
     candidates: Sequence[str] = (),
     min_confidence: float = MIN_CONFIDENCE,
+    recheck_below: float = RECHECK_BELOW,
     window_seconds: float = WINDOW_SECONDS,
     pauses: Sequence[Interval] = (),
     second_opinion: Callable[[list[np.ndarray]], list[dict[str, float]]] | None = None,
@@ -111,7 +116,8 @@ def identify_languages(
     """Language of every window of every speech stretch (see the module docstring).
 
     ``pauses`` (silences inside speech, from ``pauses_in``) let windows end where utterances do;
-    ``second_opinion`` (another view of the same model) is asked about the unsure windows."""
+    ``second_opinion`` (the encoding Whisper was trained on, costlier) is asked about the windows
+    the first gives less than ``recheck_below``, and its answer replaces the first."""
     windows = lid_windows(segments, window_seconds, pauses)
     judged = [w for w in windows if w.end - w.start >= MIN_WINDOW_SECONDS]
     if judged:
@@ -120,10 +126,10 @@ def identify_languages(
         # Unsure: the model's own probability of the answer (the best of the declared languages
         # when there are some) is low. Renormalised over the declared languages, a window the
         # model hears as none of them would look sure.
-        unsure = [i for i, probs in enumerate(results) if _best(probs, candidates) < min_confidence]
+        unsure = [i for i, probs in enumerate(results) if _best(probs, candidates) < recheck_below]
         if second_opinion is not None and unsure:
             for i, other in zip(unsure, second_opinion([clips[i] for i in unsure]), strict=True):
-                results[i] = {k: (results[i].get(k, 0.0) + other.get(k, 0.0)) / 2 for k in {*results[i], *other}}
+                results[i] = other
         results = [_restrict(probs, candidates) for probs in results]
         for window, probs in zip(judged, results, strict=True):
             window.language = max(probs, key=probs.get)
