@@ -51,6 +51,12 @@ class CallSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.channels == 1:  # a stereo upload found to be one mix: the roles it was sent with do not apply
+            data["channel_roles"] = []
+        return data
+
 
 class CallUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
