@@ -24,6 +24,7 @@ class DiarizationConfig:
     link_min_seconds: float = 1.0  # each of two local speakers of a window speaks alone this long...
     link_min_windows: int = 2  # ...in this many windows: then their pieces are never one speaker
     linked_speaker_seconds: float = 3.2  # a smaller cluster kept apart from every large one is a speaker
+    distinct_speaker_distance: float = 0.22  # ...as is one at least this far (cosine) from every large one
     min_speaker_seconds: float = 4.8  # a cluster with less window speech is not a speaker
     overlap_active: float = 0.9  # a second simultaneous speaker needs this activation
     min_gap_seconds: float = 0.3  # one speaker's pauses shorter than this stay inside a span

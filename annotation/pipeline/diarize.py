@@ -18,7 +18,7 @@
      speech join their nearest large cluster; a few k-means style passes settle the pieces.
      Two pieces the segmentation model heard taking turns inside one 5 s window are never
      merged, and a smaller cluster it heard taking turns with every large one is a speaker too
-     (``cannot_link.py``).
+     (``cannot_link.py``), as is one that sounds unlike every large one (``clusters_unlike_all``).
   6. Every tracklet frame takes its nearest window's speaker; activity is binarised into spans,
      and each word goes to the speaker most active over it.
   Parameters were chosen on the tune half of ``benchmarks/diarization_suite.py`` (mean DER);
@@ -193,8 +193,8 @@ def cluster_windows(
     two pieces in ``cannot`` (heard taking turns by the segmentation model) are never merged.
     Pieces too short to found a cluster then join the nearest one and count towards its speech.
     Clusters with less than ``min_speaker_seconds`` of windows are not speakers, unless they were
-    kept apart from every larger one (then down to ``linked_speaker_seconds``): their pieces
-    join the nearest large cluster. A few k-means style passes then settle each piece.
+    kept apart from every larger one or sound unlike every one of them (then down to
+    ``linked_speaker_seconds``): their pieces join the nearest large cluster. A few k-means style passes then settle each piece.
     """
     from scipy.spatial.distance import pdist, squareform  # lazy: +40 MB, 0.3 s in every web process
 
@@ -222,7 +222,10 @@ def cluster_windows(
     labels = _join_nearest(labels, sums, forbidden, config.cluster_threshold)
     seconds = np.bincount(labels, weights=sizes * config.window_hop)
     large = np.flatnonzero(seconds >= config.min_speaker_seconds)
-    small = clusters_apart_from_all(labels, seconds, large, cannot, config.linked_speaker_seconds)
+    small = np.union1d(
+        clusters_apart_from_all(labels, seconds, large, cannot, config.linked_speaker_seconds),
+        clusters_unlike_all(labels, sums, seconds, large, config),
+    ).astype(large.dtype)
     large = np.concatenate([large, small])
     if large.size == 0:
         return np.zeros(n, dtype=int)
@@ -234,6 +237,26 @@ def cluster_windows(
         centroids = _unit(np.stack([sums[piece_labels == c].sum(axis=0) for c in present]))
     piece_labels = (means @ centroids.T).argmax(axis=1)
     return piece_labels[pieces]
+
+
+def clusters_unlike_all(
+    labels: np.ndarray, sums: np.ndarray, seconds: np.ndarray, large: np.ndarray, config: DiarizationConfig
+) -> np.ndarray:
+    """Clusters too small to be speakers by size alone that hold at least ``linked_speaker_seconds``
+    and whose voice is at least ``distinct_speaker_distance`` (cosine) from every large cluster's:
+    a third party who says two short things (a supervisor, a transfer) is nobody else, so they
+    are a speaker. The distance is well above ``cluster_threshold``: one voice's clusters lie
+    closer than that. ``labels``: cluster per piece; ``sums``: summed embeddings per piece."""
+    n = int(labels.max()) + 1
+    if large.size == 0 or n <= large.size:
+        return np.zeros(0, dtype=np.int64)
+    centroids = _unit(np.stack([sums[labels == c].sum(axis=0) for c in range(n)]))
+    nearest = (1.0 - centroids @ centroids[large].T).min(axis=1)
+    candidates = np.setdiff1d(np.arange(n), large)
+    keep = (seconds[candidates] >= config.linked_speaker_seconds) & (
+        nearest[candidates] >= config.distinct_speaker_distance
+    )
+    return candidates[keep]
 
 
 def _join_nearest(labels: np.ndarray, sums: np.ndarray, forbidden: np.ndarray, threshold: float) -> np.ndarray:

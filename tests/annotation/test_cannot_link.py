@@ -183,3 +183,23 @@ def test_two_short_pieces_that_took_turns_do_not_join_one_cluster():
     forbidden[2, 3] = forbidden[3, 2] = True
     labels = _join_nearest(np.array([0, 1, -1, -1]), sums, forbidden, 0.175)
     assert labels[2] == 1 and labels[3] != labels[2]
+
+
+@pytest.mark.parametrize("distance, speakers", [(0.4, 3), (0.19, 2)], ids=["unlike both parties", "near the agent"])
+def test_a_small_cluster_is_a_speaker_only_when_it_sounds_unlike_every_large_one(distance, speakers):
+    """Two windows (3.2 s) of a third voice, never heard taking turns with anyone: a speaker when
+    its voice is far from both parties', else the agent's voice on another line (it joins him)."""
+    from annotation.pipeline.diarize import Windows, cluster_windows
+
+    rng = np.random.default_rng(3)
+    agent, customer = np.zeros(32), np.zeros(32)
+    agent[0], customer[1] = 1.0, 1.0
+    third = np.zeros(32)
+    third[0], third[2] = 1.0 - distance, np.sqrt(1.0 - (1.0 - distance) ** 2)  # cosine distance to the agent
+    vectors = np.concatenate([_voice(rng, agent, 6), _voice(rng, customer, 6), _voice(rng, third, 2)])
+    pieces = np.repeat(np.arange(7), 2)  # every piece two windows: each can found a cluster
+    config = DiarizationConfig()
+    assert 2 * config.window_hop < config.min_speaker_seconds
+    labels = cluster_windows(Windows(np.arange(14) * 2.0, pieces.copy(), vectors), config, pieces)
+    assert len(set(labels)) == speakers
+    assert len(set(labels[:6])) == 1 and len(set(labels[6:12])) == 1 and labels[0] != labels[6]

@@ -13,6 +13,7 @@ import soundfile as sf
 
 from annotation.pipeline import speech
 from annotation.pipeline.channels import channel_speech
+from annotation.pipeline.diarization_config import DiarizationConfig
 from annotation.pipeline.diarize import diarize_channels, diarize_mono, diarize_spans, words_to_spans
 from annotation.pipeline.synth import Utterance, render_call
 from annotation.pipeline.turns import build_turns
@@ -64,6 +65,31 @@ def test_three_voices_are_three_speakers(three_voice_call):
     spans = diarize_spans(audio)
     assert len({s.speaker for s in spans}) == 3
     assert _der(truth, [(s.speaker, s.start, s.end) for s in spans]) <= 0.25
+
+
+def test_a_third_party_who_says_little_in_a_voice_of_their_own_is_a_speaker():
+    """Regression: a supervisor who joins for one sentence and a word (4 s of speech: one cluster
+    of two 1.6 s windows) was under ``min_speaker_seconds`` and merged into the agent, although
+    their voice is unlike both parties' (``clusters_unlike_all``)."""
+    a, c, s = THREE_VOICES["agent"], THREE_VOICES["customer"], THREE_VOICES["supervisor"]
+    script = [
+        Utterance("agent", "Thank you for calling, this is Sam, how can I help you today?", **a),
+        Utterance(
+            "customer", "Hello, my router keeps dropping the connection every evening and I work from home.", **c
+        ),
+        Utterance("agent", "I am sorry to hear that. Let me check the line and the account for you now.", **a),
+        Utterance("supervisor", "Morgan here, I manage the faults team for your region.", pause_before=1.0, **s),
+        Utterance("customer", "Thank you, that would be great, it has been down three times this week.", **c),
+        Utterance("agent", "I can see an outage last night, and a faulty card that we have replaced.", **a),
+        Utterance("supervisor", "Right.", pause_before=1.0, **s),
+        Utterance("customer", "So it should be stable from now on? I really hope so, thank you both.", **c),
+        Utterance("agent", "Yes, and I have added a credit of twenty dollars to your account.", **a),
+    ]
+    audio, spoken = render_call(script)
+    assert sum(u.end - u.start for u in spoken if u.speaker == "supervisor") < DiarizationConfig().min_speaker_seconds
+    spans = diarize_spans(audio[0])
+    assert len({s.speaker for s in spans}) == 3
+    assert _der([(u.speaker, u.start, u.end) for u in spoken], [(s.speaker, s.start, s.end) for s in spans]) <= 0.15
 
 
 LONG_CALL_LINES = [
