@@ -140,7 +140,11 @@ def turn_set_text(*, turn: Turn, text: str, revision: int, user) -> TurnRevision
         before = turn_snapshot(locked)
         old = words_in(words, speaker=locked.speaker.label, start=locked.start, end=locked.end)
         if len(old) == len(tokens):
-            new = [{**w, "w": token, "edited": True} for w, token in zip(old, tokens, strict=True)]
+            # Typed text says where the spaces are: no word stays joined to the one before.
+            new = [
+                {**{k: v for k, v in w.items() if k != "j"}, "w": token, "edited": True}
+                for w, token in zip(old, tokens, strict=True)
+            ]
         else:
             lo, hi = (old[0]["s"], old[-1]["e"]) if old else (locked.start, locked.end)
             step = (hi - lo) / len(tokens)

@@ -239,17 +239,31 @@ class Transcriber:
 
 
 _PUNCTUATION = set("\"'“”¿([{-.。,，!！?？:：)]}、;…")
+# Written without spaces between words: Whisper's words there are pieces of the text with nothing
+# between them (faster-whisper splits them on characters for the same set).
+UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})
 
 
 def _words_with_punctuation(aligned: list[dict], *, offset: float, language: str = "") -> list[Word]:
-    """Aligned tokens to words, with punctuation glued to its neighbour as Whisper prints it."""
+    """Aligned tokens to words as Whisper prints them: punctuation glued to its neighbour, and a
+    piece printed with no space before it glued to the word before (French "m" + "'ennuyez" is
+    one word, "m'ennuyez", not two). In a language written without spaces every piece stays a
+    word, marked ``joined`` where no space precedes it, so the text reads as written."""
     words: list[Word] = []
+    unspaced = language in UNSPACED_LANGUAGES
     for item in aligned:
-        text = item["word"].strip()
+        raw = item["word"]
+        text = raw.strip()
         if not text:
             continue
         if words and all(ch in _PUNCTUATION for ch in text):
             words[-1].text += text
+            continue
+        attached = bool(words) and not raw[:1].isspace()
+        if attached and not unspaced:
+            words[-1].text += text
+            words[-1].end = round(max(words[-1].end, offset + float(item["end"])), 3)
+            words[-1].probability = round(min(words[-1].probability, float(item["probability"])), 3)
             continue
         begin = offset + float(item["start"])
         words.append(
@@ -259,6 +273,7 @@ def _words_with_punctuation(aligned: list[dict], *, offset: float, language: str
                 end=round(max(offset + float(item["end"]), begin + 0.02), 3),
                 probability=round(float(item["probability"]), 3),
                 language=language,
+                joined=attached,
             )
         )
     return words

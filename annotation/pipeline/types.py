@@ -13,11 +13,14 @@ class Word:
     probability: float = 1.0
     speaker: str = ""
     language: str = ""  # of the speech region the word was transcribed in ("" when unknown)
+    joined: bool = False  # written with no space before it (scripts without spaces: Chinese, Thai, ...)
 
     def to_dict(self) -> dict:
         data = {"w": self.text, "s": self.start, "e": self.end, "p": self.probability}
         if self.language:
             data["l"] = self.language
+        if self.joined:
+            data["j"] = True
         return data
 
     @classmethod
@@ -29,6 +32,7 @@ class Word:
             probability=data.get("p", 1.0),
             speaker=speaker,
             language=data.get("l", ""),
+            joined=bool(data.get("j", False)),
         )
 
 
@@ -141,7 +145,9 @@ def word_language_switches(words: list[dict]) -> list[int]:
 
 
 def join_words(words: list[Word]) -> str:
-    text = " ".join(w.text for w in words)
+    """The words as text: a space between two words, except before a word ``joined`` to the one
+    before it (in a script written without spaces); no space before closing punctuation."""
+    text = "".join(w.text if i == 0 or w.joined else " " + w.text for i, w in enumerate(words))
     for mark in (" ,", " .", " ?", " !", " ;", " :"):
         text = text.replace(mark, mark[1])
     return text.strip()

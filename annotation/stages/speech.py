@@ -205,7 +205,8 @@ def stage_diarize(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
 
 def _with_languages(kept: list[Word], original: list[Word]) -> list[Word]:
     """Words returned by the channel split (cross-talk dropped, edges pulled in) get back the
-    language of the original word they came from (same speaker and text, overlapping in time)."""
+    language (and spacing) of the original word they came from (same speaker and text,
+    overlapping in time)."""
     by_key: dict[tuple[str, str], list[Word]] = defaultdict(list)
     for word in original:
         by_key[(word.speaker, word.text)].append(word)
@@ -213,5 +214,5 @@ def _with_languages(kept: list[Word], original: list[Word]) -> list[Word]:
         candidates = by_key.get((word.speaker, word.text), [])
         best = max(candidates, key=lambda o: min(o.end, word.end) - max(o.start, word.start), default=None)
         if best is not None:
-            word.language = best.language
+            word.language, word.joined = best.language, best.joined
     return kept

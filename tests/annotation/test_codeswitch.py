@@ -234,3 +234,49 @@ def test_windows_end_at_pauses_where_utterances_do():
     assert pauses == [(3.0, 3.4)]
     windows = lid_windows([(0.0, 10.0)], pauses=pauses)
     assert [(round(w.start, 2), round(w.end, 2)) for w in windows] == [(0.0, 3.2), (3.2, 10.0)]
+
+
+# --- words as they are written -----------------------------------------------------------------
+def _aligned(*pieces: str) -> list[dict]:
+    return [{"word": w, "start": i * 0.2, "end": i * 0.2 + 0.15, "probability": 0.9} for i, w in enumerate(pieces)]
+
+
+def test_a_piece_whisper_prints_without_a_space_is_part_of_the_word_before():
+    """Regression: French elisions came out as "m 'ennuyez" and "n 'était -ce": Whisper's words
+    "m" + "'ennuyez" were stripped and joined with spaces."""
+    from annotation.pipeline.asr import _words_with_punctuation
+    from annotation.pipeline.types import join_words
+
+    words = _words_with_punctuation(
+        _aligned(" Vous", " m", "'ennuyez", ",", " n", "'était", "-ce", " pas", "?"), offset=10.0, language="fr"
+    )
+    assert [w.text for w in words] == ["Vous", "m'ennuyez,", "n'était-ce", "pas?"]
+    assert join_words(words) == "Vous m'ennuyez, n'était-ce pas?"
+    assert (words[1].start, words[1].end) == (10.2, 10.55)  # the glued word spans both pieces
+    assert not any(w.joined for w in words)
+
+
+def test_words_of_a_script_without_spaces_keep_their_times_and_read_as_written():
+    from annotation.pipeline.asr import _words_with_punctuation
+    from annotation.pipeline.types import join_words
+
+    words = _words_with_punctuation(_aligned("我", "的", "包裹", "，", "没有", "到"), offset=0.0, language="zh")
+    assert [w.text for w in words] == ["我", "的", "包裹，", "没有", "到"]  # each piece keeps its own time
+    assert join_words(words) == "我的包裹，没有到"
+    assert [w.joined for w in words] == [False, True, True, True, True]
+    assert [Word.from_dict(w.to_dict()) for w in words] == words  # stored and read back
+    mixed = [*words, Word("OK", 2.0, 2.2, language="en")]
+    assert join_words(mixed) == "我的包裹，没有到 OK"
+
+
+@pytest.mark.slow
+def test_french_elisions_are_one_word_through_the_real_model(base):
+    from annotation.pipeline.synth import Utterance, render_call
+
+    audio, _ = render_call(
+        [Utterance("agent", "Je n'ai pas reçu l'argent, c'est la troisième fois aujourd'hui.", voice="fr-fr", pitch=45)]
+    )
+    segments, _ = base.transcribe(audio[0], language="fr")
+    words = [w for s in segments for w in s.words]
+    assert any("'" in w.text[1:] for w in words), [w.text for w in words]  # an elision was heard...
+    assert not any(w.text.startswith("'") for w in words), [w.text for w in words]  # ...and kept whole

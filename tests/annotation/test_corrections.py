@@ -263,3 +263,23 @@ def test_reviewer_decides_and_undoes_in_the_corrections_tab(client, call_with_tu
     assert Turn.objects.get(pk=turns[0].pk).text == "w0 w1 w2 w3 w4 w5"
     page = client.get(reverse("annotation:project_corrections", args=[call.project.slug]))
     assert b"undone" in page.content
+
+
+def test_typed_text_says_where_the_spaces_are_in_a_script_without_them(call_with_turns):
+    """Machine words of a script written without spaces are stored ``joined`` ("j"); a reviewer
+    who types the same number of words with spaces between them gets those spaces, not the
+    machine's joins."""
+    from annotation.corrections import turn_set_text
+
+    call, turns, _, reviewer, _ = call_with_turns
+    turn = turns[0]
+    turn.words = [
+        {"w": w, "s": i * 0.5, "e": i * 0.5 + 0.4, "p": 0.9, "l": "zh", **({"j": True} if i else {})}
+        for i, w in enumerate(["我", "的", "包裹"])
+    ]
+    turn.text = "我的包裹"
+    turn.save()
+    turn_set_text(turn=turn, text="my lost parcel", revision=1, user=reviewer)
+    turn.refresh_from_db()
+    assert turn.text == "my lost parcel"
+    assert [w["s"] for w in turn.words] == [0.0, 0.5, 1.0] and not any(w.get("j") for w in turn.words)

@@ -131,6 +131,8 @@ export function renderWords(index) {
   text.textContent = "";
   const switches = new Set(detail.language_switches || []);
   detail.words.forEach((word, at) => {
+    // A space between words, except before a word written joined to the last (Chinese, Thai, ...).
+    if (at > 0 && !word.j) text.appendChild(document.createTextNode(" "));
     if (switches.has(at)) {
       const mark = document.createElement("span");
       mark.className = "ws-switch";
@@ -139,7 +141,7 @@ export function renderWords(index) {
       text.appendChild(mark);
     }
     const span = document.createElement("span");
-    span.textContent = word.w + " ";
+    span.textContent = word.w;
     span.dataset.s = word.s;
     span.dataset.e = word.e;
     text.appendChild(span);
