@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -30,6 +31,18 @@ CHUNK_SECONDS = 30
 N_SAMPLES = CHUNK_SECONDS * SAMPLE_RATE
 HOP_LENGTH = 160
 MIN_LID_SAMPLES = 5 * SAMPLE_RATE
+# Whisper's own test for a decoding stuck in a loop ("แม่แม่แม่…", "Nga Nga Nga…"): text that
+# compresses this well is decoded again with repetition held back (``_decode_without_loop``).
+COMPRESSION_RATIO_LIMIT = 2.4
+# Tried in turn on a looping chunk: a repetition penalty, then no 3-gram said twice. Whisper
+# samples at rising temperatures instead; CTranslate2's sampling cannot be seeded per call, so a
+# re-processed call would read differently every time.
+LOOP_FALLBACKS = ({"repetition_penalty": 1.3}, {"repetition_penalty": 1.3, "no_repeat_ngram_size": 3})
+
+
+def compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 @dataclass(frozen=True)
@@ -177,16 +190,22 @@ class Transcriber:
                     repetition_penalty=options.repetition_penalty,
                     return_scores=True,
                 )
-                tokens = [[t for t in r.sequences_ids[0] if t < tokenizer.eot] for r in results]
+                decoded = [(r.sequences_ids[0], r.scores[0]) for r in results]
+                for i, (ids, _) in enumerate(decoded):
+                    if (
+                        compression_ratio(tokenizer.decode([t for t in ids if t < tokenizer.eot]))
+                        > COMPRESSION_RATIO_LIMIT
+                    ):
+                        decoded[i] = self._decode_without_loop(tokenizer, _row(encoded, i), prompt, decoded[i])
+                tokens = [[t for t in ids if t < tokenizer.eot] for ids, _ in decoded]
                 frames = [min(c.shape[0] // self.model.feature_extractor.hop_length, 3000) for c in clips]
                 alignments = self._align(tokenizer, tokens, encoded, frames)
-            for (start, end), toks, result, words in zip(group, tokens, results, alignments, strict=True):
+            for (start, end), toks, (ids, score), words in zip(group, tokens, decoded, alignments, strict=True):
                 text = tokenizer.decode(toks).strip()
                 if not text:
                     continue
                 seg_words = _words_with_punctuation(words, offset=start, language=language)
-                seq_len = len(result.sequences_ids[0])
-                avg_logprob = result.scores[0] * (seq_len**options.length_penalty) / (seq_len + 1)
+                avg_logprob = score * (len(ids) ** options.length_penalty) / (len(ids) + 1)
                 segments.append(
                     Segment(start=start, end=end, text=text, words=seg_words, avg_logprob=float(avg_logprob))
                 )
@@ -224,6 +243,36 @@ class Transcriber:
                     )
                     for w in timed
                 ]
+
+    def _decode_without_loop(
+        self, tokenizer, encoded, prompt, first: tuple[list[int], float]
+    ) -> tuple[list[int], float]:
+        """A chunk whose beam-search text loops is decoded again with repetition held back
+        (``LOOP_FALLBACKS``, in turn): the first answer that does not loop is kept, else the one
+        that loops least. Deterministic, so a call decodes the same way every time."""
+        options = self.pipeline.options
+        best, best_ratio = first, compression_ratio(tokenizer.decode([t for t in first[0] if t < tokenizer.eot]))
+        for fallback in LOOP_FALLBACKS:
+            result = self.model.model.generate(
+                encoded,
+                [prompt],
+                beam_size=self.config.beam_size,
+                patience=options.patience,
+                length_penalty=options.length_penalty,
+                max_length=self.model.max_length,
+                suppress_blank=options.suppress_blank,
+                suppress_tokens=options.suppress_tokens,
+                return_scores=True,
+                **fallback,
+            )[0]
+            candidate = (result.sequences_ids[0], result.scores[0])
+            ratio = compression_ratio(tokenizer.decode([t for t in candidate[0] if t < tokenizer.eot]))
+            if ratio < best_ratio:
+                best, best_ratio = candidate, ratio
+            if ratio <= COMPRESSION_RATIO_LIMIT:
+                break
+        logger.info("a looping decode was decoded again with repetition held back (compression ratio %.2f)", best_ratio)
+        return best
 
     def _align(self, tokenizer, tokens: list[list[int]], encoded, frames: list[int]) -> list[list[dict]]:
         nonempty = [i for i, t in enumerate(tokens) if t]
