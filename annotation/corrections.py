@@ -148,10 +148,13 @@ def turn_set_text(*, turn: Turn, text: str, revision: int, user) -> TurnRevision
         else:
             lo, hi = (old[0]["s"], old[-1]["e"]) if old else (locked.start, locked.end)
             step = (hi - lo) / len(tokens)
+            # Each new word keeps the language of the old word at the same place in the turn.
+            languages = [w.get("l", "") for w in old] or [locked.language]
             new = [
-                {"w": token, "s": round(lo + i * step, 3), "e": round(lo + (i + 1) * step, 3), "p": 1.0, "edited": True}
+                {"w": token, "s": round(lo + i * step, 3), "e": round(lo + (i + 1) * step, 3), "p": 1.0, "edited": True,
+                 **({"l": lang} if (lang := languages[i * len(languages) // len(tokens)]) else {})}
                 for i, token in enumerate(tokens)
-            ]
+            ]  # fmt: skip
         _replace_words(call, words, speaker=locked.speaker.label, start=locked.start, end=locked.end, new=new)
         _derive(locked, call.words)
         locked.revision += 1

@@ -221,8 +221,10 @@ class Transcriber:
     def _align_with_wav2vec2(self, segments: list[Segment], audio: np.ndarray, language: str) -> None:
         """Replace word timings with ``whisperx.align`` (phoneme CTC alignment) where it gives them."""
         import whisperx  # lazy: whisperx loads torch (kept out of the web tier)
+        from whisperx.alignment import LANGUAGES_WITHOUT_SPACES  # lazy, as above
 
         model, metadata = _align_model(self.config.align_model_dir, language, self.config.device)
+        unspaced = language in LANGUAGES_WITHOUT_SPACES  # aligned character by character, written unspaced
         aligned = whisperx.align(
             [{"text": s.text, "start": s.start, "end": s.end} for s in segments],
             model,
@@ -240,6 +242,7 @@ class Transcriber:
                         end=round(float(w["end"]), 3),
                         probability=round(float(w.get("score", 1.0)), 3),
                         language=language,
+                        joined=unspaced,
                     )
                     for w in timed
                 ]
@@ -265,6 +268,7 @@ class Transcriber:
                 return_scores=True,
                 **fallback,
             )[0]
+            # Its score is under the penalty, so the chunk's avg_logprob reads a little low.
             candidate = (result.sequences_ids[0], result.scores[0])
             ratio = compression_ratio(tokenizer.decode([t for t in candidate[0] if t < tokenizer.eot]))
             if ratio < best_ratio:
@@ -308,7 +312,9 @@ def _words_with_punctuation(aligned: list[dict], *, offset: float, language: str
         if words and all(ch in _PUNCTUATION for ch in text):
             words[-1].text += text
             continue
-        attached = bool(words) and not raw[:1].isspace()
+        # No space before it: part of the word before, or (unspaced scripts) written right after
+        # it, across a chunk boundary too (``join_words`` ignores this on a turn's first word).
+        attached = (bool(words) or unspaced) and not raw[:1].isspace()
         if attached and not unspaced:
             words[-1].text += text
             words[-1].end = round(max(words[-1].end, offset + float(item["end"])), 3)

@@ -243,20 +243,24 @@ def clusters_unlike_all(
     labels: np.ndarray, sums: np.ndarray, seconds: np.ndarray, large: np.ndarray, config: DiarizationConfig
 ) -> np.ndarray:
     """Clusters too small to be speakers by size alone that hold at least ``linked_speaker_seconds``
-    and whose voice is at least ``distinct_speaker_distance`` (cosine) from every large cluster's:
-    a third party who says two short things (a supervisor, a transfer) is nobody else, so they
-    are a speaker. The distance is well above ``cluster_threshold``: one voice's clusters lie
-    closer than that. ``labels``: cluster per piece; ``sums``: summed embeddings per piece."""
+    and whose voice (mean embedding) is at least ``distinct_speaker_distance`` (cosine) from every
+    large cluster's and from every small one kept before it (largest first): a third party who
+    says two short things (a supervisor, a transfer) is nobody else, so they are a speaker, once.
+    The clustering's own cut (``cluster_threshold``, average linkage) lies below that distance.
+    ``labels``: cluster per piece; ``sums``: summed embeddings per piece."""
     n = int(labels.max()) + 1
     if large.size == 0 or n <= large.size:
         return np.zeros(0, dtype=np.int64)
     centroids = _unit(np.stack([sums[labels == c].sum(axis=0) for c in range(n)]))
-    nearest = (1.0 - centroids @ centroids[large].T).min(axis=1)
-    candidates = np.setdiff1d(np.arange(n), large)
-    keep = (seconds[candidates] >= config.linked_speaker_seconds) & (
-        nearest[candidates] >= config.distinct_speaker_distance
-    )
-    return candidates[keep]
+    kept = list(large)
+    small = []
+    for c in sorted(np.setdiff1d(np.arange(n), large), key=lambda c: -seconds[c]):
+        if seconds[c] < config.linked_speaker_seconds:
+            continue
+        if (1.0 - centroids[kept] @ centroids[c]).min() >= config.distinct_speaker_distance:
+            kept.append(c)
+            small.append(c)
+    return np.asarray(small, dtype=np.int64)
 
 
 def _join_nearest(labels: np.ndarray, sums: np.ndarray, forbidden: np.ndarray, threshold: float) -> np.ndarray:

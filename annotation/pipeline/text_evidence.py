@@ -81,7 +81,12 @@ def flip_words(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# Scripts written without spaces (Thai, Lao, Myanmar, kana, CJK): each character counts as a word.
+_UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_UNSPACED}]|(?:(?![{_UNSPACED}])[\w'])+")
+
+
 def text_weight(text: str) -> float:
     """How much a turn's words can say: 1 word -> 0.5, 2 -> 0.71, 4 or more -> 1."""
-    words = len(re.findall(r"[\w']+", text or ""))
+    words = len(_WORD.findall(text or ""))
     return float(min(1.0, words / FULL_TEXT_WORDS) ** 0.5) if words else 0.0

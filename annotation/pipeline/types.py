@@ -146,8 +146,12 @@ def word_language_switches(words: list[dict]) -> list[int]:
 
 def join_words(words: list[Word]) -> str:
     """The words as text: a space between two words, except before a word ``joined`` to the one
-    before it (in a script written without spaces); no space before closing punctuation."""
-    text = "".join(w.text if i == 0 or w.joined else " " + w.text for i, w in enumerate(words))
+    before it (a script written without spaces, the word before in the same language); no space
+    before closing punctuation."""
+    text = "".join(
+        w.text if i == 0 or (w.joined and words[i - 1].language == w.language) else " " + w.text
+        for i, w in enumerate(words)
+    )
     for mark in (" ,", " .", " ?", " !", " ;", " :"):
         text = text.replace(mark, mark[1])
     return text.strip()

@@ -131,7 +131,8 @@ def write_unassigned_words(ctx: ExportContext, call_ids: list[int]) -> int:
         if words:
             count += len(words)
             items = [{"speaker": w.get("spk", ""), "start": w["s"], "end": w["e"], "text": w["w"],
-                      **({"language": w["l"]} if w.get("l") else {})} for w in words]  # fmt: skip
+                      **({"language": w["l"]} if w.get("l") else {}),
+                      **({"joined": True} if w.get("j") else {})} for w in words]  # fmt: skip
             lines.append(json.dumps({"call": call.pk, "words": items}, ensure_ascii=False) + "\n")
     if lines:
         ctx.write_text(UNASSIGNED_FILE, "".join(lines))

@@ -263,10 +263,13 @@ def test_words_of_a_script_without_spaces_keep_their_times_and_read_as_written()
     words = _words_with_punctuation(_aligned("我", "的", "包裹", "，", "没有", "到"), offset=0.0, language="zh")
     assert [w.text for w in words] == ["我", "的", "包裹，", "没有", "到"]  # each piece keeps its own time
     assert join_words(words) == "我的包裹，没有到"
-    assert [w.joined for w in words] == [False, True, True, True, True]
+    # Joined from the first piece on: a chunk's first word follows the last chunk's with no space.
+    assert [w.joined for w in words] == [True] * 5
+    assert join_words(words + words) == "我的包裹，没有到我的包裹，没有到"
     assert [Word.from_dict(w.to_dict()) for w in words] == words  # stored and read back
-    mixed = [*words, Word("OK", 2.0, 2.2, language="en")]
-    assert join_words(mixed) == "我的包裹，没有到 OK"
+    english = Word("OK", 2.0, 2.2, language="en")
+    assert join_words([*words, english]) == "我的包裹，没有到 OK"
+    assert join_words([english, *words]) == "OK 我的包裹，没有到"  # joined only to its own language
 
 
 @pytest.mark.slow

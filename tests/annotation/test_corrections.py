@@ -283,3 +283,7 @@ def test_typed_text_says_where_the_spaces_are_in_a_script_without_them(call_with
     turn.refresh_from_db()
     assert turn.text == "my lost parcel"
     assert [w["s"] for w in turn.words] == [0.0, 0.5, 1.0] and not any(w.get("j") for w in turn.words)
+    # Typed as written (no spaces): one word over the turn, still in its language.
+    turn_set_text(turn=turn, text="我的包裹到了", revision=2, user=reviewer)
+    turn.refresh_from_db()
+    assert turn.text == "我的包裹到了" and [w.get("l") for w in turn.words] == ["zh"]

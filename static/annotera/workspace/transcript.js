@@ -132,7 +132,8 @@ export function renderWords(index) {
   const switches = new Set(detail.language_switches || []);
   detail.words.forEach((word, at) => {
     // A space between words, except before a word written joined to the last (Chinese, Thai, ...).
-    if (at > 0 && !word.j) text.appendChild(document.createTextNode(" "));
+    const joined = word.j && at > 0 && (detail.words[at - 1].l || "") === (word.l || "");
+    if (at > 0 && !joined) text.appendChild(document.createTextNode(" "));
     if (switches.has(at)) {
       const mark = document.createElement("span");
       mark.className = "ws-switch";
