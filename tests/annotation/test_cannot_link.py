@@ -203,3 +203,23 @@ def test_a_small_cluster_is_a_speaker_only_when_it_sounds_unlike_every_large_one
     labels = cluster_windows(Windows(np.arange(14) * 2.0, pieces.copy(), vectors), config, pieces)
     assert len(set(labels)) == speakers
     assert len(set(labels[:6])) == 1 and len(set(labels[6:12])) == 1 and labels[0] != labels[6]
+
+
+def test_two_small_clusters_of_one_third_voice_are_one_speaker():
+    """Review: each of two small clusters 0.2 apart (one voice the clustering cut in two) was far
+    from both parties, and both were kept: four speakers for three voices."""
+    from annotation.pipeline.diarize import Windows, cluster_windows
+
+    rng = np.random.default_rng(5)
+    agent, customer, first, second = (np.zeros(32) for _ in range(4))
+    agent[0], customer[1] = 1.0, 1.0
+    first[2] = 1.0
+    second[2], second[3] = 0.8, 0.6  # cosine distance 0.2 from ``first``, 1.0 from both parties
+    vectors = np.concatenate(
+        [_voice(rng, agent, 6), _voice(rng, customer, 6), _voice(rng, first, 2), _voice(rng, second, 2)]
+    )
+    pieces = np.repeat(np.arange(8), 2)
+    config = DiarizationConfig()
+    assert config.cluster_threshold < 0.2 < config.distinct_speaker_distance
+    labels = cluster_windows(Windows(np.arange(16) * 2.0, pieces.copy(), vectors), config, pieces)
+    assert len(set(labels)) == 3 and len(set(labels[12:])) == 1
