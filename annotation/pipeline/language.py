@@ -119,6 +119,10 @@ def identify_languages(
     ``second_opinion`` (the encoding Whisper was trained on, costlier) is asked about the windows
     the first gives less than ``recheck_below``, and its answer replaces the first."""
     windows = lid_windows(segments, window_seconds, pauses)
+    if len(candidates) == 1:  # one language declared: nothing to identify, no model call
+        for w in windows:
+            w.language, w.confidence, w.sure = candidates[0], 1.0, True
+        return windows
     judged = [w for w in windows if w.end - w.start >= MIN_WINDOW_SECONDS]
     if judged:
         clips = [clip(audio, w.start, w.end) for w in judged]

@@ -90,6 +90,16 @@ def test_expected_languages_restrict_identification():
     assert restricted[0].confidence == pytest.approx(0.75)
 
 
+def test_one_declared_language_needs_no_identification():
+    audio = __import__("numpy").zeros(16000 * 8, dtype="float32")
+
+    def probabilities(clips):
+        raise AssertionError("the model was asked")
+
+    windows = identify_languages(audio, [(0.0, 3.0), (4.0, 7.5)], probabilities, candidates=["de"])
+    assert [(w.start, w.end, w.language, w.sure) for w in windows] == [(0.0, 3.0, "de", True), (4.0, 7.5, "de", True)]
+
+
 def test_only_unsure_windows_get_a_second_opinion_and_it_replaces_the_first():
     # The padded encoding is the better judge (measured in the module docstring), so its answer
     # stands on its own; an average would let the short encoding's mistake pull it back.
