@@ -194,7 +194,8 @@ def cluster_windows(
     Pieces too short to found a cluster then join the nearest one and count towards its speech.
     Clusters with less than ``min_speaker_seconds`` of windows are not speakers, unless they were
     kept apart from every larger one or sound unlike every one of them (then down to
-    ``linked_speaker_seconds``): their pieces join the nearest large cluster. A few k-means style passes then settle each piece.
+    ``linked_speaker_seconds``): their pieces join the nearest large cluster. A few k-means style
+    passes then settle each piece.
     """
     from scipy.spatial.distance import pdist, squareform  # lazy: +40 MB, 0.3 s in every web process
 
