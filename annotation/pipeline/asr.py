@@ -45,6 +45,11 @@ def compression_ratio(text: str) -> float:
     return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
+def _loop_ratio(tokenizer, ids: list[int]) -> float:
+    """``compression_ratio`` of the text a decoding's token ids spell."""
+    return compression_ratio(tokenizer.decode([t for t in ids if t < tokenizer.eot]))
+
+
 @dataclass(frozen=True)
 class AsrConfig:
     model: str  # a directory (offline default) or a name faster-whisper can resolve
@@ -177,25 +182,9 @@ class Transcriber:
             ).astype(np.float32)
             with self.lock:
                 encoded = self.model.encode(mels)
-                results = self.model.model.generate(
-                    encoded,
-                    [prompt] * len(group),
-                    beam_size=self.config.beam_size,
-                    patience=options.patience,
-                    length_penalty=options.length_penalty,
-                    max_length=self.model.max_length,
-                    suppress_blank=options.suppress_blank,
-                    suppress_tokens=options.suppress_tokens,
-                    no_repeat_ngram_size=options.no_repeat_ngram_size,
-                    repetition_penalty=options.repetition_penalty,
-                    return_scores=True,
-                )
-                decoded = [(r.sequences_ids[0], r.scores[0]) for r in results]
+                decoded = self._decode(encoded, [prompt] * len(group))
                 for i, (ids, _) in enumerate(decoded):
-                    if (
-                        compression_ratio(tokenizer.decode([t for t in ids if t < tokenizer.eot]))
-                        > COMPRESSION_RATIO_LIMIT
-                    ):
+                    if _loop_ratio(tokenizer, ids) > COMPRESSION_RATIO_LIMIT:
                         decoded[i] = self._decode_without_loop(tokenizer, _row(encoded, i), prompt, decoded[i])
                 tokens = [[t for t in ids if t < tokenizer.eot] for ids, _ in decoded]
                 frames = [min(c.shape[0] // self.model.feature_extractor.hop_length, 3000) for c in clips]
@@ -247,30 +236,35 @@ class Transcriber:
                     for w in timed
                 ]
 
+    def _decode(self, encoded, prompts: list, **overrides) -> list[tuple[list[int], float]]:
+        """Beam search with the pipeline's options (``overrides`` replace some): (token ids,
+        score) of the best hypothesis per row. Called with ``self.lock`` held."""
+        options = self.pipeline.options
+        settings = {
+            "beam_size": self.config.beam_size,
+            "patience": options.patience,
+            "length_penalty": options.length_penalty,
+            "max_length": self.model.max_length,
+            "suppress_blank": options.suppress_blank,
+            "suppress_tokens": options.suppress_tokens,
+            "no_repeat_ngram_size": options.no_repeat_ngram_size,
+            "repetition_penalty": options.repetition_penalty,
+            "return_scores": True,
+        }
+        results = self.model.model.generate(encoded, prompts, **{**settings, **overrides})
+        return [(r.sequences_ids[0], r.scores[0]) for r in results]
+
     def _decode_without_loop(
         self, tokenizer, encoded, prompt, first: tuple[list[int], float]
     ) -> tuple[list[int], float]:
         """A chunk whose beam-search text loops is decoded again with repetition held back
         (``LOOP_FALLBACKS``, in turn): the first answer that does not loop is kept, else the one
-        that loops least. Deterministic, so a call decodes the same way every time."""
-        options = self.pipeline.options
-        best, best_ratio = first, compression_ratio(tokenizer.decode([t for t in first[0] if t < tokenizer.eot]))
+        that loops least. Deterministic, so a call decodes the same way every time. Its score is
+        under the penalty, so the chunk's avg_logprob reads a little low."""
+        best, best_ratio = first, _loop_ratio(tokenizer, first[0])
         for fallback in LOOP_FALLBACKS:
-            result = self.model.model.generate(
-                encoded,
-                [prompt],
-                beam_size=self.config.beam_size,
-                patience=options.patience,
-                length_penalty=options.length_penalty,
-                max_length=self.model.max_length,
-                suppress_blank=options.suppress_blank,
-                suppress_tokens=options.suppress_tokens,
-                return_scores=True,
-                **fallback,
-            )[0]
-            # Its score is under the penalty, so the chunk's avg_logprob reads a little low.
-            candidate = (result.sequences_ids[0], result.scores[0])
-            ratio = compression_ratio(tokenizer.decode([t for t in candidate[0] if t < tokenizer.eot]))
+            candidate = self._decode(encoded, [prompt], **fallback)[0]
+            ratio = _loop_ratio(tokenizer, candidate[0])
             if ratio < best_ratio:
                 best, best_ratio = candidate, ratio
             if ratio <= COMPRESSION_RATIO_LIMIT:
