@@ -31,11 +31,19 @@ class ProjectCreateInput(serializers.Serializer):
     required_proficiency = serializers.ChoiceField(choices=Project.Proficiency.choices, default="fluent")
     locale_match = serializers.ChoiceField(choices=Project.LocaleMatch.choices, default="preferred")
     channel_layout = serializers.ChoiceField(choices=Project.ChannelLayout.choices, default="agent,customer")
+    spoken_languages = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="Languages the calls are in (codes or names: en, es-MX, Hindi): language identification "
+        "chooses among them. Empty: any.",
+    )
 
 
 class ProjectCreateOutput(ProjectSerializer):
     class Meta(ProjectSerializer.Meta):
-        fields = [*ProjectSerializer.Meta.fields, "required_proficiency", "locale_match", "channel_layout"]
+        fields = [*ProjectSerializer.Meta.fields, "required_proficiency", "locale_match", "channel_layout", "spoken_languages"]
 
 
 class ProjectListCreate(ProjectList):

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from .matching import PROFICIENCY_RANK
+from .pipeline.whisper_languages import parse_languages
 from .services import taxonomy_change_plan
 
 
@@ -28,6 +29,29 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, (list, tuple)):
             return [single(item, initial) for item in data]
         return [single(data, initial)]
+
+
+class LanguagesField(forms.CharField):
+    """Languages written as "en, es-MX, Hindi", cleaned to Whisper codes (``[]`` when blank)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Languages the calls are in")
+        kwargs.setdefault(
+            "help_text",
+            "Comma-separated codes or names, e.g. en, es, hi. Language identification chooses among them "
+            "(one language: none is run). Blank: any language. Applies to calls processed from now on.",
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, (list, tuple)) else value
+
+    def clean(self, value):
+        try:
+            return parse_languages(super().clean(value) or "")
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class CallUploadForm(forms.Form):
@@ -101,8 +125,13 @@ class ProjectRuleForm(forms.Form):
         required=False,
     )
 
+    spoken_languages = LanguagesField()
+
     def clean_channel_layout(self) -> str | None:
         return self.cleaned_data.get("channel_layout") or None  # left out: unchanged
+
+    def clean_spoken_languages(self) -> list[str] | None:
+        return self.cleaned_data["spoken_languages"] if "spoken_languages" in self.data else None  # left out: unchanged
 
 
 class TaxonomyChangeForm(forms.Form):

@@ -8,7 +8,7 @@ from django import forms
 
 from taxonomy.models import Taxonomy
 
-from .forms import MultipleFileField
+from .forms import LanguagesField, MultipleFileField
 from .models import Project
 
 
@@ -30,6 +30,7 @@ class ProjectCreateForm(forms.Form):
     required_proficiency = forms.ChoiceField(choices=Project.Proficiency.choices, initial="fluent")
     locale_match = forms.ChoiceField(choices=Project.LocaleMatch.choices, initial="preferred", label="Locale rule")
     channel_layout = forms.ChoiceField(choices=Project.ChannelLayout.choices, label="Default channel layout")
+    spoken_languages = LanguagesField()
 
     def clean_taxonomy_file(self):
         upload = self.cleaned_data.get("taxonomy_file")

@@ -3,6 +3,7 @@ call ``project_setup``. Later rule edits: ``annotation.services.project_rule_upd
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,8 +15,9 @@ from taxonomy.models import Taxonomy
 from taxonomy.services import taxonomy_import
 
 from .models import Project, ProjectMembership
+from .pipeline.whisper_languages import parse_languages
 
-RULE_FIELDS = ("overlap_k", "blind_share", "required_proficiency", "locale_match", "channel_layout")
+RULE_FIELDS = ("overlap_k", "blind_share", "required_proficiency", "locale_match", "channel_layout", "spoken_languages")
 TAXONOMY_FIELDS = {"slug", "name", "description", "version", "labels", "dimensions", "evidence_map"}
 LABEL_FIELDS = {"key", "name", "parent", "definition", "examples", "colour", "hotkey", "notes"}
 DIMENSION_FIELDS = {"key", "name", "kind", "scope", "minimum", "maximum", "step", "anchors"}
@@ -34,6 +36,15 @@ def taxonomy_unknown_fields(data: Any) -> list[str]:
                 name = item.get("key") if isinstance(item.get("key"), str) else f"#{i + 1}"
                 errors += [f"{kind[:-1]} '{name}': unknown key '{k}'." for k in sorted(set(item) - allowed)]
     return errors
+
+
+def languages_declared(written: str | Sequence[str]) -> list[str]:
+    """A project's declared languages as Whisper codes, from "en, es-MX, Hindi" or a list;
+    a ValidationError on ``spoken_languages`` names any it does not know."""
+    try:
+        return parse_languages(written)
+    except ValueError as exc:
+        raise ValidationError({"spoken_languages": str(exc)}) from None
 
 
 def taxonomy_for_project(*, taxonomy: Taxonomy | int | str | None, taxonomy_json: Any = None, actor=None) -> Taxonomy:
@@ -79,6 +90,7 @@ def project_setup(
     required_proficiency: str = Project.Proficiency.FLUENT,
     locale_match: str = Project.LocaleMatch.PREFERRED,
     channel_layout: str = Project.ChannelLayout.AGENT_LEFT,
+    spoken_languages: str | Sequence[str] = (),
 ) -> Project:
     """Create a project with its taxonomy and rules; its creator becomes its manager. All or
     nothing: an invalid field leaves no project and no imported taxonomy behind."""
@@ -95,6 +107,7 @@ def project_setup(
                 required_proficiency=required_proficiency,
                 locale_match=locale_match,
                 channel_layout=channel_layout,
+                spoken_languages=languages_declared(spoken_languages),
             )
             # Check the project's own fields before importing anything, then the taxonomy.
             project.full_clean(exclude=["taxonomy"])

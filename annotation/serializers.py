@@ -78,7 +78,7 @@ class ProjectDetailSerializer(ProjectSerializer):
 
     class Meta(ProjectSerializer.Meta):
         fields = ProjectSerializer.Meta.fields + [
-            "taxonomy_id", "required_proficiency", "locale_match",
+            "taxonomy_id", "required_proficiency", "locale_match", "channel_layout", "spoken_languages",
             "reveal_suggestions_after_play", "hide_suggestion_confidence", "calls",
         ]  # fmt: skip
 

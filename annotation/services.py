@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -21,6 +21,7 @@ from taxonomy.models import Taxonomy
 from .jobs import pipeline_start
 from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange, Turn
 from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
+from .project_setup import languages_declared
 from .storage import audio_limits, derived_dir
 
 
@@ -55,11 +56,14 @@ def project_rule_update(
     required_proficiency: str,
     locale_match: str,
     channel_layout: str | None = None,
+    spoken_languages: str | Sequence[str] | None = None,
 ) -> Project:
     """Change a project's matching rule (overlap, blind share, proficiency, locale) and, if given,
-    its default channel layout, validated and saved with its audit row in one transaction.
-    Applies to calls assigned (uploaded) from now on."""
-    fields = [*MATCHING_RULE_FIELDS, *(["channel_layout"] if channel_layout is not None else [])]
+    its default channel layout and the languages its calls are in, validated and saved with its
+    audit row in one transaction. Applies to calls assigned (uploaded) from now on."""
+    optional = {"channel_layout": channel_layout, "spoken_languages": spoken_languages}
+    fields = [*MATCHING_RULE_FIELDS, *(name for name, value in optional.items() if value is not None)]
+    languages = languages_declared(spoken_languages) if spoken_languages is not None else None
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
         before = {field: getattr(locked, field) for field in fields}
@@ -67,6 +71,8 @@ def project_rule_update(
         locked.required_proficiency, locked.locale_match = required_proficiency, locale_match
         if channel_layout is not None:
             locked.channel_layout = channel_layout
+        if languages is not None:
+            locked.spoken_languages = languages
         locked.full_clean()
         locked.save(update_fields=fields)
         audit_record(

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from taxonomy.models import Taxonomy
+
+from ..pipeline.whisper_languages import WHISPER_LANGUAGES, language_label
+
+
+def validate_spoken_languages(value) -> None:
+    """A list of distinct Whisper language codes (``pipeline.whisper_languages``)."""
+    if not isinstance(value, list):
+        raise ValidationError("Give the languages as a list of codes, e.g. ['en', 'es'].")
+    unknown = [str(code) for code in value if code not in WHISPER_LANGUAGES]
+    if unknown:
+        raise ValidationError(f"Not language codes the speech models know: {', '.join(unknown)}.")
+    if len(set(value)) != len(value):
+        raise ValidationError("A language is listed twice.")
 
 
 class Project(models.Model):
@@ -46,6 +60,13 @@ class Project(models.Model):
         default=ChannelLayout.AGENT_LEFT,
         help_text="Default role per channel for dual-channel uploads (an upload may override it).",
     )
+    spoken_languages = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_spoken_languages],
+        help_text="Languages the calls are in (Whisper codes): language identification chooses among them, "
+        "one language skips it. Empty: any language (the LANGUAGE_CANDIDATES setting, if set).",
+    )
     # Anchoring controls (see annotation/suggestion_modes.py): each assignment keeps a copy of
     # both as they were when it was created, so a later change never rewrites history.
     reveal_suggestions_after_play = models.BooleanField(
@@ -62,6 +83,10 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def spoken_languages_display(self) -> str:
+        return ", ".join(language_label(code) for code in self.spoken_languages) or "any language"
 
 
 class TaxonomyChange(models.Model):

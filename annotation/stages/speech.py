@@ -25,6 +25,7 @@ from ..pipeline.model_store import resolve_model
 from ..pipeline.segmentation import LocalSegmentation, local_segmentation
 from ..pipeline.speech import attach_slivers
 from ..pipeline.types import Segment, SpeechPiece, Word
+from ..pipeline.whisper_languages import parse_languages
 from .base import BadInput, CommitFn, ProgressFn, call_samples, previous_result, segmentation_path
 
 
@@ -49,6 +50,12 @@ def lid_transcriber():
     return transcriber if transcriber.is_multilingual else None
 
 
+def declared_languages(project) -> list[str]:
+    """The languages identification chooses among: the project's, else the install's
+    ``LANGUAGE_CANDIDATES`` (as Whisper codes); empty: any language."""
+    return list(project.spoken_languages or parse_languages(settings.LANGUAGE_CANDIDATES))
+
+
 def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     """Per channel for dual-channel calls (overlapping speech stays separate), else the mix.
 
@@ -65,6 +72,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     call = job.call
     samples = call_samples(call)
     channels = samples.shape[0]
+    candidates = declared_languages(call.project)
     main = get_transcriber(asr_config(settings.WHISPER_MODEL))
     lid = lid_transcriber() or (main if main.is_multilingual else None)
     vad = main.pipeline._vad_params
@@ -102,7 +110,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
                 channel_speech,
                 lid.language_probabilities,
                 second_opinion=partial(lid.language_probabilities, padded=True),
-                candidates=settings.LANGUAGE_CANDIDATES,
+                candidates=candidates,
                 pauses=pauses_in(mask, MASK_HOP),
             )
             models.add(f"language id: {lid.version}")
@@ -145,6 +153,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         "speech": [[[round(s, 3), round(e, 3)] for s, e in channel] for channel in speech_by_channel],
         "regions": regions_out,
         "language": majority_language(all_regions),
+        "languages_declared": candidates,
         "model_version": "; ".join(sorted(models)),
     }
 

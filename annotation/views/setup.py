@@ -45,6 +45,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
                 required_proficiency=data["required_proficiency"],
                 locale_match=data["locale_match"],
                 channel_layout=data["channel_layout"],
+                spoken_languages=data["spoken_languages"],
                 created_by=request.user,
             )
         except ValidationError as exc:

@@ -172,12 +172,17 @@ def test_code_switched_call_keeps_all_speech_and_each_utterances_language(projec
     from annotation.models import Call
     from annotation.services import call_upload
 
-    settings.LANGUAGE_CANDIDATES = list(LANGUAGES)
+    from annotation.stages.base import previous_result
+
+    settings.LANGUAGE_CANDIDATES = []  # the project declares them (as a call centre knows its lines)
+    project.spoken_languages = list(LANGUAGES)
+    project.save(update_fields=["spoken_languages"])
     path, truth = reported_call
     with path.open("rb") as fh:
         call = call_upload(project=project, fileobj=fh, filename="reported.wav", start_pipeline=False).call
     call = run_pipeline_inline(call=call)
     assert call.status == Call.Status.READY, call.error
+    assert previous_result(call, "transcribe")["languages_declared"] == list(LANGUAGES)
     assert call.coverage is not None and call.coverage >= 0.99
     turns = list(call.turns.select_related("speaker").order_by("order"))
     spans = [(t.start, t.end) for t in turns]

@@ -28,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--proficiency", choices=Project.Proficiency.values, default="fluent")
         parser.add_argument("--locale-rule", choices=Project.LocaleMatch.values, default="preferred")
         parser.add_argument("--channel-layout", choices=Project.ChannelLayout.values, default="agent,customer")
+        parser.add_argument(
+            "--languages", default="", help="languages the calls are in, e.g. 'en,es,hi' (default: any)"
+        )
         parser.add_argument("--manager", help="user name of the project's first manager")
 
     def handle(self, *args, **o):
@@ -56,6 +59,7 @@ class Command(BaseCommand):
                 required_proficiency=o["proficiency"],
                 locale_match=o["locale_rule"],
                 channel_layout=o["channel_layout"],
+                spoken_languages=o["languages"],
                 created_by=manager,
             )
         except ValidationError as exc:

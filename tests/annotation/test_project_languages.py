@@ -1,0 +1,140 @@
+"""The languages a project's calls are in: declared per project (browser, API, command line),
+validated against the languages Whisper knows, and used by the machine pass to choose among
+them. The end-to-end use through the real models is in ``test_codeswitch.py``."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from annotation.models import Project
+from annotation.pipeline.whisper_languages import WHISPER_LANGUAGES, parse_languages
+from annotation.project_setup import project_setup
+from annotation.services import project_rule_update
+from annotation.stages.speech import declared_languages
+from annotera.models import AuditEvent
+
+
+def test_the_language_list_is_whispers_own():
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    assert set(WHISPER_LANGUAGES) == set(_LANGUAGE_CODES)
+
+
+@pytest.mark.parametrize(
+    ("written", "codes"),
+    [
+        ("en, es, hi", ["en", "es", "hi"]),
+        ("en es", ["en", "es"]),  # spaces between codes
+        ("es-MX, en_US, zh-Hant", ["es", "en", "zh"]),  # BCP 47 tags: their language
+        ("Spanish, haitian  creole, Filipino", ["es", "ht", "tl"]),  # English names, any case and spacing
+        ("fil, jv, nb", ["tl", "jw", "no"]),  # ISO codes Whisper files under another code
+        ("en, EN, English, en-GB", ["en"]),  # one language written four ways
+        (["de", "fr, it"], ["de", "fr", "it"]),
+        ("", []),
+        (" , ", []),
+    ],
+)
+def test_languages_are_read_as_people_write_them(written, codes):
+    assert parse_languages(written) == codes
+
+
+def test_every_unknown_language_is_named():
+    with pytest.raises(ValueError, match="'xx', 'klingon': not a language the speech models know"):
+        parse_languages("en, xx, klingon")
+    with pytest.raises(ValueError, match="'english-ish'"):
+        parse_languages(["english-ish"])
+
+
+def test_project_setup_stores_codes_and_refuses_unknown_languages_whole(taxonomy):
+    project = project_setup(name="A", slug="a", taxonomy=taxonomy, spoken_languages="English, es-MX, fil")
+    assert project.spoken_languages == ["en", "es", "tl"]
+    assert project.spoken_languages_display == "English (en), Spanish (es), Tagalog (tl)"
+    with pytest.raises(ValidationError) as refused:
+        project_setup(name="B", slug="b", taxonomy=taxonomy, spoken_languages="en, xx")
+    assert "'xx'" in refused.value.message_dict["spoken_languages"][0]
+    assert not Project.objects.filter(slug="b").exists()
+    # The model refuses what did not come through the parser (a code Whisper does not know).
+    project.spoken_languages = ["en", "english"]
+    with pytest.raises(ValidationError, match="english"):
+        project.full_clean()
+
+
+def test_rule_update_changes_languages_only_when_given_and_audits_it(taxonomy, make_user):
+    pm = make_user("pm-lang", "project_manager")
+    project = project_setup(name="R", slug="r", created_by=pm, taxonomy=taxonomy, spoken_languages="en,es")
+    rule = {"overlap_k": 3, "blind_share": 0.1, "required_proficiency": "fluent", "locale_match": "preferred"}
+    project_rule_update(project=project, actor=pm, **rule)
+    assert Project.objects.get(pk=project.pk).spoken_languages == ["en", "es"]
+    project_rule_update(project=project, actor=pm, **rule, spoken_languages="hi, en")
+    event = AuditEvent.objects.filter(action="project.rule_update").latest("pk")
+    assert (event.before["spoken_languages"], event.after["spoken_languages"]) == (["en", "es"], ["hi", "en"])
+    with pytest.raises(ValidationError):
+        project_rule_update(project=project, actor=pm, **{**rule, "overlap_k": 1}, spoken_languages="hi, zz")
+    assert Project.objects.get(pk=project.pk).overlap_k == 3  # nothing half-written
+
+
+def test_settings_page_shows_saves_and_refuses_languages(client, pm, project):
+    client.force_login(pm)
+    url = reverse("annotation:project_settings", args=[project.slug])
+    rule = {"form": "rule", "overlap_k": "3", "blind_share": "0.1", "required_proficiency": "fluent"}
+    assert client.post(url, {**rule, "locale_match": "preferred", "spoken_languages": "es, Hindi"}).status_code == 302
+    project.refresh_from_db()
+    assert project.spoken_languages == ["es", "hi"]
+    page = client.get(url).content.decode()
+    assert 'value="es, hi"' in page  # shown as written back, not as a Python list
+    assert "Spanish (es), Hindi (hi)" in client.get(reverse("annotation:project_detail", args=[project.slug])).content.decode()
+    refused = client.post(url, {**rule, "locale_match": "preferred", "spoken_languages": "es, Elvish"})
+    assert refused.status_code == 200 and "&#x27;Elvish&#x27;: not a language" in refused.content.decode()
+    project.refresh_from_db()
+    assert project.spoken_languages == ["es", "hi"]
+    client.post(url, {**rule, "locale_match": "preferred"})  # a form without the field leaves it alone
+    project.refresh_from_db()
+    assert project.spoken_languages == ["es", "hi"]
+    client.post(url, {**rule, "locale_match": "preferred", "spoken_languages": ""})  # blank: any language
+    project.refresh_from_db()
+    assert project.spoken_languages == []
+    assert "calls in any language" in client.get(reverse("annotation:project_detail", args=[project.slug])).content.decode()
+
+
+def test_new_project_page_api_and_command_line_take_languages(client, make_user, taxonomy):
+    pm = make_user("pm-new", "project_manager")
+    client.force_login(pm)
+    form = {"name": "Web", "slug": "web", "taxonomy": taxonomy.pk, "overlap_k": 3, "blind_share": 0.1,
+            "required_proficiency": "fluent", "locale_match": "preferred", "channel_layout": "agent,customer"}  # fmt: skip
+    refused = client.post(reverse("annotation:project_new"), {**form, "spoken_languages": "en, qq"})
+    assert refused.status_code == 200 and "not a language the speech models know" in refused.content.decode()
+    assert not Project.objects.filter(slug="web").exists()
+    assert client.post(reverse("annotation:project_new"), {**form, "spoken_languages": "en, tl"}).status_code == 302
+    assert Project.objects.get(slug="web").spoken_languages == ["en", "tl"]
+
+    api = APIClient()
+    api.force_authenticate(pm)
+    payload = {"name": "Api", "slug": "api", "taxonomy": taxonomy.slug}
+    answer = api.post("/api/projects/", {**payload, "spoken_languages": ["de", "xx"]}, format="json")
+    assert answer.status_code == 400 and "'xx'" in json.dumps(answer.json())
+    answer = api.post("/api/projects/", {**payload, "spoken_languages": ["German", "fr-CA"]}, format="json")
+    assert answer.status_code == 201 and answer.json()["spoken_languages"] == ["de", "fr"]
+    assert api.get("/api/projects/api/").json()["spoken_languages"] == ["de", "fr"]
+
+    out = io.StringIO()
+    call_command("create_project", "--name", "Cli", "--slug", "cli", "--taxonomy", taxonomy.slug,
+                 "--languages", "hi,en", stdout=out)  # fmt: skip
+    assert Project.objects.get(slug="cli").spoken_languages == ["hi", "en"]
+
+
+def test_the_machine_pass_takes_the_projects_languages_else_the_installs(taxonomy, settings):
+    settings.LANGUAGE_CANDIDATES = ["fil", "en"]
+    project = project_setup(name="M", slug="m", taxonomy=taxonomy)
+    assert declared_languages(project) == ["tl", "en"]  # the install's, as Whisper codes
+    project.spoken_languages = ["es"]
+    assert declared_languages(project) == ["es"]
+    settings.LANGUAGE_CANDIDATES = []
+    project.spoken_languages = []
+    assert declared_languages(project) == []  # any language
