@@ -43,7 +43,13 @@ class ProjectCreateInput(serializers.Serializer):
 
 class ProjectCreateOutput(ProjectSerializer):
     class Meta(ProjectSerializer.Meta):
-        fields = [*ProjectSerializer.Meta.fields, "required_proficiency", "locale_match", "channel_layout", "spoken_languages"]
+        fields = [
+            *ProjectSerializer.Meta.fields,
+            "required_proficiency",
+            "locale_match",
+            "channel_layout",
+            "spoken_languages",
+        ]
 
 
 class ProjectListCreate(ProjectList):

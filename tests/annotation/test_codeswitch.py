@@ -171,7 +171,6 @@ def test_code_switched_call_keeps_all_speech_and_each_utterances_language(projec
     from annotation.jobs import run_pipeline_inline
     from annotation.models import Call
     from annotation.services import call_upload
-
     from annotation.stages.base import previous_result
 
     settings.LANGUAGE_CANDIDATES = []  # the project declares them (as a call centre knows its lines)

@@ -89,7 +89,10 @@ def test_settings_page_shows_saves_and_refuses_languages(client, pm, project):
     assert project.spoken_languages == ["es", "hi"]
     page = client.get(url).content.decode()
     assert 'value="es, hi"' in page  # shown as written back, not as a Python list
-    assert "Spanish (es), Hindi (hi)" in client.get(reverse("annotation:project_detail", args=[project.slug])).content.decode()
+    assert (
+        "Spanish (es), Hindi (hi)"
+        in client.get(reverse("annotation:project_detail", args=[project.slug])).content.decode()
+    )
     refused = client.post(url, {**rule, "locale_match": "preferred", "spoken_languages": "es, Elvish"})
     assert refused.status_code == 200 and "&#x27;Elvish&#x27;: not a language" in refused.content.decode()
     project.refresh_from_db()
@@ -100,7 +103,10 @@ def test_settings_page_shows_saves_and_refuses_languages(client, pm, project):
     client.post(url, {**rule, "locale_match": "preferred", "spoken_languages": ""})  # blank: any language
     project.refresh_from_db()
     assert project.spoken_languages == []
-    assert "calls in any language" in client.get(reverse("annotation:project_detail", args=[project.slug])).content.decode()
+    assert (
+        "calls in any language"
+        in client.get(reverse("annotation:project_detail", args=[project.slug])).content.decode()
+    )
 
 
 def test_new_project_page_api_and_command_line_take_languages(client, make_user, taxonomy):
