@@ -20,6 +20,7 @@ from annotera.audit import audit_record
 
 from .models import Call, Speaker, Suggestion, Turn, TurnAnnotation, TurnRevision
 from .pipeline.types import Word, join_words
+from .typed_text import typed_words
 
 
 def _record(*, call, action: str, before: list[dict], after: list[dict], user, turn: Turn) -> TurnRevision:
@@ -127,10 +128,10 @@ def turn_adjust(*, turn: Turn, start: float, end: float, revision: int, user) ->
 
 
 def turn_set_text(*, turn: Turn, text: str, revision: int, user) -> TurnRevision:
-    """Correct the transcript of a turn. Same number of words: each keeps its timing; otherwise the
-    new words share the old words' span evenly (a correction, not a re-alignment)."""
-    tokens = text.split()
-    if not tokens:
+    """Correct the transcript of a turn. The typed words are aligned to the old ones
+    (``typed_text.typed_words``): what was left as it was keeps its timing, a changed run shares
+    the time of what it replaced."""
+    if not text.split():
         raise ValidationError("The corrected text is empty; to drop a turn, merge it or move its boundaries.")
     if len(text) > 5000:
         raise ValidationError("The corrected text is longer than 5000 characters.")
@@ -139,22 +140,7 @@ def turn_set_text(*, turn: Turn, text: str, revision: int, user) -> TurnRevision
         call, words = call_words_locked(locked.call)
         before = turn_snapshot(locked)
         old = words_in(words, speaker=locked.speaker.label, start=locked.start, end=locked.end)
-        if len(old) == len(tokens):
-            # Typed text says where the spaces are: no word stays joined to the one before.
-            new = [
-                {**{k: v for k, v in w.items() if k != "j"}, "w": token, "edited": True}
-                for w, token in zip(old, tokens, strict=True)
-            ]
-        else:
-            lo, hi = (old[0]["s"], old[-1]["e"]) if old else (locked.start, locked.end)
-            step = (hi - lo) / len(tokens)
-            # Each new word keeps the language of the old word at the same place in the turn.
-            languages = [w.get("l", "") for w in old] or [locked.language]
-            new = [
-                {"w": token, "s": round(lo + i * step, 3), "e": round(lo + (i + 1) * step, 3), "p": 1.0, "edited": True,
-                 **({"l": lang} if (lang := languages[i * len(languages) // len(tokens)]) else {})}
-                for i, token in enumerate(tokens)
-            ]  # fmt: skip
+        new = typed_words(old, text, start=locked.start, end=locked.end, language=locked.language)
         _replace_words(call, words, speaker=locked.speaker.label, start=locked.start, end=locked.end, new=new)
         _derive(locked, call.words)
         locked.revision += 1

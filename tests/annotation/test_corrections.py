@@ -283,7 +283,29 @@ def test_typed_text_says_where_the_spaces_are_in_a_script_without_them(call_with
     turn.refresh_from_db()
     assert turn.text == "my lost parcel"
     assert [w["s"] for w in turn.words] == [0.0, 0.5, 1.0] and not any(w.get("j") for w in turn.words)
-    # Typed as written (no spaces): one word over the turn, still in its language.
+    # Typed as written (no spaces): it reads as typed, cut into timed pieces joined to each
+    # other, still in the turn's language.
     turn_set_text(turn=turn, text="我的包裹到了", revision=2, user=reviewer)
     turn.refresh_from_db()
-    assert turn.text == "我的包裹到了" and [w.get("l") for w in turn.words] == ["zh"]
+    assert turn.text == "我的包裹到了" and {w.get("l") for w in turn.words} == {"zh"}
+    assert [bool(w.get("j")) for w in turn.words][0] is False and all(w.get("j") for w in turn.words[1:])
+
+
+def test_a_correction_that_adds_words_keeps_the_others_in_place_for_a_later_split(call_with_turns):
+    """One word retyped as four used to spread all nine words evenly over the turn, so a split
+    at the true pause between w2 and w3 put w2 in the second half."""
+    from annotation.corrections import turn_set_text, turn_split
+
+    call, turns, _, reviewer, _ = call_with_turns
+    turn = turns[0]  # w0..w5 at 0.0, 0.5, ... 2.5 (0.4 s each), the turn 0-3 s
+    timings = {w["w"]: (w["s"], w["e"]) for w in turn.words}
+    turn_set_text(turn=turn, text="so um well yes w1 w2 w3 w4 w5", revision=1, user=reviewer)
+    turn.refresh_from_db()
+    assert turn.text == "so um well yes w1 w2 w3 w4 w5"
+    assert {w["w"]: (w["s"], w["e"]) for w in turn.words if w["w"] in timings} == {
+        k: v for k, v in timings.items() if k != "w0"
+    }
+    assert [w["s"] for w in turn.words[:4]] == sorted(w["s"] for w in turn.words[:4]) and turn.words[3]["e"] <= 0.4
+    turn_split(turn=turn, at=1.45, revision=2, user=reviewer)
+    first, second = Turn.objects.filter(call=call, speaker=turn.speaker).order_by("order")[:2]
+    assert (first.text, second.text) == ("so um well yes w1 w2", "w3 w4 w5")
