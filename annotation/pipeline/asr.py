@@ -16,6 +16,7 @@ import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from . import segmentation as seg_mod
 from .audio import SAMPLE_RATE
+from .language import content_free_prior
 from .types import Segment, Word
 
 logger = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class Transcriber:
     config: AsrConfig
     pipeline: object = field(repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _priors: tuple[dict[str, float], dict[str, float]] | None = field(default=None, repr=False)
 
     @property
     def model(self):  # whisperx.asr.WhisperModel (a faster_whisper.WhisperModel)
@@ -106,6 +109,15 @@ class Transcriber:
         probs = self.language_probabilities([np.asarray(audio[:limit], dtype=np.float32)])[0]
         top = sorted(probs.items(), key=lambda item: -item[1])[:5]
         return top[0][0], top[0][1], top
+
+    def language_priors(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The model's ``content_free_prior`` for the short and the padded encoding (computed once)."""
+        if self._priors is None:
+            self._priors = (
+                content_free_prior(self.language_probabilities),
+                content_free_prior(partial(self.language_probabilities, padded=True)),
+            )
+        return self._priors
 
     def language_probabilities(
         self, clips: list[np.ndarray], batch_size: int = 8, *, padded: bool = False

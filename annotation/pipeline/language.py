@@ -14,6 +14,15 @@
    half of the synthetic windows are re-checked; real English speech (``sample.wav``) none. A
    window too short to judge takes the language of the nearest judged window. Consecutive
    windows that agree are merged into language regions.
+   When languages are declared and the model hears none of them in a window (less than
+   ``CONTENT_FREE_BELOW`` on the best), its choice among them is mostly its prior, and Whisper's
+   prior is English: it answers English to silence and noise. Such a window's probabilities are
+   divided by the square root of what the same model answers to input with no speech in it
+   (``content_free_prior``: silence, noise, hum; "calibrate before use", Zhao et al. 2021), so
+   the prior no longer decides. Measured on the same 64 calls with the languages declared:
+   87.4% -> 92.1% (tune) and 92.6% -> 95.2% (held out); any one of the four content-free clips
+   alone gives 90.5-91.1% and 94.7-95.2%. Real speech in a declared language never reaches the
+   gate.
 4. Transcription then runs per region with a model suited to its language (``language_chunks``
    gives the ASR chunks, never mixing two languages in one chunk), so every word carries the
    language it was decoded in, and a turn can split where the language changes.
@@ -36,6 +45,8 @@ WINDOW_SECONDS = 5.0  # target length of a language-identification window
 MIN_WINDOW_SECONDS = 1.0  # shorter windows are not judged: they take a neighbour's language
 MIN_CONFIDENCE = 0.5  # below this a window is reported unsure (its first choice is still kept)
 RECHECK_BELOW = 0.8  # a short encoding less sure than this is replaced by the padded one
+CONTENT_FREE_BELOW = 0.2  # the model hears none of the declared languages: correct for its prior
+PRIOR_POWER = 0.5  # how much of the content-free prior is divided out (0: none, 1: all)
 CHUNK_SECONDS = 30.0  # Whisper's input
 MIN_PAUSE_SECONDS = 0.25  # a silence this long inside a speech stretch may end an utterance
 MIN_PART_SECONDS = 1.5  # never cut a stretch into a part shorter than this (too short to judge)
@@ -112,12 +123,14 @@ def identify_languages(
     window_seconds: float = WINDOW_SECONDS,
     pauses: Sequence[Interval] = (),
     second_opinion: Callable[[list[np.ndarray]], list[dict[str, float]]] | None = None,
+    priors: tuple[dict[str, float], dict[str, float]] | None = None,
 ) -> list[LanguageWindow]:
     """Language of every window of every speech stretch (see the module docstring).
 
     ``pauses`` (silences inside speech, from ``pauses_in``) let windows end where utterances do;
     ``second_opinion`` (the encoding Whisper was trained on, costlier) is asked about the windows
-    the first gives less than ``recheck_below``, and its answer replaces the first."""
+    the first gives less than ``recheck_below``, and its answer replaces the first. ``priors``:
+    the ``content_free_prior`` of ``probabilities`` and of ``second_opinion``."""
     windows = lid_windows(segments, window_seconds, pauses)
     if len(candidates) == 1:  # one language declared: nothing to identify, no model call
         for w in windows:
@@ -131,9 +144,16 @@ def identify_languages(
         # when there are some) is low. Renormalised over the declared languages, a window the
         # model hears as none of them would look sure.
         unsure = [i for i, probs in enumerate(results) if _best(probs, candidates) < recheck_below]
+        rechecked = set()
         if second_opinion is not None and unsure:
             for i, other in zip(unsure, second_opinion([clips[i] for i in unsure]), strict=True):
                 results[i] = other
+            rechecked = set(unsure)
+        if priors is not None and len(candidates) > 1:
+            results = [
+                _calibrated(probs, priors[i in rechecked]) if _best(probs, candidates) < CONTENT_FREE_BELOW else probs
+                for i, probs in enumerate(results)
+            ]
         results = [_restrict(probs, candidates) for probs in results]
         for window, probs in zip(judged, results, strict=True):
             window.language = max(probs, key=probs.get)
@@ -141,6 +161,32 @@ def identify_languages(
             window.sure = window.confidence >= min_confidence
     _fill_unjudged(windows, candidates)
     return windows
+
+
+def content_free_clips(seconds: float = 4.0) -> list[np.ndarray]:
+    """Input with no speech in it: digital silence, white and pink noise, mains hum (fixed seed)."""
+    n = int(seconds * SAMPLE_RATE)
+    rng = np.random.default_rng(0)
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    pink = np.fft.irfft(spectrum / np.sqrt(np.maximum(1.0, np.arange(spectrum.size))), n)
+    hum = np.sin(2 * np.pi * 50.0 * np.arange(n) / SAMPLE_RATE) + 0.3 * np.sin(
+        2 * np.pi * 150.0 * np.arange(n) / SAMPLE_RATE
+    )
+    clips = [np.zeros(n), 0.05 * rng.standard_normal(n), 0.1 * pink / np.abs(pink).max(), 0.1 * hum / np.abs(hum).max()]
+    return [c.astype(np.float32) for c in clips]
+
+
+def content_free_prior(probabilities: Callable[[list[np.ndarray]], list[dict[str, float]]]) -> dict[str, float]:
+    """What the model answers when it hears no speech: the geometric mean of its language
+    probabilities over ``content_free_clips`` (Whisper base: English 0.2-0.6, Hindi 0.002)."""
+    results = probabilities(content_free_clips())
+    languages = set().union(*results)
+    floor = 1e-6
+    return {code: float(np.exp(np.mean([np.log(max(r.get(code, 0.0), floor)) for r in results]))) for code in languages}
+
+
+def _calibrated(probs: dict[str, float], prior: dict[str, float]) -> dict[str, float]:
+    return {code: p / max(prior.get(code, 1e-6), 1e-6) ** PRIOR_POWER for code, p in probs.items()}
 
 
 def _best(probs: dict[str, float], candidates: Sequence[str]) -> float:

@@ -110,6 +110,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
                 channel_speech,
                 lid.language_probabilities,
                 second_opinion=partial(lid.language_probabilities, padded=True),
+                priors=lid.language_priors() if len(candidates) > 1 else None,
                 candidates=candidates,
                 pauses=pauses_in(mask, MASK_HOP),
             )

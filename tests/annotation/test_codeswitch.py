@@ -143,6 +143,26 @@ def test_a_window_heard_as_none_of_the_declared_languages_gets_a_second_opinion(
     assert windows[0].confidence == pytest.approx(0.7 / (0.7 + 0.1))
 
 
+def test_when_the_model_hears_none_of_the_declared_languages_its_english_prior_does_not_decide():
+    # Heard as Thai; among English and French the model leans English only because it answers
+    # English to anything (its content-free prior). Divided by that prior, French wins; a window
+    # it hears clearly as English is left alone.
+    audio = __import__("numpy").zeros(16000 * 8, dtype="float32")
+    prior = {"en": 0.2, "fr": 0.01, "th": 0.01}
+
+    def probabilities(clips):
+        return [{"th": 0.9, "en": 0.06, "fr": 0.03}, {"en": 0.95, "fr": 0.04, "th": 0.01}][: len(clips)]
+
+    spans, declared = [(0.0, 3.0), (4.0, 7.0)], ["en", "fr"]
+    plain = identify_languages(audio, spans, probabilities, candidates=declared)
+    calibrated = identify_languages(audio, spans, probabilities, candidates=declared, priors=(prior, prior))
+    assert [w.language for w in plain] == ["en", "en"]
+    assert [w.language for w in calibrated] == ["fr", "en"]
+    assert calibrated[1].confidence == pytest.approx(0.95 / 0.99)
+    # With no languages declared there is nothing to choose among: the prior is not used.
+    assert identify_languages(audio, spans, probabilities, priors=(prior, prior))[0].language == "th"
+
+
 # --- the real models -----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def reported_call(tmp_path_factory):
@@ -163,6 +183,17 @@ def test_language_is_identified_per_window_before_transcription(base, reported_c
         audio, [(u.start, u.end) for u in truth], base.language_probabilities, candidates=LANGUAGES
     )
     assert [w.language for w in windows] == [u.language for u in truth]
+
+
+@pytest.mark.slow
+def test_whispers_content_free_prior_favours_english(base):
+    """The premise of the prior correction, on the real model: given silence, noise and hum it
+    answers English far above the other languages (so among declared languages it hears none
+    of, it would say English)."""
+    short, padded = base.language_priors()
+    for prior in (short, padded):
+        assert prior["en"] > 5 * max(prior[code] for code in ("es", "de", "fr", "hi", "it"))
+    assert base.language_priors() is base.language_priors()  # computed once per loaded model
 
 
 @pytest.mark.slow
