@@ -228,6 +228,15 @@ def muted(samples: np.ndarray, stretches: list[Interval], fade: float = 0.01) ->
     return out
 
 
+def within_recording(items: list, stretches: list[Interval], duration: float) -> list[Interval]:
+    """Words and pieces (in place) and speech stretches cut at the recording's end: the VAD's last
+    frame and word timings can reach a few hundredths past it, and a turn that ends after the
+    audio cannot be played to its end or kept by a correction."""
+    for item in items:
+        item.start, item.end = min(item.start, duration), min(item.end, duration)
+    return [(s, min(e, duration)) for s, e in stretches if s < duration]
+
+
 def close_coverage_gaps(turns: list, speech: list[Interval], *, touch: float = 0.05) -> list[Interval]:
     """Stretch turns (of one channel) over speech that lies just outside them, in place.
 

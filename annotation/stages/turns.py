@@ -9,7 +9,7 @@ from django.conf import settings
 from ..models import Call, ProcessingJob, Speaker, Turn
 from ..pipeline import speech as speech_mod
 from ..pipeline.language import LanguageRegion, span_language
-from ..pipeline.speech import close_coverage_gaps
+from ..pipeline.speech import close_coverage_gaps, within_recording
 from ..pipeline.turns import build_turns, guess_roles
 from ..pipeline.types import SpeechPiece, TurnDraft, Word
 from ..services import turns_replace
@@ -40,10 +40,15 @@ def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     transcribed = previous_result(call, "transcribe")
     words = [Word.from_dict(w, speaker=w["spk"]) for w in diarized["words"]]
     pieces = [SpeechPiece.from_dict(p, speaker=p["spk"]) for p in diarized.get("pieces", [])]
+    duration = call.duration or float("inf")
+    speech = [
+        within_recording([], [(float(s), float(e)) for s, e in c], duration) for c in transcribed.get("speech", [])
+    ]
+    within_recording([*words, *pieces], [], duration)
     turns = build_turns(words, pieces=pieces, pause_split=settings.TURN_PAUSE_SPLIT_SECONDS)
-    for channel, stretches in enumerate(transcribed.get("speech", [])):
+    for channel, stretches in enumerate(speech):
         mine = [t for t in turns if channels == 1 or turn_channel(t, channels) == channel]
-        close_coverage_gaps(mine, [(float(s), float(e)) for s, e in stretches])
+        close_coverage_gaps(mine, stretches)
     turns.sort(key=lambda t: (t.start, t.end))
     regions: dict[int | None, list[LanguageRegion]] = {}
     for data in transcribed.get("regions", []):
@@ -54,7 +59,7 @@ def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
         turn.language = turn.language or language or call_language
         turn.language_confidence = confidence if language == turn.language else None
         turn.code_switch = bool(turn.language and call_language and turn.language != call_language)
-    coverage = call_coverage(transcribed.get("speech", []), turns, channels)
+    coverage = call_coverage(speech, turns, channels)
     if coverage < settings.SPEECH_COVERAGE_MIN:
         logger.error(
             "call %s: only %.1f%% of the speech is inside a turn (minimum %.0f%%); speech is being lost",

@@ -248,6 +248,10 @@ def test_a_call_recorded_40_db_too_low_keeps_its_words_and_turns(project, sample
         call = run_pipeline_inline(call=call)
         assert call.status == Call.Status.READY, call.error
         turns = list(call.turns.select_related("speaker").order_by("order"))
+        # Inside the recording: sample.wav's last turn used to end at 30.068 s of 30.0 (the VAD's
+        # last frame), so a correction keeping that end was refused as outside the call.
+        assert all(0 <= t.start < t.end <= call.duration for t in turns), (turns[-1].end, call.duration)
+        assert all(w["e"] <= call.duration for t in turns for w in t.words)
         results.append(([t.text for t in turns], [t.speaker.label for t in turns], call.speakers.count()))
     (normal_text, normal_speakers, normal_count), (quiet_text, quiet_speakers, quiet_count) = results
     assert quiet_count == normal_count == 2
