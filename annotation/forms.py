@@ -36,6 +36,7 @@ class LanguagesField(forms.CharField):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 300)
         kwargs.setdefault("label", "Languages the calls are in")
         kwargs.setdefault(
             "help_text",

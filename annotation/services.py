@@ -19,8 +19,10 @@ from annotera.audit import audit_record
 from taxonomy.models import Taxonomy
 
 from .jobs import pipeline_start
+from .matching import LANGUAGE_NAMES
 from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange, Turn
 from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
+from .pipeline.whisper_languages import language_code
 from .project_setup import languages_declared
 from .storage import audio_limits, derived_dir
 
@@ -238,9 +240,17 @@ def speaker_update(*, speaker: Speaker, role: str | None = None, name: str | Non
 def call_update_metadata(*, call: Call, language_override: str | None = None, locale: str | None = None) -> Call:
     """Override the detected language or set the caller locale."""
     if language_override is not None:
-        code = language_override.strip().lower()
-        if code and not (2 <= len(code) <= 3 and code.isalpha()):
-            raise ValidationError("Use an ISO 639 language code such as en, es or fil (or leave it empty).")
+        written = language_override.strip()[:60]
+        # As a project's languages are read ("Spanish", "es-MX", "fil"), plus the codes annotator
+        # matching names that the speech models do not know.
+        code = language_code(written) if written else ""
+        if code is None and written.lower() in LANGUAGE_NAMES:
+            code = written.lower()
+        if code is None:
+            raise ValidationError(
+                f"'{written}' is not a language we know. Use an ISO 639 code or an English name, such as es, "
+                "Spanish or tl (or leave it empty)."
+            )
         call.language_override = code
     if locale is not None:
         call.locale = locale.strip()

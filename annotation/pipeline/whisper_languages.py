@@ -7,6 +7,7 @@ against faster-whisper's own list, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 WHISPER_LANGUAGES = {
@@ -30,6 +31,8 @@ WHISPER_LANGUAGES = {
 }  # fmt: skip
 # ISO 639 codes people write for a language Whisper files under another code.
 ALIASES = {"fil": "tl", "jv": "jw", "nb": "no", "iw": "he", "in": "id", "tgl": "tl", "zh-hans": "zh", "zh-hant": "zh"}
+# "en IN": a region written after a space, read as two languages it would be English and Indonesian.
+_REGION_AFTER_SPACE = re.compile(r"\b[a-z]{2,3}\s+(?:[A-Z]{2}|[0-9]{3})\b")
 _BY_NAME = {name.lower(): code for code, name in WHISPER_LANGUAGES.items()} | {"filipino": "tl", "burmese": "my"}
 
 
@@ -62,12 +65,19 @@ def parse_languages(written: str | Iterable[str]) -> list[str]:
             if not piece:
                 continue
             whole = language_code(piece)
+            region = _REGION_AFTER_SPACE.search(piece) if whole is None else None
+            if region:
+                tag = "-".join(region.group().split())
+                raise ValueError(
+                    f"'{piece}': write {tag} (a hyphen joins a region to its language) and put commas between "
+                    "languages (en, hi)."
+                )
             found = [whole] if whole else [language_code(p) for p in piece.split()]
             missing = [p for p, code in zip(piece.split(), found, strict=True) if code is None] if not whole else []
             unknown.extend(missing)
             codes.extend(c for c in dict.fromkeys(found) if c and not missing and c not in codes)
     if unknown:
-        names = ", ".join(f"'{u}'" for u in unknown)
+        names = ", ".join(f"'{u}'" if len(u) <= 40 else f"'{u[:40]}…'" for u in unknown[:10])
         raise ValueError(
             f"{names}: not a language the speech models know. Use ISO 639 codes such as en, es, hi, tl "
             "or English names such as Spanish."

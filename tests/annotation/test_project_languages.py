@@ -45,6 +45,14 @@ def test_languages_are_read_as_people_write_them(written, codes):
     assert parse_languages(written) == codes
 
 
+def test_a_region_after_a_space_is_not_read_as_a_second_language():
+    # "en IN" read as two codes would be English and Indonesian; "pt BR" Portuguese and Breton.
+    for written, tag in (("en IN", "en-IN"), ("es, pt BR", "pt-BR"), ("es 419", "es-419")):
+        with pytest.raises(ValueError, match=f"write {tag}"):
+            parse_languages(written)
+    assert parse_languages("EN ES") == ["en", "es"]
+
+
 def test_every_unknown_language_is_named():
     with pytest.raises(ValueError, match="'xx', 'klingon': not a language the speech models know"):
         parse_languages("en, xx, klingon")

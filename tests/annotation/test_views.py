@@ -149,6 +149,13 @@ def test_pm_corrects_speaker_roles_and_language(client, pm, project):
         reverse("annotation:call_metadata", args=[call.pk]), {"language_override": "spanish!"}, follow=True
     )
     assert "ISO 639" in page.content.decode()
+    # Read as a project's languages are: names and tags; a code nobody knows is refused.
+    for written, stored in (("Spanish", "es"), ("pt-BR", "pt"), ("fil", "tl"), ("", "")):
+        client.post(reverse("annotation:call_metadata", args=[call.pk]), {"language_override": written})
+        call.refresh_from_db()
+        assert call.language_override == stored, written
+    page = client.post(reverse("annotation:call_metadata", args=[call.pk]), {"language_override": "xx"}, follow=True)
+    assert "&#x27;xx&#x27; is not a language we know" in page.content.decode()
 
 
 def test_call_page_shows_speech_coverage_and_untranscribed_turns(client, pm, project):
