@@ -90,6 +90,7 @@ class SnapshotList(APIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         try:
+            ExportFilters.check_keys(data["filters"])
             snapshot = snapshot_create(
                 project=project,
                 created_by=request.user,

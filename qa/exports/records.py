@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,17 @@ class ExportFilters:
     gold_only: bool = False
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+
+    @classmethod
+    def check_keys(cls, data: Mapping) -> None:
+        """An ExportError for a key that is no filter ("gold" for gold_only): dropped, it would
+        export the whole project while the person believes it is filtered."""
+        known = [f.name for f in fields(cls)]
+        for key in data:
+            if key not in known:
+                close = get_close_matches(str(key), known, n=1, cutoff=0.5)
+                hint = f" Did you mean {close[0]}?" if close else ""
+                raise ExportError(f"'{key}' is not a filter.{hint} Filters: {', '.join(known)}.", field="filters")
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> ExportFilters:

@@ -161,6 +161,9 @@ def test_api_create_detail_and_errors(client, project, people, django_capture_on
     assert bad.status_code == 400 and "min_alpha" in bad.json()
     bad = client.post(url, {"formats": ["tiff"]}, content_type="application/json")
     assert bad.status_code == 400 and "formats" in bad.json()
+    # A misspelt filter was dropped, and the whole project exported as if filtered.
+    bad = client.post(url, {"formats": ["jsonl"], "filters": {"gold": True}}, content_type="application/json")
+    assert bad.status_code == 400 and "'gold' is not a filter. Did you mean gold_only?" in bad.json()["filters"][0]
     assert not ExportSnapshot.objects.exists()
     with django_capture_on_commit_callbacks(execute=False):
         created = client.post(
