@@ -100,6 +100,13 @@ class CallUpload(APIView):
         refused = upload_refusal(request._request)
         if refused:
             return Response({"file": [refused]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        sent = request.FILES.getlist("file")
+        if len(sent) > 1:  # the serializer would keep the last and drop the rest without a word
+            names = ", ".join(f.name for f in sent[:5])
+            return Response(
+                {"file": [f"One call per request: {len(sent)} files were sent ({names}). Nothing was stored."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         payload = CallUploadSerializer(data=data)
         payload.is_valid(raise_exception=True)
         upload = payload.validated_data["file"]
@@ -116,7 +123,8 @@ class CallUpload(APIView):
         except DjangoValidationError as exc:
             raise ValidationError({"file": exc.messages}) from exc
         code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
-        return Response(CallSerializer(outcome.call).data, status=code)
+        # 200 and duplicate: true: the same audio is already in the project, as this call.
+        return Response({**CallSerializer(outcome.call).data, "duplicate": not outcome.created}, status=code)
 
 
 class CallDetail(generics.RetrieveAPIView):

@@ -90,8 +90,12 @@ def calls_bulk_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, message)
         return redirect("annotation:project_detail", slug=project.slug)
     duplicates = len(result.outcomes) - result.created
-    text = f"{result.created} call(s) uploaded; the machine pass is queued."
-    if duplicates:
-        text += f" {duplicates} file(s) were already in this project and were skipped."
-    messages.success(request, text)
+    skipped = f"{duplicates} file(s) were already in this project and were skipped."
+    if result.created:
+        messages.success(
+            request,
+            f"{result.created} call(s) uploaded; the machine pass is queued." + (f" {skipped}" if duplicates else ""),
+        )
+    else:  # nothing new: no "uploaded", no "queued"
+        messages.info(request, f"Nothing new was uploaded: {skipped}")
     return redirect("annotation:project_detail", slug=project.slug)

@@ -114,8 +114,13 @@ def test_api_upload_status_and_duplicate(client, pm, project, django_capture_on_
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["status"] == "queued" and body["locale"] == "es-MX" and body["channel_roles"] == ["customer", "agent"]
-    again = client.post(url, {"file": wav_file()})
-    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    assert body["duplicate"] is False
+    again = client.post(url, {"file": wav_file(name="renamed.wav")})
+    assert again.status_code == 200 and again.json()["id"] == body["id"] and again.json()["duplicate"] is True
+    # Two files in one request: the first was dropped without a word.
+    two = client.post(url, {"file": [wav_file("a.wav", seconds=1.5), wav_file("b.wav", seconds=2.0)]})
+    assert two.status_code == 400 and "2 files were sent (a.wav, b.wav). Nothing was stored." in two.json()["file"][0]
+    assert Call.objects.filter(project=project).count() == 1
     status = client.get(reverse("api-call-detail", args=[body["id"]])).json()
     assert [j["stage"] for j in status["jobs"]] == ["decode"]
     bad = client.post(url, {"file": io.BytesIO(b"")})

@@ -266,6 +266,15 @@ def test_checklist_follows_the_project_from_empty_to_assigned(client, pm, make_u
          "channel_layout": "agent,customer"},
     )  # fmt: skip
     assert answer.status_code == 302
+    page = client.get(answer.url).content.decode()
+    assert "2 call(s) uploaded; the machine pass is queued." in page
+    again = client.post(
+        reverse("annotation:calls_bulk_upload", args=["p"]),
+        {"files": [_named(tone_wav(220), "one-again.wav")], "channel_layout": "agent,customer"},
+        follow=True,
+    ).content.decode()
+    assert "Nothing new was uploaded: 1 file(s) were already in this project" in again
+    assert "0 call(s) uploaded" not in again
     one = Call.objects.get(original_name="one.wav")
     assert one.locale == "en-GB" and one.metadata == {"agent_id": "A1", "customer_id": "C1", "campaign": "spring"}
     assert [s.done for s in project_onboarding_steps(project)] == [True, True, True, False, False]
