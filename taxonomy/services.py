@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,9 +21,16 @@ def _require(obj: dict, field: str, kind: type | tuple[type, ...], where: str, e
         return None
     value = obj[field]
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        errors.append(f"{where}: '{field}' must be {getattr(kind, '__name__', kind)}, got {type(value).__name__}.")
+        wanted = " or ".join(dict.fromkeys(_json_kind(k) for k in (kind if isinstance(kind, tuple) else (kind,))))
+        errors.append(f"{where}: '{field}' must be {wanted}, not {_json_kind(type(value))} ({json.dumps(value)[:40]}).")
         return None
     return value
+
+
+def _json_kind(kind: type) -> str:
+    """A Python type as JSON calls it: the person wrote JSON, not Python."""
+    names = {bool: "true or false", int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}
+    return "null" if kind is type(None) else names.get(kind, kind.__name__)
 
 
 def taxonomy_validate_data(data: Any) -> list[str]:
@@ -89,13 +97,13 @@ def taxonomy_validate_data(data: Any) -> list[str]:
         if parent not in keys:
             errors.append(f"label '{key}': parent '{parent}' is not a label in this taxonomy.")
             continue
-        seen = {key}
+        seen = [key]  # in order: the message walks the chain as written
         node = parent
         while node not in (None, ""):
             if node in seen:
                 errors.append(f"label '{key}': its parents form a cycle ({' -> '.join([*seen, node])}).")
                 break
-            seen.add(node)
+            seen.append(node)
             node = keys.get(node, {}).get("parent")
 
     errors += _evidence_map_errors(data.get("evidence_map", {}), set(keys))
