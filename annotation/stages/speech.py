@@ -147,6 +147,11 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             segment.channel = channel if channels > 1 else None
         segments.extend(channel_segments)
     segments.sort(key=lambda s: s.start)
+    heard = defaultdict(float)
+    for region in all_regions:
+        heard[region.language or "?"] += region.speech_seconds
+    # The last note stays on the call page: the languages heard, not the last one transcribed.
+    progress(100, "transcribed: " + ", ".join(sorted(heard, key=heard.get, reverse=True)))
 
     return lambda: {
         "segments": [s.to_dict() for s in segments],

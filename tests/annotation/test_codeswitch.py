@@ -213,6 +213,8 @@ def test_code_switched_call_keeps_all_speech_and_each_utterances_language(projec
     call = run_pipeline_inline(call=call)
     assert call.status == Call.Status.READY, call.error
     assert previous_result(call, "transcribe")["languages_declared"] == list(LANGUAGES)
+    # The stage's last note names the languages heard, most first (it kept the last one worked on).
+    assert call.jobs.get(stage="transcribe").message == "transcribed: en, es, de"
     assert call.coverage is not None and call.coverage >= 0.99
     turns = list(call.turns.select_related("speaker").order_by("order"))
     spans = [(t.start, t.end) for t in turns]
