@@ -137,6 +137,14 @@ class TurnAnnotationWrite(APIView):
         try:
             saved = turn_annotation_save(assignment=assignment, turn=turn, data=request.data, base_version=base_version)
         except StaleWrite as stale:
+            current = stale.current.version
+            if base_version > current or base_version < 0:  # no save ever made that version
+                return Response(
+                    {"detail": f"Version {base_version} was never saved for this turn (it is at version {current}). "
+                               "Reload the turn and send the version you loaded.",
+                     "current": annotation_json(stale.current)},
+                    status=status.HTTP_409_CONFLICT,
+                )  # fmt: skip
             return Response(
                 {
                     "detail": "Someone (another tab?) saved this turn after you loaded it. Merge with the current version.",

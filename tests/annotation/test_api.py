@@ -105,7 +105,13 @@ def test_annotation_get_etag_304_put_if_match_and_list(setup):
     assert api.get(url, HTTP_IF_NONE_MATCH='"1"').status_code == 304
     assert api.get(url, HTTP_IF_NONE_MATCH='"0"').json()["version"] == 1
     stale = api.put(url, {"labels": []}, format="json", HTTP_IF_MATCH='"0"')
-    assert stale.status_code == 409
+    assert stale.status_code == 409 and "Someone (another tab?) saved" in stale.json()["detail"]
+    # A version no save ever made is not blamed on someone else.
+    for bogus in ('"99999"', '"-5"'):
+        never = api.put(url, {"labels": []}, format="json", HTTP_IF_MATCH=bogus)
+        assert (
+            never.status_code == 409 and "was never saved for this turn (it is at version 1)" in never.json()["detail"]
+        )
     listing = token_client(setup["pm"]).get(reverse("api-assignment-annotations", args=[setup["a"].pk])).json()
     assert listing["count"] == 1 and listing["results"][0]["version"] == 1
 
