@@ -24,6 +24,12 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
 
+    def __init__(self, *args, **kwargs) -> None:
+        # An empty file is refused by the upload services, by name and together with every other
+        # bad file of the batch; refused here, it hid them all behind one nameless error.
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)
+
     def clean(self, data, initial=None):
         single = super().clean
         if isinstance(data, (list, tuple)):

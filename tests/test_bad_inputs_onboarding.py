@@ -275,6 +275,23 @@ def test_one_bad_audio_file_in_a_batch_stores_none_of_it(client, pm, proj, setti
     assert state(settings) == before
 
 
+def test_an_empty_file_in_a_batch_is_named_with_every_other_bad_file(client, pm, proj, settings):
+    # The form refused the empty file first with a nameless "The submitted file is empty." and
+    # never looked at the others.
+    client.force_login(pm)
+    before = state(settings)
+    page = client.post(
+        reverse("annotation:calls_bulk_upload", args=["acme"]),
+        {"files": [SimpleUploadedFile("empty.wav", b""), SimpleUploadedFile("text.wav", b"<html>" * 50),
+                   SimpleUploadedFile("good.wav", wav_bytes(220))],
+         "channel_layout": "agent,customer"},
+        follow=True,
+    )  # fmt: skip
+    text = html.unescape(page.content.decode())
+    assert "empty.wav: the file is empty (0 bytes)." in text and "text.wav: not a supported audio file" in text
+    assert state(settings) == before
+
+
 # --- project creation: unknown taxonomy keys and slugs, bad fields -----------------------------
 
 
