@@ -89,17 +89,27 @@ def _rows_from_json(text: str) -> tuple[list[tuple[str, dict]], list[str]]:
 
 def metadata_parse(*, data: bytes, filename: str) -> dict[str, CallMetadata]:
     """File name -> metadata, or ValidationError listing every bad row."""
+    result, errors, _ = metadata_read(data=data, filename=filename)
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def metadata_read(*, data: bytes, filename: str) -> tuple[dict[str, CallMetadata], list[str], set[str]]:
+    """(file name -> metadata of the good rows, every error, every file name a row gives, good
+    or bad): the names let a batch be checked against the files even while some rows are bad."""
     if len(data) > METADATA_MAX_BYTES:
-        raise ValidationError(f"The metadata file is over {METADATA_MAX_BYTES // 2**20} MB.")
+        return {}, [f"The metadata file is over {METADATA_MAX_BYTES // 2**20} MB."], set()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError("The metadata file is not UTF-8 text; save it as UTF-8 CSV or JSON.") from None
+        return {}, ["The metadata file is not UTF-8 text; save it as UTF-8 CSV or JSON."], set()
     is_json = filename.lower().endswith(".json") or text.lstrip()[:1] in ("[", "{")
     rows, errors = (_rows_from_json if is_json else _rows_from_csv)(text)
     if len(rows) > METADATA_MAX_ROWS:
-        raise ValidationError(f"The metadata file has {len(rows)} rows; the limit is {METADATA_MAX_ROWS}.")
+        return {}, [f"The metadata file has {len(rows)} rows; the limit is {METADATA_MAX_ROWS}."], set()
     result: dict[str, CallMetadata] = {}
+    named: set[str] = set()
     for where, row in rows:
         name_key = next((k for k in FILE_COLUMNS if k in row), None)
         name = _base_name(str(row.get(name_key) or "")) if name_key else ""
@@ -107,9 +117,10 @@ def metadata_parse(*, data: bytes, filename: str) -> dict[str, CallMetadata]:
             errors.append(f"{where}: no file name (a 'file' column is required).")
             continue
         where = f"{where} ({name})"
-        if name in result:
+        if name in named:
             errors.append(f"{where}: the file is listed twice.")
             continue
+        named.add(name)
         locale_key = next((k for k in LOCALE_COLUMNS if k in row), None)
         locale = str(row.get(locale_key) or "").strip() if locale_key else ""
         if locale and not BCP47.fullmatch(locale):
@@ -124,9 +135,7 @@ def metadata_parse(*, data: bytes, filename: str) -> dict[str, CallMetadata]:
             errors.append(f"{where}: the metadata is over 10,000 characters.")
             continue
         result[name] = CallMetadata(locale=locale, metadata=extra)
-    if errors:
-        raise ValidationError(errors)
-    return result
+    return result, errors, named
 
 
 def _precheck_file(fileobj: IO[bytes], display_name: str) -> str:
@@ -171,20 +180,20 @@ def calls_bulk_upload(
         raise ValidationError(f"'{locale}' is not a BCP 47 locale (e.g. en-IN, es-MX).")
     errors: list[str] = []
     by_name: dict[str, CallMetadata] = {}
+    named: set[str] = set()
     if metadata is not None:
-        try:
-            by_name = metadata_parse(data=metadata, filename=metadata_name)
-        except ValidationError as exc:
-            errors += [f"metadata {m}" if m.startswith(("row ", "entry ")) else m for m in exc.messages]
+        by_name, problems, named = metadata_read(data=metadata, filename=metadata_name)
+        errors += [f"metadata {m}" if m.startswith(("row ", "entry ")) else m for m in problems]
     names = [_base_name(getattr(f, "name", "")) for f in files]
     seen: set[str] = set()
     for name in names:
         if name in seen:
             errors.append(f"{name}: uploaded twice in this batch.")
         seen.add(name)
-    if metadata is not None and not errors:
-        errors += [f"{n}: no row for this file in the metadata file." for n in names if n not in by_name]
-        errors += [f"metadata names {n}, which is not among the uploaded files." for n in by_name if n not in seen]
+    if metadata is not None:  # the rows read (some may be bad) against the files
+        errors += [f"metadata names {n}, which is not among the uploaded files." for n in sorted(named - seen)]
+        if not problems:  # a bad row may be the missing file's own: then its error says so
+            errors += [f"{n}: no row for this file in the metadata file." for n in names if n not in named]
     for fileobj, name in zip(files, names, strict=True):
         problem = _precheck_file(fileobj, get_valid_filename(name) or "call")
         if problem:

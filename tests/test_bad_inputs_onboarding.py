@@ -225,6 +225,11 @@ BAD_METADATA = {
     "bad locale": (b"file,locale\none.wav,en_GB\ntwo.wav,english\n", ["'en_GB' is not a BCP 47", "'english'"]),
     "file listed twice": (b"file\none.wav\none.wav\ntwo.wav\n", ["row 3 (one.wav): the file is listed twice"]),
     "row names a file not uploaded": (b"file\none.wav\ntwo.wav\nthree.wav\n", ["three.wav, which is not among"]),
+    # Every problem in one round: the bad locale, the row for a file not uploaded, the repeat.
+    "three kinds at once": (
+        b"file,locale\none.wav,en_GB\nghost.wav,en-GB\ntwo.wav,en-IN\ntwo.wav,en-IN\n",
+        ["'en_GB' is not a BCP 47", "ghost.wav, which is not among", "row 5 (two.wav): the file is listed twice"],
+    ),
     "uploaded file without a row": (b"file\none.wav\n", ["two.wav: no row for this file"]),
     "several errors at once": (
         b"file,locale\none.wav,en_GB,x\n,en-IN\n",
