@@ -60,7 +60,13 @@ class CallSerializer(serializers.ModelSerializer):
 
 class CallUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    locale = serializers.RegexField(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", required=False, allow_blank=True)
+    locale = serializers.RegexField(
+        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        required=False,
+        allow_blank=True,
+        max_length=35,
+        error_messages={"invalid": "Use a BCP 47 tag such as en-IN or es-MX."},
+    )
     channel_roles = serializers.ListField(
         child=serializers.ChoiceField(choices=["agent", "customer", "unknown"]), required=False, max_length=2
     )

@@ -125,6 +125,8 @@ def test_api_upload_status_and_duplicate(client, pm, project, django_capture_on_
     assert [j["stage"] for j in status["jobs"]] == ["decode"]
     bad = client.post(url, {"file": io.BytesIO(b"")})
     assert bad.status_code == 400
+    bad = client.post(url, {"file": wav_file("c.wav", seconds=1.2), "locale": "en_IN"})
+    assert bad.status_code == 400 and bad.json()["locale"] == ["Use a BCP 47 tag such as en-IN or es-MX."]
     listing = client.get(reverse("api-project-calls", args=[project.slug]) + "?status=queued").json()
     assert listing["count"] == 1
 
