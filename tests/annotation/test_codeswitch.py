@@ -146,7 +146,7 @@ def test_a_window_heard_as_none_of_the_declared_languages_gets_a_second_opinion(
 def test_when_the_model_hears_none_of_the_declared_languages_its_english_prior_does_not_decide():
     # Heard as Thai; among English and French the model leans English only because it answers
     # English to anything (its content-free prior). Divided by that prior, French wins; a window
-    # it hears clearly as English is left alone.
+    # it hears clearly as English stays English.
     audio = __import__("numpy").zeros(16000 * 8, dtype="float32")
     prior = {"en": 0.2, "fr": 0.01, "th": 0.01}
 
@@ -158,7 +158,8 @@ def test_when_the_model_hears_none_of_the_declared_languages_its_english_prior_d
     calibrated = identify_languages(audio, spans, probabilities, candidates=declared, priors=(prior, prior))
     assert [w.language for w in plain] == ["en", "en"]
     assert [w.language for w in calibrated] == ["fr", "en"]
-    assert calibrated[1].confidence == pytest.approx(0.95 / 0.99)
+    en, fr = 0.95 / 0.2**0.5, 0.04 / 0.01**0.5
+    assert calibrated[1].confidence == pytest.approx(en / (en + fr))
     # With no languages declared there is nothing to choose among: the prior is not used.
     assert identify_languages(audio, spans, probabilities, priors=(prior, prior))[0].language == "th"
 
