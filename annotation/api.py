@@ -39,7 +39,7 @@ from .serializers import (
     TurnAnnotationSerializer,
     TurnSerializer,
 )
-from .services import call_retry, call_upload
+from .services import call_reprocess, call_retry, call_upload
 
 
 class ProjectList(generics.ListAPIView):
@@ -141,6 +141,20 @@ class CallRetry(APIView):
         call = call_for_manager(request.user, pk)
         with refusals_as_400():
             call_retry(call=call)
+        call.refresh_from_db()
+        return Response(CallSerializer(call).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CallReprocess(APIView):
+    """Run a ready or failed call's machine pass again from language identification (e.g. after
+    declaring the project's languages); 400 once people have worked on its turns."""
+
+    serializer_class = CallSerializer
+
+    def post(self, request: Request, pk: int) -> Response:
+        call = call_for_manager(request.user, pk)
+        with refusals_as_400():
+            call_reprocess(call=call, actor=request.user)
         call.refresh_from_db()
         return Response(CallSerializer(call).data, status=status.HTTP_202_ACCEPTED)
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("projects/<slug:slug>/calls/upload/", api.CallUpload.as_view(), name="api-call-upload"),
     path("calls/<int:pk>/", api.CallDetail.as_view(), name="api-call-detail"),
     path("calls/<int:pk>/retry/", api.CallRetry.as_view(), name="api-call-retry"),
+    path("calls/<int:pk>/reprocess/", api.CallReprocess.as_view(), name="api-call-reprocess"),
     path("calls/<int:pk>/turns/", api.CallTurnList.as_view(), name="api-call-turns"),
     path("calls/<int:pk>/suggestions/", api.CallSuggestionList.as_view(), name="api-call-suggestions"),
     path("turns/<int:pk>/", api.TurnDetail.as_view(), name="api-turn-detail"),

@@ -47,7 +47,8 @@ class LanguagesField(forms.CharField):
         kwargs.setdefault(
             "help_text",
             "Comma-separated codes or names, e.g. en, es, hi. Language identification chooses among them "
-            "(one language: none is run). Blank: any language. Applies to calls processed from now on.",
+            "(one language: none is run). Blank: any language. Applies to calls processed from now on; a call "
+            "nobody has worked on yet can be run again from its page.",
         )
         super().__init__(**kwargs)
 

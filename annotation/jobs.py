@@ -247,9 +247,9 @@ def jobs_reap_stale() -> list[int]:
     return reap_stale(candidates, still_stale=is_dead, act=requeue_or_give_up)
 
 
-def run_pipeline_inline(*, call: Call) -> Call:
-    """Run every stage of a call in this process (``ingest --sync``, tests)."""
-    job: ProcessingJob | None = pipeline_start(call=call, send=False)
+def run_pipeline_inline(*, call: Call, from_stage: str | None = None) -> Call:
+    """Run every stage of a call (from ``from_stage``) in this process (``ingest --sync``, tests)."""
+    job: ProcessingJob | None = pipeline_start(call=call, from_stage=from_stage, send=False)
     while job is not None:
         attempts = 0
         current = job

@@ -20,7 +20,7 @@ from taxonomy.models import Taxonomy
 
 from .jobs import pipeline_start
 from .matching import LANGUAGE_NAMES
-from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange, Turn
+from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange, Turn, TurnAnnotation
 from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
 from .pipeline.whisper_languages import language_code
 from .project_setup import languages_declared
@@ -213,6 +213,36 @@ def call_retry(*, call: Call) -> None:
         raise ValidationError("Only a failed call can be retried.")
     failed = call.jobs.filter(status="failed").order_by("queued_at").first()
     pipeline_start(call=call, from_stage=failed.stage if failed else None)
+
+
+def call_human_work(call: Call) -> str:
+    """What people have done on the call's turns ("" for nothing): annotations, corrections or
+    proposals, which new machine turns would orphan or delete."""
+    if TurnAnnotation.objects.filter(turn__call=call).exists():
+        return "annotators have saved annotations on its turns"
+    if call.turn_revisions.exists():
+        return "its turns have been corrected"
+    if call.correction_proposals.exists():
+        return "corrections of its turns have been proposed"
+    return ""
+
+
+def call_reprocess(*, call: Call, actor=None, send: bool = True) -> None:
+    """Run the machine pass of a ready or failed call again from language identification (the
+    decoded audio is kept), e.g. after the project's languages were declared. Refused while it
+    runs, and once people have worked on its turns: new turns would discard that work."""
+    with transaction.atomic():
+        locked = Call.objects.select_for_update().get(pk=call.pk)
+        if locked.status not in (Call.Status.READY, Call.Status.FAILED):
+            raise ValidationError("The machine pass is already running for this call.")
+        work = call_human_work(locked)
+        if work:
+            raise ValidationError(f"Not run again: {work}, and new turns would discard that work.")
+        locked.words = []  # the correction store is rebuilt from the new turns
+        locked.save(update_fields=["words"])
+        audit_record(actor=actor, action="call.reprocess", obj=locked, project=locked.project,
+                     after={"languages": locked.project.spoken_languages})  # fmt: skip
+        pipeline_start(call=locked, from_stage="transcribe", send=send)
 
 
 def call_delete(*, call: Call) -> None:

@@ -15,7 +15,7 @@ from annotera.audit import audit_record
 from taxonomy.selectors import Scales, taxonomy_scales
 
 from .assignment import assignment_start
-from .models import Assignment, Turn, TurnAnnotation
+from .models import Assignment, Call, Turn, TurnAnnotation
 
 AUDITED_FIELDS = (
     "labels",
@@ -167,6 +167,12 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
         raise ValidationError(["This assignment is already submitted; its annotations are read-only."])
     cleaned = clean_annotation(data, turn, taxonomy_scales_for(assignment))
     with transaction.atomic():
+        # The call's row lock orders this save against ``call_reprocess``, which checks for
+        # annotations before new machine turns replace these.
+        status = Call.objects.select_for_update().filter(pk=turn.call_id).values_list("status", flat=True).first()
+        if status != Call.Status.READY:
+            raise ValidationError(["This call is not ready (its machine pass is running again, or failed) and its "
+                                   "turns may change: nothing was saved. Reload when the call is ready."])  # fmt: skip
         current = TurnAnnotation.objects.select_for_update().filter(assignment=assignment, turn=turn).first()
         if current is None:
             if base_version != 0:

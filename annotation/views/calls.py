@@ -27,6 +27,8 @@ from ..selectors import (
     suggestions_visible_on_call,
 )
 from ..services import (
+    call_human_work,
+    call_reprocess,
     call_retry,
     call_update_metadata,
     speaker_update,
@@ -58,6 +60,10 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
             "progress": call_overall_progress(call),
             "is_processing": call.status in (Call.Status.QUEUED, Call.Status.PROCESSING),
             "can_manage": can_manage,
+            # Run again (e.g. after declaring the project's languages) while nobody has worked on it.
+            "can_reprocess": can_manage
+            and call.status in (Call.Status.READY, Call.Status.FAILED)
+            and not call_human_work(call),
             "roles": Speaker.Role.choices,
             "assignments": call.assignments.select_related("annotator") if can_manage else [],
             "annotators": get_user_model().objects.filter(annotator_profile__active=True).order_by("username")
@@ -75,6 +81,16 @@ def call_retry_view(request: HttpRequest, call_id: int) -> HttpResponse:
         call_retry(call=call)
         messages.success(request, f"{call.original_name}: queued again.")
     return redirect("annotation:project_detail", slug=call.project.slug)
+
+
+@login_required
+@require_POST
+def call_reprocess_view(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = call_for_manager(request.user, call_id)
+    with refusal_as_message(request):
+        call_reprocess(call=call, actor=request.user)
+        messages.success(request, f"{call.original_name}: the machine pass runs again from language identification.")
+    return redirect("annotation:call_detail", call_id=call.pk)
 
 
 @login_required

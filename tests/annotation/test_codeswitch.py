@@ -355,3 +355,38 @@ def test_a_decoding_stuck_in_a_loop_is_decoded_again(base, monkeypatch):
     assert all(s.words for s in segments)  # the new text is aligned too
     again, _ = base.transcribe(audio[0], language="th")
     assert [s.text for s in again] == [s.text for s in segments]  # deterministic: the same every time
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_call_misread_before_its_languages_were_declared_is_read_again(project, tmp_path, settings):
+    """A tester's Spanish dialogue came out with a Thai and a Greek turn when no languages were
+    declared, and the call could not be run again once the project declared them. Now a call
+    nobody has worked on runs again from language identification, with the declared languages."""
+    from annotation.jobs import run_pipeline_inline
+    from annotation.pipeline.synth import write_wav
+    from annotation.services import call_reprocess, call_upload
+    from annotation.stages.base import previous_result
+
+    settings.LANGUAGE_CANDIDATES = []
+    script = [
+        ("agent", "es", "Buenas tardes, gracias por llamar. ¿En qué puedo ayudarle?", 0.6),
+        ("customer", "es", "Me han cobrado dos veces la factura de este mes y quiero una solución.", 0.8),
+        ("agent", "es", "Lo siento mucho. Voy a revisar su cuenta ahora mismo.", 0.7),
+        ("customer", "es", "Gracias, espero que lo arreglen pronto.", 0.7),
+    ]
+    samples, _ = render_code_switched(script)
+    path = write_wav(tmp_path / "spanish.wav", samples)
+    with path.open("rb") as fh:
+        call = call_upload(project=project, fileobj=fh, filename="spanish.wav", start_pipeline=False).call
+    call = run_pipeline_inline(call=call)
+    assert call.status == "ready", call.error
+    project.spoken_languages = ["es", "en"]
+    project.save(update_fields=["spoken_languages"])
+    call_reprocess(call=call, send=False)
+    call = run_pipeline_inline(call=call, from_stage="transcribe")
+    assert call.status == "ready", call.error
+    assert previous_result(call, "transcribe")["languages_declared"] == ["es", "en"]
+    turns = list(call.turns.order_by("order"))
+    assert turns and {t.language for t in turns} == {"es"}, [(t.language, t.text) for t in turns]
+    assert call.language == "es" and call.coverage >= 0.99

@@ -152,3 +152,44 @@ def test_the_machine_pass_takes_the_projects_languages_else_the_installs(taxonom
     settings.LANGUAGE_CANDIDATES = []
     project.spoken_languages = []
     assert declared_languages(project) == []  # any language
+
+
+def test_a_call_nobody_worked_on_can_run_again_and_one_with_work_cannot(client, pm, project, make_user):
+    from annotation.models import Assignment, Call, ProcessingJob, Speaker, Turn, TurnAnnotation
+    from annotation.services import call_reprocess
+    from annotation.turn_annotations import turn_annotation_save
+
+    call = project.calls.create(original_name="c.wav", sha256="5" * 64, audio="c.wav", status="ready", duration=9)
+    speaker = Speaker.objects.create(call=call, label="S0")
+    turn = Turn.objects.create(call=call, speaker=speaker, order=0, start=0.0, end=2.0, text="hola")
+    for stage in ("decode", "transcribe", "diarize", "turns"):
+        ProcessingJob.objects.create(call=call, stage=stage, status="succeeded", progress=100)
+    client.force_login(pm)
+    page = client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
+    assert "Run the machine pass again" in page and "any language" in page
+    answer = client.post(reverse("annotation:call_reprocess", args=[call.pk]), follow=True)
+    assert "runs again from language identification" in answer.content.decode()
+    call.refresh_from_db()
+    jobs = dict(call.jobs.values_list("stage", "status"))
+    assert call.status == Call.Status.QUEUED and jobs == {"decode": "succeeded", "transcribe": "queued"}
+    assert AuditEvent.objects.filter(action="call.reprocess", project=project).exists()
+    # While it runs: not again, and no annotation lands on turns about to be replaced.
+    with pytest.raises(ValidationError, match="already running"):
+        call_reprocess(call=call)
+    annotator = make_user("ann-re", "annotator")
+    assignment = Assignment.objects.create(call=call, annotator=annotator)
+    with pytest.raises(ValidationError, match="not ready"):
+        turn_annotation_save(assignment=assignment, turn=turn, data={"labels": []}, base_version=0)
+    # Once people have worked on it, the page offers nothing and the service refuses.
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.READY)
+    turn_annotation_save(assignment=assignment, turn=turn, data={"labels": []}, base_version=0)
+    assert TurnAnnotation.objects.filter(turn=turn).exists()
+    assert (
+        "Run the machine pass again"
+        not in client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
+    )
+    api = APIClient()
+    api.force_authenticate(pm)
+    refused = api.post(f"/api/calls/{call.pk}/reprocess/")
+    assert refused.status_code == 400 and "annotators have saved annotations" in json.dumps(refused.json())
+    assert Call.objects.get(pk=call.pk).status == Call.Status.READY
