@@ -345,10 +345,14 @@ def _add_shifts(turns: list[TurnInput], results: list[TurnSuggestion], valence_r
                     )  # fmt: skip
         last_of[turn.speaker] = index
         contour = (turn.prosody or {}).get("contour") or {}
-        loud = [v for v in contour.get("loudness_db", []) if v is not None]
-        if turn.end - turn.start >= 8 and len(loud) >= 20:
-            half = len(loud) // 2
-            jump = float(np.mean(loud[half:]) - np.mean(loud[:half]))
+        loudness, pitch = contour.get("loudness_db", []), contour.get("pitch_st", [])
+        # Voiced frames only: pauses are silence, and how much of each half is pause (a codec's
+        # digital silence measures -100 dB) said nothing about how loudly the person spoke.
+        half = len(loudness) // 2
+        voiced = [(i < half, v) for i, (v, p) in enumerate(zip(loudness, pitch, strict=False)) if None not in (v, p)]
+        first, second = [v for early, v in voiced if early], [v for early, v in voiced if not early]
+        if turn.end - turn.start >= 8 and min(len(first), len(second)) >= 10:
+            jump = float(np.median(second) - np.median(first))
             if abs(jump) >= 6:
                 results[index].shifts.append(
                     {"at": round((turn.start + turn.end) / 2, 2), "from": "calmer" if jump > 0 else "louder",

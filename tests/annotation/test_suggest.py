@@ -97,3 +97,18 @@ def test_call_page_hides_suggestions_from_blind_annotators(client, project, make
     client.force_login(blind)
     page = client.get(reverse("annotation:call_detail", args=[call.pk])).content
     assert b"SECRET-RATIONALE" not in page and b"anger 3" not in page
+
+
+def _long_turn(loudness: list, pitch: list) -> TurnInput:
+    return TurnInput("", "en", {"contour": {"hz": 10, "pitch_st": pitch, "loudness_db": loudness}}, "S0", 0.0, 10.0)
+
+
+def test_a_pause_is_not_a_change_of_loudness():
+    """8 kHz mu-law decodes pauses to digital silence (-100 dB): with a long pause in its first
+    half, a turn spoken at one level got "calmer -> louder (loudness +19 dB between halves)"."""
+    speech, pause = [-20.0] * 30, [-100.0] * 20
+    pitch = [2.0] * 30 + [None] * 20 + [2.0] * 50  # unvoiced where it is silent
+    steady = suggest_turns([_long_turn(speech + pause + [-20.0] * 50, pitch)], ["anger"], {})
+    assert steady[0].shifts == []
+    louder = suggest_turns([_long_turn(speech + pause + [-20.0] * 5 + [-8.0] * 45, pitch)], ["anger"], {})
+    assert [s["to"] for s in louder[0].shifts] == ["louder"] and "+12 dB" in louder[0].shifts[0]["why"]
