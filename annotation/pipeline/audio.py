@@ -13,13 +13,15 @@ import os
 import struct
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 SAMPLE_RATE = 16_000
+CLIP_LEVEL = 0.99  # a sample this close to full scale is counted as clipped (resampling rounds the flat tops)
+CLIPPED_NOTE_SHARE = 0.001  # above this share of clipped samples the call page warns
 
 # Magic bytes of the containers we accept. Anything else is refused before a decoder sees it.
 _MAGIC = (
@@ -56,6 +58,7 @@ class DecodedAudio:
     peak_dbfs: list[float]  # per channel
     sample_rate: int = SAMPLE_RATE
     source_channels: int = 0  # the file's channels when they differ from ``channels`` (one mix kept once)
+    clipped_share: list[float] = field(default_factory=list)  # per channel: samples at full scale
 
     @property
     def duration(self) -> float:
@@ -91,6 +94,7 @@ def keep_one_channel(decoded: DecodedAudio, channel: int, block_seconds: float =
         source_codec=decoded.source_codec,
         source_sample_rate=decoded.source_sample_rate,
         peak_dbfs=[decoded.peak_dbfs[channel]],
+        clipped_share=decoded.clipped_share[channel : channel + 1],
         sample_rate=decoded.sample_rate,
         source_channels=decoded.channels,
     )
@@ -209,7 +213,7 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
             raise AudioRejected(f"The audio could not be decoded ({lines[-1] if lines else 'unknown error'}).")
         frames = tmp.stat().st_size // (4 * channels)
         _check_length(frames, claimed, limits)
-        peaks = _validate_samples(tmp, channels, limits)
+        peaks, clipped = _validate_samples(tmp, channels, limits)
         os.replace(tmp, out_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -222,6 +226,7 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
         source_codec=info["codec"],
         source_sample_rate=info["sample_rate"],
         peak_dbfs=peaks,
+        clipped_share=clipped,
     )
 
 
@@ -329,18 +334,22 @@ def _check_wav_header(path: Path, size: int) -> None:
         offset = body + chunk_size + (chunk_size & 1)
 
 
-def _validate_samples(path: Path, channels: int, limits: AudioLimits) -> list[float]:
-    """Peak level per channel; rejects NaN/Inf samples and all-silent recordings. Streams in blocks."""
+def _validate_samples(path: Path, channels: int, limits: AudioLimits) -> tuple[list[float], list[float]]:
+    """Peak level and clipped share per channel; rejects NaN/Inf samples and all-silent
+    recordings. Streams in blocks."""
     data = np.memmap(path, dtype="<f4", mode="r").reshape(-1, channels)
     peak = np.zeros(channels, dtype=np.float64)
+    clipped = np.zeros(channels, dtype=np.int64)
     block = SAMPLE_RATE * 60
     for start in range(0, data.shape[0], block):
-        chunk = np.asarray(data[start : start + block])
+        chunk = np.abs(np.asarray(data[start : start + block]))
         if not np.isfinite(chunk).all():
             raise AudioRejected(_NONFINITE)
-        np.maximum(peak, np.abs(chunk).max(axis=0), out=peak)
+        np.maximum(peak, chunk.max(axis=0), out=peak)
+        clipped += np.count_nonzero(chunk >= CLIP_LEVEL, axis=0)
+    frames = max(1, data.shape[0])
     del data
-    return _check_level(peak, limits)
+    return _check_level(peak, limits), [round(float(c) / frames, 4) for c in clipped]
 
 
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1_000, 768_000

@@ -20,6 +20,10 @@ SILENT_CHANNEL_NOTE = (
     "One of the file's two channels has no speech, so the other was processed as a mono call and its "
     "speakers were found by diarization (check the speakers' roles)."
 )
+CLIPPED_NOTE = (
+    "{share:.1f}% of the recording is clipped (the signal hits full scale): its loudness and voice "
+    "quality figures, and the suggestions that rest on them, are less reliable for this call."
+)
 NOTES = {"one mix": ONE_MIX_NOTE, "mix and leg": MIX_AND_LEG_NOTE, "one side silent": SILENT_CHANNEL_NOTE}
 
 
@@ -44,6 +48,10 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             progress(50, "stereo file that is a mono call: one channel kept")
             decoded = audio_mod.keep_one_channel(decoded, source.channel)
 
+    clipped = max(decoded.clipped_share, default=0.0)
+    if clipped >= audio_mod.CLIPPED_NOTE_SHARE:
+        note = " ".join(filter(None, [note, CLIPPED_NOTE.format(share=100 * clipped)]))
+
     def commit() -> dict:
         channel_roles = call.channel_roles
         if decoded.channels == 2 and not channel_roles:
@@ -62,7 +70,9 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             "codec": decoded.source_codec,
             "source_sample_rate": decoded.source_sample_rate,
             "peak_dbfs": decoded.peak_dbfs,
-            **({"source_channels": decoded.source_channels, "note": note} if note else {}),
+            "clipped_share": decoded.clipped_share,
+            **({"source_channels": decoded.source_channels} if decoded.source_channels else {}),
+            **({"note": note} if note else {}),
             "model_version": "ffmpeg",
         }
 

@@ -114,3 +114,26 @@ def test_true_runs_finds_runs_at_both_edges_and_none_in_an_empty_mask():
     assert starts.tolist() == [0, 4, 6] and ends.tolist() == [2, 5, 7]
     starts, ends = true_runs(np.zeros(5, dtype=bool))
     assert starts.size == 0 and ends.size == 0
+
+
+def test_clipping_is_measured_and_said_on_the_call(tmp_path, project):
+    """A file with a third of its samples at full scale went through without a word, and its
+    loudness and voice-quality figures were then meaningless."""
+    from annotation.jobs import job_enqueue
+    from annotation.models import Call
+    from annotation.services import call_upload
+    from annotation.stages.audio import stage_decode
+
+    loud = write(tmp_path / "loud.wav", 0.95 * tone(2.0) / 0.3)  # loud, never clipped
+    clipped = write(tmp_path / "clipped.wav", np.clip(3.0 * tone(2.0) / 0.3, -1.0, 1.0))
+    assert decode(loud, tmp_path / "l.f32", AudioLimits()).clipped_share == [0.0]
+    assert decode(clipped, tmp_path / "c.f32", AudioLimits()).clipped_share[0] > 0.5
+    notes = {}
+    for path in (loud, clipped):
+        with path.open("rb") as fh:
+            call = call_upload(project=project, fileobj=fh, filename=path.name, start_pipeline=False).call
+        job = job_enqueue(call=call, stage="decode", send=False)
+        notes[path.name] = stage_decode(job, lambda *_: None)().get("note", "")
+        assert Call.objects.get(pk=call.pk).duration == pytest.approx(2.0)
+    assert notes["loud.wav"] == ""
+    assert "of the recording is clipped" in notes["clipped.wav"] and "less reliable" in notes["clipped.wav"]
