@@ -63,6 +63,11 @@ def call_words_locked(call: Call) -> tuple[Call, list[dict]]:
     """The call, locked, with its word store; filled from the turns' (machine) words the first
     time a correction touches the call."""
     locked = Call.objects.select_for_update().get(pk=call.pk)
+    if locked.status != Call.Status.READY:  # its turns are about to be replaced (call_reprocess)
+        raise ValidationError(
+            "This call is not ready (its machine pass is running again, or failed): nothing was changed. "
+            "Correct it when the call is ready."
+        )
     if not locked.words:
         words = []
         for turn in Turn.objects.filter(call=locked).select_related("speaker").order_by("order"):

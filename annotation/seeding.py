@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from annotera.audit import audit_record
+
 from .jobs import pipeline_start
 from .models import Call, Speaker, Turn, TurnAnnotation
-from .services import turns_replace
+from .services import TURNS_IMPORTED, turns_replace
 from .storage import pcm_path
 from .turn_files import parse_turns
 
@@ -30,13 +32,16 @@ class SeedResult:
     rerun_from: str = ""  # the machine-pass stage re-queued for the new turns, if any
 
 
-def call_turns_seed(*, call: Call, fmt: str, data: bytes, rerun: bool = True) -> SeedResult:
+def call_turns_seed(*, call: Call, fmt: str, data: bytes, rerun: bool = True, actor=None) -> SeedResult:
     """Replace the call's turns with the file's. With ``rerun`` (and the call's decoded audio at
     hand) prosody and suggestions are recomputed for the new turns after commit."""
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call.pk)
         if TurnAnnotation.objects.filter(turn__call=call).exists():
             raise SeedRefused("this call already has annotations; importing turns would discard them")
+        if call.status in (Call.Status.QUEUED, Call.Status.PROCESSING):
+            raise SeedRefused("the machine pass is running on this call and would replace the imported turns; "
+                              "import them when it has finished")  # fmt: skip
         existing = {s.label: s for s in call.speakers.all()}
         seeds = parse_turns(fmt, data, duration=call.duration, known_speakers=list(existing) or None)
         speakers = dict(existing)
@@ -58,6 +63,9 @@ def call_turns_seed(*, call: Call, fmt: str, data: bytes, rerun: bool = True) ->
                 for seed in seeds
             ),
         )
+        # People's turns: a later re-run of the machine pass must not replace them (call_human_work).
+        audit_record(actor=actor, action=TURNS_IMPORTED, obj=call, project=call.project,
+                     after={"format": fmt, "turns": len(seeds)})  # fmt: skip
         rerun_from = ""
         if rerun and pcm_path(call).exists():
             pipeline_start(call=call, from_stage="prosody", keep_ready=True)  # sent after commit

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
 
 from annotera.audit import audit_record
+from annotera.models import AuditEvent
 from taxonomy.models import Taxonomy
 
 from .jobs import pipeline_start
@@ -24,7 +25,7 @@ from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker,
 from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
 from .pipeline.whisper_languages import language_code
 from .project_setup import languages_declared
-from .storage import audio_limits, derived_dir
+from .storage import audio_limits, derived_dir, pcm_path
 
 
 @dataclass(frozen=True)
@@ -198,8 +199,11 @@ def call_upload(
 def turns_replace(*, call: Call, turns: Iterable[Turn]) -> list[Turn]:
     """Replace a call's turns with ``turns`` (unsaved, in speaking order; ``call`` and ``order``
     are set here), inside the caller's transaction. The machine pass and turn imports both write
-    turns through this; suggestions and annotations of the old turns go with them."""
+    turns through this; suggestions and annotations of the old turns go with them, and so does
+    the word store corrections work on (``Call.words``: rebuilt from the new turns)."""
     call.turns.all().delete()
+    call.words = []
+    Call.objects.filter(pk=call.pk).update(words=[])
     rows = []
     for order, turn in enumerate(turns):
         turn.call, turn.order = call, order
@@ -224,7 +228,29 @@ def call_human_work(call: Call) -> str:
         return "its turns have been corrected"
     if call.correction_proposals.exists():
         return "corrections of its turns have been proposed"
+    done = set(
+        AuditEvent.objects.filter(
+            object_type=Call._meta.label_lower, object_id=str(call.pk), action__in=(TURNS_IMPORTED, SPEAKER_CORRECTED)
+        ).values_list("action", flat=True)
+    )
+    if TURNS_IMPORTED in done:
+        return "its turns were imported from a file"
+    if SPEAKER_CORRECTED in done:
+        return "its speakers' roles or names were corrected"
     return ""
+
+
+def call_reprocess_refusal(call: Call) -> str:
+    """Why the call cannot run its machine pass again now ("" when it can)."""
+    if (
+        call.status not in (Call.Status.READY, Call.Status.FAILED)
+        or call.jobs.filter(status__in=("queued", "running")).exists()
+    ):
+        return "The machine pass is already running for this call."
+    if not pcm_path(call).exists():  # decoding never succeeded: there is nothing to read again
+        return "The audio was never decoded; use Retry to run the machine pass from the start."
+    work = call_human_work(call)
+    return f"Not run again: {work}, and new turns would discard that work." if work else ""
 
 
 def call_reprocess(*, call: Call, actor=None, send: bool = True) -> None:
@@ -233,13 +259,9 @@ def call_reprocess(*, call: Call, actor=None, send: bool = True) -> None:
     runs, and once people have worked on its turns: new turns would discard that work."""
     with transaction.atomic():
         locked = Call.objects.select_for_update().get(pk=call.pk)
-        if locked.status not in (Call.Status.READY, Call.Status.FAILED):
-            raise ValidationError("The machine pass is already running for this call.")
-        work = call_human_work(locked)
-        if work:
-            raise ValidationError(f"Not run again: {work}, and new turns would discard that work.")
-        locked.words = []  # the correction store is rebuilt from the new turns
-        locked.save(update_fields=["words"])
+        refusal = call_reprocess_refusal(locked)
+        if refusal:
+            raise ValidationError(refusal)
         audit_record(actor=actor, action="call.reprocess", obj=locked, project=locked.project,
                      after={"languages": locked.project.spoken_languages})  # fmt: skip
         pipeline_start(call=locked, from_stage="transcribe", send=send)
@@ -254,8 +276,14 @@ def call_delete(*, call: Call) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def speaker_update(*, speaker: Speaker, role: str | None = None, name: str | None = None) -> Speaker:
-    """Correct a speaker's role (agent/customer/unknown) or display name."""
+SPEAKER_CORRECTED = "call.speaker_update"
+TURNS_IMPORTED = "call.turns_import"  # written by annotation.seeding
+
+
+def speaker_update(*, speaker: Speaker, role: str | None = None, name: str | None = None, actor=None) -> Speaker:
+    """Correct a speaker's role (agent/customer/unknown) or display name (audited on the call:
+    a re-run of the machine pass would re-guess them, so ``call_human_work`` counts it)."""
+    before = {"label": speaker.label, "role": speaker.role, "name": speaker.name}
     if role is not None:
         if role not in Speaker.Role.values:
             raise ValidationError(f"Unknown role '{role}'. Use agent, customer or unknown.")
@@ -263,7 +291,10 @@ def speaker_update(*, speaker: Speaker, role: str | None = None, name: str | Non
     if name is not None:
         speaker.name = name.strip()[:120]
     speaker.full_clean()
-    speaker.save(update_fields=["role", "name"])
+    with transaction.atomic():
+        speaker.save(update_fields=["role", "name"])
+        audit_record(actor=actor, action=SPEAKER_CORRECTED, obj=speaker.call, project=speaker.call.project,
+                     before=before, after={"label": speaker.label, "role": speaker.role, "name": speaker.name})  # fmt: skip
     return speaker
 
 

@@ -29,7 +29,8 @@ from difflib import SequenceMatcher
 # Scripts written without spaces (Thai, Lao, Myanmar, kana, CJK), as in pipeline.text_evidence.
 UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 SAME_TEXT_RATIO = 0.5  # below this share of characters in common, a retyped run is other text
-MIN_WORD_SECONDS = 0.02  # an inserted word gets at least this much silence, else a share of its neighbour
+MIN_WORD_SECONDS = 0.02
+EDGE_SECONDS = 0.001  # the times' precision (stored rounded to the millisecond)  # an inserted word gets at least this much silence, else a share of its neighbour
 
 
 @dataclass
@@ -70,6 +71,7 @@ def typed_words(old: list[dict], text: str, *, start: float, end: float, languag
         elif tag in ("replace", "insert"):
             pieces.extend(_realigned(old[i1:i2], tokens[j1:j2]))
     _fill_times(pieces, start, end)
+    _keep_inside(pieces, start, end)
     _fill_languages(pieces, language)
     return [_as_word(piece) for piece in pieces]
 
@@ -168,6 +170,19 @@ def _fill_times(pieces: list[_Piece], start: float, end: float) -> None:
         for k, piece in enumerate(run):
             piece.start, piece.end = lo + k * step, lo + (k + 1) * step
         i = j
+
+
+def _keep_inside(pieces: list[_Piece], start: float, end: float) -> None:
+    """A piece whose midpoint left the turn is cut to the turn: a word straddling the turn's edge
+    (after a boundary move) lends its time to the typed text, and the piece of it beyond the
+    edge would otherwise belong to no turn and leave the transcript."""
+    for piece in pieces:
+        if start <= (piece.start + piece.end) / 2 < end:
+            continue
+        piece.start = min(max(piece.start, start), end)
+        piece.end = max(min(piece.end, end), piece.start)
+        if (piece.start + piece.end) / 2 >= end:  # nothing left inside: the turn's last instant
+            piece.start, piece.end = max(start, end - 2 * EDGE_SECONDS), end
 
 
 def _fill_languages(pieces: list[_Piece], language: str) -> None:

@@ -149,7 +149,7 @@ class CallTurnsImport(APIView):
         if upload.size > MAX_BYTES:
             raise ValidationError({"file": [f"the file is {upload.size} bytes; the limit is {MAX_BYTES}"]})
         try:
-            result = call_turns_seed(call=call, fmt=fmt, data=upload.read())
+            result = call_turns_seed(call=call, fmt=fmt, data=upload.read(), actor=request.user)
         except ImportRejected as exc:
             raise ValidationError({"file": exc.errors}) from exc
         except SeedRefused as exc:

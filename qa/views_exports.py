@@ -97,7 +97,7 @@ def call_turns_import(request: HttpRequest, call_id: int) -> HttpResponse:
         messages.error(request, f"Import refused: the file is {upload.size} bytes; the limit is {MAX_BYTES}.")
     else:
         try:
-            result = call_turns_seed(call=call, fmt=fmt, data=upload.read())
+            result = call_turns_seed(call=call, fmt=fmt, data=upload.read(), actor=request.user)
         except ImportRejected as exc:
             messages.error(request, "Import refused: " + "; ".join(exc.errors))
         except SeedRefused as exc:

@@ -228,12 +228,18 @@ def muted(samples: np.ndarray, stretches: list[Interval], fade: float = 0.01) ->
     return out
 
 
-def within_recording(items: list, stretches: list[Interval], duration: float) -> list[Interval]:
-    """Words and pieces (in place) and speech stretches cut at the recording's end: the VAD's last
-    frame and word timings can reach a few hundredths past it, and a turn that ends after the
-    audio cannot be played to its end or kept by a correction."""
-    for item in items:
-        item.start, item.end = min(item.start, duration), min(item.end, duration)
+def within_recording(items: list, duration: float) -> list:
+    """Words or pieces cut at the recording's end (in place), those that start after it dropped:
+    the VAD's last frame and word timings can reach a few hundredths past the end, and a turn that
+    ends after the audio can be neither played to its end nor kept by a correction."""
+    kept = [item for item in items if item.start < duration]
+    for item in kept:
+        item.end = min(item.end, duration)
+    return kept
+
+
+def stretches_within(stretches: list[Interval], duration: float) -> list[Interval]:
+    """Speech stretches cut at the recording's end, as ``within_recording``."""
     return [(s, min(e, duration)) for s, e in stretches if s < duration]
 
 

@@ -31,8 +31,7 @@ WHISPER_LANGUAGES = {
 }  # fmt: skip
 # ISO 639 codes people write for a language Whisper files under another code.
 ALIASES = {"fil": "tl", "jv": "jw", "nb": "no", "iw": "he", "in": "id", "tgl": "tl", "zh-hans": "zh", "zh-hant": "zh"}
-# "en IN": a region written after a space, read as two languages it would be English and Indonesian.
-_REGION_AFTER_SPACE = re.compile(r"\b[a-z]{2,3}\s+(?:[A-Z]{2}|[0-9]{3})\b")
+_REGION = re.compile(r"[A-Za-z]{2}|[0-9]{3}")  # as in en-IN, es-419
 _BY_NAME = {name.lower(): code for code, name in WHISPER_LANGUAGES.items()} | {"filipino": "tl", "burmese": "my"}
 
 
@@ -51,9 +50,10 @@ def language_code(written: str) -> str | None:
 
 
 def parse_languages(written: str | Iterable[str]) -> list[str]:
-    """Whisper codes, in the order given and without repeats, from "en, es-MX, Hindi" (commas or
-    spaces between codes) or from a list of such strings. Raises ValueError naming every
-    language it does not know."""
+    """Whisper codes, in the order given and without repeats, from "en, es-MX, Hindi" (commas
+    between languages; a space only inside a name such as "Haitian Creole") or from a list of
+    such strings. Raises ValueError naming every language it does not know, and for "en es" or
+    "en IN" (two languages, or a language and its region?) asks for commas or a hyphen."""
     items = [written] if isinstance(written, str) else list(written)
     codes: list[str] = []
     unknown: list[str] = []
@@ -65,17 +65,23 @@ def parse_languages(written: str | Iterable[str]) -> list[str]:
             if not piece:
                 continue
             whole = language_code(piece)
-            region = _REGION_AFTER_SPACE.search(piece) if whole is None else None
-            if region:
-                tag = "-".join(region.group().split())
+            parts = piece.split()
+            if (
+                whole is None
+                and len(parts) > 1
+                and language_code(parts[0])
+                and all(language_code(p) or _REGION.fullmatch(p) for p in parts[1:])
+            ):
+                # "en es" or "en IN": two languages, or a language and its region? Not guessed.
                 raise ValueError(
-                    f"'{piece}': write {tag} (a hyphen joins a region to its language) and put commas between "
-                    "languages (en, hi)."
+                    f"'{piece}': put commas between languages ({', '.join(parts)}), or join a region to its "
+                    f"language with a hyphen ({'-'.join(parts[:2])})."
                 )
-            found = [whole] if whole else [language_code(p) for p in piece.split()]
-            missing = [p for p, code in zip(piece.split(), found, strict=True) if code is None] if not whole else []
-            unknown.extend(missing)
-            codes.extend(c for c in dict.fromkeys(found) if c and not missing and c not in codes)
+            if whole is None:
+                unknown.extend(p for p in parts if language_code(p) is None)
+                continue
+            if whole not in codes:
+                codes.append(whole)
     if unknown:
         names = ", ".join(f"'{u}'" if len(u) <= 40 else f"'{u[:40]}…'" for u in unknown[:10])
         raise ValueError(

@@ -53,7 +53,12 @@ def lid_transcriber():
 def declared_languages(project) -> list[str]:
     """The languages identification chooses among: the project's, else the install's
     ``LANGUAGE_CANDIDATES`` (as Whisper codes); empty: any language."""
-    return list(project.spoken_languages or parse_languages(settings.LANGUAGE_CANDIDATES))
+    if project.spoken_languages:
+        return list(project.spoken_languages)
+    try:
+        return parse_languages(settings.LANGUAGE_CANDIDATES)
+    except ValueError as exc:  # also refused at start-up (annotation.checks)
+        raise BadInput(f"The LANGUAGE_CANDIDATES setting is wrong: {exc}") from exc
 
 
 def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:

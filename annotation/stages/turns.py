@@ -9,7 +9,7 @@ from django.conf import settings
 from ..models import Call, ProcessingJob, Speaker, Turn
 from ..pipeline import speech as speech_mod
 from ..pipeline.language import LanguageRegion, span_language
-from ..pipeline.speech import close_coverage_gaps, within_recording
+from ..pipeline.speech import close_coverage_gaps, stretches_within, within_recording
 from ..pipeline.turns import build_turns, guess_roles
 from ..pipeline.types import SpeechPiece, TurnDraft, Word
 from ..services import turns_replace
@@ -41,10 +41,8 @@ def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     words = [Word.from_dict(w, speaker=w["spk"]) for w in diarized["words"]]
     pieces = [SpeechPiece.from_dict(p, speaker=p["spk"]) for p in diarized.get("pieces", [])]
     duration = call.duration or float("inf")
-    speech = [
-        within_recording([], [(float(s), float(e)) for s, e in c], duration) for c in transcribed.get("speech", [])
-    ]
-    within_recording([*words, *pieces], [], duration)
+    speech = [stretches_within([(float(s), float(e)) for s, e in c], duration) for c in transcribed.get("speech", [])]
+    words, pieces = within_recording(words, duration), within_recording(pieces, duration)
     turns = build_turns(words, pieces=pieces, pause_split=settings.TURN_PAUSE_SPLIT_SECONDS)
     for channel, stretches in enumerate(speech):
         mine = [t for t in turns if channels == 1 or turn_channel(t, channels) == channel]

@@ -27,8 +27,8 @@ from ..selectors import (
     suggestions_visible_on_call,
 )
 from ..services import (
-    call_human_work,
     call_reprocess,
+    call_reprocess_refusal,
     call_retry,
     call_update_metadata,
     speaker_update,
@@ -61,9 +61,7 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
             "is_processing": call.status in (Call.Status.QUEUED, Call.Status.PROCESSING),
             "can_manage": can_manage,
             # Run again (e.g. after declaring the project's languages) while nobody has worked on it.
-            "can_reprocess": can_manage
-            and call.status in (Call.Status.READY, Call.Status.FAILED)
-            and not call_human_work(call),
+            "can_reprocess": can_manage and not call_reprocess_refusal(call),
             "roles": Speaker.Role.choices,
             "assignments": call.assignments.select_related("annotator") if can_manage else [],
             "annotators": get_user_model().objects.filter(annotator_profile__active=True).order_by("username")
@@ -99,7 +97,9 @@ def speaker_update_view(request: HttpRequest, call_id: int, speaker_id: int) -> 
     call = call_for_manager(request.user, call_id)
     speaker = get_object_or_404(call.speakers, pk=speaker_id)
     with refusal_as_message(request):
-        speaker_update(speaker=speaker, role=request.POST.get("role"), name=request.POST.get("name"))
+        speaker_update(
+            speaker=speaker, role=request.POST.get("role"), name=request.POST.get("name"), actor=request.user
+        )
         messages.success(request, f"{speaker.label} is now {speaker.get_role_display().lower()}.")
     return redirect("annotation:call_detail", call_id=call.pk)
 

@@ -232,6 +232,15 @@ def test_code_switched_call_keeps_all_speech_and_each_utterances_language(projec
     assert {t.code_switch for t in turns if t.language != "en"} == {True}
 
 
+def test_words_and_speech_end_with_the_recording():
+    # The VAD's last frame and word timings reach past the end; a word wholly past it made a
+    # zero-length turn that the first correction dropped.
+    words = [Word("bye", 29.5, 30.04, speaker="S0"), Word("ok", 30.01, 30.06, speaker="S1")]
+    kept = speech.within_recording(words, 30.0)
+    assert [(w.text, w.start, w.end) for w in kept] == [("bye", 29.5, 30.0)]
+    assert speech.stretches_within([(28.0, 30.07), (30.02, 30.06)], 30.0) == [(28.0, 30.0)]
+
+
 def test_speech_pieces_round_trip():
     piece = SpeechPiece(1.0, 2.5, "hi", 1)
     assert SpeechPiece.from_dict(piece.to_dict(), speaker="CH1") == SpeechPiece(1.0, 2.5, "hi", 1, "CH1")

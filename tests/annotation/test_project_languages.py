@@ -31,7 +31,6 @@ def test_the_language_list_is_whispers_own():
     ("written", "codes"),
     [
         ("en, es, hi", ["en", "es", "hi"]),
-        ("en es", ["en", "es"]),  # spaces between codes
         ("es-MX, en_US, zh-Hant", ["es", "en", "zh"]),  # BCP 47 tags: their language
         ("Spanish, haitian  creole, Filipino", ["es", "ht", "tl"]),  # English names, any case and spacing
         ("fil, jv, nb", ["tl", "jw", "no"]),  # ISO codes Whisper files under another code
@@ -45,12 +44,14 @@ def test_languages_are_read_as_people_write_them(written, codes):
     assert parse_languages(written) == codes
 
 
-def test_a_region_after_a_space_is_not_read_as_a_second_language():
-    # "en IN" read as two codes would be English and Indonesian; "pt BR" Portuguese and Breton.
-    for written, tag in (("en IN", "en-IN"), ("es, pt BR", "pt-BR"), ("es 419", "es-419")):
-        with pytest.raises(ValueError, match=f"write {tag}"):
+def test_a_space_between_codes_is_not_guessed():
+    # "en IN" read as two codes would be English and Indonesian, "pt br" Portuguese and Breton;
+    # "en es" may be English and Spanish or English of Spain. Commas or a hyphen say which.
+    for written, listed, tag in (("en IN", "en, IN", "en-IN"), ("es, pt br", "pt, br", "pt-br"),
+                                 ("es 419", "es, 419", "es-419"), ("EN ES", "EN, ES", "EN-ES")):  # fmt: skip
+        with pytest.raises(ValueError, match=f"put commas between languages \\({listed}\\), or .* \\({tag}\\)"):
             parse_languages(written)
-    assert parse_languages("EN ES") == ["en", "es"]
+    assert parse_languages("Haitian Creole, en") == ["ht", "en"]  # a space inside a name is fine
 
 
 def test_every_unknown_language_is_named():
@@ -155,8 +156,10 @@ def test_the_machine_pass_takes_the_projects_languages_else_the_installs(taxonom
 
 
 def test_a_call_nobody_worked_on_can_run_again_and_one_with_work_cannot(client, pm, project, make_user):
+    from annotation.corrections import turn_set_text
     from annotation.models import Assignment, Call, ProcessingJob, Speaker, Turn, TurnAnnotation
     from annotation.services import call_reprocess
+    from annotation.storage import pcm_path
     from annotation.turn_annotations import turn_annotation_save
 
     call = project.calls.create(original_name="c.wav", sha256="5" * 64, audio="c.wav", status="ready", duration=9)
@@ -165,6 +168,10 @@ def test_a_call_nobody_worked_on_can_run_again_and_one_with_work_cannot(client, 
     for stage in ("decode", "transcribe", "diarize", "turns"):
         ProcessingJob.objects.create(call=call, stage=stage, status="succeeded", progress=100)
     client.force_login(pm)
+    with pytest.raises(ValidationError, match="never decoded; use Retry"):
+        call_reprocess(call=call)  # nothing to read again
+    pcm_path(call).parent.mkdir(parents=True, exist_ok=True)
+    pcm_path(call).write_bytes(b"\0" * 64)
     page = client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
     assert "Run the machine pass again" in page and "any language" in page
     answer = client.post(reverse("annotation:call_reprocess", args=[call.pk]), follow=True)
@@ -180,8 +187,12 @@ def test_a_call_nobody_worked_on_can_run_again_and_one_with_work_cannot(client, 
     assignment = Assignment.objects.create(call=call, annotator=annotator)
     with pytest.raises(ValidationError, match="not ready"):
         turn_annotation_save(assignment=assignment, turn=turn, data={"labels": []}, base_version=0)
+    with pytest.raises(ValidationError, match="not ready"):  # nor a correction, kept in the word store
+        turn_set_text(turn=turn, text="typed while it runs", revision=turn.revision, user=pm)
+    assert Call.objects.get(pk=call.pk).words == []
     # Once people have worked on it, the page offers nothing and the service refuses.
     Call.objects.filter(pk=call.pk).update(status=Call.Status.READY)
+    call.jobs.update(status="succeeded")  # the re-run finished
     turn_annotation_save(assignment=assignment, turn=turn, data={"labels": []}, base_version=0)
     assert TurnAnnotation.objects.filter(turn=turn).exists()
     assert (
@@ -193,3 +204,28 @@ def test_a_call_nobody_worked_on_can_run_again_and_one_with_work_cannot(client, 
     refused = api.post(f"/api/calls/{call.pk}/reprocess/")
     assert refused.status_code == 400 and "annotators have saved annotations" in json.dumps(refused.json())
     assert Call.objects.get(pk=call.pk).status == Call.Status.READY
+
+
+def test_speaker_corrections_and_imported_turns_count_as_work_a_rerun_would_discard(pm, project):
+    from annotation.models import Speaker
+    from annotation.seeding import call_turns_seed
+    from annotation.services import call_human_work, speaker_update
+
+    call = project.calls.create(original_name="d.wav", sha256="6" * 64, audio="d.wav", status="ready", duration=9)
+    speaker = Speaker.objects.create(call=call, label="S0", role="unknown")
+    assert call_human_work(call) == ""
+    speaker_update(speaker=speaker, role="agent", actor=pm)
+    assert call_human_work(call) == "its speakers' roles or names were corrected"
+    other = project.calls.create(original_name="e.wav", sha256="7" * 64, audio="e.wav", status="ready", duration=9)
+    call_turns_seed(call=other, fmt="rttm", data=b"SPEAKER e 1 0.5 1.0 <NA> <NA> A <NA> <NA>\n", rerun=False, actor=pm)
+    assert call_human_work(other) == "its turns were imported from a file"
+
+
+def test_a_wrong_install_wide_language_setting_is_said_at_start_up(settings):
+    from annotation.checks import language_candidates_check
+
+    settings.LANGUAGE_CANDIDATES = ["en", "klingon"]
+    errors = language_candidates_check()
+    assert [e.id for e in errors] == ["annotation.E001"] and "'klingon'" in errors[0].msg
+    settings.LANGUAGE_CANDIDATES = ["en", "fil"]
+    assert language_candidates_check() == []

@@ -121,3 +121,14 @@ def test_inserted_words_take_the_language_next_to_them():
     old[1]["s"], old[1]["e"] = 1.5, 1.9
     new = typed_words(old, "hello there hola amigo", start=1.0, end=2.5, language="en")
     assert [w["l"] for w in new] == ["en", "en", "es", "es"]
+
+
+@pytest.mark.parametrize(("start", "end"), [(1.15, 5.5), (1.0, 4.25)])
+def test_typed_words_stay_inside_a_turn_whose_edge_cuts_a_word(start, end):
+    # After a boundary move the first (or last) old word straddles the turn's edge; the typed
+    # words made from its characters began before the turn and fell out of it.
+    old = machine(SENTENCE)  # "i" 1.0-1.4, ..., "you" 4.5-4.9 (the edge cuts "i" or "you")
+    inside_words = [w for w in old if start <= (w["s"] + w["e"]) / 2 < end]
+    for text in ("hello there am gonna check the parcel for you", "i am gonna check the parcel for you all"):
+        new = typed_words(inside_words, text, start=start, end=end)
+        assert text_of(new) == text and inside(new, start, end), [(w["w"], w["s"], w["e"]) for w in new]
