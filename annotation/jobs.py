@@ -120,7 +120,10 @@ def _claim(job_id: int, lease: str) -> ProcessingJob | None:
 
 
 def _fail_call(job: ProcessingJob, message: str) -> None:
-    """Mark the job and its call failed and remove any machine output, in one transaction."""
+    """Mark the job and its call failed and remove any machine output, in one transaction.
+
+    A refresh of a ready call (``keep_ready``: new prosody or suggestions) that fails leaves the
+    call ready with its turns: removing them would take the annotators' work with them."""
     with transaction.atomic():
         locked = ProcessingJob.objects.select_for_update().get(pk=job.pk)
         if locked.lease != job.lease:
@@ -130,6 +133,11 @@ def _fail_call(job: ProcessingJob, message: str) -> None:
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "error", "finished_at"])
         call = Call.objects.select_for_update().get(pk=job.call_id)
+        if call.status == Call.Status.READY:
+            logger.error(
+                "call %s: refreshing stage %s failed; the call keeps its turns: %s", call.pk, job.stage, message
+            )
+            return
         call.clear_machine_output()
         call.status = Call.Status.FAILED
         call.error = message

@@ -37,3 +37,26 @@ def test_a_job_dead_too_often_fails_its_call_with_the_reason(project, django_cap
     call = Call.objects.get(pk=job.call_id)
     assert call.status == "failed" and "stopped responding 3 times" in call.error
     assert ProcessingJob.objects.get(pk=job.pk).status == "failed"
+
+
+def test_a_failed_refresh_of_a_ready_call_keeps_its_turns_and_their_annotations(
+    project, make_user, django_capture_on_commit_callbacks
+):
+    """A suggestion refresh of a ready call (after a turn import) that failed for good cleared the
+    call's machine output: its turns, and with them every annotation saved on them."""
+    from annotation.models import Assignment, Speaker, Turn, TurnAnnotation
+
+    call = project.calls.create(original_name="r.wav", sha256="8" * 64, audio="r.wav", status="ready")
+    turn = Turn.objects.create(
+        call=call, speaker=Speaker.objects.create(call=call, label="S0"), order=0, start=0, end=1
+    )
+    assignment = Assignment.objects.create(call=call, annotator=make_user("ann-f", "annotator"))
+    TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=project.taxonomy, labels=[])
+    job = job_enqueue(call=call, stage="suggest", send=False)
+    beat = timezone.now() - timedelta(hours=1)
+    ProcessingJob.objects.filter(pk=job.pk).update(status="running", attempts=3, heartbeat_at=beat)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_reap_stale() == [job.pk]
+    assert ProcessingJob.objects.get(pk=job.pk).status == "failed"
+    assert Call.objects.get(pk=call.pk).status == "ready"
+    assert TurnAnnotation.objects.filter(turn__call=call).count() == 1
