@@ -143,7 +143,7 @@ def test_bad_file_is_refused_clearly_and_nothing_is_stored(api, project, setting
 BAD_FORMS = {
     "no file field": ({"file": None}, "No file was submitted"),
     "file field is text": ({"file": "not a file"}, "not a file"),
-    "locale not BCP 47": ({"locale": "not a locale!"}, "does not match"),
+    "locale not BCP 47": ({"locale": "not a locale!"}, "use a bcp 47 tag such as en-in"),
     "unknown channel role": ({"channel_roles": ["boss"]}, "not a valid choice"),
     "three channel roles": ({"channel_roles": ["agent", "customer", "agent"]}, "no more than 2"),
     "metadata not JSON": ({"metadata": "{not json"}, "Value must be valid JSON"),
