@@ -467,7 +467,7 @@ def main() -> None:
         result, _ = median_run(runs if model == "tiny.en" else 1, "pipeline", audio=str(long_call), model=model)
         duration = result["duration"]
         plain = run_child("yardstick", audio=str(long_call)) if model == "tiny.en" else None
-        label = f"{args.minutes:g}-min mono call, {model} int8: end-to-end"
+        label = f"{args.minutes:g}-min mono call, {model} {os.environ.get('WHISPER_COMPUTE_TYPE', 'int16')}: end-to-end"
         ratio = f"; {plain['total'] / result['total']:.2f}x the yardstick's speed (goal >= 0.75)" if plain else ""
         row(
             label,

@@ -15,7 +15,7 @@ import os
 import threading
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
@@ -418,20 +418,37 @@ def get_transcriber(config: AsrConfig) -> Transcriber:
         import whisperx  # lazy: whisperx loads torch (kept out of the web tier)
 
         language = "en" if config.english_only else config.language
+        compute_type = supported_compute_type(config.device, config.compute_type)
         pipeline = whisperx.load_model(
             config.model,
             config.device,
-            compute_type=config.compute_type,
+            compute_type=compute_type,
             language=language,
             vad_method="pyannote",
             asr_options={"beam_size": config.beam_size, "best_of": config.beam_size},
             threads=config.threads or _default_threads(),
             local_files_only=True,
         )
-        transcriber = Transcriber(config=config, pipeline=pipeline)
+        # The config it runs with (its version names the compute type really used), cached under
+        # the one asked for.
+        transcriber = Transcriber(config=replace(config, compute_type=compute_type), pipeline=pipeline)
         _CACHE[config] = transcriber
-        logger.info("loaded ASR model %s on %s (%s)", config.model, config.device, config.compute_type)
+        logger.info("loaded ASR model %s on %s (%s)", config.model, config.device, compute_type)
         return transcriber
+
+
+def supported_compute_type(device: str, wanted: str) -> str:
+    """``wanted`` where this machine runs it efficiently, else int8 (CTranslate2 refuses a compute
+    type the device or backend lacks: int16 needs Intel MKL, which ARM and some x86 builds do not
+    use)."""
+    import ctranslate2  # lazy: part of the speech stack
+
+    supported = ctranslate2.get_supported_compute_types(device)
+    if wanted in supported or wanted in ("default", "auto"):
+        return wanted
+    fallback = "int8" if "int8" in supported else "default"
+    logger.warning("compute type %s is not supported on this %s; using %s", wanted, device, fallback)
+    return fallback
 
 
 def _default_threads() -> int:
