@@ -292,6 +292,9 @@ WHISPER_DEVICE = os.environ.get("WHISPER_DEVICE", "cpu")
 # supported_compute_type). Measured on an AVX-512 VNNI Xeon: sample.wav WER 16.0% with int8,
 # 12.3% with int16 (as float32), for about 10% more time end to end on a 10-minute call.
 WHISPER_COMPUTE_TYPE = os.environ.get("WHISPER_COMPUTE_TYPE", "int16")
+# The multilingual model (language identification, non-English speech): int8, as every language
+# figure in benchmarks/ingest.py was measured with it.
+WHISPER_LID_COMPUTE_TYPE = os.environ.get("WHISPER_LID_COMPUTE_TYPE", "int8")
 WHISPER_BATCH_SIZE = env_int("WHISPER_BATCH_SIZE", 8)
 WHISPER_THREADS = env_int("WHISPER_THREADS", 0)
 WHISPER_ALIGN_MODEL_DIR = os.environ.get("WHISPER_ALIGN_MODEL_DIR", "")

@@ -29,11 +29,11 @@ from ..pipeline.whisper_languages import parse_languages
 from .base import BadInput, CommitFn, ProgressFn, call_samples, previous_result, segmentation_path
 
 
-def asr_config(model: str, language: str | None = None):
+def asr_config(model: str, language: str | None = None, compute_type: str | None = None):
     return AsrConfig(
         model=resolve_model(model, Path(settings.MODELS_DIR)),
         device=settings.WHISPER_DEVICE,
-        compute_type=settings.WHISPER_COMPUTE_TYPE,
+        compute_type=compute_type or settings.WHISPER_COMPUTE_TYPE,
         batch_size=settings.WHISPER_BATCH_SIZE,
         threads=settings.WHISPER_THREADS,
         language=language,
@@ -44,7 +44,10 @@ def asr_config(model: str, language: str | None = None):
 def lid_transcriber():
     """The multilingual model used for language identification (None if not available)."""
     try:
-        transcriber = get_transcriber(asr_config(settings.WHISPER_LID_MODEL))
+        # One model in memory when the main model is the multilingual one (at the main compute type).
+        same = settings.WHISPER_LID_MODEL == settings.WHISPER_MODEL
+        compute_type = None if same else settings.WHISPER_LID_COMPUTE_TYPE
+        transcriber = get_transcriber(asr_config(settings.WHISPER_LID_MODEL, compute_type=compute_type))
     except (OSError, RuntimeError, ValueError):  # no such model on this install
         return None
     return transcriber if transcriber.is_multilingual else None
