@@ -18,14 +18,11 @@ import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .pipeline.whisper_languages import WHISPER_LANGUAGES
+
 PROFICIENCY_RANK = {"native": 3, "fluent": 2, "working": 1}
-LANGUAGE_NAMES = {
-    "ar": "Arabic", "bn": "Bengali", "de": "German", "en": "English", "es": "Spanish", "fil": "Filipino",
-    "fr": "French", "hi": "Hindi", "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean",
-    "ms": "Malay", "nl": "Dutch", "pl": "Polish", "pt": "Portuguese", "ru": "Russian", "sw": "Swahili",
-    "ta": "Tamil", "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu",
-    "vi": "Vietnamese", "zh": "Chinese",
-}  # fmt: skip
+# Whisper's languages by name, and ISO codes people use that Whisper files under another code.
+LANGUAGE_NAMES = {**WHISPER_LANGUAGES, "fil": "Filipino"}
 # Tagalog and Filipino are one language for matching (ISO 639 tl / fil).
 LANGUAGE_ALIASES = {"fil": "tl"}
 

@@ -26,8 +26,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-# Scripts written without spaces (Thai, Lao, Myanmar, kana, CJK), as in pipeline.text_evidence.
-UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from .pipeline.types import UNSPACED_SCRIPT
+
+UNSPACED = re.compile(f"[{UNSPACED_SCRIPT}]")
 SAME_TEXT_RATIO = 0.5  # below this share of characters in common, a retyped run is other text
 MIN_WORD_SECONDS = 0.02
 EDGE_SECONDS = 0.001  # the times' precision (stored rounded to the millisecond)  # an inserted word gets at least this much silence, else a share of its neighbour
@@ -93,10 +94,10 @@ def _realigned(old: list[dict], tokens: list[str]) -> list[_Piece]:
         old_chars += [
             (_lower(ch), index, word["s"] + k * step, word["s"] + (k + 1) * step) for k, ch in enumerate(text)
         ]
-    new_chars = [(_lower(ch), t) for t, token in enumerate(tokens) for ch in token]
+    new_chars = [_lower(ch) for token in tokens for ch in token]
     # Per typed character: (old word, start, end, left as it was), or Nones where it was inserted.
     timing: list[tuple[int | None, float | None, float | None, bool]] = [(None, None, None, False)] * len(new_chars)
-    matcher = SequenceMatcher(None, [c[0] for c in old_chars], [c[0] for c in new_chars], autojunk=False)
+    matcher = SequenceMatcher(None, [c[0] for c in old_chars], new_chars, autojunk=False)
     opcodes = matcher.get_opcodes()
     if old_chars and matcher.ratio() < SAME_TEXT_RATIO:  # other text: letters in common are chance
         opcodes = [("replace", 0, len(old_chars), 0, len(new_chars))]

@@ -9,7 +9,8 @@ from django.db import models
 
 from taxonomy.models import Taxonomy
 
-from ..pipeline.whisper_languages import WHISPER_LANGUAGES, language_label
+from ..matching import language_name
+from ..pipeline.whisper_languages import WHISPER_LANGUAGES
 
 
 def validate_spoken_languages(value) -> None:
@@ -86,7 +87,7 @@ class Project(models.Model):
 
     @property
     def spoken_languages_display(self) -> str:
-        return ", ".join(language_label(code) for code in self.spoken_languages) or "any language"
+        return ", ".join(language_name(code) for code in self.spoken_languages) or "any language"
 
 
 class TaxonomyChange(models.Model):

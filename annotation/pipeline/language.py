@@ -243,13 +243,19 @@ def language_chunks(
     return [(float(s), float(e), lang) for s, e, lang in chunks]
 
 
-def majority_language(regions: Sequence[LanguageRegion]) -> str:
-    """The language with the most speech seconds ("" when there is none)."""
+def languages_heard(regions: Sequence[LanguageRegion]) -> list[str]:
+    """The languages of the regions, most speech seconds first."""
     weights: Counter[str] = Counter()
     for region in regions:
         if region.language:
             weights[region.language] += region.speech_seconds
-    return weights.most_common(1)[0][0] if weights else ""
+    return [language for language, _ in weights.most_common()]
+
+
+def majority_language(regions: Sequence[LanguageRegion]) -> str:
+    """The language with the most speech seconds ("" when there is none)."""
+    heard = languages_heard(regions)
+    return heard[0] if heard else ""
 
 
 def span_language(regions: Sequence[LanguageRegion], start: float, end: float) -> tuple[str, float | None]:

