@@ -10,13 +10,14 @@ from rest_framework.views import APIView
 
 from .agreement import ReportFilters
 from .judgements import report_taxonomy
-from .selectors import agreement_report_cached, project_for_reviewer
+from .selectors import agreement_report_cached, project_for_reviewer, report_filter_problems
 from .services import agreement_report_request, filters_key
 
 
 class ProjectAgreement(APIView):
     """The cached agreement report for the project and the filters in the query string
-    (language, locale, culture, speaker_role, taxonomy_version). 200 with the report (``stale``
+    (language, locale, culture, speaker_role, taxonomy_version). 400 for a key that is no filter
+    or a value nothing in the project has. 200 with the report (``stale``
     says a recompute is under way); 202 while a report for these filters is first computed."""
 
     @extend_schema(
@@ -30,6 +31,11 @@ class ProjectAgreement(APIView):
             return Response(
                 {"detail": "taxonomy_version must be a whole number from 1 to 2147483647."},
                 status=status.HTTP_400_BAD_REQUEST,
+            )
+        problems = report_filter_problems(project, filters, request.query_params.keys())
+        if problems:
+            return Response(
+                {"detail": " ".join(problems.values()), "filters": problems}, status=status.HTTP_400_BAD_REQUEST
             )
         if filters.taxonomy_version is not None:
             try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from difflib import get_close_matches
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -13,7 +14,7 @@ from annotation.models import Assignment, Call, Project, Suggestion, TaxonomyCha
 from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
 
 from .consensus import Consensus, consensus_for_turns
-from .judgements import annotator_cultures
+from .judgements import ReportFilters, annotator_cultures
 from .models import Adjudication, AgreementReport
 
 REVIEW_ROLES = (ADMIN, PROJECT_MANAGER, QA_REVIEWER)
@@ -122,6 +123,36 @@ def report_filter_choices(project: Project) -> dict:
         "roles": ["agent", "customer", "unknown"],
         "versions": sorted(used),
     }
+
+
+# Filter -> (its list in report_filter_choices, how a sentence names it).
+FILTER_CHOICES = {
+    "language": ("languages", "a turn in language"),
+    "locale": ("locales", "a call from locale"),
+    "culture": ("cultures", "an annotator of culture"),
+    "speaker_role": ("roles", "speaker role"),
+}
+
+
+def report_filter_problems(project: Project, filters: ReportFilters, keys=()) -> dict[str, str]:
+    """Filter name -> why it cannot be applied in this project: a key that is no filter
+    ("langauge"), or a value nothing in the project has (``language=zz``). Either would compute
+    and cache a report of nothing while the person believes it is filtered (``format`` is the
+    API's own parameter). The taxonomy version is checked by ``judgements.report_taxonomy``."""
+    known = [f.name for f in fields(ReportFilters)]
+    problems = {}
+    for key in keys:
+        if key not in known and key != "format":
+            close = get_close_matches(str(key), known, n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            problems[key] = f"'{key}' is not a filter.{hint} Filters: {', '.join(known)}."
+    choices = report_filter_choices(project)
+    for name, (plural, noun) in FILTER_CHOICES.items():
+        value = getattr(filters, name)
+        if value and value not in choices[plural]:
+            have = ", ".join(choices[plural]) or "none yet"
+            problems[name] = f"Nothing in this project has {noun} '{value}' (it has: {have})."
+    return problems
 
 
 def turn_neighbours(turn: Turn) -> tuple[Turn | None, Turn | None]:

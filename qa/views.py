@@ -22,6 +22,7 @@ from .selectors import (
     next_in_queue,
     project_for_reviewer,
     report_filter_choices,
+    report_filter_problems,
     turn_for_reviewer,
     turn_neighbours,
     turn_review,
@@ -65,6 +66,12 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
             request, f"This project never used taxonomy version {filters.taxonomy_version}; showing the current one."
         )
         filters = ReportFilters.from_mapping({**request.GET.dict(), "taxonomy_version": ""})
+    problems = report_filter_problems(project, filters, request.GET.keys())
+    if problems:
+        for problem in problems.values():
+            messages.error(request, f"{problem} Showing the report without it.")
+        kept = {k: v for k, v in request.GET.dict().items() if k not in problems}
+        filters = ReportFilters.from_mapping({**kept, "taxonomy_version": filters.taxonomy_version or ""})
     cached = agreement_report_cached(project, filters_key(filters))
     if cached is None or cached.computed_at is None:
         small = TurnAnnotation.objects.filter(assignment__call__project=project).count() <= INLINE_LIMIT

@@ -179,9 +179,11 @@ def test_large_projects_compute_in_the_background(client, reviewer, project, ann
     monkeypatch.setattr(views, "INLINE_LIMIT", 1)
     client.force_login(reviewer)
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        body = client.get(reverse("qa:project_agreement", args=[project.slug]) + "?language=en").content.decode()
+        body = client.get(
+            reverse("qa:project_agreement", args=[project.slug]) + "?speaker_role=customer"
+        ).content.decode()
     assert "Computing…" in body and 'hx-trigger="every 2s"' in body and len(queued) == 1
-    assert AgreementReport.objects.get(key='{"language": "en"}').computed_at is None
+    assert AgreementReport.objects.get(key='{"speaker_role": "customer"}').computed_at is None
     assert services  # the queued callback is the worker's job; computing it is tested above
 
 
@@ -279,3 +281,22 @@ def test_adjudication_shifts_are_checked_like_an_annotators(reviewer, annotated)
     assert any("shifts[0].at must be between" in m for m in refused.value.messages)
     assert any("'bliss' is not a label" in m for m in refused.value.messages)
     assert not Adjudication.objects.exists()
+
+
+def test_agreement_filters_that_match_nothing_in_the_project_are_refused_not_queued(
+    client, reviewer, project, annotated, django_capture_on_commit_callbacks
+):
+    url = reverse("api-project-agreement", args=[project.slug])
+    client.force_login(reviewer)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        misspelt = client.get(url, {"langauge": "en"})
+        nonsense = client.get(url, {"language": "zz", "speaker_role": "boss"})
+    assert misspelt.status_code == 400 and "Did you mean language?" in misspelt.json()["detail"]
+    body = nonsense.json()
+    assert nonsense.status_code == 400 and set(body["filters"]) == {"language", "speaker_role"}
+    assert "language 'zz' (it has: " in body["detail"] and "agent, customer, unknown" in body["detail"]
+    assert not queued and not AgreementReport.objects.exists()
+    # The page drops what matches nothing, says so, and reports on the rest.
+    page = client.get(reverse("qa:project_agreement", args=[project.slug]), {"language": "zz"})
+    assert page.status_code == 200 and "language &#x27;zz&#x27;" in page.content.decode()
+    assert set(AgreementReport.objects.values_list("key", flat=True)) == {"{}"}
