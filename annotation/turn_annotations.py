@@ -7,6 +7,8 @@ the client can merge instead of overwriting. The row is locked while it is check
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -69,11 +71,29 @@ def _on_grid(value: float | None, field: str, low: float, step: float, errors: l
     return round(low + round(steps) * step, 6)
 
 
+# What a save writes; a save replaces the whole annotation (a field left out takes its default).
+ANNOTATION_KEYS = (
+    "labels", "valence", "arousal", "confidence", "shifts", "note", "suggestion_actions",
+    "no_emotion", "skipped", "skip_reason",
+)  # fmt: skip
+
+
 def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
     """Validate a payload against the taxonomy and the turn; every problem in one message list."""
     errors: list[str] = []
     if not isinstance(data, dict):
         raise ValidationError(["The annotation must be a JSON object."])
+    unknown = [str(key) for key in data if key not in ANNOTATION_KEYS and key != "version"]
+    if unknown:
+        # Dropped, a misspelt field ("lables") would save a blank annotation and answer 200.
+        hints = [f"'{key}'" + (f" (did you mean {close[0]}?)" if (close := get_close_matches(key, ANNOTATION_KEYS, n=1))
+                                else "") for key in unknown]  # fmt: skip
+        raise ValidationError(
+            [f"Not fields of an annotation: {', '.join(hints)}. Fields: {', '.join(ANNOTATION_KEYS)}."]
+        )
+    if not any(key in data for key in ANNOTATION_KEYS):
+        raise ValidationError(["Nothing to save: send labels (an empty list clears them), no_emotion or skipped, and "
+                               "the other fields. A save replaces the turn's whole annotation."])  # fmt: skip
     labels_in = data.get("labels", [])
     labels: list[dict] = []
     if not isinstance(labels_in, list):

@@ -231,6 +231,14 @@ GOOD = {"labels": [{"label": "anger", "intensity": 3}], "valence": -1, "arousal"
 # name -> (JSON body, If-Match, expected status, words of the refusal)
 BAD_PAYLOADS = {
     "labels not a list": ({"labels": "anger"}, "0", 400, "labels must be a list"),
+    "misspelt field (it would save a blank annotation)": (
+        {"lables": [{"label": "anger", "intensity": 3}]},
+        "0",
+        400,
+        "'lables' (did you mean labels?)",
+    ),
+    "empty object": ({}, "0", 400, "Nothing to save"),
+    "only a version": ({"version": 0}, "0", 400, "Nothing to save"),
     "label item not an object": ({"labels": ["anger"]}, "0", 400, "must be an object with a 'label' key"),
     "label key not text": ({"labels": [{"label": 7}]}, "0", 400, "must be an object with a 'label' key"),
     "unknown label key": ({"labels": [{"label": "boredom_xyz", "intensity": 2}]}, "0", 400, "is not a label"),

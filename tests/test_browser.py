@@ -150,6 +150,30 @@ def test_annotator_plays_tags_with_the_keyboard_and_finds_it_saved(browser, live
     assert stored.labels == [{"label": "frustration", "intensity": 4}] and stored.version == 1  # keystrokes debounced
 
 
+def test_no_emotion_and_skip_are_saved_as_they_are_shown(browser, live_server, ready_assignment):
+    """Both controls were drawn as done and reported "all changes saved" while the save left them
+    out, so the server reset them: the turn came back untagged on reload."""
+    assignment, _ = ready_assignment
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    page.locator(".ws-turn[data-index='0']").get_by_role(
+        "button", name="turn 1: decide: no emotion on this turn"
+    ).click()
+    page.once("dialog", lambda dialog: dialog.accept("cross-talk"))
+    page.locator(".ws-turn[data-index='1']").get_by_role(
+        "button", name="turn 2: skip this turn (it will not count)"
+    ).click()
+    page.wait_for_function(SAVED)
+    first = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    second = TurnAnnotation.objects.get(assignment=assignment, turn__order=1)
+    assert (first.no_emotion, first.labels, second.skipped, second.skip_reason) == (True, [], True, "cross-talk")
+    page.reload()
+    page.wait_for_selector(".ws-turn[data-index='0'] .ws-mini.on")
+    assert "no emotion ✓" in page.locator(".ws-turn[data-index='0']").text_content()
+    assert "skipped ✓" in page.locator(".ws-turn[data-index='1']").text_content()
+    context.close()
+
+
 def test_conflicting_edit_from_a_second_tab_is_merged_not_lost(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
     context = browser_context(browser)

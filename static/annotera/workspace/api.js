@@ -1,7 +1,7 @@
 // Talking to the server: one ordered queue of operations (annotation saves, correction proposals,
 // submit, reopen), kept in localStorage so nothing is lost offline and replayed in order. A save
 // is shown as saved only when the server said so; a refusal stays on screen with its reason.
-import { csrf, root, setStatus, state, updateProgress } from "./state.js";
+import { annotationBody, csrf, root, setStatus, state, updateProgress } from "./state.js";
 
 const queueKey = `annotera-unsaved-${root.dataset.assignment}`;
 const handlers = { conflict: null, proposed: null, submitted: null, reopened: null, refused: null };
@@ -47,8 +47,7 @@ async function send(op) {
     const turn = state.data.turns[turnIndex(op.turnId)];
     if (!turn) return { ok: true };
     const a = turn.annotation;
-    const body = { labels: a.labels || [], valence: a.valence ?? null, arousal: a.arousal ?? null, shifts: a.shifts || [],
-      note: a.note || "", confidence: a.confidence ?? null, suggestion_actions: a.suggestion_actions || {} };
+    const body = annotationBody(a);
     const response = await fetch(root.dataset.save.replace("/0/", `/${op.turnId}/`), {
       method: "PUT", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "If-Match": `"${a.version || 0}"` }, body: JSON.stringify(body),
     });

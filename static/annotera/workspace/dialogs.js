@@ -1,10 +1,11 @@
 // Dialogs: the help card, and the per-field merge when a turn changed elsewhere (409).
-import { $, audio, fmt, labelInfo, setStatus, state } from "./state.js";
+import { $, audio, DECISION_FIELDS, fmt, labelInfo, setStatus, state } from "./state.js";
 
-const FIELDS = ["labels", "valence", "arousal", "shifts", "note", "confidence"];
+const MERGEABLE = ["labels", "shifts", "note"]; // the others are one value: mine or theirs
 const show = (field, value) => {
   if (field === "labels") return (value || []).map((l) => `${labelInfo(l.label).name} ${l.intensity ?? ""}`).join(", ") || "none";
   if (field === "shifts") return (value || []).map((s) => `${fmt(s.at)} ${s.from}→${s.to}`).join(", ") || "none";
+  if (typeof value === "boolean") return value ? "yes" : "no";
   return value === null || value === undefined || value === "" ? "none" : String(value);
 };
 
@@ -29,7 +30,7 @@ export function resolveConflict(turn, current) {
   const dialog = $("ws-conflict"), table = $("ws-conflict-fields");
   $("ws-conflict-turn").textContent = `Turn ${index + 1} (${turn.speaker}, ${fmt(turn.start)}–${fmt(turn.end)}): “${turn.text.slice(0, 120)}”`;
   table.textContent = "";
-  const differing = FIELDS.filter((f) => JSON.stringify(mine[f] ?? null) !== JSON.stringify(current[f] ?? null));
+  const differing = DECISION_FIELDS.filter((f) => JSON.stringify(mine[f] ?? null) !== JSON.stringify(current[f] ?? null));
   differing.forEach((field) => {
     const row = table.insertRow();
     row.insertCell().textContent = field;
@@ -38,7 +39,8 @@ export function resolveConflict(turn, current) {
     const cell = row.insertCell(), group = document.createElement("select");
     group.name = field;
     group.setAttribute("aria-label", `which ${field} to keep`);
-    [["mine", "keep mine"], ["theirs", "keep theirs"], ["combine", "combine"]].forEach(([v, t]) => group.add(new Option(t, v, false, v === (field === "labels" || field === "shifts" || field === "note" ? "combine" : "mine"))));
+    const options = [["mine", "keep mine"], ["theirs", "keep theirs"], ...(MERGEABLE.includes(field) ? [["combine", "combine"]] : [])];
+    options.forEach(([v, t]) => group.add(new Option(t, v, false, v === (MERGEABLE.includes(field) ? "combine" : "mine"))));
     cell.appendChild(group);
   });
   return new Promise((resolve) => {
@@ -51,6 +53,9 @@ export function resolveConflict(turn, current) {
         const pick = table.querySelector(`select[name=${field}]`).value;
         merged[field] = pick === "mine" ? mine[field] : pick === "theirs" ? current[field] : combine(field, mine[field], current[field]);
       });
+      // Labels and "no emotion" exclude each other (the server refuses both): labels win, as in edits.js.
+      if ((merged.labels || []).length) merged.no_emotion = false;
+      if (!merged.skipped) merged.skip_reason = "";
       merged.suggestion_actions = { ...(current.suggestion_actions || {}), ...(mine.suggestion_actions || {}) };
       merged.version = current.version;
       turn.annotation = merged;

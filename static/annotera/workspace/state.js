@@ -19,6 +19,17 @@ export function setStatus(text, warn = false) {
   el.classList.toggle("error", warn);
 }
 
+// Every field of a turn's annotation that a save writes. A save is a whole replacement on the
+// server (PUT): a field left out here is reset there, while the screen still shows it.
+export const DECISION_FIELDS = ["labels", "valence", "arousal", "shifts", "note", "confidence", "no_emotion", "skipped", "skip_reason"];
+export function annotationBody(a) {
+  return {
+    labels: a.labels || [], valence: a.valence ?? null, arousal: a.arousal ?? null, shifts: a.shifts || [], note: a.note || "",
+    confidence: a.confidence ?? null, no_emotion: Boolean(a.no_emotion), skipped: Boolean(a.skipped), skip_reason: a.skip_reason || "",
+    suggestion_actions: a.suggestion_actions || {},
+  };
+}
+
 export function updateProgress(p) { if (p) $("ws-progress").textContent = `${p.tagged}/${p.turns} turns tagged`; }
 
 export function readOnly() { return Boolean(state.data?.assignment.read_only); }
