@@ -288,9 +288,9 @@ MODELS_DIR = Path(os.environ.get("MODELS_DIR", VAR_DIR / "models"))
 WHISPER_MODEL = os.environ.get("WHISPER_MODEL", "tiny.en")
 WHISPER_LID_MODEL = os.environ.get("WHISPER_LID_MODEL", "base")
 WHISPER_DEVICE = os.environ.get("WHISPER_DEVICE", "cpu")
-# int16 where the CPU backend supports it (Intel MKL), else int8 (annotation.pipeline.asr.
-# supported_compute_type). Measured on an AVX-512 VNNI Xeon: sample.wav WER 16.0% with int8,
-# 12.3% with int16 (as float32), for about 10% more time end to end on a 10-minute call.
+# int16 where the CPU backend supports it (Intel MKL), else float32, which is as accurate
+# (annotation.pipeline.asr.supported_compute_type). sample.wav WER: 16.0% with int8, 12.3% with
+# int16 or float32, on an AVX-512 VNNI Xeon and on an AVX2 EPYC (which has no int16).
 WHISPER_COMPUTE_TYPE = os.environ.get("WHISPER_COMPUTE_TYPE", "int16")
 # The multilingual model (language identification, non-English speech): int8, as every language
 # figure in benchmarks/ingest.py was measured with it.
