@@ -160,7 +160,8 @@ def _copy_half(annotation: TurnAnnotation, *, turn: Turn, keep) -> TurnAnnotatio
         labels=annotation.labels, valence=annotation.valence, arousal=annotation.arousal,
         shifts=[s for s in annotation.shifts if keep(s["at"])], note=annotation.note,
         confidence=annotation.confidence, suggestion_actions=annotation.suggestion_actions,
-        skipped=annotation.skipped, needs_recheck=True,
+        no_emotion=annotation.no_emotion, skipped=annotation.skipped, skip_reason=annotation.skip_reason,
+        needs_recheck=True,
     )  # fmt: skip
 
 
@@ -203,7 +204,8 @@ def _carry_split(first: Turn, second: Turn, at: float) -> None:
 
 
 def _unite(mine: TurnAnnotation, other: TurnAnnotation) -> None:
-    """Merge ``other`` into ``mine``: union of labels with the highest intensity of each."""
+    """Merge ``other`` into ``mine``: union of labels with the highest intensity of each; "no
+    emotion" and "skipped" only where both were."""
     by_key = {item["label"]: dict(item) for item in mine.labels}
     for item in other.labels:
         have = by_key.get(item["label"])
@@ -219,6 +221,12 @@ def _unite(mine: TurnAnnotation, other: TurnAnnotation) -> None:
         mine.confidence = other.confidence if mine.confidence is None else min(mine.confidence, other.confidence)
     mine.note = " / ".join(n for n in (mine.note, other.note) if n)
     mine.suggestion_actions = {**other.suggestion_actions, **mine.suggestion_actions}
+    # A decision holds for the merged turn only where both halves had it; labels on either half
+    # undo "no emotion" (the two exclude each other). The re-check flag asks the annotator.
+    mine.no_emotion = not mine.labels and mine.no_emotion and other.no_emotion
+    mine.skipped = mine.skipped and other.skipped
+    reasons = [] if not mine.skipped else [r for r in (mine.skip_reason, other.skip_reason) if r]
+    mine.skip_reason = " / ".join(dict.fromkeys(reasons))
 
 
 def turn_merge_next(*, turn: Turn, revision: int, user) -> TurnRevision:

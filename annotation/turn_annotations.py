@@ -11,6 +11,7 @@ from difflib import get_close_matches
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from annotera.audit import audit_record
@@ -241,6 +242,9 @@ def assignment_progress(assignment: Assignment) -> dict:
     return {"turns": total, "tagged": done, "skipped": skipped, "remaining": total - done - skipped}
 
 
+CALL_SKIPPED = "call skipped"  # the skip reason of judgements withdrawn by skipping their whole call
+
+
 def assignment_submit(*, assignment: Assignment, skip_reason: str = "") -> Assignment:
     """Submit when every turn is tagged, or skip the whole call with a reason."""
     with transaction.atomic():
@@ -250,7 +254,10 @@ def assignment_submit(*, assignment: Assignment, skip_reason: str = "") -> Assig
         if skip_reason.strip():
             locked.status, locked.skip_reason = Assignment.Status.SKIPPED, skip_reason.strip()[:2000]
             # Skipping the call withdraws every judgement made on it (the rows stay, for the audit).
-            locked.turn_annotations.filter(skipped=False).update(skipped=True, skip_reason="call skipped")
+            # Versions move on, so a workspace still open on the old ones merges instead of overwriting.
+            locked.turn_annotations.filter(skipped=False).update(
+                skipped=True, skip_reason=CALL_SKIPPED, version=F("version") + 1, updated_at=timezone.now()
+            )
         else:
             progress = assignment_progress(locked)
             if progress["remaining"]:
@@ -274,6 +281,11 @@ def assignment_reopen(*, assignment: Assignment, user) -> Assignment:
         if locked.status not in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
             raise ValidationError(["This assignment is open already; there is nothing to reopen."])
         before = {"status": locked.status, "submitted_at": str(locked.submitted_at)}
+        if locked.status == Assignment.Status.SKIPPED:
+            # Reopening a skipped call gives back the judgements skipping it withdrew.
+            locked.turn_annotations.filter(skipped=True, skip_reason=CALL_SKIPPED).update(
+                skipped=False, skip_reason="", version=F("version") + 1, updated_at=timezone.now()
+            )
         locked.status, locked.submitted_at, locked.skip_reason = Assignment.Status.IN_PROGRESS, None, ""
         locked.save(update_fields=["status", "submitted_at", "skip_reason"])
         audit_record(actor=user, action="assignment.reopen", obj=locked, project=locked.call.project,

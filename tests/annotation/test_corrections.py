@@ -138,6 +138,39 @@ def test_split_carries_labels_to_both_halves_and_merge_unites_them(client, call_
     assert TurnAnnotation.objects.filter(assignment=assignment).count() == 1
 
 
+def test_split_and_merge_keep_no_emotion_and_skip_decisions(client, call_with_turns):
+    """The regression: a split's second half lost "no emotion" and the skip reason (so it no longer
+    counted as tagged), and a merge of a "no emotion" turn with a tagged one stored both."""
+    call, turns, annotator, reviewer, _ = call_with_turns
+    assignment = call.assignments.get()
+    taxonomy = call.project.taxonomy
+    TurnAnnotation.objects.create(assignment=assignment, turn=turns[1], taxonomy=taxonomy, no_emotion=True)
+    TurnAnnotation.objects.create(assignment=assignment, turn=turns[2], taxonomy=taxonomy, skipped=True,
+                                  skip_reason="cross-talk")  # fmt: skip
+    for turn, at in ((turns[1], 5.6), (turns[2], 9.6)):
+        client.force_login(annotator)
+        made = propose(client, call, Turn.objects.get(pk=turn.pk), "split", at=at, revision=1)
+        assert made.status_code == 201, made.json()
+        client.force_login(reviewer)
+        assert decide(client, made.json()["id"]).status_code == 200
+    rows = list(TurnAnnotation.objects.filter(assignment=assignment).order_by("turn__order"))
+    assert [(r.no_emotion, r.skipped, r.skip_reason) for r in rows] == [
+        (True, False, ""), (True, False, ""), (False, True, "cross-talk"), (False, True, "cross-talk")
+    ]  # fmt: skip
+    assert TurnAnnotation.objects.judgements().filter(assignment=assignment).count() == 2  # both "no emotion" halves
+    # Merge a "no emotion" half with a tagged turn: the labels stand, "no emotion" goes.
+    second = call.turns.get(order=2)
+    TurnAnnotation.objects.filter(turn=second).update(no_emotion=False, labels=[{"label": "anger", "intensity": 2}])
+    client.force_login(annotator)
+    first = call.turns.get(order=1)
+    made = propose(client, call, first, "merge", revision=first.revision)
+    assert made.status_code == 201, made.json()
+    client.force_login(reviewer)
+    assert decide(client, made.json()["id"]).status_code == 200
+    merged = TurnAnnotation.objects.get(assignment=assignment, turn=first)
+    assert (merged.no_emotion, merged.labels) == (False, [{"label": "anger", "intensity": 2}])
+
+
 def test_transcript_correction_and_undo(client, call_with_turns):
     call, turns, annotator, reviewer, _ = call_with_turns
     client.force_login(annotator)

@@ -143,6 +143,26 @@ def test_skip_with_reason(client, setup):
     assert assignment.skip_reason == "audio is not in my language"
 
 
+def test_reopening_a_skipped_call_gives_its_judgements_back(client, setup):
+    """Skipping the call withdrew every judgement on it; reopening it left them withdrawn (and the
+    workspace said "reopened: your changes are saved again"), so the call counted as untagged."""
+    from annotation.models import TurnAnnotation
+
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    put(client, assignment, turns[0], {"labels": [{"label": "anger", "intensity": 3}]}, version=0)
+    put(client, assignment, turns[1], {"skipped": True, "skip_reason": "music"}, version=0)
+    submit = reverse("api-assignment-submit", args=[assignment.pk])
+    assert client.post(submit, {"skip_reason": "wrong language"}, content_type="application/json").status_code == 200
+    assert not TurnAnnotation.objects.judgements().filter(assignment=assignment).exists()
+    assert TurnAnnotation.objects.get(turn=turns[0]).version == 2  # an open workspace merges, not overwrites
+    assert client.post(reverse("api-assignment-reopen", args=[assignment.pk])).status_code == 200
+    rows = {row.turn_id: row for row in TurnAnnotation.objects.filter(assignment=assignment)}
+    assert (rows[turns[0].pk].skipped, rows[turns[0].pk].labels) == (False, [{"label": "anger", "intensity": 3}])
+    assert (rows[turns[1].pk].skipped, rows[turns[1].pk].skip_reason) == (True, "music")  # the annotator's own skip
+    assert TurnAnnotation.objects.judgements().filter(assignment=assignment).count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_lose_an_update(setup):
     """Two writers race on one turn from the same base version: exactly one wins, the other is told."""
