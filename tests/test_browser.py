@@ -174,6 +174,44 @@ def test_no_emotion_and_skip_are_saved_as_they_are_shown(browser, live_server, r
     context.close()
 
 
+def test_a_shift_at_a_turn_starting_between_centiseconds_is_saved(browser, live_server, ready_assignment):
+    """Turn edges are stored to the millisecond; the shift's time was rounded to 10 ms after it was
+    put inside the turn, so a turn from 0.003 s got a shift at 0.00, which the server refuses."""
+    assignment, _ = ready_assignment
+    turn = assignment.call.turns.get(order=0)
+    whole = int(turn.start * 100) / 100
+    turn.start = round(whole + 0.003, 3)
+    turn.save()
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
+    page.evaluate(f"document.getElementById('ws-audio').currentTime = {max(0.0, turn.start - 0.5)}")
+    page.keyboard.press("f")
+    page.keyboard.press("g")
+    page.keyboard.press("Shift+S")
+    wait_status(page, SAVED)
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn=turn)
+    assert stored.shifts and stored.shifts[0]["at"] == round(whole + 0.01, 2)
+
+
+def test_changes_made_while_signed_out_are_kept_and_saved_after_signing_in(browser, live_server, ready_assignment):
+    """A 401 was taken for a refusal of the change: every queued change was dropped in turn."""
+    assignment, _ = ready_assignment
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    elsewhere = context.new_page()
+    elsewhere.goto(f"{live_server.url}/")
+    elsewhere.locator("form.logout button").click()
+    elsewhere.wait_for_load_state()
+    page.keyboard.press("f")
+    wait_status(page, "document.getElementById('ws-save').textContent.startsWith('signed out')")
+    assert page.evaluate(f"localStorage.getItem('annotera-unsaved-{assignment.pk}')")
+    assert not TurnAnnotation.objects.filter(assignment=assignment).exists()
+    login(elsewhere, live_server, assignment.annotator.username)
+    page.wait_for_function(SAVED, timeout=20000)
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert [item["label"] for item in stored.labels] == ["frustration"]
+    context.close()
+
+
 def test_conflicting_edit_from_a_second_tab_is_merged_not_lost(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
     context = browser_context(browser)

@@ -17,7 +17,12 @@ async function load(keepView = false) {
   let response;
   try { response = await fetch(root.dataset.api, { headers: { Accept: "application/json" } }); } catch (error) { setStatus("offline: could not reload the call; your changes are kept here", true); return; }
   if (!response.ok) { setStatus(`could not load the call (${response.status})`, true); return; }
+  // Tags waiting in the queue are the person's latest; the server's copy must not replace them
+  // on screen, nor in the save that is built from the screen's state when it is sent.
+  const pending = new Map();
+  state.ops.forEach((op) => { const turn = op.kind === "save" && state.data?.turns.find((t) => t.id === op.turnId); if (turn) pending.set(turn.id, turn.annotation); });
   state.data = await response.json();
+  state.data.turns.forEach((turn) => { if (pending.has(turn.id)) turn.annotation = pending.get(turn.id); });
   state.detail.clear();
   state.chunks.clear();
   const duration = state.data.call.duration || 0;
@@ -41,7 +46,7 @@ on("conflict", async (turn, current) => {
 on("proposed", async () => { const index = state.current; await load(true); select(index, false, true); });
 on("submitted", () => { setStatus("call submitted"); localStorage.removeItem(`annotera-unsaved-${root.dataset.assignment}`); window.location.href = "/queue/"; });
 on("reopened", () => load(true));
-on("refused", (op) => { if (op.kind === "save") load(true); }); // show what the server really has
+on("refused", (op) => (op.kind === "save" ? load(true) : undefined)); // show what the server really has
 
 $("ws-play").addEventListener("click", togglePlay);
 audio.addEventListener("play", () => ($("ws-play").textContent = "Pause"));

@@ -45,24 +45,27 @@ export function schedule(delay = 400) { clearTimeout(timer); timer = setTimeout(
 async function send(op) {
   if (op.kind === "save") {
     const turn = state.data.turns[turnIndex(op.turnId)];
-    if (!turn) return { ok: true };
+    if (!turn) return { ok: false, status: 0, payload: { detail: "a turn you tagged was split or merged meanwhile: tag it again" } };
     const a = turn.annotation;
     const body = annotationBody(a);
     const response = await fetch(root.dataset.save.replace("/0/", `/${op.turnId}/`), {
-      method: "PUT", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "If-Match": `"${a.version || 0}"` }, body: JSON.stringify(body),
+      method: "PUT", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "If-Match": `"${a.version || 0}"` }, body: JSON.stringify(body),
     });
     const payload = await response.json();
     if (response.status === 409) return { conflict: payload.current, turn };
     if (response.ok) { turn.annotation.version = payload.annotation.version; turn.annotation.needs_recheck = false; updateProgress(payload.progress); }
-    return { ok: response.ok, payload };
+    return { ok: response.ok, status: response.status, payload };
   }
   const url = { propose: root.dataset.propose.replace("/0/", `/${op.turnId}/`).replace("/proposals/adjust/", `/proposals/${op.action}/`),
     submit: root.dataset.submit, reopen: root.dataset.reopen, withdraw: `/api/proposals/${op.proposal}/withdraw/` }[op.kind];
-  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(op.body || {}) });
-  return { ok: response.ok, payload: await response.json() };
+  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify(op.body || {}) });
+  return { ok: response.ok, status: response.status, payload: await response.json() };
 }
 
 const DONE = { propose: "correction proposed: a reviewer will accept or reject it", withdraw: "proposal withdrawn" };
+
+// 401, or DRF's 403 for a session that lost its CSRF pairing: the person is no longer signed in.
+const signedOut = (result) => result.status === 401 || (result.status === 403 && /CSRF|credentials/i.test(String(result.payload?.detail)));
 
 export async function flush() {
   if (state.saving || !state.ops.length) return;
@@ -80,20 +83,28 @@ export async function flush() {
         await handlers.conflict(result.turn, result.conflict); // re-queues what the annotator keeps
         continue;
       }
+      if (signedOut(result)) {
+        // Not a refusal of the change: the session ended (logged out in another tab). Keep
+        // everything, in order, and try again once the person has signed in.
+        op.sent = false;
+        setStatus(`signed out: ${state.ops.length} change(s) kept here; sign in again (in another tab) and they are saved`, true);
+        schedule(10000);
+        return;
+      }
       state.ops.shift();
       persist();
       if (!result.ok) {
         refused = `not saved: ${[].concat(result.payload.detail).join(" ")}`;
-        handlers.refused?.(op, result.payload);
+        await handlers.refused?.(op, result.payload); // reloads what the server has before the next op is built
         continue;
       }
       if (op.kind === "propose") {
         op.proposalId = result.payload.id; // so Ctrl+Z can withdraw it
         if (op.withdrawWhenProposed) state.ops.push({ kind: "withdraw", proposal: op.proposalId });
       }
-      if (op.kind === "propose" || op.kind === "withdraw") { handlers.proposed?.(op, result.payload); done = DONE[op.kind]; }
+      if (op.kind === "propose" || op.kind === "withdraw") { await handlers.proposed?.(op, result.payload); done = DONE[op.kind]; }
       if (op.kind === "submit") { handlers.submitted?.(result.payload); return; }
-      if (op.kind === "reopen") { handlers.reopened?.(result.payload); done = "reopened: your changes are saved again"; }
+      if (op.kind === "reopen") { await handlers.reopened?.(result.payload); done = "reopened: your changes are saved again"; }
       if (op.kind === "save") done = "";
     }
     state.lastError = refused;

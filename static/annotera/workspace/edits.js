@@ -1,7 +1,7 @@
 // Every change the annotator makes: tags (saved through the queue, with undo/redo), suggestion
 // decisions, shift markers, and corrections of turns, which are proposals for a reviewer.
 import { enqueue, flush, persist } from "./api.js";
-import { audio, readOnly, setStatus, state, suggestionsShown } from "./state.js";
+import { audio, readOnly, setStatus, shiftTime, state, suggestionsShown } from "./state.js";
 import { blockAt, renderTags } from "./transcript.js";
 import { drawWave } from "./waveform.js";
 
@@ -27,7 +27,7 @@ export function edit(index, change) {
   const next = structuredClone(turn.annotation);
   next.labels = next.labels || [];
   next.shifts = next.shifts || [];
-  undoStack.push({ index, before: structuredClone(turn.annotation) });
+  undoStack.push({ turnId: turn.id, before: structuredClone(turn.annotation) }); // by id: a split or merge renumbers turns
   redoStack.length = 0;
   change(next);
   apply(index, next);
@@ -43,8 +43,10 @@ export function undo(redo = false) {
   const step = from.pop();
   if (!step) { setStatus(redo ? "nothing to redo" : "nothing to undo"); return; }
   if (step.proposal) { to.push({ proposal: redo ? propose(step.proposal) : unpropose(step.proposal) }); return; }
-  to.push({ index: step.index, before: structuredClone(state.data.turns[step.index].annotation) });
-  apply(step.index, step.before);
+  const index = state.data.turns.findIndex((t) => t.id === step.turnId);
+  if (index < 0) { setStatus("that turn was split or merged since: nothing to undo on it", true); return; }
+  to.push({ turnId: step.turnId, before: structuredClone(state.data.turns[index].annotation) });
+  apply(index, step.before);
 }
 
 function propose(op) {
@@ -140,14 +142,14 @@ export function addShift(index) {
   const turn = state.data.turns[index];
   const labels = turn.annotation.labels || [];
   if (labels.length < 2) { setStatus("a shift needs two emotions on the turn (from → to): tag both first", true); return; }
-  const at = Math.round(Math.min(turn.end, Math.max(turn.start, audio.currentTime)) * 100) / 100;
+  const at = shiftTime(turn, audio.currentTime);
   edit(index, (a) => { a.shifts = [...a.shifts, { at, from: labels[0].label, to: labels[labels.length - 1].label }].sort((p, q) => p.at - q.at); });
 }
 
 // A shift marker dragged on the waveform: it stays inside its turn (one undoable edit).
 export function moveShift(index, position, at) {
   const turn = state.data.turns[index];
-  const clamped = Math.round(Math.min(turn.end, Math.max(turn.start, at)) * 100) / 100;
+  const clamped = shiftTime(turn, at);
   if (!turn.annotation.shifts?.[position] || turn.annotation.shifts[position].at === clamped) return;
   edit(index, (a) => {
     a.shifts[position] = { ...a.shifts[position], at: clamped };

@@ -3,7 +3,13 @@ export const root = document.getElementById("workspace");
 export const $ = (id) => document.getElementById(id);
 export const audio = $("ws-audio");
 const headers = document.body.getAttribute("hx-headers");
-export const csrf = headers ? JSON.parse(headers)["X-CSRFToken"] : "";
+const pageToken = headers ? JSON.parse(headers)["X-CSRFToken"] : "";
+// The CSRF token as it is now: signing in again (after a logout in another tab) rotates it, and
+// the queue kept meanwhile must be sent with the new one.
+export function csrf() {
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
+  return cookie ? decodeURIComponent(cookie.slice("csrftoken=".length)) : pageToken;
+}
 
 export const state = {
   data: null, current: 0, view: { start: 0, end: 30 }, lastLabel: null,
@@ -28,6 +34,14 @@ export function annotationBody(a) {
     confidence: a.confidence ?? null, no_emotion: Boolean(a.no_emotion), skipped: Boolean(a.skipped), skip_reason: a.skip_reason || "",
     suggestion_actions: a.suggestion_actions || {},
   };
+}
+
+// A shift's time: inside its turn, to 10 ms. Turn edges are stored to the millisecond, so the
+// rounding keeps inside (a turn from 1.005 s: 1.01, never 1.00, which the server refuses).
+export function shiftTime(turn, t) {
+  const lo = Math.ceil(turn.start * 100) / 100, hi = Math.floor(turn.end * 100) / 100;
+  if (lo > hi) return turn.start; // a turn shorter than 10 ms
+  return Math.min(hi, Math.max(lo, Math.round(t * 100) / 100));
 }
 
 export function updateProgress(p) { if (p) $("ws-progress").textContent = `${p.tagged}/${p.turns} turns tagged`; }

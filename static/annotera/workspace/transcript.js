@@ -1,7 +1,7 @@
 // The transcript: a light shell per turn, filled (words, tags, controls) when it nears the viewport,
 // so a 2,000-turn call costs 2,000 small elements, not 100,000. Word timings and contours arrive
 // in chunks of CHUNK turns for what is on screen.
-import { $, fmt, labelInfo, readOnly, root, scaleValues, state, suggestionMode, suggestionsShown, textOn } from "./state.js";
+import { $, fmt, labelInfo, readOnly, root, scaleValues, shiftTime, state, suggestionMode, suggestionsShown, textOn } from "./state.js";
 import { speakerColour, drawAll } from "./waveform.js";
 import { acceptSuggestion, edit, proposeCorrection, rejectSuggestion, toggleLabel, toggleNoEmotion, toggleSkip, withdraw } from "./edits.js";
 
@@ -260,8 +260,8 @@ function shiftEditor(index, shift, i) {
     wrap.append(el, side === "from" ? " → " : " ");
   });
   wrap.append(chipButton("ws-mini", "at playhead", `move shift ${i + 1} of turn ${n} to the playhead`, () => {
-    const turn = state.data.turns[index], t = Math.min(turn.end, Math.max(turn.start, document.getElementById("ws-audio").currentTime));
-    edit(index, (x) => { x.shifts[i].at = Math.round(t * 100) / 100; x.shifts.sort((p, q) => p.at - q.at); });
+    const at = shiftTime(state.data.turns[index], document.getElementById("ws-audio").currentTime);
+    edit(index, (x) => { x.shifts[i].at = at; x.shifts.sort((p, q) => p.at - q.at); });
   }));
   wrap.append(chipButton("ws-mini", "✕", `remove shift ${i + 1} of turn ${n}`, () => edit(index, (x) => x.shifts.splice(i, 1))));
   return wrap;
