@@ -490,6 +490,41 @@ def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_se
     assert proposal.created_at <= assignment.submitted_at  # replayed in the order they were made
 
 
+def test_tags_queued_behind_a_proposal_are_saved_as_made(browser, live_server, ready_assignment):
+    """The regression: the reload after a proposal replaced the screen's tags with the server's copy
+    while saves of them were still queued, and those saves sent the copy: blank annotations stored,
+    "all changes saved" shown."""
+    from annotation.models import CorrectionProposal
+
+    assignment, _ = ready_assignment
+    call = assignment.call
+    turn = call.turns.get(order=1)
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    page.keyboard.press("ArrowDown")
+    new_start = round(turn.start + min(0.3, (turn.end - turn.start) / 3), 2)
+    page.evaluate(f"document.getElementById('ws-audio').currentTime = {new_start}")
+    page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {new_start}) < 0.01")
+    context.set_offline(True)
+    page.keyboard.press("[")  # a boundary proposal first in the queue
+    page.wait_for_function("document.getElementById('ws-save').textContent.startsWith('offline')")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("f")  # then tags on other turns, queued behind it
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("c")
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_status(page, SAVED)
+    assert CorrectionProposal.objects.filter(call=call).count() == 1
+    stored = {
+        a.turn.order: [item["label"] for item in a.labels] for a in TurnAnnotation.objects.filter(assignment=assignment)
+    }
+    assert stored == {0: ["frustration"], 2: ["confusion"]}
+    assert "Frustration" in page.locator(".ws-turn[data-index='0'] .ws-tags").text_content()
+    context.close()
+
+
 def test_conflict_dialog_compares_field_by_field_and_esc_cancels(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
     context = browser_context(browser)
