@@ -525,6 +525,30 @@ def test_tags_queued_behind_a_proposal_are_saved_as_made(browser, live_server, r
     context.close()
 
 
+def test_kept_changes_for_turns_that_are_gone_are_named_not_dropped_silently(browser, live_server, ready_assignment):
+    """Changes kept in the browser for a turn that a reviewer's split or merge removed since were
+    skipped without a word, and the line said "all changes saved"."""
+    import json
+
+    assignment, _ = ready_assignment
+    turn = assignment.call.turns.get(order=0)
+    kept = [
+        {"kind": "save", "turnId": 10**9, "annotation": {"labels": [{"label": "anger", "intensity": 3}], "version": 0}},
+        {"kind": "save", "turnId": turn.pk, "annotation": {"labels": [{"label": "frustration", "intensity": 3}],
+                                                           "version": 0}},
+    ]  # fmt: skip
+    context = browser_context(browser)
+    script = f"localStorage.setItem('annotera-unsaved-{assignment.pk}', {json.dumps(json.dumps(kept))})"
+    page, _ = open_workspace(context, live_server, assignment)
+    page.evaluate(script)
+    page.reload()
+    wait_status(page, "document.getElementById('ws-save').textContent.includes('split or merged since')")
+    page.wait_for_function("document.getElementById('ws-save').textContent.startsWith('all changes saved, but 1')")
+    stored = TurnAnnotation.objects.get(assignment=assignment)
+    assert stored.turn_id == turn.pk and [item["label"] for item in stored.labels] == ["frustration"]
+    context.close()
+
+
 def test_conflict_dialog_compares_field_by_field_and_esc_cancels(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
     context = browser_context(browser)

@@ -25,17 +25,20 @@ export function persist() {
 export function restore(render) {
   const saved = JSON.parse(localStorage.getItem(queueKey) || "[]");
   if (!Array.isArray(saved) || !saved.length) return;
+  let gone = 0;
   saved.forEach((op) => {
     if (op.kind === "save") {
       const index = turnIndex(op.turnId);
-      if (index < 0) return;
+      if (index < 0) { gone += 1; return; }
       state.data.turns[index].annotation = op.annotation;
       render(index);
       delete op.annotation;
     }
     state.ops.push({ ...op, sent: false });
   });
-  setStatus(`${state.ops.length} unsaved change(s) restored; saving`);
+  // The turns were split or merged since (a reviewer accepted a proposal): said until replaced.
+  state.notice = gone ? `${gone} unsaved tag change(s) were on turns split or merged since: tag those turns again` : "";
+  setStatus(state.notice || `${state.ops.length} unsaved change(s) restored; saving`, Boolean(gone));
   schedule();
 }
 
@@ -108,7 +111,10 @@ export async function flush() {
       if (op.kind === "save") done = "";
     }
     state.lastError = refused;
+    const notice = state.notice;
+    state.notice = "";
     if (refused) setStatus(refused, true);
+    else if (notice) setStatus(`${done || "all changes saved"}, but ${notice}`, true);
     else setStatus(done || "all changes saved");
   } catch (error) {
     state.ops.forEach((o) => { o.sent = false; });

@@ -14,7 +14,7 @@ export function csrf() {
 export const state = {
   data: null, current: 0, view: { start: 0, end: 30 }, lastLabel: null,
   detail: new Map(), chunks: new Map(), filled: new Set(), playingWord: null, peaks: null,
-  ops: [], saving: false, lastError: "",
+  ops: [], saving: false, lastError: "", notice: "",
 };
 
 export const fmt = (t) => `${Math.floor(t / 60)}:${(t % 60).toFixed(2).padStart(5, "0")}`; // m:ss.cc (10 ms)
