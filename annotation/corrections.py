@@ -226,7 +226,7 @@ def _unite(mine: TurnAnnotation, other: TurnAnnotation) -> None:
     mine.no_emotion = not mine.labels and mine.no_emotion and other.no_emotion
     mine.skipped = mine.skipped and other.skipped
     reasons = [] if not mine.skipped else [r for r in (mine.skip_reason, other.skip_reason) if r]
-    mine.skip_reason = " / ".join(dict.fromkeys(reasons))
+    mine.skip_reason = " / ".join(dict.fromkeys(reasons))[:500]  # the column's length
 
 
 def turn_merge_next(*, turn: Turn, revision: int, user) -> TurnRevision:

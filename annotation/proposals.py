@@ -12,7 +12,7 @@ from annotera.audit import audit_record
 from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
 
 from . import corrections
-from .models import Call, CorrectionProposal, Speaker, Turn, TurnAnnotation, TurnRevision
+from .models import Call, CorrectionProposal, Speaker, Turn, TurnRevision
 from .selectors import projects_managed_by, projects_visible_to
 
 
@@ -188,8 +188,6 @@ def _unmerge(call: Call, words: list[dict], first: Turn, was_following: dict) ->
                      language=first.language, prosody={})  # fmt: skip
     corrections._derive(following, words)
     following.save()
-    at = was_following["start"]
-    TurnAnnotation.objects.bulk_create(
-        corrections._copy_half(a, turn=following, keep=lambda t: t >= at)
-        for a in TurnAnnotation.objects.filter(turn=first)
-    )
+    # As a split: each half keeps its own shifts (the first turn kept the later ones, which its
+    # restored end then put outside it: every later save refused), re-check flagged, versions moved on.
+    corrections._carry_split(first, following, was_following["start"])

@@ -77,6 +77,8 @@ ANNOTATION_KEYS = (
     "labels", "valence", "arousal", "confidence", "shifts", "note", "suggestion_actions",
     "no_emotion", "skipped", "skip_reason",
 )  # fmt: skip
+# What a GET (``workspace.annotation_json``) returns besides: a client may send it back unchanged.
+READ_ONLY_KEYS = ("version", "needs_recheck", "taxonomy_version", "updated_at")
 
 
 def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
@@ -84,7 +86,7 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
     errors: list[str] = []
     if not isinstance(data, dict):
         raise ValidationError(["The annotation must be a JSON object."])
-    unknown = [str(key) for key in data if key not in ANNOTATION_KEYS and key != "version"]
+    unknown = [str(key) for key in data if key not in ANNOTATION_KEYS and key not in READ_ONLY_KEYS]
     if unknown:
         # Dropped, a misspelt field ("lables") would save a blank annotation and answer 200.
         hints = [f"'{key}'" + (f" (did you mean {close[0]}?)" if (close := get_close_matches(key, ANNOTATION_KEYS, n=1))

@@ -114,7 +114,13 @@ def report_filter_choices(project: Project) -> dict:
     used.update(changes.values_list("to_taxonomy__version", flat=True))
     return {
         "languages": sorted(
-            set(Turn.objects.filter(call__project=project).exclude(language="").values_list("language", flat=True))
+            set(
+                Turn.objects.filter(call__project=project)
+                .exclude(language="")
+                .order_by()
+                .values_list("language", flat=True)
+                .distinct()
+            )
         ),
         "locales": sorted(
             {loc.lower() for loc in project.calls.exclude(locale="").values_list("locale", flat=True).distinct()}
@@ -146,6 +152,8 @@ def report_filter_problems(project: Project, filters: ReportFilters, keys=()) ->
             close = get_close_matches(str(key), known, n=1, cutoff=0.5)
             hint = f" Did you mean {close[0]}?" if close else ""
             problems[key] = f"'{key}' is not a filter.{hint} Filters: {', '.join(known)}."
+    if not any(getattr(filters, name) for name in FILTER_CHOICES):
+        return problems
     choices = report_filter_choices(project)
     for name, (plural, noun) in FILTER_CHOICES.items():
         value = getattr(filters, name)

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -68,10 +70,11 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
         filters = ReportFilters.from_mapping({**request.GET.dict(), "taxonomy_version": ""})
     problems = report_filter_problems(project, filters, request.GET.keys())
     if problems:
+        # To the address without them, so the page's polling and its links carry none of them.
         for problem in problems.values():
             messages.error(request, f"{problem} Showing the report without it.")
         kept = {k: v for k, v in request.GET.dict().items() if k not in problems}
-        filters = ReportFilters.from_mapping({**kept, "taxonomy_version": filters.taxonomy_version or ""})
+        return redirect(f"{request.path}?{urlencode(kept)}" if kept else request.path)
     cached = agreement_report_cached(project, filters_key(filters))
     if cached is None or cached.computed_at is None:
         small = TurnAnnotation.objects.filter(assignment__call__project=project).count() <= INLINE_LIMIT

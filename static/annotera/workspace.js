@@ -19,9 +19,11 @@ async function load(keepView = false) {
   if (!response.ok) { setStatus(`could not load the call (${response.status})`, true); return; }
   // Tags waiting in the queue are the person's latest; the server's copy must not replace them
   // on screen, nor in the save that is built from the screen's state when it is sent.
+  // Taken once the body has arrived: edits made while it downloaded count too.
+  const data = await response.json();
   const pending = new Map();
   state.ops.forEach((op) => { const turn = op.kind === "save" && state.data?.turns.find((t) => t.id === op.turnId); if (turn) pending.set(turn.id, turn.annotation); });
-  state.data = await response.json();
+  state.data = data;
   state.data.turns.forEach((turn) => { if (pending.has(turn.id)) turn.annotation = pending.get(turn.id); });
   state.detail.clear();
   state.chunks.clear();

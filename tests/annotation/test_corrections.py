@@ -171,6 +171,29 @@ def test_split_and_merge_keep_no_emotion_and_skip_decisions(client, call_with_tu
     assert (merged.no_emotion, merged.labels) == (False, [{"label": "anger", "intensity": 2}])
 
 
+def test_undoing_a_merge_gives_each_turn_back_its_own_shifts(client, call_with_turns):
+    """The regression: undoing a merge copied the later shifts to the recreated turn but left them
+    on the first one too, outside its restored end, so every later save of it was refused."""
+    call, turns, annotator, reviewer, _ = call_with_turns
+    assignment = call.assignments.get()
+    client.force_login(annotator)
+    made = propose(client, call, turns[1], "merge", revision=1)
+    client.force_login(reviewer)
+    assert decide(client, made.json()["id"]).status_code == 200
+    merged = call.turns.get(order=1)
+    TurnAnnotation.objects.create(
+        assignment=assignment, turn=merged, taxonomy=call.project.taxonomy,
+        labels=[{"label": "anger", "intensity": 2}, {"label": "confusion", "intensity": 1}],
+        shifts=[{"at": 5.0, "from": "anger", "to": "confusion"}, {"at": 9.0, "from": "confusion", "to": "anger"}],
+    )  # fmt: skip
+    merge = CorrectionProposal.objects.get(action="merge").revision
+    assert client.post(reverse("api-turn-revision-undo", args=[merge.pk])).status_code == 200
+    first, second = call.turns.filter(order__in=[1, 2]).order_by("order")
+    rows = {a.turn_id: a for a in TurnAnnotation.objects.filter(assignment=assignment)}
+    assert [s["at"] for s in rows[first.pk].shifts] == [5.0] and [s["at"] for s in rows[second.pk].shifts] == [9.0]
+    assert rows[first.pk].needs_recheck and rows[first.pk].version == 2
+
+
 def test_transcript_correction_and_undo(client, call_with_turns):
     call, turns, annotator, reviewer, _ = call_with_turns
     client.force_login(annotator)

@@ -143,6 +143,21 @@ def test_skip_with_reason(client, setup):
     assert assignment.skip_reason == "audio is not in my language"
 
 
+def test_what_a_get_returns_can_be_put_back(client, setup):
+    """Read, change, write: the GET's own fields (needs_recheck, taxonomy_version, updated_at) are
+    accepted and ignored, while a misspelt field is still refused."""
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    put(client, assignment, turns[0], {"labels": [{"label": "anger", "intensity": 3}]}, version=0)
+    url = reverse("api-turn-annotation", args=[assignment.pk, turns[0].pk])
+    body = client.get(url).json()
+    assert {"needs_recheck", "taxonomy_version", "updated_at"} <= set(body)
+    body["note"] = "raised voice"
+    saved = put(client, assignment, turns[0], body, version=body["version"])
+    assert saved.status_code == 200, saved.json()
+    assert saved.json()["annotation"]["note"] == "raised voice"
+
+
 def test_reopening_a_skipped_call_gives_its_judgements_back(client, setup):
     """Skipping the call withdrew every judgement on it; reopening it left them withdrawn (and the
     workspace said "reopened: your changes are saved again"), so the call counted as untagged."""

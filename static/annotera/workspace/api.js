@@ -39,6 +39,7 @@ export function restore(render) {
   // The turns were split or merged since (a reviewer accepted a proposal): said until replaced.
   state.notice = gone ? `${gone} unsaved tag change(s) were on turns split or merged since: tag those turns again` : "";
   setStatus(state.notice || `${state.ops.length} unsaved change(s) restored; saving`, Boolean(gone));
+  persist(); // what could not be restored is not restored again on the next visit
   schedule();
 }
 
@@ -68,7 +69,8 @@ async function send(op) {
 const DONE = { propose: "correction proposed: a reviewer will accept or reject it", withdraw: "proposal withdrawn" };
 
 // 401, or DRF's 403 for a session that lost its CSRF pairing: the person is no longer signed in.
-const signedOut = (result) => result.status === 401 || (result.status === 403 && /CSRF|credentials/i.test(String(result.payload?.detail)));
+// (An origin refused by CSRF_TRUSTED_ORIGINS is a setup error, not a sign-out: it is shown as a refusal.)
+const signedOut = (result) => result.status === 401 || (result.status === 403 && /CSRF token|credentials/i.test(String(result.payload?.detail)));
 
 export async function flush() {
   if (state.saving || !state.ops.length) return;
@@ -113,7 +115,7 @@ export async function flush() {
     state.lastError = refused;
     const notice = state.notice;
     state.notice = "";
-    if (refused) setStatus(refused, true);
+    if (refused) setStatus(notice ? `${refused}; and ${notice}` : refused, true);
     else if (notice) setStatus(`${done || "all changes saved"}, but ${notice}`, true);
     else setStatus(done || "all changes saved");
   } catch (error) {
