@@ -7,14 +7,13 @@ the client can merge instead of overwriting. The row is locked while it is check
 
 from __future__ import annotations
 
-from difflib import get_close_matches
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from annotera.audit import audit_record
+from annotera.names import unknown_key
 from taxonomy.selectors import Scales, taxonomy_scales
 
 from .assignment import assignment_start
@@ -86,14 +85,10 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
     errors: list[str] = []
     if not isinstance(data, dict):
         raise ValidationError(["The annotation must be a JSON object."])
-    unknown = [str(key) for key in data if key not in ANNOTATION_KEYS and key not in READ_ONLY_KEYS]
+    unknown = [key for key in data if key not in ANNOTATION_KEYS and key not in READ_ONLY_KEYS]
     if unknown:
         # Dropped, a misspelt field ("lables") would save a blank annotation and answer 200.
-        hints = [f"'{key}'" + (f" (did you mean {close[0]}?)" if (close := get_close_matches(key, ANNOTATION_KEYS, n=1))
-                                else "") for key in unknown]  # fmt: skip
-        raise ValidationError(
-            [f"Not fields of an annotation: {', '.join(hints)}. Fields: {', '.join(ANNOTATION_KEYS)}."]
-        )
+        raise ValidationError([unknown_key(key, ANNOTATION_KEYS, what="annotation field") for key in unknown])
     if not any(key in data for key in ANNOTATION_KEYS):
         raise ValidationError(["Nothing to save: send labels (an empty list clears them), no_emotion or skipped, and "
                                "the other fields. A save replaces the turn's whole annotation."])  # fmt: skip

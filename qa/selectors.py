@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from difflib import get_close_matches
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -11,6 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from annotation.access import project_for_viewer
 from annotation.models import Assignment, Call, Project, Suggestion, TaxonomyChange, Turn, TurnAnnotation
+from annotera.names import unknown_key
 from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
 
 from .consensus import Consensus, consensus_for_turns
@@ -149,9 +149,7 @@ def report_filter_problems(project: Project, filters: ReportFilters, keys=()) ->
     problems = {}
     for key in keys:
         if key not in known and key != "format":
-            close = get_close_matches(str(key), known, n=1, cutoff=0.5)
-            hint = f" Did you mean {close[0]}?" if close else ""
-            problems[key] = f"'{key}' is not a filter.{hint} Filters: {', '.join(known)}."
+            problems[key] = unknown_key(key, known, what="filter")
     if not any(getattr(filters, name) for name in FILTER_CHOICES):
         return problems
     choices = report_filter_choices(project)

@@ -235,7 +235,7 @@ BAD_PAYLOADS = {
         {"lables": [{"label": "anger", "intensity": 3}]},
         "0",
         400,
-        "'lables' (did you mean labels?)",
+        "'lables' is not an annotation field. Did you mean labels?",
     ),
     "empty object": ({}, "0", 400, "Nothing to save"),
     "only a version": ({"version": 0}, "0", 400, "Nothing to save"),

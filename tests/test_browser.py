@@ -461,6 +461,18 @@ def test_edit_after_submit_is_refused_visibly_until_reopened(browser, live_serve
     assert TurnAnnotation.objects.get(assignment=assignment).labels[0]["label"] == "frustration"
 
 
+def propose_second_turn_start_offline(page, context, turn) -> float:
+    """Go offline and propose a new start for ``turn`` (the second) at a point inside it; the
+    proposal waits in the queue. Returns the proposed start."""
+    page.keyboard.press("ArrowDown")
+    new_start = round(turn.start + min(0.3, (turn.end - turn.start) / 3), 2)
+    page.evaluate(f"document.getElementById('ws-audio').currentTime = {new_start}")
+    page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {new_start}) < 0.01")
+    context.set_offline(True)
+    page.keyboard.press("[")
+    return new_start
+
+
 def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_server, ready_assignment):
     from annotation.models import CorrectionProposal
 
@@ -469,15 +481,9 @@ def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_se
     for turn in call.turns.all():
         TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=call.project.taxonomy,
                                       labels=[{"label": "neutral", "intensity": 2}])  # fmt: skip
-    turn = call.turns.get(order=1)
     context = browser_context(browser)
     page, _ = open_workspace(context, live_server, assignment)
-    page.keyboard.press("ArrowDown")
-    new_start = round(turn.start + min(0.3, (turn.end - turn.start) / 3), 2)
-    page.evaluate(f"document.getElementById('ws-audio').currentTime = {new_start}")
-    page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {new_start}) < 0.01")
-    context.set_offline(True)
-    page.keyboard.press("[")
+    new_start = propose_second_turn_start_offline(page, context, call.turns.get(order=1))
     page.wait_for_function("document.getElementById('ws-save').textContent.startsWith('offline')")
     page.keyboard.press("Control+Enter")
     page.wait_for_function(f"JSON.parse(localStorage.getItem('annotera-unsaved-{assignment.pk}') || '[]').length === 2")
@@ -498,15 +504,9 @@ def test_tags_queued_behind_a_proposal_are_saved_as_made(browser, live_server, r
 
     assignment, _ = ready_assignment
     call = assignment.call
-    turn = call.turns.get(order=1)
     context = browser_context(browser)
     page, _ = open_workspace(context, live_server, assignment)
-    page.keyboard.press("ArrowDown")
-    new_start = round(turn.start + min(0.3, (turn.end - turn.start) / 3), 2)
-    page.evaluate(f"document.getElementById('ws-audio').currentTime = {new_start}")
-    page.wait_for_function(f"Math.abs(document.getElementById('ws-audio').currentTime - {new_start}) < 0.01")
-    context.set_offline(True)
-    page.keyboard.press("[")  # a boundary proposal first in the queue
+    propose_second_turn_start_offline(page, context, call.turns.get(order=1))
     page.wait_for_function("document.getElementById('ws-save').textContent.startsWith('offline')")
     page.keyboard.press("ArrowUp")
     page.keyboard.press("f")  # then tags on other turns, queued behind it

@@ -12,7 +12,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotation.models import Call, Project, Suggestion, Turn, TurnAnnotation
 from annotation.storage import pcm_path
+from annotera.names import unknown_key
 
 from ..consensus import consensus_for_turns
 from ..judgements import version_mappings
@@ -55,9 +55,7 @@ class ExportFilters:
         known = [f.name for f in fields(cls)]
         for key in data:
             if key not in known:
-                close = get_close_matches(str(key), known, n=1, cutoff=0.5)
-                hint = f" Did you mean {close[0]}?" if close else ""
-                raise ExportError(f"'{key}' is not a filter.{hint} Filters: {', '.join(known)}.", field="filters")
+                raise ExportError(unknown_key(key, known, what="filter"), field="filters")
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> ExportFilters:
