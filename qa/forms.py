@@ -3,8 +3,9 @@ from django import forms
 
 class AdjudicationForm(forms.Form):
     """The adjudication page's POST: the chosen labels (``label``, repeated), each with an optional
-    ``intensity_<label>``, then valence, arousal and a note. Only the shapes are checked here (numbers
-    are numbers); the annotators' own rules judge the values (``adjudication_create`` runs
+    ``intensity_<label>``, then valence, arousal, shifts (``shift_at_<n>``, ``shift_from_<n>``,
+    ``shift_to_<n>``; a row with no time is no shift) and a note. Only the shapes are checked here
+    (numbers are numbers); the annotators' own rules judge the values (``adjudication_create`` runs
     ``clean_annotation``), so a reviewer and an annotator are refused with the same words."""
 
     valence = forms.FloatField(required=False)
@@ -25,7 +26,29 @@ class AdjudicationForm(forms.Form):
                 intensity = int(intensity)
             labels.append({"label": key, "intensity": intensity})
         cleaned["labels"] = labels
+        cleaned["shifts"] = self._shifts()
         return cleaned
+
+    def _shifts(self) -> list[dict]:
+        rows = sorted(
+            int(key.removeprefix("shift_at_"))
+            for key in self.data
+            if key.startswith("shift_at_") and key.removeprefix("shift_at_").isdigit()
+        )
+        shifts = []
+        for number, row in enumerate(rows, start=1):
+            raw = self.data.get(f"shift_at_{row}", "").strip()
+            if not raw:
+                continue
+            try:
+                at = float(raw)
+            except ValueError:
+                self.add_error(None, f"The time of shift {number} must be a number of seconds.")
+                continue
+            shifts.append(
+                {"at": at, "from": self.data.get(f"shift_from_{row}", ""), "to": self.data.get(f"shift_to_{row}", "")}
+            )
+        return shifts
 
     def error_text(self) -> str:
         return "; ".join(

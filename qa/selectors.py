@@ -188,13 +188,20 @@ def call_review(call: Call) -> list[dict]:
         .order_by("assignment__annotator__username")
     ):
         annotations.setdefault(row.turn_id, []).append(row)
-    adjudicated = set(Adjudication.objects.filter(turn__call=call).values_list("turn_id", flat=True))
+    notes: dict[int, str] = {}  # the newest adjudication's note, per adjudicated turn
+    for turn_id, note in (
+        Adjudication.objects.filter(turn__call=call)
+        .order_by("turn_id", "-created_at", "-pk")
+        .values_list("turn_id", "note")
+    ):
+        notes.setdefault(turn_id, note)
     return [
         {
             "turn": t,
             "consensus": consensus[t.pk],
             "annotations": annotations.get(t.pk, []),
-            "adjudicated": t.pk in adjudicated,
+            "adjudicated": t.pk in notes,
+            "note": notes.get(t.pk, ""),
             "agreed": consensus[t.pk].annotators >= 2 and consensus[t.pk].disagreement == 0,
         }
         for t in turns

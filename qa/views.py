@@ -149,6 +149,7 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
                 labels=form.cleaned_data["labels"],
                 valence=form.cleaned_data["valence"],
                 arousal=form.cleaned_data["arousal"],
+                shifts=form.cleaned_data["shifts"],
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
@@ -181,6 +182,9 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
             "scales": scales,
             "valence_value": snap(review["consensus"].valence, scales.valence[0], scales.valence_step),
             "arousal_value": snap(review["consensus"].arousal, scales.arousal[0], scales.arousal_step),
+            # The consensus's shifts (the newest adjudication's, else the majority's) and a blank row.
+            "shift_rows": [*review["consensus"].shifts, {"at": None, "from": "", "to": ""}],
+            "note_value": review["adjudications"][0].note if review["adjudications"] else "",
             "previous_turn": previous_turn,
             "next_turn": next_turn,
             "next_queued": next_in_queue(project, turn),

@@ -22,7 +22,9 @@ from .views import snap
 
 def _decisions(post, rows: list[dict]) -> list[dict]:
     """The ticked turns of the whole-call form as adjudication decisions; ValueError for a
-    number that is not one."""
+    number that is not one. The form does not edit shifts: a turn keeps the shifts of its
+    consensus (the newest adjudication's, else the ones most annotators marked) whose two
+    emotions are both still chosen; the turn's own page edits them."""
     decisions = []
     for row in rows:
         pk = row["turn"].pk
@@ -35,12 +37,14 @@ def _decisions(post, rows: list[dict]) -> list[dict]:
             }
             for key in post.getlist(f"label_{pk}")
         ]
+        chosen = {item["label"] for item in labels}
         decisions.append(
             {
                 "turn": pk,
                 "labels": labels,
                 "valence": float(post[f"valence_{pk}"]) if post.get(f"valence_{pk}") else None,
                 "arousal": float(post[f"arousal_{pk}"]) if post.get(f"arousal_{pk}") else None,
+                "shifts": [s for s in row["consensus"].shifts if {s.get("from"), s.get("to")} <= chosen],
                 "note": post.get(f"note_{pk}", ""),
             }
         )

@@ -36,6 +36,8 @@ def form_defaults(body: str) -> dict:
             data[name] = [value]
     for name, value in re.findall(r'<select name="(intensity_[^"]+)"[^>]*>.*?<option value="(\d+)" selected>', body):
         data[name] = [value]
+    for name, value in re.findall(r'<input name="(note_\d+)"[^>]* value="([^"]*)">', body):
+        data[name] = [value]
     return data
 
 
@@ -59,6 +61,56 @@ def test_gold_names_the_missing_turns_and_the_whole_call_page_fills_the_agreed_o
     client.force_login(pm)
     client.post(reverse("qa:call_mark_gold", args=[call.pk]))
     assert GoldCall.objects.filter(call=call).exists()
+
+
+def test_adjudications_keep_the_shifts_and_the_note(client, reviewer, project, make_user):
+    """Both adjudication pages dropped every shift (the consensus of record lost the changes of
+    emotion the annotators had marked), and re-saving a turn on the whole-call page wiped its note."""
+    call, turns, _ = annotated_call(project, make_user, {"a1": [["anger", "neutral"]], "a2": [["anger", "neutral"]]})
+    TurnAnnotation.objects.filter(turn=turns[0]).update(shifts=[{"at": 0.5, "from": "anger", "to": "neutral"}])
+    client.force_login(reviewer)
+    whole = reverse("qa:call_adjudicate", args=[call.pk])
+    body = client.get(whole).content.decode()
+    assert "0.50 s anger→neutral" in body  # shown, with where to edit it
+    client.post(whole, form_defaults(body))
+    assert Adjudication.objects.get().shifts == [{"at": 0.5, "from": "anger", "to": "neutral"}]
+
+    page = reverse("qa:turn_adjudicate", args=[turns[0].pk])
+    body = client.get(page).content.decode()
+    assert 'name="shift_at_0" type="number" min="0.0" max="1.0" step="0.01" value="0.5"' in body
+    assert 'name="shift_at_1" type="number" min="0.0" max="1.0" step="0.01" value=""' in body  # one to add
+    decision = {"label": ["anger", "neutral"], "shift_at_0": "0.6", "shift_from_0": "anger", "shift_to_0": "neutral",
+                "shift_at_1": "", "note": "heard it twice"}  # fmt: skip
+    client.post(page, decision)
+    newest = Adjudication.objects.order_by("-created_at", "-pk").first()
+    assert newest.shifts == [{"at": 0.6, "from": "anger", "to": "neutral"}] and newest.note == "heard it twice"
+    assert 'value="heard it twice"' in client.get(page).content.decode()
+
+    body = client.get(whole).content.decode()
+    data = form_defaults(body) | {f"include_{turns[0].pk}": ["1"]}  # adjudicated turns come unticked
+    assert data[f"note_{turns[0].pk}"] == ["heard it twice"]
+    client.post(whole, data)
+    newest = Adjudication.objects.order_by("-created_at", "-pk").first()
+    assert newest.shifts == [{"at": 0.6, "from": "anger", "to": "neutral"}] and newest.note == "heard it twice"
+    # Unticking an emotion takes its shifts with it, as in the workspace.
+    client.post(whole, {**data, f"label_{turns[0].pk}": ["anger"]})
+    assert Adjudication.objects.order_by("-created_at", "-pk").first().shifts == []
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [("soon", "The time of shift 1 must be a number of seconds."), ("1.5", "shifts[0].at must be between 0")],
+)
+def test_a_bad_shift_on_the_adjudication_page_saves_nothing(client, reviewer, annotated, at, message):
+    _, turns, _ = annotated
+    client.force_login(reviewer)
+    page = client.post(
+        reverse("qa:turn_adjudicate", args=[turns[0].pk]),
+        {"label": ["anger"], "shift_at_0": at, "shift_from_0": "anger", "shift_to_0": "neutral"},
+        follow=True,
+    )
+    assert message in page.content.decode()
+    assert not Adjudication.objects.exists()
 
 
 def test_whole_call_adjudication_saves_nothing_when_one_turn_is_bad(client, reviewer, annotated):
