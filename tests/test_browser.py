@@ -227,6 +227,27 @@ def test_conflicting_edit_from_a_second_tab_is_merged_not_lost(browser, live_ser
     assert {item["label"] for item in stored.labels} == {"frustration", "confusion"} and stored.version == 2
 
 
+def test_undo_after_a_merged_conflict_does_not_overwrite_the_other_tabs_change(browser, live_server, ready_assignment):
+    """Ctrl+Z put back the turn as it was before this tab's edit, a state older than the change
+    merged in from the other tab, and saved it over that change with the current version."""
+    assignment, _ = ready_assignment
+    context = browser_context(browser)
+    first, _ = open_workspace(context, live_server, assignment)
+    second, _ = open_workspace(context, live_server, assignment, log_in=False)
+    first.keyboard.press("f")
+    wait_status(first, SAVED)
+    second.keyboard.press("c")
+    second.wait_for_selector("#ws-conflict[open]")
+    second.click("#ws-conflict-apply")
+    wait_status(second, SAVED)
+    second.keyboard.press("Control+z")
+    wait_status(second, "document.getElementById('ws-save').textContent === 'nothing to undo'")
+    second.wait_for_timeout(600)  # a save would have been sent by now
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert {item["label"] for item in stored.labels} == {"frustration", "confusion"} and stored.version == 2
+    context.close()
+
+
 def test_blind_annotator_gets_no_suggestions_in_dom_or_network(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
     assignment.blind = True
@@ -494,6 +515,33 @@ def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_se
     proposal = CorrectionProposal.objects.get()
     assert assignment.status == "submitted" and proposal.params["start"] == new_start
     assert proposal.created_at <= assignment.submitted_at  # replayed in the order they were made
+
+
+def test_an_edit_made_while_the_submit_waits_is_refused_not_dropped(browser, live_server, ready_assignment):
+    """An edit made after Submit was queued behind it; the page left for the queue once the submit
+    went through, and the edit was gone without a word."""
+    assignment, _ = ready_assignment
+    call = assignment.call
+    for turn in call.turns.all():
+        TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=call.project.taxonomy,
+                                      labels=[{"label": "neutral", "intensity": 2}])  # fmt: skip
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    context.set_offline(True)
+    page.keyboard.press("Control+Enter")
+    wait_status(page, "document.getElementById('ws-save').textContent.startsWith('offline')")
+    page.keyboard.press("c")
+    assert page.locator("#ws-save").text_content().startswith("Not changed: this call is being submitted")
+    assert len(page.evaluate(f"JSON.parse(localStorage.getItem('annotera-unsaved-{assignment.pk}'))")) == 1
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_url("**/queue/", timeout=15000)
+    assignment.refresh_from_db()
+    assert assignment.status == "submitted"
+    assert TurnAnnotation.objects.get(assignment=assignment, turn__order=0).labels == [
+        {"label": "neutral", "intensity": 2}
+    ]
+    context.close()
 
 
 def test_tags_queued_behind_a_proposal_are_saved_as_made(browser, live_server, ready_assignment):

@@ -6,7 +6,7 @@
 // contours arrive in chunks for what is on screen.
 import { enqueue, flush, on, restore } from "./workspace/api.js";
 import { resolveConflict } from "./workspace/dialogs.js";
-import { adjustTurn, moveShift, proposeCorrection, reopen, submit } from "./workspace/edits.js";
+import { adjustTurn, forgetHistory, moveShift, proposeCorrection, reopen, submit } from "./workspace/edits.js";
 import { installKeyboard } from "./workspace/keyboard.js";
 import { followPlayback, seek, setChannel, togglePlay } from "./workspace/player.js";
 import { $, audio, readOnly, root, setStatus, state, updateProgress } from "./workspace/state.js";
@@ -41,6 +41,7 @@ async function load(keepView = false) {
 
 on("conflict", async (turn, current) => {
   const merged = await resolveConflict(turn, current);
+  forgetHistory(turn.id); // its undo steps predate the change merged in
   renderTags(state.data.turns.indexOf(turn));
   if (merged) enqueue({ kind: "save", turnId: turn.id });
   blockAt(state.current)?.focus();

@@ -12,9 +12,17 @@ const turnIndex = (turnId) => state.data.turns.findIndex((t) => t.id === turnId)
 export function enqueue(op) {
   // Several edits of one turn waiting together are one save of its latest state (kept in place).
   if (op.kind === "save" && state.ops.some((o) => o.kind === "save" && o.turnId === op.turnId && !o.sent)) { persist(); schedule(); return; }
-  state.ops.push(op);
+  place(op);
   persist();
   schedule();
+}
+
+// In order, except that nothing goes behind a waiting submit: what the workspace itself queues
+// meanwhile (a conflict's merged save, a withdrawal) is part of the call being submitted.
+function place(op) {
+  const submit = state.ops.findIndex((o) => o.kind === "submit" && !o.sent);
+  if (submit >= 0 && op.kind !== "submit" && op.kind !== "reopen") state.ops.splice(submit, 0, op);
+  else state.ops.push(op);
 }
 
 export function persist() {
@@ -105,10 +113,14 @@ export async function flush() {
       }
       if (op.kind === "propose") {
         op.proposalId = result.payload.id; // so Ctrl+Z can withdraw it
-        if (op.withdrawWhenProposed) state.ops.push({ kind: "withdraw", proposal: op.proposalId });
+        if (op.withdrawWhenProposed) place({ kind: "withdraw", proposal: op.proposalId });
       }
       if (op.kind === "propose" || op.kind === "withdraw") { await handlers.proposed?.(op, result.payload); done = DONE[op.kind]; }
-      if (op.kind === "submit") { handlers.submitted?.(result.payload); return; }
+      if (op.kind === "submit") {
+        // Only a reopen (or a second submit) can wait behind a submit (see place): it goes on.
+        if (!state.ops.length) { handlers.submitted?.(result.payload); return; }
+        done = "call submitted";
+      }
       if (op.kind === "reopen") { await handlers.reopened?.(result.payload); done = "reopened: your changes are saved again"; }
       if (op.kind === "save") done = "";
     }

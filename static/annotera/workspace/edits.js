@@ -1,16 +1,29 @@
 // Every change the annotator makes: tags (saved through the queue, with undo/redo), suggestion
 // decisions, shift markers, and corrections of turns, which are proposals for a reviewer.
 import { enqueue, flush, persist } from "./api.js";
-import { audio, readOnly, setStatus, shiftTime, state, suggestionsShown } from "./state.js";
+import { audio, readOnly, setStatus, shiftTime, state, submitting, suggestionsShown } from "./state.js";
 import { blockAt, renderTags } from "./transcript.js";
 import { drawWave } from "./waveform.js";
 
 const undoStack = [], redoStack = [];
 
 function refuseIfReadOnly() {
+  if (submitting()) {
+    setStatus("Not changed: this call is being submitted. If the submit is refused, you can edit again; once it is through, reopen it to edit.", true);
+    return true;
+  }
   if (!readOnly()) return false;
   setStatus("This call is submitted, so it is read-only: press “Reopen to edit” to change it.", true);
   return true;
+}
+
+// A conflict merged another tab's change into a turn: the undo steps recorded before it would put
+// back a state that predates that change, and saving it would overwrite the change unseen.
+export function forgetHistory(turnId) {
+  [undoStack, redoStack].forEach((stack) => {
+    const kept = stack.filter((step) => step.turnId !== turnId);
+    stack.splice(0, stack.length, ...kept);
+  });
 }
 
 function apply(index, annotation) {

@@ -47,6 +47,9 @@ export function shiftTime(turn, t) {
 export function updateProgress(p) { if (p) $("ws-progress").textContent = `${p.tagged}/${p.turns} turns tagged`; }
 
 export function readOnly() { return Boolean(state.data?.assignment.read_only); }
+// A submit waits in the queue (sent or not): the annotator said the call is done, so nothing may
+// be queued behind it (it would be refused once the call is submitted, or dropped as the page leaves).
+export function submitting() { return state.ops.some((op) => op.kind === "submit"); }
 
 export function labelInfo(key) {
   return state.data.taxonomy.labels.find((l) => l.key === key) || { key, name: key, colour: "#888888" };
