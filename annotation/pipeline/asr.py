@@ -24,7 +24,7 @@ import numpy as np
 
 from . import segmentation as seg_mod
 from .audio import SAMPLE_RATE
-from .language import content_free_prior
+from .language import content_free_prior, two_encodings
 from .types import Segment, Word
 
 logger = logging.getLogger(__name__)
@@ -111,13 +111,19 @@ class Transcriber:
         return top[0][0], top[0][1], top
 
     def language_priors(self) -> tuple[dict[str, float], dict[str, float]]:
-        """The model's ``content_free_prior`` for the short and the padded encoding (computed once)."""
+        """The model's ``content_free_prior`` for the short encoding and for the second opinion
+        (``recheck_probabilities``), computed once."""
         if self._priors is None:
             self._priors = (
                 content_free_prior(self.language_probabilities),
-                content_free_prior(partial(self.language_probabilities, padded=True)),
+                content_free_prior(self.recheck_probabilities),
             )
         return self._priors
+
+    def recheck_probabilities(self, clips: list[np.ndarray]) -> list[dict[str, float]]:
+        """The costlier second opinion for windows the short encoding is unsure of: two 30 s
+        encodings of each clip, padded and tiled, averaged (``language.two_encodings``)."""
+        return two_encodings(partial(self.language_probabilities, padded=True), clips)
 
     def language_probabilities(
         self, clips: list[np.ndarray], batch_size: int = 8, *, padded: bool = False

@@ -24,6 +24,14 @@
    alone gives 90.5-91.1% and 94.7-95.2%; applied only where the model gives the declared
    languages under 0.2 in all, 91.6% and 95.2%. Real English (``sample.wav``, espeak, 8 kHz
    mu-law) stays English under every declared set tried (en+es, en+hi, en+fr+de, en+tl).
+   The second opinion is itself two 30 s encodings of the window, averaged (geometric mean of
+   their probabilities, ``two_encodings``): the window padded with silence, and the window
+   repeated to fill the 30 s (``tiled``). Each alone errs its own way (padded: French heard as
+   something else; tiled: Spanish and German), together they err less. Measured on 64 generated
+   code-switched calls (386 utterances, two halves of 32), against the padded encoding alone:
+   languages declared 94.1% -> 94.7% and 94.4% -> 97.5%, open set 82.4% -> 84.6% and
+   78.3% -> 82.3%; any weight of the tiled encoding from 0.3 to 0.6 gains on both halves, the
+   tiled encoding alone loses (92.2% declared).
 4. Transcription then runs per region with a model suited to its language (``language_chunks``
    gives the ASR chunks, never mixing two languages in one chunk), so every word carries the
    language it was decoded in, and a turn can split where the language changes.
@@ -128,8 +136,9 @@ def identify_languages(
     """Language of every window of every speech stretch (see the module docstring).
 
     ``pauses`` (silences inside speech, from ``pauses_in``) let windows end where utterances do;
-    ``second_opinion`` (the encoding Whisper was trained on, costlier) is asked about the windows
-    the first gives less than ``recheck_below``, and its answer replaces the first. ``priors``:
+    ``second_opinion`` (30 s encodings as Whisper was trained on, costlier: ``two_encodings``)
+    is asked about the windows the first gives less than ``recheck_below``, and its answer
+    replaces the first. ``priors``:
     the ``content_free_prior`` of ``probabilities`` and of ``second_opinion``."""
     windows = lid_windows(segments, window_seconds, pauses)
     if len(candidates) == 1:  # one language declared: nothing to identify, no model call
@@ -158,6 +167,38 @@ def identify_languages(
             window.sure = window.confidence >= min_confidence
     _fill_unjudged(windows, candidates)
     return windows
+
+
+TILE_GAP_SECONDS = 0.3  # silence between the repeats of a tiled window
+
+
+def tiled(samples: np.ndarray, seconds: float = CHUNK_SECONDS, gap: float = TILE_GAP_SECONDS) -> np.ndarray:
+    """The clip repeated, with ``gap`` seconds of silence after each repeat, to fill ``seconds``."""
+    samples = np.asarray(samples, dtype=np.float32)
+    total = int(seconds * SAMPLE_RATE)
+    if samples.size == 0:
+        return np.zeros(total, dtype=np.float32)
+    unit = np.concatenate([samples, np.zeros(int(gap * SAMPLE_RATE), dtype=np.float32)])
+    return np.tile(unit, int(np.ceil(total / unit.size)))[:total]
+
+
+def two_encodings(
+    padded: Callable[[list[np.ndarray]], list[dict[str, float]]], clips: list[np.ndarray]
+) -> list[dict[str, float]]:
+    """The second opinion: the geometric mean of what ``padded`` (30 s encodings) answers for each
+    clip padded with silence and for the clip ``tiled`` (see the module docstring)."""
+    plain = padded(clips)
+    repeated = padded([tiled(c) for c in clips])
+    out = []
+    for a, b in zip(plain, repeated, strict=True):
+        floor = 1e-9
+        mean = {
+            code: float(np.sqrt(max(a.get(code, 0.0), floor) * max(b.get(code, 0.0), floor)))
+            for code in set(a) | set(b)
+        }
+        mass = sum(mean.values())
+        out.append({code: p / mass for code, p in mean.items()})
+    return out
 
 
 def content_free_clips(seconds: float = 4.0) -> list[np.ndarray]:

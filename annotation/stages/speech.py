@@ -4,7 +4,6 @@ speaker diarization."""
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +117,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
                 mono,
                 channel_speech,
                 lid.language_probabilities,
-                second_opinion=partial(lid.language_probabilities, padded=True),
+                second_opinion=lid.recheck_probabilities,
                 priors=lid.language_priors() if len(candidates) > 1 else None,
                 candidates=candidates,
                 pauses=pauses_in(mask, MASK_HOP),

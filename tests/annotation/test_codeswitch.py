@@ -16,6 +16,8 @@ from annotation.pipeline.language import (
     language_regions,
     lid_windows,
     majority_language,
+    tiled,
+    two_encodings,
 )
 from annotation.pipeline.turns import build_turns
 from annotation.pipeline.types import SpeechPiece, Word
@@ -120,6 +122,32 @@ def test_only_unsure_windows_get_a_second_opinion_and_it_replaces_the_first():
     assert asked == [2]  # the sure window (en 0.9) was not asked again; it 0.7 was
     assert [w.language for w in windows] == ["en", "es", "es"]  # averaged, the last would stay "it"
     assert windows[1].confidence == pytest.approx(0.55) and windows[1].sure
+
+
+def test_a_tiled_window_repeats_the_clip_with_a_pause_to_fill_whispers_input():
+    import numpy as np
+
+    clip = np.ones(16000, dtype=np.float32)  # 1 s
+    out = tiled(clip, seconds=3.0, gap=0.5)
+    assert out.shape == (48000,)
+    assert out[:16000].all() and not out[16000:24000].any() and out[24000:40000].all() and not out[40000:].any()
+    assert not tiled(np.zeros(0, dtype=np.float32), seconds=1.0).any()
+
+
+def test_the_second_opinion_averages_the_padded_and_the_tiled_encoding():
+    """Padded alone hears French, tiled alone Spanish more strongly: the geometric mean decides."""
+    import numpy as np
+
+    heard = []
+
+    def padded(clips):
+        heard.append([c.size for c in clips])
+        return [{"fr": 0.3, "es": 0.7} if c.size == 30 * 16000 else {"fr": 0.6, "es": 0.4} for c in clips]
+
+    (answer,) = two_encodings(padded, [np.ones(3 * 16000, dtype=np.float32)])
+    assert heard == [[3 * 16000], [30 * 16000]]  # as it is (padded by the model), then tiled
+    assert answer["es"] == pytest.approx(np.sqrt(0.28) / (np.sqrt(0.28) + np.sqrt(0.18)))
+    assert sum(answer.values()) == pytest.approx(1.0)
 
 
 def test_a_window_heard_as_none_of_the_declared_languages_gets_a_second_opinion():
