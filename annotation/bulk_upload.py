@@ -1,7 +1,9 @@
 """Bulk upload: many call files plus a CSV or JSON of per-call metadata, matched by file name.
 
 Everything is checked first (every metadata row, every file's container), and every problem is
-reported together; only when there is none is anything stored.
+reported together; only when there is none is anything stored. The batch is then stored whole or
+not at all: whatever fails while a file is stored (a full disk, the storage, the database), the
+calls stored before it are removed, and the machine passes are queued only once every file is in.
 """
 
 from __future__ import annotations
@@ -9,17 +11,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.text import get_valid_filename
 
-from .models import Project, Speaker
+from .jobs import pipeline_start
+from .models import Call, Project, Speaker
 from .pipeline.audio import sniff_format
 from .services import UploadOutcome, _inspect_audio, call_delete, call_upload
+
+logger = logging.getLogger(__name__)
 
 BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 FILE_COLUMNS = ("file", "file_name", "filename")
@@ -35,12 +42,68 @@ class CallMetadata:
 
 
 @dataclass(frozen=True)
+class Duplicate:
+    """A file of the batch whose audio was already there: not stored again, and its own metadata
+    (locale, the metadata row's values, the channel layout) not applied to the call it matched."""
+
+    file: str
+    call: Call
+    earlier_file: str = ""  # the file of this batch that stored ``call``; "" when it was there before
+    differences: tuple[str, ...] = ()  # "locale en-IN (call 12 has en-GB)", one per value not applied
+
+    @property
+    def message(self) -> str:
+        if self.earlier_file:
+            where = f"{self.earlier_file}, stored earlier in this batch as call {self.call.pk}"
+        else:
+            where = f"call {self.call.pk} ({self.call.original_name}), already in this project"
+        text = f"{self.file} is the same audio as {where}; it was not stored again."
+        if self.differences:
+            text += (
+                f" Its metadata differs from call {self.call.pk}'s and was not applied: {'; '.join(self.differences)}."
+            )
+        return text
+
+
+@dataclass(frozen=True)
 class BulkResult:
     outcomes: list[UploadOutcome]
+    duplicates: list[Duplicate] = field(default_factory=list)
 
     @property
     def created(self) -> int:
         return sum(o.created for o in self.outcomes)
+
+
+class BatchStoreFailed(ValidationError):
+    """Storing the checked batch failed part-way (``__cause__`` is why); nothing of it was kept
+    (``leftovers`` names what could not be removed)."""
+
+    def __init__(self, message: str, leftovers: list[str]) -> None:
+        super().__init__(message)
+        self.leftovers = leftovers
+
+
+def _differences(call: Call, *, locale: str, metadata: dict, roles: list[str]) -> tuple[str, ...]:
+    """What this file's own metadata says that ``call`` does not (what was not applied)."""
+    own = f"call {call.pk} has"
+    out = []
+    if locale and locale != call.locale:
+        out.append(f"locale {locale} ({own} {call.locale or 'none'})")
+    for key, value in metadata.items():
+        have = (call.metadata or {}).get(key)
+        if have != value:
+            out.append(f"{key} {value} ({own} {'none' if have in (None, '') else have})")
+    if roles and call.channel_roles and list(roles) != list(call.channel_roles):
+        out.append(f"channel layout {','.join(roles)} ({own} {','.join(call.channel_roles)})")
+    return tuple(out)
+
+
+def _failure(exc: BaseException) -> str:
+    """Why storing failed, in words a person can act on; details stay in the server log."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror  # "No space left on device", "Permission denied"
+    return "an unexpected error on the server (the details are in its log)"
 
 
 def _base_name(name: str) -> str:
@@ -201,26 +264,70 @@ def calls_bulk_upload(
     if errors:
         raise ValidationError(errors)
     outcomes: list[UploadOutcome] = []
+    duplicates: list[Duplicate] = []
+    stored_by: dict[int, str] = {}  # call id -> the file of this batch that stored it
+    current = ""
     try:
         for fileobj, name in zip(files, names, strict=True):
+            current = name
             meta = by_name.get(name, CallMetadata())
-            outcomes.append(
-                call_upload(
-                    project=project,
-                    fileobj=fileobj,
-                    filename=name,
-                    uploaded_by=uploaded_by,
-                    locale=meta.locale or locale,
-                    metadata=meta.metadata,
-                    channel_roles=roles,
-                    start_pipeline=start_pipeline,
-                    inspected=True,  # by _precheck_file above
-                )
+            outcome = call_upload(
+                project=project,
+                fileobj=fileobj,
+                filename=name,
+                uploaded_by=uploaded_by,
+                locale=meta.locale or locale,
+                metadata=meta.metadata,
+                channel_roles=roles,
+                start_pipeline=False,  # queued below, once the whole batch is stored
+                inspected=True,  # by _precheck_file above
             )
-    except ValidationError:
-        # A file changed under us between the check and the store: undo this batch's new calls.
-        for outcome in outcomes:
+            outcomes.append(outcome)
             if outcome.created:
+                stored_by[outcome.call.pk] = name
+            else:
+                duplicates.append(
+                    Duplicate(
+                        file=name,
+                        call=outcome.call,
+                        earlier_file=stored_by.get(outcome.call.pk, ""),
+                        differences=_differences(
+                            outcome.call, locale=meta.locale or locale, metadata=meta.metadata, roles=roles
+                        ),
+                    )
+                )
+        current = ""
+        if start_pipeline:
+            with transaction.atomic():  # sent after commit: all of them, or (on an error) none
+                for outcome in outcomes:
+                    if outcome.created:
+                        pipeline_start(call=outcome.call)
+    except BaseException as exc:
+        leftovers = _undo(outcomes)
+        if isinstance(exc, ValidationError) and not leftovers:
+            raise  # a file changed under us between the check and the store: its own message says how
+        if not isinstance(exc, Exception):
+            raise  # an interrupt: nothing to tell a person
+        logger.exception("bulk upload to project %s failed while storing %r", project.slug, current)
+        during = f"while storing {current}" if current else "while queueing the machine pass"
+        kept = (
+            f" These calls stored before the failure could not be removed: {', '.join(leftovers)}."
+            if leftovers
+            else " Nothing was stored."
+        )
+        reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else _failure(exc)
+        raise BatchStoreFailed(f"The upload failed {during}: {reason.rstrip('.')}.{kept}", leftovers) from exc
+    return BulkResult(outcomes=outcomes, duplicates=duplicates)
+
+
+def _undo(outcomes: list[UploadOutcome]) -> list[str]:
+    """Remove the calls this batch stored; returns the ones that could not be removed (named)."""
+    leftovers = []
+    for outcome in outcomes:
+        if outcome.created:
+            try:
                 call_delete(call=outcome.call)
-        raise
-    return BulkResult(outcomes=outcomes)
+            except Exception:
+                logger.exception("could not remove call %s after a failed bulk upload", outcome.call.pk)
+                leftovers.append(f"call {outcome.call.pk} ({outcome.call.original_name})")
+    return leftovers

@@ -81,8 +81,11 @@ class SnapshotList(APIView):
     @extend_schema(
         request=SnapshotCreateSerializer,
         responses={201: SnapshotDetailSerializer, 400: OpenApiTypes.OBJECT},
-        description="Queue a snapshot build. filters: calls, languages, min_alpha, adjudicated_only, gold_only, "
-        "date_from, date_to; split: [train, dev, test] shares (empty: no split); seed.",
+        description="Queue a snapshot build. filters: calls (ids of ready calls; a call that is not ready is "
+        "refused), languages, min_alpha (calls whose label alpha is at least this; calls without a defined alpha, "
+        "with one annotator per turn or no variation at all, are left out; adjudicated turns are kept), "
+        "adjudicated_only, gold_only, date_from, date_to; split: [train, dev, test] shares (empty: no split); seed. "
+        "The built snapshot's manifest and data card list what each filter left out (filtered_out).",
     )
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_exporter(request.user, slug)

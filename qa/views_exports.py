@@ -29,7 +29,14 @@ class SnapshotForm(forms.Form):
     )
     calls = forms.CharField(required=False, help_text="Call ids, comma-separated; empty: every ready call.")
     languages = forms.CharField(required=False, help_text="e.g. en,hi; empty: every language.")
-    min_alpha = forms.FloatField(required=False, min_value=-1, max_value=1, help_text="Calls with label alpha ≥ this.")
+    min_alpha = forms.FloatField(
+        required=False,
+        min_value=-1,
+        max_value=1,
+        help_text="Calls whose label agreement (Krippendorff's alpha) is at least this. Calls without a defined "
+        "alpha (one annotator per turn, or everyone gave the same answer throughout) are left out; adjudicated "
+        "turns are kept. The data card says how many calls each filter left out, and why.",
+    )
     adjudicated_only = forms.BooleanField(required=False)
     gold_only = forms.BooleanField(required=False)
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

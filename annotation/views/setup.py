@@ -13,7 +13,7 @@ from annotera import roles
 from annotera.uploads import upload_refusal
 
 from ..access import project_for_manager
-from ..bulk_upload import calls_bulk_upload
+from ..bulk_upload import BatchStoreFailed, calls_bulk_upload
 from ..project_forms import BulkUploadForm, ProjectCreateForm
 from ..project_setup import project_setup
 from ._common import upload_rate_limit
@@ -84,6 +84,9 @@ def calls_bulk_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
             locale=form.cleaned_data["locale"].strip(),
             channel_roles=form.cleaned_data["channel_layout"].split(","),
         )
+    except BatchStoreFailed as exc:  # the batch was fine, storing it failed; the message says what was undone
+        messages.error(request, exc.message)
+        return redirect("annotation:project_detail", slug=project.slug)
     except ValidationError as exc:
         messages.error(request, "Nothing was uploaded. Fix these and upload the batch again:")
         for message in exc.messages:
@@ -98,4 +101,6 @@ def calls_bulk_upload_view(request: HttpRequest, slug: str) -> HttpResponse:
         )
     else:  # nothing new: no "uploaded", no "queued"
         messages.info(request, f"Nothing new was uploaded: {skipped}")
+    for duplicate in result.duplicates:  # each named, with any metadata of its own that was not applied
+        (messages.warning if duplicate.differences else messages.info)(request, duplicate.message)
     return redirect("annotation:project_detail", slug=project.slug)

@@ -2,8 +2,14 @@
 
 Loads with ``datasets.load_dataset("audiofolder", data_dir=...)``. Every metadata row has the
 same shape (labels are lists of {label, intensity}, never dicts keyed by label), so the column
-types are the same in every row and every split. Clips are cut from the call's decoded PCM
-through a memory map: only the turn's samples are read.
+types are the same in every row and every split. Shifts are written as JSON text: ``datasets``
+types each split's metadata from its first rows and refuses splits whose types differ, and an
+empty list (a split where nobody marked a shift) has no element type to agree with. Clips are
+cut from the call's decoded PCM through a memory map: only the turn's samples are read.
+
+Not in these rows (their shape varies from turn to turn, which that typing cannot take): words,
+prosody and the suggestions beyond the newest one's model version. They are in the JSONL format,
+keyed by the same call and turn.
 """
 
 from __future__ import annotations
@@ -41,6 +47,11 @@ def wav_header(frames: int, sample_rate: int, channels: int = 1) -> bytes:
 
 def to_pcm16(samples: np.ndarray) -> bytes:
     return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def shifts_text(shifts: list[dict]) -> str:
+    """Shifts ``[{at, from, to}]`` as compact JSON text (``json.loads`` gives the JSONL value)."""
+    return json.dumps(shifts or [], ensure_ascii=False, separators=(",", ":"))
 
 
 class AudioFolderWriter(FormatWriter):
@@ -89,25 +100,35 @@ class AudioFolderWriter(FormatWriter):
             "file_name": file_name,
             "split": record["split"],
             "call": record["call"],
+            "call_name": record["call_name"],
             "turn": record["turn"],
             "start": float(record["start"]),
             "end": float(record["end"]),
             "speaker": record["speaker"],
             "speaker_role": record["speaker_role"],
             "language": record["language"],
+            "code_switch": bool(record["code_switch"]),
             "locale": record["locale"],
             "text": record["text"],
             "consensus_source": record["consensus_source"],
             "labels": record["consensus"],
             "soft_labels": record["soft_labels"],
             "annotations": [
-                {"annotator": a["annotator"], "labels": a["labels"], "valence": a["valence"], "arousal": a["arousal"]}
+                {
+                    "annotator": a["annotator"],
+                    "labels": a["labels"],
+                    "no_emotion": a["no_emotion"],
+                    "valence": a["valence"],
+                    "arousal": a["arousal"],
+                    "shifts": shifts_text(a["shifts"]),
+                }
                 for a in record["annotations"]
             ],
             "valence_mean": record["valence_mean"],
             "valence_sd": record["valence_sd"],
             "arousal_mean": record["arousal_mean"],
             "arousal_sd": record["arousal_sd"],
+            "shifts": shifts_text(record["shifts"]),
             "disagreement": record["disagreement"],
             "model_version": record["suggestions"][0]["model_version"] if record["suggestions"] else "",
         }

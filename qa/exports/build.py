@@ -17,7 +17,7 @@ from annotera.background import ProgressFn
 from . import WRITERS
 from .base import AUDIO_DIR, ExportContext, LabelScale
 from .datacard import DatasetStats, agreement_headlines, build_datacard, datacard_markdown
-from .records import ExportError, ExportFilters, iter_records, selected_turns
+from .records import ExportError, ExportFilters, filter_effects, iter_records, selected_turns
 from .splits import SPLITS, project_splits
 
 SCHEMA_VERSION = 1
@@ -62,6 +62,7 @@ def export_write(
     taxonomy = project.taxonomy
     turns = selected_turns(project, filters)
     total = turns.count()
+    filtered_out = filter_effects(project, filters)  # before the build: the same rows the records read
     splits: dict[int, str] = {}
     if split_ratios:
         call_ids = list(turns.order_by().values_list("call_id", flat=True).distinct())
@@ -89,6 +90,7 @@ def export_write(
         snapshot_id=snapshot_id,
         stats=stats,
         filters=filters.as_dict(),
+        filtered_out=filtered_out,
         formats=formats,
         taxonomy=taxonomy_info,
         agreement=agreement,
@@ -103,6 +105,7 @@ def export_write(
         "taxonomy": taxonomy_info,
         "formats": formats,
         "filters": filters.as_dict(),
+        "filtered_out": filtered_out,
         "split": {"ratios": dict(zip(SPLITS, split_ratios, strict=True)), "seed": split_seed} if split_ratios else None,
         "counts": stats.counts(),
         "created_at": ctx.created_at.isoformat(),

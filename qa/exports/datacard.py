@@ -115,6 +115,7 @@ def build_datacard(
     stats: DatasetStats,
     filters: dict,
     formats: list[str],
+    filtered_out: list[dict] | None = None,
     taxonomy: dict,
     agreement: dict,
     audio: dict | None = None,
@@ -125,6 +126,7 @@ def build_datacard(
         "project": project.name,
         "taxonomy": taxonomy,
         "filters": filters,
+        "filtered_out": filtered_out or [],
         "formats": formats,
         "audio": audio or {},
         "counts": stats.counts(),
@@ -152,13 +154,19 @@ def _table(rows: dict, head: tuple[str, str]) -> list[str]:
     return [f"| {head[0]} | {head[1]} |", "|---|---|", *[f"| {k} | {v} |" for k, v in rows.items()], ""]
 
 
+def filters_text(filters: dict) -> str:
+    """``min_alpha 0.0; languages en, hi`` (or ``none``): the filters as a person reads them."""
+    shown = [f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in filters.items()]
+    return "; ".join(shown) or "none"
+
+
 def datacard_markdown(card: dict) -> str:
     c = card["counts"]
     lines = [
         f"# Data card: {card['dataset']}",
         "",
         f"Project: {card['project']}. Taxonomy: {card['taxonomy'].get('slug')} v{card['taxonomy'].get('version')}.",
-        f"Formats: {', '.join(card['formats'])}. Filters: {card['filters'] or 'none'}.",
+        f"Formats: {', '.join(card['formats'])}. Filters: {filters_text(card['filters'])}.",
         "",
         "## Contents",
         "",
@@ -166,6 +174,9 @@ def datacard_markdown(card: dict) -> str:
         f"{c['annotations']} annotations by {c['annotators']} annotators, {c['adjudicated_turns']} adjudicated turns.",
         "",
     ]
+    if card.get("filtered_out"):
+        lines += ["## What the filters left out", ""]
+        lines += [f"- {effect['sentence']}" for effect in card["filtered_out"]] + [""]
     if c.get("unassigned_words"):
         lines += [
             f"{c['unassigned_words']} transcribed words lie outside every turn (a boundary correction left them in a "

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from annotation.models import Call, Project, Suggestion, Turn, TurnAnnotation
 from annotation.storage import pcm_path
@@ -24,7 +24,7 @@ from annotera.names import unknown_key
 from ..consensus import consensus_for_turns
 from ..judgements import version_mappings
 from ..models import Adjudication
-from ..reliability import alpha_from_counts
+from ..reliability import AlphaResult, alpha_from_counts
 
 CHUNK = 1000
 
@@ -111,13 +111,13 @@ class ExportFilters:
         )
 
     def as_dict(self) -> dict:
+        """The filters that are set. By identity, not equality: ``min_alpha`` 0.0 equals False and
+        is a filter all the same."""
         out: dict = {}
         for key, value in self.__dict__.items():
-            if value in (None, (), False):
+            if value is None or value is False or (isinstance(value, tuple) and not value):
                 continue
-            out[key] = (
-                value.isoformat() if isinstance(value, dt.date) else list(value) if isinstance(value, tuple) else value
-            )
+            out[key] = as_json(value)
         return out
 
 
@@ -142,7 +142,15 @@ class CallInfo:
 
 def call_alphas(project: Project, call_ids: list[int] | None = None) -> dict[int, float | None]:
     """Label-presence alpha per call (nominal, over the call's turns x taxonomy labels); rows of
-    earlier taxonomy versions are read through the recorded mapping, as in the agreement report."""
+    earlier taxonomy versions are read through the recorded mapping, as in the agreement report.
+    None where alpha is undefined (see ``call_alpha_results``)."""
+    return {call_id: result.alpha for call_id, result in call_alpha_results(project, call_ids).items()}
+
+
+def call_alpha_results(project: Project, call_ids: list[int] | None = None) -> dict[int, AlphaResult]:
+    """``call_alphas`` with the whole result per call, so a caller can say why an alpha is
+    undefined: ``units == 0`` (no turn had two annotators) or no variation at all. A call with no
+    judgement is absent."""
     labels = list(project.taxonomy.labels.values_list("key", flat=True))
     index = {k: i for i, k in enumerate(labels)}
     mappings = version_mappings(project, project.taxonomy)
@@ -163,23 +171,30 @@ def call_alphas(project: Project, call_ids: list[int] | None = None) -> dict[int
         }
         for key in present & index.keys():
             slot[1][index[key]] += 1
-    alphas: dict[int, float | None] = {}
+    results: dict[int, AlphaResult] = {}
     for call_id, turns in per_call.items():
         judged = np.array([t[0] for t in turns.values()], dtype=float)
         present = np.array([t[1] for t in turns.values()], dtype=float).reshape(len(turns), len(labels))
-        counts = np.concatenate([np.stack([judged - present[:, k], present[:, k]], axis=1) for k in range(len(labels))])
-        alphas[call_id] = alpha_from_counts(counts, [0, 1], "nominal", bootstrap=0).alpha if labels else None
-    return alphas
+        counts = np.concatenate(
+            [np.stack([judged - present[:, k], present[:, k]], axis=1) for k in range(len(labels))]
+        ) if labels else np.zeros((0, 2))  # fmt: skip
+        results[call_id] = alpha_from_counts(counts, [0, 1], "nominal", bootstrap=0)
+    return results
 
 
 def selected_turns(project: Project, filters: ExportFilters) -> QuerySet[Turn]:
-    """The turns a dataset with these filters holds: of ready calls, in call/turn order."""
+    """The turns a dataset with these filters holds: of ready calls, in call/turn order.
+
+    Every filter is a condition on the turn, and a turn is kept when it meets them all, so the
+    order they are applied in changes nothing (``filter_effects`` counts them one by one)."""
     turns = Turn.objects.filter(call__project=project, call__status=Call.Status.READY)
     if filters.calls:
-        known = set(project.calls.filter(pk__in=filters.calls).values_list("pk", flat=True))
-        missing = sorted(set(filters.calls) - known)
+        named = dict(project.calls.filter(pk__in=filters.calls).values_list("pk", "status"))
+        missing = sorted(set(filters.calls) - named.keys())
         if missing:
             raise ExportError(f"no call {', '.join(map(str, missing))} in project '{project.slug}'.", field="calls")
+        if any(status != Call.Status.READY for status in named.values()):
+            raise ExportError(_not_ready(project, filters.calls), field="calls")
         turns = turns.filter(call_id__in=filters.calls)
     if filters.languages:
         turns = turns.filter(language__in=filters.languages)
@@ -192,12 +207,172 @@ def selected_turns(project: Project, filters: ExportFilters) -> QuerySet[Turn]:
     adjudicated = Exists(Adjudication.objects.filter(turn_id=OuterRef("pk")))
     if filters.adjudicated_only:
         turns = turns.filter(adjudicated)
-    elif filters.min_alpha is not None:
+    if filters.min_alpha is not None:
+        # Calls whose alpha is undefined (no turn with two annotators, or no variation at all)
+        # are left out: nothing shows they meet the threshold. filter_effects counts them apart.
         alphas = call_alphas(project, list(filters.calls) or None)
         good = [c for c, a in alphas.items() if a is not None and a >= filters.min_alpha]
         # An adjudicated turn has a reviewer's answer of record, whatever its call's agreement.
         turns = turns.filter(Q(call_id__in=good) | Q(adjudicated))
     return turns.order_by("call_id", "order")
+
+
+NOT_READY_WORDS = {Call.Status.QUEUED: "is queued for the machine pass", Call.Status.PROCESSING: "is processing",
+                   Call.Status.FAILED: "failed in the machine pass"}  # fmt: skip
+
+
+def _not_ready(project: Project, call_ids: tuple[int, ...]) -> str:
+    rows = project.calls.filter(pk__in=call_ids).exclude(status=Call.Status.READY).order_by("pk")
+    named = [
+        f"call {pk} ({name}) {NOT_READY_WORDS.get(status, f'is {status}')}"
+        for pk, name, status in rows.values_list("pk", "original_name", "status")
+    ]
+    return (
+        f"{'; '.join(named)}. Only ready calls can be exported: leave "
+        f"{'it' if len(named) == 1 else 'them'} out of the list, or wait until "
+        f"{'it is' if len(named) == 1 else 'they are'} ready (a failed call can be retried from its page)."
+    )
+
+
+# The order filter_effects reports the filters in (the order of the form).
+FILTER_ORDER = ("calls", "languages", "gold_only", "date_from", "date_to", "adjudicated_only", "min_alpha")
+FILTER_WORDS = {
+    "calls": "calls not in the list",
+    "languages": "turns in other languages",
+    "gold_only": "calls that are not gold calls",
+    "date_from": "calls uploaded before {value}",
+    "date_to": "calls uploaded after {value}",
+    "adjudicated_only": "turns no reviewer adjudicated",
+}
+
+
+def _per_call(turns: QuerySet[Turn]) -> dict[int, int]:
+    return dict(turns.order_by().values("call_id").annotate(n=Count("pk")).values_list("call_id", "n"))
+
+
+def _calls(n: int) -> str:
+    return f"{n} call" if n == 1 else f"{n} calls"
+
+
+def _turns(n: int) -> str:
+    return f"{n} turn" if n == 1 else f"{n} turns"
+
+
+def _ids(call_ids: list[int], limit: int = 20) -> str:
+    shown = ", ".join(map(str, call_ids[:limit]))
+    more = f" and {len(call_ids) - limit} more (every id is in datacard.json)" if len(call_ids) > limit else ""
+    return f"call{'s' if len(call_ids) > 1 else ''} {shown}{more}"
+
+
+def filter_effects(project: Project, filters: ExportFilters) -> list[dict]:
+    """What the filters left out of the project, one entry per filter set, in FILTER_ORDER:
+    ``calls`` (calls that lost every turn to it), ``turns`` (turns it removed from what the
+    filters before it kept), ``call_ids`` and a ``sentence`` a person reads in the data card.
+
+    First, when some calls of the project are not ready, a ``ready_only`` entry says how many:
+    they are never exported. ``min_alpha`` has two entries, ``reason`` ``alpha_below`` and
+    ``alpha_undefined`` (one annotator per turn, or no variation: alpha cannot be computed, and
+    the call is left out); its ``calls`` count every call that lost turns to it, as an
+    adjudicated turn of such a call is kept (``adjudicated_turns_kept``)."""
+    out: list[dict] = []
+    not_ready = project.calls.exclude(status=Call.Status.READY).count()
+    if not_ready:
+        out.append({
+            "filter": "ready_only", "value": True, "calls": not_ready, "turns": None, "call_ids": [],
+            "sentence": f"{_calls(not_ready)} of the project {'was' if not_ready == 1 else 'were'} not ready "
+            f"(queued, processing or failed) and {'is' if not_ready == 1 else 'are'} not in this dataset.",
+        })  # fmt: skip
+    applied: dict = {}
+    before = _per_call(selected_turns(project, ExportFilters()))
+    for key in FILTER_ORDER:
+        value = getattr(filters, key)
+        if value is None or value is False or value == ():
+            continue
+        applied[key] = value
+        after = _per_call(selected_turns(project, replace(ExportFilters(), **applied)))
+        lost = {c: n - after.get(c, 0) for c, n in before.items() if n > after.get(c, 0)}
+        shown = ", ".join(map(str, value)) if isinstance(value, tuple) else value
+        if key == "min_alpha":
+            out += _min_alpha_effects(project, value, before, after, lost)
+        else:
+            gone = sorted(c for c in lost if c not in after)
+            turns = sum(lost.values())
+            words = FILTER_WORDS[key].format(value=shown)
+            if not turns:
+                sentence = f"{key} {shown}: left out nothing."
+            elif len(gone) == len(lost):
+                sentence = f"{key} {shown}: left out {_calls(len(gone))} ({_turns(turns)}): {words}."
+            else:
+                whole = f"{len(gone)} of these calls lost every turn" if gone else "every call kept some of its turns"
+                sentence = f"{key} {shown}: left out {_turns(turns)} of {_calls(len(lost))} ({words}); {whole}."
+            out.append({"filter": key, "value": as_json(value), "calls": len(gone), "turns": turns,
+                        "call_ids": gone, "sentence": sentence})  # fmt: skip
+        before = after
+    return out
+
+
+def _min_alpha_effects(
+    project: Project, threshold: float, before: dict[int, int], after: dict[int, int], lost: dict[int, int]
+) -> list[dict]:
+    results = call_alpha_results(project, sorted(before))
+    below = sorted(c for c in lost if c in results and results[c].alpha is not None)
+    undefined = sorted(c for c in lost if c not in below)
+    why = {"no_annotations": 0, "one_annotator_per_turn": 0, "no_variation": 0}
+    for c in undefined:
+        why["no_annotations" if c not in results else "one_annotator_per_turn" if results[c].units == 0
+            else "no_variation"] += 1  # fmt: skip
+    why = {k: n for k, n in why.items() if n}
+    entries = []
+    for reason, ids in (("alpha_below", below), ("alpha_undefined", undefined)):
+        turns = sum(lost[c] for c in ids)
+        kept = sum(after.get(c, 0) for c in ids)
+        entry = {"filter": "min_alpha", "value": threshold, "reason": reason, "calls": len(ids), "turns": turns,
+                 "call_ids": ids, "adjudicated_turns_kept": kept}  # fmt: skip
+        if reason == "alpha_below":
+            if not ids:
+                sentence = f"min_alpha {threshold}: no call's label alpha is below {threshold}."
+            else:
+                was = "was" if len(ids) == 1 else "were"
+                sentence = (
+                    f"min_alpha {threshold}: {_calls(len(ids))} whose label alpha is below {threshold} {was} "
+                    f"left out ({_turns(turns)}): {_ids(ids)}."
+                )
+        else:
+            entry["why"] = why
+            if not ids:
+                sentence = (
+                    f"min_alpha {threshold}: every call has a defined label alpha; none was left out for lack of one."
+                )
+            else:
+                was = "was" if len(ids) == 1 else "were"
+                reasons = [
+                    f"{why[k]} {words}"
+                    for k, words in (
+                        ("no_annotations", "had no annotations"),
+                        ("one_annotator_per_turn", "had fewer than two annotators on every turn"),
+                        ("no_variation", "had no variation to measure (every annotator gave the same answer on "
+                                         "every label of every turn: perfect agreement, but alpha cannot be computed)"),
+                    )
+                    if why.get(k)
+                ]  # fmt: skip
+                sentence = (
+                    f"min_alpha {threshold}: {_calls(len(ids))} whose label alpha is undefined {was} left out "
+                    f"({_turns(turns)}), as nothing shows {'it meets' if len(ids) == 1 else 'they meet'} the "
+                    f"threshold ({_ids(ids)}): {'; '.join(reasons)}."
+                )
+        if kept:
+            sentence += (
+                f" {_turns(kept)} of {'this call' if len(ids) == 1 else 'these calls'} "
+                f"{'was' if kept == 1 else 'were'} adjudicated, and kept."
+            )
+        entry["sentence"] = sentence
+        entries.append(entry)
+    return entries
+
+
+def as_json(value):
+    """A filter value as it is stored: dates as ISO text, tuples as lists."""
+    return value.isoformat() if isinstance(value, dt.date) else list(value) if isinstance(value, tuple) else value
 
 
 def _float(value) -> float | None:
@@ -272,7 +447,7 @@ def iter_records(
                     "model_version": model_version,
                 }
             )
-        consensus = consensus_for_turns(part)
+        consensus = consensus_for_turns(part, project=project)  # in project.taxonomy: the snapshot's version
         for turn in turns:
             call = turn.call
             if calls is not None and call.pk not in calls:

@@ -46,13 +46,19 @@ def test_audiofolder_loads_with_datasets_and_labels_round_trip(project, make_use
     from annotation.models import TurnAnnotation
 
     TurnAnnotation.objects.filter(turn=built.turns[0]).update(labels=[])
+    # An explicit "no emotion", and emotion shifts on the first call only: the splits without a
+    # shift must still give the shift columns the type of the split with one.
+    TurnAnnotation.objects.filter(turn=built.turns[2]).update(labels=[], no_emotion=True)
+    TurnAnnotation.objects.exclude(turn__call=built.calls[0]).update(shifts=[])
     out, manifest, records = export(project, tmp_path, ["audiofolder"], split_ratios=(0.5, 0.25, 0.25))
+    assert any(r["shifts"] for r in records) and not all(r["shifts"] for r in records)
     import datasets
 
     ds = datasets.load_dataset("audiofolder", data_dir=str(out / "audiofolder"), cache_dir=str(tmp_path / "hf"))
     assert set(ds) <= {"train", "validation", "test"} and sum(len(ds[s]) for s in ds) == len(records) == 12
     by_key = {(r["call"], r["turn"]): r for r in records}
     split_names = {"train": "train", "validation": "dev", "test": "test"}
+    seen_shift = seen_no_emotion = False
     for split in ds:
         rows = ds[split].cast_column("audio", datasets.Audio(decode=False))
         for row in rows:
@@ -62,6 +68,15 @@ def test_audiofolder_loads_with_datasets_and_labels_round_trip(project, make_use
             assert row["soft_labels"] == r["soft_labels"]
             assert [a["labels"] for a in row["annotations"]] == [a["labels"] for a in r["annotations"]]
             assert row["valence_mean"] == r["valence_mean"] and row["text"] == r["text"]
+            # The emotion-shift data and the "no emotion" decisions are in the dataset too.
+            assert json.loads(row["shifts"]) == r["shifts"]
+            assert [(a["annotator"], a["no_emotion"], json.loads(a["shifts"])) for a in row["annotations"]] == [
+                (a["annotator"], a["no_emotion"], a["shifts"]) for a in r["annotations"]
+            ]
+            assert (row["call_name"], row["code_switch"]) == (r["call_name"], r["code_switch"])
+            seen_shift = seen_shift or bool(r["shifts"]) and all(json.loads(a["shifts"]) for a in row["annotations"])
+            seen_no_emotion = seen_no_emotion or any(a["no_emotion"] for a in row["annotations"])
+    assert seen_shift and seen_no_emotion
     # The audio decodes through datasets' own decoder, and each clip is its turn's tone.
     row = ds["train"][0]
     audio = row["audio"]
