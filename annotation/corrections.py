@@ -7,7 +7,8 @@ Words belong to the call, not to a turn (``Call.words``): a turn's words and tex
 the call's words of its speaker whose midpoint lies inside the turn, so a word that leaves a turn
 goes to its neighbour or to an unassigned gap, and comes back when the boundary does.
 Annotations survive: a split copies each annotator's labels to both halves, a merge unites them
-(highest intensity), and the annotators are asked to re-check (``needs_recheck``).
+(highest intensity), and the annotators are asked to re-check (``needs_recheck``). The apps above
+(qa's adjudications) follow a split or merge through ``annotation.signals``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from annotera.audit import audit_record
 
 from .models import Call, Speaker, Suggestion, Turn, TurnAnnotation, TurnRevision
 from .pipeline.types import Word, join_words
+from .signals import turn_split as turn_split_signal
+from .signals import turns_merged
 from .typed_text import typed_words
 
 
@@ -185,12 +188,14 @@ def turn_split(*, turn: Turn, at: float, revision: int, user) -> TurnRevision:
         _derive(locked, words)
         locked.revision += 1
         locked.save()
-        _carry_split(locked, second, at)
+        _carry_split(locked, second, at, user=user)
         return _record(call=call, action="split", before=[before],
                        after=[turn_snapshot(locked), turn_snapshot(second)], user=user, turn=locked)  # fmt: skip
 
 
-def _carry_split(first: Turn, second: Turn, at: float) -> None:
+def _carry_split(first: Turn, second: Turn, at: float, *, user=None) -> None:
+    """Each annotation (and suggestion) of ``first`` is copied to ``second``; the other apps'
+    rows follow through ``signals.turn_split`` (qa copies the consensus of record to both halves)."""
     annotations = list(TurnAnnotation.objects.select_for_update().filter(turn=first))
     TurnAnnotation.objects.bulk_create(_copy_half(a, turn=second, keep=lambda t: t >= at) for a in annotations)
     for a in annotations:
@@ -201,6 +206,7 @@ def _carry_split(first: Turn, second: Turn, at: float) -> None:
     for suggestion in Suggestion.objects.filter(turn=first):
         suggestion.pk, suggestion.turn = None, second
         suggestion.save()
+    turn_split_signal.send(sender=Turn, first=first, second=second, at=at, user=user)
 
 
 def _unite(mine: TurnAnnotation, other: TurnAnnotation) -> None:
@@ -245,7 +251,7 @@ def turn_merge_next(*, turn: Turn, revision: int, user) -> TurnRevision:
         locked.end = max(locked.end, following.end)
         _derive(locked, words)
         locked.revision += 1
-        _carry_merge(locked, following)
+        _carry_merge(locked, following, user=user)
         following.delete()
         locked.save()
         _shift_orders(call, after=locked.order + 1, by=-1)
@@ -253,7 +259,11 @@ def turn_merge_next(*, turn: Turn, revision: int, user) -> TurnRevision:
                        turn=locked)  # fmt: skip
 
 
-def _carry_merge(first: Turn, following: Turn) -> None:
+def _carry_merge(first: Turn, following: Turn, *, user=None) -> None:
+    """Each annotator's annotation of ``following`` is united with theirs of ``first`` (before
+    ``following`` is deleted); the other apps' rows follow through ``signals.turns_merged`` (qa
+    keeps a consensus of record only where both halves had the same one, see
+    ``qa.services.adjudications_merge``), and may refuse the merge."""
     mine = {a.assignment_id: a for a in TurnAnnotation.objects.select_for_update().filter(turn=first)}
     for other in TurnAnnotation.objects.select_for_update().filter(turn=following):
         target = mine.get(other.assignment_id)
@@ -267,6 +277,7 @@ def _carry_merge(first: Turn, following: Turn) -> None:
         target.needs_recheck = True
         target.version += 1
         target.save()
+    turns_merged.send(sender=Turn, kept=first, removed=following, user=user)
 
 
 def turn_set_speaker(*, turn: Turn, speaker: Speaker, revision: int, user) -> TurnRevision:

@@ -26,7 +26,7 @@ from annotera.background import progress_writer, reap_stale
 from annotera.celery import celery_task
 
 from .assignment import assignments_run
-from .models import Call, ProcessingJob
+from .models import Call, ProcessingJob, Turn
 from .stage_registry import BadInput, stage_names, stage_spec
 
 logger = logging.getLogger(__name__)
@@ -119,8 +119,39 @@ def _claim(job_id: int, lease: str) -> ProcessingJob | None:
         return job
 
 
+# The stage that makes a call's turns and speakers: the machine output ``clear_machine_output``
+# removes is its output (and the later stages' additions to its turns).
+TURNS_STAGE = "turns"
+
+
+def _rebuilds_turns(stage: str) -> bool:
+    """Whether a retry from ``stage`` builds the call's turns again (it is the turns stage or an
+    earlier one)."""
+    names = stage_names()
+    return stage in names and TURNS_STAGE in names and names.index(stage) <= names.index(TURNS_STAGE)
+
+
+def retry_stage(call: Call) -> str | None:
+    """The stage a retry of a failed call starts at: the earliest failed one, or the turns stage
+    when the call has lost its turns (a failure before this rule wiped them) and the failed stage
+    comes after it; None: from the start."""
+    failed = call.jobs.filter(status=ProcessingJob.Status.FAILED).order_by("queued_at").first()
+    if failed is None:
+        return None
+    if not _rebuilds_turns(failed.stage) and not Turn.objects.filter(call=call).exists():
+        return TURNS_STAGE
+    return failed.stage
+
+
 def _fail_call(job: ProcessingJob, message: str) -> None:
-    """Mark the job and its call failed and remove any machine output, in one transaction.
+    """Mark the job and its call failed, in one transaction.
+
+    A stage writes its output in the transaction that marks its job succeeded, so a failed stage
+    wrote nothing; the only output removed here is the turns (speakers, suggestions) that a retry
+    builds again: when the failed stage is the turns stage or an earlier one, the call's turns
+    are an older run's. A later stage (prosody, suggestions) leaves the turns its succeeded turns
+    job made: ``call_retry`` restarts at the failed stage, which reads them, and wiping them made
+    the retried call ready with no turns at all (its speech gone from the transcript).
 
     A refresh of a ready call (``keep_ready``: new prosody or suggestions) that fails leaves the
     call ready with its turns: removing them would take the annotators' work with them."""
@@ -138,7 +169,8 @@ def _fail_call(job: ProcessingJob, message: str) -> None:
                 "call %s: refreshing stage %s failed; the call keeps its turns: %s", call.pk, job.stage, message
             )
             return
-        call.clear_machine_output()
+        if _rebuilds_turns(job.stage):
+            call.clear_machine_output()
         call.status = Call.Status.FAILED
         call.error = message
         call.save(update_fields=["status", "error", "updated_at"])
@@ -189,6 +221,10 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
         index = names.index(job.stage)
         if index + 1 < len(names):
             return job_enqueue(call=locked.call, stage=names[index + 1], send=chain)
+        refusal = _speech_without_turns(job.call_id)
+        if refusal:
+            _fail_unbuilt_turns(locked, refusal)
+            return None
         Call.objects.filter(pk=job.call_id).update(status=Call.Status.READY, error="")
         # The call finished its machine pass: give it to annotators (on a worker, or right here).
         if chain:
@@ -196,6 +232,42 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
         else:
             transaction.on_commit(partial(call_assign_ready, call_id=job.call_id))
         return None
+
+
+def _speech_without_turns(call_id: int) -> str:
+    """Why the call must not be marked ready ("" when it may): the machine pass heard speech
+    (transcription's speech stretches, or the turns the turns stage built) but the call has no
+    turn to hold it, so its speech would silently be missing from the transcript."""
+    if Turn.objects.filter(call_id=call_id).exists():
+        return ""
+    results = dict(
+        ProcessingJob.objects.filter(
+            call_id=call_id, stage__in=("transcribe", TURNS_STAGE), status=ProcessingJob.Status.SUCCEEDED
+        ).values_list("stage", "result")
+    )
+    speech = sum(
+        float(end) - float(start)
+        for channel in results.get("transcribe", {}).get("speech", [])
+        for start, end in channel
+    )
+    built = results.get(TURNS_STAGE, {}).get("turns") or 0
+    if speech <= 0 and not built:
+        return ""
+    heard = f"{speech:.1f} s of speech" if speech > 0 else f"speech ({built} turns built)"
+    return (
+        f"The machine pass heard {heard}, but the call has no turns, so it was not marked ready "
+        "(its speech would be missing from the transcript). Retry builds the turns again."
+    )
+
+
+def _fail_unbuilt_turns(job: ProcessingJob, message: str) -> None:
+    """Fail the call with ``message``, in the caller's transaction, and mark its turns stage
+    failed (the stage whose output is missing), so ``call_retry`` builds the turns again."""
+    ProcessingJob.objects.filter(call_id=job.call_id, stage=TURNS_STAGE).update(
+        status=ProcessingJob.Status.FAILED, error=message, finished_at=timezone.now()
+    )
+    Call.objects.filter(pk=job.call_id).update(status=Call.Status.FAILED, error=message, updated_at=timezone.now())
+    logger.error("call %s: %s", job.call_id, message)
 
 
 def call_assign_ready(*, call_id: int) -> None:

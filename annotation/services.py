@@ -18,8 +18,9 @@ from django.utils.text import get_valid_filename
 from annotera.audit import audit_record
 from annotera.models import AuditEvent
 from taxonomy.models import Taxonomy
+from taxonomy.selectors import taxonomy_scales
 
-from .jobs import pipeline_start
+from .jobs import pipeline_start, retry_stage
 from .matching import LANGUAGE_NAMES
 from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange, Turn, TurnAnnotation
 from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
@@ -178,8 +179,16 @@ def call_upload(
         channel_roles=channel_roles or [],
     )
     # Stored under the sniffed container's extension, never the client's: a WAV that is also
-    # valid HTML or JavaScript, uploaded as "a.html", is stored (and served) as audio.
-    call.audio.save(f"call.{kind}", File(fileobj), save=False)
+    # valid HTML or JavaScript, uploaded as "a.html", is stored (and served) as audio. The name
+    # is a fresh uuid (call_audio_path), chosen here so that a write that fails part-way (a full
+    # disk) can remove what it wrote: the storage leaves a partial file behind.
+    storage, name = call.audio.storage, call.audio.field.generate_filename(call, f"call.{kind}")
+    try:
+        call.audio = storage.save(name, File(fileobj), max_length=call.audio.field.max_length)
+    except BaseException:
+        if storage.exists(name):
+            storage.delete(name)
+        raise
     try:
         with transaction.atomic():
             call.full_clean(exclude=["audio"])
@@ -212,11 +221,11 @@ def turns_replace(*, call: Call, turns: Iterable[Turn]) -> list[Turn]:
 
 
 def call_retry(*, call: Call) -> None:
-    """Re-run a failed call's machine pass from the stage that failed."""
+    """Re-run a failed call's machine pass from the stage that failed (from the turns stage when
+    the call has lost the turns that stage and the later ones need: ``jobs.retry_stage``)."""
     if call.status != Call.Status.FAILED:
         raise ValidationError("Only a failed call can be retried.")
-    failed = call.jobs.filter(status="failed").order_by("queued_at").first()
-    pipeline_start(call=call, from_stage=failed.stage if failed else None)
+    pipeline_start(call=call, from_stage=retry_stage(call))
 
 
 def call_human_work(call: Call) -> str:
@@ -335,6 +344,14 @@ def taxonomy_change_plan(*, project: Project, to_taxonomy: Taxonomy, mapping: di
     errors = [f"'{k}' is not a label of {project.taxonomy}." for k in mapping if k not in old_keys]
     for old, targets in mapping.items():
         errors += [f"'{t}' (for '{old}') is not a label of {to_taxonomy}." for t in targets if t not in new_keys]
+    changed = scale_changes(project.taxonomy, to_taxonomy)
+    if changed and TurnAnnotation.objects.filter(turn__call__project=project).exists():
+        errors.append(
+            f"{to_taxonomy} measures on other scales than {project.taxonomy}: {'; '.join(changed)}. "
+            "The project's annotations were made on the old scales and would be read on the new ones "
+            "(a 5 on a 1-5 scale read as a 5 on a 1-3 scale); Annotera does not rescale them. Publish a "
+            "version with the same scales (its labels may differ), or start a new project for the new scales."
+        )
     if errors:
         raise ValidationError(errors)
     full = {k: list(mapping[k]) if k in mapping else ([k] if k in new_keys else []) for k in old_keys}
@@ -353,6 +370,21 @@ def taxonomy_change_plan(*, project: Project, to_taxonomy: Taxonomy, mapping: di
         "dropped": sorted(k for k, t in full.items() if not t),
         "added": sorted(new_keys - set(targets_of)),
     }
+
+
+def scale_changes(old: Taxonomy, new: Taxonomy) -> list[str]:
+    """How ``new``'s intensity, valence and arousal scales differ from ``old``'s, in words."""
+    a, b = taxonomy_scales(old), taxonomy_scales(new)
+    changes = []
+    for name in ("intensity", "valence", "arousal"):
+        (lo, hi), (new_lo, new_hi) = getattr(a, name), getattr(b, name)
+        if (lo, hi) != (new_lo, new_hi):
+            changes.append(f"{name} runs {lo:g} to {hi:g} in {old}, {new_lo:g} to {new_hi:g} in {new}")
+    for name in ("valence", "arousal"):
+        step, new_step = getattr(a, f"{name}_step"), getattr(b, f"{name}_step")
+        if step != new_step:
+            changes.append(f"{name} moves in steps of {step:g} in {old}, {new_step:g} in {new}")
+    return changes
 
 
 def project_change_taxonomy(

@@ -1,16 +1,33 @@
 from django import forms
 
+STALE_FORM = -1  # a ``based_on`` that is not an id: matches no adjudication, so it is refused as stale
+
+
+def posted_adjudication_id(raw: str | None) -> int | None:
+    """A posted ``based_on`` field: None for empty or absent (the form was built on no
+    adjudication), else the id."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() else STALE_FORM
+
 
 class AdjudicationForm(forms.Form):
     """The adjudication page's POST: the chosen labels (``label``, repeated), each with an optional
     ``intensity_<label>``, then valence, arousal, shifts (``shift_at_<n>``, ``shift_from_<n>``,
-    ``shift_to_<n>``; a row with no time is no shift) and a note. Only the shapes are checked here
-    (numbers are numbers); the annotators' own rules judge the values (``adjudication_create`` runs
-    ``clean_annotation``), so a reviewer and an annotator are refused with the same words."""
+    ``shift_to_<n>``; a row with no time is no shift), a note and ``based_on`` (the adjudication
+    the page was drawn on). Only the shapes are checked here (numbers are numbers); the
+    annotators' own rules judge the values (``adjudication_create`` runs ``clean_annotation``),
+    so a reviewer and an annotator are refused with the same words."""
 
     valence = forms.FloatField(required=False)
     arousal = forms.FloatField(required=False)
     note = forms.CharField(required=False, strip=False)
+
+    def based_on(self) -> int | None:
+        """The newest adjudication the page was built on (``based_on``: its id, empty or absent for
+        none); ``adjudication_create`` refuses the decision if another was recorded since."""
+        return posted_adjudication_id(self.data.get("based_on"))
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,7 +14,9 @@ from django.utils import timezone
 
 from annotation.models import Call, GoldCall, Project, Turn
 from annotation.turn_annotations import clean_annotation
+from annotera.audit import audit_record
 from annotera.celery import celery_task
+from taxonomy.models import Taxonomy
 from taxonomy.selectors import taxonomy_scales
 
 from .agreement import ReportFilters, project_report
@@ -116,6 +119,11 @@ def agreement_reports_mark_stale(*, project_id: int) -> int:
     return len(claimed)
 
 
+# ``based_on`` when the caller does not know which decision it was built on (scripts, imports):
+# no check. The adjudication pages always say (an empty field: built on none).
+UNCHECKED: Any = object()
+
+
 def adjudication_create(
     *,
     turn: Turn,
@@ -125,15 +133,55 @@ def adjudication_create(
     arousal: float | None = None,
     shifts: list | None = None,
     note: str = "",
+    based_on: int | None = UNCHECKED,
 ) -> Adjudication:
     """A reviewer's resolution of a turn; the newest one is the turn's consensus of record.
-    Validated by the annotators' own rules (``clean_annotation``: labels, scales, shifts, note)."""
-    cleaned = _clean_adjudication(turn, taxonomy_scales(turn.call.project.taxonomy), labels, valence, arousal,
-                                  shifts, note)  # fmt: skip
+    Validated by the annotators' own rules (``clean_annotation``: labels, scales, shifts, note).
+
+    ``based_on``: the id of the newest adjudication the reviewer's form was built on (None: the
+    turn had none). When another decision was recorded since, nothing is saved and the message
+    names it: the last write never silently replaces a decision its author did not see."""
+    taxonomy = turn.call.project.taxonomy
+    cleaned = _clean_adjudication(turn, taxonomy_scales(taxonomy), labels, valence, arousal, shifts, note)
     with transaction.atomic():
         Turn.objects.select_for_update().filter(pk=turn.pk).first()
-        adjudication = _adjudication_save(turn, reviewer, cleaned)
+        if based_on is not UNCHECKED:
+            stale = _stale_decision(turn, based_on, _newest_adjudication(turn))
+            if stale:
+                raise ValidationError([stale])
+        adjudication = _adjudication_save(turn, reviewer, cleaned, taxonomy)
     return adjudication
+
+
+def newest_adjudications(turn_ids: list[int]) -> dict[int, Adjudication]:
+    """The newest adjudication (the consensus of record) of each of these turns that has one."""
+    newest: dict[int, Adjudication] = {}
+    for adjudication in (
+        Adjudication.objects.filter(turn_id__in=turn_ids)
+        .select_related("reviewer")
+        .order_by("turn_id", "-created_at", "-pk")
+    ):
+        newest.setdefault(adjudication.turn_id, adjudication)
+    return newest
+
+
+def _stale_decision(turn: Turn, based_on: int | None, newest: Adjudication | None) -> str:
+    """Why a decision built on adjudication ``based_on`` (None: on none) may not be saved now that
+    ``newest`` is the turn's newest ("" when it may)."""
+    if (newest.pk if newest else None) == based_on:
+        return ""
+    if newest is None:
+        return (
+            f"Turn {turn.order + 1}'s adjudication was withdrawn since you opened it (its turn was merged or "
+            "corrected); nothing was saved. Reload it and adjudicate it again."
+        )
+    who = newest.reviewer.get_username() if newest.reviewer else "another reviewer"
+    when = timezone.localtime(newest.created_at).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"Turn {turn.order + 1} was adjudicated by {who} at {when} since you opened it "
+        f"({_labels_text(newest)}); nothing was saved. Reload it to see that decision, "
+        "then adjudicate again if you disagree."
+    )
 
 
 def _clean_adjudication(turn: Turn, scales, labels, valence, arousal, shifts, note) -> dict:
@@ -144,11 +192,13 @@ def _clean_adjudication(turn: Turn, scales, labels, valence, arousal, shifts, no
     )
 
 
-def _adjudication_save(turn: Turn, reviewer, cleaned: dict) -> Adjudication:
-    """Store a decision that ``_clean_adjudication`` passed."""
+def _adjudication_save(turn: Turn, reviewer, cleaned: dict, taxonomy: Taxonomy) -> Adjudication:
+    """Store a decision that ``_clean_adjudication`` passed in ``taxonomy`` (the version its labels
+    are in, so readers of a later version map them)."""
     return Adjudication.objects.create(
         turn=turn,
         reviewer=reviewer,
+        taxonomy=taxonomy,
         labels=cleaned["labels"],
         valence=cleaned["valence"],
         arousal=cleaned["arousal"],
@@ -159,8 +209,9 @@ def _adjudication_save(turn: Turn, reviewer, cleaned: dict) -> Adjudication:
 
 def call_adjudicate(*, call: Call, reviewer, decisions: list[dict]) -> list[Adjudication]:
     """Adjudicate many turns of one call at once (``decisions``: [{turn, labels, valence,
-    arousal, note}], turn = a turn id). Every decision is checked first; one bad decision saves
-    nothing, and the message names its turn."""
+    arousal, shifts, note, based_on}], turn = a turn id; ``based_on`` as for
+    ``adjudication_create``, checked when given). Every decision is checked first; one bad or
+    stale decision saves nothing, and the message names its turn."""
     turns = {t.pk: t for t in call.turns.all()}
     scales = taxonomy_scales(call.project.taxonomy)
     errors: list[str] = []
@@ -179,8 +230,134 @@ def call_adjudicate(*, call: Call, reviewer, decisions: list[dict]) -> list[Adju
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        Call.objects.select_for_update().filter(pk=call.pk).first()
-        return [_adjudication_save(turn, reviewer, c) for turn, c in cleaned]
+        # The same lock as ``adjudication_create`` (each decided turn, in id order), so a decision
+        # made on one turn's page meanwhile is seen here, and the other way round.
+        list(Turn.objects.select_for_update().filter(pk__in=[t.pk for t, _ in cleaned]).order_by("pk"))
+        newest = newest_adjudications([t.pk for t, _ in cleaned])
+        stale = [
+            message
+            for decision, (turn, _) in zip(decisions, cleaned, strict=True)
+            if "based_on" in decision
+            for message in [_stale_decision(turn, decision["based_on"], newest.get(turn.pk))]
+            if message
+        ]
+        if stale:
+            raise ValidationError(stale)
+        return [_adjudication_save(turn, reviewer, c, call.project.taxonomy) for turn, c in cleaned]
+
+
+def _newest_adjudication(turn: Turn) -> Adjudication | None:
+    return newest_adjudications([turn.pk]).get(turn.pk)
+
+
+def _same_decision(one: Adjudication, other: Adjudication) -> bool:
+    """The same labels with the same intensities, the same valence and the same arousal."""
+
+    def labels(adjudication: Adjudication) -> dict:
+        return {item["label"]: item.get("intensity") for item in adjudication.labels}
+
+    return (labels(one), one.valence, one.arousal) == (labels(other), other.valence, other.arousal)
+
+
+def _adjudication_snapshot(adjudication: Adjudication) -> dict:
+    return {
+        "id": adjudication.pk, "turn": adjudication.turn_id, "reviewer": adjudication.reviewer_id,
+        "labels": adjudication.labels, "valence": adjudication.valence, "arousal": adjudication.arousal,
+        "shifts": adjudication.shifts, "note": adjudication.note, "created_at": adjudication.created_at.isoformat(),
+    }  # fmt: skip
+
+
+def _labels_text(adjudication: Adjudication) -> str:
+    """A decision's labels as people read them: "anger (2), frustration", or "no emotion"."""
+    labels = ", ".join(
+        f"{item['label']}" + (f" ({item['intensity']})" if item.get("intensity") is not None else "")
+        for item in adjudication.labels
+    )
+    return labels or "no emotion"
+
+
+def _decision_text(turn: Turn, adjudication: Adjudication | None) -> str:
+    return f"turn {turn.order + 1}: {_labels_text(adjudication) if adjudication else 'no adjudication'}"
+
+
+def adjudications_merge(*, kept: Turn, removed: Turn, user=None) -> Adjudication | None:
+    """Two turns were merged into ``kept`` (``removed`` is deleted next, inside the caller's
+    transaction; ``annotation.signals.turns_merged``). The consensus of record of the merged turn:
+
+    - neither half adjudicated: nothing to do;
+    - both halves' newest adjudications made the same decision (labels and intensities, valence,
+      arousal): it holds for the merged turn. ``removed``'s adjudications move to ``kept`` (their
+      history is kept) and one new adjudication unites the two (the shifts of both halves, both
+      notes), by the reviewer of the newer one;
+    - otherwise (different decisions, or only one half adjudicated) no decision covers the merged
+      turn, and keeping one half's would silently make it the whole turn's. The adjudications of
+      both halves are withdrawn (deleted, and recorded in full in the audit log of the merge), so
+      the merged turn shows as needing adjudication in the disagreement queue and on the
+      whole-call page. On a gold call that would leave the reference with a turn without a
+      consensus, so the merge is refused instead, with both decisions named: adjudicate the two
+      turns alike first.
+
+    Returns the united adjudication, or None."""
+    mine, theirs = _newest_adjudication(kept), _newest_adjudication(removed)
+    if mine is None and theirs is None:
+        return None
+    if mine is not None and theirs is not None and _same_decision(mine, theirs):
+        newer = max((mine, theirs), key=lambda a: (a.created_at, a.pk))
+        Adjudication.objects.filter(turn=removed).update(turn=kept)
+        return Adjudication.objects.create(
+            turn=kept,
+            reviewer_id=newer.reviewer_id,
+            taxonomy_id=newer.taxonomy_id,  # the labels are newer's, in its version
+            labels=newer.labels,
+            valence=newer.valence,
+            arousal=newer.arousal,
+            shifts=sorted([*mine.shifts, *theirs.shifts], key=lambda shift: shift["at"]),
+            note=" / ".join(dict.fromkeys(n for n in (mine.note, theirs.note) if n))[:5000],
+        )
+    decisions = f"{_decision_text(kept, mine)}; {_decision_text(removed, theirs)}"
+    if GoldCall.objects.filter(call_id=kept.call_id).exists():
+        raise ValidationError(
+            f"Turns {kept.order + 1} and {removed.order + 1} of this gold call were adjudicated differently "
+            f"({decisions}); merged, the gold call would have a turn without a consensus. Adjudicate both turns "
+            "alike first, then merge them."
+        )
+    withdrawn = list(Adjudication.objects.filter(turn__in=[kept, removed]).order_by("turn_id", "created_at", "pk"))
+    audit_record(
+        actor=user,
+        action="adjudication.withdraw_merged",
+        obj=kept,
+        project=kept.call.project,
+        before=[_adjudication_snapshot(a) for a in withdrawn],
+        after={"reason": f"turns {kept.order + 1} and {removed.order + 1} merged with different decisions "
+                         f"({decisions}); the merged turn needs adjudicating"},
+    )  # fmt: skip
+    for adjudication in withdrawn:
+        adjudication.delete()
+    return None
+
+
+def adjudications_split(*, first: Turn, second: Turn, at: float) -> list[Adjudication]:
+    """A turn was split at ``at`` (``annotation.signals.turn_split``, inside the caller's
+    transaction). The decision of record held for the whole turn, so it holds for each half, as
+    the annotators' labels are copied to both: each half gets a copy of the newest adjudication
+    with the shifts inside it (the older ones stay with the first half as its history). A gold
+    call stays fully adjudicated. Returns the new adjudications."""
+    newest = _newest_adjudication(first)
+    if newest is None:
+        return []
+    return [
+        Adjudication.objects.create(
+            turn=half,
+            reviewer_id=newest.reviewer_id,
+            taxonomy_id=newest.taxonomy_id,  # a copy of its labels, in its version
+            labels=newest.labels,
+            valence=newest.valence,
+            arousal=newest.arousal,
+            shifts=[shift for shift in newest.shifts if keep(shift["at"])],
+            note=newest.note,
+        )
+        for half, keep in ((first, lambda t: t < at), (second, lambda t: t >= at))
+    ]
 
 
 class GoldIncomplete(ValidationError):

@@ -1,5 +1,6 @@
-"""Annotations, adjudications or an assignment's status changed: the project's cached agreement
-reports go stale and are recomputed in the background, once, after the transaction commits."""
+"""Annotations, adjudications, an assignment or the project's taxonomy changed: the project's
+cached agreement reports go stale and are recomputed in the background, once, after the
+transaction commits."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from annotation.models import Assignment, Call, TurnAnnotation
+from annotation.models import Assignment, Call, TaxonomyChange, Turn, TurnAnnotation
+from annotation.signals import turn_split, turns_merged
 
 from .models import Adjudication
-from .services import agreement_reports_mark_stale
+from .services import adjudications_merge, adjudications_split, agreement_reports_mark_stale
 
 
 def _after_commit_mark_stale(project_id: int) -> None:
@@ -30,11 +32,20 @@ def _annotation_changed(sender, instance: TurnAnnotation, **kwargs) -> None:
 
 @receiver([post_save], sender=Assignment, dispatch_uid="qa_reports_stale_on_assignment")
 def _assignment_changed(sender, instance: Assignment, update_fields=None, **kwargs) -> None:
-    # Skipping a call withdraws its judgements (a bulk update that sends no row signals).
-    if instance.status == Assignment.Status.SKIPPED:
-        project_id = Call.objects.filter(pk=instance.call_id).values_list("project_id", flat=True).first()
-        if project_id is not None:
-            _after_commit_mark_stale(project_id)
+    # Whatever its new status: skipping a call withdraws its judgements and reopening a skipped
+    # one gives them back, each with a bulk update that sends no row signals (and the status an
+    # assignment moves to does not say which way its judgements went).
+    project_id = Call.objects.filter(pk=instance.call_id).values_list("project_id", flat=True).first()
+    if project_id is not None:
+        _after_commit_mark_stale(project_id)
+
+
+@receiver([post_save], sender=TaxonomyChange, dispatch_uid="qa_reports_stale_on_taxonomy_change")
+def _taxonomy_changed(sender, instance: TaxonomyChange, created: bool = False, **kwargs) -> None:
+    # The project moved to another taxonomy version: its judgements are read through the new
+    # mapping (``qa.judgements``), so every figure may change.
+    if created:
+        _after_commit_mark_stale(instance.project_id)
 
 
 @receiver([post_save, post_delete], sender=Adjudication, dispatch_uid="qa_reports_stale_on_adjudication")
@@ -42,3 +53,14 @@ def _adjudication_changed(sender, instance: Adjudication, **kwargs) -> None:
     project_id = Call.objects.filter(turns__pk=instance.turn_id).values_list("project_id", flat=True).first()
     if project_id is not None:
         _after_commit_mark_stale(project_id)
+
+
+@receiver(turns_merged, sender=Turn, dispatch_uid="qa_adjudications_follow_merge")
+def _turns_merged(sender, kept: Turn, removed: Turn, user=None, **kwargs) -> None:
+    # Before ``removed`` is deleted (its adjudications would go with it); may refuse the merge.
+    adjudications_merge(kept=kept, removed=removed, user=user)
+
+
+@receiver(turn_split, sender=Turn, dispatch_uid="qa_adjudications_follow_split")
+def _turn_split(sender, first: Turn, second: Turn, at: float, **kwargs) -> None:
+    adjudications_split(first=first, second=second, at=at)

@@ -37,6 +37,7 @@ from .services import (
     agreement_report_request,
     filters_key,
     gold_call_mark,
+    newest_adjudications,
 )
 
 
@@ -151,6 +152,7 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
                 arousal=form.cleaned_data["arousal"],
                 shifts=form.cleaned_data["shifts"],
                 note=form.cleaned_data["note"],
+                based_on=form.based_on(),
             )
         except ValidationError as error:
             messages.error(request, f"Not saved: {'; '.join(error.messages)}")
@@ -161,6 +163,7 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
                 return redirect("qa:turn_adjudicate", turn_id=following.pk)
             return redirect("qa:project_disagreements", slug=project.slug)
     review = turn_review(turn)
+    newest = newest_adjudications([turn.pk]).get(turn.pk)
     scales = taxonomy_scales(project.taxonomy)
     previous_turn, next_turn = turn_neighbours(turn)
     consensus_labels = {item["label"]: item.get("intensity") for item in review["consensus"].labels}
@@ -184,7 +187,9 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
             "arousal_value": snap(review["consensus"].arousal, scales.arousal[0], scales.arousal_step),
             # The consensus's shifts (the newest adjudication's, else the majority's) and a blank row.
             "shift_rows": [*review["consensus"].shifts, {"at": None, "from": "", "to": ""}],
-            "note_value": review["adjudications"][0].note if review["adjudications"] else "",
+            "note_value": newest.note if newest else "",
+            # The decision this form is built on: saving is refused if another is recorded meanwhile.
+            "based_on": newest.pk if newest else "",
             "previous_turn": previous_turn,
             "next_turn": next_turn,
             "next_queued": next_in_queue(project, turn),

@@ -15,8 +15,9 @@ from taxonomy.selectors import taxonomy_scales
 
 from . import pictures
 from .agreement import ReportFilters
+from .forms import posted_adjudication_id
 from .selectors import agreement_report_cached, call_for_reviewer, call_review, project_for_reviewer
-from .services import call_adjudicate, filters_key
+from .services import call_adjudicate, filters_key, newest_adjudications
 from .views import snap
 
 
@@ -24,7 +25,9 @@ def _decisions(post, rows: list[dict]) -> list[dict]:
     """The ticked turns of the whole-call form as adjudication decisions; ValueError for a
     number that is not one. The form does not edit shifts: a turn keeps the shifts of its
     consensus (the newest adjudication's, else the ones most annotators marked) whose two
-    emotions are both still chosen; the turn's own page edits them."""
+    emotions are both still chosen; the turn's own page edits them. ``based_on_<turn>``: the
+    turn's newest adjudication when the page was drawn (empty: none), so a decision recorded on
+    the turn since refuses the whole form instead of being silently replaced."""
     decisions = []
     for row in rows:
         pk = row["turn"].pk
@@ -46,6 +49,7 @@ def _decisions(post, rows: list[dict]) -> list[dict]:
                 "arousal": float(post[f"arousal_{pk}"]) if post.get(f"arousal_{pk}") else None,
                 "shifts": [s for s in row["consensus"].shifts if {s.get("from"), s.get("to")} <= chosen],
                 "note": post.get(f"note_{pk}", ""),
+                "based_on": posted_adjudication_id(post.get(f"based_on_{pk}")),
             }
         )
     return decisions
@@ -71,12 +75,14 @@ def call_adjudicate_view(request: HttpRequest, call_id: int) -> HttpResponse:
             return redirect("qa:call_adjudicate", call_id=call.pk)
     scales = taxonomy_scales(project.taxonomy)
     labels = list(project.taxonomy.labels.order_by("order", "key").values_list("key", "name"))
+    newest = newest_adjudications([row["turn"].pk for row in rows])
     for row in rows:
         chosen = {item["label"]: item.get("intensity") for item in row["consensus"].labels}
         row["form_labels"] = [
             {"key": key, "name": name, "checked": key in chosen, "intensity": chosen.get(key)} for key, name in labels
         ]
         row["include"] = not row["adjudicated"] and row["agreed"]
+        row["based_on"] = newest[row["turn"].pk].pk if row["turn"].pk in newest else ""
         row["valence"] = snap(row["consensus"].valence, scales.valence[0], scales.valence_step)
         row["arousal"] = snap(row["consensus"].arousal, scales.arousal[0], scales.arousal_step)
     missing = [row["turn"] for row in rows if not row["adjudicated"]]

@@ -365,3 +365,92 @@ def test_a_correction_that_adds_words_keeps_the_others_in_place_for_a_later_spli
     turn_split(turn=turn, at=1.45, revision=2, user=reviewer)
     first, second = Turn.objects.filter(call=call, speaker=turn.speaker).order_by("order")[:2]
     assert (first.text, second.text) == ("so um well yes w1 w2", "w3 w4 w5")
+
+
+def _adjudicate(turn, reviewer, labels, *, note="", shifts=()):
+    from qa.models import Adjudication
+
+    return Adjudication.objects.create(
+        turn=turn, reviewer=reviewer, labels=[{"label": k, "intensity": 2} for k in labels], valence=-1.0,
+        shifts=list(shifts), note=note,
+    )  # fmt: skip
+
+
+def _decision_of_record(turn):
+    from qa.models import Adjudication
+
+    return Adjudication.objects.filter(turn=turn).order_by("-created_at", "-pk").first()
+
+
+def test_merging_turns_adjudicated_alike_keeps_that_decision_with_both_halves_shifts_and_notes(call_with_turns):
+    """The merge deleted the second turn, and its adjudication with it: the merged turn's
+    consensus of record was the first half's alone."""
+    from annotation.corrections import turn_merge_next
+
+    _, turns, _, reviewer, _ = call_with_turns
+    _adjudicate(turns[1], reviewer, ["anger"], note="raised voice")
+    _adjudicate(turns[2], reviewer, ["anger"], note="swears", shifts=[{"at": 9.0, "from": "anger", "to": "anger"}])
+    turn_merge_next(turn=turns[1], revision=turns[1].revision, user=reviewer)
+    merged = Turn.objects.get(pk=turns[1].pk)
+    record = _decision_of_record(merged)
+    assert [item["label"] for item in record.labels] == ["anger"] and record.valence == -1.0
+    assert record.note == "raised voice / swears" and [s["at"] for s in record.shifts] == [9.0]
+    assert merged.adjudications.count() == 3  # both halves' history, then the united decision
+
+
+def test_merging_differently_adjudicated_turns_leaves_the_merged_turn_to_adjudicate(call_with_turns):
+    """Never one half's decision for the whole turn: both are withdrawn (kept in the audit log) and
+    the whole-call page lists the merged turn as needing adjudication."""
+    from annotation.corrections import turn_merge_next
+    from annotera.models import AuditEvent
+    from qa.selectors import call_review
+
+    call, turns, _, reviewer, _ = call_with_turns
+    _adjudicate(turns[1], reviewer, ["anger"])
+    _adjudicate(turns[2], reviewer, ["gratitude"])
+    turn_merge_next(turn=turns[1], revision=turns[1].revision, user=reviewer)
+    merged = Turn.objects.get(pk=turns[1].pk)
+    assert not merged.adjudications.exists()
+    row = next(r for r in call_review(call) if r["turn"].pk == merged.pk)
+    assert not row["adjudicated"]
+    event = AuditEvent.objects.get(action="adjudication.withdraw_merged")
+    assert [a["labels"][0]["label"] for a in event.before] == ["anger", "gratitude"]
+    assert "turn 2: anger (2); turn 3: gratitude (2)" in event.after["reason"]
+
+
+def test_a_gold_call_refuses_to_merge_differently_adjudicated_turns_and_changes_nothing(call_with_turns):
+    from django.core.exceptions import ValidationError
+
+    from annotation.corrections import turn_merge_next
+    from annotation.models import GoldCall
+
+    call, turns, _, reviewer, _ = call_with_turns
+    for turn, label in zip(turns, ["neutral", "anger", "gratitude", "neutral"], strict=True):
+        _adjudicate(turn, reviewer, [label])
+    GoldCall.objects.create(call=call, marked_by=reviewer)
+    with pytest.raises(ValidationError) as refused:
+        turn_merge_next(turn=turns[1], revision=turns[1].revision, user=reviewer)
+    assert (
+        "gold call were adjudicated differently (turn 2: anger (2); turn 3: gratitude (2))" in refused.value.messages[0]
+    )
+    assert call.turns.count() == 4 and all(Turn.objects.get(pk=t.pk).adjudications.count() == 1 for t in turns)
+    assert not TurnRevision.objects.filter(call=call).exists()
+
+
+def test_a_split_gives_each_half_the_turns_adjudication_with_its_own_shifts(call_with_turns):
+    """The second half of a split had no adjudication: a gold call then had an unadjudicated turn."""
+    from annotation.corrections import turn_split
+    from annotation.models import GoldCall
+    from qa.selectors import unadjudicated_turns
+
+    call, turns, _, reviewer, _ = call_with_turns
+    shifts = [{"at": 4.5, "from": "anger", "to": "neutral"}, {"at": 6.0, "from": "neutral", "to": "anger"}]
+    for turn in turns:
+        _adjudicate(turn, reviewer, ["anger"], note="n", shifts=shifts if turn == turns[1] else [])
+    GoldCall.objects.create(call=call, marked_by=reviewer)
+    turn_split(turn=turns[1], at=5.5, revision=turns[1].revision, user=reviewer)
+    first, second = call.turns.filter(order__in=[1, 2]).order_by("order")
+    assert unadjudicated_turns(call) == 0
+    assert [s["at"] for s in _decision_of_record(first).shifts] == [4.5]
+    assert [s["at"] for s in _decision_of_record(second).shifts] == [6.0]
+    assert _decision_of_record(second).labels == _decision_of_record(first).labels and second.pk != turns[1].pk

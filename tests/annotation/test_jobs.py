@@ -60,3 +60,124 @@ def test_a_failed_refresh_of_a_ready_call_keeps_its_turns_and_their_annotations(
     assert ProcessingJob.objects.get(pk=job.pk).status == "failed"
     assert Call.objects.get(pk=call.pk).status == "ready"
     assert TurnAnnotation.objects.filter(turn__call=call).count() == 1
+
+
+def _call_turned(project, *, turns: int = 3) -> Call:
+    """A call whose machine pass succeeded up to the turns stage (with ``turns`` turns)."""
+    from annotation.models import Speaker, Turn
+
+    call = project.calls.create(original_name="t.wav", sha256="9" * 64, audio="t.wav", status="processing")
+    speaker = Speaker.objects.create(call=call, label="S0")
+    for i in range(turns):
+        Turn.objects.create(call=call, speaker=speaker, order=i, start=2 * i, end=2 * i + 1, text=f"turn {i}")
+    speech = [[[2 * i, 2 * i + 1] for i in range(turns)]]
+    for stage in ("decode", "peaks", "transcribe", "diarize", "turns"):
+        result = {"speech": speech} if stage == "transcribe" else {"turns": turns} if stage == "turns" else {}
+        job = job_enqueue(call=call, stage=stage, send=False)
+        ProcessingJob.objects.filter(pk=job.pk).update(status="succeeded", attempts=1, result=result)
+    return call
+
+
+def _stub_stage(monkeypatch, name: str, *, fails: bool) -> None:
+    """Replace one registered stage: it raises, or succeeds writing nothing."""
+    from annotation import stage_registry
+
+    def compute(job, progress):
+        if fails:
+            raise RuntimeError(f"{name} broke")
+        return lambda: {"turns": job.call.turns.count()}
+
+    monkeypatch.setitem(stage_registry._REGISTRY, name, stage_registry.StageSpec(name, name.title(), compute))
+
+
+def _run_queued(call: Call) -> None:
+    from annotation.jobs import job_run
+
+    job = ProcessingJob.objects.get(call=call, status="queued")
+    while job is not None:
+        job = job_run(job.pk, str(job.lease), chain=False)
+
+
+def test_a_retry_after_a_failed_prosody_stage_ends_ready_with_its_turns(
+    project, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Failing the prosody stage wiped the turns its succeeded turns job had made; the retry then
+    restarted at prosody, found no turns, and marked the call ready with nothing in it."""
+    from annotation.jobs import job_run
+    from annotation.services import call_retry
+
+    call = _call_turned(project)
+    job = job_enqueue(call=call, stage="prosody", send=False)
+    ProcessingJob.objects.filter(pk=job.pk).update(max_attempts=1)
+    _stub_stage(monkeypatch, "prosody", fails=True)
+    assert job_run(job.pk, str(job.lease), chain=False) is None
+    call.refresh_from_db()
+    assert call.status == "failed" and "prosody broke" in call.error
+    assert call.turns.count() == 3 and call.speakers.count() == 1  # the turns stage's output stays
+
+    _stub_stage(monkeypatch, "prosody", fails=False)
+    _stub_stage(monkeypatch, "suggest", fails=False)
+    with django_capture_on_commit_callbacks():  # the retry's message, run here instead
+        call_retry(call=call)
+    assert ProcessingJob.objects.get(call=call, status="queued").stage == "prosody"
+    with django_capture_on_commit_callbacks():  # the assignment task
+        _run_queued(call)
+    call.refresh_from_db()
+    assert call.status == "ready" and call.turns.count() == 3
+    assert set(call.jobs.values_list("status", flat=True)) == {"succeeded"}
+
+
+def test_a_call_with_speech_and_no_turns_is_failed_with_the_reason_not_marked_ready(
+    project, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The guard: whatever lost them, a call whose speech has no turns is never marked ready; the
+    retry builds the turns again."""
+    from annotation.services import call_retry
+
+    call = _call_turned(project)
+    call.turns.all().delete()
+    job_enqueue(call=call, stage="suggest", send=False)
+    _stub_stage(monkeypatch, "suggest", fails=False)
+    with django_capture_on_commit_callbacks() as sent:
+        _run_queued(call)
+    call.refresh_from_db()
+    assert call.status == "failed" and not sent  # not ready, nothing assigned
+    assert "3.0 s of speech" in call.error and "no turns" in call.error
+    assert ProcessingJob.objects.get(call=call, stage="turns").status == "failed"
+    with django_capture_on_commit_callbacks():
+        call_retry(call=call)
+    assert ProcessingJob.objects.get(call=call, status="queued").stage == "turns"
+
+
+def test_a_retry_of_a_call_that_lost_its_turns_starts_at_the_turns_stage(project, django_capture_on_commit_callbacks):
+    """A call failed at prosody whose turns are gone (wiped before failures kept them) retries from
+    the turns stage, which builds them from the stored transcription."""
+    from annotation.services import call_retry
+
+    call = _call_turned(project)
+    call.turns.all().delete()
+    job = job_enqueue(call=call, stage="prosody", send=False)
+    ProcessingJob.objects.filter(pk=job.pk).update(status="failed")
+    Call.objects.filter(pk=call.pk).update(status="failed")
+    call.refresh_from_db()
+    with django_capture_on_commit_callbacks():
+        call_retry(call=call)
+    assert ProcessingJob.objects.get(call=call, status="queued").stage == "turns"
+    assert not call.jobs.filter(stage="prosody").exists()
+
+
+def test_the_reaper_giving_up_on_prosody_leaves_the_turns_for_the_retry(project, django_capture_on_commit_callbacks):
+    """The reaper's give-up path failed the call the same way, wiping the turns the retry needs."""
+    call = _call_turned(project)
+    job = job_enqueue(call=call, stage="prosody", send=False)
+    beat = timezone.now() - timedelta(hours=1)
+    ProcessingJob.objects.filter(pk=job.pk).update(status="running", attempts=3, heartbeat_at=beat)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_reap_stale() == [job.pk]
+    call.refresh_from_db()
+    assert call.status == "failed" and "stopped responding 3 times" in call.error
+    assert call.turns.count() == 3
+
+    from annotation.jobs import retry_stage
+
+    assert retry_stage(call) == "prosody"

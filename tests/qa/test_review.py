@@ -302,3 +302,57 @@ def test_agreement_filters_that_match_nothing_in_the_project_are_refused_not_que
     assert page.redirect_chain[-1][0].endswith("?speaker_role=agent")  # polling and links carry no "zz"
     assert page.status_code == 200 and "language &#x27;zz&#x27;" in page.content.decode()
     assert set(AgreementReport.objects.values_list("key", flat=True)) == {'{"speaker_role": "agent"}'}
+
+
+def test_reopening_a_skipped_assignment_marks_the_cached_reports_stale(
+    project, annotated, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Reopening a skipped call gives its judgements back with a bulk update (no row signals), and
+    the assignment's own signal only marked reports stale when the new status was "skipped"."""
+    from annotation.turn_annotations import assignment_reopen, assignment_submit
+    from qa import services
+
+    queued: list[int] = []
+    monkeypatch.setattr(services, "_enqueue", queued.extend)  # the recompute a worker would run
+    _, _, users = annotated
+    a3 = Assignment.objects.get(annotator=users["a3"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_submit(assignment=a3, skip_reason="I do not speak this dialect")
+    report = services.agreement_report_compute_inline(project=project, filters=ReportFilters())
+    assert not report.stale and report.report["annotations"] == 8
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_reopen(assignment=a3, user=users["a3"])
+    report.refresh_from_db()
+    assert report.stale and report.queued_at is not None and queued == [report.pk]
+    assert services.agreement_report_compute(report_id=report.pk).report["annotations"] == 12
+
+
+def test_changing_the_projects_taxonomy_marks_the_cached_reports_stale(
+    project, annotated, monkeypatch, django_capture_on_commit_callbacks
+):
+    from annotation.services import project_change_taxonomy
+    from qa import services
+    from taxonomy.services import (
+        taxonomy_draft_for_edit,
+        taxonomy_export,
+        taxonomy_publish,
+        taxonomy_replace_from_document,
+    )
+
+    queued: list[int] = []
+    monkeypatch.setattr(services, "_enqueue", queued.extend)
+    report = services.agreement_report_compute_inline(project=project, filters=ReportFilters())
+    assert not report.stale and "anger" in report.report["label_presence"]["per_label"]
+    draft = taxonomy_draft_for_edit(taxonomy=project.taxonomy)
+    document = taxonomy_export(draft)
+    next(label for label in document["labels"] if label["key"] == "anger").update(key="rage", name="Rage")
+    taxonomy_replace_from_document(taxonomy=draft, data=document)
+    taxonomy_publish(taxonomy=draft)
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        project_change_taxonomy(project=project, to_taxonomy=draft, mapping={"anger": ["rage"]})
+    report.refresh_from_db()
+    assert report.stale and queued == [report.pk]
+    figures = services.agreement_report_compute(report_id=report.pk).report["label_presence"]["per_label"]
+    assert "rage" in figures and "anger" not in figures

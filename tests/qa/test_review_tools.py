@@ -38,6 +38,8 @@ def form_defaults(body: str) -> dict:
         data[name] = [value]
     for name, value in re.findall(r'<input name="(note_\d+)"[^>]* value="([^"]*)">', body):
         data[name] = [value]
+    for name, value in re.findall(r'<input type="hidden" name="(based_on_\d+)" value="([^"]*)">', body):
+        data[name] = [value]
     return data
 
 
@@ -80,7 +82,7 @@ def test_adjudications_keep_the_shifts_and_the_note(client, reviewer, project, m
     assert 'name="shift_at_0" type="number" min="0.0" max="1.0" step="0.01" value="0.5"' in body
     assert 'name="shift_at_1" type="number" min="0.0" max="1.0" step="0.01" value=""' in body  # one to add
     decision = {"label": ["anger", "neutral"], "shift_at_0": "0.6", "shift_from_0": "anger", "shift_to_0": "neutral",
-                "shift_at_1": "", "note": "heard it twice"}  # fmt: skip
+                "shift_at_1": "", "note": "heard it twice", "based_on": str(Adjudication.objects.get().pk)}  # fmt: skip
     client.post(page, decision)
     newest = Adjudication.objects.order_by("-created_at", "-pk").first()
     assert newest.shifts == [{"at": 0.6, "from": "anger", "to": "neutral"}] and newest.note == "heard it twice"
@@ -93,6 +95,7 @@ def test_adjudications_keep_the_shifts_and_the_note(client, reviewer, project, m
     newest = Adjudication.objects.order_by("-created_at", "-pk").first()
     assert newest.shifts == [{"at": 0.6, "from": "anger", "to": "neutral"}] and newest.note == "heard it twice"
     # Unticking an emotion takes its shifts with it, as in the workspace.
+    data = form_defaults(client.get(whole).content.decode()) | {f"include_{turns[0].pk}": ["1"]}
     client.post(whole, {**data, f"label_{turns[0].pk}": ["anger"]})
     assert Adjudication.objects.order_by("-created_at", "-pk").first().shifts == []
 
@@ -182,3 +185,50 @@ def test_api_refuses_a_taxonomy_version_the_project_never_had(client, reviewer, 
     client.force_login(reviewer)
     response = client.get(reverse("api-project-agreement", args=[project.slug]), {"taxonomy_version": 7})
     assert response.status_code == 400 and "no version 7" in response.json()["detail"]
+
+
+def _second_reviewer(project, make_user):
+    from annotation.models import ProjectMembership
+    from annotation.services import project_add_member
+
+    other = make_user("rev2", "qa_reviewer")
+    project_add_member(project=project, user=other, role=ProjectMembership.Role.REVIEWER)
+    return other
+
+
+def test_a_decision_recorded_while_the_turn_page_was_open_is_not_silently_replaced(
+    client, reviewer, project, make_user, annotated
+):
+    """Reviewer A opens a turn, reviewer B adjudicates it, A submits: A's decision became the
+    consensus of record and A was never told."""
+    _, turns, _ = annotated
+    other = _second_reviewer(project, make_user)
+    page = reverse("qa:turn_adjudicate", args=[turns[1].pk])
+    client.force_login(reviewer)
+    assert 'name="based_on" value=""' in client.get(page).content.decode()  # built on no adjudication
+    theirs = adjudication_create(turn=turns[1], reviewer=other, labels=[{"label": "neutral", "intensity": 2}])
+    answer = client.post(page, {"label": ["anger"], "based_on": ""}, follow=True).content.decode()
+    assert "Not saved: Turn 2 was adjudicated by rev2 at" in answer and "(neutral (2)); nothing was saved" in answer
+    assert list(Adjudication.objects.all()) == [theirs]
+    # The page drawn again is built on their decision: now A's decision is saved, knowingly.
+    assert f'name="based_on" value="{theirs.pk}"' in answer
+    client.post(page, {"label": ["anger"], "based_on": str(theirs.pk)})
+    newest = Adjudication.objects.order_by("-created_at", "-pk").first()
+    assert newest.reviewer == reviewer and newest.labels == [{"label": "anger", "intensity": None}]
+
+
+def test_the_whole_call_form_saves_nothing_when_one_turn_was_adjudicated_meanwhile(
+    client, reviewer, project, make_user, annotated
+):
+    call, turns, _ = annotated
+    other = _second_reviewer(project, make_user)
+    whole = reverse("qa:call_adjudicate", args=[call.pk])
+    client.force_login(reviewer)
+    data = form_defaults(client.get(whole).content.decode()) | {f"include_{turns[1].pk}": ["1"]}
+    theirs = adjudication_create(turn=turns[1], reviewer=other, labels=[{"label": "neutral", "intensity": 2}])
+    answer = client.post(whole, data, follow=True).content.decode()
+    assert "Not saved: Turn 2 was adjudicated by rev2 at" in answer and "(neutral (2))" in answer
+    assert list(Adjudication.objects.all()) == [theirs]  # turns 1 and 3 were not saved either
+    data = form_defaults(client.get(whole).content.decode()) | {f"include_{turns[1].pk}": ["1"]}
+    client.post(whole, data)
+    assert Adjudication.objects.count() == 4

@@ -90,6 +90,35 @@ def test_change_plan_rejects_unknown_keys_and_drafts(project):
     assert plan["merged"] == ["anger, frustration -> frustration"]
 
 
+def test_a_move_to_other_scales_is_refused_once_there_are_annotations(project, make_user):
+    """The plan compared labels only: a version whose intensity ran 1-3 and valence -1..1 was
+    "kept", and every stored 5 was then read as a 5 on a 1-3 scale (exports, EmotionML, alpha)."""
+
+    def narrower(doc):
+        for dim in doc["dimensions"]:
+            if dim["key"] == "intensity":
+                dim.update(maximum=3.0, anchors={"1": "barely there", "3": "overwhelming"})
+            if dim["key"] == "valence":
+                dim.update(minimum=-1.0, maximum=1.0, anchors={"-1": "negative", "1": "positive"})
+
+    draft = taxonomy_draft_for_edit(taxonomy=project.taxonomy)
+    taxonomy_replace_from_document(taxonomy=draft, data=edited(taxonomy_export(draft), narrower))
+    taxonomy_publish(taxonomy=draft)
+    assert taxonomy_change_plan(project=project, to_taxonomy=draft, mapping={})["kept"]  # nothing to misread yet
+    call = project.calls.create(original_name="c.wav", sha256="0" * 64, audio="x.wav", status="ready")
+    turn = Turn.objects.create(
+        call=call, speaker=Speaker.objects.create(call=call, label="CH0"), order=0, start=0, end=1
+    )
+    TurnAnnotation.objects.create(assignment=Assignment.objects.create(call=call, annotator=make_user("a", "annotator")),
+                                  turn=turn, taxonomy=project.taxonomy, labels=[{"label": "anger", "intensity": 5}])  # fmt: skip
+    with pytest.raises(ValidationError) as err:
+        project_change_taxonomy(project=project, to_taxonomy=draft, mapping={})
+    (message,) = err.value.messages
+    assert "intensity runs 1 to 5 in" in message and "1 to 3 in" in message and "valence runs -3 to 3" in message
+    project.refresh_from_db()
+    assert project.taxonomy != draft
+
+
 def test_pm_edits_a_draft_in_the_browser_forms(client, taxonomy, make_user):
     client.force_login(make_user("pm", "project_manager"))
     response = client.post(reverse("taxonomy:edit", args=[taxonomy.pk]))
