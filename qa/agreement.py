@@ -25,10 +25,12 @@ from .distances import _masi_matrix_masks
 from .judgements import (
     Judgements,
     ReportFilters,
+    labels_in_version,
     load_judgements,
     machine_choices,
     newest_label_matrix,
     report_taxonomy,
+    version_mappings,
 )
 from .models import Adjudication
 from .reliability import AlphaResult, distinct_rows, sparse_alpha
@@ -146,7 +148,7 @@ def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstr
     report["shifts"] = _shift_figure(data, judged)
 
     stage(85, "annotators, cultures, anchoring, gold")
-    adjudicated, has_adjudication = _adjudications(project, data, labels)
+    adjudicated, has_adjudication = _adjudications(project, data, taxonomy, labels)
     others_present = present[data.turn] - chosen  # rows x labels
     others = (judged[data.turn] - 1)[:, None]
     loo = np.where(has_adjudication[data.turn][:, None], adjudicated[data.turn], others_present * 2 > others)
@@ -161,14 +163,23 @@ def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstr
     return report
 
 
-def _adjudications(project, data: Judgements, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The newest adjudication of each turn as (turns x labels) booleans, and which turns have one."""
+def _adjudications(project, data: Judgements, taxonomy, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The newest adjudication of each turn as (turns x labels) booleans, and which turns have one.
+    Read in the report's version like the judgements: older adjudications through the recorded
+    mappings (``labels_in_version``); those of versions that do not lead there are left out (an
+    older decision, if any, stands); one without a version is read as it is."""
+    mappings = version_mappings(project, taxonomy)
     rows = (
         Adjudication.objects.filter(turn__call__project=project)
         .order_by("turn_id", "-created_at", "-pk")
-        .values_list("turn_id", "labels")
+        .values_list("turn_id", "labels", "taxonomy_id")
     )
-    return newest_label_matrix(rows, data.turn_ids, labels)
+    readable = (
+        (turn_id, labels_in_version(adjudicated, mappings.get(taxonomy_id)))
+        for turn_id, adjudicated, taxonomy_id in rows
+        if taxonomy_id is None or taxonomy_id in mappings
+    )
+    return newest_label_matrix(readable, data.turn_ids, labels)
 
 
 def _shift_figure(data: Judgements, judged: np.ndarray) -> dict:

@@ -2,7 +2,8 @@
 
 Pure functions over plain data (``turn_consensus``), plus one query helper
 (``consensus_for_turns``) that the agreement report, the adjudication view and the dataset
-exports all share, so "consensus" means one thing everywhere.
+exports all share, so "consensus" means one thing everywhere. It reads every judgement and
+adjudication in one taxonomy version, older versions mapped into it as the report maps them.
 
 Vote rule: a label is in the consensus when more than half of the (non-skipped) annotators
 chose it; its intensity is the rounded median of the chosen intensities. Valence and arousal
@@ -17,8 +18,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from annotation.models import TurnAnnotation
+from annotation.models import Project, Turn, TurnAnnotation
 
+from .judgements import current_mappings, labels_in_version, shifts_in_version, version_mappings
 from .models import Adjudication
 
 
@@ -154,20 +156,56 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
     )
 
 
-def consensus_for_turns(turn_ids: Iterable[int]) -> dict[int, Consensus]:
-    """Consensus per turn id, from stored annotations (skips excluded) and adjudications, in two queries."""
+def consensus_for_turns(turn_ids: Iterable[int], *, project: Project | None = None) -> dict[int, Consensus]:
+    """Consensus per turn id, from stored annotations (skips excluded) and adjudications.
+
+    Everything is read in one taxonomy version: ``project.taxonomy`` when a project is given
+    (a snapshot sets it to the version it was asked in), else each turn's project's current
+    version. Judgements and adjudications of earlier versions are read through the project's
+    recorded mappings, as the agreement report reads them (``qa.judgements.labels_in_version``:
+    a split label counts as a vote for each of its new labels, merged labels count once, a
+    dropped label is gone); rows and adjudications of versions that do not lead there are left
+    out. An adjudication without a version (made before versions were recorded) is read as it is.
+    """
     ids = list(turn_ids)
+    if project is not None:
+        project_of = dict.fromkeys(ids, project.pk)
+        mappings = {project.pk: version_mappings(project, project.taxonomy)}
+    else:
+        project_of = dict(Turn.objects.filter(pk__in=ids).values_list("pk", "call__project_id"))
+        mappings = current_mappings(project_of.values())
     judgements: dict[int, list[Judgement]] = defaultdict(list)
     rows = (
         TurnAnnotation.objects.judgements()
         .filter(turn_id__in=ids)
-        .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts")
+        .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id")
     )
-    for turn_id, annotator, labels, valence, arousal, shifts in rows:
-        judgements[turn_id].append(Judgement(annotator, labels or [], valence, arousal, shifts or []))
+    for turn_id, annotator, labels, valence, arousal, shifts, taxonomy_id in rows:
+        known = mappings.get(project_of.get(turn_id), {})
+        if taxonomy_id not in known:
+            continue  # a version that does not lead to the one read in
+        mapping = known[taxonomy_id]
+        judgements[turn_id].append(
+            Judgement(
+                annotator,
+                labels_in_version(labels, mapping),
+                valence,
+                arousal,
+                shifts_in_version(shifts, mapping),
+            )
+        )
     adjudicated: dict[int, dict] = {}
     for adj in Adjudication.objects.filter(turn_id__in=ids).order_by("turn_id", "-created_at", "-pk"):
-        adjudicated.setdefault(
-            adj.turn_id, {"labels": adj.labels, "valence": adj.valence, "arousal": adj.arousal, "shifts": adj.shifts}
-        )
+        if adj.turn_id in adjudicated:
+            continue
+        known = mappings.get(project_of.get(adj.turn_id), {})
+        if adj.taxonomy_id is not None and adj.taxonomy_id not in known:
+            continue  # not readable in this version: an older decision, or the vote, stands
+        mapping = known.get(adj.taxonomy_id)
+        adjudicated[adj.turn_id] = {
+            "labels": labels_in_version(adj.labels, mapping),
+            "valence": adj.valence,
+            "arousal": adj.arousal,
+            "shifts": shifts_in_version(adj.shifts, mapping),
+        }
     return {t: turn_consensus(judgements.get(t, []), adjudicated.get(t)) for t in ids}

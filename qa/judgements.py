@@ -101,6 +101,50 @@ def version_mappings(project: Project, target: Taxonomy) -> dict[int, dict[str, 
     return mappings
 
 
+def current_mappings(project_ids) -> dict[int, dict[int, dict[str, list[str]] | None]]:
+    """``version_mappings`` into each project's current taxonomy version, per project id (for
+    readers that are given turns or calls rather than a project)."""
+    return {
+        project.pk: version_mappings(project, project.taxonomy)
+        for project in Project.objects.filter(pk__in=set(project_ids)).select_related("taxonomy")
+    }
+
+
+def _stronger(intensity, than) -> bool:
+    """Whether ``intensity`` beats ``than`` (no intensity counts below any given one)."""
+    return intensity is not None and (than is None or float(intensity) > float(than))
+
+
+def labels_in_version(items, mapping: dict[str, list[str]] | None) -> list[dict]:
+    """One judgement's (or adjudication's) label items, [{"label", "intensity"}], in the target
+    version's terms through ``mapping`` (a value of ``version_mappings``; None: already in it).
+    The report's rule (``_mapped_items``): a split gives every target label with the item's
+    intensity, a merge keeps its highest intensity once, a dropped label is gone."""
+    if mapping is None:
+        return [dict(item) for item in items or []]
+    found: dict[str, dict] = {}
+    for item in items or []:
+        for target in mapping.get(item.get("label"), []):
+            kept = found.get(target)
+            if kept is None or _stronger(item.get("intensity"), kept["intensity"]):
+                found[target] = {"label": target, "intensity": item.get("intensity")}
+    return list(found.values())
+
+
+def shifts_in_version(shifts, mapping: dict[str, list[str]] | None) -> list[dict]:
+    """Shift marks ({at, from, to}) in the target version's terms: a side whose label became one
+    label is renamed; a side whose label was split or dropped is None (the time still holds, the
+    emotion has no single name in the target version)."""
+    if mapping is None:
+        return [dict(shift) for shift in shifts or []]
+
+    def side(key):
+        targets = mapping.get(key, [])
+        return targets[0] if len(targets) == 1 else None
+
+    return [{**shift, "from": side(shift.get("from")), "to": side(shift.get("to"))} for shift in shifts or []]
+
+
 def report_rows(project: Project, filters: ReportFilters):
     """The judgements a report with these filters reads (every taxonomy version)."""
     rows = TurnAnnotation.objects.judgements().filter(assignment__call__project=project)

@@ -33,10 +33,19 @@ class AgreementReport(models.Model):
 
 
 class Adjudication(models.Model):
-    """A reviewer's resolution of a turn: the consensus of record."""
+    """A reviewer's resolution of a turn: the consensus of record. ``taxonomy``: the version its
+    labels belong to, so readers map it into the version they read in (as annotations are)."""
 
     turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="adjudications")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    taxonomy = models.ForeignKey(
+        "taxonomy.Taxonomy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The taxonomy version the labels are in (empty: recorded before versions were stored).",
+    )
     labels = models.JSONField(default=list, blank=True)
     valence = models.FloatField(null=True, blank=True)
     arousal = models.FloatField(null=True, blank=True)

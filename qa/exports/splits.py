@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from annotation.models import Call, Speaker, TurnAnnotation
 
+from ..judgements import current_mappings, labels_in_version
 from .records import ExportError
 
 SPLITS = ("train", "dev", "test")
@@ -77,11 +78,23 @@ def call_groups(call_ids: Iterable[int], people: Mapping[int, set[str]]) -> list
 
 
 def call_label_counts(call_ids: Sequence[int]) -> dict[int, Counter]:
-    """Per call: turns (key "") and annotator votes per label, the strata to balance."""
+    """Per call: turns (key "") and annotator votes per label, the strata to balance. Votes are
+    counted in the project's current taxonomy version, older rows read through the recorded
+    mappings as the agreement report reads them (a split label is a vote for each new label,
+    merged labels count once, a dropped one not at all); rows of versions that do not lead
+    there are not counted."""
     counts: dict[int, Counter] = defaultdict(Counter)
-    rows = TurnAnnotation.objects.judgements().filter(turn__call_id__in=call_ids).values_list("turn__call_id", "labels")
-    for call_id, labels in rows.iterator():
-        for item in labels or []:
+    rows = (
+        TurnAnnotation.objects.judgements()
+        .filter(turn__call_id__in=call_ids)
+        .values_list("turn__call_id", "turn__call__project_id", "taxonomy_id", "labels")
+    )
+    mappings = current_mappings(Call.objects.filter(pk__in=call_ids).values_list("project_id", flat=True).distinct())
+    for call_id, project_id, taxonomy_id, labels in rows.iterator():
+        known = mappings.get(project_id, {})
+        if taxonomy_id not in known:
+            continue
+        for item in labels_in_version(labels, known[taxonomy_id]):
             counts[call_id][item["label"]] += 1
     for call_id, turns in Call.objects.filter(pk__in=call_ids).values_list("pk", "turns__id"):
         if turns is not None:
