@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
-from .jobs import pipeline_start
+from .jobs import queued_jobs_send
 from .models import Call, Project, Speaker
 from .pipeline.audio import sniff_format
 from .services import UploadOutcome, _inspect_audio, call_delete, call_upload
@@ -279,7 +279,8 @@ def calls_bulk_upload(
                 locale=meta.locale or locale,
                 metadata=meta.metadata,
                 channel_roles=roles,
-                start_pipeline=False,  # queued below, once the whole batch is stored
+                start_pipeline=start_pipeline,
+                send_pipeline=False,  # made with the call (the reaper sends it if this dies), sent below
                 inspected=True,  # by _precheck_file above
             )
             outcomes.append(outcome)
@@ -298,10 +299,8 @@ def calls_bulk_upload(
                 )
         current = ""
         if start_pipeline:
-            with transaction.atomic():  # sent after commit: all of them, or (on an error) none
-                for outcome in outcomes:
-                    if outcome.created:
-                        pipeline_start(call=outcome.call)
+            with transaction.atomic():  # sent after commit, once the whole batch is stored
+                queued_jobs_send(calls=[o.call for o in outcomes if o.created])
     except BaseException as exc:
         leftovers = _undo(outcomes)
         if isinstance(exc, ValidationError) and not leftovers:

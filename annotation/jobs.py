@@ -62,6 +62,14 @@ def job_enqueue(*, call: Call, stage: str, send: bool = True) -> ProcessingJob:
     return job
 
 
+def queued_jobs_send(*, calls: list[Call]) -> None:
+    """Send the queued jobs of ``calls`` (made with ``send=False``) to the workers, after commit.
+    A job that is never sent (the process died first) is sent on by the reaper once it has been
+    queued for ``JOB_QUEUED_STALE_SECONDS``."""
+    for job in ProcessingJob.objects.filter(call__in=calls, status=ProcessingJob.Status.QUEUED):
+        _send(job)
+
+
 def pipeline_start(
     *, call: Call, from_stage: str | None = None, send: bool = True, keep_ready: bool = False
 ) -> ProcessingJob:

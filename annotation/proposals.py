@@ -160,11 +160,11 @@ def turn_revision_undo(*, revision: TurnRevision, user) -> TurnRevision:
             second = current[locked.after[1]["id"]]
             # Each annotator's second half goes back into the first as a merge would: its shifts
             # and anything tagged there since the split are kept, and the annotator re-checks.
-            corrections._carry_merge(first, second)
+            corrections._carry_merge(first, second, user=user)
             second.delete()
             corrections._shift_orders(call, after=first.order + 1, by=-1)
         elif locked.action == TurnRevision.Action.MERGE:
-            _unmerge(call, words, first, locked.before[1])
+            _unmerge(call, words, first, locked.before[1], user=user)
         elif locked.action in (TurnRevision.Action.SPEAKER, TurnRevision.Action.TEXT):  # its words as they were
             corrections._replace_words(call, words, speaker=first.speaker.label, start=first.start, end=first.end,
                                        new=[{**w, "spk": was["speaker"]} for w in was["words"]])  # fmt: skip
@@ -180,7 +180,7 @@ def turn_revision_undo(*, revision: TurnRevision, user) -> TurnRevision:
         return undo
 
 
-def _unmerge(call: Call, words: list[dict], first: Turn, was_following: dict) -> None:
+def _unmerge(call: Call, words: list[dict], first: Turn, was_following: dict, *, user=None) -> None:
     """Recreate the turn a merge removed; every annotation is copied back to it (re-check)."""
     corrections._shift_orders(call, after=first.order, by=1)
     following = Turn(call=call, speaker=Speaker.objects.get(call=call, label=was_following["speaker"]),
@@ -190,4 +190,4 @@ def _unmerge(call: Call, words: list[dict], first: Turn, was_following: dict) ->
     following.save()
     # As a split: each half keeps its own shifts (the first turn kept the later ones, which its
     # restored end then put outside it: every later save refused), re-check flagged, versions moved on.
-    corrections._carry_split(first, following, was_following["start"])
+    corrections._carry_split(first, following, was_following["start"], user=user)

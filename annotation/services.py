@@ -135,13 +135,15 @@ def call_upload(
     metadata: dict | None = None,
     channel_roles: list[str] | None = None,
     start_pipeline: bool = True,
+    send_pipeline: bool = True,
     inspected: bool = False,
 ) -> UploadOutcome:
     """Store an uploaded call and queue its machine pass (after commit).
 
     The container checks happen here so the uploader hears at once about an empty, oversized
     or non-audio file; the decoder's deeper checks run in the first pipeline stage. The same
-    audio uploaded twice to one project returns the existing call.
+    audio uploaded twice to one project returns the existing call. ``send_pipeline`` False: the
+    machine pass's first job is made (queued) but not sent; ``jobs.queued_jobs_send`` sends it.
     """
     display_name = get_valid_filename(filename.replace("\\", "/").rsplit("/", 1)[-1])[:255] or "call"
     sha256, size = _hash_file(fileobj)
@@ -194,7 +196,7 @@ def call_upload(
             call.full_clean(exclude=["audio"])
             call.save()
             if start_pipeline:
-                pipeline_start(call=call)
+                pipeline_start(call=call, send=send_pipeline)
     except IntegrityError:
         # Raced with an identical upload: keep theirs, drop our copy of the file.
         call.audio.delete(save=False)

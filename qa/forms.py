@@ -62,9 +62,11 @@ class AdjudicationForm(forms.Form):
             except ValueError:
                 self.add_error(None, f"The time of shift {number} must be a number of seconds.")
                 continue
-            shifts.append(
-                {"at": at, "from": self.data.get(f"shift_from_{row}", ""), "to": self.data.get(f"shift_to_{row}", "")}
-            )
+            sides = self.data.get(f"shift_from_{row}", ""), self.data.get(f"shift_to_{row}", "")
+            if not all(sides):
+                self.add_error(None, f"Shift {number} needs both emotions, from and to (or clear its time).")
+                continue
+            shifts.append({"at": at, "from": sides[0], "to": sides[1]})
         return shifts
 
     def error_text(self) -> str:

@@ -31,7 +31,9 @@ def _annotation_changed(sender, instance: TurnAnnotation, **kwargs) -> None:
 
 
 @receiver([post_save], sender=Assignment, dispatch_uid="qa_reports_stale_on_assignment")
-def _assignment_changed(sender, instance: Assignment, update_fields=None, **kwargs) -> None:
+def _assignment_changed(sender, instance: Assignment, created=False, update_fields=None, **kwargs) -> None:
+    if created or (update_fields is not None and "status" not in update_fields):
+        return  # a new assignment has no judgements; a save that leaves the status moves none
     # Whatever its new status: skipping a call withdraws its judgements and reopening a skipped
     # one gives them back, each with a bulk update that sends no row signals (and the status an
     # assignment moves to does not say which way its judgements went).

@@ -165,6 +165,13 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
     review = turn_review(turn)
     newest = newest_adjudications([turn.pk]).get(turn.pk)
     scales = taxonomy_scales(project.taxonomy)
+    # Shifts the form can carry as they are: both emotions labels of this version (a taxonomy
+    # change may have split or dropped one: None), inside the turn as it is now.
+    whole = [
+        s
+        for s in review["consensus"].shifts
+        if s.get("from") and s.get("to") and s.get("at") is not None and turn.start <= s["at"] <= turn.end
+    ]
     previous_turn, next_turn = turn_neighbours(turn)
     consensus_labels = {item["label"]: item.get("intensity") for item in review["consensus"].labels}
     form_labels = [
@@ -186,7 +193,8 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
             "valence_value": snap(review["consensus"].valence, scales.valence[0], scales.valence_step),
             "arousal_value": snap(review["consensus"].arousal, scales.arousal[0], scales.arousal_step),
             # The consensus's shifts (the newest adjudication's, else the majority's) and a blank row.
-            "shift_rows": [*review["consensus"].shifts, {"at": None, "from": "", "to": ""}],
+            "shift_rows": [*whole, {"at": None, "from": "", "to": ""}],
+            "shifts_left_out": [s for s in review["consensus"].shifts if s not in whole],
             "note_value": newest.note if newest else "",
             # The decision this form is built on: saving is refused if another is recorded meanwhile.
             "based_on": newest.pk if newest else "",

@@ -47,12 +47,25 @@ def _decisions(post, rows: list[dict]) -> list[dict]:
                 "labels": labels,
                 "valence": float(post[f"valence_{pk}"]) if post.get(f"valence_{pk}") else None,
                 "arousal": float(post[f"arousal_{pk}"]) if post.get(f"arousal_{pk}") else None,
-                "shifts": [s for s in row["consensus"].shifts if {s.get("from"), s.get("to")} <= chosen],
+                "shifts": _shifts_kept(row, chosen),
                 "note": post.get(f"note_{pk}", ""),
                 "based_on": posted_adjudication_id(post.get(f"based_on_{pk}")),
             }
         )
     return decisions
+
+
+def _shifts_kept(row: dict, chosen: set[str]) -> list[dict]:
+    """The consensus's shifts a decision on the whole-call page keeps: both emotions still chosen
+    (a side a taxonomy change split or dropped is None), inside the turn as it is now (a boundary
+    correction may have moved past a shift the annotators marked). The rest is for the turn's
+    own page, which shows and edits every shift."""
+    turn = row["turn"]
+    return [
+        s
+        for s in row["consensus"].shifts
+        if {s.get("from"), s.get("to")} <= chosen and s.get("at") is not None and turn.start <= s["at"] <= turn.end
+    ]
 
 
 @login_required

@@ -330,7 +330,7 @@ def _min_alpha_effects(
                  "call_ids": ids, "adjudicated_turns_kept": kept}  # fmt: skip
         if reason == "alpha_below":
             if not ids:
-                sentence = f"min_alpha {threshold}: no call's label alpha is below {threshold}."
+                sentence = f"min_alpha {threshold}: left out no call for a label alpha below {threshold}."
             else:
                 was = "was" if len(ids) == 1 else "were"
                 sentence = (
@@ -340,9 +340,7 @@ def _min_alpha_effects(
         else:
             entry["why"] = why
             if not ids:
-                sentence = (
-                    f"min_alpha {threshold}: every call has a defined label alpha; none was left out for lack of one."
-                )
+                sentence = f"min_alpha {threshold}: left out no call for lack of a defined label alpha."
             else:
                 was = "was" if len(ids) == 1 else "were"
                 reasons = [

@@ -113,6 +113,30 @@ def test_a_clean_batch_queues_every_machine_pass_after_it_is_stored(project, dja
     assert len(queued) == 2
 
 
+def test_a_batch_that_dies_before_sending_its_jobs_leaves_them_for_the_reaper(
+    project, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Review finding: the calls were committed with no job until the whole batch was stored, so
+    a process killed part-way left calls queued forever (no job for the reaper, no retry, and a
+    re-upload was "already in this project")."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from annotation.jobs import jobs_reap_stale
+
+    monkeypatch.setattr(bulk_upload, "queued_jobs_send", lambda calls: None)  # the process died here
+    with django_capture_on_commit_callbacks() as sent:
+        result = calls_bulk_upload(project=project, files=batch(("one.wav", 220), ("two.wav", 330)))
+    assert sent == []
+    jobs = ProcessingJob.objects.filter(call__in=[o.call for o in result.outcomes])
+    assert [job.status for job in jobs] == ["queued", "queued"]
+    jobs.update(queued_at=timezone.now() - dt.timedelta(seconds=settings.JOB_QUEUED_STALE_SECONDS + 1))
+    with django_capture_on_commit_callbacks() as sent:
+        reaped = jobs_reap_stale()
+    assert sorted(reaped) == sorted(job.pk for job in jobs) and len(sent) == 2
+
+
 def test_a_duplicate_in_the_batch_is_named_with_the_call_it_matched_and_its_unapplied_metadata(project):
     metadata = b"file,locale,agent_id\none.wav,en-GB,A1\nsame-as-one.wav,en-IN,A2\n"
     result = calls_bulk_upload(

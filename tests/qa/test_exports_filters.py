@@ -102,7 +102,7 @@ def test_every_filter_says_what_it_removed_even_nothing(project, calls):
     ]
     text = (snapshot_dir(built) / "datacard.md").read_text()
     assert "1 call of the project was not ready (queued, processing or failed) and is not in this dataset" in text
-    assert "min_alpha -1.0: no call's label alpha is below -1.0." in text
+    assert "min_alpha -1.0: left out no call for a label alpha below -1.0." in text
 
 
 def test_a_named_call_that_is_not_ready_refuses_the_snapshot_and_queues_nothing(project, calls):

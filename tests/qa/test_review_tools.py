@@ -79,8 +79,9 @@ def test_adjudications_keep_the_shifts_and_the_note(client, reviewer, project, m
 
     page = reverse("qa:turn_adjudicate", args=[turns[0].pk])
     body = client.get(page).content.decode()
-    assert 'name="shift_at_0" type="number" min="0.0" max="1.0" step="0.01" value="0.5"' in body
-    assert 'name="shift_at_1" type="number" min="0.0" max="1.0" step="0.01" value=""' in body  # one to add
+    # step "any": a grid of 0.01 from the turn's start (3.217 s) made the browser refuse 5.49 s
+    assert 'name="shift_at_0" type="number" min="0.0" max="1.0" step="any" value="0.5"' in body
+    assert 'name="shift_at_1" type="number" min="0.0" max="1.0" step="any" value=""' in body  # one to add
     decision = {"label": ["anger", "neutral"], "shift_at_0": "0.6", "shift_from_0": "anger", "shift_to_0": "neutral",
                 "shift_at_1": "", "note": "heard it twice", "based_on": str(Adjudication.objects.get().pk)}  # fmt: skip
     client.post(page, decision)
@@ -100,16 +101,42 @@ def test_adjudications_keep_the_shifts_and_the_note(client, reviewer, project, m
     assert Adjudication.objects.order_by("-created_at", "-pk").first().shifts == []
 
 
+def test_shifts_the_turn_no_longer_holds_neither_block_nor_ride_along(client, reviewer, project, make_user):
+    """Review finding: a boundary correction moved the turn's end before a shift most annotators
+    marked; the whole-call page sent that shift with the decision and the whole form was refused,
+    with nothing on that page to fix it by."""
+    call, turns, _ = annotated_call(project, make_user, {"a1": [["anger", "neutral"]], "a2": [["anger", "neutral"]]})
+    TurnAnnotation.objects.filter(turn=turns[0]).update(shifts=[{"at": 0.8, "from": "anger", "to": "neutral"}])
+    type(turns[0]).objects.filter(pk=turns[0].pk).update(end=0.6)  # the turn was shortened since
+    client.force_login(reviewer)
+    body = client.get(reverse("qa:turn_adjudicate", args=[turns[0].pk])).content.decode()
+    assert 'name="shift_at_0" type="number" min="0.0" max="0.6" step="any" value=""' in body  # only the blank row
+    assert "Not carried over" in body and "0.80 s anger→neutral" in body
+    whole = reverse("qa:call_adjudicate", args=[call.pk])
+    page = client.post(whole, form_defaults(client.get(whole).content.decode()), follow=True).content.decode()
+    assert "1 turns adjudicated" in page
+    assert Adjudication.objects.get().shifts == []
+
+
 @pytest.mark.parametrize(
     ("at", "message"),
-    [("soon", "The time of shift 1 must be a number of seconds."), ("1.5", "shifts[0].at must be between 0")],
+    [
+        ("soon", "The time of shift 1 must be a number of seconds."),
+        ("1.5", "shifts[0].at must be between 0"),
+        ("0.5 no-to", "Shift 1 needs both emotions, from and to"),
+    ],
 )
 def test_a_bad_shift_on_the_adjudication_page_saves_nothing(client, reviewer, annotated, at, message):
     _, turns, _ = annotated
     client.force_login(reviewer)
     page = client.post(
         reverse("qa:turn_adjudicate", args=[turns[0].pk]),
-        {"label": ["anger"], "shift_at_0": at, "shift_from_0": "anger", "shift_to_0": "neutral"},
+        {
+            "label": ["anger"],
+            "shift_at_0": at.split()[0],
+            "shift_from_0": "anger",
+            "shift_to_0": "" if at.endswith("no-to") else "neutral",
+        },  # fmt: skip
         follow=True,
     )
     assert message in page.content.decode()
