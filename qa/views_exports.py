@@ -15,6 +15,7 @@ from annotation.seeding import SeedRefused, call_turns_seed
 from annotation.turn_files import MAX_BYTES, ImportRejected
 
 from .exports import WRITERS, ExportError, ExportFilters
+from .exports.datacard import filters_text
 from .exports.download import snapshot_file_response, snapshot_zip_response
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create, snapshot_manifest
@@ -65,7 +66,9 @@ def project_snapshots(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, f"Snapshot {snapshot.pk} queued.")
             return redirect("qa:snapshot_detail", pk=snapshot.pk)
-    snapshots = project.snapshots.select_related("created_by", "taxonomy")
+    snapshots = list(project.snapshots.select_related("created_by", "taxonomy"))
+    for s in snapshots:  # "min_alpha 0.0; languages en, hi", not the stored dict
+        s.filters_shown = filters_text(s.filters) if s.filters else "—"
     return render(request, "qa/snapshots.html", {"project": project, "form": form, "snapshots": snapshots})
 
 
@@ -78,7 +81,8 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     snapshot = snapshot_for_exporter(request.user, pk)
     template = "qa/_snapshot_status.html" if request.htmx else "qa/snapshot_detail.html"
     files = snapshot_manifest(snapshot).get("files", []) if snapshot.status == ExportSnapshot.Status.READY else []
-    context = {"snapshot": snapshot, "busy": _busy(snapshot), "project": snapshot.project, "files": files[:200]}
+    context = {"snapshot": snapshot, "busy": _busy(snapshot), "project": snapshot.project, "files": files[:200],
+               "filters_shown": filters_text(snapshot.filters)}  # fmt: skip
     return render(request, template, context)
 
 

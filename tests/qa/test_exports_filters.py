@@ -128,3 +128,7 @@ def test_the_snapshot_page_says_what_the_filters_left_out(client, project, calls
     assert "What the filters left out" in page
     for effect in built.manifest["filtered_out"]:
         assert effect["sentence"] in page
+    # The filters as a person reads them, on the snapshot and on the list (not the stored dict).
+    assert "filters: min_alpha 0.0" in page and "{'min_alpha'" not in page
+    listing = html.unescape(client.get(reverse("qa:project_snapshots", args=[project.slug])).content.decode())
+    assert "min_alpha 0.0" in listing and "{'min_alpha'" not in listing
