@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from annotation.models import Call, GoldCall, Project, Turn
+from annotation.models import Call, GoldCall, Project, Turn, TurnRevision
 from annotation.turn_annotations import clean_annotation
 from annotera.audit import audit_record
 from annotera.celery import celery_task
@@ -20,6 +20,7 @@ from taxonomy.models import Taxonomy
 from taxonomy.selectors import taxonomy_scales
 
 from .agreement import ReportFilters, project_report
+from .judgements import labels_in_version, shifts_in_version, version_mappings
 from .models import Adjudication, AgreementReport
 
 REPORT_BOOTSTRAP = 1000
@@ -175,6 +176,24 @@ def _stale_decision(turn: Turn, based_on: int | None, newest: Adjudication | Non
             f"Turn {turn.order + 1}'s adjudication was withdrawn since you opened it (its turn was merged or "
             "corrected); nothing was saved. Reload it and adjudicate it again."
         )
+    # A split or merge since copies the decision of record (``adjudications_split``/``_merge``):
+    # the newest row is then the system's copy of what the page showed, not another reviewer's.
+    earlier = Adjudication.objects.filter(pk=based_on).first() if based_on else None
+    decision = (newest.labels, newest.valence, newest.arousal)
+    copied = earlier is not None and (earlier.labels, earlier.valence, earlier.arousal) == decision
+    if (
+        copied
+        and TurnRevision.objects.filter(
+            call_id=turn.call_id,
+            action__in=[TurnRevision.Action.SPLIT, TurnRevision.Action.MERGE, TurnRevision.Action.UNDO],
+            created_at__gte=earlier.created_at,
+        ).exists()
+    ):
+        return (
+            f"Turn {turn.order + 1} was split or merged since you opened it, and its decision of record was "
+            "carried over to the turn as it is now; nothing was saved. Reload it to see the turn as it is, "
+            "then adjudicate it again."
+        )
     who = newest.reviewer.get_username() if newest.reviewer else "another reviewer"
     when = timezone.localtime(newest.created_at).strftime("%Y-%m-%d %H:%M")
     return (
@@ -250,13 +269,31 @@ def _newest_adjudication(turn: Turn) -> Adjudication | None:
     return newest_adjudications([turn.pk]).get(turn.pk)
 
 
-def _same_decision(one: Adjudication, other: Adjudication) -> bool:
-    """The same labels with the same intensities, the same valence and the same arousal."""
+def _read_in(adjudication: Adjudication, mappings: dict) -> dict | None:
+    """An adjudication's decision in the version ``mappings`` lead to (``version_mappings``):
+    labels and shifts mapped (shifts whose emotion has no single name there are left out); None
+    when its version does not lead there. One without a version is read as it is."""
+    if adjudication.taxonomy_id is not None and adjudication.taxonomy_id not in mappings:
+        return None
+    mapping = mappings.get(adjudication.taxonomy_id)
+    return {
+        "labels": labels_in_version(adjudication.labels, mapping),
+        "valence": adjudication.valence,
+        "arousal": adjudication.arousal,
+        "shifts": [s for s in shifts_in_version(adjudication.shifts, mapping) if s.get("from") and s.get("to")],
+    }
 
-    def labels(adjudication: Adjudication) -> dict:
-        return {item["label"]: item.get("intensity") for item in adjudication.labels}
 
-    return (labels(one), one.valence, one.arousal) == (labels(other), other.valence, other.arousal)
+def _same_decision(one: dict | None, other: dict | None) -> bool:
+    """The same labels with the same intensities, the same valence and the same arousal (two
+    ``_read_in`` decisions, so a label renamed between their versions is the same label)."""
+    if one is None or other is None:
+        return False
+
+    def labels(decision: dict) -> dict:
+        return {item["label"]: item.get("intensity") for item in decision["labels"]}
+
+    return (labels(one), one["valence"], one["arousal"]) == (labels(other), other["valence"], other["arousal"])
 
 
 def _adjudication_snapshot(adjudication: Adjudication) -> dict:
@@ -301,17 +338,22 @@ def adjudications_merge(*, kept: Turn, removed: Turn, user=None) -> Adjudication
     mine, theirs = _newest_adjudication(kept), _newest_adjudication(removed)
     if mine is None and theirs is None:
         return None
-    if mine is not None and theirs is not None and _same_decision(mine, theirs):
+    # Compared and united in the project's current version: halves adjudicated before and after
+    # a label was renamed made the same decision.
+    project = kept.call.project
+    mappings = version_mappings(project, project.taxonomy)
+    read = {a.pk: _read_in(a, mappings) for a in (mine, theirs) if a is not None}
+    if mine is not None and theirs is not None and _same_decision(read[mine.pk], read[theirs.pk]):
         newer = max((mine, theirs), key=lambda a: (a.created_at, a.pk))
         Adjudication.objects.filter(turn=removed).update(turn=kept)
         return Adjudication.objects.create(
             turn=kept,
             reviewer_id=newer.reviewer_id,
-            taxonomy_id=newer.taxonomy_id,  # the labels are newer's, in its version
-            labels=newer.labels,
+            taxonomy=project.taxonomy,  # both read in it
+            labels=read[newer.pk]["labels"],
             valence=newer.valence,
             arousal=newer.arousal,
-            shifts=sorted([*mine.shifts, *theirs.shifts], key=lambda shift: shift["at"]),
+            shifts=sorted([*read[mine.pk]["shifts"], *read[theirs.pk]["shifts"]], key=lambda shift: shift["at"]),
             note=" / ".join(dict.fromkeys(n for n in (mine.note, theirs.note) if n))[:5000],
         )
     decisions = f"{_decision_text(kept, mine)}; {_decision_text(removed, theirs)}"

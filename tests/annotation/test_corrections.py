@@ -454,3 +454,41 @@ def test_a_split_gives_each_half_the_turns_adjudication_with_its_own_shifts(call
     assert [s["at"] for s in _decision_of_record(first).shifts] == [4.5]
     assert [s["at"] for s in _decision_of_record(second).shifts] == [6.0]
     assert _decision_of_record(second).labels == _decision_of_record(first).labels and second.pk != turns[1].pk
+
+
+def test_merging_halves_adjudicated_alike_before_and_after_a_rename_keeps_the_decision(project, call_with_turns):
+    """Review finding: the halves were compared by raw label key, so v1 "anger" and v2 "rage" (the
+    same label renamed) were different decisions and both were withdrawn."""
+    from annotation.corrections import turn_merge_next
+    from qa.models import Adjudication
+    from tests.qa.test_integrity import rename_anger_to_rage
+
+    _, turns, _, reviewer, _ = call_with_turns
+    v1 = project.taxonomy
+    Adjudication.objects.filter(pk=_adjudicate(turns[1], reviewer, ["anger"]).pk).update(taxonomy=v1)
+    _, v2 = rename_anger_to_rage(project)
+    Adjudication.objects.filter(pk=_adjudicate(turns[2], reviewer, ["rage"]).pk).update(taxonomy=v2)
+    turns[1].refresh_from_db()
+    turn_merge_next(turn=turns[1], revision=turns[1].revision, user=reviewer)
+    record = _decision_of_record(Turn.objects.get(pk=turns[1].pk))
+    assert record is not None and [item["label"] for item in record.labels] == ["rage"] and record.taxonomy == v2
+
+
+def test_a_page_drawn_before_a_split_is_told_the_turn_was_split_not_that_someone_decided(call_with_turns):
+    """Review finding: the split's copy of the decision was reported as "adjudicated by <the
+    original reviewer> at <the time of the split>", a decision nobody made."""
+    from django.core.exceptions import ValidationError
+
+    from annotation.corrections import turn_split
+    from qa.services import adjudication_create
+
+    _, turns, _, reviewer, _ = call_with_turns
+    seen = _adjudicate(turns[1], reviewer, ["anger"])
+    turn_split(turn=turns[1], at=5.5, revision=turns[1].revision, user=reviewer)
+    first = Turn.objects.get(pk=turns[1].pk)
+    with pytest.raises(ValidationError) as refused:
+        adjudication_create(
+            turn=first, reviewer=reviewer, labels=[{"label": "neutral", "intensity": 2}], based_on=seen.pk
+        )
+    (message,) = refused.value.messages
+    assert "was split or merged since you opened it" in message and "adjudicated by" not in message
