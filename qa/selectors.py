@@ -94,6 +94,17 @@ def turn_review(turn: Turn) -> dict:
     }
 
 
+def shifts_the_turn_holds(shifts, turn: Turn) -> list[dict]:
+    """The shifts an adjudication of ``turn`` can carry as they are: both emotions named (a side a
+    taxonomy change split or dropped is None) and the time inside the turn as it is now (a
+    boundary correction may have moved past a shift the annotators marked)."""
+    return [
+        s
+        for s in shifts
+        if s.get("from") and s.get("to") and s.get("at") is not None and turn.start <= s["at"] <= turn.end
+    ]
+
+
 def unadjudicated_turns(call) -> int:
     return call.turns.filter(~Q(pk__in=Adjudication.objects.filter(turn__call=call).values("turn_id"))).count()
 

@@ -25,6 +25,7 @@ from .selectors import (
     project_for_reviewer,
     report_filter_choices,
     report_filter_problems,
+    shifts_the_turn_holds,
     turn_for_reviewer,
     turn_neighbours,
     turn_review,
@@ -165,13 +166,7 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
     review = turn_review(turn)
     newest = newest_adjudications([turn.pk]).get(turn.pk)
     scales = taxonomy_scales(project.taxonomy)
-    # Shifts the form can carry as they are: both emotions labels of this version (a taxonomy
-    # change may have split or dropped one: None), inside the turn as it is now.
-    whole = [
-        s
-        for s in review["consensus"].shifts
-        if s.get("from") and s.get("to") and s.get("at") is not None and turn.start <= s["at"] <= turn.end
-    ]
+    whole = shifts_the_turn_holds(review["consensus"].shifts, turn)  # the rest: listed as not carried over
     previous_turn, next_turn = turn_neighbours(turn)
     consensus_labels = {item["label"]: item.get("intensity") for item in review["consensus"].labels}
     form_labels = [

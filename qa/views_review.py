@@ -16,7 +16,13 @@ from taxonomy.selectors import taxonomy_scales
 from . import pictures
 from .agreement import ReportFilters
 from .forms import posted_adjudication_id
-from .selectors import agreement_report_cached, call_for_reviewer, call_review, project_for_reviewer
+from .selectors import (
+    agreement_report_cached,
+    call_for_reviewer,
+    call_review,
+    project_for_reviewer,
+    shifts_the_turn_holds,
+)
 from .services import call_adjudicate, filters_key, newest_adjudications
 from .views import snap
 
@@ -47,25 +53,18 @@ def _decisions(post, rows: list[dict]) -> list[dict]:
                 "labels": labels,
                 "valence": float(post[f"valence_{pk}"]) if post.get(f"valence_{pk}") else None,
                 "arousal": float(post[f"arousal_{pk}"]) if post.get(f"arousal_{pk}") else None,
-                "shifts": _shifts_kept(row, chosen),
+                # Shifts are edited on the turn's own page; here the consensus's are kept where the
+                # turn holds them and both emotions stay chosen.
+                "shifts": [
+                    s
+                    for s in shifts_the_turn_holds(row["consensus"].shifts, row["turn"])
+                    if {s["from"], s["to"]} <= chosen
+                ],
                 "note": post.get(f"note_{pk}", ""),
                 "based_on": posted_adjudication_id(post.get(f"based_on_{pk}")),
             }
         )
     return decisions
-
-
-def _shifts_kept(row: dict, chosen: set[str]) -> list[dict]:
-    """The consensus's shifts a decision on the whole-call page keeps: both emotions still chosen
-    (a side a taxonomy change split or dropped is None), inside the turn as it is now (a boundary
-    correction may have moved past a shift the annotators marked). The rest is for the turn's
-    own page, which shows and edits every shift."""
-    turn = row["turn"]
-    return [
-        s
-        for s in row["consensus"].shifts
-        if {s.get("from"), s.get("to")} <= chosen and s.get("at") is not None and turn.start <= s["at"] <= turn.end
-    ]
 
 
 @login_required

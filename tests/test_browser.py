@@ -482,6 +482,14 @@ def test_edit_after_submit_is_refused_visibly_until_reopened(browser, live_serve
     assert TurnAnnotation.objects.get(assignment=assignment).labels[0]["label"] == "frustration"
 
 
+def tag_every_turn_neutral(assignment) -> None:
+    """Every turn of the call tagged, so the call may be submitted."""
+    call = assignment.call
+    for turn in call.turns.all():
+        TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=call.project.taxonomy,
+                                      labels=[{"label": "neutral", "intensity": 2}])  # fmt: skip
+
+
 def propose_second_turn_start_offline(page, context, turn) -> float:
     """Go offline and propose a new start for ``turn`` (the second) at a point inside it; the
     proposal waits in the queue. Returns the proposed start."""
@@ -499,9 +507,7 @@ def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_se
 
     assignment, _ = ready_assignment
     call = assignment.call
-    for turn in call.turns.all():
-        TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=call.project.taxonomy,
-                                      labels=[{"label": "neutral", "intensity": 2}])  # fmt: skip
+    tag_every_turn_neutral(assignment)
     context = browser_context(browser)
     page, _ = open_workspace(context, live_server, assignment)
     new_start = propose_second_turn_start_offline(page, context, call.turns.get(order=1))
@@ -521,10 +527,7 @@ def test_an_edit_made_while_the_submit_waits_is_refused_not_dropped(browser, liv
     """An edit made after Submit was queued behind it; the page left for the queue once the submit
     went through, and the edit was gone without a word."""
     assignment, _ = ready_assignment
-    call = assignment.call
-    for turn in call.turns.all():
-        TurnAnnotation.objects.create(assignment=assignment, turn=turn, taxonomy=call.project.taxonomy,
-                                      labels=[{"label": "neutral", "intensity": 2}])  # fmt: skip
+    tag_every_turn_neutral(assignment)
     context = browser_context(browser)
     page, _ = open_workspace(context, live_server, assignment)
     context.set_offline(True)

@@ -110,15 +110,17 @@ class ExportFilters:
             date_to=date_to,
         )
 
+    def set_values(self) -> dict:
+        """The filters that are set, with their values. By identity, not equality: ``min_alpha``
+        0.0 equals False and is a filter all the same."""
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if not (value is None or value is False or (isinstance(value, tuple) and not value))
+        }
+
     def as_dict(self) -> dict:
-        """The filters that are set. By identity, not equality: ``min_alpha`` 0.0 equals False and
-        is a filter all the same."""
-        out: dict = {}
-        for key, value in self.__dict__.items():
-            if value is None or value is False or (isinstance(value, tuple) and not value):
-                continue
-            out[key] = as_json(value)
-        return out
+        return {key: as_json(value) for key, value in self.set_values().items()}
 
 
 def _truthy(value) -> bool:
@@ -284,10 +286,9 @@ def filter_effects(project: Project, filters: ExportFilters) -> list[dict]:
         })  # fmt: skip
     applied: dict = {}
     before = _per_call(selected_turns(project, ExportFilters()))
-    for key in FILTER_ORDER:
-        value = getattr(filters, key)
-        if value is None or value is False or value == ():
-            continue
+    chosen = filters.set_values()
+    for key in (k for k in FILTER_ORDER if k in chosen):
+        value = chosen[key]
         applied[key] = value
         after = _per_call(selected_turns(project, replace(ExportFilters(), **applied)))
         lost = {c: n - after.get(c, 0) for c, n in before.items() if n > after.get(c, 0)}
