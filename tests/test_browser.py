@@ -547,6 +547,30 @@ def test_an_edit_made_while_the_submit_waits_is_refused_not_dropped(browser, liv
     context.close()
 
 
+def test_a_submit_waiting_offline_can_be_taken_back_with_ctrl_z(browser, live_server, ready_assignment):
+    """With the submit waiting offline every edit was refused, and nothing took the submit back."""
+    assignment, _ = ready_assignment
+    tag_every_turn_neutral(assignment)
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    context.set_offline(True)
+    page.keyboard.press("Control+Enter")
+    wait_status(page, "document.getElementById('ws-save').textContent.startsWith('offline')")
+    page.keyboard.press("c")
+    assert "Ctrl+Z to take the submit back" in page.locator("#ws-save").text_content()
+    page.keyboard.press("Control+z")
+    assert page.locator("#ws-save").text_content().startswith("submit taken back")
+    page.keyboard.press("c")  # an edit again, queued while offline
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_status(page, SAVED)
+    assignment.refresh_from_db()
+    assert assignment.status != "submitted"
+    labels = {item["label"] for item in TurnAnnotation.objects.get(assignment=assignment, turn__order=0).labels}
+    assert labels == {"neutral", "confusion"}
+    context.close()
+
+
 def test_tags_queued_behind_a_proposal_are_saved_as_made(browser, live_server, ready_assignment):
     """The regression: the reload after a proposal replaced the screen's tags with the server's copy
     while saves of them were still queued, and those saves sent the copy: blank annotations stored,

@@ -9,7 +9,8 @@ const undoStack = [], redoStack = [];
 
 function refuseIfReadOnly() {
   if (submitting()) {
-    setStatus("Not changed: this call is being submitted. If the submit is refused, you can edit again; once it is through, reopen it to edit.", true);
+    const waiting = state.ops.some((op) => op.kind === "submit" && !op.sent);
+    setStatus(`Not changed: this call is being submitted. ${waiting ? "Press Ctrl+Z to take the submit back while it waits; " : ""}if the submit is refused, you can edit again; once it is through, reopen it to edit.`, true);
     return true;
   }
   if (!readOnly()) return false;
@@ -51,6 +52,14 @@ export function edit(index, change) {
 // Ctrl+Z / Ctrl+Shift+Z walk one history of tag edits and correction proposals. Undoing a
 // proposal withdraws it (or drops it from the queue if it was never sent); redoing proposes it again.
 export function undo(redo = false) {
+  // A submit still waiting in the queue (offline, or behind other changes) is taken back first.
+  const submit = state.ops.findIndex((op) => op.kind === "submit" && !op.sent);
+  if (!redo && submit >= 0) {
+    state.ops.splice(submit, 1);
+    persist();
+    setStatus("submit taken back: you can edit this call again", false);
+    return;
+  }
   if (refuseIfReadOnly()) return;
   const [from, to] = redo ? [redoStack, undoStack] : [undoStack, redoStack];
   const step = from.pop();
