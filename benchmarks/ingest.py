@@ -465,12 +465,14 @@ def main() -> None:
     long_call = tiled_sample(args.minutes, folder)
     from annotation.pipeline.asr import supported_compute_type
 
-    compute_type = supported_compute_type("cpu", os.environ.get("WHISPER_COMPUTE_TYPE", "int16"))  # as the run uses
+    # The compute type the children's pipeline actually runs (its device and wish, as settings read them).
+    device = os.environ.get("WHISPER_DEVICE", "cpu")
+    compute_type = supported_compute_type(device, os.environ.get("WHISPER_COMPUTE_TYPE", "int16"))
     for model, goal in (("tiny.en", 10), ("base", 4)):
         result, _ = median_run(runs if model == "tiny.en" else 1, "pipeline", audio=str(long_call), model=model)
         duration = result["duration"]
         plain = run_child("yardstick", audio=str(long_call)) if model == "tiny.en" else None
-        label = f"{args.minutes:g}-min mono call, {model} {compute_type}: end-to-end"
+        label = f"{args.minutes:g}-min mono call, {model} {compute_type}{'' if device == 'cpu' else ' on ' + device}: end-to-end"
         ratio = f"; {plain['total'] / result['total']:.2f}x the yardstick's speed (goal >= 0.75)" if plain else ""
         row(
             label,
