@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotera import roles
+from annotera.jsonlimits import MAX_JSON_DEPTH, BoundedJSONField
 
 from .api import ProjectList
 from .models import Project
@@ -25,7 +26,13 @@ class ProjectCreateInput(serializers.Serializer):
     taxonomy = serializers.CharField(
         required=False, allow_blank=True, help_text="A published taxonomy's id or slug (its newest published version)."
     )
-    taxonomy_json = serializers.JSONField(required=False, help_text="A taxonomy document to import and pin instead.")
+    # Bounded: sent form-encoded, the field parses the text itself (a JSON body is measured by the parser).
+    taxonomy_json = BoundedJSONField(
+        required=False,
+        max_bytes=2 * 1024 * 1024,
+        max_depth=MAX_JSON_DEPTH,
+        help_text="A taxonomy document to import and pin instead.",
+    )
     overlap_k = serializers.IntegerField(min_value=1, max_value=20, default=3)
     blind_share = serializers.FloatField(min_value=0, max_value=1, default=0.1)
     required_proficiency = serializers.ChoiceField(choices=Project.Proficiency.choices, default="fluent")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from rest_framework import generics
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 
 from annotation.selectors import audit_events_visible_to
 from annotera.credentials import lockout_refusal, lockout_seconds
+from annotera.jsonlimits import BoundedJSONParser
 
 from .filters import AuditEventFilter
 from .models import AuditEvent
@@ -18,6 +20,9 @@ class TokenObtain(ObtainAuthToken):
     lockout (``annotera.credentials``): per user name and per real client address."""
 
     throttle_classes: list = []
+    # ObtainAuthToken names DRF's plain JSONParser; anyone, signed in or not, may post here, so
+    # the body goes through the same depth and text checks as every other API body.
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     def post(self, request, *args, **kwargs):
         username = request.data.get("username") if hasattr(request.data, "get") else None
