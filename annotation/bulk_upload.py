@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from typing import IO
@@ -20,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import get_valid_filename
+
+from annotera.jsonlimits import json_text_problem, loads_bounded
 
 from .jobs import queued_jobs_send
 from .models import Call, Project, Speaker
@@ -134,9 +137,11 @@ def _rows_from_csv(text: str) -> tuple[list[tuple[str, dict]], list[str]]:
 
 def _rows_from_json(text: str) -> tuple[list[tuple[str, dict]], list[str]]:
     try:
-        data = json.loads(text)
+        data = loads_bounded(text)  # depth first: 50,000 '[' are a RecursionError in json.loads
     except json.JSONDecodeError as exc:
         return [], [f"The JSON cannot be read: {exc.msg} at line {exc.lineno}, column {exc.colno}."]
+    except ValueError as exc:
+        return [], [f"The JSON cannot be used: {exc}"]
     if isinstance(data, dict):  # {"call1.wav": {...}, ...}
         data = [{"file": name, **value} if isinstance(value, dict) else value for name, value in data.items()]
     if not isinstance(data, list):
@@ -193,6 +198,16 @@ def metadata_read(*, data: bytes, filename: str) -> tuple[dict[str, CallMetadata
         bad = [k for k, v in extra.items() if not isinstance(v, str | int | float | bool)]
         if bad:
             errors.append(f"{where}: {', '.join(bad)} must be plain values, not lists or objects.")
+            continue
+        # JSON's NaN and Infinity, and NUL (a CSV cell may hold one), cannot be stored: refused here,
+        # by row, rather than failing the whole batch in the database.
+        bad = [k for k, v in extra.items() if isinstance(v, float) and not math.isfinite(v)]
+        if bad:
+            errors.append(f"{where}: {', '.join(bad)} must be a finite number (not NaN or Infinity).")
+            continue
+        problem = json_text_problem(row)
+        if problem:
+            errors.append(f"{where}: {problem}")
             continue
         if len(json.dumps(extra)) > 10000:
             errors.append(f"{where}: the metadata is over 10,000 characters.")

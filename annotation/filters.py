@@ -31,9 +31,13 @@ class TurnFilter(filters.FilterSet):
         fields = ["language", "code_switch"]
 
 
+# Ids are plain numbers, not choices over every row in the database: a choice filter answered 400
+# "Select a valid choice" for an id that does not exist and an empty list for one in a project
+# the user cannot see, which told anyone whether another project's call or turn exists.
 class AssignmentFilter(filters.FilterSet):
     project = filters.CharFilter(field_name="call__project__slug")
     annotator = filters.CharFilter(field_name="annotator__username")
+    call = filters.NumberFilter(field_name="call_id")
 
     class Meta:
         model = Assignment
@@ -42,6 +46,7 @@ class AssignmentFilter(filters.FilterSet):
 
 class TurnAnnotationFilter(filters.FilterSet):
     updated_after = TimeFilter(field_name="updated_at", lookup_expr="gte")
+    turn = filters.NumberFilter(field_name="turn_id")
 
     class Meta:
         model = TurnAnnotation

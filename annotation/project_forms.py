@@ -6,6 +6,7 @@ import json
 
 from django import forms
 
+from annotera.jsonlimits import loads_bounded
 from taxonomy.models import Taxonomy
 
 from .forms import LanguagesField, MultipleFileField
@@ -39,9 +40,11 @@ class ProjectCreateForm(forms.Form):
         if upload.size > 2 * 1024 * 1024:
             raise forms.ValidationError("The taxonomy file is over 2 MB.")
         try:
-            return json.loads(upload.read().decode("utf-8-sig"))
+            return loads_bounded(upload.read().decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise forms.ValidationError(f"The taxonomy file is not valid JSON ({exc}).") from None
+        except ValueError as exc:  # too deep, or text no column can hold
+            raise forms.ValidationError(f"The taxonomy file cannot be used: {exc}") from None
 
 
 class BulkUploadForm(forms.Form):

@@ -281,3 +281,31 @@ def test_no_hostile_body_gets_a_server_error_on_any_api_route(world, settings):
                     elif response.status_code >= 400 and response["Content-Type"].startswith("application/json"):
                         assert response.json(), f"{who} {method.upper()} {url} [{label}]: an empty refusal"
     assert not failures, "\n".join(failures[:30])
+
+
+# --- ids in query parameters
+
+
+def test_a_filter_by_id_does_not_tell_whether_another_projects_call_or_turn_exists(world, taxonomy):
+    """``?call=`` and ``?turn=`` answered 400 "Select a valid choice" for an id that does not
+    exist and 200 with an empty list for one in a project the user cannot see."""
+    from annotation.services import project_create
+
+    theirs = project_create(name="Theirs", slug="theirs", taxonomy=taxonomy)
+    their_call = theirs.calls.create(original_name="t.wav", sha256="4" * 64, audio="t.wav", status="ready", duration=1)
+    their_turn = their_call.turns.create(
+        speaker=their_call.speakers.create(label="CH0", role="agent", channel=0), order=0, start=0, end=1, text="x"
+    )
+    missing = max(their_call.pk, their_turn.pk) + 1000
+    client = client_for(world["ann"])
+    for url, other in (
+        (reverse("api-assignments") + "?call={}", their_call.pk),
+        (reverse("api-assignment-annotations", args=[world["a"].pk]) + "?turn={}", their_turn.pk),
+    ):
+        seen, nothing = client.get(url.format(other)), client.get(url.format(missing))
+        assert (seen.status_code, seen.json()) == (nothing.status_code, nothing.json()) == (200, seen.json())
+        assert seen.json()["results"] == []
+    # The filter still filters.
+    mine = client.get(reverse("api-assignments") + f"?call={world['call'].pk}").json()["results"]
+    assert [a["id"] for a in mine] == [world["a"].pk]
+    assert client.get(reverse("api-assignments") + "?call=abc").status_code == 400

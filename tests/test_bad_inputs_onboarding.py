@@ -245,6 +245,20 @@ BAD_METADATA = {
         ["tags must be plain values"],
     ),
     "JSON not a list": (b'"one.wav"', ["must be a list of objects"]),
+    # Each of these was a server error: the parser's recursion, or a value the database refuses.
+    "JSON nested 50,000 deep": (b"[" * 50000 + b"]" * 50000, ["The JSON cannot be used", "nests 50000 levels"]),
+    "JSON with NaN and Infinity": (
+        b'[{"file": "one.wav", "score": NaN}, {"file": "two.wav", "score": -Infinity}]',
+        ["entry 1 (one.wav): score must be a finite number", "entry 2 (two.wav): score must be a finite number"],
+    ),
+    "JSON with an escaped NUL": (
+        b'[{"file": "one.wav", "agent_id": "A\\u0000"}, {"file": "two.wav"}]',
+        ["The JSON cannot be used: The value at [0].agent_id holds the character U+0000 (NUL)"],
+    ),
+    "CSV cell holding NUL": (
+        b"file,agent_id\none.wav,A\x001\ntwo.wav,A2\n",
+        ["row 2 (one.wav): The value at agent_id holds the character U+0000 (NUL)"],
+    ),
 }
 
 
@@ -372,6 +386,34 @@ def test_unknown_taxonomy_key_in_the_browser_and_the_command_line(client, pm, pr
         call_command("create_project", "--name", "New", "--slug", "new", "--taxonomy-json", str(path))
     with pytest.raises(CommandError, match="No taxonomy 'nope'"):
         call_command("create_project", "--name", "New", "--slug", "new", "--taxonomy", "nope")
+    assert state(settings) == before
+
+
+@pytest.mark.parametrize(
+    "doc, expected",
+    [
+        (b"[" * 50000 + b"]" * 50000, "nests 50000 levels deep"),
+        (b'{"slug": "t\\u0000x", "name": "T"}', "holds the character U+0000 (NUL)"),
+    ],
+    ids=["nested 50,000 deep", "escaped NUL"],
+)
+def test_a_taxonomy_file_no_parser_or_column_can_take_is_refused_in_words(
+    client, pm, proj, settings, tmp_path, doc, expected
+):
+    # Both were server errors: the parser's recursion, and PostgreSQL refusing NUL in text.
+    client.force_login(pm)
+    before = state(settings)
+    page = client.post(reverse("annotation:project_new"), {
+        "name": "New", "slug": "new", "taxonomy_file": SimpleUploadedFile("t.json", doc), "overlap_k": 3,
+        "blind_share": 0.1, "required_proficiency": "fluent", "locale_match": "preferred",
+        "channel_layout": "agent,customer"})  # fmt: skip
+    assert page.status_code == 200
+    assert "The taxonomy file cannot be used" in html.unescape(page.content.decode())
+    assert expected in html.unescape(page.content.decode())
+    path = tmp_path / "t.json"
+    path.write_bytes(doc)
+    with pytest.raises(CommandError, match=re.escape(expected)):
+        call_command("create_project", "--name", "New", "--slug", "new", "--taxonomy-json", str(path))
     assert state(settings) == before
 
 

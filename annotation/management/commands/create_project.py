@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotation.models import Project
 from annotation.project_setup import project_setup
+from annotera.jsonlimits import loads_bounded
 
 
 class Command(BaseCommand):
@@ -37,11 +38,13 @@ class Command(BaseCommand):
         document = None
         if o["taxonomy_json"] is not None:
             try:
-                document = json.loads(o["taxonomy_json"].read_text(encoding="utf-8-sig"))
+                document = loads_bounded(o["taxonomy_json"].read_text(encoding="utf-8-sig"))
             except OSError as exc:
                 raise CommandError(f"Cannot read {o['taxonomy_json']}: {exc.strerror}.") from None
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise CommandError(f"{o['taxonomy_json']} is not valid JSON: {exc}.") from None
+            except ValueError as exc:  # too deep, or text no column can hold
+                raise CommandError(f"{o['taxonomy_json']} cannot be used: {exc}") from None
         manager = None
         if o["manager"]:
             manager = get_user_model().objects.filter(username=o["manager"]).first()
