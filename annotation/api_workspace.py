@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 
 from annotera.api_errors import refusals_as_400
 
-from .models import Assignment
+from .models import Assignment, Turn
 from .pipeline.types import word_language_switches
 from .serializers_workspace import (
     AnnotationInput,
@@ -31,6 +32,7 @@ from .turn_annotations import (
     assignment_reopen,
     assignment_submit,
     turn_annotation_save,
+    turn_gone_message,
 )
 from .workspace import annotation_json, workspace_payload
 
@@ -42,6 +44,25 @@ def _my_assignment(request: Request, pk: int) -> Assignment:
         pk=pk,
         annotator=request.user,
     )
+
+
+def _turn(assignment: Assignment, turn_id: int) -> Turn:
+    """The assignment's turn; a 404 that says where a turn a correction took away went."""
+    turn = assignment.call.turns.filter(pk=turn_id).first()
+    if turn is None:
+        raise Http404(turn_gone_message(assignment.call_id, turn_id))
+    return turn
+
+
+def _stale_detail(stale: StaleWrite) -> str:
+    """What moved the turn's annotation on since the client loaded it, and where it differs."""
+    if stale.current.needs_recheck:  # set by a correction, cleared by every save
+        why = ("A correction split, merged or had its boundaries moved on this turn after you loaded it, and "
+               "carried its annotation over (check it).")  # fmt: skip
+    else:
+        why = "Someone (another tab?) saved this turn after you loaded it."
+    differs = f" It differs from yours in: {', '.join(stale.differs)}." if stale.differs else ""
+    return f"{why}{differs} Nothing was saved: merge with the current version (version {stale.current.version})."
 
 
 DETAIL_MAX_TURNS = 200
@@ -106,7 +127,7 @@ class TurnAnnotationWrite(APIView):
     )
     def get(self, request: Request, pk: int, turn_id: int) -> Response:
         assignment = _my_assignment(request, pk)
-        turn = get_object_or_404(assignment.call.turns, pk=turn_id)
+        turn = _turn(assignment, turn_id)
         current = assignment.turn_annotations.select_related("taxonomy").filter(turn=turn).first()
         etag = f'"{current.version if current else 0}"'
         if etag in [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]:
@@ -123,7 +144,7 @@ class TurnAnnotationWrite(APIView):
     )
     def put(self, request: Request, pk: int, turn_id: int) -> Response:
         assignment = _my_assignment(request, pk)
-        turn = get_object_or_404(assignment.call.turns, pk=turn_id)
+        turn = _turn(assignment, turn_id)
         raw_version = request.headers.get(
             "If-Match", request.data.get("version") if isinstance(request.data, dict) else None
         )
@@ -146,10 +167,7 @@ class TurnAnnotationWrite(APIView):
                     status=status.HTTP_409_CONFLICT,
                 )  # fmt: skip
             return Response(
-                {
-                    "detail": "Someone (another tab?) saved this turn after you loaded it. Merge with the current version.",
-                    "current": annotation_json(stale.current),
-                },
+                {"detail": _stale_detail(stale), "current": annotation_json(stale.current)},
                 status=status.HTTP_409_CONFLICT,
             )
         except DjangoValidationError as exc:
@@ -165,7 +183,8 @@ class AssignmentSubmit(APIView):
         assignment = _my_assignment(request, pk)
         data = SubmitInput(data=request.data if isinstance(request.data, dict) else {})
         if not data.is_valid():
-            return Response({"detail": ["skip_reason must be text."]}, status=status.HTTP_400_BAD_REQUEST)
+            messages = [f"{field}: {' '.join(str(m) for m in msgs)}" for field, msgs in data.errors.items()]
+            return Response({"detail": messages}, status=status.HTTP_400_BAD_REQUEST)
         with refusals_as_400():
             done = assignment_submit(assignment=assignment, skip_reason=data.validated_data["skip_reason"])
         return Response({"status": done.status})

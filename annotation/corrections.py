@@ -42,9 +42,24 @@ def _lock(turn: Turn, expected_revision: int) -> Turn:
     locked = Turn.objects.select_for_update().select_related("speaker", "call").get(pk=turn.pk)
     if locked.revision != expected_revision:
         raise ValidationError(
-            f"Turn {locked.order + 1} was corrected by someone else (revision {locked.revision}); reload and try again."
+            f"Turn {locked.order + 1} was corrected by someone else (revision {locked.revision}"
+            f"{_last_correction(locked)}); nothing was changed: reload and try again."
         )
     return locked
+
+
+def _last_correction(turn: Turn) -> str:
+    """What last corrected ``turn``, who, and what it made of it (for the refusal of a stale correction)."""
+    # Read in Python: JSON containment lookups do not exist on SQLite (the demo's database).
+    revisions = TurnRevision.objects.filter(call_id=turn.call_id).select_related("user").order_by("-pk")
+    last = next((r for r in revisions.iterator() if any(snap["id"] == turn.pk for snap in r.after)), None)
+    if last is None:
+        return ""
+    now = next(snap for snap in last.after if snap["id"] == turn.pk)
+    return (
+        f", last: {last.get_action_display().lower()} by {last.user or 'someone since removed'}, to "
+        f'{now["start"]:.2f}–{now["end"]:.2f} s, {now["speaker"]}: "{now["text"][:80]}"'
+    )
 
 
 def _words_text(words: list[dict]) -> str:
@@ -52,9 +67,17 @@ def _words_text(words: list[dict]) -> str:
 
 
 def _shift_orders(call, *, after: int, by: int) -> None:
-    """Move every turn after ``after`` by ``by`` places. Two steps, because the database checks
-    the (call, order) uniqueness row by row during a single UPDATE."""
+    """Move every turn after ``after`` by ``by`` places to make room (``by`` > 0); ``by`` < 0
+    closes the gap a removed turn left, wherever it is (turns keep their place in time, so a
+    split's second half need not sit right after the first), leaving the orders 0..n-1. In
+    steps, because the database checks the (call, order) uniqueness row by row in an UPDATE."""
     parked = 1_000_000
+    if by < 0:
+        rows = Turn.objects.filter(call=call).order_by("order").values_list("pk", "order")
+        moved = [Turn(pk=pk, order=index) for index, (pk, order) in enumerate(rows) if index != order]
+        Turn.objects.filter(pk__in=[t.pk for t in moved]).update(order=F("order") + parked)
+        Turn.objects.bulk_update(moved, ["order"], batch_size=500)
+        return
     Turn.objects.filter(call=call, order__gt=after).update(order=F("order") + parked)
     Turn.objects.filter(call=call, order__gt=parked).update(order=F("order") - parked + by)
 
@@ -74,7 +97,7 @@ def call_words_locked(call: Call) -> tuple[Call, list[dict]]:
     if not locked.words:
         words = []
         for turn in Turn.objects.filter(call=locked).select_related("speaker").order_by("order"):
-            words.extend({**w, "spk": turn.speaker.label} for w in turn.words)
+            words.extend(_inside({**w, "spk": turn.speaker.label}, turn) for w in turn.words)
         locked.words = sorted(words, key=lambda w: (w["s"], w["e"]))
         locked.save(update_fields=["words"])
     return locked, locked.words
@@ -82,6 +105,18 @@ def call_words_locked(call: Call) -> tuple[Call, list[dict]]:
 
 def _mid(word: dict) -> float:
     return (word["s"] + word["e"]) / 2
+
+
+def _inside(word: dict, turn: Turn) -> dict:
+    """The machine's word, its midpoint inside the turn the machine put it in. A turn ends where
+    its last word ends, so a zero-length last word (start = end = the turn's end) lay just
+    outside [start, end): the first correction of the turn dropped it from the turn's text, and
+    a text correction then listed it twice (typed in the turn, and left behind as unassigned).
+    Moved inside by the times' precision (a millisecond)."""
+    if turn.start <= _mid(word) < turn.end or turn.end - turn.start <= 0.001:
+        return word
+    s = min(max(word["s"], turn.start), turn.end - 0.001)
+    return {**word, "s": s, "e": min(max(word["e"], s), turn.end)}
 
 
 def words_in(words: list[dict], *, speaker: str, start: float, end: float) -> list[dict]:
@@ -94,6 +129,9 @@ def words_in(words: list[dict], *, speaker: str, start: float, end: float) -> li
 def _derive(turn: Turn, words: list[dict]) -> None:
     turn.words = words_in(words, speaker=turn.speaker.label, start=turn.start, end=turn.end)
     turn.text = _words_text(turn.words)
+    # As the machine pass says it: speech with no word in it is for an annotator to type (a typed
+    # text clears the flag; a split's wordless half keeps it).
+    turn.untranscribed = not turn.words
 
 
 def call_unassigned_words(call: Call) -> list[dict]:
@@ -116,21 +154,54 @@ def _replace_words(call: Call, words: list[dict], *, speaker: str, start: float,
 # --- corrections --------------------------------------------------------------------------------
 
 
+def _keep_in_time_order(call, turn: Turn) -> None:
+    """Give ``turn``, whose start moved, the place among the call's turns that its start says,
+    so "the next turn" (a merge) is the next in time. Sets ``turn.order``; the caller saves it."""
+    others = Turn.objects.filter(call=call).exclude(pk=turn.pk)
+    earlier = others.filter(order__lt=turn.order, start__gt=turn.start).count()  # now start after it
+    later = others.filter(order__gt=turn.order, start__lt=turn.start).count()  # now start before it
+    to = turn.order - earlier + later
+    if to == turn.order:
+        return
+    low, high, by = (to, turn.order - 1, 1) if to < turn.order else (turn.order + 1, to, -1)
+    parked = 1_000_000  # as _shift_orders: the (call, order) uniqueness is checked row by row
+    Turn.objects.filter(pk=turn.pk).update(order=2 * parked)
+    others.filter(order__gte=low, order__lte=high).update(order=F("order") + parked)
+    others.filter(order__gte=low + parked, order__lte=high + parked).update(order=F("order") - parked + by)
+    turn.order = to
+
+
+def _shifts_inside(turn: Turn) -> None:
+    """After a boundary move, each annotation's shifts outside the turn are moved to its nearer
+    edge (kept, never dropped: a save checks that every shift lies inside its turn, so one left
+    outside refused every later save); the annotator is asked to re-check, and the version moves
+    on so an open workspace merges instead of overwriting."""
+    for annotation in TurnAnnotation.objects.select_for_update().filter(turn=turn):
+        shifts = [{**s, "at": min(max(s["at"], turn.start), turn.end)} for s in annotation.shifts]
+        if shifts != annotation.shifts:
+            annotation.shifts, annotation.needs_recheck = shifts, True
+            annotation.version += 1
+            annotation.save(update_fields=["shifts", "needs_recheck", "version", "updated_at"])
+
+
 def turn_adjust(*, turn: Turn, start: float, end: float, revision: int, user) -> TurnRevision:
     with transaction.atomic():
         locked = _lock(turn, revision)
         call, words = call_words_locked(locked.call)
         before = turn_snapshot(locked)
         duration = call.duration or end
+        start, end = round(start, 3), round(end, 3)  # as stored: checked after rounding, never 0 s long
         if not (0 <= start < end <= duration + 1e-6):
             raise ValidationError(f"Start must be before end, within the call (0–{duration:.2f} s).")
         neighbours = Turn.objects.filter(call=call, speaker=locked.speaker).exclude(pk=locked.pk)
         if neighbours.filter(start__lt=end, end__gt=start).exists():
             raise ValidationError("The new boundaries overlap another turn of the same speaker.")
-        locked.start, locked.end = round(start, 3), round(end, 3)
+        locked.start, locked.end = start, end
+        _keep_in_time_order(call, locked)
         _derive(locked, words)
         locked.revision += 1
         locked.save()
+        _shifts_inside(locked)
         return _record(call=call, action="adjust", before=[before], after=[turn_snapshot(locked)], user=user,
                        turn=locked)  # fmt: skip
 
@@ -176,15 +247,18 @@ def turn_split(*, turn: Turn, at: float, revision: int, user) -> TurnRevision:
             raise ValidationError(f"Split inside the turn ({locked.start:.2f}–{locked.end:.2f} s), not at its edge.")
         call, words = call_words_locked(locked.call)
         before = turn_snapshot(locked)
+        at = round(at, 3)  # the halves' boundary as stored; the shifts are divided at the same point
         _shift_orders(call, after=locked.order, by=1)
         second = Turn(
-            call=call, speaker=locked.speaker, order=locked.order + 1, start=round(at, 3), end=locked.end,
+            call=call, speaker=locked.speaker, order=locked.order + 1, start=at, end=locked.end,
             language=locked.language, language_confidence=locked.language_confidence,
             code_switch=locked.code_switch, prosody={},
         )  # fmt: skip
         _derive(second, words)
         second.save()
-        locked.end = round(at, 3)
+        _keep_in_time_order(call, second)  # past another speaker's turn that starts inside this one
+        second.save(update_fields=["order"])
+        locked.end = at
         _derive(locked, words)
         locked.revision += 1
         locked.save()
@@ -248,13 +322,16 @@ def turn_merge_next(*, turn: Turn, revision: int, user) -> TurnRevision:
             raise ValidationError("The next turn is another speaker's; reassign its speaker first.")
         call, words = call_words_locked(locked.call)
         before = [turn_snapshot(locked), turn_snapshot(following)]
-        locked.end = max(locked.end, following.end)
+        # Both turns' spans, whichever starts first: the next turn's words never fall outside.
+        locked.start, locked.end = min(locked.start, following.start), max(locked.end, following.end)
         _derive(locked, words)
         locked.revision += 1
         _carry_merge(locked, following, user=user)
         following.delete()
-        locked.save()
         _shift_orders(call, after=locked.order + 1, by=-1)
+        locked.order = Turn.objects.values_list("order", flat=True).get(pk=locked.pk)
+        _keep_in_time_order(call, locked)
+        locked.save()
         return _record(call=call, action="merge", before=before, after=[turn_snapshot(locked)], user=user,
                        turn=locked)  # fmt: skip
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from annotera.names import unknown_key
+
 
 class ErrorOutput(serializers.Serializer):
     detail = serializers.ListField(child=serializers.CharField())
@@ -63,10 +65,6 @@ class AnnotationSaved(serializers.Serializer):
 class ConflictOutput(serializers.Serializer):
     detail = serializers.CharField()
     current = AnnotationOutput()
-
-
-class SubmitInput(serializers.Serializer):
-    skip_reason = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=False)
 
 
 class AssignmentStatusOutput(serializers.Serializer):
@@ -139,17 +137,44 @@ class WorkspaceOutput(serializers.Serializer):
 # --- correction proposals: one input per action
 
 
-class ProposalBase(serializers.Serializer):
+class KnownFieldsOnly(serializers.Serializer):
+    """Refuses a field it does not know: dropped, a misspelt or extra field ("revison", a
+    "speaker" sent with a text correction) would be a change the sender believes was made."""
+
+    def to_internal_value(self, data):
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            errors = dict(exc.detail)
+        for key in data if isinstance(data, dict) else ():
+            if key not in self.fields:
+                errors[key] = [unknown_key(key, self.fields, what="field")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class SecondsField(serializers.FloatField):
+    """A time in seconds: true/false are refused, not read as 1.0 and 0.0."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ProposalBase(KnownFieldsOnly):
     revision = serializers.IntegerField(min_value=1, help_text="the turn revision you are correcting")
 
 
 class AdjustInput(ProposalBase):
-    start = serializers.FloatField(min_value=0)
-    end = serializers.FloatField(min_value=0)
+    start = SecondsField(min_value=0)
+    end = SecondsField(min_value=0)
 
 
 class SplitInput(ProposalBase):
-    at = serializers.FloatField(min_value=0)
+    at = SecondsField(min_value=0)
 
 
 class MergeInput(ProposalBase):
@@ -164,7 +189,13 @@ class TextInput(ProposalBase):
     text = serializers.CharField(max_length=5000, trim_whitespace=True)
 
 
-class DecisionInput(serializers.Serializer):
+class SubmitInput(KnownFieldsOnly):
+    """A misspelt skip reason ({"reason": ...}) is refused: ignored, it submitted the call instead."""
+
+    skip_reason = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=False)
+
+
+class DecisionInput(KnownFieldsOnly):
     note = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
 
 

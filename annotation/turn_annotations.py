@@ -17,7 +17,7 @@ from annotera.names import unknown_key
 from taxonomy.selectors import Scales, taxonomy_scales
 
 from .assignment import assignment_start
-from .models import Assignment, Call, Turn, TurnAnnotation
+from .models import Assignment, Call, Turn, TurnAnnotation, TurnRevision
 
 AUDITED_FIELDS = (
     "labels",
@@ -38,9 +38,35 @@ def annotation_snapshot(annotation: TurnAnnotation) -> dict:
 
 
 class StaleWrite(Exception):
-    def __init__(self, current: TurnAnnotation):
+    """``differs``: the fields where the stored annotation differs from the refused write."""
+
+    def __init__(self, current: TurnAnnotation, differs: list[str] | None = None):
         super().__init__(f"turn annotation is at version {current.version}")
         self.current = current
+        self.differs = differs or []
+
+
+def turn_gone_message(call_id: int, turn_id: int) -> str:
+    """Why turn ``turn_id`` of the call is not there: a correction that took it away (a merge, an
+    undone split) says which turn it went into, so the annotator knows where their work is."""
+    # Read in Python: JSON containment lookups do not exist on SQLite (the demo's database).
+    removed = next(
+        (
+            r
+            for r in TurnRevision.objects.filter(call_id=call_id).order_by("-pk").iterator()
+            if any(snap["id"] == turn_id for snap in r.before) and all(snap["id"] != turn_id for snap in r.after)
+        ),
+        None,
+    )
+    if removed is None or not removed.after:
+        return f"Turn {turn_id} is not a turn of this call."
+    kept = Turn.objects.filter(pk=removed.after[0]["id"]).first()
+    if kept is None:
+        return f"Turn {turn_id} was merged away by a correction (again since); reload the call."
+    return (
+        f"This turn was merged into turn {kept.order + 1} ({kept.start:.2f}–{kept.end:.2f} s) by a correction, and "
+        f"its annotations went with it: nothing was saved. Reload and check turn {kept.order + 1}."
+    )
 
 
 def taxonomy_scales_for(assignment: Assignment) -> Scales:
@@ -179,11 +205,13 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
     ``base_version`` 0 means "I saw no annotation yet". Raises StaleWrite with the current row
     when the stored version differs, ValidationError for a bad payload.
     """
+    turn_id = turn.pk
     if turn.call_id != assignment.call_id:
         raise ValidationError(["This turn belongs to another call."])
     if assignment.status in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
         raise ValidationError(["This assignment is already submitted; its annotations are read-only."])
-    cleaned = clean_annotation(data, turn, taxonomy_scales_for(assignment))
+    scales = taxonomy_scales_for(assignment)
+    clean_annotation(data, turn, scales)  # a bad payload is refused before anything is locked
     with transaction.atomic():
         # The call's row lock orders this save against ``call_reprocess``, which checks for
         # annotations before new machine turns replace these.
@@ -191,6 +219,12 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
         if status != Call.Status.READY:
             raise ValidationError(["This call is not ready (its machine pass is running again, or failed) and its "
                                    "turns may change: nothing was saved. Reload when the call is ready."])  # fmt: skip
+        # Corrections hold the call's lock too: under it, the turn is as the last one left it
+        # (its boundaries, which the shifts must lie in; or merged away).
+        turn = Turn.objects.filter(pk=turn.pk).first()
+        if turn is None:
+            raise ValidationError([turn_gone_message(assignment.call_id, turn_id)])
+        cleaned = clean_annotation(data, turn, scales)
         current = TurnAnnotation.objects.select_for_update().filter(assignment=assignment, turn=turn).first()
         if current is None:
             if base_version != 0:
@@ -199,7 +233,8 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
             current.version = 0
             before = None
         elif current.version != base_version:
-            raise StaleWrite(current)
+            raise StaleWrite(current, differs=[field for field, value in cleaned.items()
+                                               if getattr(current, field) != value])  # fmt: skip
         else:
             before = annotation_snapshot(current)
         for field, value in cleaned.items():

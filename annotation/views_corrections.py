@@ -17,6 +17,7 @@ from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
 from .access import call_for_viewer, project_for_viewer
 from .models import CorrectionProposal, TurnRevision
 from .proposals import may_review, proposal_accept, proposal_reject, turn_revision_undo
+from .serializers_workspace import DecisionInput
 from .views._common import refusal_as_message
 
 
@@ -61,13 +62,18 @@ def _for_reviewer(request: HttpRequest, model, pk: int, verb: str):
 @require_POST
 def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _for_reviewer(request, CorrectionProposal, pk, "decide")
-    verdict, note = request.POST.get("verdict"), request.POST.get("note", "")
+    verdict = request.POST.get("verdict")
     decide = {"accept": proposal_accept, "reject": proposal_reject}.get(verdict)
+    # The API's rules for the note (at most 2000 characters, no NUL): refused, never cut short.
+    decision = DecisionInput(data={"note": request.POST.get("note", "")})
     if decide is None:
         messages.error(request, "Choose accept or reject.")
+    elif not decision.is_valid():
+        problems = " ".join(str(m) for msgs in decision.errors.values() for m in msgs)
+        messages.error(request, f"The note was refused: {problems} Nothing was decided.")
     else:
         with refusal_as_message(request):
-            decide(proposal=proposal, user=request.user, note=note)
+            decide(proposal=proposal, user=request.user, note=decision.validated_data["note"])
             messages.success(request, f"Correction {verdict}ed.")
     return redirect("annotation:project_corrections", slug=proposal.call.project.slug)
 
