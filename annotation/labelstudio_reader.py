@@ -112,9 +112,26 @@ def _newest(entries: list[tuple[int, dict, list[Region]]]) -> tuple[int, dict, l
     return max(with_regions, key=when) if with_regions else None
 
 
+MAX_INT_DIGITS = 1000  # far past any time; Python refuses to read integers over 4,300 digits
+
+
+def _json_int(digits: str) -> int | str:
+    """A JSON integer; a longer one than any time stays text, so the field that holds it is
+    refused by name ("start '1111…' is too large to be a time in seconds"), not the whole file
+    with Python's words."""
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
+
+
+def _json_min(data: dict) -> bool:
+    """Label Studio's JSON-MIN export: each control's regions flattened into the task."""
+    return any(
+        isinstance(v, list) and v and all(isinstance(r, dict) and "labels" in r for r in v) for v in data.values()
+    )
+
+
 def read_labelstudio(text: str) -> list[Region]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise LabelStudioError([f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"]) from exc
     except RecursionError as exc:
@@ -123,6 +140,13 @@ def read_labelstudio(text: str) -> list[Region]:
         if len(data) != 1:
             raise LabelStudioError([f"expected one Label Studio task (one call), found {len(data)}"])
         data = data[0]
+    if isinstance(data, dict) and not any(k in data for k in SOURCES) and _json_min(data):
+        raise LabelStudioError(
+            [
+                "this is Label Studio's JSON-MIN export, which leaves out the regions' ids and texts; "
+                "export the project as JSON and import that"
+            ]
+        )
     if not isinstance(data, dict) or not any(k in data for k in SOURCES):
         raise LabelStudioError(["not a Label Studio task: expected an object with annotations or predictions"])
     errors: list[str] = []

@@ -19,6 +19,7 @@ What each format must hold:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
@@ -89,6 +90,7 @@ def parse_rttm(text: str) -> list[TurnSeed]:
     errors: list[str] = []
     seeds: list[TurnSeed] = []
     uris: dict[str, int] = {}
+    others: dict[str, int] = {}  # record types other than SPEAKER, and their first line
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -101,6 +103,7 @@ def parse_rttm(text: str) -> list[TurnSeed]:
             )
             continue
         if fields[0] != "SPEAKER":
+            others.setdefault(fields[0], number)
             continue  # other RTTM record types (SPKR-INFO, LEXEME…) say nothing about turns
         uris.setdefault(fields[1], number)
         start = finite_number(fields[3], "start", where, errors)
@@ -115,10 +118,18 @@ def parse_rttm(text: str) -> list[TurnSeed]:
         except ValueError:
             errors.append(f"{where}: speaker '{fields[7]}' holds a %-escape that is not UTF-8 text")
             continue
+        if not math.isfinite(start + duration):
+            errors.append(f"{where}: end {fields[3]} + {fields[4]} is not a finite number")
+            continue
         seeds.append(TurnSeed(speaker=speaker, start=start, end=start + duration, where=where))
     if len(uris) > 1:
         listed = ", ".join(f"{u} (from line {n})" for u, n in uris.items())
         errors.insert(0, f"the file holds more than one recording: {listed}; import one call at a time")
+    if not seeds and not errors and others:
+        listed = ", ".join(f"'{kind[:20]}' (line {n})" for kind, n in list(others.items())[:5])
+        errors.append(
+            f"no turns found: an RTTM turn is a line that starts with SPEAKER; this file's lines start with {listed}"
+        )
     if errors:
         raise ImportRejected(errors)
     return seeds
@@ -199,6 +210,10 @@ def validate_turns(
         raise ImportRejected([f"{len(seeds)} turns is more than the {MAX_TURNS} a call may have"])
     known = set(known_speakers or [])
     for s in seeds:
+        for part, value in (("speaker", s.speaker), ("text", s.text)):
+            bad = _unstorable(value)
+            if bad:
+                errors.append(f"{s.where}: the {part} holds the character {bad}, which is not text")
         if not s.speaker.strip():
             errors.append(f"{s.where}: the speaker is empty")
         elif known and s.speaker not in known:
@@ -229,6 +244,49 @@ def validate_turns(
     return ordered
 
 
+def decode_text(data: bytes) -> str:
+    """The file's text: UTF-8 (with or without a BOM), or UTF-16 with its BOM as Praat saves it;
+    anything else is refused with the line where it stops being that text."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Praat also saves UTF-16; these bytes never start UTF-8
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ImportRejected(
+                [
+                    f"the file is marked as UTF-16 text but is damaged at byte {exc.start} "
+                    "(cut short, or half a character); save it again and import that"
+                ]
+            ) from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise ImportRejected(
+                [
+                    f"line {line}: the file is not UTF-8 text (byte {exc.start}); "
+                    "save it as UTF-8 (or, from Praat, as UTF-16) and import that"
+                ]
+            ) from None
+    if "\x00" in text:  # UTF-16 without its byte-order mark reads as UTF-8 with a NUL after every letter
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportRejected(
+            [
+                f"line {line}: the file holds NUL characters, so it is not UTF-8 text (UTF-16 without its "
+                "byte-order mark?); save it as UTF-8 and import that"
+            ]
+        )
+    return text
+
+
+def _unstorable(value: str) -> str | None:
+    """The first character no text column can hold (NUL, or half of a UTF-16 pair), described."""
+    for ch in value:
+        if ch == "\x00" or "\ud800" <= ch <= "\udfff":
+            return f"U+{ord(ch):04X}" + (" (NUL)" if ch == "\x00" else " (half of a UTF-16 pair)")
+    return None
+
+
 def parse_turns(
     fmt: str, data: bytes, *, duration: float | None, known_speakers: list[str] | None = None
 ) -> list[TurnSeed]:
@@ -236,13 +294,7 @@ def parse_turns(
         raise ImportRejected([f"unknown import format '{fmt}'; choose one of {', '.join(IMPORT_FORMATS)}"])
     if len(data) > MAX_BYTES:
         raise ImportRejected([f"the file is {len(data)} bytes; the limit is {MAX_BYTES}"])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Praat also saves UTF-16
-            text = data.decode("utf-16")
-        else:
-            raise ImportRejected([f"the file is not UTF-8 text (byte {exc.start})"]) from exc
+    text = decode_text(data)
     seeds = PARSERS[fmt](text)
     if fmt == "rttm" and known_speakers:
         seeds = rttm_known_names(seeds, known_speakers)

@@ -123,13 +123,15 @@ def sniff_format(head: bytes) -> str | None:
 
 
 def probe(path: Path) -> dict:
-    """ffprobe's view of the first audio stream: codec, channels, sample rate, claimed duration."""
+    """ffprobe's view of the first audio stream: codec, channels, sample rate, claimed duration,
+    and whether that duration is a guess from the bitrate (an MP3 without a frame count) rather
+    than what the container states."""
     try:
         out = subprocess.run(
             [
                 "ffprobe",
                 "-v",
-                "error",
+                "warning",
                 "-print_format",
                 "json",
                 "-show_format",
@@ -148,8 +150,9 @@ def probe(path: Path) -> dict:
         raise AudioRejected("The file could not be read: probing it took too long.") from exc
     if out.returncode < 0:
         raise AudioRejected("The audio decoder crashed while reading this file; it is probably corrupt.")
+    messages = out.stderr.decode(errors="replace")
     if out.returncode != 0:
-        reason = out.stderr.decode(errors="replace").strip().splitlines()
+        reason = messages.strip().splitlines()
         detail = reason[-1].split(": ", 1)[-1] if reason else "unknown error"
         raise AudioRejected(f"The file could not be read as audio ({detail}).")
     info = json.loads(out.stdout or b"{}")
@@ -163,6 +166,7 @@ def probe(path: Path) -> dict:
         "channels": int(stream.get("channels") or 0),
         "sample_rate": int(stream.get("sample_rate") or 0),
         "duration": float(duration) if duration not in (None, "N/A") else None,
+        "duration_estimated": "Estimating duration from bitrate" in messages,
         "format": info.get("format", {}).get("format_name", "?"),
     }
 
@@ -212,7 +216,7 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
             lines = proc.stderr.decode(errors="replace").strip().splitlines()
             raise AudioRejected(f"The audio could not be decoded ({lines[-1] if lines else 'unknown error'}).")
         frames = tmp.stat().st_size // (4 * channels)
-        _check_length(frames, claimed, limits)
+        _check_length(frames, claimed, limits, estimated=info.get("duration_estimated", False))
         peaks, clipped = _validate_samples(tmp, channels, limits)
         os.replace(tmp, out_path)
     except BaseException:
@@ -230,12 +234,21 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
     )
 
 
-def _check_length(frames: int, claimed: float | None, limits: AudioLimits) -> None:
-    """What the decoded length says: empty, truncated against the header's claim, too short."""
+TRUNCATION_SLACK = 1.0  # seconds a file may fall short of its stated length (encoder delay, padding)
+
+
+def _check_length(frames: int, claimed: float | None, limits: AudioLimits, *, estimated: bool = False) -> None:
+    """What the decoded length says: empty, truncated against the header's claim, too short.
+
+    A stated length (FLAC's sample count, an M4A's index, an MP3's frame count) is exact, so a
+    file more than a second short of it was cut: a partial copy would otherwise become a shorter
+    call without a word. A length ffprobe guessed from the bitrate can be far off either way, so
+    only a file under half of it counts as cut."""
     decoded_seconds = frames / SAMPLE_RATE
     if frames == 0:
         raise AudioRejected("The file contains no audio samples (zero length).")
-    if claimed and decoded_seconds < 0.5 * claimed and claimed - decoded_seconds > 1.0:
+    short = bool(claimed) and claimed - decoded_seconds > TRUNCATION_SLACK
+    if short and (not estimated or decoded_seconds < 0.5 * claimed):
         raise AudioRejected(
             f"The file is truncated: its header says {format_duration(claimed)} but only "
             f"{format_duration(decoded_seconds)} of audio is there."
@@ -302,36 +315,69 @@ def check_decoded_samples(path: Path, info: dict, limits: AudioLimits) -> None:
         raise AudioRejected("The audio decoder crashed on this file; it is probably corrupt.")
     if returncode != 0:
         raise AudioRejected(f"The audio could not be decoded ({lines[-1] if lines else 'unknown error'}).")
-    _check_length(frames, info["duration"], limits)
+    _check_length(frames, info["duration"], limits, estimated=info.get("duration_estimated", False))
     _check_level(peak, limits)
 
 
 def _check_wav_header(path: Path, size: int) -> None:
-    """A WAV header states its data size; a file much shorter than that is truncated.
+    """A WAV header states its data size; a file much shorter than that is truncated, and one
+    holding much more audio than that has a header the decoder would trust and cut short.
 
-    ffprobe quietly reports the duration of what is there, so the header is read directly.
+    ffprobe quietly reports the duration of what is there, so the header is read directly,
+    chunk by chunk wherever the data chunk is (a broadcast WAV's bext, iXML and JUNK chunks can
+    put it past the first 64 KB).
     """
     with path.open("rb") as fh:
-        head = fh.read(64 * 1024)
-    offset, byte_rate = 12, 0
-    while offset + 8 <= len(head):
-        chunk_id, chunk_size = head[offset : offset + 4], struct.unpack("<I", head[offset + 4 : offset + 8])[0]
-        body = offset + 8
-        if chunk_id == b"fmt " and chunk_size >= 16:
-            byte_rate = struct.unpack("<I", head[body + 8 : body + 12])[0]
-        elif chunk_id == b"data":
-            if chunk_size in (0, 0xFFFFFFFF) or byte_rate <= 0:
-                return  # streamed/unknown length: nothing claimed to check against
-            available = size - body
-            claimed_seconds = chunk_size / byte_rate
-            present_seconds = max(0, available) / byte_rate
-            if claimed_seconds - present_seconds > 1.0 and present_seconds < 0.9 * claimed_seconds:
-                raise AudioRejected(
-                    f"The file is truncated: its header says {format_duration(claimed_seconds)} of audio but "
-                    f"only {format_duration(present_seconds)} is there."
-                )
-            return
-        offset = body + chunk_size + (chunk_size & 1)
+        offset, byte_rate = 12, 0
+        for _ in range(MAX_WAV_CHUNKS):
+            fh.seek(offset)
+            header = fh.read(8)
+            if len(header) < 8:
+                return
+            chunk_id, chunk_size = header[:4], struct.unpack("<I", header[4:8])[0]
+            body = offset + 8
+            if chunk_id == b"fmt " and chunk_size >= 16:
+                fmt = fh.read(12)
+                byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) == 12 else 0
+            elif chunk_id == b"data":
+                if chunk_size in (0, 0xFFFFFFFF) or byte_rate <= 0:
+                    return  # streamed/unknown length: nothing claimed to check against, the decoder reads to the end
+                claimed_seconds = chunk_size / byte_rate
+                present_seconds = max(0, size - body) / byte_rate
+                if claimed_seconds - present_seconds > TRUNCATION_SLACK:
+                    raise AudioRejected(
+                        f"The file is truncated: its header says {format_duration(claimed_seconds)} of audio but "
+                        f"only {format_duration(present_seconds)} is there."
+                    )
+                unexplained = _bytes_after_chunks(fh, body + chunk_size + (chunk_size & 1), size)
+                if unexplained / byte_rate > TRUNCATION_SLACK:
+                    raise AudioRejected(
+                        f"The file's header says {format_duration(claimed_seconds)} of audio but the file holds about "
+                        f"{format_duration(claimed_seconds + unexplained / byte_rate)}: the header is damaged (a "
+                        "recording that was not closed properly?), so where the audio ends cannot be told and the "
+                        "rest would be lost. Re-save the file in an audio editor and upload it again."
+                    )
+                return
+            offset = body + chunk_size + (chunk_size & 1)
+
+
+MAX_WAV_CHUNKS = 10_000
+
+
+def _bytes_after_chunks(fh, offset: int, size: int, max_chunks: int = MAX_WAV_CHUNKS) -> int:
+    """How many bytes from ``offset`` (the end of the data chunk) to the end of the file are not
+    RIFF chunks (LIST, id3, cue…: four letters and a size that fits). Audio a recorder kept
+    writing after it stated the data size is not."""
+    for _ in range(max_chunks):
+        if offset + 8 > size:
+            return 0  # at most a stray pad byte or a cut chunk header
+        fh.seek(offset)
+        header = fh.read(8)
+        chunk_id, chunk_size = header[:4], struct.unpack("<I", header[4:8])[0]
+        if not all(0x20 <= b <= 0x7E for b in chunk_id) or offset + 8 + chunk_size > size + 1:
+            return size - offset
+        offset += 8 + chunk_size + (chunk_size & 1)
+    return size - offset
 
 
 def _validate_samples(path: Path, channels: int, limits: AudioLimits) -> tuple[list[float], list[float]]:
@@ -415,8 +461,6 @@ def _check_float_wav_samples(path: Path) -> None:
         info = sf.info(str(path))
     except RuntimeError:
         return  # soundfile cannot read it but ffprobe could: the decode stage decides
-    if info.frames == 0:
-        raise AudioRejected("The file contains no audio samples (zero length).")
     if info.subtype not in ("FLOAT", "DOUBLE"):
         return
     for block in sf.blocks(str(path), blocksize=SAMPLE_RATE * 60, dtype="float32", always_2d=True):
