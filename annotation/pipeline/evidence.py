@@ -10,6 +10,11 @@ z-score is mostly noise. So a cue's confidence is scaled by what it rests on:
 
 Below a floor (``VOICED_FLOOR_S`` of voiced speech or ``BASELINE_FLOOR_TURNS`` baseline turns) the
 voice alone never reaches ``PROSODY_ONLY_CAP``, whatever the z-score, and the rationale says why.
+
+Even on ample speech the voice alone stays under ``VOICE_ONLY_CAP``: louder, higher or faster than
+usual says how activated a person is, not which emotion (anger, worry and delight all raise pitch
+and volume; so do a bad line, a speakerphone and a noisy room). A confident label needs the words
+to agree.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ FULL_VOICED_S = 3.0
 FULL_BASELINE_TURNS = 6
 FULL_PITCH_TRACK = 0.5  # voiced fraction from which a pitch track counts as reliable
 PROSODY_ONLY_CAP = 0.45  # the voice alone, on thin evidence, stays below 0.5
+VOICE_ONLY_CAP = 0.6  # the voice alone, on any evidence, stays below a confident 0.7
 PITCH_CUES = frozenset({"pitch_rise", "flat"})
 
 
@@ -57,7 +63,7 @@ class VoiceEvidence:
     def confidence(self, cue: str, strength: float) -> float:
         """A fired cue's confidence on its own (before any text evidence is added)."""
         value = strength * self.weight(cue)
-        return min(value, PROSODY_ONLY_CAP) if self.thin_reason else value
+        return min(value, PROSODY_ONLY_CAP if self.thin_reason else VOICE_ONLY_CAP)
 
     def to_dict(self) -> dict:
         return {

@@ -16,10 +16,16 @@ import numpy as np
 from .evidence import baseline_turn_counts, voice_evidence
 from .text_evidence import SEED_PHRASES, embed, flip_words, seed_matrix, text_weight, vader_compound
 
-__all__ = ["SEED_PHRASES", "embed", "suggest_turns", "prosody_cues", "baseline_deltas"]
+__all__ = ["SEED_PHRASES", "embed", "suggest_turns", "prosody_cues", "baseline_deltas", "combine_evidence"]
 
-RULES_VERSION = "rules-2"
+RULES_VERSION = "rules-3"  # 3: voice-only ceiling, noisy-or fusion, English-only VADER, margin prior
 MAX_LABELS = 3  # at most this many labels are suggested per turn, by confidence
+# The multilingual prior: how much closer the nearest label's seeds are than the runner-up's
+# (cosine margin) sets its score, from nothing at PRIOR_MIN_MARGIN up to full at about 0.045.
+# Neutral, polite and phatic turns sit near several labels at once (margins under ~0.015) and
+# are no evidence of the nearest one; a fixed base score made each such guess worth 0.35.
+# Fitted on half A of tests/annotation/trust_suite.py (reported on half B: benchmarks/suggest_trust.py).
+PRIOR_MIN_MARGIN, PRIOR_BASE, PRIOR_SLOPE = 0.005, 0.0, 25.0
 TERMINAL_RISE_ONLY_STRENGTH = 0.6  # a final rise alone is ordinary intonation as often as urgency
 
 
@@ -189,8 +195,8 @@ def suggest_turns(
     """One suggestion per turn, plus shift markers between/inside turns.
 
     Each label's score is the voice's cue strength weighed by how much voiced speech and how many
-    baseline turns it rests on, plus the words' score weighed by how many words there are. When no
-    emotion reaches 0.5, "neutral" (if the taxonomy has it) leads with the remaining confidence.
+    baseline turns it rests on (never confident on its own), combined (noisy-or) with the words'
+    score weighed by how many words there are. When no emotion reaches 0.5, "neutral" (if the taxonomy has it) leads with the remaining confidence.
     """
     labels_known = set(label_keys)
     seeds = {k: v for k, v in label_seeds.items() if k in labels_known}
@@ -213,7 +219,7 @@ def suggest_turns(
         compound, text_scores = _text_scores(turn, similarity[index], seed_labels, labels_known, config)
         quoted = _quote(turn.text)
         for label, score in text_scores.items():
-            scores[label] = min(1.0, scores.get(label, 0.0) + config.text_weight * score)
+            scores[label] = combine_evidence(scores.get(label, 0.0), config.text_weight * score)
             if quoted:
                 reasons.setdefault(label, []).append(f"words: {quoted}")
         chosen = _ranked(scores, labels_known, config, reasons)
@@ -251,9 +257,19 @@ def suggest_turns(
     return results
 
 
+def combine_evidence(voice: float, words: float) -> float:
+    """Two independent pieces of evidence for one label (each 0..1), as a noisy-or: either can
+    make the label, agreement raises it, and two weak ones stay short of certainty (a sum would
+    make 0.45 + 0.45 a confident 0.9)."""
+    return 1.0 - (1.0 - voice) * (1.0 - words)
+
+
 def _text_scores(turn: TurnInput, similarity_row, seed_labels, labels_known, config) -> tuple:
-    """(VADER compound or None, label -> text score weighed by the number of words)."""
-    english = (turn.language or "en").startswith("en")
+    """(VADER compound or None, label -> text score weighed by the number of words).
+
+    VADER's lexicon is English: it reads only turns known to be English. A turn whose language was
+    not identified is not assumed English ("Die Nummer ist vier" would be "die": very negative)."""
+    english = (turn.language or "").lower().startswith("en")
     compound = vader_compound(turn.text) if english and turn.text else None
     weight = text_weight(turn.text)
     scores: dict[str, float] = {}
@@ -263,8 +279,9 @@ def _text_scores(turn: TurnInput, similarity_row, seed_labels, labels_known, con
         second = similarity_row[ranked[1]] if len(ranked) > 1 else 0.0
         margin = float(top - second)
         # The prior speaks only when one label's seeds are clearly closest.
-        if margin > 0.005:
-            scores[seed_labels[ranked[0]]] = weight * min(1.0, 0.35 + 8 * margin)
+        prior = PRIOR_SLOPE * (margin - PRIOR_MIN_MARGIN)
+        if prior > 0:
+            scores[seed_labels[ranked[0]]] = weight * min(1.0, PRIOR_BASE + prior)
     if compound is not None:
         side = "negative" if compound <= -0.3 else "positive" if compound >= 0.3 else None
         for label in config.valence_labels.get(side, []) if side else []:
