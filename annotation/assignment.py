@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from annotera import roles
+
 from .matching import PROFICIENCY_RANK, Annotator, CallNeed, Gap, Rule, language_key, plan_assignments
 from .models import AnnotatorProfile, Assignment, Call, GoldCall, Project, ProjectMembership
 
@@ -32,15 +34,36 @@ def project_rule(project: Project) -> Rule:
     )
 
 
+# Roles that act above an annotator (``roles.PRIORITY``): someone holding one of them sees
+# other people's labels and suggestions, so they are never given calls to label themselves.
+OVERSEEING_ROLES = (roles.ADMIN, roles.PROJECT_MANAGER, roles.QA_REVIEWER)
+
+
+def annotator_profiles():
+    """Active annotator profiles of active users whose role is annotator (``roles.user_role``):
+    a reviewer, project manager or admin who also keeps an annotator profile is left out, as
+    their labels would be anchored by what they oversee (co-annotators' labels, suggestions)."""
+    return (
+        AnnotatorProfile.objects.filter(
+            active=True, user__is_active=True, user__is_superuser=False, user__groups__name=roles.ANNOTATOR
+        )
+        .exclude(user__groups__name__in=OVERSEEING_ROLES)
+        .select_related("user")
+    )
+
+
 def annotator_pool(project: Project | None = None) -> list[Annotator]:
-    """Every active annotator profile with today's remaining capacity and open load; for a
-    project that has annotator members, only those members."""
+    """Every active annotator (``annotator_profiles``) with today's remaining capacity and open
+    load; for a project that has annotator members, only those members, and never one of its
+    managers or reviewers."""
     today = timezone.localdate()
-    profiles = AnnotatorProfile.objects.filter(active=True, user__is_active=True).select_related("user")
+    profiles = annotator_profiles()
     if project is not None:
         members = project.memberships.filter(role=ProjectMembership.Role.ANNOTATOR).values_list("user_id", flat=True)
         if members.exists():
             profiles = profiles.filter(user_id__in=members)
+        overseers = project.memberships.exclude(role=ProjectMembership.Role.ANNOTATOR).values_list("user_id", flat=True)
+        profiles = profiles.exclude(user_id__in=overseers)
     user_ids = [p.user_id for p in profiles]
     open_load = dict(
         Assignment.objects.filter(annotator_id__in=user_ids, status__in=OPEN)
@@ -138,6 +161,17 @@ def assignment_reassign(*, assignment: Assignment, annotator) -> Assignment:
             raise ValidationError(f"{annotator} already has this call; one annotator never gets a call twice.")
         if not AnnotatorProfile.objects.filter(user=annotator, active=True).exists():
             raise ValidationError(f"{annotator} has no active annotator profile.")
+        if roles.user_role(annotator) != roles.ANNOTATOR:
+            raise ValidationError(
+                f"{annotator} is not an annotator ({roles.ROLE_NAMES.get(roles.user_role(annotator), 'no role')}); "
+                "only annotators are given calls to label."
+            )
+        if (
+            locked.call.project.memberships.filter(user=annotator)
+            .exclude(role=ProjectMembership.Role.ANNOTATOR)
+            .exists()
+        ):
+            raise ValidationError(f"{annotator} manages or reviews this project; only its annotators label its calls.")
         previous = locked.annotator
         locked.annotator = annotator
         locked.explanation = f"reassigned by a project manager from {previous}"

@@ -20,14 +20,13 @@ from typing import IO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.text import get_valid_filename
 
 from annotera.jsonlimits import json_text_problem, loads_bounded
 
 from .jobs import queued_jobs_send
 from .models import Call, Project, Speaker
 from .pipeline.audio import sniff_format
-from .services import UploadOutcome, _inspect_audio, call_delete, call_upload
+from .services import UploadOutcome, _inspect_audio, call_delete, call_upload, upload_display_name
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +109,10 @@ def _failure(exc: BaseException) -> str:
 
 
 def _base_name(name: str) -> str:
-    return (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    """A file's name as ``call_upload`` shows it, for the files and the metadata rows alike, so
+    that a row matches its file whatever the accents, emoji or Unicode form ("Anruf Kündigung.wav"
+    typed on Windows, the same name sent by a Mac in decomposed form)."""
+    return upload_display_name(name)
 
 
 def _rows_from_csv(text: str) -> tuple[list[tuple[str, dict]], list[str]]:
@@ -262,7 +264,7 @@ def calls_bulk_upload(
     if metadata is not None:
         by_name, problems, named = metadata_read(data=metadata, filename=metadata_name)
         errors += [f"metadata {m}" if m.startswith(("row ", "entry ")) else m for m in problems]
-    names = [_base_name(getattr(f, "name", "")) for f in files]
+    names = [_base_name(getattr(f, "name", "")) or "call" for f in files]
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -273,7 +275,7 @@ def calls_bulk_upload(
         if not problems:  # a bad row may be the missing file's own: then its error says so
             errors += [f"{n}: no row for this file in the metadata file." for n in names if n not in named]
     for fileobj, name in zip(files, names, strict=True):
-        problem = _precheck_file(fileobj, get_valid_filename(name) or "call")
+        problem = _precheck_file(fileobj, name)
         if problem:
             errors.append(problem)
     if errors:

@@ -14,12 +14,24 @@ Every field is type-checked, so a malformed task is refused with the place and t
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from .read_problems import FileProblems, finite_number
 
 SPEAKER_CONTROLS = ("speaker", "speakers")
 SOURCES = ("annotations", "completions", "predictions")  # "completions": Label Studio before 1.0
+
+
+# How a kind of result is counted when it is not imported: "24 emotion labels", "3 sentiment choices".
+RESULT_NOUNS = {
+    "labels": "labels",
+    "choices": "choices",
+    "taxonomy": "taxonomy choices",
+    "textarea": "texts",
+    "number": "numbers",
+    "rating": "ratings",
+}
 
 
 class LabelStudioError(FileProblems):
@@ -33,6 +45,15 @@ class Region:
     end: float
     text: str
     where: str
+
+
+@dataclass(frozen=True)
+class LabelStudioTask:
+    """The turns' regions, and what else the task holds that the turns do not bring in: a count
+    per control and kind ("emotion labels": 24), for the person importing to be told."""
+
+    regions: list[Region]
+    left_out: dict[str, int]
 
 
 def _kind(value) -> str:
@@ -129,7 +150,37 @@ def _json_min(data: dict) -> bool:
     )
 
 
+def _left_out(entries: list[tuple[dict, list]], chosen: dict, regions: list[Region]) -> dict[str, int]:
+    """Every result of the task that did not become part of a turn, counted by control and
+    kind: the chosen entry's other controls (sentiment labels, choices, ratings), and all of
+    every other annotation's and prediction's results."""
+    used = {r.where.removeprefix("result ") for r in regions}
+    counts: Counter[str] = Counter()
+    for entry, results in entries:
+        for k, result in enumerate(results, start=1):
+            if not isinstance(result, dict):
+                continue
+            value, kind, control = result.get("value"), result.get("type"), result.get("from_name")
+            if not isinstance(kind, str):
+                continue
+            rid = str(result["id"]) if isinstance(result.get("id"), str | int) else f"#{k}"
+            turn_part = kind == "textarea" or (
+                kind == "labels" and isinstance(control, str) and control.lower() in SPEAKER_CONTROLS
+            )
+            if entry is chosen and turn_part and rid in used:
+                continue
+            held = value.get(kind) if isinstance(value, dict) else None
+            n = len(held) if kind in ("labels", "choices", "taxonomy") and isinstance(held, list) and held else 1
+            name = control if isinstance(control, str) and control else "unnamed"
+            counts[f"{name} {RESULT_NOUNS.get(kind, f'{kind} results')}"] += n
+    return dict(counts)
+
+
 def read_labelstudio(text: str) -> list[Region]:
+    return read_labelstudio_task(text).regions
+
+
+def read_labelstudio_task(text: str) -> LabelStudioTask:
     try:
         data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
@@ -151,6 +202,7 @@ def read_labelstudio(text: str) -> list[Region]:
         raise LabelStudioError(["not a Label Studio task: expected an object with annotations or predictions"])
     errors: list[str] = []
     parsed: dict[str, list[tuple[int, dict, list[Region]]]] = {}
+    every: list[tuple[dict, list]] = []  # (entry, its results), cancelled ones included
     for key in SOURCES:
         entries = data.get(key)
         if entries is None:
@@ -167,6 +219,7 @@ def read_labelstudio(text: str) -> list[Region]:
             if not isinstance(results, list):
                 errors.append(f"{place}: result must be a list, found {_kind(results)}")
                 continue
+            every.append((entry, results))
             if entry.get("was_cancelled") is True:
                 continue
             bucket = "predictions" if key == "predictions" else "annotations"
@@ -176,4 +229,4 @@ def read_labelstudio(text: str) -> list[Region]:
     chosen = _newest(parsed.get("annotations", [])) or _newest(parsed.get("predictions", []))
     if chosen is None:
         raise LabelStudioError(["no speaker regions: label each turn's region in a control named 'speaker'"])
-    return chosen[2]
+    return LabelStudioTask(regions=chosen[2], left_out=_left_out(every, chosen[1], chosen[2]))

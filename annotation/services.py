@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO
@@ -13,7 +14,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.utils.text import get_valid_filename
 
 from annotera.audit import audit_record
 from annotera.models import AuditEvent
@@ -125,6 +125,40 @@ def _inspect_audio(fileobj: IO[bytes], display_name: str) -> None:
         fileobj.seek(0)
 
 
+# Bidirectional embeddings, overrides and isolates: "Anruf\u202evaw.exe" would show as
+# "Anrufexe.wav". Left-to-right and right-to-left marks stay (they only nudge punctuation).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+UPLOAD_NAME_MAX = 255  # Call.original_name's max_length
+
+
+def _display_char(ch: str) -> str:
+    """A line break or tab becomes a space; other control characters, bidi overrides and
+    halves of UTF-16 pairs (which no text column can hold) are dropped."""
+    if ch in "\t\n\r\v\f\x85\u2028\u2029":
+        return " "
+    if ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs"):
+        return ""
+    return ch
+
+
+def upload_display_name(filename: str) -> str:
+    """The name a person gave their file, as shown everywhere (call list, messages, exports):
+    its last path component (a browser or client may send "C:\\calls\\a.wav" or "../a.wav"),
+    in NFC (macOS sends "u" + combining diaeresis for "ü"), without control characters (NUL,
+    CR/LF, tabs), bidirectional overrides or halves of UTF-16 pairs; spaces, accents and
+    emoji are kept. "" when nothing is left (a name of dots or of control characters only).
+    The name is for display only: the stored file's name is generated (``call_audio_path``)."""
+    name = unicodedata.normalize("NFC", str(filename or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(_display_char(ch) for ch in name).strip()
+    if not name.strip(". "):
+        return ""
+    if len(name) > UPLOAD_NAME_MAX:
+        stem, dot, suffix = name.rpartition(".")
+        keep = f".{suffix}" if dot and stem and len(suffix) <= 12 else ""
+        name = name[: UPLOAD_NAME_MAX - len(keep)].rstrip() + keep
+    return name
+
+
 def call_upload(
     *,
     project: Project,
@@ -145,7 +179,7 @@ def call_upload(
     audio uploaded twice to one project returns the existing call. ``send_pipeline`` False: the
     machine pass's first job is made (queued) but not sent; ``jobs.queued_jobs_send`` sends it.
     """
-    display_name = get_valid_filename(filename.replace("\\", "/").rsplit("/", 1)[-1])[:255] or "call"
+    display_name = upload_display_name(filename) or "call"
     sha256, size = _hash_file(fileobj)
     if size == 0:
         raise ValidationError(f"{display_name}: the file is empty (0 bytes).")

@@ -233,3 +233,34 @@ def _read_tier(reader: _Reader, k: int, grid_min: float, grid_max: float) -> Tie
     if abs(cursor - xmax) > EPSILON:
         raise TextGridError([f"line {line}: tier '{name}' intervals end at {cursor:g}, not at the tier's end {xmax:g}"])
     return tier
+
+
+# Annotera's own TextGrid layout (qa/exports/timeline.py): per speaker a "<speaker>|turns" tier
+# (the turns), "<speaker>|transcript" (their text), then "|consensus" and one tier per annotator.
+TURNS_SUFFIX = "|turns"
+TRANSCRIPT_SUFFIX = "|transcript"
+
+
+def turn_tier_names(grid: TextGrid) -> set[str]:
+    """The tiers a turn import reads (``turn_files.parse_textgrid``): in Annotera's layout the
+    turns and transcript tiers; in anyone else's, every interval tier (one per speaker)."""
+    interval = [t.name for t in grid.tiers if t.kind == "IntervalTier"]
+    ours = [n for n in interval if n.endswith(TURNS_SUFFIX)]
+    if not ours:
+        return set(interval)
+    return set(ours) | {n[: -len(TURNS_SUFFIX)] + TRANSCRIPT_SUFFIX for n in ours} & set(interval)
+
+
+def textgrid_left_out(grid: TextGrid) -> dict[str, int]:
+    """What a turn import does not bring in, counted: the labelled intervals (or points) of each
+    tier it does not read, e.g. {"labelled intervals of tier 'A|consensus'": 12}."""
+    read = turn_tier_names(grid)
+    counts: dict[str, int] = {}
+    for tier in grid.tiers:
+        if tier.name in read:
+            continue
+        n = sum(1 for entry in tier.intervals if entry.text.strip())
+        if n:
+            what = "labelled intervals" if tier.kind == "IntervalTier" else "labelled points"
+            counts[f"{what} of tier '{tier.name}'"] = n
+    return counts

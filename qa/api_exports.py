@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.access import call_for_manager
-from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.seeding import SeedRefused, call_turns_seed, import_file_name
+from annotation.services import upload_display_name
 from annotation.turn_files import IMPORT_FORMATS, MAX_BYTES, ImportRejected
 from annotera.jsonlimits import BoundedJSONParser
 
@@ -149,20 +150,25 @@ class CallTurnsImport(APIView):
             raise ValidationError({"format": [f"choose one of {', '.join(IMPORT_FORMATS)}"]})
         if upload is None or not hasattr(upload, "read"):
             raise ValidationError({"file": ["upload the file to import"]})
+        name = import_file_name(upload)
         if upload.size > MAX_BYTES:
-            raise ValidationError({"file": [f"the file is {upload.size} bytes; the limit is {MAX_BYTES}"]})
+            raise ValidationError({"file": [f"{name}: the file is {upload.size} bytes; the limit is {MAX_BYTES}"]})
         try:
             result = call_turns_seed(call=call, fmt=fmt, data=upload.read(), actor=request.user)
         except ImportRejected as exc:
-            raise ValidationError({"file": exc.errors}) from exc
+            raise ValidationError({"file": [f"{name}: {error}" for error in exc.errors]}) from exc
         except SeedRefused as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+            return Response({"detail": f"Import of {name} refused: {exc}"}, status=status.HTTP_409_CONFLICT)
         return Response(
             {
+                "file": upload_display_name(getattr(upload, "name", "") or ""),
                 "turns": result.turns,
                 "speakers": result.speakers,
                 "created_speakers": result.created_speakers,
                 "rerun_from": result.rerun_from,
+                # What the file held besides turns and text, counted, and the same in words.
+                "not_imported": result.not_imported,
+                "message": result.not_imported_message,
             },
             status=status.HTTP_201_CREATED,
         )

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from annotation.access import call_for_manager
-from annotation.seeding import SeedRefused, call_turns_seed
+from annotation.seeding import SeedRefused, call_turns_seed, import_file_name
 from annotation.turn_files import MAX_BYTES, ImportRejected
 
 from .exports import WRITERS, ExportError, ExportFilters
@@ -104,16 +104,23 @@ def call_turns_import(request: HttpRequest, call_id: int) -> HttpResponse:
     fmt = request.POST.get("format", "")
     if upload is None:
         messages.error(request, "Import refused: choose a file.")
-    elif upload.size > MAX_BYTES:
-        messages.error(request, f"Import refused: the file is {upload.size} bytes; the limit is {MAX_BYTES}.")
+        return redirect("annotation:call_detail", call_id=call.pk)
+    refused = f"Import of {import_file_name(upload)} refused: "
+    if upload.size > MAX_BYTES:
+        messages.error(request, f"{refused}the file is {upload.size} bytes; the limit is {MAX_BYTES}.")
     else:
         try:
             result = call_turns_seed(call=call, fmt=fmt, data=upload.read(), actor=request.user)
         except ImportRejected as exc:
-            messages.error(request, "Import refused: " + "; ".join(exc.errors))
+            messages.error(request, refused + "; ".join(exc.errors))
         except SeedRefused as exc:
-            messages.error(request, f"Import refused: {exc}.")
+            messages.error(request, f"{refused}{exc}.")
         else:
             rerun = " Prosody and suggestions are being recomputed." if result.rerun_from else ""
-            messages.success(request, f"Imported {result.turns} turns for {result.speakers} speakers.{rerun}")
+            left_out = f" {result.not_imported_message}" if result.not_imported else ""
+            messages.success(
+                request,
+                f"Imported {result.turns} turns for {result.speakers} speakers from {import_file_name(upload)}."
+                f"{left_out}{rerun}",
+            )
     return redirect("annotation:call_detail", call_id=call.pk)

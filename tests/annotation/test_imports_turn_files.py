@@ -178,5 +178,5 @@ def test_a_refusal_quoting_half_a_character_reaches_the_uploader(call, pm, clien
     )
     assert response.status_code == 400
     (error,) = response.json()["file"]
-    assert error == "result r\\ud800: start 'soon' is not a number", error
+    assert error == "'task.json': result r\\ud800: start 'soon' is not a number", error
     assert not Turn.objects.filter(call=call).exists()

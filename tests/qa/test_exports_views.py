@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 import zipfile
@@ -210,7 +211,9 @@ def test_import_form_on_the_call_page(client, people, fresh, data):
     response = client.post(url, {"format": "rttm", "file": upload(RTTM)}, follow=True)
     assert b"Imported 2 turns for 2 speakers" in response.content and fresh.turns.count() == 2
     bad = client.post(url, {"format": "rttm", "file": upload(b"SPEAKER x 1 4 3 <NA> <NA> A <NA> <NA>\n")}, follow=True)
-    assert b"Import refused: line 1: ends at 7 s, after the call ends (5 s)" in bad.content
+    assert "Import of 'turns.rttm' refused: line 1: ends at 7 s, after the call ends (5 s)" in html.unescape(
+        bad.content.decode()
+    )
     assert fresh.turns.count() == 2
     annotated = data.calls[0]
     refused = client.post(
@@ -235,7 +238,10 @@ def test_import_api(client, people, fresh, data):
     assert not fresh.turns.exists()
     created = client.post(url, {"format": "rttm", "file": upload(RTTM)})
     assert created.status_code == 201
-    assert created.json() == {"turns": 2, "speakers": 2, "created_speakers": 2, "rerun_from": ""}  # no audio yet
+    assert created.json() == {  # no audio yet
+        "turns": 2, "speakers": 2, "created_speakers": 2, "rerun_from": "", "file": "turns.rttm",
+        "not_imported": {}, "message": "",
+    }  # fmt: skip
     conflict = client.post(
         reverse("api-call-turns-import", args=[data.calls[0].pk]), {"format": "rttm", "file": upload(RTTM)}
     )
