@@ -21,8 +21,8 @@ from annotera.audit import audit_record
 
 from .models import Call, Speaker, Suggestion, Turn, TurnAnnotation, TurnRevision
 from .pipeline.types import Word, join_words
+from .signals import turn_adjusted, turns_merged
 from .signals import turn_split as turn_split_signal
-from .signals import turns_merged
 from .typed_text import typed_words
 
 
@@ -144,6 +144,49 @@ def call_unassigned_words(call: Call) -> list[dict]:
     return [w for w in call.words if not any(start <= _mid(w) < end for start, end in spans.get(w.get("spk"), ()))]
 
 
+def _word_key(word: dict, speaker: str) -> tuple:
+    def value(v):  # as read back from JSON either way: 4 and 4.0 are the same time
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else repr(v)
+
+    return (speaker, *sorted((k, value(v)) for k, v in word.items() if k != "spk"))
+
+
+def exchange_words(call: Call, words: list[dict], *, remove: list[dict], add: list[dict]) -> None:
+    """Take exactly ``remove`` (words with their "spk") out of the call's store and put ``add`` in,
+    leaving every other word as it is: an undo takes back what its correction changed, never a
+    word that is in the same span for another reason. Refused, changing nothing, when a word to
+    take out is no longer there."""
+    kept = list(words)
+    index: dict[tuple, list[int]] = {}
+    for position, word in enumerate(kept):
+        index.setdefault(_word_key(word, word.get("spk")), []).append(position)
+    dropped = set()
+    for word in remove:
+        positions = index.get(_word_key(word, word["spk"]))
+        if not positions:
+            raise ValidationError(
+                f'The word "{word.get("w", "")}" at {word["s"]:.2f} s is no longer in the transcript as the '
+                "correction left it; nothing was changed."
+            )
+        dropped.add(positions.pop())
+    kept = [w for position, w in enumerate(kept) if position not in dropped]
+    call.words = sorted(kept + [dict(w) for w in add], key=lambda w: (w["s"], w["e"]))
+    call.save(update_fields=["words"])
+
+
+def same_speaker_overlap(call: Call, *, speaker: Speaker, start: float, end: float, exclude: int) -> str:
+    """The turn of ``speaker`` other than ``exclude`` that overlaps [start, end), in words ("" if none)."""
+    other = (
+        Turn.objects.filter(call=call, speaker=speaker, start__lt=end, end__gt=start)
+        .exclude(pk=exclude)
+        .order_by("start")
+        .first()
+    )
+    if other is None:
+        return ""
+    return f"turn {other.order + 1} ({speaker.label}, {other.start:.2f}–{other.end:.2f} s)"
+
+
 def _replace_words(call: Call, words: list[dict], *, speaker: str, start: float, end: float, new: list[dict]) -> None:
     """Swap the words of ``speaker`` inside [start, end) for ``new`` in the call's store."""
     kept = [w for w in words if not (w.get("spk") == speaker and start <= _mid(w) < end)]
@@ -184,6 +227,13 @@ def _shifts_inside(turn: Turn) -> None:
             annotation.save(update_fields=["shifts", "needs_recheck", "version", "updated_at"])
 
 
+def boundaries_moved(turn: Turn, *, user=None) -> None:
+    """After ``turn``'s start or end moved (saved): its annotations' shifts are brought inside, and
+    the other apps' rows follow through ``signals.turn_adjusted`` (qa's adjudications)."""
+    _shifts_inside(turn)
+    turn_adjusted.send(sender=Turn, turn=turn, user=user)
+
+
 def turn_adjust(*, turn: Turn, start: float, end: float, revision: int, user) -> TurnRevision:
     with transaction.atomic():
         locked = _lock(turn, revision)
@@ -193,15 +243,15 @@ def turn_adjust(*, turn: Turn, start: float, end: float, revision: int, user) ->
         start, end = round(start, 3), round(end, 3)  # as stored: checked after rounding, never 0 s long
         if not (0 <= start < end <= duration + 1e-6):
             raise ValidationError(f"Start must be before end, within the call (0–{duration:.2f} s).")
-        neighbours = Turn.objects.filter(call=call, speaker=locked.speaker).exclude(pk=locked.pk)
-        if neighbours.filter(start__lt=end, end__gt=start).exists():
-            raise ValidationError("The new boundaries overlap another turn of the same speaker.")
+        overlap = same_speaker_overlap(call, speaker=locked.speaker, start=start, end=end, exclude=locked.pk)
+        if overlap:
+            raise ValidationError(f"The new boundaries overlap another turn of the same speaker, {overlap}.")
         locked.start, locked.end = start, end
         _keep_in_time_order(call, locked)
         _derive(locked, words)
         locked.revision += 1
         locked.save()
-        _shifts_inside(locked)
+        boundaries_moved(locked, user=user)
         return _record(call=call, action="adjust", before=[before], after=[turn_snapshot(locked)], user=user,
                        turn=locked)  # fmt: skip
 
@@ -267,9 +317,11 @@ def turn_split(*, turn: Turn, at: float, revision: int, user) -> TurnRevision:
                        after=[turn_snapshot(locked), turn_snapshot(second)], user=user, turn=locked)  # fmt: skip
 
 
-def _carry_split(first: Turn, second: Turn, at: float, *, user=None) -> None:
+def _carry_split(first: Turn, second: Turn, at: float, *, user=None, restored_turn_id: int | None = None) -> None:
     """Each annotation (and suggestion) of ``first`` is copied to ``second``; the other apps'
-    rows follow through ``signals.turn_split`` (qa copies the consensus of record to both halves)."""
+    rows follow through ``signals.turn_split`` (qa copies the consensus of record to both halves,
+    or, when a merge is undone, ``restored_turn_id`` naming the turn it removed, gives back what
+    the merge withdrew)."""
     annotations = list(TurnAnnotation.objects.select_for_update().filter(turn=first))
     TurnAnnotation.objects.bulk_create(_copy_half(a, turn=second, keep=lambda t: t >= at) for a in annotations)
     for a in annotations:
@@ -280,7 +332,7 @@ def _carry_split(first: Turn, second: Turn, at: float, *, user=None) -> None:
     for suggestion in Suggestion.objects.filter(turn=first):
         suggestion.pk, suggestion.turn = None, second
         suggestion.save()
-    turn_split_signal.send(sender=Turn, first=first, second=second, at=at, user=user)
+    turn_split_signal.send(sender=Turn, first=first, second=second, at=at, user=user, restored_turn_id=restored_turn_id)
 
 
 def _unite(mine: TurnAnnotation, other: TurnAnnotation) -> None:
@@ -309,8 +361,12 @@ def _unite(mine: TurnAnnotation, other: TurnAnnotation) -> None:
     mine.skip_reason = " / ".join(dict.fromkeys(reasons))[:500]  # the column's length
 
 
-def turn_merge_next(*, turn: Turn, revision: int, user) -> TurnRevision:
-    """Merge with the next turn (same speaker); each annotator's labels are united."""
+def turn_merge_next(
+    *, turn: Turn, revision: int, user, next_id: int | None = None, next_revision: int | None = None
+) -> TurnRevision:
+    """Merge with the next turn (same speaker); each annotator's labels are united. ``next_id`` and
+    ``next_revision``: the next turn as the person who asked for the merge saw it (a proposal);
+    refused when the next turn is another one now, or was corrected since."""
     with transaction.atomic():
         locked = _lock(turn, revision)
         following = (
@@ -318,6 +374,8 @@ def turn_merge_next(*, turn: Turn, revision: int, user) -> TurnRevision:
         ).first()
         if following is None:
             raise ValidationError("This is the last turn; there is nothing to merge it with.")
+        if next_id is not None:
+            _check_next(locked, following, next_id, next_revision)
         if following.speaker_id != locked.speaker_id:
             raise ValidationError("The next turn is another speaker's; reassign its speaker first.")
         call, words = call_words_locked(locked.call)
@@ -334,6 +392,22 @@ def turn_merge_next(*, turn: Turn, revision: int, user) -> TurnRevision:
         locked.save()
         return _record(call=call, action="merge", before=before, after=[turn_snapshot(locked)], user=user,
                        turn=locked)  # fmt: skip
+
+
+def _check_next(turn: Turn, following: Turn, next_id: int, next_revision: int | None) -> None:
+    """Refuse a merge whose next turn is not the one (at the revision) its proposer saw."""
+    now = f"{following.speaker.label} {following.start:.2f}–{following.end:.2f} s"
+    if following.pk != next_id:
+        raise ValidationError(
+            f"The turn after turn {turn.order + 1} is no longer the turn proposed to merge with (it was split, "
+            f"merged or moved since; the next turn now is turn {following.order + 1}, {now}); nothing was "
+            "changed: propose the merge again if it still applies."
+        )
+    if next_revision is not None and following.revision != next_revision:
+        raise ValidationError(
+            f"Turn {following.order + 1}, the next turn, was corrected since this merge was proposed (now {now}"
+            f"{_last_correction(following)}); nothing was changed: propose the merge again if it still applies."
+        )
 
 
 def _carry_merge(first: Turn, following: Turn, *, user=None) -> None:

@@ -28,7 +28,9 @@ def _apply(*, turn: Turn, action: str, params: dict, revision: int, user) -> Tur
     if action == "split":
         return corrections.turn_split(turn=turn, at=params["at"], revision=revision, user=user)
     if action == "merge":
-        return corrections.turn_merge_next(turn=turn, revision=revision, user=user)
+        # The next turn as the proposer saw it: a merge with whatever is next now is not what they meant.
+        return corrections.turn_merge_next(turn=turn, revision=revision, user=user, next_id=params.get("next"),
+                                           next_revision=params.get("next_revision"))  # fmt: skip
     if action == "speaker":
         speaker = Speaker.objects.filter(call_id=turn.call_id, pk=params["speaker"]).first()
         if speaker is None:
@@ -63,6 +65,7 @@ def proposal_create(*, turn: Turn, action: str, params: dict, revision: int, use
         following = Turn.objects.filter(call=turn.call, order=turn.order + 1).select_related("speaker").first()
         if following is not None:
             before.append(corrections.turn_snapshot(following))
+            params = {**params, "next": following.pk, "next_revision": following.revision}
     try:
         with transaction.atomic():
             applied = _apply(turn=turn, action=action, params=params, revision=revision, user=user)
@@ -101,7 +104,11 @@ def proposal_accept(*, proposal: CorrectionProposal, user, note: str = "") -> Co
         locked = _lock_open(proposal)
         if locked.turn is None:
             raise ValidationError("The turn this proposal corrects no longer exists (merged away); reject it.")
-        revision = _apply(turn=locked.turn, action=locked.action, params=locked.params,
+        params = locked.params
+        if locked.action == CorrectionProposal.Action.MERGE and "next" not in params and len(locked.before) > 1:
+            # Proposed before the next turn was kept in params: its picture says which one it was.
+            params = {**params, "next": locked.before[1]["id"], "next_revision": locked.before[1]["revision"]}
+        revision = _apply(turn=locked.turn, action=locked.action, params=params,
                           revision=locked.base_revision, user=locked.proposed_by)  # fmt: skip
         locked.status, locked.revision = CorrectionProposal.Status.ACCEPTED, revision
         locked.decided_by, locked.decided_at, locked.decision_note = user, timezone.now(), note[:2000]
@@ -165,19 +172,53 @@ def turn_revision_undo(*, revision: TurnRevision, user) -> TurnRevision:
             corrections._shift_orders(call, after=first.order + 1, by=-1)
         elif locked.action == TurnRevision.Action.MERGE:
             _unmerge(call, words, first, locked.before[1], user=user)
-        elif locked.action in (TurnRevision.Action.SPEAKER, TurnRevision.Action.TEXT):  # its words as they were
-            corrections._replace_words(call, words, speaker=first.speaker.label, start=first.start, end=first.end,
-                                       new=[{**w, "spk": was["speaker"]} for w in was["words"]])  # fmt: skip
-            first.speaker = Speaker.objects.get(call=call, label=was["speaker"])
+        elif locked.action == TurnRevision.Action.SPEAKER:
+            _unset_speaker(call, words, first, was)
+        elif locked.action == TurnRevision.Action.TEXT:
+            # Exactly the words the correction typed go, the words it replaced come back; any other
+            # word in the span (none should be) is left where it is.
+            corrections.exchange_words(call, words, remove=_spoken_by(locked.after[0]["words"], first.speaker.label),
+                                       add=_spoken_by(was["words"], was["speaker"]))  # fmt: skip
+        elif locked.action == TurnRevision.Action.ADJUST:
+            overlap = corrections.same_speaker_overlap(call, speaker=first.speaker, start=was["start"], end=was["end"],
+                                                       exclude=first.pk)  # fmt: skip
+            if overlap:
+                raise ValidationError(
+                    f"Put back at {was['start']:.2f}–{was['end']:.2f} s, turn {first.order + 1} would overlap "
+                    f"{overlap}, which has moved there since; nothing was changed. Move that turn first, then undo."
+                )
         first.start, first.end = was["start"], was["end"]
+        first.order = Turn.objects.values_list("order", flat=True).get(pk=first.pk)  # orders may have moved
+        corrections._keep_in_time_order(call, first)  # its start may be back where another turn is now
         corrections._derive(first, call.words)
         first.revision += 1
         first.save()
+        if locked.action == TurnRevision.Action.ADJUST:
+            corrections.boundaries_moved(first, user=user)  # shifts marked since, out there, come inside
         after = [corrections.turn_snapshot(t) for t in Turn.objects.filter(pk__in=[b["id"] for b in locked.before])]
         undo = corrections._record(call=call, action="undo", before=locked.after, after=after, user=user, turn=first)
         locked.undone_by = undo
         locked.save(update_fields=["undone_by"])
         return undo
+
+
+def _spoken_by(words: list[dict], speaker: str) -> list[dict]:
+    return [{**w, "spk": speaker} for w in words]
+
+
+def _unset_speaker(call: Call, words: list[dict], turn: Turn, was: dict) -> None:
+    """Give ``turn`` back to its speaker before the change, with the words that change moved (and
+    only those: words of the new speaker it took in, unassigned until then, stay theirs)."""
+    old = Speaker.objects.get(call=call, label=was["speaker"])
+    overlap = corrections.same_speaker_overlap(call, speaker=old, start=turn.start, end=turn.end, exclude=turn.pk)
+    if overlap:
+        raise ValidationError(
+            f"Given back to {old.label}, turn {turn.order + 1} would overlap {overlap}, which has moved there "
+            "since; nothing was changed. Move that turn first, then undo."
+        )
+    corrections.exchange_words(call, words, remove=_spoken_by(was["words"], turn.speaker.label),
+                               add=_spoken_by(was["words"], old.label))  # fmt: skip
+    turn.speaker = old
 
 
 def _unmerge(call: Call, words: list[dict], first: Turn, was_following: dict, *, user=None) -> None:
@@ -188,6 +229,10 @@ def _unmerge(call: Call, words: list[dict], first: Turn, was_following: dict, *,
                      language=first.language, prosody={})  # fmt: skip
     corrections._derive(following, words)
     following.save()
+    corrections._keep_in_time_order(call, following)  # past a turn moved in between since the merge
+    following.save(update_fields=["order"])
     # As a split: each half keeps its own shifts (the first turn kept the later ones, which its
     # restored end then put outside it: every later save refused), re-check flagged, versions moved on.
-    corrections._carry_split(first, following, was_following["start"], user=user)
+    # The apps above give the recreated turn back what the merge withdrew from the one it removed.
+    corrections._carry_split(first, following, was_following["start"], user=user,
+                             restored_turn_id=was_following["id"])  # fmt: skip

@@ -7,15 +7,18 @@ import json
 import time
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from annotation.models import Call, GoldCall, Project, Turn, TurnRevision
+from annotation.models import Call, GoldCall, Project, TaxonomyChange, Turn, TurnRevision
 from annotation.turn_annotations import clean_annotation
 from annotera.audit import audit_record
 from annotera.celery import celery_task
+from annotera.models import AuditEvent
 from taxonomy.models import Taxonomy
 from taxonomy.selectors import taxonomy_scales
 
@@ -301,6 +304,7 @@ def _adjudication_snapshot(adjudication: Adjudication) -> dict:
         "id": adjudication.pk, "turn": adjudication.turn_id, "reviewer": adjudication.reviewer_id,
         "labels": adjudication.labels, "valence": adjudication.valence, "arousal": adjudication.arousal,
         "shifts": adjudication.shifts, "note": adjudication.note, "created_at": adjudication.created_at.isoformat(),
+        "taxonomy": adjudication.taxonomy_id,
     }  # fmt: skip
 
 
@@ -371,19 +375,31 @@ def adjudications_merge(*, kept: Turn, removed: Turn, user=None) -> Adjudication
         project=kept.call.project,
         before=[_adjudication_snapshot(a) for a in withdrawn],
         after={"reason": f"turns {kept.order + 1} and {removed.order + 1} merged with different decisions "
-                         f"({decisions}); the merged turn needs adjudicating"},
+                         f"({decisions}); the merged turn needs adjudicating",
+               "kept": kept.pk, "removed": removed.pk},  # an undo of the merge gives them back
     )  # fmt: skip
     for adjudication in withdrawn:
         adjudication.delete()
     return None
 
 
-def adjudications_split(*, first: Turn, second: Turn, at: float) -> list[Adjudication]:
+def adjudications_split(
+    *, first: Turn, second: Turn, at: float, restored_turn_id: int | None = None, user=None
+) -> list[Adjudication]:
     """A turn was split at ``at`` (``annotation.signals.turn_split``, inside the caller's
     transaction). The decision of record held for the whole turn, so it holds for each half, as
     the annotators' labels are copied to both: each half gets a copy of the newest adjudication
     with the shifts inside it (the older ones stay with the first half as its history). A gold
-    call stays fully adjudicated. Returns the new adjudications."""
+    call stays fully adjudicated. Returns the new adjudications.
+
+    An undone merge (``restored_turn_id``: the turn it removed, which ``second`` recreates) whose
+    halves' adjudications the merge withdrew gives them back instead, each to its own turn, unless
+    the merged turn was adjudicated since (that decision was made for the whole turn: it holds
+    for both halves, as above)."""
+    if restored_turn_id is not None:
+        restored = _adjudications_restore_unmerged(first, second, restored_turn_id, user=user)
+        if restored:
+            return restored
     newest = _newest_adjudication(first)
     if newest is None:
         return []
@@ -400,6 +416,115 @@ def adjudications_split(*, first: Turn, second: Turn, at: float) -> list[Adjudic
         )
         for half, keep in ((first, lambda t: t < at), (second, lambda t: t >= at))
     ]
+
+
+def _merge_withdrawal(kept: Turn, removed_id: int) -> AuditEvent | None:
+    """The record of the adjudications withdrawn by the merge of turn ``removed_id`` into ``kept``."""
+    events = AuditEvent.objects.filter(
+        action="adjudication.withdraw_merged", object_type=kept._meta.label_lower, object_id=str(kept.pk)
+    ).order_by("-at", "-pk")
+    for event in events:
+        if isinstance(event.after, dict) and "removed" in event.after:
+            if event.after["removed"] == removed_id:
+                return event
+        elif _recorded_by_merge(event, kept, removed_id):
+            return event
+    return None
+
+
+def _recorded_by_merge(event: AuditEvent, kept: Turn, removed_id: int) -> bool:
+    """Records made before the removed turn was named in them: the one written by the merge's own
+    transaction, between the call's previous correction and the merge's history row (the call's
+    corrections take turns on its lock). Read in Python: no JSON lookups on SQLite."""
+    revisions = TurnRevision.objects.filter(call_id=kept.call_id).order_by("-pk")
+    merge = next(
+        (
+            r
+            for r in revisions.filter(action=TurnRevision.Action.MERGE).iterator()
+            if len(r.before) > 1 and r.before[1]["id"] == removed_id
+        ),
+        None,
+    )
+    if merge is None or event.at > merge.created_at:
+        return False
+    previous = revisions.filter(pk__lt=merge.pk).first()
+    return previous is None or event.at > previous.created_at
+
+
+def _taxonomy_at(project: Project, when: dt.datetime) -> int | None:
+    """The project's taxonomy version at ``when``, as ``Adjudication.taxonomy`` was filled in
+    (qa migration 0005): the version the first recorded change after it moved away from, else
+    the current one."""
+    change = TaxonomyChange.objects.filter(project=project, created_at__gt=when).order_by("created_at", "pk").first()
+    return change.from_taxonomy_id if change is not None else project.taxonomy_id
+
+
+def _adjudications_restore_unmerged(first: Turn, second: Turn, removed_id: int, *, user=None) -> list[Adjudication]:
+    """Recreate the adjudications a merge withdrew, each on its own turn again, with its id, time,
+    reviewer and taxonomy version (a page drawn before the merge saves on it as it would have).
+    Nothing when the merge withdrew none, or the merged turn was adjudicated after the merge."""
+    event = _merge_withdrawal(first, removed_id)
+    if event is None or Adjudication.objects.filter(turn=first, created_at__gte=event.at).exists():
+        return []
+    project = first.call.project
+    turns = {first.pk: first, removed_id: second}
+    reviewers = set(get_user_model().objects.filter(pk__in=[s["reviewer"] for s in event.before if s.get("reviewer")])
+                    .values_list("pk", flat=True))  # fmt: skip
+    taxonomies = set(Taxonomy.objects.filter(pk__in=[s.get("taxonomy") for s in event.before if s.get("taxonomy")])
+                     .values_list("pk", flat=True))  # fmt: skip
+    restored = []
+    for snap in event.before:
+        turn = turns.get(snap["turn"])
+        if turn is None:
+            continue
+        created_at = parse_datetime(snap["created_at"])
+        taxonomy_id = snap.get("taxonomy")
+        if taxonomy_id not in taxonomies:  # recorded before versions were kept in the record
+            taxonomy_id = _taxonomy_at(project, created_at)
+        adjudication = Adjudication.objects.create(
+            # The same id where it is free (always, but for a database copied by hand).
+            pk=None if Adjudication.objects.filter(pk=snap["id"]).exists() else snap["id"],
+            turn=turn,
+            reviewer_id=snap.get("reviewer") if snap.get("reviewer") in reviewers else None,
+            taxonomy_id=taxonomy_id,
+            labels=snap["labels"],
+            valence=snap["valence"],
+            arousal=snap["arousal"],
+            shifts=snap["shifts"],
+            note=snap["note"],
+        )
+        Adjudication.objects.filter(pk=adjudication.pk).update(created_at=created_at)  # made then, not now
+        adjudication.created_at = created_at
+        restored.append(adjudication)
+    if restored:
+        audit_record(
+            actor=user,
+            action="adjudication.restore_unmerged",
+            obj=first,
+            project=project,
+            before={"withdrawn_by": event.pk},
+            after=[_adjudication_snapshot(a) for a in restored],
+        )
+    return restored
+
+
+def adjudications_follow_adjust(*, turn: Turn, user=None) -> list[Adjudication]:
+    """A turn's boundaries moved (``annotation.signals.turn_adjusted``, inside the caller's
+    transaction): its adjudications' shifts outside it are moved to its nearer edge (kept, never
+    dropped), as the annotators' are, so the decision stays valid and a reviewer can save it as it
+    is. Recorded in the audit log. Returns the adjudications changed."""
+    moved, before = [], []
+    for adjudication in Adjudication.objects.select_for_update().filter(turn=turn).order_by("created_at", "pk"):
+        shifts = [{**s, "at": min(max(s["at"], turn.start), turn.end)} for s in adjudication.shifts]
+        if shifts != adjudication.shifts:
+            before.append(_adjudication_snapshot(adjudication))
+            adjudication.shifts = shifts
+            adjudication.save(update_fields=["shifts"])
+            moved.append(adjudication)
+    if moved:
+        audit_record(actor=user, action="adjudication.shifts_moved", obj=turn, project=turn.call.project,
+                     before=before, after=[_adjudication_snapshot(a) for a in moved])  # fmt: skip
+    return moved
 
 
 class GoldIncomplete(ValidationError):

@@ -1,6 +1,7 @@
 """Annotations, adjudications, an assignment or the project's taxonomy changed: the project's
 cached agreement reports go stale and are recomputed in the background, once, after the
-transaction commits."""
+transaction commits. Adjudications also follow the corrections of their turns (split, merge, a
+boundary move, and the undo of each) through ``annotation.signals``."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from annotation.models import Assignment, Call, TaxonomyChange, Turn, TurnAnnotation
-from annotation.signals import turn_split, turns_merged
+from annotation.signals import turn_adjusted, turn_split, turns_merged
 
 from .models import Adjudication
-from .services import adjudications_merge, adjudications_split, agreement_reports_mark_stale
+from .services import (
+    adjudications_follow_adjust,
+    adjudications_merge,
+    adjudications_split,
+    agreement_reports_mark_stale,
+)
 
 
 def _after_commit_mark_stale(project_id: int) -> None:
@@ -64,5 +70,11 @@ def _turns_merged(sender, kept: Turn, removed: Turn, user=None, **kwargs) -> Non
 
 
 @receiver(turn_split, sender=Turn, dispatch_uid="qa_adjudications_follow_split")
-def _turn_split(sender, first: Turn, second: Turn, at: float, **kwargs) -> None:
-    adjudications_split(first=first, second=second, at=at)
+def _turn_split(sender, first: Turn, second: Turn, at: float, user=None, restored_turn_id=None, **kwargs) -> None:
+    # ``restored_turn_id``: an undone merge, which gives back the adjudications it withdrew.
+    adjudications_split(first=first, second=second, at=at, restored_turn_id=restored_turn_id, user=user)
+
+
+@receiver(turn_adjusted, sender=Turn, dispatch_uid="qa_adjudications_follow_adjust")
+def _turn_adjusted(sender, turn: Turn, user=None, **kwargs) -> None:
+    adjudications_follow_adjust(turn=turn, user=user)
