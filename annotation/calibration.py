@@ -8,7 +8,8 @@ chose it, the vote rule of ``qa.consensus``.
 
 The rules' recalibration is fitted on some calls and judged on the others, and is kept only if
 it lowers the expected calibration error there, as the learned model is kept only if it beats
-the rules.
+the rules. It is fitted on, and applied to, one version of the rules only (``RULES_VERSION``):
+a map fitted on another version's confidences says nothing about this one's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db import transaction
 
 from .models import Project, Suggestion, SuggestionCalibration, TurnAnnotation
 from .pipeline.calibration import apply_platt, expected_calibration_error, fit_platt
+from .pipeline.rules_version import RULES_VERSION
 
 MIN_LABEL_EXAMPLES = 30  # a label gets its own map from this many fitting examples (with both outcomes)
 HELD_OUT_SHARE = 0.3
@@ -39,6 +41,7 @@ class Judged:
     confirmed: bool
     learned: bool  # made by a learned model, not the rules
     blind_consensus: bool
+    rules_version: str = ""  # the rules' version that made it ("" for a learned model)
 
 
 def turn_consensus(project: Project) -> dict[int, tuple[set[str], bool]]:
@@ -83,6 +86,7 @@ def judged_suggestions(project: Project) -> list[Judged]:
                     confirmed=item["label"] in agreed,
                     learned=model_version.startswith("learned-"),
                     blind_consensus=blind,
+                    rules_version="" if model_version.startswith("learned-") else model_version.split("+")[0],
                 )
             )
     return out
@@ -115,11 +119,11 @@ def calibrated(label: str, raw: float, params: dict) -> float:
 def suggestion_calibration_fit(*, project: Project) -> SuggestionCalibration | None:
     """Fit the rules' recalibration on some calls, judge it on the others; activate it only if
     it lowers the held-out expected calibration error."""
-    items = [item for item in judged_suggestions(project) if not item.learned]
+    items = [item for item in judged_suggestions(project) if item.rules_version == RULES_VERSION]
     fit, test = split_calls(items)
     if len(fit) < settings.SUGGEST_CALIBRATION_MIN or not test:
         return None
-    params = fit_params(fit)
+    params = {**fit_params(fit), "rules_version": RULES_VERSION}
     before = expected_calibration_error([i.raw_confidence for i in test], [i.confirmed for i in test])
     after = expected_calibration_error(
         [calibrated(i.label, i.raw_confidence, params) for i in test], [i.confirmed for i in test]
@@ -143,7 +147,12 @@ def suggestion_calibration_fit(*, project: Project) -> SuggestionCalibration | N
 
 
 def active_calibration(project: Project) -> SuggestionCalibration | None:
-    return SuggestionCalibration.objects.filter(project=project, active=True).order_by("-version").first()
+    """The calibration applied to this project's rule suggestions: the active one, if it was
+    fitted on the rules as they are now (none else: the rules' confidences changed meaning)."""
+    record = SuggestionCalibration.objects.filter(project=project, active=True).order_by("-version").first()
+    if record is None or (record.params or {}).get("rules_version") != RULES_VERSION:
+        return None
+    return record
 
 
 def calibrate_results(record: SuggestionCalibration, results: list, max_labels: int) -> None:

@@ -14,11 +14,19 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .evidence import baseline_turn_counts, voice_evidence
+from .rules_version import RULES_VERSION
 from .text_evidence import SEED_PHRASES, embed, flip_words, seed_matrix, text_weight, vader_compound
 
-__all__ = ["SEED_PHRASES", "embed", "suggest_turns", "prosody_cues", "baseline_deltas", "combine_evidence"]
+__all__ = [
+    "RULES_VERSION",
+    "SEED_PHRASES",
+    "embed",
+    "suggest_turns",
+    "prosody_cues",
+    "baseline_deltas",
+    "combine_evidence",
+]
 
-RULES_VERSION = "rules-3"  # 3: voice-only ceiling, noisy-or fusion, English-only VADER, margin prior
 MAX_LABELS = 3  # at most this many labels are suggested per turn, by confidence
 # The multilingual prior: how much closer the nearest label's seeds are than the runner-up's
 # (cosine margin) sets its score, from nothing at PRIOR_MIN_MARGIN up to full at about 0.045.

@@ -25,7 +25,7 @@ from annotation.pipeline.calibration import (
     reliability_bins,
 )
 from annotation.pipeline.learn import Example, train
-from annotation.pipeline.suggest import LabelSuggestion, TurnSuggestion
+from annotation.pipeline.suggest import RULES_VERSION, LabelSuggestion, TurnSuggestion
 from tests.qa.builders import annotated_call
 
 
@@ -78,20 +78,22 @@ def test_the_learned_model_is_calibrated_on_held_out_calls():
     assert type(model).from_json(model.to_json()).calibration == model.calibration
 
 
-def _calls_with_suggestions(project, make_user, confirmed_share_by_call: list[float], users=None):
-    """One call per entry: 10 turns, each suggested 'anger' at 0.9 by the rules; two annotators
-    agree on 'anger' on the given share of the turns and on 'neutral' on the rest."""
+def _calls_with_suggestions(
+    project, make_user, confirmed_share_by_call: list[float], users=None, rules: str = RULES_VERSION
+):
+    """One call per entry: 10 turns, each suggested 'anger' at 0.9 by the rules (``rules``: their
+    version); two annotators agree on 'anger' on the given share of the turns and on 'neutral' on the rest."""
     users = dict(users or {})
     for index, share in enumerate(confirmed_share_by_call):
         confirmed = round(10 * share)
         rows = [["anger"] if i < confirmed else ["neutral"] for i in range(10)]
         call, turns, made = annotated_call(
-            project, make_user, {"ann_a": rows, "ann_b": rows}, name=f"c{index}.wav", users=users
+            project, make_user, {"ann_a": rows, "ann_b": rows}, name=f"{rules}-c{index}.wav", users=users
         )
         users.update(made)
         for turn in turns:
             Suggestion.objects.create(
-                turn=turn, labels=[{"label": "anger", "intensity": 4, "confidence": 0.9}], model_version="rules-2+x"
+                turn=turn, labels=[{"label": "anger", "intensity": 4, "confidence": 0.9}], model_version=f"{rules}+x"
             )
     return users
 
@@ -121,6 +123,28 @@ def test_overconfident_rules_are_recalibrated_and_the_map_is_applied(project, ma
     assert "calibrated on this project's annotators" in result.rationale
     confidences = [item.confidence for item in result.labels]
     assert confidences == sorted(confidences, reverse=True)
+
+
+@pytest.mark.django_db
+def test_a_calibration_is_fitted_on_and_applied_to_the_rules_as_they_are_now_only(project, make_user, settings):
+    """A map fitted on an older version's confidences (0.9 then meant 'right a quarter of the time')
+    was applied to the new rules' 0.9, and the old rules' suggestions were fitted on with the new."""
+    settings.SUGGEST_CALIBRATION_MIN = 20
+    users = _calls_with_suggestions(project, make_user, [0.2, 0.3, 0.2, 0.3, 0.2, 0.3], rules="rules-older")
+    assert suggestion_calibration_fit(project=project) is None  # nothing of these rules to fit on
+    record = SuggestionCalibration.objects.create(
+        project=project, version=1, params={"pooled": [0.5, -1.0], "labels": {}}, fitted_on=40, held_out=20,
+        ece_before=0.6, ece_after=0.1, active=True,
+    )  # fmt: skip
+    assert active_calibration(project) is None  # fitted before versions were recorded: not these rules
+    record.params = {**record.params, "rules_version": "rules-older"}
+    record.save()
+    assert active_calibration(project) is None
+    _calls_with_suggestions(project, make_user, [0.2, 0.3, 0.2, 0.3, 0.2, 0.3], users=users)
+    fitted = suggestion_calibration_fit(project=project)
+    assert fitted.active and fitted.params["rules_version"] == RULES_VERSION
+    assert fitted.fitted_on + fitted.held_out == 60  # the current rules' 60 suggested labels, not 120
+    assert active_calibration(project) == fitted
 
 
 @pytest.mark.django_db
