@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
+from annotation.assignment import annotator_profiles
 from annotation.matching import PROFICIENCY_RANK, language_key
-from annotation.models import AnnotatorProfile, Project, ProjectMembership
+from annotation.models import Project, ProjectMembership
 from annotera import roles
 from annotera.audit import audit_record
 
@@ -72,7 +73,9 @@ def annotators_matching(*, project: Project, language: str = "", locale: str = "
     ``language`` with ``proficiency`` means that level or better; ``locale`` matches a profile locale
     exactly or by its language-region prefix (``en`` matches ``en-IN``)."""
     User = get_user_model()
-    profiles = AnnotatorProfile.objects.filter(active=True, user__is_active=True, user__groups__name=roles.ANNOTATOR)
+    # The same people the assignment engine may give calls to: a reviewer, manager or admin who
+    # also keeps an annotator profile is not offered as an annotator.
+    profiles = annotator_profiles()
     members = project.memberships.filter(role=ProjectMembership.Role.ANNOTATOR).values_list("user_id", flat=True)
     wanted_language = language_key(language.strip()) if language.strip() else ""
     wanted_locale = locale.strip().lower()

@@ -180,6 +180,18 @@ def test_bulk_add_counts_matches_then_adds_with_audit(client, pm, make_user, tax
     assert AuditEvent.objects.filter(action="membership.add", project=project).count() == 2
 
 
+def test_someone_who_oversees_is_not_offered_as_an_annotator(pm, make_user, taxonomy):
+    """The bulk-add search offered a reviewer who also keeps an annotator profile (and is in the
+    annotator group); the assignment engine would never give them calls, and should not."""
+    from django.contrib.auth.models import Group
+
+    project = project_setup(name="P", slug="p", created_by=pm, taxonomy=taxonomy)
+    make_annotator(make_user, "plain", [{"code": "en", "proficiency": "native"}], ["en-GB"])
+    both = make_annotator(make_user, "both", [{"code": "en", "proficiency": "native"}], ["en-GB"])
+    both.groups.add(Group.objects.get(name="qa_reviewer"))
+    assert [u.username for u in annotators_matching(project=project, language="en")] == ["plain"]
+
+
 def test_membership_rules_roles_and_last_manager(client, pm, make_user, taxonomy):
     project = project_setup(name="P", slug="p", created_by=pm, taxonomy=taxonomy)
     reviewer = make_user("rev", "qa_reviewer")
