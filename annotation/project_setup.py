@@ -3,7 +3,6 @@ call ``project_setup``. Later rule edits: ``annotation.services.project_rule_upd
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from annotera import roles
 from annotera.audit import audit_record
+from annotera.names import display_name_problem
 from taxonomy.models import Taxonomy
 from taxonomy.services import taxonomy_import
 
@@ -37,42 +37,6 @@ def taxonomy_unknown_fields(data: Any) -> list[str]:
                 name = item.get("key") if isinstance(item.get("key"), str) else f"#{i + 1}"
                 errors += [f"{kind[:-1]} '{name}': unknown key '{k}'." for k in sorted(set(item) - allowed)]
     return errors
-
-
-# Characters that reorder the text around them (embeddings, overrides, isolates): a name holding
-# U+202E shows "Q3 refunds\u202egnp.exe" as "Q3 refundsexe.png".
-BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-# Letters that render as nothing although Unicode does not class them as format characters.
-BLANK_LETTERS = {"\u115f", "\u1160", "\u2800", "\u3164", "\uffa0"}
-CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE"}
-
-
-def _character(ch: str) -> str:
-    """ "U+202E RIGHT-TO-LEFT OVERRIDE"."""
-    name = unicodedata.name(ch, "") or CONTROL_NAMES.get(ch, "")
-    return f"U+{ord(ch):04X} {name}".rstrip()
-
-
-def _invisible(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me") or ch in BLANK_LETTERS
-
-
-def display_name_problem(name: str, *, what: str = "The name") -> str:
-    """Why a name people will read (a project's) cannot be used, naming the character, or "":
-    one that reorders the text around it or a control character anywhere, or nothing visible
-    at all (only zero-width spaces, joiners, fillers)."""
-    for ch in name:
-        if ch in BIDI_CONTROLS:
-            return (
-                f"{what} holds {_character(ch)}, which reverses or reorders the text shown after it; "
-                "type the name without it."
-            )
-        if unicodedata.category(ch) == "Cc":
-            return f"{what} holds the control character {_character(ch)}; type the name without it."
-    if name and all(_invisible(ch) for ch in name):
-        listed = ", ".join(_character(ch) for ch in dict.fromkeys(name))
-        return f"{what} is made only of invisible characters ({listed}); give a name people can read."
-    return ""
 
 
 def languages_declared(written: str | Sequence[str]) -> list[str]:

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 
 from annotera.audit import audit_record
 from annotera.models import AuditEvent
+from annotera.names import BIDI_CONTROLS
 from taxonomy.models import Taxonomy
 from taxonomy.selectors import taxonomy_scales
 
@@ -125,9 +126,8 @@ def _inspect_audio(fileobj: IO[bytes], display_name: str) -> None:
         fileobj.seek(0)
 
 
-# Bidirectional embeddings, overrides and isolates: "Anruf\u202evaw.exe" would show as
-# "Anrufexe.wav". Left-to-right and right-to-left marks stay (they only nudge punctuation).
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Bidirectional embeddings, overrides and isolates (``annotera.names.BIDI_CONTROLS``) are dropped:
+# "Anruf\u202evaw.exe" would show as "Anrufexe.wav". Left-to-right and right-to-left marks stay.
 UPLOAD_NAME_MAX = 255  # Call.original_name's max_length
 
 

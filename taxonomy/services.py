@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotera.audit import audit_record
+from annotera.names import display_name_problem
 
 from .defaults import DEFAULT_TAXONOMY
 from .models import Dimension, Label, Taxonomy
@@ -39,7 +40,9 @@ def taxonomy_validate_data(data: Any) -> list[str]:
     if not isinstance(data, dict):
         return ["The taxonomy must be a JSON object with 'slug', 'name', 'labels' and 'dimensions'."]
     _require(data, "slug", str, "taxonomy", errors)
-    _require(data, "name", str, "taxonomy", errors)
+    name = _require(data, "name", str, "taxonomy", errors)
+    if name is not None and (problem := display_name_problem(name, what="its name")):
+        errors.append(f"taxonomy: {problem}")
     labels = _require(data, "labels", list, "taxonomy", errors) or []
     dimensions = data.get("dimensions", [])
     if not isinstance(dimensions, list):
@@ -56,7 +59,9 @@ def taxonomy_validate_data(data: Any) -> list[str]:
             errors.append(f"{where}: must be an object.")
             continue
         key = _require(label, "key", str, where, errors)
-        _require(label, "name", str, where, errors)
+        label_name = _require(label, "name", str, where, errors)
+        if label_name is not None and (problem := display_name_problem(label_name, what="its name")):
+            errors.append(f"{where}: {problem}")
         _require(label, "definition", str, where, errors)
         if key is None:
             continue

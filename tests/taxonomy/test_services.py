@@ -88,3 +88,26 @@ def test_invalid_import_is_rejected_clearly_and_writes_nothing(db, case):
 def test_not_an_object_is_rejected(db):
     with pytest.raises(ValidationError, match="JSON object"):
         taxonomy_import(data=["not", "a", "taxonomy"])
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("Anger\u202eregna", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("\u200b\u200b", "made only of invisible characters"),
+        ("Fear\x00", "control character U+0000 NUL"),
+    ],
+    ids=["bidi override", "invisible", "NUL"],
+)
+def test_a_label_or_taxonomy_name_people_cannot_read_as_written_is_refused(name, words):
+    """Annotators pick labels by name: one that reorders the text after it, or shows nothing, is
+    refused by place, as a project's name is."""
+    from taxonomy.defaults import DEFAULT_TAXONOMY
+    from taxonomy.services import taxonomy_validate_data
+
+    doc = {**DEFAULT_TAXONOMY, "labels": [dict(label) for label in DEFAULT_TAXONOMY["labels"]]}
+    doc["labels"][1]["name"] = name
+    errors = taxonomy_validate_data(doc)
+    assert len(errors) == 1 and errors[0].startswith("label #2: its name") and words in errors[0], errors
+    assert taxonomy_validate_data({**DEFAULT_TAXONOMY, "name": name})[0].startswith("taxonomy: its name")
+    assert taxonomy_validate_data(DEFAULT_TAXONOMY) == []
