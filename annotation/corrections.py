@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 
 from annotera.audit import audit_record
+from annotera.names import shows_nothing
 
 from .models import Call, Speaker, Suggestion, Turn, TurnAnnotation, TurnRevision
 from .pipeline.types import Word, join_words
@@ -260,7 +261,7 @@ def turn_set_text(*, turn: Turn, text: str, revision: int, user) -> TurnRevision
     """Correct the transcript of a turn. The typed words are aligned to the old ones
     (``typed_text.typed_words``): what was left as it was keeps its timing, a changed run shares
     the time of what it replaced."""
-    if not text.split():
+    if shows_nothing(text):  # a zero-width space alone was taken for a word
         raise ValidationError("The corrected text is empty; to drop a turn, merge it or move its boundaries.")
     if len(text) > 5000:
         raise ValidationError("The corrected text is longer than 5000 characters.")

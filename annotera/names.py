@@ -58,3 +58,9 @@ def display_name_problem(name: str, *, what: str = "The name") -> str:
         listed = ", ".join(_character(ch) for ch in dict.fromkeys(name))
         return f"{what} is made only of invisible characters ({listed}); give a name people can read."
     return ""
+
+
+def shows_nothing(text: str) -> bool:
+    """Whether ``text`` would show as nothing: empty, or only spaces, zero-width and format
+    characters, fillers and controls (``str.split`` keeps "\u200b" as a word)."""
+    return all(_invisible(ch) for ch in text)

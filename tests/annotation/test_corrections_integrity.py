@@ -115,6 +115,16 @@ def test_typing_the_text_of_untranscribed_speech_clears_the_flag_and_a_split_kee
     assert first.text == "hello there" and not first.untranscribed
 
 
+@pytest.mark.parametrize("text", ["\u200b", " \u200b\u2060 ", "\u3164"], ids=["zero-width space", "joiners", "filler"])
+def test_a_text_that_shows_nothing_is_refused_as_empty(call_with_turns, text):
+    """A zero-width space passed the emptiness check (``str.split`` keeps it as a word) and the
+    turn's words were replaced by one nobody can see."""
+    _, turns, _, reviewer, _ = call_with_turns
+    with pytest.raises(ValidationError, match="The corrected text is empty"):
+        turn_set_text(turn=turns[0], text=text, revision=1, user=reviewer)
+    assert Turn.objects.get(pk=turns[0].pk).text == turns[0].text
+
+
 def test_extra_or_misspelt_fields_in_a_proposal_are_refused_not_ignored(client, call_with_turns):
     call, turns, annotator, _, (agent, _) = call_with_turns
     client.force_login(annotator)
