@@ -523,10 +523,9 @@ def test_offline_boundary_move_and_submit_are_replayed_in_order(browser, live_se
     assert proposal.created_at <= assignment.submitted_at  # replayed in the order they were made
 
 
-def test_an_edit_made_while_the_submit_waits_is_refused_not_dropped(browser, live_server, ready_assignment):
-    """An edit made after Submit was queued behind it; the page left for the queue once the submit
-    went through, and the edit was gone without a word."""
-    assignment, _ = ready_assignment
+def submit_waiting_offline_then_edit(browser, live_server, assignment):
+    """Every turn tagged, the page offline, Ctrl+Enter (the submit waits in the queue), then an
+    edit ("c"). Returns (context, page)."""
     tag_every_turn_neutral(assignment)
     context = browser_context(browser)
     page, _ = open_workspace(context, live_server, assignment)
@@ -534,6 +533,14 @@ def test_an_edit_made_while_the_submit_waits_is_refused_not_dropped(browser, liv
     page.keyboard.press("Control+Enter")
     wait_status(page, "document.getElementById('ws-save').textContent.startsWith('offline')")
     page.keyboard.press("c")
+    return context, page
+
+
+def test_an_edit_made_while_the_submit_waits_is_refused_not_dropped(browser, live_server, ready_assignment):
+    """An edit made after Submit was queued behind it; the page left for the queue once the submit
+    went through, and the edit was gone without a word."""
+    assignment, _ = ready_assignment
+    context, page = submit_waiting_offline_then_edit(browser, live_server, assignment)
     assert page.locator("#ws-save").text_content().startswith("Not changed: this call is being submitted")
     assert len(page.evaluate(f"JSON.parse(localStorage.getItem('annotera-unsaved-{assignment.pk}'))")) == 1
     context.set_offline(False)
@@ -550,13 +557,7 @@ def test_an_edit_made_while_the_submit_waits_is_refused_not_dropped(browser, liv
 def test_a_submit_waiting_offline_can_be_taken_back_with_ctrl_z(browser, live_server, ready_assignment):
     """With the submit waiting offline every edit was refused, and nothing took the submit back."""
     assignment, _ = ready_assignment
-    tag_every_turn_neutral(assignment)
-    context = browser_context(browser)
-    page, _ = open_workspace(context, live_server, assignment)
-    context.set_offline(True)
-    page.keyboard.press("Control+Enter")
-    wait_status(page, "document.getElementById('ws-save').textContent.startsWith('offline')")
-    page.keyboard.press("c")
+    context, page = submit_waiting_offline_then_edit(browser, live_server, assignment)
     assert "Ctrl+Z to take the submit back" in page.locator("#ws-save").text_content()
     page.keyboard.press("Control+z")
     assert page.locator("#ws-save").text_content().startswith("submit taken back")
