@@ -20,7 +20,7 @@ from django.db.models import F
 from annotera.audit import audit_record
 from annotera.names import shows_nothing
 
-from .models import Call, Speaker, Suggestion, Turn, TurnAnnotation, TurnRevision
+from .models import NOTE_MAX, TURN_SKIP_REASON_MAX, Call, Speaker, Suggestion, Turn, TurnAnnotation, TurnRevision
 from .pipeline.types import Word, join_words
 from .signals import turn_adjusted, turns_merged
 from .signals import turn_split as turn_split_signal
@@ -353,13 +353,24 @@ def _unite(mine: TurnAnnotation, other: TurnAnnotation) -> None:
     if other.confidence is not None:
         mine.confidence = other.confidence if mine.confidence is None else min(mine.confidence, other.confidence)
     mine.note = " / ".join(n for n in (mine.note, other.note) if n)
+    if len(mine.note) > NOTE_MAX:
+        raise ValidationError(
+            f"{mine.assignment.annotator}'s notes on the two turns together are {len(mine.note)} characters long,"
+            f" more than the {NOTE_MAX} a note holds; nothing was changed. Shorten one of the notes, then merge."
+        )
     mine.suggestion_actions = {**other.suggestion_actions, **mine.suggestion_actions}
     # A decision holds for the merged turn only where both halves had it; labels on either half
     # undo "no emotion" (the two exclude each other). The re-check flag asks the annotator.
     mine.no_emotion = not mine.labels and mine.no_emotion and other.no_emotion
     mine.skipped = mine.skipped and other.skipped
     reasons = [] if not mine.skipped else [r for r in (mine.skip_reason, other.skip_reason) if r]
-    mine.skip_reason = " / ".join(dict.fromkeys(reasons))[:500]  # the column's length
+    mine.skip_reason = " / ".join(dict.fromkeys(reasons))
+    if len(mine.skip_reason) > TURN_SKIP_REASON_MAX:
+        raise ValidationError(
+            f"{mine.assignment.annotator}'s reasons for skipping the two turns together are {len(mine.skip_reason)}"
+            f" characters long, more than the {TURN_SKIP_REASON_MAX} a reason holds; nothing was changed. Shorten"
+            " one of the reasons, then merge."
+        )
 
 
 def turn_merge_next(

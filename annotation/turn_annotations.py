@@ -17,7 +17,16 @@ from annotera.names import unknown_key
 from taxonomy.selectors import Scales, taxonomy_scales
 
 from .assignment import assignment_start
-from .models import Assignment, Call, Turn, TurnAnnotation, TurnRevision
+from .models import (
+    CALL_SKIP_REASON_MAX,
+    NOTE_MAX,
+    TURN_SKIP_REASON_MAX,
+    Assignment,
+    Call,
+    Turn,
+    TurnAnnotation,
+    TurnRevision,
+)
 
 AUDITED_FIELDS = (
     "labels",
@@ -158,8 +167,8 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
         errors.append("skipped must be true or false.")
         skipped = False
     skip_reason = data.get("skip_reason", "") or ""
-    if not isinstance(skip_reason, str) or len(skip_reason) > 500:
-        errors.append("skip_reason must be text of at most 500 characters.")
+    if not isinstance(skip_reason, str) or len(skip_reason) > TURN_SKIP_REASON_MAX:
+        errors.append(f"skip_reason must be text of at most {TURN_SKIP_REASON_MAX} characters.")
         skip_reason = ""
     confidence = _number(data.get("confidence"), "confidence", 0.0, 1.0, errors)
     shifts = []
@@ -178,8 +187,8 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
         if at is not None:
             shifts.append({"at": at, "from": shift.get("from"), "to": shift.get("to")})
     note = data.get("note", "")
-    if not isinstance(note, str) or len(note) > 5000:
-        errors.append("note must be text of at most 5000 characters.")
+    if not isinstance(note, str) or len(note) > NOTE_MAX:
+        errors.append(f"note must be text of at most {NOTE_MAX} characters.")
     actions = data.get("suggestion_actions", {}) or {}
     if not isinstance(actions, dict) or not all(a in ("accepted", "edited", "rejected") for a in actions.values()):
         errors.append("suggestion_actions must map labels to accepted, edited or rejected.")
@@ -283,8 +292,13 @@ def assignment_submit(*, assignment: Assignment, skip_reason: str = "") -> Assig
         locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
         if locked.status in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
             raise ValidationError([f"This assignment is already {locked.get_status_display().lower()}."])
+        if len(skip_reason.strip()) > CALL_SKIP_REASON_MAX:
+            raise ValidationError(
+                [f"The reason is {len(skip_reason.strip())} characters long; at most {CALL_SKIP_REASON_MAX} fit."
+                 " Shorten it; the call was not skipped."]
+            )  # fmt: skip
         if skip_reason.strip():
-            locked.status, locked.skip_reason = Assignment.Status.SKIPPED, skip_reason.strip()[:2000]
+            locked.status, locked.skip_reason = Assignment.Status.SKIPPED, skip_reason.strip()
             # Skipping the call withdraws every judgement made on it (the rows stay, for the audit).
             # Versions move on, so a workspace still open on the old ones merges instead of overwriting.
             locked.turn_annotations.filter(skipped=False).update(

@@ -6,7 +6,16 @@ speakers, turns, suggestions, gold), ``assignments`` (annotators and their annot
 (turn revisions and proposals). Import the models from here.
 """
 
-from .assignments import AnnotatorProfile, Assignment, AssignmentQuerySet, TurnAnnotation, TurnAnnotationQuerySet
+from .assignments import (
+    CALL_SKIP_REASON_MAX,
+    NOTE_MAX,
+    TURN_SKIP_REASON_MAX,
+    AnnotatorProfile,
+    Assignment,
+    AssignmentQuerySet,
+    TurnAnnotation,
+    TurnAnnotationQuerySet,
+)
 from .calls import AUDIO_EXTENSIONS, Call, GoldCall, Speaker, Suggestion, Turn, call_audio_path
 from .corrections import CorrectionProposal, TurnRevision
 from .machine import ProcessingJob, SuggestionCalibration, SuggestionModel
@@ -14,6 +23,9 @@ from .projects import Project, ProjectMembership, TaxonomyChange
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "CALL_SKIP_REASON_MAX",
+    "NOTE_MAX",
+    "TURN_SKIP_REASON_MAX",
     "AnnotatorProfile",
     "Assignment",
     "AssignmentQuerySet",

@@ -10,6 +10,10 @@ from taxonomy.models import Taxonomy
 
 from .calls import Call, Turn
 
+NOTE_MAX = 5000  # characters of a turn annotation's note
+TURN_SKIP_REASON_MAX = 500  # characters of the reason one turn was skipped
+CALL_SKIP_REASON_MAX = 2000  # characters of the reason a whole call was skipped
+
 
 class AnnotatorProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotator_profile")
@@ -44,7 +48,7 @@ class Assignment(models.Model):
     blind = models.BooleanField(default=False, help_text="Shown without machine suggestions.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ASSIGNED, db_index=True)
     explanation = models.TextField(blank=True, help_text="Why the engine chose this annotator.")
-    skip_reason = models.TextField(blank=True)
+    skip_reason = models.TextField(blank=True)  # at most CALL_SKIP_REASON_MAX characters
     # The suggestion mode this assignment is worked under: the project's settings when it was
     # created, copied by save() and bulk_create() on every creation path, never updated after.
     reveal_suggestions_after_play = models.BooleanField(
@@ -121,7 +125,7 @@ class TurnAnnotation(models.Model):
     needs_recheck = models.BooleanField(
         default=False, help_text="The turn was split or merged by an accepted correction; the labels were carried over."
     )
-    skip_reason = models.CharField(max_length=500, blank=True)
+    skip_reason = models.CharField(max_length=TURN_SKIP_REASON_MAX, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-concurrency version; stale writes get 409.")
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -255,3 +255,32 @@ def test_the_second_of_two_corrections_from_the_same_revision_is_told_what_chang
     turn = Turn.objects.get(pk=turns[1].pk)
     assert (turn.start, turn.text, turn.revision) == (4.0, "I want a refund", 2)
     assert CorrectionProposal.objects.get(pk=second).status == "proposed"
+
+
+@pytest.mark.parametrize(
+    ("field", "each", "words"),
+    [("note", 2600, "notes on the two turns together are 5203 characters"),
+     ("skip_reason", 300, "reasons for skipping the two turns together are 603 characters")],
+)  # fmt: skip
+def test_a_merge_whose_joined_note_or_reason_would_not_fit_is_refused_whole(call_with_turns, field, each, words):
+    """A merge joined the two turns' notes past the 5000 characters a save accepts (the annotator's
+    next save was refused for a note they never wrote), and cut a joined skip reason to 500
+    characters without a word. It is refused now, saying whose text and how long; nothing changes."""
+    call, turns, annotator, reviewer, _ = call_with_turns
+    assignment, taxonomy = call.assignments.get(), call.project.taxonomy
+    skipped = field == "skip_reason"
+    for turn, letter in ((turns[1], "a"), (turns[2], "b")):
+        TurnAnnotation.objects.create(
+            assignment=assignment, turn=turn, taxonomy=taxonomy, skipped=skipped, **{field: letter * each}
+        )
+    before = sorted(TurnAnnotation.objects.values_list("turn_id", field, "version"))
+    with pytest.raises(ValidationError) as refused:
+        turn_merge_next(turn=turns[1], revision=1, user=reviewer)
+    assert words in str(refused.value) and annotator.username in str(refused.value)
+    assert "nothing was changed" in str(refused.value)
+    assert sorted(TurnAnnotation.objects.values_list("turn_id", field, "version")) == before
+    assert call.turns.count() == 4 and not TurnRevision.objects.filter(call=call).exists()
+    # Shortened, the merge goes through and keeps both texts whole.
+    TurnAnnotation.objects.filter(turn=turns[2]).update(**{field: "b" * 10})
+    turn_merge_next(turn=turns[1], revision=1, user=reviewer)
+    assert getattr(TurnAnnotation.objects.get(turn=turns[1]), field) == "a" * each + " / " + "b" * 10

@@ -214,3 +214,17 @@ def test_concurrent_writers_never_lose_an_update(setup):
     assert sorted(outcomes) == ["conflict", "saved"], outcomes
     stored = assignment.turn_annotations.get()
     assert stored.version == 1
+
+
+def test_a_call_skip_reason_too_long_is_refused_not_cut(client, setup):
+    """The reason was cut to 2000 characters without a word; the call is not skipped now."""
+    assignment, _, annotator = setup
+    client.force_login(annotator)
+    submit = reverse("api-assignment-submit", args=[assignment.pk])
+    refused = client.post(submit, {"skip_reason": "r" * 2001}, content_type="application/json")
+    assert refused.status_code == 400 and "2001 characters" in str(refused.json())
+    assignment.refresh_from_db()
+    assert assignment.status != "skipped" and assignment.skip_reason == ""
+    assert client.post(submit, {"skip_reason": "r" * 2000}, content_type="application/json").status_code == 200
+    assignment.refresh_from_db()
+    assert assignment.status == "skipped" and len(assignment.skip_reason) == 2000
