@@ -19,7 +19,7 @@ from .models import Call, Speaker, Turn, TurnAnnotation
 from .services import TURNS_IMPORTED, turns_replace, upload_display_name
 from .storage import pcm_path
 from .textgrid_reader import read_textgrid, textgrid_left_out
-from .turn_files import decode_text, parse_turns
+from .turn_files import decode_text, parse_turns, rttm_left_out
 
 # Shown after the counts of what a file held besides its turns.
 NOT_IMPORTED_WHY = "turn import brings in turns and text only"
@@ -51,7 +51,7 @@ class SeedResult:
         return f"{listed} in the file {verb} not imported: {NOT_IMPORTED_WHY}."
 
 
-PLURALS = {"labels", "choices", "texts", "numbers", "ratings", "results", "intervals", "points"}
+PLURALS = {"labels", "choices", "texts", "numbers", "ratings", "results", "intervals", "points", "lines"}
 
 
 def _singular(what: str) -> str:
@@ -73,11 +73,13 @@ def import_file_name(upload) -> str:
 def file_left_out(fmt: str, data: bytes) -> dict[str, int]:
     """What a turn file that ``parse_turns`` accepted holds besides the turns it imports, as its
     reader counts it (Label Studio: other controls and other annotations or predictions;
-    TextGrid: tiers that are not turns or transcripts)."""
+    TextGrid: tiers that are not turns or transcripts; RTTM: records other than SPEAKER)."""
     if fmt == "labelstudio":
         return read_labelstudio_task(decode_text(data)).left_out
     if fmt == "textgrid":
         return textgrid_left_out(read_textgrid(decode_text(data)))
+    if fmt == "rttm":
+        return rttm_left_out(decode_text(data))
     return {}
 
 

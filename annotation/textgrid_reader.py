@@ -241,14 +241,25 @@ TURNS_SUFFIX = "|turns"
 TRANSCRIPT_SUFFIX = "|transcript"
 
 
+def annotera_turn_tiers(grid: TextGrid) -> list[Tier]:
+    """The "<speaker>|turns" interval tiers: none means the file is not in Annotera's layout, and
+    every interval tier is then one speaker's turns (the rule ``turn_files.parse_textgrid`` reads by)."""
+    return [t for t in grid.tiers if t.kind == "IntervalTier" and t.name.endswith(TURNS_SUFFIX)]
+
+
+def tier_speaker(turns_tier: Tier) -> str:
+    """ "Agent|turns" -> "Agent"."""
+    return turns_tier.name[: -len(TURNS_SUFFIX)]
+
+
 def turn_tier_names(grid: TextGrid) -> set[str]:
     """The tiers a turn import reads (``turn_files.parse_textgrid``): in Annotera's layout the
     turns and transcript tiers; in anyone else's, every interval tier (one per speaker)."""
-    interval = [t.name for t in grid.tiers if t.kind == "IntervalTier"]
-    ours = [n for n in interval if n.endswith(TURNS_SUFFIX)]
+    interval = {t.name for t in grid.tiers if t.kind == "IntervalTier"}
+    ours = annotera_turn_tiers(grid)
     if not ours:
-        return set(interval)
-    return set(ours) | {n[: -len(TURNS_SUFFIX)] + TRANSCRIPT_SUFFIX for n in ours} & set(interval)
+        return interval
+    return {t.name for t in ours} | {tier_speaker(t) + TRANSCRIPT_SUFFIX for t in ours} & interval
 
 
 def textgrid_left_out(grid: TextGrid) -> dict[str, int]:

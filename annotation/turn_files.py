@@ -28,13 +28,12 @@ from annotera.jsonlimits import json_problem
 
 from .labelstudio_reader import LabelStudioError, read_labelstudio
 from .read_problems import FileProblems, finite_number
-from .textgrid_reader import TextGridError, read_textgrid
+from .textgrid_reader import TRANSCRIPT_SUFFIX, TextGridError, annotera_turn_tiers, read_textgrid, tier_speaker
 
 IMPORT_FORMATS = ("labelstudio", "textgrid", "rttm")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_TURNS = 20_000
 MAX_ERRORS = 20
-TIER_SEP = "|"
 TOLERANCE = 0.05  # seconds a turn may run past the call's end (rounding in other tools)
 
 
@@ -135,6 +134,22 @@ def parse_rttm(text: str) -> list[TurnSeed]:
     return seeds
 
 
+RTTM_TYPE = re.compile(r"[A-Z][A-Z0-9_/-]{0,19}")  # SPKR-INFO, LEXEME, NON-SPEECH, A/P…
+
+
+def rttm_left_out(text: str) -> dict[str, int]:
+    """What an RTTM file holds besides SPEAKER turns, counted by record type:
+    {"SPKR-INFO lines": 2, "LEXEME lines": 140}; a type that is not an RTTM name is "other lines"."""
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 9 or fields[0] == "SPEAKER" or fields[0].startswith("#"):
+            continue
+        what = f"{fields[0]} lines" if RTTM_TYPE.fullmatch(fields[0]) else "other lines"
+        counts[what] = counts.get(what, 0) + 1
+    return counts
+
+
 def parse_textgrid(text: str) -> list[TurnSeed]:
     try:
         grid = read_textgrid(text)
@@ -144,7 +159,7 @@ def parse_textgrid(text: str) -> list[TurnSeed]:
     if not interval_tiers:
         raise ImportRejected(["the TextGrid has no interval tiers; turns are intervals"])
     by_name = {t.name: t for t in interval_tiers}
-    ours = [t for t in interval_tiers if t.name.endswith(f"{TIER_SEP}turns")]
+    ours = annotera_turn_tiers(grid)
     seeds: list[TurnSeed] = []
     errors: list[str] = []
     if not ours:  # someone else's TextGrid: each interval tier a speaker, each labelled interval a turn
@@ -157,8 +172,8 @@ def parse_textgrid(text: str) -> list[TurnSeed]:
     for tier in ours:
         # Annotera's layout: the turns tier holds the boundaries (its text is the speaker's role,
         # never empty), so a turn whose transcript is empty is still a turn.
-        speaker = tier.name[: -len(f"{TIER_SEP}turns")]
-        transcript = by_name.get(f"{speaker}{TIER_SEP}transcript")
+        speaker = tier_speaker(tier)
+        transcript = by_name.get(f"{speaker}{TRANSCRIPT_SUFFIX}")
         texts = {(round(e.start, 6), round(e.end, 6)): e for e in transcript.intervals} if transcript else {}
         turns = set()
         for k, entry in enumerate(tier.intervals, start=1):

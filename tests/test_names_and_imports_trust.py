@@ -228,6 +228,25 @@ def test_a_file_of_turns_only_says_nothing_more(fresh_call):
     assert result.turns == 2 and result.not_imported == {} and result.not_imported_message == ""
 
 
+def test_an_rttm_import_counts_the_records_that_are_not_turns(fresh_call):
+    """Only SPEAKER lines are turns; the file's other records (words, speaker info) were dropped
+    without a word."""
+    rttm = "\n".join(
+        [
+            "SPKR-INFO call 1 <NA> <NA> <NA> unknown agent <NA> <NA>",
+            "SPEAKER call 1 0.00 1.50 <NA> <NA> agent <NA> <NA>",
+            "LEXEME call 1 0.10 0.40 hello lex agent <NA> <NA>",
+            "LEXEME call 1 0.60 0.40 there lex agent <NA> <NA>",
+            "SPEAKER call 1 2.00 1.50 <NA> <NA> customer <NA> <NA>",
+            "X\u0007Y call 1 0 1 a b c d e",
+        ]
+    )
+    result = call_turns_seed(call=fresh_call, fmt="rttm", data=rttm.encode())
+    assert result.turns == 2
+    assert result.not_imported == {"SPKR-INFO lines": 1, "LEXEME lines": 2, "other lines": 1}
+    assert result.not_imported_message.startswith("1 SPKR-INFO line, 2 LEXEME lines and 1 other line in the file")
+
+
 def _page_messages(client, response) -> list[str]:
     """The messages the redirect's page shows."""
     assert response.status_code == 302
