@@ -241,6 +241,8 @@ def validate_turns(
             errors.append(f"{s.where}: starts at {s.start:g} s, before the call starts")
         if s.end <= s.start:
             errors.append(f"{s.where}: end before start ({s.start:g} s to {s.end:g} s)")
+        elif duration is not None and s.start >= duration:
+            errors.append(f"{s.where}: starts at {s.start:g} s, where the call has ended ({duration:g} s)")
         elif duration is not None and s.end > duration + TOLERANCE:
             errors.append(f"{s.where}: ends at {s.end:g} s, after the call ends ({duration:g} s)")
     ordered = sorted(seeds, key=lambda s: (s.start, s.end))
@@ -256,7 +258,9 @@ def validate_turns(
             last[s.speaker] = s
     if errors:
         raise ImportRejected(errors)
-    return ordered
+    # Within the tolerance (another tool's rounding), a turn ends where the call does: no turn
+    # holds time the audio has not.
+    return [replace(s, end=duration) if duration is not None and s.end > duration else s for s in ordered]
 
 
 def decode_text(data: bytes) -> str:

@@ -119,6 +119,7 @@ BAD_IMPORTS = [
     ),
     ("rttm", "SPEAKER fresh 1 8.0 5.0 <NA> <NA> A <NA> <NA>\n", "line 1: ends at 13 s, after the call ends (9 s)"),
     ("rttm", "SPEAKER fresh 1 -1.0 2.0 <NA> <NA> A <NA> <NA>\n", "line 1: starts at -1 s, before the call starts"),
+    ("rttm", "SPEAKER fresh 1 9.01 0.02 <NA> <NA> A <NA> <NA>\n", "line 1: starts at 9.01 s, where the call has ended"),
     ("rttm", "# only a comment\n", "no turns found in the file"),
     ("textgrid", "this is not a textgrid", "not a Praat TextGrid"),
     (
@@ -162,6 +163,16 @@ def test_bad_imports_are_refused_clearly_and_write_nothing(exported, fmt, text, 
         call_turns_seed(call=fresh, fmt=fmt, data=text.encode())
     assert any(message in e for e in caught.value.errors), caught.value.errors
     assert turns_of(fresh) == before and fresh.speakers.count() == 2
+
+
+def test_a_turn_rounded_past_the_call_end_ends_where_the_call_does(exported):
+    """Another tool's rounding (up to 50 ms past the end) is accepted, but the turn no longer holds
+    time the audio has not."""
+    _, fresh, _ = exported
+    Call.objects.filter(pk=fresh.pk).update(duration=9.0)
+    fresh.refresh_from_db()
+    call_turns_seed(call=fresh, fmt="rttm", data=b"SPEAKER fresh 1 8.0 1.04 <NA> <NA> A <NA> <NA>\n")
+    assert list(fresh.turns.values_list("start", "end")) == [(8.0, 9.0)]
 
 
 def test_unknown_speaker_is_refused_when_the_call_has_speakers(exported):
