@@ -346,6 +346,9 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=float, default=60.0)
     parser.add_argument("--quick", action="store_true", help="one run each, skip the long call")
     parser.add_argument("--suite-calls", type=int, default=8, help="code-switched calls (0: skip the suite)")
+    parser.add_argument(
+        "--suite-first-seed", type=int, default=1000, help="first seed of the code-switched suite (fresh draws: 1064 on)"
+    )
     parser.add_argument("--dual-calls", type=int, default=8, help="dual-channel calls with cross-talk (0: skip)")
     parser.add_argument("--skip-long", action="store_true", help="skip the 10-minute calls too (quality only)")
     parser.add_argument("--skip-conditions", action="store_true", help="skip sample.wav in other recording conditions")
@@ -438,7 +441,7 @@ def main() -> None:
     if args.suite_calls:
         from annotation.pipeline.codeswitch_fixtures import LANGUAGES
 
-        suite = code_switched_suite(folder, args.suite_calls)
+        suite = code_switched_suite(folder, args.suite_calls, first_seed=args.suite_first_seed)
         for label, candidates in (("open set", []), ("languages declared", list(LANGUAGES))):
             out = run_child("pipeline", audios=[str(p) for p, _ in suite], candidates=candidates)
             right = total = 0

@@ -240,7 +240,7 @@ def suggest_turns(
         rationale_parts = [f"{item.label}: " + "; ".join(dict.fromkeys(reasons.get(item.label, []))) for item in labels]
         if cues and voice.thin_reason:
             rationale_parts.append(f"voice: {voice.thin_reason}")
-        flips = flip_words(turn.text or "")
+        flips = flip_words(turn.text or "", turn.language or "")
         if flips:
             rationale_parts.append("meaning-flipping words: " + ", ".join(f"'{w}'" for w in flips))
         if compound is not None:

