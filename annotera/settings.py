@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "annotera.context_processors.roles",
+                "annotera.context_processors.upload_limits",
             ],
         },
     },

@@ -24,7 +24,7 @@ class SizeLimitedUploadHandler(FileUploadHandler):
                 f"{self.file_name}: the file is over the {settings.AUDIO_MAX_BYTES / 2**20:.0f} MB limit; "
                 "the upload was stopped and nothing was stored.",
             )
-            raise StopUpload(connection_reset=True)
+            raise StopUpload(connection_reset=False)  # read the rest and drop it: the client hears why
         return raw_data
 
     def file_complete(self, file_size: int):

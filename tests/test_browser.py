@@ -813,3 +813,33 @@ def test_suggestions_wait_for_the_turn_to_be_heard_and_show_no_confidence_when_h
     chips = page.locator(f"{first} .ws-suggested").all_text_contents()
     assert chips and not any("%" in chip for chip in chips), chips
     assert not page.errors, page.errors
+
+
+def test_files_over_the_upload_limits_are_refused_in_words_before_they_are_sent(browser, live_server, pm, settings):
+    """A file over the per-file limit (or files over the request limit together) was sent whole,
+    then the server reset the connection: the browser showed a network error, not a reason."""
+    from annotation.models import Call
+
+    settings.AUDIO_MAX_BYTES, settings.UPLOAD_MAX_REQUEST_BYTES = 300_000, 500_000
+    context = browser_context(browser)
+    page = context.new_page()
+    login(page, live_server, pm.username)
+    page.goto(f"{live_server.url}/projects/test/")
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    files = page.locator("#upload input[name=files]")
+    big = {"name": "Anruf groß.wav", "mimeType": "audio/wav", "buffer": b"\0" * 400_000}
+    files.set_input_files([big])
+    page.click("#upload button[type=submit]")
+    alert = page.locator("#upload .upload-refusal[role=alert]")
+    assert alert.inner_text() == ("“Anruf groß.wav” is 0.4 MB; one file may be at most 0.3 MB. Nothing was uploaded.")
+    small = [{"name": f"c{i}.wav", "mimeType": "audio/wav", "buffer": b"\0" * 200_000} for i in range(3)]
+    files.set_input_files(small)
+    page.click("#upload button[type=submit]")
+    assert alert.inner_text().startswith("The 3 files are 0.6 MB together; one upload may be at most 0.5 MB.")
+    assert not sent and not Call.objects.exists()
+    files.set_input_files(small[:1])  # within both limits: sent, and the refusal goes
+    with page.expect_navigation():
+        page.click("#upload button[type=submit]")
+    assert sent and page.locator(".upload-refusal").count() == 0
+    context.close()

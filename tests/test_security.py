@@ -157,3 +157,36 @@ def test_production_cookies_are_secure():
     )
     env = {"DJANGO_SETTINGS_MODULE": "annotera.settings", "DEBUG": "0", "SECRET_KEY": "x" * 60, "PATH": "/usr/bin"}
     assert django_run(code, env).split() == ["True", "True", "True", "True"]
+
+
+def test_a_file_past_the_limit_is_refused_after_the_body_is_read_so_the_client_hears_why(pm, settings):
+    """The handler reset the connection as soon as the file passed the limit, leaving the rest of
+    the body unread: a production server (gunicorn) then closes the socket on a client that is
+    still sending, which sees "connection reset", never the message. The rest of the body is now
+    read and dropped (the request limit bounds how much) before the refusal is sent."""
+    from django.test.client import ClientHandler  # the WSGI handler, keeping the test's database connection
+    from rest_framework.authtoken.models import Token
+
+    settings.AUDIO_MAX_BYTES = 4000
+    token = Token.objects.create(user=pm)
+    boundary = "annoterabound"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n'
+            "Content-Type: audio/wav\r\n\r\n"
+        ).encode()
+        + b"\0" * 2_000_000
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    stream = io.BytesIO(body)
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": reverse("api-call-upload", args=["test"]), "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": stream, "wsgi.errors": io.StringIO(),
+        "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}", "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": f"Token {token.key}",
+    }  # fmt: skip
+    response = ClientHandler()(environ)
+    assert response.status_code == 413
+    assert b"big.wav: the file is over the" in response.content
+    assert stream.tell() == len(body)  # all of it read: the client is not cut off mid-send
+    assert not Call.objects.exists()

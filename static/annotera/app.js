@@ -18,3 +18,49 @@ document.addEventListener("keydown", (event) => {
     link.click();
   }
 });
+
+// Files are checked against the server's limits before a multipart form sends them: a refusal
+// after the browser has sent hundreds of megabytes arrives as a reset connection, not a message.
+const FORM_OVERHEAD = 64 * 1024; // the form's other fields and multipart boundaries, generously
+
+function megabytes(bytes) {
+  return `${(bytes / 2 ** 20).toFixed(1)} MB`;
+}
+
+function uploadProblem(form) {
+  const maxFile = Number(document.body.dataset.uploadMaxFile || 0);
+  const maxRequest = Number(document.body.dataset.uploadMaxRequest || 0);
+  const files = [...form.querySelectorAll('input[type="file"]')].flatMap((input) => [...(input.files || [])]);
+  const tooLarge = maxFile ? files.filter((file) => file.size > maxFile) : [];
+  if (tooLarge.length) {
+    const named = tooLarge.map((file) => `“${file.name}” is ${megabytes(file.size)}`).join(", ");
+    return `${named}; one file may be at most ${megabytes(maxFile)}. Nothing was uploaded.`;
+  }
+  const total = files.reduce((sum, file) => sum + file.size, 0);
+  if (maxRequest && files.length && total + FORM_OVERHEAD > maxRequest) {
+    return (
+      `The ${files.length} files are ${megabytes(total)} together; one upload may be at most ` +
+      `${megabytes(maxRequest)}. Nothing was uploaded: upload them in smaller batches.`
+    );
+  }
+  return "";
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.enctype !== "multipart/form-data") return;
+  let shown = form.querySelector(".upload-refusal");
+  const problem = uploadProblem(form);
+  if (!problem) {
+    shown?.remove();
+    return;
+  }
+  event.preventDefault();
+  if (!shown) {
+    shown = document.createElement("p");
+    shown.className = "errorlist upload-refusal";
+    shown.setAttribute("role", "alert");
+    form.prepend(shown);
+  }
+  shown.textContent = problem;
+});
