@@ -6,13 +6,14 @@ exports all share, so "consensus" means one thing everywhere. It reads every jud
 adjudication in one taxonomy version, older versions mapped into it as the report maps them.
 
 Vote rule: a label is in the consensus when more than half of the (non-skipped) annotators
-chose it; its intensity is the rounded median of the chosen intensities. Valence and arousal
+chose it; its intensity is the median of the chosen intensities, halves rounded up. Valence and arousal
 are the means of the given values. Soft labels carry the vote share and mean intensity of every
 label anyone chose, so model builders can train on the distribution rather than the majority.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,7 +47,10 @@ class Consensus:
     arousal_sd: float | None = None
     shifts: list[dict] = field(default_factory=list)
     annotators: int = 0
-    disagreement: float = 0.0  # 0 = unanimous; 1 - mean pairwise Jaccard of label sets
+    disagreement: float = 0.0  # 0 = the same label sets; 1 - mean pairwise Jaccard of label sets
+    # Two or more annotators gave the same labels with the same intensities, and no two given
+    # valences (or arousals) differ: a label-set disagreement of 0 alone also holds for 1 vs 5.
+    unanimous: bool = False
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -61,6 +65,12 @@ def _mean_sd(values: Iterable[float | None]) -> tuple[float | None, float | None
     return round(mean, 4), round(sd, 4)
 
 
+def _half_up(value: float) -> int:
+    """A median intensity on the scale's whole steps, halves up: Python's ``round`` takes halves to
+    the even step, so 2 and 3 gave 2 while 3 and 4 gave 4."""
+    return math.floor(value + 0.5)
+
+
 def label_set_disagreement(sets: Sequence[frozenset]) -> float:
     """1 - mean pairwise Jaccard similarity of the annotators' label sets (0 when fewer than two)."""
     if len(sets) < 2:
@@ -72,6 +82,15 @@ def label_set_disagreement(sets: Sequence[frozenset]) -> float:
             total += 1.0 if not union else len(sets[i] & sets[j]) / len(union)
             pairs += 1
     return round(1.0 - total / pairs, 4)
+
+
+def _unanimous(judgements: Sequence[Judgement]) -> bool:
+    if len(judgements) < 2:
+        return False
+    chosen = [{item["label"]: item.get("intensity") for item in j.labels} for j in judgements]
+    valences = {float(j.valence) for j in judgements if j.valence is not None}
+    arousals = {float(j.arousal) for j in judgements if j.arousal is not None}
+    return all(c == chosen[0] for c in chosen) and len(valences) <= 1 and len(arousals) <= 1
 
 
 def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None = None) -> Consensus:
@@ -96,6 +115,7 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
     valence, valence_sd = _mean_sd(j.valence for j in judgements)
     arousal, arousal_sd = _mean_sd(j.arousal for j in judgements)
     disagreement = label_set_disagreement([frozenset(i["label"] for i in j.labels) for j in judgements])
+    unanimous = _unanimous(judgements)
     if adjudication is not None:
         return Consensus(
             source="adjudicated",
@@ -108,13 +128,14 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
             shifts=list(adjudication.get("shifts") or []),
             annotators=n,
             disagreement=disagreement,
+            unanimous=unanimous,
         )
     if n == 0:
         return Consensus(source="none")
     majority = [
         {
             "label": s["label"],
-            "intensity": round(statistics.median(intensities[s["label"]])) if intensities[s["label"]] else None,
+            "intensity": _half_up(statistics.median(intensities[s["label"]])) if intensities[s["label"]] else None,
         }
         for s in soft
         if votes[s["label"]] * 2 > n
@@ -153,6 +174,7 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
         shifts=shifts,
         annotators=n,
         disagreement=disagreement,
+        unanimous=unanimous,
     )
 
 

@@ -213,7 +213,9 @@ def call_review(call: Call) -> list[dict]:
             "annotations": annotations.get(t.pk, []),
             "adjudicated": t.pk in notes,
             "note": notes.get(t.pk, ""),
-            "agreed": consensus[t.pk].annotators >= 2 and consensus[t.pk].disagreement == 0,
+            # Labels, intensities, valence and arousal alike (the page ticks these turns to save as
+            # they are; the same labels at intensities 1 and 5 came ticked, pre-filled with 3).
+            "agreed": consensus[t.pk].unanimous,
         }
         for t in turns
     ]

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from annotation.models import Assignment, Call, TaxonomyChange, Turn, TurnAnnotation
+from annotation.models import Assignment, Call, Speaker, TaxonomyChange, Turn, TurnAnnotation
 from annotation.signals import turn_adjusted, turn_split, turns_merged
 
 from .models import Adjudication
@@ -53,6 +53,34 @@ def _taxonomy_changed(sender, instance: TaxonomyChange, created: bool = False, *
     # The project moved to another taxonomy version: its judgements are read through the new
     # mapping (``qa.judgements``), so every figure may change.
     if created:
+        _after_commit_mark_stale(instance.project_id)
+
+
+# What the report filters read besides the judgements: a turn's speaker (speaker_role) and
+# language, a speaker's role, a call's locale. Corrected without touching a judgement, they left
+# a filtered report shown as current with the turns of before (a turn reassigned from the agent
+# to the customer stayed in speaker_role=agent's figures).
+@receiver([post_save], sender=Turn, dispatch_uid="qa_reports_stale_on_turn")
+def _turn_changed(sender, instance: Turn, created=False, **kwargs) -> None:
+    if created:
+        return  # a new turn has no judgements (a split's copies are saved, and mark it, themselves)
+    project_id = Call.objects.filter(pk=instance.call_id).values_list("project_id", flat=True).first()
+    if project_id is not None:
+        _after_commit_mark_stale(project_id)
+
+
+@receiver([post_save], sender=Speaker, dispatch_uid="qa_reports_stale_on_speaker")
+def _speaker_changed(sender, instance: Speaker, created=False, update_fields=None, **kwargs) -> None:
+    if created or (update_fields is not None and "role" not in update_fields):
+        return
+    project_id = Call.objects.filter(pk=instance.call_id).values_list("project_id", flat=True).first()
+    if project_id is not None:
+        _after_commit_mark_stale(project_id)
+
+
+@receiver([post_save], sender=Call, dispatch_uid="qa_reports_stale_on_call_locale")
+def _call_changed(sender, instance: Call, created=False, update_fields=None, **kwargs) -> None:
+    if not created and update_fields is not None and "locale" in update_fields:
         _after_commit_mark_stale(instance.project_id)
 
 

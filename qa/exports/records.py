@@ -143,7 +143,7 @@ class CallInfo:
 
 
 def call_alphas(project: Project, call_ids: list[int] | None = None) -> dict[int, float | None]:
-    """Label-presence alpha per call (nominal, over the call's turns x taxonomy labels); rows of
+    """Label-presence alpha per call (nominal, over the call's turns x the labels chosen in it); rows of
     earlier taxonomy versions are read through the recorded mapping, as in the agreement report.
     None where alpha is undefined (see ``call_alpha_results``)."""
     return {call_id: result.alpha for call_id, result in call_alpha_results(project, call_ids).items()}
@@ -177,9 +177,14 @@ def call_alpha_results(project: Project, call_ids: list[int] | None = None) -> d
     for call_id, turns in per_call.items():
         judged = np.array([t[0] for t in turns.values()], dtype=float)
         present = np.array([t[1] for t in turns.values()], dtype=float).reshape(len(turns), len(labels))
+        # Pooled over the labels someone chose in the call, as the report pools (qa.agreement): a
+        # label nobody chose adds unanimous absence, which raised the figure with the taxonomy's
+        # size (two annotators choosing "anger" on every turn scored 1.0, where the report says
+        # undefined). With no label chosen at all, one column of absence keeps the units counted.
+        used = [k for k in range(len(labels)) if present[:, k].any()] or list(range(min(1, len(labels))))
         counts = np.concatenate(
-            [np.stack([judged - present[:, k], present[:, k]], axis=1) for k in range(len(labels))]
-        ) if labels else np.zeros((0, 2))  # fmt: skip
+            [np.stack([judged - present[:, k], present[:, k]], axis=1) for k in used]
+        ) if used else np.zeros((0, 2))  # fmt: skip
         results[call_id] = alpha_from_counts(counts, [0, 1], "nominal", bootstrap=0)
     return results
 

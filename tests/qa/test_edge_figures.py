@@ -1,0 +1,112 @@
+"""Figures that said more than the judgements do, on inputs nobody tuned for.
+
+Regression tests: the export's ``min_alpha`` read a per-call alpha pooled over every label of the
+taxonomy, so labels nobody chose added unanimous absence (two annotators choosing "anger" on
+every turn scored 1.0 where the agreement page says undefined, and a call the page puts at 0.125
+passed a 0.4 threshold); a consensus intensity halfway between two steps went to the even step
+(2 and 3 gave 2, 3 and 4 gave 4); the whole-call page ticked, as agreed, turns whose annotators
+chose the same label at intensities 1 and 5 (pre-filled with 3, which nobody said).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from annotation.models import TurnAnnotation
+from qa.agreement import project_report
+from qa.consensus import Judgement, turn_consensus
+from qa.exports import ExportFilters
+from qa.exports.records import call_alpha_results, call_alphas, selected_turns
+from qa.models import Adjudication
+
+from .builders import annotated_call
+from .test_review_tools import form_defaults
+
+pytestmark = pytest.mark.django_db
+
+
+def _no_emotion_where_empty(call) -> None:
+    TurnAnnotation.objects.filter(turn__call=call, labels=[]).update(no_emotion=True)
+
+
+def test_min_alpha_reads_the_label_alpha_the_agreement_page_shows(project, make_user):
+    # One call, two annotators, only "anger" ever chosen, disagreed on two of four turns.
+    call, _, _ = annotated_call(
+        project, make_user, {"ann": [["anger"], ["anger"], ["anger"], []], "bob": [["anger"], [], [], []]}
+    )
+    _no_emotion_where_empty(call)
+    shown = project_report(project, bootstrap=0)["label_presence"]["alpha"]
+    assert shown == pytest.approx(0.125)
+    assert call_alphas(project)[call.pk] == pytest.approx(shown, abs=1e-4)  # was 0.475
+    assert not selected_turns(project, ExportFilters(min_alpha=0.4)).exists()  # it was exported as above 0.4
+
+
+def test_the_same_label_everywhere_is_undefined_for_min_alpha_as_on_the_page(project, make_user):
+    call, _, _ = annotated_call(project, make_user, {"ann": [["anger"], ["anger"]], "bob": [["anger"], ["anger"]]})
+    assert project_report(project, bootstrap=0)["label_presence"]["alpha"] is None
+    assert call_alphas(project)[call.pk] is None  # was 1.0
+
+
+def test_everyone_no_emotion_is_still_counted_as_no_variation_not_as_one_annotator(project, make_user):
+    call, _, _ = annotated_call(project, make_user, {"ann": [[], []], "bob": [[], []]})
+    _no_emotion_where_empty(call)
+    result = call_alpha_results(project)[call.pk]
+    assert result.alpha is None and result.units > 0
+
+
+@pytest.mark.parametrize(("given", "median"), [((2, 3), 3), ((3, 4), 4), ((1, 2), 2), ((4, 5), 5), ((1, 3), 2)])
+def test_a_consensus_intensity_halfway_between_steps_rounds_up_whatever_its_parity(given, median):
+    consensus = turn_consensus([Judgement(k, [{"label": "anger", "intensity": v}]) for k, v in enumerate(given)])
+    assert consensus.labels == [{"label": "anger", "intensity": median}]
+
+
+def test_the_whole_call_page_does_not_tick_turns_whose_intensities_or_valence_differ(
+    client, reviewer, project, make_user
+):
+    call, turns, users = annotated_call(
+        project, make_user, {"a1": [["anger"], ["anger"], ["anger"]], "a2": [["anger"], ["anger"], ["anger"]]}
+    )
+    mine = TurnAnnotation.objects.filter(assignment__annotator=users["a1"])
+    theirs = TurnAnnotation.objects.filter(assignment__annotator=users["a2"])
+    mine.filter(turn=turns[0]).update(labels=[{"label": "anger", "intensity": 1}])
+    theirs.filter(turn=turns[0]).update(labels=[{"label": "anger", "intensity": 5}])
+    mine.filter(turn=turns[1]).update(valence=-3.0)
+    theirs.filter(turn=turns[1]).update(valence=3.0)
+    client.force_login(reviewer)
+    page = reverse("qa:call_adjudicate", args=[call.pk])
+    defaults = form_defaults(client.get(page).content.decode())
+    assert f"include_{turns[0].pk}" not in defaults  # 1 vs 5 came ticked, pre-filled with 3
+    assert f"include_{turns[1].pk}" not in defaults  # -3 vs +3 came ticked, pre-filled with 0
+    assert f"include_{turns[2].pk}" in defaults  # truly agreed: ticked as before
+    client.post(page, defaults)
+    assert list(Adjudication.objects.values_list("turn_id", flat=True)) == [turns[2].pk]
+
+
+def _run_on_commit(capture, callbacks) -> None:
+    with capture(execute=False):  # the recompute it queues is not run here
+        for callback in callbacks:
+            callback()
+
+
+@pytest.mark.parametrize("change", ["speaker_role", "locale"])
+def test_a_corrected_speaker_role_or_call_locale_marks_the_filtered_report_stale(
+    project, make_user, change, django_capture_on_commit_callbacks
+):
+    from annotation.services import call_update_metadata, speaker_update
+    from qa.judgements import ReportFilters
+    from qa.services import agreement_report_compute_inline
+
+    call, _, _ = annotated_call(project, make_user, {"a1": [["anger"], []], "a2": [["anger"], ["anger"]]})
+    call_update_metadata(call=call, locale="en-GB")
+    filters = ReportFilters(speaker_role="customer") if change == "speaker_role" else ReportFilters(locale="en-gb")
+    report = agreement_report_compute_inline(project=project, filters=filters)
+    assert not report.stale and report.report["turns"] == 2
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        if change == "speaker_role":
+            speaker_update(speaker=call.speakers.get(), role="agent")
+        else:
+            call_update_metadata(call=call, locale="fr-FR")
+    _run_on_commit(django_capture_on_commit_callbacks, callbacks)
+    report.refresh_from_db()
+    assert report.stale  # it was shown as current, counting two turns the filter no longer selects
