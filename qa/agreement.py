@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from annotation.models import GoldCall, Turn
+from taxonomy.selectors import taxonomy_scales
 
 from .agreement_people import anchoring, cultures, most_disagreed, per_annotator
 from .clusters import cluster_alpha
@@ -157,7 +158,9 @@ def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstr
     report["per_annotator"] = per_annotator(data, labels, chosen, loo, comparable, adjudicated, has_adjudication,
                                             gold_calls, bootstrap)  # fmt: skip
     report["culture"] = cultures(data, chosen, judged, bootstrap)
-    report["most_disagreed"] = most_disagreed(data, chosen, judged)
+    scales = taxonomy_scales(taxonomy)
+    ranges = {"intensity": scales.intensity, "valence": scales.valence, "arousal": scales.arousal}
+    report["most_disagreed"] = most_disagreed(data, chosen, judged, ranges)
     machine, has_machine = machine_choices(project, data.turn_ids, labels)
     report["anchoring"] = anchoring(data, chosen, machine, has_machine, bootstrap)
     return report

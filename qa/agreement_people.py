@@ -9,6 +9,7 @@ import numpy as np
 from django.contrib.auth import get_user_model
 
 from .clusters import pairs_alpha
+from .consensus import GRADED_ROUTE
 from .judgements import Judgements, annotator_cultures
 
 SPEED_GAP_LIMIT = 600.0  # seconds; a longer pause between two saves is a break, not work
@@ -123,9 +124,39 @@ def annotation_pairs(data: Judgements, judged: np.ndarray) -> tuple[np.ndarray, 
     return np.concatenate(pairs_a), np.concatenate(pairs_b)
 
 
-def most_disagreed(data: Judgements, chosen: np.ndarray, judged: np.ndarray, limit: int = 500) -> list[list]:
-    """[turn id, disagreement] of the ``limit`` most disagreed turns; disagreement is 1 - mean
-    pairwise Jaccard of the label sets, as in qa.consensus.label_set_disagreement."""
+def _spread_share(groups: np.ndarray, values: np.ndarray, n_groups: int, low: float, high: float) -> np.ndarray:
+    """Per group: (max - min) of its given values (nan: not given) as a share of ``high - low``;
+    0 where fewer than two values were given."""
+    given = ~np.isnan(values)
+    groups, values = groups[given], values[given]
+    top = np.full(n_groups, -np.inf)
+    bottom = np.full(n_groups, np.inf)
+    np.maximum.at(top, groups, values)
+    np.minimum.at(bottom, groups, values)
+    counted = np.bincount(groups, minlength=n_groups) >= 2
+    return np.where(counted, (top - bottom) / (high - low), 0.0) if high > low else np.zeros(n_groups)
+
+
+def graded_shares(data: Judgements, n_labels: int, ranges: dict) -> np.ndarray:
+    """Per turn: the largest spread of two annotators' intensities (of one label), valences or
+    arousals, as a share of the scale (``qa.consensus.graded_disagreement``, over arrays)."""
+    n_turns = len(data.turn_ids)
+    share = np.zeros(n_turns)
+    for key in ("valence", "arousal"):
+        share = np.maximum(share, _spread_share(data.turn, getattr(data, key), n_turns, *ranges[key]))
+    if len(data.item_row):
+        pair = data.turn[data.item_row] * n_labels + data.item_label
+        per_label = _spread_share(pair, data.item_intensity, n_turns * n_labels, *ranges["intensity"])
+        share = np.maximum(share, per_label.reshape(n_turns, n_labels).max(axis=1, initial=0.0))
+    return share
+
+
+def most_disagreed(
+    data: Judgements, chosen: np.ndarray, judged: np.ndarray, ranges: dict, limit: int = 500
+) -> list[list]:
+    """[turn id, score] of the ``limit`` turns that most need a reviewer, as the queue ranks them
+    (``qa.consensus.routing_score``): 1 - mean pairwise Jaccard of the label sets, or the graded
+    spread where it is at least ``GRADED_ROUTE`` of its scale and larger."""
     a, b = annotation_pairs(data, judged)
     if len(a) == 0:
         return []
@@ -135,6 +166,8 @@ def most_disagreed(data: Judgements, chosen: np.ndarray, judged: np.ndarray, lim
     turn = data.turn[a]
     pairs = np.bincount(turn, minlength=len(judged))
     score = 1 - np.bincount(turn, weights=similarity, minlength=len(judged)) / np.maximum(pairs, 1)
+    graded = graded_shares(data, chosen.shape[1], ranges)
+    score = np.maximum(score, np.where(graded >= GRADED_ROUTE, graded, 0.0))
     score[pairs == 0] = -1
     top = np.lexsort((data.turn_ids, -score))[:limit]
     return [[int(data.turn_ids[t]), round(float(score[t]), 4)] for t in top if score[t] > 0]

@@ -51,6 +51,9 @@ class Consensus:
     # Two or more annotators gave the same labels with the same intensities, and no two given
     # valences (or arousals) differ: a label-set disagreement of 0 alone also holds for 1 vs 5.
     unanimous: bool = False
+    # Largest difference between two annotators who gave a value: {"intensity": 4 (of one label
+    # two or more chose), "valence": 6.0, "arousal": 1.0}; a key only where two values were given.
+    spreads: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -93,6 +96,41 @@ def _unanimous(judgements: Sequence[Judgement]) -> bool:
     return all(c == chosen[0] for c in chosen) and len(valences) <= 1 and len(arousals) <= 1
 
 
+GRADED_ROUTE = 0.5  # share of a scale two annotators' values may differ by before the turn goes to review
+
+
+def _spreads(judgements: Sequence[Judgement], intensities: Mapping[str, list[int]]) -> dict:
+    out: dict = {}
+    shared = [max(values) - min(values) for values in intensities.values() if len(values) >= 2]
+    if shared:
+        out["intensity"] = max(shared)
+    for key in ("valence", "arousal"):
+        given = [float(getattr(j, key)) for j in judgements if getattr(j, key) is not None]
+        if len(given) >= 2:
+            out[key] = max(given) - min(given)
+    return out
+
+
+def graded_disagreement(consensus: Consensus, ranges: Mapping[str, tuple[float, float]]) -> tuple[float, str]:
+    """(largest spread as a share of its scale, which scale) over intensity, valence and arousal:
+    annotators who chose the same labels but at intensities 1 and 5, or valences -3 and +3,
+    disagree though their label sets agree. ``ranges``: scale -> (minimum, maximum)."""
+    best, which = 0.0, ""
+    for key, spread in consensus.spreads.items():
+        low, high = ranges.get(key, (0.0, 0.0))
+        share = spread / (high - low) if high > low else 0.0
+        if share > best:
+            best, which = share, key
+    return round(best, 4), which
+
+
+def routing_score(consensus: Consensus, ranges: Mapping[str, tuple[float, float]]) -> float:
+    """How much a turn needs a reviewer: label-set disagreement, or a graded disagreement of at
+    least ``GRADED_ROUTE`` of its scale, whichever is larger (0: nothing to review)."""
+    graded, _ = graded_disagreement(consensus, ranges)
+    return max(consensus.disagreement, graded if graded >= GRADED_ROUTE else 0.0)
+
+
 def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None = None) -> Consensus:
     n = len(judgements)
     votes: dict[str, int] = defaultdict(int)
@@ -116,6 +154,7 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
     arousal, arousal_sd = _mean_sd(j.arousal for j in judgements)
     disagreement = label_set_disagreement([frozenset(i["label"] for i in j.labels) for j in judgements])
     unanimous = _unanimous(judgements)
+    spreads = _spreads(judgements, intensities)
     if adjudication is not None:
         return Consensus(
             source="adjudicated",
@@ -129,6 +168,7 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
             annotators=n,
             disagreement=disagreement,
             unanimous=unanimous,
+            spreads=spreads,
         )
     if n == 0:
         return Consensus(source="none")
@@ -175,6 +215,7 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
         annotators=n,
         disagreement=disagreement,
         unanimous=unanimous,
+        spreads=spreads,
     )
 
 

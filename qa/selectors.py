@@ -12,8 +12,9 @@ from annotation.access import project_for_viewer
 from annotation.models import Assignment, Call, Project, Suggestion, TaxonomyChange, Turn, TurnAnnotation
 from annotera.names import unknown_key
 from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
+from taxonomy.selectors import taxonomy_scales
 
-from .consensus import Consensus, consensus_for_turns
+from .consensus import GRADED_ROUTE, Consensus, consensus_for_turns, graded_disagreement, routing_score
 from .judgements import ReportFilters, annotator_cultures
 from .models import Adjudication, AgreementReport
 
@@ -43,12 +44,27 @@ def agreement_report_cached(project: Project, key: str) -> AgreementReport | Non
 class QueueItem:
     turn: Turn
     consensus: Consensus
+    score: float = 0.0  # routing_score: label-set or graded disagreement, whichever is larger
+    differs: str = ""  # "intensity", "valence" or "arousal" when that spread is what routed the turn
+
+
+def scale_ranges(project: Project) -> dict[str, tuple[float, float]]:
+    """The project's taxonomy's intensity, valence and arousal ranges (for graded disagreement)."""
+    scales = taxonomy_scales(project.taxonomy)
+    return {"intensity": scales.intensity, "valence": scales.valence, "arousal": scales.arousal}
+
+
+def graded_difference(consensus: Consensus, ranges: dict) -> str:
+    """Which scale two annotators gave values at least GRADED_ROUTE of its range apart on ("" if none)."""
+    share, which = graded_disagreement(consensus, ranges)
+    return which if share >= GRADED_ROUTE and share > consensus.disagreement else ""
 
 
 def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
     """Turns with at least two annotations and no adjudication, most disagreed first (ties by
-    turn id). Large projects take their candidates from the cached report's most-disagreed list
-    (the 500 most disagreed turns), so the page stays fast."""
+    turn id): label sets that differ, or the same labels at intensities (or valences, arousals)
+    at least half their scale apart. Large projects take their candidates from the cached
+    report's most-disagreed list (the 500 most disagreed turns), so the page stays fast."""
     adjudicated = Adjudication.objects.filter(turn__call__project=project).values("turn_id")
     cached = (
         AgreementReport.objects.filter(project=project, key="{}", computed_at__isnull=False)
@@ -72,9 +88,13 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
     else:  # small project, or no report yet: live, over at most CANDIDATE_LIMIT candidates
         ids = list(candidates.order_by("turn_id")[:CANDIDATE_LIMIT])
     consensus = consensus_for_turns(ids)
-    ranked = sorted((t for t in ids if consensus[t].disagreement > 0), key=lambda t: (-consensus[t].disagreement, t))
+    ranges = scale_ranges(project)
+    score = {t: routing_score(consensus[t], ranges) for t in ids}
+    ranked = sorted((t for t in ids if score[t] > 0), key=lambda t: (-score[t], t))
     turns = Turn.objects.in_bulk(ranked[:limit])
-    return [QueueItem(turns[t], consensus[t]) for t in ranked[:limit]]
+    return [
+        QueueItem(turns[t], consensus[t], score[t], graded_difference(consensus[t], ranges)) for t in ranked[:limit]
+    ]
 
 
 def turn_review(turn: Turn) -> dict:
@@ -191,6 +211,7 @@ def call_review(call: Call) -> list[dict]:
     adjudicating the whole call at once."""
     turns = list(call.turns.select_related("speaker").order_by("order"))
     consensus = consensus_for_turns([t.pk for t in turns])
+    ranges = scale_ranges(call.project)
     annotations: dict[int, list] = {}
     for row in (
         TurnAnnotation.objects.judgements()
@@ -216,6 +237,7 @@ def call_review(call: Call) -> list[dict]:
             # Labels, intensities, valence and arousal alike (the page ticks these turns to save as
             # they are; the same labels at intensities 1 and 5 came ticked, pre-filled with 3).
             "agreed": consensus[t.pk].unanimous,
+            "differs": graded_difference(consensus[t.pk], ranges),
         }
         for t in turns
     ]

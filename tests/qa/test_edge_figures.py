@@ -110,3 +110,46 @@ def test_a_corrected_speaker_role_or_call_locale_marks_the_filtered_report_stale
     _run_on_commit(django_capture_on_commit_callbacks, callbacks)
     report.refresh_from_db()
     assert report.stale  # it was shown as current, counting two turns the filter no longer selects
+
+
+def _graded_call(project, make_user):
+    """Four turns, two annotators, the same label sets everywhere: turn 0 intensities 1 and 5,
+    turn 1 valences -3 and +3, turn 2 intensities 2 and 3 (a step apart), turn 3 identical."""
+    call, turns, _ = annotated_call(project, make_user, {"ann": [["anger"]] * 4, "bob": [["anger"]] * 4})
+    rows = {(r.turn_id, r.assignment.annotator.username): r for r in TurnAnnotation.objects.filter(turn__call=call)}
+    for turn, ann, bob in ((turns[0], 1, 5), (turns[2], 2, 3)):
+        TurnAnnotation.objects.filter(pk=rows[turn.pk, "ann"].pk).update(labels=[{"label": "anger", "intensity": ann}])
+        TurnAnnotation.objects.filter(pk=rows[turn.pk, "bob"].pk).update(labels=[{"label": "anger", "intensity": bob}])
+    TurnAnnotation.objects.filter(pk=rows[turns[1].pk, "ann"].pk).update(valence=-3)
+    TurnAnnotation.objects.filter(pk=rows[turns[1].pk, "bob"].pk).update(valence=3)
+    return call, turns
+
+
+def test_the_same_labels_far_apart_in_intensity_or_valence_go_to_a_reviewer(client, reviewer, project, make_user):
+    """The queue ranked by label sets alone: the same label at intensities 1 and 5, or valences
+    -3 and +3, never reached a reviewer. A step apart still does not (that is ordinary spread)."""
+    from qa.selectors import disagreement_queue
+
+    call, turns = _graded_call(project, make_user)
+    queue = disagreement_queue(project)
+    assert [(item.turn.pk, item.score, item.differs) for item in queue] == [
+        (turns[0].pk, 1.0, "intensity"), (turns[1].pk, 1.0, "valence")
+    ]  # fmt: skip
+    client.force_login(reviewer)
+    page = client.get(reverse("qa:project_disagreements", args=[project.slug])).content.decode()
+    assert "(intensity differs)" in page and "(valence differs)" in page
+    whole = client.get(reverse("qa:call_adjudicate", args=[call.pk])).content.decode()
+    assert "same labels, intensity differs" in whole and "same labels, valence differs" in whole
+    assert "same labels, values differ a little" in whole  # turn 2: unticked, and not called a disagreement
+
+
+def test_large_projects_route_graded_disagreements_from_the_cached_list_too(project, make_user, monkeypatch):
+    from qa import selectors
+    from qa.judgements import ReportFilters
+    from qa.services import agreement_report_compute_inline
+
+    _, turns = _graded_call(project, make_user)
+    report = agreement_report_compute_inline(project=project, filters=ReportFilters()).report
+    assert report["most_disagreed"] == [[turns[0].pk, 1.0], [turns[1].pk, 1.0]]
+    monkeypatch.setattr(selectors, "CANDIDATE_LIMIT", 1)
+    assert [item.turn.pk for item in selectors.disagreement_queue(project)] == [turns[0].pk, turns[1].pk]
