@@ -153,3 +153,12 @@ def test_large_projects_route_graded_disagreements_from_the_cached_list_too(proj
     assert report["most_disagreed"] == [[turns[0].pk, 1.0], [turns[1].pk, 1.0]]
     monkeypatch.setattr(selectors, "CANDIDATE_LIMIT", 1)
     assert [item.turn.pk for item in selectors.disagreement_queue(project)] == [turns[0].pk, turns[1].pk]
+
+
+def test_the_turn_page_shows_how_far_apart_the_values_are(client, reviewer, project, make_user):
+    _, turns = _graded_call(project, make_user)
+    client.force_login(reviewer)
+    page = client.get(reverse("qa:turn_adjudicate", args=[turns[0].pk])).content.decode()
+    assert "disagreement 0.00 · intensity 4 apart" in page
+    page = client.get(reverse("qa:turn_adjudicate", args=[turns[1].pk])).content.decode()
+    assert "valence 6 apart" in page
