@@ -442,6 +442,39 @@ def test_edits_made_offline_are_kept_and_saved_when_the_network_returns(browser,
     assert page.evaluate(f"localStorage.getItem('annotera-unsaved-{assignment.pk}')") is None
 
 
+def test_a_server_error_keeps_the_change_says_so_and_saves_it_when_the_server_recovers(
+    browser, live_server, ready_assignment
+):
+    """A 500 or a proxy's 502 page (HTML, not JSON) made the save fail to parse, and the status said
+    "offline" while the network was fine; a JSON 5xx was taken as a refusal and the change dropped."""
+    assignment, _ = ready_assignment
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    failing = {"left": 2}
+
+    def server_trouble(route):
+        if route.request.method == "PUT" and failing["left"]:
+            failing["left"] -= 1
+            status, body, kind = (502, "<html>Bad Gateway</html>", "text/html") if failing["left"] else (
+                500, '{"detail": "boom"}', "application/json")  # fmt: skip
+            route.fulfill(status=status, body=body, content_type=kind)
+        else:
+            route.continue_()
+
+    page.route("**/api/assignments/**", server_trouble)
+    page.keyboard.press("c")  # confusion
+    page.wait_for_function(
+        "document.getElementById('ws-save').textContent.startsWith('server error (the server answered 502)')"
+    )
+    assert "1 change(s) kept here and retried" in page.inner_text("#ws-save")
+    assert not TurnAnnotation.objects.filter(assignment=assignment).exists()
+    page.wait_for_function("document.getElementById('ws-save').textContent === 'all changes saved'", timeout=20000)
+    assert failing["left"] == 0  # the 500 with a JSON body was retried too, not taken as a refusal
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert stored.labels == [{"label": "confusion", "intensity": 3}]
+    context.close()
+
+
 def test_workspace_runs_under_the_content_security_policy(browser, live_server, ready_assignment):
     assignment, _ = ready_assignment
     context = browser.new_context()  # the real policy: no bypass

@@ -54,6 +54,21 @@ export function restore(render) {
 let timer = null;
 export function schedule(delay = 400) { clearTimeout(timer); timer = setTimeout(flush, delay); }
 
+// A 5xx answer (a server error, a proxy's 502 while the server restarts) is not a refusal of the
+// change: it is kept and sent again, as when offline, and the status says the server is at fault.
+class ServerTrouble extends Error {}
+
+async function readPayload(response) {
+  if (response.status >= 500) throw new ServerTrouble(`the server answered ${response.status}`);
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Not JSON (a proxy's page): the refusal is still named, never taken for a success.
+    return { detail: `the server answered ${response.status} ${response.statusText}`.trim() };
+  }
+}
+
 async function send(op) {
   if (op.kind === "save") {
     const turn = state.data.turns[turnIndex(op.turnId)];
@@ -63,7 +78,7 @@ async function send(op) {
     const response = await fetch(root.dataset.save.replace("/0/", `/${op.turnId}/`), {
       method: "PUT", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "If-Match": `"${a.version || 0}"` }, body: JSON.stringify(body),
     });
-    const payload = await response.json();
+    const payload = await readPayload(response);
     if (response.status === 409) return { conflict: payload.current, turn };
     if (response.ok) { turn.annotation.version = payload.annotation.version; turn.annotation.needs_recheck = false; updateProgress(payload.progress); }
     return { ok: response.ok, status: response.status, payload };
@@ -71,7 +86,7 @@ async function send(op) {
   const url = { propose: root.dataset.propose.replace("/0/", `/${op.turnId}/`).replace("/proposals/adjust/", `/proposals/${op.action}/`),
     submit: root.dataset.submit, reopen: root.dataset.reopen, withdraw: `/api/proposals/${op.proposal}/withdraw/` }[op.kind];
   const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify(op.body || {}) });
-  return { ok: response.ok, status: response.status, payload: await response.json() };
+  return { ok: response.ok, status: response.status, payload: await readPayload(response) };
 }
 
 const DONE = { propose: "correction proposed: a reviewer will accept or reject it", withdraw: "proposal withdrawn" };
@@ -133,7 +148,8 @@ export async function flush() {
   } catch (error) {
     state.ops.forEach((o) => { o.sent = false; });
     persist();
-    setStatus(`offline: ${state.ops.length} change(s) kept here and retried`, true);
+    const why = error instanceof ServerTrouble ? `server error (${error.message})` : "offline";
+    setStatus(`${why}: ${state.ops.length} change(s) kept here and retried`, true);
     schedule(5000);
   } finally {
     state.saving = false;
