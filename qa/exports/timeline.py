@@ -11,6 +11,7 @@ is clipped to start at that end.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 
 from pympi.Elan import Eaf, to_eaf
@@ -186,7 +187,14 @@ def vtt_time(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
+# Line ends to a WebVTT reader (CR, LF; players following Unicode also break on these): inside a
+# cue's text one ends the cue, and two end the block, so the rest of the turn was lost or misread.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
+
+
 def vtt_escape(text: str) -> str:
+    """One line of cue text: line breaks become spaces, and markup characters entities."""
+    text = _LINE_BREAKS.sub(" ", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("-->", "--&gt;")
 
 
@@ -209,7 +217,7 @@ class WebVttWriter(PerCallWriter):
             out += [
                 f"turn-{r['turn']}",
                 f"{vtt_time(r['start'])} --> {vtt_time(r['end'])}",
-                f"<v {vtt_escape(r['speaker'])}>{vtt_escape(r['text'].replace(chr(10), ' '))}</v>",
+                f"<v {vtt_escape(r['speaker'])}>{vtt_escape(r['text'])}</v>",
                 "",
             ]
         self.ctx.write_text(f"{self.name}/{call_stem(call.id)}.vtt", "\n".join(out))

@@ -168,7 +168,9 @@ def test_rttm_round_trips_through_pyannote(project, make_user, tmp_path):
 
 
 def parse_vtt(text: str) -> list[dict]:
-    """A strict reader of the WebVTT we write: header, NOTE blocks, cues with a voice span."""
+    """A strict reader of the WebVTT we write: header, NOTE blocks, cues with a voice span. Lines
+    end at CR, LF or CRLF, as in the WebVTT specification."""
+    text = re.sub(r"\r\n|\r", "\n", text)
     blocks = text.split("\n\n")
     assert blocks[0] == "WEBVTT"
     cues, note = [], None
@@ -217,6 +219,22 @@ def test_webvtt_cues_carry_speaker_text_and_consensus(project, make_user, tmp_pa
         )
         assert parse_label_string(cue["note"]["consensus"]) == r["consensus"]
         assert float(cue["note"]["valence"]) == r["valence_mean"]
+
+
+def test_webvtt_keeps_a_turn_whose_text_or_speaker_holds_line_breaks_in_one_cue(project, make_user, tmp_path):
+    """Only LF was replaced: a CR (a TextGrid or Label Studio import's text) ended the cue there,
+    and two ended the block, so players showed half the turn and readers lost the rest."""
+    from annotation.models import Speaker, Turn
+
+    build_calls(project, make_user, calls=1, turns=2)
+    turn = Turn.objects.filter(call__project=project).order_by("order").first()
+    Turn.objects.filter(pk=turn.pk).update(text="first\r\rsecond\u2028third --> <b>x</b>")
+    Speaker.objects.filter(pk=turn.speaker_id).update(label="Agent\rOne")
+    out, _, records = export(project, tmp_path, ["webvtt"])
+    cues = parse_vtt((out / f"webvtt/call{records[0]['call']:06d}.vtt").read_text())
+    assert len(cues) == len(records)
+    first = next(c for c in cues if c["id"] == f"turn-{turn.order}")
+    assert first["text"] == "first  second third --> <b>x</b>" and first["speaker"] == "Agent One"
 
 
 def test_emotionml_is_w3c_shaped_and_round_trips(project, make_user, tmp_path):
