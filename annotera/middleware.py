@@ -1,5 +1,6 @@
-"""Site-wide HTTP hardening: a Content Security Policy, and request-size limits applied from the
-headers, before any of the body is read."""
+"""Site-wide HTTP hardening: a Content Security Policy, request-size limits applied from the
+headers before any of the body is read, and pages and API answers that are never served stale
+from the browser's cache."""
 
 from __future__ import annotations
 
@@ -41,6 +42,25 @@ def refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
     if request.path.startswith("/api/") or "json" in request.headers.get("Accept", ""):
         return JsonResponse({"detail": message}, status=status)
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+class NoStoreMiddleware:
+    """Pages and API answers are not kept by the browser (``Cache-Control: no-store``) unless the
+    view says otherwise (audio streams, downloads). Without it, Back to the workspace showed the
+    page and its data as they were before the last save, the next edit of the same turn met a
+    conflict with the person's own change, and a signed-out browser could show a page again."""
+
+    KINDS = ("text/html", "application/json", "text/plain")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        kind = response.headers.get("Content-Type", "")
+        if "Cache-Control" not in response.headers and kind.startswith(self.KINDS):
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 class RequestSizeLimitMiddleware:

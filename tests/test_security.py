@@ -190,3 +190,12 @@ def test_a_file_past_the_limit_is_refused_after_the_body_is_read_so_the_client_h
     assert b"big.wav: the file is over the" in response.content
     assert stream.tell() == len(body)  # all of it read: the client is not cut off mid-send
     assert not Call.objects.exists()
+
+
+def test_pages_and_api_answers_are_not_kept_by_the_browser(client, pm, project):
+    """Without no-store, Back showed a page and its data from before the last save."""
+    client.force_login(pm)
+    for url in (reverse("annotation:project_detail", args=[project.slug]), reverse("api-projects")):
+        assert client.get(url)["Cache-Control"] == "no-store", url
+    refused = client.post(reverse("api-call-upload", args=[project.slug]), {})
+    assert refused["Cache-Control"] == "no-store"
