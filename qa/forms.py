@@ -23,6 +23,7 @@ class AdjudicationForm(forms.Form):
     valence = forms.FloatField(required=False)
     arousal = forms.FloatField(required=False)
     note = forms.CharField(required=False, strip=False)
+    no_emotion = forms.BooleanField(required=False)
 
     def based_on(self) -> int | None:
         """The newest adjudication the page was built on (``based_on``: its id, empty or absent for

@@ -201,6 +201,14 @@ def turn_neighbours(turn: Turn) -> tuple[Turn | None, Turn | None]:
     )
 
 
+def says_no_emotion(consensus: Consensus) -> bool:
+    """The consensus is "no emotion": an adjudication without labels, or judgements of which none
+    chose a label (the adjudication forms come with "No emotion on this turn" ticked)."""
+    if consensus.source == "adjudicated":
+        return not consensus.labels
+    return consensus.annotators > 0 and not consensus.soft_labels
+
+
 def next_in_queue(project: Project, turn: Turn) -> Turn | None:
     """The most disagreed open turn other than ``turn`` (the reviewer's "next")."""
     return next((item.turn for item in disagreement_queue(project, limit=2) if item.turn.pk != turn.pk), None)

@@ -138,14 +138,21 @@ def adjudication_create(
     shifts: list | None = None,
     note: str = "",
     based_on: int | None = UNCHECKED,
+    no_emotion: bool | None = None,
 ) -> Adjudication:
     """A reviewer's resolution of a turn; the newest one is the turn's consensus of record.
     Validated by the annotators' own rules (``clean_annotation``: labels, scales, shifts, note).
 
     ``based_on``: the id of the newest adjudication the reviewer's form was built on (None: the
     turn had none). When another decision was recorded since, nothing is saved and the message
-    names it: the last write never silently replaces a decision its author did not see."""
+    names it: the last write never silently replaces a decision its author did not see.
+
+    ``no_emotion``: what the reviewer's form said (None: not asked, as when a decision is carried
+    over); when given, a decision with no label needs it (``_no_emotion_problem``)."""
     taxonomy = turn.call.project.taxonomy
+    problem = _no_emotion_problem(labels, no_emotion)
+    if problem:
+        raise ValidationError([problem])
     cleaned = _clean_adjudication(turn, taxonomy_scales(taxonomy), labels, valence, arousal, shifts, note)
     with transaction.atomic():
         Turn.objects.select_for_update().filter(pk=turn.pk).first()
@@ -206,6 +213,21 @@ def _stale_decision(turn: Turn, based_on: int | None, newest: Adjudication | Non
     )
 
 
+def _no_emotion_problem(labels: list, no_emotion: bool | None) -> str:
+    """A decision with no label is "no emotion" only when the reviewer said so: a form saved with
+    everything cleared became the consensus of record, exported as a turn with no emotion."""
+    if no_emotion is None:
+        return ""
+    if not labels and not no_emotion:
+        return (
+            'choose the turn\'s labels, or tick "No emotion on this turn" if it has none '
+            "(an empty decision would become the consensus of record)"
+        )
+    if labels and no_emotion:
+        return '"No emotion on this turn" and labels exclude each other: untick one'
+    return ""
+
+
 def _clean_adjudication(turn: Turn, scales, labels, valence, arousal, shifts, note) -> dict:
     """A reviewer's decision is checked by the annotators' own rules (labels, whole-step
     intensities, scales, shifts, note): one rule in one place."""
@@ -231,8 +253,8 @@ def _adjudication_save(turn: Turn, reviewer, cleaned: dict, taxonomy: Taxonomy) 
 
 def call_adjudicate(*, call: Call, reviewer, decisions: list[dict]) -> list[Adjudication]:
     """Adjudicate many turns of one call at once (``decisions``: [{turn, labels, valence,
-    arousal, shifts, note, based_on}], turn = a turn id; ``based_on`` as for
-    ``adjudication_create``, checked when given). Every decision is checked first; one bad or
+    arousal, shifts, note, based_on, no_emotion}], turn = a turn id; ``based_on`` and
+    ``no_emotion`` as for ``adjudication_create``, checked when given). Every decision is checked first; one bad or
     stale decision saves nothing, and the message names its turn."""
     turns = {t.pk: t for t in call.turns.all()}
     scales = taxonomy_scales(call.project.taxonomy)
@@ -242,6 +264,10 @@ def call_adjudicate(*, call: Call, reviewer, decisions: list[dict]) -> list[Adju
         turn = turns.get(decision.get("turn"))
         if turn is None:
             errors.append(f"Turn {decision.get('turn')} is not a turn of {call.original_name}.")
+            continue
+        problem = _no_emotion_problem(decision.get("labels", []), decision.get("no_emotion"))
+        if problem:
+            errors.append(f"Turn {turn.order + 1}: {problem}")
             continue
         try:
             cleaned.append((turn, _clean_adjudication(turn, scales, decision.get("labels", []),

@@ -25,6 +25,7 @@ from .selectors import (
     project_for_reviewer,
     report_filter_choices,
     report_filter_problems,
+    says_no_emotion,
     shifts_the_turn_holds,
     turn_for_reviewer,
     turn_neighbours,
@@ -154,6 +155,7 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
                 shifts=form.cleaned_data["shifts"],
                 note=form.cleaned_data["note"],
                 based_on=form.based_on(),
+                no_emotion=form.cleaned_data["no_emotion"],
             )
         except ValidationError as error:
             messages.error(request, f"Not saved: {'; '.join(error.messages)}")
@@ -191,6 +193,7 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
             "shift_rows": [*whole, {"at": None, "from": "", "to": ""}],
             "shifts_left_out": [s for s in review["consensus"].shifts if s not in whole],
             "note_value": newest.note if newest else "",
+            "no_emotion_checked": says_no_emotion(review["consensus"]),
             # The decision this form is built on: saving is refused if another is recorded meanwhile.
             "based_on": newest.pk if newest else "",
             "previous_turn": previous_turn,

@@ -21,6 +21,7 @@ from .selectors import (
     call_for_reviewer,
     call_review,
     project_for_reviewer,
+    says_no_emotion,
     shifts_the_turn_holds,
 )
 from .services import call_adjudicate, filters_key, newest_adjudications
@@ -62,6 +63,7 @@ def _decisions(post, rows: list[dict]) -> list[dict]:
                 ],
                 "note": post.get(f"note_{pk}", ""),
                 "based_on": posted_adjudication_id(post.get(f"based_on_{pk}")),
+                "no_emotion": bool(post.get(f"no_emotion_{pk}")),
             }
         )
     return decisions
@@ -94,6 +96,7 @@ def call_adjudicate_view(request: HttpRequest, call_id: int) -> HttpResponse:
             {"key": key, "name": name, "checked": key in chosen, "intensity": chosen.get(key)} for key, name in labels
         ]
         row["include"] = not row["adjudicated"] and row["agreed"]
+        row["no_emotion"] = says_no_emotion(row["consensus"])
         row["based_on"] = newest[row["turn"].pk].pk if row["turn"].pk in newest else ""
         row["valence"] = snap(row["consensus"].valence, scales.valence[0], scales.valence_step)
         row["arousal"] = snap(row["consensus"].arousal, scales.arousal[0], scales.arousal_step)

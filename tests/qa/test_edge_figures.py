@@ -162,3 +162,30 @@ def test_the_turn_page_shows_how_far_apart_the_values_are(client, reviewer, proj
     assert "disagreement 0.00 · intensity 4 apart" in page
     page = client.get(reverse("qa:turn_adjudicate", args=[turns[1].pk])).content.decode()
     assert "valence 6 apart" in page
+
+
+def test_an_adjudication_with_nothing_chosen_is_refused_unless_it_says_no_emotion(client, reviewer, project, make_user):
+    """A reviewer who cleared the form and saved made an empty decision the consensus of record
+    (exported as "no emotion", the turn gone from the queue). No emotion is now said, not implied."""
+    call, turns, _ = annotated_call(project, make_user, {"ann": [["anger"], []], "bob": [["joy"], []]})
+    client.force_login(reviewer)
+    page = reverse("qa:turn_adjudicate", args=[turns[0].pk])
+    assert 'name="no_emotion" value="1">' in client.get(page).content.decode()  # not ticked: they chose labels
+    answer = client.post(page, {"based_on": ""}, follow=True).content.decode()
+    assert "Not saved: choose the turn&#x27;s labels, or tick &quot;No emotion on this turn&quot;" in answer
+    both = client.post(page, {"based_on": "", "label": ["anger"], "no_emotion": "1"}, follow=True).content.decode()
+    assert "exclude each other" in both and not Adjudication.objects.exists()
+    client.post(page, {"based_on": "", "no_emotion": "1"})
+    assert Adjudication.objects.get().labels == []
+    # Every annotator said no emotion: the form says so already, and the whole-call page too.
+    _no_emotion_where_empty(call)
+    assert (
+        'name="no_emotion" value="1" checked>'
+        in client.get(reverse("qa:turn_adjudicate", args=[turns[1].pk])).content.decode()
+    )
+    whole = reverse("qa:call_adjudicate", args=[call.pk])
+    assert f'name="no_emotion_{turns[1].pk}" value="1" checked>' in client.get(whole).content.decode()
+    refused = client.post(whole, {f"include_{turns[1].pk}": "1"}, follow=True).content.decode()
+    assert "Not saved: Turn 2: choose the turn" in refused and Adjudication.objects.count() == 1
+    client.post(whole, {f"include_{turns[1].pk}": "1", f"no_emotion_{turns[1].pk}": "1"})
+    assert Adjudication.objects.get(turn=turns[1]).labels == []

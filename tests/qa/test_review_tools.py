@@ -251,11 +251,13 @@ def test_the_whole_call_form_saves_nothing_when_one_turn_was_adjudicated_meanwhi
     other = _second_reviewer(project, make_user)
     whole = reverse("qa:call_adjudicate", args=[call.pk])
     client.force_login(reviewer)
-    data = form_defaults(client.get(whole).content.decode()) | {f"include_{turns[1].pk}": ["1"]}
+    # Turn 2 (no majority) is ticked with the reviewer's own label: a decision, not an empty one.
+    decide = {f"include_{turns[1].pk}": ["1"], f"label_{turns[1].pk}": ["anger"]}
+    data = form_defaults(client.get(whole).content.decode()) | decide
     theirs = adjudication_create(turn=turns[1], reviewer=other, labels=[{"label": "neutral", "intensity": 2}])
     answer = client.post(whole, data, follow=True).content.decode()
     assert "Not saved: Turn 2 was adjudicated by rev2 at" in answer and "(neutral (2))" in answer
     assert list(Adjudication.objects.all()) == [theirs]  # turns 1 and 3 were not saved either
-    data = form_defaults(client.get(whole).content.decode()) | {f"include_{turns[1].pk}": ["1"]}
+    data = form_defaults(client.get(whole).content.decode()) | decide
     client.post(whole, data)
     assert Adjudication.objects.count() == 4
