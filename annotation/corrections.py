@@ -20,6 +20,7 @@ from django.db.models import F
 from annotera.audit import audit_record
 from annotera.names import shows_nothing
 
+from .coverage import call_coverage_refresh
 from .models import NOTE_MAX, TURN_SKIP_REASON_MAX, Call, Speaker, Suggestion, Turn, TurnAnnotation, TurnRevision
 from .pipeline.types import Word, join_words
 from .signals import turn_adjusted, turns_merged
@@ -28,8 +29,10 @@ from .typed_text import typed_words
 
 
 def _record(*, call, action: str, before: list[dict], after: list[dict], user, turn: Turn) -> TurnRevision:
-    """The correction's history row (TurnRevision) and its audit event, in the caller's transaction."""
+    """The correction's history row (TurnRevision) and its audit event, in the caller's transaction;
+    the call's speech coverage is measured again (a boundary move may leave speech outside)."""
     revision = TurnRevision.objects.create(call=call, action=action, before=before, after=after, user=user)
+    call_coverage_refresh(call)
     audit_record(actor=user, action=f"turn.{action}", obj=turn, project=call.project, before=before, after=after)
     return revision
 
@@ -143,6 +146,23 @@ def call_unassigned_words(call: Call) -> list[dict]:
     for label, start, end in call.turns.values_list("speaker__label", "start", "end"):
         spans.setdefault(label, []).append((start, end))
     return [w for w in call.words if not any(start <= _mid(w) < end for start, end in spans.get(w.get("spk"), ()))]
+
+
+def words_left_out(before: list[dict], after: list[dict]) -> list[dict]:
+    """Words the turns ``before`` a correction held that its turns ``after`` do not (snapshots as
+    ``turn_snapshot`` makes them): what a boundary move leaves outside every turn."""
+    kept = {_word_key(w, snap["speaker"]) for snap in after for w in snap.get("words") or []}
+    return [w for snap in before for w in snap.get("words") or [] if _word_key(w, snap["speaker"]) not in kept]
+
+
+def left_out_text(words: list[dict]) -> str:
+    """ "7 words (6.21–7.53 s): 'I have been charged twice this month'" ("" for none)."""
+    if not words:
+        return ""
+    spoken = _words_text(sorted(words, key=lambda w: w["s"]))
+    quoted = spoken if len(spoken) <= 120 else spoken[:117] + "…"
+    count = f"{len(words)} word{'s' if len(words) != 1 else ''}"
+    return f"{count} ({min(w['s'] for w in words):.2f}–{max(w['e'] for w in words):.2f} s): '{quoted}'"
 
 
 def _word_key(word: dict, speaker: str) -> tuple:

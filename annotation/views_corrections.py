@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
 
 from .access import call_for_viewer, project_for_viewer
+from .corrections import left_out_text, words_left_out
 from .models import CorrectionProposal, TurnRevision
 from .proposals import may_review, proposal_accept, proposal_reject, turn_revision_undo
 from .serializers_workspace import DecisionInput
@@ -35,6 +36,7 @@ def project_corrections(request: HttpRequest, slug: str) -> HttpResponse:
     )
     open_ = list(proposals.filter(status=CorrectionProposal.Status.PROPOSED).order_by("created_at")[:200])
     for proposal in open_:
+        proposal.left_out = left_out_text(words_left_out(proposal.before, proposal.after))
         proposal.diff = json.dumps({side: [[t["start"], t["end"], t["speaker"]] for t in getattr(proposal, side)]
                                     for side in ("before", "after")})  # fmt: skip
     return render(
@@ -74,7 +76,15 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         with refusal_as_message(request):
             decide(proposal=proposal, user=request.user, note=decision.validated_data["note"])
-            messages.success(request, f"Correction {verdict}ed.")
+            left_out = left_out_text(words_left_out(proposal.before, proposal.after)) if verdict == "accept" else ""
+            if left_out:
+                messages.warning(
+                    request,
+                    f"Correction accepted. It leaves {left_out} outside every turn: they stay in the call, shown to "
+                    "annotators as words outside every turn, and come back if you undo it.",
+                )
+            else:
+                messages.success(request, f"Correction {verdict}ed.")
     return redirect("annotation:project_corrections", slug=proposal.call.project.slug)
 
 

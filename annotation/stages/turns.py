@@ -6,8 +6,8 @@ import logging
 
 from django.conf import settings
 
+from ..coverage import speech_coverage
 from ..models import Call, ProcessingJob, Speaker, Turn
-from ..pipeline import speech as speech_mod
 from ..pipeline.language import LanguageRegion, span_language
 from ..pipeline.speech import close_coverage_gaps, stretches_within, within_recording
 from ..pipeline.turns import build_turns, guess_roles
@@ -24,13 +24,7 @@ def turn_channel(turn: TurnDraft, channels: int) -> int | None:
 
 def call_coverage(speech: list[list[list[float]]], turns: list[TurnDraft], channels: int) -> float:
     """Speech seconds inside turns / speech seconds, each channel against its own turns."""
-    spoken = inside = 0.0
-    for channel, stretches in enumerate(speech):
-        intervals = [(float(s), float(e)) for s, e in stretches]
-        spans = [(t.start, t.end) for t in turns if channels == 1 or turn_channel(t, channels) == channel]
-        spoken += speech_mod.total(intervals)
-        inside += speech_mod.total(speech_mod.intersect(intervals, spans))
-    return 1.0 if spoken <= 0 else round(min(1.0, inside / spoken), 4)
+    return speech_coverage(speech, [(t.start, t.end, t.speaker) for t in turns], channels)
 
 
 def stage_turns(job: ProcessingJob, progress: ProgressFn) -> CommitFn:

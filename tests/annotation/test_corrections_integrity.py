@@ -284,3 +284,29 @@ def test_a_merge_whose_joined_note_or_reason_would_not_fit_is_refused_whole(call
     TurnAnnotation.objects.filter(turn=turns[2]).update(**{field: "b" * 10})
     turn_merge_next(turn=turns[1], revision=1, user=reviewer)
     assert getattr(TurnAnnotation.objects.get(turn=turns[1]), field) == "a" * each + " / " + "b" * 10
+
+
+def test_a_correction_that_leaves_words_outside_every_turn_says_so_and_coverage_follows(client, call_with_turns):
+    """Accepting a boundary move that left seven words outside every turn said only "Correction
+    accepted", the proposal showed no warning, and the call page kept "speech in turns 100%"."""
+    from annotation.models import ProcessingJob
+
+    call, turns, annotator, reviewer, _ = call_with_turns
+    ProcessingJob.objects.create(
+        call=call, stage="transcribe", status=ProcessingJob.Status.SUCCEEDED,
+        result={"speech": [[[0.0, 3.0], [4.0, 7.0], [8.0, 11.0], [12.0, 15.0]]]},
+    )  # fmt: skip
+    type(call).objects.filter(pk=call.pk).update(coverage=1.0)
+    client.force_login(annotator)
+    made = propose(client, call, turns[1], "adjust", start=5.0, end=7.0, revision=1).json()["id"]  # drops w0, w1
+    client.force_login(reviewer)
+    listing = client.get(reverse("annotation:project_corrections", args=[call.project.slug])).content.decode()
+    assert "Leaves 2 words (4.00–4.90 s): &#x27;w0 w1&#x27; outside every turn" in listing
+    page = client.post(reverse("annotation:proposal_decide", args=[made]), {"verdict": "accept"}, follow=True)
+    assert "It leaves 2 words (4.00–4.90 s): &#x27;w0 w1&#x27; outside every turn" in page.content.decode()
+    call.refresh_from_db()
+    assert call.coverage == pytest.approx(11.0 / 12.0, abs=1e-4)  # 1 s of 12 s of speech is in no turn now
+    assert "speech in turns 91.7%" in client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
+    client.post(reverse("annotation:revision_undo", args=[CorrectionProposal.objects.get(pk=made).revision.pk]))
+    call.refresh_from_db()
+    assert call.coverage == 1.0
