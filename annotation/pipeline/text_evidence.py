@@ -35,7 +35,12 @@ SEED_PHRASES: dict[str, list[str]] = {
                      "great, problem solved", "ayos na"],
     "gratitude": ["thank you so much", "you've been really helpful", "muchas gracias", "merci beaucoup",
                   "maraming salamat"],
-    "neutral": ["my account number is four five one two", "the invoice is from May", "mi número es", "mon numéro est"],
+    # Neutral includes the service script every call has (greetings, offers of help, holds): "How
+    # can I help you today?" was nearest to anxiety's "I need this fixed today" and got it at 0.7.
+    "neutral": ["my account number is four five one two", "the invoice is from May", "mi número es", "mon numéro est",
+                "thank you for calling, how can I help you",
+                "gracias por llamar, le atiende Ana", "merci de votre appel, Ana à votre service",
+                "danke für Ihren Anruf, Sie sprechen mit Ana", "salamat po sa pagtawag"],
 }  # fmt: skip
 
 # Words that flip a sentence's meaning, per language (ISO 639-1): shown to the annotator as a

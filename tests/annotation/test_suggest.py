@@ -50,6 +50,30 @@ def test_meaning_flipping_words_are_looked_up_in_the_turns_own_language(text, la
     assert ("meaning-flipping words" in shown) is bool(flips), shown
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Thank you for calling Northwind, this is Sam. How can I help you today?", "en"),
+        ("How can I help you today?", "en"),
+        ("How may I assist you?", "en"),
+        ("I'll transfer you now.", "en"),
+        ("Is there anything else I can help you with?", "en"),
+        ("Welcome to customer support, you're speaking with Ana.", "en"),
+        ("¿En qué más le puedo ayudar?", "es"),
+        ("Kann ich sonst noch etwas für Sie tun?", "de"),
+        ("Puis-je vous aider avec autre chose ?", "fr"),
+        ("May iba pa po ba akong maitutulong?", "tl"),
+    ],
+)
+def test_the_agents_service_script_is_not_an_emotion(text, language):
+    """Every call opens with one: "How can I help you today?" was nearest to anxiety's seed "I need
+    this fixed today" and was suggested as anxiety at 0.7. (None of these is a seed phrase.)"""
+    result = suggest_text(text, language)
+    emotions = [(item.label, item.confidence) for item in result.labels if item.label != "neutral"]
+    assert all(confidence < 0.5 for _, confidence in emotions), emotions
+    assert result.labels[0].label == "neutral"
+
+
 def test_words_alone_can_suggest_a_label_with_a_quoted_rationale():
     result = suggest_text("This is ridiculous, cancel my account now!")
     assert "anger" in [item.label for item in result.labels]
