@@ -365,7 +365,7 @@ def _add_shifts(turns: list[TurnInput], results: list[TurnSuggestion], valence_r
                 to_label = now.labels[0].label if now.labels else "neutral"
                 if from_label != to_label:
                     now.shifts.append(
-                        {"at": round(turn.start, 2), "from": from_label, "to": to_label,
+                        {"at": round(turn.start, 3), "from": from_label, "to": to_label,
                          "why": f"valence {dv:+.0f}, arousal {da:+.0f} since this speaker's previous turn"}
                     )  # fmt: skip
         last_of[turn.speaker] = index

@@ -158,3 +158,13 @@ def test_a_pause_is_not_a_change_of_loudness():
     assert steady[0].shifts == []
     louder = suggest_turns([_long_turn(speech + pause + [-20.0] * 5 + [-8.0] * 45, pitch)], ["anger"], {})
     assert [s["to"] for s in louder[0].shifts] == ["louder"] and "+12 dB" in louder[0].shifts[0]["why"]
+
+
+def test_a_suggested_shift_between_turns_lies_inside_the_turn_it_belongs_to():
+    """A shift at a turn starting at 11.725 s was placed at round(11.725, 2) = 11.72 s, before the
+    turn: outside it, so accepting it would be refused and the call page showed a time it lacks."""
+    calm = TurnInput("Thank you so much, that is wonderful.", "en", {}, "S", 2.0, 5.0)
+    angry = TurnInput("This is ridiculous, cancel my account now!", "en", {}, "S", 11.725, 14.0)
+    results = suggest_turns([calm, angry], LABELS, SEED_PHRASES)
+    assert results[1].shifts, results[1]
+    assert all(angry.start <= shift["at"] <= angry.end for shift in results[1].shifts), results[1].shifts
