@@ -54,14 +54,30 @@ def project_call_counts(project: Project) -> dict[str, int]:
 
 
 def project_coverage(project: Project) -> dict[str, int]:
-    """Annotator slots: wanted (ready calls x k), assigned, submitted, skipped."""
+    """Annotator slots of the ready calls: wanted (ready calls x k) and filled (each ready call
+    counts at most k of its active assignments); ``beyond``: active assignments past k on a ready
+    call (added by hand, or before k was lowered), which fill no slot; submitted and skipped
+    count every assignment. A plain count of assignments said "9 of 3 slots assigned"."""
+    k = project.overlap_k
+    per_call = (
+        Assignment.objects.filter(call__project=project, call__status=Call.Status.READY)
+        .exclude(status=Assignment.Status.SKIPPED)
+        .values("call_id")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+    active = list(per_call)
     ready = project.calls.filter(status=Call.Status.READY).count()
     counts = Assignment.objects.filter(call__project=project).aggregate(
-        assigned=Count("id", filter=~Q(status=Assignment.Status.SKIPPED)),
         submitted=Count("id", filter=Q(status=Assignment.Status.SUBMITTED)),
         skipped=Count("id", filter=Q(status=Assignment.Status.SKIPPED)),
     )
-    return {"wanted": ready * project.overlap_k, **counts}
+    return {
+        "wanted": ready * k,
+        "filled": sum(min(n, k) for n in active),
+        "beyond": sum(max(0, n - k) for n in active),
+        **counts,
+    }
 
 
 @dataclass(frozen=True)

@@ -220,3 +220,20 @@ def test_project_settings_moves_the_taxonomy_through_its_form(client, pm, projec
     project.refresh_from_db()
     change = project.taxonomy_changes.get()
     assert project.taxonomy == v2 and change.mapping["anger"] == ["frustration"] and change.changed_by == pm
+
+
+def test_annotator_slots_count_each_ready_call_up_to_k(client, pm, project, make_user):
+    """Three annotators on one ready call with k = 1 read "3 of 1 annotator slots assigned"."""
+    from annotation.models import Assignment, Call
+
+    project.overlap_k = 1
+    project.save(update_fields=["overlap_k"])
+    ready = Call.objects.create(project=project, original_name="r.wav", sha256="8" * 64, audio="r.wav", status="ready")
+    Call.objects.create(project=project, original_name="q.wav", sha256="9" * 64, audio="q.wav", status="ready")
+    for name in ("a1", "a2", "a3"):
+        Assignment.objects.create(call=ready, annotator=make_user(name, "annotator"))
+    client.force_login(pm)
+    page = client.get(reverse("annotation:project_detail", args=[project.slug])).content.decode()
+    assert "2 call(s) ready · 1 of 2 annotator slots filled (and 2 assignments beyond 1 per call)" in page
+    table = client.get(reverse("annotation:project_calls_partial", args=[project.slug])).content.decode()
+    assert "0 of 3 done<" in table and "0 of 0 done (1 wanted)" in table  # was "0/3 done (of 1)"
