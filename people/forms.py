@@ -36,7 +36,10 @@ class SelfProfileForm(AnnotatorProfileForm):
 
 
 class MemberAddForm(forms.Form):
-    username = forms.CharField(label="User name or email")
+    username = forms.CharField(
+        label="User name or email",
+        error_messages={"required": "Type the user name or email of the person to add, then press Add."},
+    )
     role = forms.ChoiceField(choices=ProjectMembership.Role.choices)
 
 

@@ -34,6 +34,16 @@ def _json_kind(kind: type) -> str:
     return "null" if kind is type(None) else names.get(kind, kind.__name__)
 
 
+def hotkey_reserved_problem(hotkey: str) -> str | None:
+    """Why a one-character label hotkey clashes with the workspace's own keys, or None."""
+    if not hotkey.isalpha() or hotkey.isupper():
+        return (
+            f"hotkey '{hotkey}' is reserved by the workspace; use a lower-case letter "
+            "(digits set intensity, Space/Enter/[ ]/+ -/? and Shift+letter are workspace commands)."
+        )
+    return None
+
+
 def taxonomy_validate_data(data: Any) -> list[str]:
     """Every problem in a taxonomy document, as sentences a person can act on. Empty means valid."""
     errors: list[str] = []
@@ -79,11 +89,8 @@ def taxonomy_validate_data(data: Any) -> list[str]:
                 errors.append(f"{where}: the hotkey must be a single character.")
             elif hotkey.lower() in hotkeys:
                 errors.append(f"{where}: hotkey '{hotkey}' is already used by label '{hotkeys[hotkey.lower()]}'.")
-            elif not hotkey.isalpha() or hotkey.isupper():
-                errors.append(
-                    f"{where}: hotkey '{hotkey}' is reserved by the workspace; use a lower-case letter "
-                    "(digits set intensity, Space/Enter/[ ]/+ -/? and Shift+letter are workspace commands)."
-                )
+            elif problem := hotkey_reserved_problem(hotkey):
+                errors.append(f"{where}: {problem}")
             else:
                 hotkeys[hotkey.lower()] = key
         examples = label.get("examples", [])

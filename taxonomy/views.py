@@ -95,13 +95,25 @@ def taxonomy_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for message in exc.messages:
                     messages.error(request, message)
         else:
-            messages.error(request, "Some fields need attention; see the highlighted rows.")
+            messages.error(request, _not_saved_summary(header, labels, dimensions))
     versions = Taxonomy.objects.filter(slug=taxonomy.slug).order_by("-version")
     return render(
         request,
         "taxonomy/detail.html",
         {"taxonomy": taxonomy, "header": header, "labels": labels, "dimensions": dimensions, "versions": versions},
     )
+
+
+def _not_saved_summary(header, labels, dimensions) -> str:
+    """The message above the page: nothing was saved, and where the problems are (each one is
+    written under its own field)."""
+    places = ["the name or description"] if header.errors else []
+    for formset, noun in ((labels, "label"), (dimensions, "dimension")):
+        rows = [str(i + 1) for i, form in enumerate(formset.forms) if form.errors]
+        if rows:
+            places.append(f"{noun}{'s' if len(rows) > 1 else ''} {', '.join(rows)}")
+        places += [str(error) for error in formset.non_form_errors()]
+    return f"The draft was not saved. Fix {'; '.join(places)}: each problem is written under its field."
 
 
 def _kept(form) -> bool:

@@ -146,7 +146,7 @@ def test_pm_edits_a_draft_in_the_browser_forms(client, taxonomy, make_user):
         }
     )
     response = client.post(draft_url, data, follow=True)
-    assert "hotkey &#x27;f&#x27; is already used by label &#x27;frustration&#x27;" in response.content.decode()
+    assert "Hotkey &#x27;f&#x27; is already used by label &#x27;frustration&#x27;" in response.content.decode()
     data[f"labels-{extra}-hotkey"] = "x"
     response = client.post(draft_url, data, follow=True)
     assert "Draft saved." in response.content.decode()
