@@ -160,6 +160,11 @@ def filters_text(filters: dict) -> str:
     return "; ".join(shown) or "none"
 
 
+def _count(n: int, noun: str) -> str:
+    """ "1 call", "2 calls"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def datacard_markdown(card: dict) -> str:
     c = card["counts"]
     lines = [
@@ -170,8 +175,9 @@ def datacard_markdown(card: dict) -> str:
         "",
         "## Contents",
         "",
-        f"{c['calls']} calls, {c['turns']} turns, {c['seconds'] / 3600:.2f} hours of speech, "
-        f"{c['annotations']} annotations by {c['annotators']} annotators, {c['adjudicated_turns']} adjudicated turns.",
+        f"{_count(c['calls'], 'call')}, {_count(c['turns'], 'turn')}, {c['seconds'] / 3600:.2f} hours of speech, "
+        f"{_count(c['annotations'], 'annotation')} by {_count(c['annotators'], 'annotator')}, "
+        f"{_count(c['adjudicated_turns'], 'adjudicated turn')}.",
         "",
     ]
     if card.get("filtered_out"):
