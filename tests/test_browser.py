@@ -682,9 +682,12 @@ def test_conflict_dialog_compares_field_by_field_and_esc_cancels(browser, live_s
         "sarcastic",
         ["confusion"],
     )
-    first.keyboard.press("f")  # focus is on a control: the shortcut must not fire into it
-    first.keyboard.press("Escape")  # back to the turn
+    # Tab left the note for a control of turn 2: the shortcut must not fire into it
+    first.keyboard.press("f")
+    first.keyboard.press("Escape")  # back to the turn of that control
     assert first.evaluate("document.activeElement.classList.contains('ws-turn')")
+    assert first.evaluate("document.activeElement.dataset.index") == "1"
+    first.keyboard.press("ArrowUp")  # to turn 1 again
     first.keyboard.press("f")  # now the first tab is stale: Esc cancels, nothing of it is written
     first.wait_for_selector("#ws-conflict[open]")
     first.keyboard.press("Escape")
@@ -876,3 +879,127 @@ def test_files_over_the_upload_limits_are_refused_in_words_before_they_are_sent(
         page.click("#upload button[type=submit]")
     assert sent and page.locator(".upload-refusal").count() == 0
     context.close()
+
+
+def test_a_control_of_a_turn_makes_that_turn_current_for_esc_and_hotkeys(browser, live_server, ready_assignment):
+    """Clicking into the note box of a later turn left the first turn current: Esc ("back to the
+    turn") went to the first turn, and the next label hotkey tagged it, perhaps off-screen."""
+    assignment, _ = ready_assignment
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
+    last = page.locator(".ws-turn").count() - 1
+    page.evaluate("document.getElementById('ws-turns').scrollTop = 1e6")  # the last turn fills as it nears
+    block = page.locator(f".ws-turn[data-index='{last}']")
+    note = block.locator("input[placeholder=note]")
+    note.scroll_into_view_if_needed()
+    where = "[window.scrollY, document.getElementById('ws-turns').scrollTop]"
+    before = page.evaluate(where)
+    note.click()
+    assert "current" in block.get_attribute("class")
+    assert page.evaluate(where) == before  # made current where it is: nothing jumps
+    page.keyboard.press("Escape")
+    assert page.evaluate(f"document.activeElement.dataset.index === '{last}'")
+    page.keyboard.press("g")  # gratitude
+    wait_status(page, SAVED)
+    stored = {
+        a.turn.order: [i["label"] for i in a.labels] for a in TurnAnnotation.objects.filter(assignment=assignment)
+    }
+    assert stored == {last: ["gratitude"]}
+
+
+def test_a_refused_submit_or_correction_is_named_by_what_was_refused(browser, live_server, ready_assignment):
+    """The line said "not saved: …" for a refused submit and a refused correction while the tags
+    were saved: the person could not tell their work was safe."""
+    assignment, _ = ready_assignment
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
+    page.keyboard.press("f")
+    wait_status(page, SAVED)
+    page.keyboard.press("Control+Enter")  # five turns are still untagged
+    wait_status(page, "document.getElementById('ws-save').textContent.startsWith('not submitted: ')")
+    assert "turns are not tagged yet" in page.locator("#ws-save").text_content()
+    page.keyboard.press("Shift+M")  # the next turn is the other speaker's
+    wait_status(page, "document.getElementById('ws-save').textContent.startsWith('correction refused: ')")
+    assert "another speaker" in page.locator("#ws-save").text_content()
+    assert page.locator("#ws-save.error").count() == 1  # still shown as a refusal
+    assert TurnAnnotation.objects.get(assignment=assignment).labels[0]["label"] == "frustration"
+    assignment.refresh_from_db()
+    assert assignment.status != "submitted" and not CorrectionProposal.objects.exists()
+
+
+def test_a_submit_waiting_offline_is_named_on_the_status_line(browser, live_server, ready_assignment):
+    """Ctrl+Enter offline said only "offline: 1 change(s) kept here", then on reconnect the page
+    submitted and left without having said a submit was waiting."""
+    assignment, _ = ready_assignment
+    tag_every_turn_neutral(assignment)
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    context.set_offline(True)
+    page.keyboard.press("c")
+    page.keyboard.press("Control+Enter")
+    wait_status(
+        page,
+        "document.getElementById('ws-save').textContent.startsWith('offline: 1 change(s) and your submit kept here')",
+    )
+    assert "Ctrl+Z takes the submit back" in page.locator("#ws-save").text_content()
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_url("**/queue/", timeout=15000)
+    assignment.refresh_from_db()
+    assert assignment.status == "submitted"
+    context.close()
+
+
+HIDDEN_CONTROLS = """(selector) => {
+  // Each control found where it is drawn: near its top edge and at its middle, the point hits the
+  // control itself, not a sticky header over it; none lies off the side of the window.
+  const bad = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (el.closest('dialog, #ws-turns') || !el.getClientRects().length) continue;
+    const r = el.getBoundingClientRect(), name = el.id || el.textContent.trim().slice(0, 20) || el.tagName;
+    if (r.left < 0 || r.right > innerWidth) { bad.push(`${name}: off the side`); continue; }
+    for (const y of [r.top + 2, (r.top + r.bottom) / 2]) {
+      if (y < 0 || y > innerHeight) { bad.push(`${name}: out of the window at y=${Math.round(y)}`); continue; }
+      const hit = document.elementFromPoint(r.left + r.width / 2, y);
+      if (!hit || !el.contains(hit)) bad.push(`${name}: under ${hit && (hit.id || hit.tagName)} at y=${Math.round(y)}`);
+    }
+  }
+  return bad;
+}"""
+
+
+def test_every_workspace_control_shows_and_takes_clicks_on_a_laptop_and_a_phone(browser, live_server, ready_assignment):
+    """At 1280x800 the page scrolled itself on load, so the sticky header covered the toolbar (Play
+    hit the title) and the site navigation was gone; with the read-only and gap banners the whole
+    toolbar and the banner were under it."""
+    from annotation.models import Call
+
+    assignment, _ = ready_assignment
+    shown = "#workspace :is(button, select, input, canvas), #ws-readonly, #ws-gaps, .topbar a"
+    settle = "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    for state in ("in progress", "submitted, with words outside every turn"):
+        if state != "in progress":
+            Assignment.objects.filter(pk=assignment.pk).update(status="submitted")
+            Call.objects.filter(pk=assignment.call_id).update(words=[{"w": "hm", "s": 0.05, "e": 0.3, "spk": "CH0"}])
+        for size in ({"width": 1280, "height": 800}, {"width": 390, "height": 844}):
+            context = browser_context(browser, viewport=size)
+            page, _ = open_workspace(context, live_server, assignment)
+            page.wait_for_selector(".ws-turn.current .ws-dims", state="attached")
+            if state != "in progress":
+                page.wait_for_selector("#ws-readonly:not([hidden])")
+                page.wait_for_selector("#ws-gaps:not([hidden])")
+            page.evaluate(settle)
+            where = f"{state} at {size['width']}x{size['height']}"
+            assert page.evaluate("window.scrollY") == 0, where  # the page does not scroll itself
+            if size["width"] > 1000:  # a laptop holds it all: nothing to scroll, nothing under the header
+                fits = "document.documentElement.scrollHeight <= innerHeight"
+                page.wait_for_function(fits, timeout=5000)  # the turn list is sized once the rest is drawn
+                assert page.evaluate(HIDDEN_CONTROLS, shown) == [], where
+                context.close()
+                continue
+            above = page.evaluate(
+                HIDDEN_CONTROLS, "#workspace :is(button, select, input, canvas, #ws-readonly, #ws-gaps)"
+            )
+            assert all("out of the window" in problem for problem in above), (where, above)  # below the fold only
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            page.evaluate(settle)
+            assert page.evaluate(HIDDEN_CONTROLS, ".ws-foot button") == [], where
+            context.close()

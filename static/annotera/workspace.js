@@ -73,6 +73,12 @@ $("ws-turns").addEventListener("click", (event) => {
   if (word) { seek(Number(word.dataset.s)); return; }
   select(Number(block.dataset.index), false, true);
 });
+// A turn's own control (note, intensity, chips, speaker menu) focused by click or Tab makes that
+// turn the current one, where it is: Esc then goes back to it, and hotkeys tag it.
+$("ws-turns").addEventListener("focusin", (event) => {
+  const block = event.target.closest(".ws-turn");
+  if (block && Number(block.dataset.index) !== state.current) select(Number(block.dataset.index), false, false, "none");
+});
 $("ws-submit").addEventListener("click", () => submit());
 $("ws-skip").addEventListener("click", () => { const reason = prompt("Why skip this call?"); if (reason) submit(reason); });
 
@@ -110,8 +116,21 @@ wave.addEventListener("wheel", (event) => {
   if (event.ctrlKey) { zoom(event.deltaY > 0 ? 1.25 : 0.8); return; }
   scroll((event.deltaY + event.deltaX) / 1000);
 }, { passive: false });
+// The turn list takes the height the window has left, so on a laptop the whole workspace fits and
+// the page does not scroll (nothing slides under the sticky header); a small window keeps a usable
+// list and the page scrolls. Everything else in the workspace is measured as it changes (banners,
+// the wrapping toolbar, a long status line, the canvases once drawn); the list itself is not
+// watched, so setting its height does not call this again.
+function fitTurns() {
+  const list = $("ws-turns"), head = document.querySelector(".ws-head");
+  const rest = document.body.offsetHeight - list.offsetHeight;
+  list.style.maxHeight = `${Math.round(Math.max(192, 0.3 * window.innerHeight, window.innerHeight - rest - 1))}px`;
+  root.style.setProperty("--ws-head-height", `${head.offsetHeight}px`);
+}
+const layout = new ResizeObserver(() => requestAnimationFrame(fitTurns));
+[...root.children].filter((el) => el.id !== "ws-turns").forEach((el) => layout.observe(el)); // canvases too: sized once drawn
 let resizeTimer = null;
-window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(drawAll, 150); });
+window.addEventListener("resize", () => { fitTurns(); clearTimeout(resizeTimer); resizeTimer = setTimeout(drawAll, 150); });
 installKeyboard();
 window.annotera = { state, flush };
 load();

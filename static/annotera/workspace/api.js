@@ -1,7 +1,7 @@
 // Talking to the server: one ordered queue of operations (annotation saves, correction proposals,
 // submit, reopen), kept in localStorage so nothing is lost offline and replayed in order. A save
 // is shown as saved only when the server said so; a refusal stays on screen with its reason.
-import { annotationBody, csrf, root, setStatus, state, updateProgress } from "./state.js";
+import { annotationBody, csrf, root, setStatus, state, submitting, updateProgress } from "./state.js";
 
 const queueKey = `annotera-unsaved-${root.dataset.assignment}`;
 const handlers = { conflict: null, proposed: null, submitted: null, reopened: null, refused: null };
@@ -46,9 +46,16 @@ export function restore(render) {
   });
   // The turns were split or merged since (a reviewer accepted a proposal): said until replaced.
   state.notice = gone ? `${gone} unsaved tag change(s) were on turns split or merged since: tag those turns again` : "";
-  setStatus(state.notice || `${state.ops.length} unsaved change(s) restored; saving`, Boolean(gone));
+  setStatus(state.notice || `${queued("unsaved change(s)")} restored; saving`, Boolean(gone));
   persist(); // what could not be restored is not restored again on the next visit
   schedule();
+}
+
+// What waits in the queue, in words: a waiting submit is named, never counted as one more change.
+function queued(noun = "change(s)") {
+  const submit = state.ops.some((op) => op.kind === "submit"), changes = state.ops.filter((op) => op.kind !== "submit").length;
+  if (!submit) return `${changes} ${noun}`;
+  return changes ? `${changes} ${noun} and your submit` : "your submit";
 }
 
 let timer = null;
@@ -89,6 +96,8 @@ async function send(op) {
   return { ok: response.ok, status: response.status, payload: await readPayload(response) };
 }
 
+// A refusal is named by what was refused: the tags of a turn, the submit, a correction.
+const REFUSED = { save: "not saved", submit: "not submitted", propose: "correction refused", withdraw: "not withdrawn", reopen: "not reopened" };
 const DONE = { propose: "correction proposed: a reviewer will accept or reject it", withdraw: "proposal withdrawn" };
 
 // 401, or DRF's 403 for a session that lost its CSRF pairing: the person is no longer signed in.
@@ -99,7 +108,7 @@ export async function flush() {
   if (state.saving || !state.ops.length) return;
   state.saving = true;
   let refused = "", done = "";
-  setStatus(`saving ${state.ops.length} change(s)…`);
+  setStatus(submitting() ? `sending ${queued()}…` : `saving ${queued()}…`);
   try {
     while (state.ops.length) {
       const op = state.ops[0];
@@ -115,14 +124,16 @@ export async function flush() {
         // Not a refusal of the change: the session ended (logged out in another tab). Keep
         // everything, in order, and try again once the person has signed in.
         op.sent = false;
-        setStatus(`signed out: ${state.ops.length} change(s) kept here; sign in again (in another tab) and they are saved`, true);
+        setStatus(`signed out: ${queued()} kept here; sign in again (in another tab) and they are sent`, true);
         schedule(10000);
         return;
       }
       state.ops.shift();
       persist();
       if (!result.ok) {
-        refused = `not saved: ${[].concat(result.payload.detail).join(" ")}`;
+        // Every refusal of the pass stays on the line: a later one must not hide a save that failed.
+        const why = `${REFUSED[op.kind] || "refused"}: ${[].concat(result.payload.detail).join(" ")}`;
+        if (!refused.includes(why)) refused = refused ? `${refused}; ${why}` : why;
         await handlers.refused?.(op, result.payload); // reloads what the server has before the next op is built
         continue;
       }
@@ -149,7 +160,8 @@ export async function flush() {
     state.ops.forEach((o) => { o.sent = false; });
     persist();
     const why = error instanceof ServerTrouble ? `server error (${error.message})` : "offline";
-    setStatus(`${why}: ${state.ops.length} change(s) kept here and retried`, true);
+    const submit = submitting() ? "; the call is submitted once it gets through (Ctrl+Z takes the submit back)" : "";
+    setStatus(`${why}: ${queued()} kept here and retried${submit}`, true);
     schedule(5000);
   } finally {
     state.saving = false;

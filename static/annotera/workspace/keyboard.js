@@ -23,8 +23,8 @@ export function installKeyboard() {
     if (key === " ") { event.preventDefault(); togglePlay(); return; }
     // Commands use arrows, Enter, punctuation or Shift+letter, so every plain letter is free for the
     // taxonomy's label hotkeys (the taxonomy editor refuses the reserved ones).
-    if (key === "ArrowDown") { event.preventDefault(); select(state.current + 1, !audio.paused, true); return; }
-    if (key === "ArrowUp") { event.preventDefault(); select(state.current - 1, !audio.paused, true); return; }
+    if (key === "ArrowDown") { event.preventDefault(); select(state.current + 1, !audio.paused, true, "page"); return; }
+    if (key === "ArrowUp") { event.preventDefault(); select(state.current - 1, !audio.paused, true, "page"); return; }
     if (key === "ArrowRight" || key === "ArrowLeft") { event.preventDefault(); seek(audio.currentTime + (key === "ArrowRight" ? 1 : -1) * (event.shiftKey ? 5 : 0.5)); return; }
     if (key === "Enter") { event.preventDefault(); select(state.current, true, true); return; }
     if (key === "[") { adjustTurn("start"); return; }

@@ -267,11 +267,25 @@ function shiftEditor(index, shift, i) {
   return wrap;
 }
 
-export function select(index, play, focus = false) {
+// Shows the turn inside the turn list ("list"), or the list and then the page as well ("page",
+// for moving turn by turn with the keyboard), or leaves both where they are ("none": the person
+// is in that turn already). Loading and following playback never scroll the page: the toolbar
+// must not slide under the sticky header by itself.
+function reveal(block, scroll) {
+  if (scroll === "none") return;
+  const list = $("ws-turns"), box = list.getBoundingClientRect(), at = block.getBoundingClientRect();
+  if (at.top < box.top) list.scrollTop += at.top - box.top;
+  else if (at.bottom > box.bottom) list.scrollTop += Math.min(at.bottom - box.bottom, at.top - box.top);
+  if (scroll !== "page") return;
+  const shown = block.getBoundingClientRect(), head = document.querySelector(".ws-head").getBoundingClientRect();
+  if (shown.top < head.bottom || shown.bottom > window.innerHeight) block.scrollIntoView({ block: "nearest" });
+}
+
+export function select(index, play, focus = false, scroll = "list") {
   state.current = Math.max(0, Math.min(state.data.turns.length - 1, index));
   document.querySelectorAll(".ws-turn.current").forEach((el) => el.classList.remove("current"));
   const block = blockAt(state.current);
-  if (block) { fill(state.current); block.classList.add("current"); block.scrollIntoView({ block: "nearest" }); if (focus) block.focus({ preventScroll: true }); }
+  if (block) { fill(state.current); block.classList.add("current"); reveal(block, scroll); if (focus) block.focus({ preventScroll: true }); }
   const turn = state.data.turns[state.current];
   if (turn && (turn.start < state.view.start || turn.end > state.view.end)) {
     const span = state.view.end - state.view.start;

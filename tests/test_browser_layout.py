@@ -1,0 +1,121 @@
+"""Page layout in a real browser (Playwright's Python package driving Debian's Chromium): long
+unbroken text wraps, and no page is wider than the window, on a laptop or on a phone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from annotation.models import Assignment, CorrectionProposal, TurnAnnotation
+from tests.builders import ready_call
+from tests.test_browser import browser_context, login
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(300, method="thread"),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make sysdeps)"),
+]
+
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+LONG_WORD = "x" * 3000  # a pasted log line, a URL, a key held down: no place to break
+
+
+@pytest.fixture
+def world(project, pm, reviewer, make_user):
+    """One call with two turns, annotated (a 3,000-character note), one long transcript proposal
+    waiting, one export snapshot and an open taxonomy draft."""
+    from qa.models import ExportSnapshot
+    from taxonomy.services import taxonomy_draft_for_edit
+
+    annotator = make_user("ann", "annotator")
+    call, _, turns = ready_call(project, texts=("hello there", "I was charged twice"))
+    assignment = Assignment.objects.create(call=call, annotator=annotator)
+    TurnAnnotation.objects.create(
+        assignment=assignment, turn=turns[0], taxonomy=project.taxonomy,
+        labels=[{"label": "anger", "intensity": 3}], note=LONG_WORD,
+    )  # fmt: skip
+    CorrectionProposal.objects.create(
+        call=call, turn=turns[1], action="text", params={"text": "y" * 500}, base_revision=1,
+        proposed_by=annotator, before=[{"start": 3, "end": 5.5, "speaker": "CH1", "text": turns[1].text}],
+        after=[{"start": 3, "end": 5.5, "speaker": "CH1", "text": "y" * 500}],
+    )  # fmt: skip
+    snapshot = ExportSnapshot.objects.create(project=project, formats=["jsonl"])
+    draft = taxonomy_draft_for_edit(taxonomy=project.taxonomy)
+    return {
+        "project": project, "call": call, "turn": turns[0], "snapshot": snapshot, "draft": draft,
+        "pm": pm, "reviewer": reviewer, "annotator": annotator,
+    }  # fmt: skip
+
+
+def page_width(page) -> int:
+    return page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+
+
+def open_as(browser, live_server, username, viewport):
+    page = browser_context(browser, viewport=viewport).new_page()
+    login(page, live_server, username)
+    return page
+
+
+def widths(page, live_server, paths) -> dict[str, int]:
+    found = {}
+    for path in paths:
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, (path, response.status)
+        page.wait_for_load_state()
+        found[path] = page_width(page)
+    return found
+
+
+def test_long_unbroken_text_wraps_inside_the_window(browser, live_server, world):
+    """A 3,000-character note made the adjudication page 25,415 px wide; a 500-character proposal,
+    the corrections page 4,230 px; the taxonomy editor was 1,655 px at 1280."""
+    page = open_as(browser, live_server, "pm", LAPTOP)
+    paths = [
+        f"/qa/turns/{world['turn'].pk}/adjudicate/",
+        f"/projects/{world['project'].slug}/corrections/",
+        f"/taxonomies/{world['draft'].pk}/",
+    ]
+    found = widths(page, live_server, paths)
+    assert all(width <= LAPTOP["width"] for width in found.values()), found
+    page.goto(live_server.url + paths[0])
+    note = page.get_by_role("cell", name=LONG_WORD[:50], exact=False)  # the note is shown, wrapped
+    box = note.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= LAPTOP["width"] and box["height"] > 100, box
+
+
+def test_no_page_is_wider_than_a_phone(browser, live_server, world):
+    """At 390x844 pages were up to 1,644 px wide, and the top bar pushed 'Log out' off-screen."""
+    manager_paths = [
+        f"/projects/{world['project'].slug}/",
+        f"/taxonomies/{world['project'].taxonomy.pk}/",
+        f"/taxonomies/{world['draft'].pk}/",
+        f"/qa/snapshots/{world['snapshot'].pk}/",
+        "/annotators/",
+        f"/calls/{world['call'].pk}/",
+        f"/projects/{world['project'].slug}/corrections/",
+        f"/qa/turns/{world['turn'].pk}/adjudicate/",
+        f"/projects/{world['project'].slug}/members/",
+        "/taxonomies/",
+        "/projects/",
+    ]
+    page = open_as(browser, live_server, "pm", PHONE)
+    found = widths(page, live_server, manager_paths)
+    assert {path: width for path, width in found.items() if width > PHONE["width"]} == {}
+    log_out = page.get_by_role("button", name="Log out").bounding_box()
+    assert log_out["x"] >= 0 and log_out["x"] + log_out["width"] <= PHONE["width"], log_out
+
+    page = open_as(browser, live_server, "ann", PHONE)
+    found = widths(page, live_server, ["/queue/"])
+    assert found["/queue/"] <= PHONE["width"], found
+    # The Skip column is reached by scrolling the table's own box, not the page.
+    skip = page.get_by_text("Skip this call")
+    skip.scroll_into_view_if_needed()
+    box = skip.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert page_width(page) <= PHONE["width"] and page.evaluate("() => window.scrollX") == 0
