@@ -347,7 +347,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run each, skip the long call")
     parser.add_argument("--suite-calls", type=int, default=8, help="code-switched calls (0: skip the suite)")
     parser.add_argument(
-        "--suite-first-seed", type=int, default=1000, help="first seed of the code-switched suite (fresh draws: 1064 on)"
+        "--suite-first-seed",
+        type=int,
+        default=1000,
+        help="first seed of the code-switched suite (fresh draws: 1064 on)",
     )
     parser.add_argument("--dual-calls", type=int, default=8, help="dual-channel calls with cross-talk (0: skip)")
     parser.add_argument("--skip-long", action="store_true", help="skip the 10-minute calls too (quality only)")
