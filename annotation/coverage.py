@@ -8,7 +8,11 @@ from collections.abc import Iterable
 
 from .models import Call, ProcessingJob
 from .pipeline import speech as speech_mod
-from .stages.base import channel_of
+
+
+def channel_of(speaker: str) -> int:
+    """The channel of a dual-channel call's speaker label ("CH1" -> 1; anything else 0)."""
+    return int(speaker[2:]) if speaker.startswith("CH") and speaker[2:].isdigit() else 0
 
 
 def speech_coverage(speech: list[list[list[float]]], turns: Iterable[tuple[float, float, str]], channels: int) -> float:

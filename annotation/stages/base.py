@@ -27,7 +27,3 @@ def previous_result(call: Call, stage: str) -> dict:
     if job is None:
         raise RuntimeError(f"stage '{stage}' has not completed for call {call.pk}")
     return job.result
-
-
-def channel_of(speaker: str) -> int:
-    return int(speaker[2:]) if speaker.startswith("CH") and speaker[2:].isdigit() else 0

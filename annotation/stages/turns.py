@@ -6,14 +6,14 @@ import logging
 
 from django.conf import settings
 
-from ..coverage import speech_coverage
+from ..coverage import channel_of, speech_coverage
 from ..models import Call, ProcessingJob, Speaker, Turn
 from ..pipeline.language import LanguageRegion, span_language
 from ..pipeline.speech import close_coverage_gaps, stretches_within, within_recording
 from ..pipeline.turns import build_turns, guess_roles
 from ..pipeline.types import SpeechPiece, TurnDraft, Word
 from ..services import turns_replace
-from .base import CommitFn, ProgressFn, channel_of, previous_result
+from .base import CommitFn, ProgressFn, previous_result
 
 logger = logging.getLogger(__name__)
 
