@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -232,8 +233,17 @@ def suggest_turns(
                 reasons.setdefault(label, []).append(f"words: {quoted}")
         chosen = _ranked(scores, labels_known, config, reasons)
         low, high = intensity_range
+        # An emotion's intensity follows the strength of its evidence; "neutral" has no strength
+        # to show (its confidence is how sure, not how neutral): it takes the scale's middle, as a
+        # person's key press does. It read "Neutral 5 (92%)".
         labels = [
-            LabelSuggestion(label, int(round(low + (high - low) * min(1.0, score))), round(min(0.95, score), 2))
+            LabelSuggestion(
+                label,
+                math.floor((low + high) / 2 + 0.5)
+                if label == "neutral"
+                else int(round(low + (high - low) * min(1.0, score))),
+                round(min(0.95, score), 2),
+            )
             for label, score in chosen
         ]
         emotions = [(label, score) for label, score in chosen if label != "neutral"]

@@ -168,3 +168,10 @@ def test_a_suggested_shift_between_turns_lies_inside_the_turn_it_belongs_to():
     results = suggest_turns([calm, angry], LABELS, SEED_PHRASES)
     assert results[1].shifts, results[1]
     assert all(angry.start <= shift["at"] <= angry.end for shift in results[1].shifts), results[1].shifts
+
+
+def test_a_confident_neutral_is_not_suggested_at_the_top_intensity():
+    """Its intensity followed its confidence: "Neutral 5 (92%)"."""
+    result = suggest_text("My account number is four five one two.")
+    neutral = next(item for item in result.labels if item.label == "neutral")
+    assert neutral.confidence >= 0.8 and neutral.intensity == 3  # the middle of 1..5, as a key press gives
