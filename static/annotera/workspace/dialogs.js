@@ -2,10 +2,16 @@
 import { $, audio, DECISION_FIELDS, fmt, labelInfo, setStatus, state } from "./state.js";
 
 const MERGEABLE = ["labels", "shifts", "note"]; // the others are one value: mine or theirs
+// What each field is called on the page (the dialog showed "skip_reason", "no_emotion").
+const FIELD_NAMES = { labels: "Labels", valence: "Valence", arousal: "Arousal", shifts: "Shifts", note: "Note",
+  confidence: "Your confidence", no_emotion: "No emotion", skipped: "Skipped", skip_reason: "Why skipped" };
+// Empty in any form (none, "", no, an empty list) is the same answer: not a difference to resolve.
+const blank = (value) => value === null || value === undefined || value === "" || value === false || (Array.isArray(value) && !value.length);
+const differs = (a, b) => (blank(a) && blank(b) ? false : JSON.stringify(a ?? null) !== JSON.stringify(b ?? null));
 const show = (field, value) => {
   if (field === "labels") return (value || []).map((l) => `${labelInfo(l.label).name} ${l.intensity ?? ""}`).join(", ") || "none";
   if (field === "shifts") return (value || []).map((s) => `${fmt(s.at)} ${s.from}→${s.to}`).join(", ") || "none";
-  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "boolean" || ["no_emotion", "skipped"].includes(field)) return value ? "yes" : "no";
   return value === null || value === undefined || value === "" ? "none" : String(value);
 };
 
@@ -30,15 +36,15 @@ export function resolveConflict(turn, current) {
   const dialog = $("ws-conflict"), table = $("ws-conflict-fields");
   $("ws-conflict-turn").textContent = `Turn ${index + 1} (${turn.speaker}, ${fmt(turn.start)}–${fmt(turn.end)}): “${turn.text.slice(0, 120)}”`;
   table.textContent = "";
-  const differing = DECISION_FIELDS.filter((f) => JSON.stringify(mine[f] ?? null) !== JSON.stringify(current[f] ?? null));
+  const differing = DECISION_FIELDS.filter((f) => differs(mine[f], current[f]));
   differing.forEach((field) => {
     const row = table.insertRow();
-    row.insertCell().textContent = field;
+    row.insertCell().textContent = FIELD_NAMES[field] || field;
     row.insertCell().textContent = show(field, mine[field]);
     row.insertCell().textContent = show(field, current[field]);
     const cell = row.insertCell(), group = document.createElement("select");
     group.name = field;
-    group.setAttribute("aria-label", `which ${field} to keep`);
+    group.setAttribute("aria-label", `which ${(FIELD_NAMES[field] || field).toLowerCase()} to keep`);
     const options = [["mine", "keep mine"], ["theirs", "keep theirs"], ...(MERGEABLE.includes(field) ? [["combine", "combine"]] : [])];
     options.forEach(([v, t]) => group.add(new Option(t, v, false, v === (MERGEABLE.includes(field) ? "combine" : "mine"))));
     cell.appendChild(group);
