@@ -907,6 +907,30 @@ def test_a_control_of_a_turn_makes_that_turn_current_for_esc_and_hotkeys(browser
     assert stored == {last: ["gratitude"]}
 
 
+def test_playback_does_not_take_the_current_turn_from_a_person_typing_in_another(
+    browser, live_server, ready_assignment
+):
+    """While the audio played on, the turn it reached became current even as the person typed a note
+    in another turn: Esc and the next hotkey then went to the playing turn."""
+    assignment, _ = ready_assignment
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
+    last = page.locator(".ws-turn").count() - 1
+    first_end = assignment.call.turns.get(order=0).end
+    page.evaluate("document.getElementById('ws-turns').scrollTop = 1e6")
+    note = page.locator(f".ws-turn[data-index='{last}'] input[placeholder=note]")
+    note.scroll_into_view_if_needed()
+    note.click()
+    page.evaluate(
+        f"(() => {{ const a = document.getElementById('ws-audio'); a.currentTime = {first_end - 0.3}; a.play(); }})()"
+    )
+    page.wait_for_function(f"document.getElementById('ws-audio').currentTime > {first_end + 0.5}", timeout=15000)
+    note.type("calm")  # still typing where they were
+    page.evaluate("document.getElementById('ws-audio').pause()")
+    assert "current" in page.locator(f".ws-turn[data-index='{last}']").get_attribute("class")
+    page.keyboard.press("Escape")
+    assert page.evaluate(f"document.activeElement.dataset.index === '{last}'")
+
+
 def test_a_refused_submit_or_correction_is_named_by_what_was_refused(browser, live_server, ready_assignment):
     """The line said "not saved: …" for a refused submit and a refused correction while the tags
     were saved: the person could not tell their work was safe."""

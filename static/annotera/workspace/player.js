@@ -13,7 +13,10 @@ export function followPlayback() {
   const turn = state.data.turns[state.current];
   if ($("ws-loop").checked && turn && t >= turn.end) seek(turn.start);
   const playing = state.data.turns.findIndex((tr) => t >= tr.start && t < tr.end);
-  if (playing >= 0 && playing !== state.current && !$("ws-loop").checked && !audio.paused) select(playing, false);
+  // Playback moves the current turn along, except while the person works in a control of a turn
+  // (a note, a menu): Esc and hotkeys then still act on the turn they are working on.
+  const working = document.activeElement?.matches?.(".ws-turn input, .ws-turn select, .ws-turn textarea");
+  if (playing >= 0 && playing !== state.current && !$("ws-loop").checked && !audio.paused && !working) select(playing, false);
   highlightWord(t);
   trackListening(t);
   if (t > state.view.end || t < state.view.start) { const span = state.view.end - state.view.start; state.view.start = Math.max(0, t - span * 0.1); state.view.end = state.view.start + span; drawAll(); }
