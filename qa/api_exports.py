@@ -85,7 +85,9 @@ class SnapshotList(APIView):
         description="Queue a snapshot build. filters: calls (ids of ready calls; a call that is not ready is "
         "refused), languages, min_alpha (calls whose label alpha is at least this; calls without a defined alpha, "
         "with one annotator per turn or no variation at all, are left out; adjudicated turns are kept), "
-        "adjudicated_only, gold_only, date_from, date_to; split: [train, dev, test] shares (empty: no split); seed. "
+        "adjudicated_only, gold_only, date_from, date_to, submitted_only (leave out annotations of calls their "
+        "annotators have not submitted yet; otherwise each is marked submitted: false); split: [train, dev, test] "
+        "shares (empty: no split); seed. "
         "The built snapshot's manifest and data card list what each filter left out (filtered_out).",
     )
     def post(self, request: Request, slug: str) -> Response:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from annotation.models import Project, Turn, TurnAnnotation
+from annotation.models import Assignment, Project, Turn, TurnAnnotation
 
 from .judgements import current_mappings, labels_in_version, shifts_in_version, version_mappings
 from .models import Adjudication
@@ -219,7 +219,9 @@ def turn_consensus(judgements: Sequence[Judgement], adjudication: Mapping | None
     )
 
 
-def consensus_for_turns(turn_ids: Iterable[int], *, project: Project | None = None) -> dict[int, Consensus]:
+def consensus_for_turns(
+    turn_ids: Iterable[int], *, project: Project | None = None, submitted_only: bool = False
+) -> dict[int, Consensus]:
     """Consensus per turn id, from stored annotations (skips excluded) and adjudications.
 
     Everything is read in one taxonomy version: ``project.taxonomy`` when a project is given
@@ -229,6 +231,7 @@ def consensus_for_turns(turn_ids: Iterable[int], *, project: Project | None = No
     a split label counts as a vote for each of its new labels, merged labels count once, a
     dropped label is gone); rows and adjudications of versions that do not lead there are left
     out. An adjudication without a version (made before versions were recorded) is read as it is.
+    ``submitted_only``: judgements of assignments their annotators have submitted, no drafts.
     """
     ids = list(turn_ids)
     if project is not None:
@@ -238,10 +241,11 @@ def consensus_for_turns(turn_ids: Iterable[int], *, project: Project | None = No
         project_of = dict(Turn.objects.filter(pk__in=ids).values_list("pk", "call__project_id"))
         mappings = current_mappings(project_of.values())
     judgements: dict[int, list[Judgement]] = defaultdict(list)
-    rows = (
-        TurnAnnotation.objects.judgements()
-        .filter(turn_id__in=ids)
-        .values_list("turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id")
+    rows = TurnAnnotation.objects.judgements().filter(turn_id__in=ids)
+    if submitted_only:
+        rows = rows.filter(assignment__status=Assignment.Status.SUBMITTED)
+    rows = rows.values_list(
+        "turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id"
     )
     for turn_id, annotator, labels, valence, arousal, shifts, taxonomy_id in rows:
         known = mappings.get(project_of.get(turn_id), {})

@@ -40,6 +40,12 @@ class SnapshotForm(forms.Form):
     )
     adjudicated_only = forms.BooleanField(required=False)
     gold_only = forms.BooleanField(required=False)
+    submitted_only = forms.BooleanField(
+        required=False,
+        label="Submitted only",
+        help_text="Leave out the annotations of calls their annotators have not submitted yet (drafts they may "
+        "still change). Otherwise they are included, each marked, and the data card counts them.",
+    )
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     split = forms.CharField(required=False, initial="0.8,0.1,0.1", help_text="train,dev,test shares; empty: no split.")

@@ -25,6 +25,7 @@ class DatasetStats:
     calls: set = field(default_factory=set)
     annotators: set = field(default_factory=set)
     annotations: int = 0
+    unsubmitted: int = 0  # annotations of assignments not yet submitted (drafts)
     adjudicated: int = 0
     consensus_labels: Counter = field(default_factory=Counter)
     soft_label_mass: Counter = field(default_factory=Counter)
@@ -52,6 +53,7 @@ class DatasetStats:
         for a in r["annotations"]:
             self.annotators.add(a["annotator"])
         self.annotations += len(r["annotations"])
+        self.unsubmitted += sum(1 for a in r["annotations"] if a.get("submitted") is False)
         self.sources[r["consensus_source"]] += 1
         self.adjudicated += r["consensus_source"] == "adjudicated"
         for item in r["consensus"]:
@@ -70,6 +72,7 @@ class DatasetStats:
             "turns": self.turns,
             "seconds": round(self.seconds, 3),
             "annotations": self.annotations,
+            "unsubmitted_annotations": self.unsubmitted,
             "annotators": len(self.annotators),
             "adjudicated_turns": self.adjudicated,
             "unassigned_words": self.unassigned_words,
@@ -180,6 +183,13 @@ def datacard_markdown(card: dict) -> str:
         f"{_count(c['adjudicated_turns'], 'adjudicated turn')}.",
         "",
     ]
+    if c.get("unsubmitted_annotations"):
+        lines += [
+            f"{_count(c['unsubmitted_annotations'], 'annotation')} of these {'is' if c['unsubmitted_annotations'] == 1 else 'are'} "
+            "from calls their annotators have not submitted yet (drafts they may still change; each is marked "
+            '"submitted": false). Export with the filter submitted_only to leave them out.',
+            "",
+        ]
     if card.get("filtered_out"):
         lines += ["## What the filters left out", ""]
         lines += [f"- {effect['sentence']}" for effect in card["filtered_out"]] + [""]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from annotation.models import Call, Project, Suggestion, Turn, TurnAnnotation
+from annotation.models import Assignment, Call, Project, Suggestion, Turn, TurnAnnotation
 from annotation.storage import pcm_path
 from annotera.names import unknown_key
 
@@ -47,6 +47,9 @@ class ExportFilters:
     gold_only: bool = False
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    # Annotations of assignments their annotators have submitted only (drafts of calls still being
+    # annotated are otherwise included, each marked "submitted": false, and counted in the card).
+    submitted_only: bool = False
 
     @classmethod
     def check_keys(cls, data: Mapping) -> None:
@@ -108,6 +111,7 @@ class ExportFilters:
             gold_only=_truthy(data.get("gold_only")),
             date_from=date_from,
             date_to=date_to,
+            submitted_only=_truthy(data.get("submitted_only")),
         )
 
     def set_values(self) -> dict:
@@ -142,21 +146,28 @@ class CallInfo:
     speaker_channels: dict[str, int | None] = field(default_factory=dict)
 
 
-def call_alphas(project: Project, call_ids: list[int] | None = None) -> dict[int, float | None]:
+def call_alphas(
+    project: Project, call_ids: list[int] | None = None, *, submitted_only: bool = False
+) -> dict[int, float | None]:
     """Label-presence alpha per call (nominal, over the call's turns x the labels chosen in it); rows of
     earlier taxonomy versions are read through the recorded mapping, as in the agreement report.
     None where alpha is undefined (see ``call_alpha_results``)."""
-    return {call_id: result.alpha for call_id, result in call_alpha_results(project, call_ids).items()}
+    results = call_alpha_results(project, call_ids, submitted_only=submitted_only)
+    return {call_id: result.alpha for call_id, result in results.items()}
 
 
-def call_alpha_results(project: Project, call_ids: list[int] | None = None) -> dict[int, AlphaResult]:
+def call_alpha_results(
+    project: Project, call_ids: list[int] | None = None, *, submitted_only: bool = False
+) -> dict[int, AlphaResult]:
     """``call_alphas`` with the whole result per call, so a caller can say why an alpha is
     undefined: ``units == 0`` (no turn had two annotators) or no variation at all. A call with no
-    judgement is absent."""
+    judgement is absent. ``submitted_only``: as the export filter."""
     labels = list(project.taxonomy.labels.values_list("key", flat=True))
     index = {k: i for i, k in enumerate(labels)}
     mappings = version_mappings(project, project.taxonomy)
     rows = TurnAnnotation.objects.judgements().filter(turn__call__project=project, taxonomy_id__in=list(mappings))
+    if submitted_only:
+        rows = rows.filter(assignment__status=Assignment.Status.SUBMITTED)
     if call_ids:
         rows = rows.filter(turn__call_id__in=call_ids)
     per_call: dict[int, dict[int, list]] = defaultdict(dict)
@@ -217,7 +228,7 @@ def selected_turns(project: Project, filters: ExportFilters) -> QuerySet[Turn]:
     if filters.min_alpha is not None:
         # Calls whose alpha is undefined (no turn with two annotators, or no variation at all)
         # are left out: nothing shows they meet the threshold. filter_effects counts them apart.
-        alphas = call_alphas(project, list(filters.calls) or None)
+        alphas = call_alphas(project, list(filters.calls) or None, submitted_only=filters.submitted_only)
         good = [c for c, a in alphas.items() if a is not None and a >= filters.min_alpha]
         # An adjudicated turn has a reviewer's answer of record, whatever its call's agreement.
         turns = turns.filter(Q(call_id__in=good) | Q(adjudicated))
@@ -290,16 +301,19 @@ def filter_effects(project: Project, filters: ExportFilters) -> list[dict]:
             f"(queued, processing or failed) and {'is' if not_ready == 1 else 'are'} not in this dataset.",
         })  # fmt: skip
     applied: dict = {}
-    before = _per_call(selected_turns(project, ExportFilters()))
+    # submitted_only selects annotations, not turns: it is in force from the start (min_alpha
+    # reads the same judgements the dataset holds), and said apart below.
+    base = ExportFilters(submitted_only=filters.submitted_only)
+    before = _per_call(selected_turns(project, base))
     chosen = filters.set_values()
     for key in (k for k in FILTER_ORDER if k in chosen):
         value = chosen[key]
         applied[key] = value
-        after = _per_call(selected_turns(project, replace(ExportFilters(), **applied)))
+        after = _per_call(selected_turns(project, replace(base, **applied)))
         lost = {c: n - after.get(c, 0) for c, n in before.items() if n > after.get(c, 0)}
         shown = ", ".join(map(str, value)) if isinstance(value, tuple) else value
         if key == "min_alpha":
-            out += _min_alpha_effects(project, value, before, after, lost)
+            out += _min_alpha_effects(project, value, before, after, lost, filters.submitted_only)
         else:
             gone = sorted(c for c in lost if c not in after)
             turns = sum(lost.values())
@@ -314,13 +328,33 @@ def filter_effects(project: Project, filters: ExportFilters) -> list[dict]:
             out.append({"filter": key, "value": as_json(value), "calls": len(gone), "turns": turns,
                         "call_ids": gone, "sentence": sentence})  # fmt: skip
         before = after
+    if filters.submitted_only:
+        drafts = (
+            TurnAnnotation.objects.judgements()
+            .filter(turn__in=selected_turns(project, filters))
+            .exclude(assignment__status=Assignment.Status.SUBMITTED)
+        )
+        n, n_calls = drafts.count(), drafts.values("turn__call_id").distinct().count()
+        sentence = (
+            f"submitted_only: left out {n} annotation{'s' if n != 1 else ''} of {_calls(n_calls)} whose annotators "
+            "have not submitted them yet (drafts they may still change)."
+            if n
+            else "submitted_only: left out nothing."
+        )
+        out.append({"filter": "submitted_only", "value": True, "calls": 0, "turns": 0, "call_ids": [],
+                    "annotations": n, "sentence": sentence})  # fmt: skip
     return out
 
 
 def _min_alpha_effects(
-    project: Project, threshold: float, before: dict[int, int], after: dict[int, int], lost: dict[int, int]
+    project: Project,
+    threshold: float,
+    before: dict[int, int],
+    after: dict[int, int],
+    lost: dict[int, int],
+    submitted_only: bool = False,
 ) -> list[dict]:
-    results = call_alpha_results(project, sorted(before))
+    results = call_alpha_results(project, sorted(before), submitted_only=submitted_only)
     below = sorted(c for c in lost if c in results and results[c].alpha is not None)
     undefined = sorted(c for c in lost if c not in below)
     why = {"no_annotations": 0, "one_annotator_per_turn": 0, "no_variation": 0}
@@ -409,16 +443,14 @@ def iter_records(
         part = ids[offset : offset + chunk]
         turns = Turn.objects.filter(pk__in=part).select_related("call", "speaker").order_by("call_id", "order")
         annotations: dict[int, list[dict]] = defaultdict(list)
-        rows = (
-            TurnAnnotation.objects.judgements()
-            .filter(turn_id__in=part)
-            .order_by("assignment__annotator_id")
-            .values_list(
-                "turn_id", "assignment__annotator_id", "labels", "no_emotion", "valence", "arousal", "shifts",
-                "taxonomy_id",
-            )
+        rows = TurnAnnotation.objects.judgements().filter(turn_id__in=part)
+        if filters.submitted_only:
+            rows = rows.filter(assignment__status=Assignment.Status.SUBMITTED)
+        rows = rows.order_by("assignment__annotator_id").values_list(
+            "turn_id", "assignment__annotator_id", "labels", "no_emotion", "valence", "arousal", "shifts",
+            "taxonomy_id", "assignment__status",
         )  # fmt: skip
-        for turn_id, annotator, labels, no_emotion, valence, arousal, shifts, taxonomy_id in rows:
+        for turn_id, annotator, labels, no_emotion, valence, arousal, shifts, taxonomy_id, status in rows:
             annotations[turn_id].append(
                 {
                     "annotator": f"annotator-{annotator}",
@@ -428,6 +460,8 @@ def iter_records(
                     "arousal": _float(arousal),
                     "shifts": shifts or [],
                     "taxonomy": taxonomy_id,
+                    # False: the annotator has not submitted the call yet (a draft they may still change).
+                    "submitted": status == Assignment.Status.SUBMITTED,
                 }
             )
         suggestions: dict[int, list[dict]] = defaultdict(list)
@@ -451,7 +485,8 @@ def iter_records(
                     "model_version": model_version,
                 }
             )
-        consensus = consensus_for_turns(part, project=project)  # in project.taxonomy: the snapshot's version
+        # In project.taxonomy (the snapshot's version), from the same judgements as "annotations".
+        consensus = consensus_for_turns(part, project=project, submitted_only=filters.submitted_only)
         for turn in turns:
             call = turn.call
             if calls is not None and call.pk not in calls:

@@ -189,3 +189,30 @@ def test_an_adjudication_with_nothing_chosen_is_refused_unless_it_says_no_emotio
     assert "Not saved: Turn 2: choose the turn" in refused and Adjudication.objects.count() == 1
     client.post(whole, {f"include_{turns[1].pk}": "1", f"no_emotion_{turns[1].pk}": "1"})
     assert Adjudication.objects.get(turn=turns[1]).labels == []
+
+
+def test_drafts_are_marked_counted_and_can_be_left_out_of_a_dataset(project, make_user, tmp_path):
+    """An annotator's labels on a call still in progress went into the dataset, the consensus and
+    the agreement filter like submitted work, with nothing to tell them apart."""
+    from annotation.models import Assignment
+    from qa.exports.build import export_write
+    from qa.exports.records import filter_effects, iter_records
+
+    call, turns, users = annotated_call(project, make_user, {"ann": [["anger"], ["joy"]], "bob": [["joy"], ["joy"]]})
+    Assignment.objects.filter(call=call, annotator=users["ann"]).update(status="submitted")  # bob: in progress
+    everything = list(iter_records(project, ExportFilters()))
+    assert [[a["submitted"] for a in r["annotations"]] for r in everything] == [[True, False], [True, False]]
+    assert [c["label"] for c in everything[1]["consensus"]] == ["joy"]
+    out = tmp_path / "all"
+    out.mkdir()
+    export_write(project=project, formats=["jsonl"], out_dir=out, agreement_bootstrap=-1)
+    card = (out / "datacard.md").read_text()
+    assert "2 annotations of these are from calls their annotators have not submitted yet" in card
+    submitted = list(iter_records(project, ExportFilters(submitted_only=True)))
+    assert [[a["annotator"] for a in r["annotations"]] for r in submitted] == [[f"annotator-{users['ann'].pk}"]] * 2
+    assert [c["label"] for c in submitted[0]["consensus"]] == ["anger"]  # the draft's joy no longer votes
+    effects = filter_effects(project, ExportFilters(submitted_only=True))
+    assert effects[-1]["sentence"] == (
+        "submitted_only: left out 2 annotations of 1 call whose annotators have not submitted them yet "
+        "(drafts they may still change)."
+    )

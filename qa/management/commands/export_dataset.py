@@ -28,6 +28,9 @@ class Command(ProjectCommand):
         )
         parser.add_argument("--adjudicated-only", action="store_true")
         parser.add_argument("--gold-only", action="store_true")
+        parser.add_argument(
+            "--submitted-only", action="store_true", help="Leave out annotations of calls not yet submitted (drafts)."
+        )
         parser.add_argument("--date-from", default=None)
         parser.add_argument("--date-to", default=None)
         parser.add_argument("--split", default="", help="train,dev,test shares, e.g. 0.8,0.1,0.1 (default: no split).")
@@ -47,6 +50,7 @@ class Command(ProjectCommand):
                     "min_alpha": options["min_alpha"],
                     "adjudicated_only": options["adjudicated_only"],
                     "gold_only": options["gold_only"],
+                    "submitted_only": options["submitted_only"],
                     "date_from": options["date_from"],
                     "date_to": options["date_to"],
                 }
