@@ -134,8 +134,13 @@ def test_suggestion_acceptance_per_label_counts_only_suggested_assignments(proje
     TurnAnnotation.objects.filter(pk=rows["a1"].pk).update(suggestion_actions={"anger": "accepted"})
     TurnAnnotation.objects.filter(pk=rows["a2"].pk).update(suggestion_actions={"anger": "rejected"})
     TurnAnnotation.objects.filter(pk=rows["a3"].pk).update(suggestion_actions={"anger": "accepted"})  # blind
-    acceptance = project_report(project, bootstrap=0)["anchoring"]["acceptance"]
-    assert acceptance == {"anger": {"n": 2, "accepted": 0.5, "edited": 0.0, "rejected": 0.5}}
+    report = project_report(project, bootstrap=0)
+    assert report["anchoring"]["acceptance"] == {"anger": {"n": 2, "accepted": 0.5, "edited": 0.0, "rejected": 0.5}}
+    # n counts actions, not suggestions shown: the page says so ("Suggested" read as every suggestion).
+    from django.template.loader import render_to_string
+
+    page = render_to_string("qa/_report.html", {"report": report, "project": project})
+    assert "<th>Acted on</th>" in page and "<th>Suggested</th>" not in page
 
 
 def test_single_annotations_are_excluded_and_counted(project, make_user):
