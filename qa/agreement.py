@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotation.models import GoldCall, Turn
+from annotation.models import Assignment, GoldCall, Turn
 from taxonomy.selectors import taxonomy_scales
 
 from .agreement_people import anchoring, cultures, most_disagreed, per_annotator
@@ -71,6 +71,17 @@ def _binned(values: np.ndarray, low: float, high: float, step: float) -> tuple[n
     return snapped, off
 
 
+def _unsubmitted(data) -> int:
+    """How many of the report's judgements belong to assignments not submitted yet."""
+    if not data.rows:
+        return 0
+    ids = np.unique(data.assignment).tolist()
+    submitted = set(
+        Assignment.objects.filter(pk__in=ids, status=Assignment.Status.SUBMITTED).values_list("pk", flat=True)
+    )
+    return int(sum(1 for a in data.assignment.tolist() if a not in submitted))
+
+
 def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstrap: int = 1000, progress=None) -> dict:
     """The full report. ``progress(percent, message)``, if given, is called between stages."""
 
@@ -95,6 +106,9 @@ def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstr
         "turns": n_turns,
         "annotators": len(data.annotator_ids),
         "annotations": n_rows,
+        # Judgements of calls their annotators have not submitted yet: the report is live, so it
+        # reads drafts too, and says how many (exports can leave them out: submitted_only).
+        "unsubmitted": _unsubmitted(data),
         "shift_tolerance_seconds": SHIFT_TOLERANCE,
         "bootstrap": bootstrap,
         "resampled": "turns",

@@ -190,3 +190,20 @@ def test_a_project_without_annotations_reports_nothing_to_measure(project):
     assert report["turns"] == 0 and report["label_presence"]["alpha"] is None
     assert report["per_annotator"] == [] and report["most_disagreed"] == []
     assert report["label_sets_masi"]["units"] == 0
+
+
+def test_the_report_says_how_many_judgements_are_drafts(client, project, make_user, reviewer):
+    """The report reads judgements of calls still in progress, which their annotators may change,
+    without saying so."""
+    from django.urls import reverse
+
+    from annotation.models import Assignment
+    from qa.services import agreement_report_compute_inline
+
+    call, _, users = annotated_call(project, make_user, {"a1": [["anger"], ["joy"]], "a2": [["anger"], ["anger"]]})
+    Assignment.objects.filter(call=call, annotator=users["a1"]).update(status="submitted")
+    assert project_report(project, bootstrap=0)["unsubmitted"] == 2
+    agreement_report_compute_inline(project=project, filters=ReportFilters())
+    client.force_login(reviewer)
+    page = client.get(reverse("qa:project_agreement", args=[project.slug])).content.decode()
+    assert "2 of the 4 judgements are from calls not submitted yet" in page
