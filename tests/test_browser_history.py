@@ -43,3 +43,16 @@ def test_back_to_the_workspace_shows_the_tags_saved_before_leaving(browser, live
     stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
     assert stored.labels == [{"label": "frustration", "intensity": 4}]
     context.close()
+
+
+def test_times_read_the_same_in_the_workspace_as_on_the_call_page(browser, live_server):
+    """The workspace's m:ss.cc clock cut instead of rounding: 59.999 s read "0:60.00", and 6.055 s
+    read 0:06.05 where the call page (Django's floatformat) said 6.06."""
+    context = browser_context(browser)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    shown = page.evaluate(
+        "import('/static/annotera/workspace/state.js').then((m) => [6.055, 59.999, 61.5, 0, 3599.996].map(m.fmt))"
+    )
+    assert shown == ["0:06.06", "1:00.00", "1:01.50", "0:00.00", "60:00.00"]
+    context.close()

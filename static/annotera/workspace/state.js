@@ -17,7 +17,12 @@ export const state = {
   ops: [], saving: false, lastError: "", notice: "",
 };
 
-export const fmt = (t) => `${Math.floor(t / 60)}:${(t % 60).toFixed(2).padStart(5, "0")}`; // m:ss.cc (10 ms)
+// m:ss.cc (10 ms), rounded once as the server's pages round (59.999 s read "0:60.00", 6.055 s "0:06.05"
+// where the call page said 6.06).
+export const fmt = (t) => {
+  const cs = Math.round(t * 100);
+  return `${Math.floor(cs / 6000)}:${((cs % 6000) / 100).toFixed(2).padStart(5, "0")}`;
+};
 
 export function setStatus(text, warn = false) {
   const el = $("ws-save");
