@@ -2,7 +2,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,12 +13,14 @@ from annotation.pipeline.peaks import level_for, load_peaks, peaks_window
 from annotation.selectors import project_call_counts, projects_visible_to
 from annotation.storage import peaks_path
 from annotera.middleware import refusal
+from annotera.roles import user_role
 from taxonomy.selectors import taxonomy_scales
 
 from . import pictures
 from .agreement import FIGURES, ReportFilters
 from .forms import AdjudicationForm
 from .selectors import (
+    REVIEW_ROLES,
     agreement_report_cached,
     disagreement_queue,
     next_in_queue,
@@ -45,6 +47,13 @@ from .services import (
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Each project's QA pages, for reviewers and managers (an annotator was shown links to pages
+    that then refused them)."""
+    if user_role(request.user) not in REVIEW_ROLES:
+        raise PermissionDenied(
+            "The QA pages (agreement, disagreements, datasets) are for reviewers and project managers; "
+            "your work is in your queue."
+        )
     projects = [(p, project_call_counts(p)) for p in projects_visible_to(request.user)]
     return render(request, "qa/dashboard.html", {"projects": projects})
 

@@ -87,6 +87,14 @@ def test_long_unbroken_text_wraps_inside_the_window(browser, live_server, world)
     note = page.get_by_role("cell", name=LONG_WORD[:50], exact=False)  # the note is shown, wrapped
     box = note.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= LAPTOP["width"] and box["height"] > 100, box
+    # Buttons in a table's cells keep their words whole ("Acce / pt" when text could break anywhere).
+    page.goto(live_server.url + paths[1])
+    for name in ("Accept", "Reject"):
+        button = page.get_by_role("button", name=name).first
+        lines = button.evaluate(  # one line box per line of the button's text
+            "b => { const r = document.createRange(); r.selectNodeContents(b); return r.getClientRects().length; }"
+        )
+        assert lines == 1, (name, lines)
 
 
 def test_no_page_is_wider_than_a_phone(browser, live_server, world):

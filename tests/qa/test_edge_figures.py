@@ -216,3 +216,14 @@ def test_drafts_are_marked_counted_and_can_be_left_out_of_a_dataset(project, mak
         "submitted_only: left out 2 annotations of 1 call whose annotators have not submitted them yet "
         "(drafts they may still change)."
     )
+
+
+def test_an_annotator_is_told_the_qa_pages_are_not_theirs_in_a_page_of_the_site(client, make_user):
+    """The QA dashboard listed, for an annotator, links that each answered a bare "403 Forbidden"."""
+    annotator = make_user("ann", "annotator")
+    client.force_login(annotator)
+    page = client.get(reverse("qa:dashboard"))
+    text = page.content.decode()
+    assert page.status_code == 403 and "Agreement report" not in text
+    assert "You can't open this page" in text and "are for reviewers and project managers" in text
+    assert reverse("annotation:queue") in text and 'class="topbar"' in text  # the site's own page, a way on
