@@ -143,6 +143,37 @@ def _peaks_for(turn):
     return peaks_window({level: load_peaks(path, level)}, start, end, 320)[1]
 
 
+def _as_posted(post, labels) -> dict:
+    """The adjudication form's values as the reviewer posted them (a refused save keeps them)."""
+    chosen = {key: post.get(f"intensity_{key}", "").strip() for key in post.getlist("label")}
+    rows = sorted(int(k.removeprefix("shift_at_")) for k in post if k.startswith("shift_at_") and k[9:].isdigit())
+    shifts = [
+        {
+            "at": post.get(f"shift_at_{r}", ""),
+            "from": post.get(f"shift_from_{r}", ""),
+            "to": post.get(f"shift_to_{r}", ""),
+        }
+        for r in rows
+        if post.get(f"shift_at_{r}", "").strip()
+    ]
+    return {
+        "form_labels": [
+            {
+                "key": label.key,
+                "name": label.name,
+                "checked": label.key in chosen,
+                "intensity": int(chosen[label.key]) if chosen.get(label.key, "").isdigit() else None,
+            }
+            for label in labels
+        ],  # fmt: skip
+        "valence_value": post.get("valence", ""),
+        "arousal_value": post.get("arousal", ""),
+        "shift_rows": [*shifts, {"at": None, "from": "", "to": ""}],
+        "note_value": post.get("note", ""),
+        "no_emotion_checked": bool(post.get("no_emotion")),
+    }
+
+
 @login_required
 def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
     """Side by side: each annotator's labels, the machine suggestion, the prosody over the
@@ -150,6 +181,7 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
     turn = turn_for_reviewer(request.user, turn_id)
     project = turn.call.project
     labels = list(project.taxonomy.labels.order_by("order"))
+    refused = None  # the reviewer's refused form: drawn again as they filled it, not as pre-filled
     if request.method == "POST":
         form = AdjudicationForm(request.POST)
         try:
@@ -168,6 +200,7 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             messages.error(request, f"Not saved: {'; '.join(error.messages)}")
+            refused = request.POST
         else:
             messages.success(request, f"Turn {turn.order + 1} adjudicated; it is now the consensus of record.")
             following = next_in_queue(project, turn)
@@ -185,6 +218,17 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
          "intensity": consensus_labels.get(label.key)}
         for label in labels
     ]  # fmt: skip
+    values = {
+        "form_labels": form_labels,
+        "valence_value": snap(review["consensus"].valence, scales.valence[0], scales.valence_step),
+        "arousal_value": snap(review["consensus"].arousal, scales.arousal[0], scales.arousal_step),
+        # The consensus's shifts (the newest adjudication's, else the majority's) and a blank row.
+        "shift_rows": [*whole, {"at": None, "from": "", "to": ""}],
+        "note_value": newest.note if newest else "",
+        "no_emotion_checked": says_no_emotion(review["consensus"]),
+    }
+    if refused is not None:
+        values = _as_posted(refused, labels)
     return render(
         request,
         "qa/adjudicate.html",
@@ -193,16 +237,10 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
             "turn": turn,
             "call": turn.call,
             "review": review,
-            "form_labels": form_labels,
+            **values,
             "intensities": list(range(int(scales.intensity[0]), int(scales.intensity[1]) + 1)),
             "scales": scales,
-            "valence_value": snap(review["consensus"].valence, scales.valence[0], scales.valence_step),
-            "arousal_value": snap(review["consensus"].arousal, scales.arousal[0], scales.arousal_step),
-            # The consensus's shifts (the newest adjudication's, else the majority's) and a blank row.
-            "shift_rows": [*whole, {"at": None, "from": "", "to": ""}],
             "shifts_left_out": [s for s in review["consensus"].shifts if s not in whole],
-            "note_value": newest.note if newest else "",
-            "no_emotion_checked": says_no_emotion(review["consensus"]),
             # The decision this form is built on: saving is refused if another is recorded meanwhile.
             "based_on": newest.pk if newest else "",
             "previous_turn": previous_turn,

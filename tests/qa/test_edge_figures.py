@@ -227,3 +227,20 @@ def test_an_annotator_is_told_the_qa_pages_are_not_theirs_in_a_page_of_the_site(
     assert page.status_code == 403 and "Agreement report" not in text
     assert "You can't open this page" in text and "are for reviewers and project managers" in text
     assert reverse("annotation:queue") in text and 'class="topbar"' in text  # the site's own page, a way on
+
+
+def test_a_refused_adjudication_comes_back_as_the_reviewer_filled_it(client, reviewer, project, make_user):
+    """After "Not saved", the form came back with the pre-filled consensus, not the reviewer's own
+    choices: a label they had unticked was ticked again, their note and valence gone."""
+    _, turns, _ = annotated_call(project, make_user, {"ann": [["anger"]], "bob": [["anger"]]})
+    client.force_login(reviewer)
+    page = reverse("qa:turn_adjudicate", args=[turns[0].pk])
+    assert 'name="label" value="anger" checked' in client.get(page).content.decode()
+    posted = {"based_on": "", "label": ["gratitude"], "intensity_gratitude": "4", "no_emotion": "1", "note": "my reading",
+              "valence": "2", "shift_at_0": "0.5", "shift_from_0": "gratitude", "shift_to_0": "anger"}  # fmt: skip
+    again = client.post(page, posted).content.decode()
+    assert "Not saved" in again and "exclude each other" in again
+    assert 'name="label" value="anger" checked' not in again and 'name="label" value="gratitude" checked' in again
+    assert 'value="4" selected' in again and 'value="my reading"' in again and 'name="valence"' in again
+    assert 'name="no_emotion" value="1" checked' in again and 'name="shift_at_0" type="number"' in again
+    assert not Adjudication.objects.exists()
