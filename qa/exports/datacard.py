@@ -209,7 +209,12 @@ def datacard_markdown(card: dict) -> str:
     lines += ["## Agreement (Krippendorff's alpha, 95% interval)", ""]
     if agreement:
         scope = ", ".join(f"{k} {v}" for k, v in (agreement.get("scope") or {}).items())
-        lines += [f"Scope: {scope} ({agreement.get('turns')} turns with annotations).", ""]
+        lines += [
+            f"Scope: {scope} ({agreement.get('turns')} turns with annotations). These are the figures of that "
+            "whole scope, every annotation in it (drafts of calls not yet submitted included), not of this "
+            "dataset's filtered subset.",
+            "",
+        ]
         lines += ["| judgement | alpha | low | high |", "|---|---|---|---|"]
         lines += [
             f"| {k} | {agreement[k]['alpha']} | {agreement[k]['low']} | {agreement[k]['high']} |"

@@ -205,9 +205,10 @@ def test_drafts_are_marked_counted_and_can_be_left_out_of_a_dataset(project, mak
     assert [c["label"] for c in everything[1]["consensus"]] == ["joy"]
     out = tmp_path / "all"
     out.mkdir()
-    export_write(project=project, formats=["jsonl"], out_dir=out, agreement_bootstrap=-1)
+    export_write(project=project, formats=["jsonl"], out_dir=out, agreement_bootstrap=0)
     card = (out / "datacard.md").read_text()
     assert "2 annotations of these are from calls their annotators have not submitted yet" in card
+    assert "not of this dataset's filtered subset" in card  # the agreement figures say whose they are
     submitted = list(iter_records(project, ExportFilters(submitted_only=True)))
     assert [[a["annotator"] for a in r["annotations"]] for r in submitted] == [[f"annotator-{users['ann'].pk}"]] * 2
     assert [c["label"] for c in submitted[0]["consensus"]] == ["anger"]  # the draft's joy no longer votes
