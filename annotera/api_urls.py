@@ -2,11 +2,14 @@
 (as HackSoft's Django-Styleguide-Example assembles its apps' APIs in one place)."""
 
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import api
 
 urlpatterns = [
+    # /api/ itself answered 404; a person (or a client exploring) is sent to the docs.
+    path("", RedirectView.as_view(pattern_name="api-docs", permanent=False), name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its init script as a separate file, so the CSP needs no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -197,6 +197,7 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     # --- API
     "api-schema": Public("the OpenAPI schema describes routes, not data"),
     "api-docs": Public("Swagger UI for the schema"),
+    "api-root": Public("a redirect to the API docs"),
     "api-token": Public("exchanges a user name and password for that user's token"),
     "api-projects": Listing(),
     "api-project-detail": Obj(

@@ -199,3 +199,9 @@ def test_pages_and_api_answers_are_not_kept_by_the_browser(client, pm, project):
         assert client.get(url)["Cache-Control"] == "no-store", url
     refused = client.post(reverse("api-call-upload", args=[project.slug]), {})
     assert refused["Cache-Control"] == "no-store"
+
+
+def test_the_api_root_leads_to_its_docs(client):
+    """/api/ answered 404 although every page links the API."""
+    response = client.get("/api/")
+    assert response.status_code == 302 and response.url == reverse("api-docs")
