@@ -207,3 +207,16 @@ def test_the_report_says_how_many_judgements_are_drafts(client, project, make_us
     client.force_login(reviewer)
     page = client.get(reverse("qa:project_agreement", args=[project.slug])).content.decode()
     assert "2 of the 4 judgements are from calls not submitted yet" in page
+
+
+def test_a_median_time_per_turn_under_a_second_is_shown_not_blanked(project, make_user):
+    """Saves are timed to the second, so fast tagging has a median of 0 s, which the page showed as
+    "—" (no figure), as if nothing had been measured."""
+    from django.template.loader import render_to_string
+
+    annotated_call(project, make_user, TABLE, cultures=CULTURES)
+    report = project_report(project, bootstrap=0)
+    rows = [{**row, "username": "a"} for row in report["per_annotator"]]
+    rows[0]["seconds_per_turn"] = 0.0
+    page = render_to_string("qa/_report.html", {"report": report, "project": project, "per_annotator": rows})
+    assert "<td>under 1</td>" in page
