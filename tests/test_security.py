@@ -205,3 +205,27 @@ def test_the_api_root_leads_to_its_docs(client):
     """/api/ answered 404 although every page links the API."""
     response = client.get("/api/")
     assert response.status_code == 302 and response.url == reverse("api-docs")
+
+
+def test_a_refused_page_is_logged_once_as_one_line_and_a_fault_keeps_its_traceback(client, make_user):
+    """Every 403 wrote Django's traceback of the refusal to the log, twice: operators reading the
+    log for real errors found refusals instead."""
+    import logging
+
+    handler = next(h for h in logging.getLogger("django").handlers if isinstance(h, logging.StreamHandler))
+    stream = io.StringIO()
+    old = handler.setStream(stream)
+    try:
+        client.force_login(make_user("ann", "annotator"))
+        assert client.get(reverse("qa:dashboard")).status_code == 403
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logging.getLogger("django.request").error(
+                "Internal Server Error: /x", exc_info=True, extra={"status_code": 500}
+            )
+    finally:
+        handler.setStream(old)
+    text = stream.getvalue()
+    assert text.count("Forbidden (Permission denied): /qa/") == 1
+    assert text.count("Traceback") == 1 and "ValueError: boom" in text  # only the 500's
