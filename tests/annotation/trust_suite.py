@@ -270,12 +270,14 @@ class TrustFigures:
     unknown_read_by_english_sentiment: int
     emotional_turns: int
     emotional_found: int  # emotional turns whose leading label is one the words support, at >= 0.5
+    brier: float | None = None  # mean (confidence - right)^2 over every suggested label: no bins to shift
 
     def rows(self, half: str) -> list[tuple[str, str]]:
         return [
             (f"{half}: neutral turns, emotion >= 0.7", _share(self.neutral_confident_07, self.neutral_turns)),
             (f"{half}: neutral turns, emotion >= 0.5", _share(self.neutral_confident_05, self.neutral_turns)),
             (f"{half}: ECE over {self.labels} suggested labels", f"{self.ece:.3f}"),
+            (f"{half}: Brier score over the same labels", f"{self.brier:.4f}" if self.brier is not None else "—"),
             (f"{half}: emotional turns, right label leads at >= 0.5", _share(self.emotional_found,
                                                                             self.emotional_turns)),
             (f"{half}: unknown language, emotion >= 0.5", _share(self.unknown_neutral_confident_05,
@@ -315,7 +317,12 @@ def trust_figures(measured: list[tuple[list[SuiteTurn], list]], suggest) -> Trus
                 unknown += 1
                 unknown05 += turn.truth == NEUTRAL and emotion >= 0.5
                 unknown_vader += result.evidence.get("vader") is not None
+    brier = (
+        sum((c - o) ** 2 for c, o in zip(confidences, outcomes, strict=True)) / len(confidences)
+        if confidences
+        else None
+    )
     return TrustFigures(
         turns, neutral, c07, c05, expected_calibration_error(confidences, outcomes), len(confidences),
-        reliability_bins(confidences, outcomes, bins=5), unknown, unknown05, unknown_vader, emotional, found,
+        reliability_bins(confidences, outcomes, bins=5), unknown, unknown05, unknown_vader, emotional, found, brier,
     )  # fmt: skip
