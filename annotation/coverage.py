@@ -31,15 +31,17 @@ def speech_coverage(speech: list[list[list[float]]], turns: Iterable[tuple[float
 def call_coverage_refresh(call: Call) -> float | None:
     """Recompute and store the call's coverage from its turns as they are now (None, and nothing
     stored, when the call has no machine pass's speech to measure against, e.g. imported turns)."""
-    result = (
+    # Only the speech stretches, read in the database: the transcribe result also holds every word
+    # of the call (megabytes on a long call), and this runs on every correction.
+    stretches = (
         ProcessingJob.objects.filter(call=call, stage="transcribe", status=ProcessingJob.Status.SUCCEEDED)
-        .values_list("result", flat=True)
+        .values_list("result__speech", flat=True)
         .first()
     )
-    if not result or "speech" not in result:
+    if not stretches:
         return None
     duration = call.duration or float("inf")
-    speech = [speech_mod.stretches_within([(float(s), float(e)) for s, e in c], duration) for c in result["speech"]]
+    speech = [speech_mod.stretches_within([(float(s), float(e)) for s, e in c], duration) for c in stretches]
     turns = call.turns.values_list("start", "end", "speaker__label")
     coverage = speech_coverage(speech, turns, call.channels or 1)
     Call.objects.filter(pk=call.pk).update(coverage=coverage)

@@ -76,10 +76,10 @@ def _unsubmitted(data) -> int:
     if not data.rows:
         return 0
     ids = np.unique(data.assignment).tolist()
-    submitted = set(
+    submitted = list(
         Assignment.objects.filter(pk__in=ids, status=Assignment.Status.SUBMITTED).values_list("pk", flat=True)
     )
-    return int(sum(1 for a in data.assignment.tolist() if a not in submitted))
+    return int((~np.isin(data.assignment, submitted)).sum())
 
 
 def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstrap: int = 1000, progress=None) -> dict:

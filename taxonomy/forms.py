@@ -21,6 +21,15 @@ def _number(field: str) -> dict[str, str]:
 KEY_RULE = "use lower-case letters, digits and _ only, starting with a letter (no spaces), e.g. sarcasm."
 
 
+def _checked(value: str, validator, message: str) -> str:
+    """``value`` if ``validator`` passes it, else a ValidationError in this form's own words."""
+    try:
+        validator(value)
+    except ValidationError:
+        raise ValidationError(message) from None
+    return value
+
+
 class LabelForm(forms.Form):
     key = forms.CharField(
         max_length=64,
@@ -39,11 +48,7 @@ class LabelForm(forms.Form):
 
     def clean_key(self) -> str:
         key = self.cleaned_data["key"].strip()
-        try:
-            key_validator(key)
-        except ValidationError:
-            raise ValidationError(f"Key '{key}' cannot be used: {KEY_RULE}") from None
-        return key
+        return _checked(key, key_validator, f"Key '{key}' cannot be used: {KEY_RULE}")
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -53,11 +58,7 @@ class LabelForm(forms.Form):
 
     def clean_colour(self) -> str:
         colour = self.cleaned_data["colour"]
-        try:
-            colour_validator(colour)
-        except ValidationError:
-            raise ValidationError(f"Colour '{colour}' is not a colour: use one like #1f77b4.") from None
-        return colour
+        return _checked(colour, colour_validator, f"Colour '{colour}' is not a colour: use one like #1f77b4.")
 
     def clean_hotkey(self) -> str:
         hotkey = self.cleaned_data["hotkey"]
