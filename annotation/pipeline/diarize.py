@@ -30,6 +30,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +67,7 @@ class Windows:
 
     centres: np.ndarray  # seconds
     owners: np.ndarray  # tracklet index
-    vectors: np.ndarray  # (n, 256), L2-normalised
+    vectors: np.ndarray  # (n, dimensions), L2-normalised
 
 
 def window_starts(solo: np.ndarray, seg: LocalSegmentation, config: DiarizationConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -91,10 +92,20 @@ def window_starts(solo: np.ndarray, seg: LocalSegmentation, config: DiarizationC
     return np.asarray(starts), np.asarray(owners, dtype=np.int64)
 
 
+def resemblyzer_windows(audio: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The diarizer's speaker embeddings of the 1.6 s windows starting at 10 ms frames ``starts``."""
+    return embed_windows(mel_frames(audio), starts)
+
+
 def embed_tracklets(
-    audio: np.ndarray, seg: LocalSegmentation, tracklets: list[Tracklet], config: DiarizationConfig
+    audio: np.ndarray,
+    seg: LocalSegmentation,
+    tracklets: list[Tracklet],
+    config: DiarizationConfig,
+    embed: Callable[[np.ndarray, np.ndarray], np.ndarray] = resemblyzer_windows,
 ) -> tuple[Windows, dict[int, np.ndarray]]:
-    """Window embeddings, plus one embedding for each tracklet too short to own a window."""
+    """Window embeddings, plus one embedding for each tracklet too short to own a window.
+    ``embed(audio, starts)``: L2-normalised vectors of the windows at those 10 ms frames."""
     total = total_frames(tracklets)
     solo = solo_owner(tracklets, total, config.active)
     starts, owners = window_starts(solo, seg, config)
@@ -105,9 +116,8 @@ def embed_tracklets(
         t = tracklets[index]
         centre = (seg.frame_time(t.first) + seg.frame_time(t.last)) / 2
         short_starts.append(max(0.0, centre - WINDOW_SECONDS / 2))
-    mel = mel_frames(audio)
     all_starts = np.concatenate([starts, np.asarray(short_starts)]) if short_starts else starts
-    vectors = embed_windows(mel, np.round(all_starts / MEL_STEP).astype(np.int64))
+    vectors = embed(audio, np.round(all_starts / MEL_STEP).astype(np.int64))
     windows = Windows(starts + WINDOW_SECONDS / 2, owners, vectors[: len(starts)])
     extra = {index: vectors[len(starts) + i] for i, index in enumerate(short)}
     return windows, extra
@@ -313,7 +323,7 @@ def frame_speakers(
             ]
         )
         if labels.size
-        else np.zeros((1, 256), dtype=np.float32)
+        else np.zeros((1, windows.vectors.shape[1]), dtype=np.float32)
     )
     total = total_frames(tracklets)
     activity = np.zeros((n_speakers, total), dtype=np.float32)
@@ -381,6 +391,18 @@ def diarize_activity(
     if not tracklets:
         return MonoDiarization(np.zeros((0, 0), dtype=np.float32), seg, config)
     windows, extra = embed_tracklets(audio, seg, tracklets, config)
+    return diarize_windows(seg, tracklets, windows, extra, config)
+
+
+def diarize_windows(
+    seg: LocalSegmentation,
+    tracklets: list[Tracklet],
+    windows: Windows,
+    extra: dict[int, np.ndarray],
+    config: DiarizationConfig,
+) -> MonoDiarization:
+    """Steps 4-6 from embedded windows (``benchmarks/speaker_embeddings.py`` feeds it other
+    speaker embeddings of the same windows)."""
     pieces = window_pieces(windows, config, tracklets, seg)
     cannot = piece_cannot_links(seg, tracklets, windows.centres, windows.owners, pieces, config)
     labels = cluster_windows(windows, config, pieces, cannot)
