@@ -39,7 +39,7 @@ class JobInline(admin.TabularInline):
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
     list_display = ["original_name", "project", "status", "duration", "channels", "language", "created_at"]
-    list_filter = ["status", "project", "language"]
+    list_filter = ["status", "failure", "project", "language"]
     search_fields = ["original_name", "sha256"]
     readonly_fields = ["sha256", "size_bytes", "duration", "sample_rate", "channels"]
     inlines = [JobInline]

@@ -82,7 +82,7 @@ def pipeline_start(
     first = from_stage or names[0]
     with transaction.atomic():
         if not (keep_ready and call.status == Call.Status.READY):
-            Call.objects.filter(pk=call.pk).update(status=Call.Status.QUEUED, error="")
+            Call.objects.filter(pk=call.pk).update(status=Call.Status.QUEUED, error="", failure="")
         # Later stages will be re-made; drop their rows so the progress display is honest.
         ProcessingJob.objects.filter(call=call, stage__in=names[names.index(first) + 1 :]).delete()
         return job_enqueue(call=call, stage=first, send=send)
@@ -151,8 +151,9 @@ def retry_stage(call: Call) -> str | None:
     return failed.stage
 
 
-def _fail_call(job: ProcessingJob, message: str) -> None:
-    """Mark the job and its call failed, in one transaction.
+def _fail_call(job: ProcessingJob, message: str, failure: str = Call.Failure.CRASHED) -> None:
+    """Mark the job and its call failed, in one transaction; ``failure`` (``Call.Failure``) says
+    what was at fault, and so whether a retry can help.
 
     A stage writes its output in the transaction that marks its job succeeded, so a failed stage
     wrote nothing; the only output removed here is the turns (speakers, suggestions) that a retry
@@ -181,7 +182,8 @@ def _fail_call(job: ProcessingJob, message: str) -> None:
             call.clear_machine_output()
         call.status = Call.Status.FAILED
         call.error = message
-        call.save(update_fields=["status", "error", "updated_at"])
+        call.failure = failure
+        call.save(update_fields=["status", "error", "failure", "updated_at"])
 
 
 def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | None:
@@ -202,7 +204,7 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
         progress = progress_writer(ProcessingJob.objects.filter(pk=job.pk, lease=job.lease), min_interval=0.5)
         commit = spec.compute(job, progress)
     except BadInput as exc:
-        _fail_call(job, str(exc))
+        _fail_call(job, str(exc), exc.failure)
         return None
     except Exception as exc:
         logger.exception("job %s (%s) attempt %s crashed", job.pk, job.stage, job.attempts)
@@ -233,7 +235,7 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
         if refusal:
             _fail_unbuilt_turns(locked, refusal)
             return None
-        Call.objects.filter(pk=job.call_id).update(status=Call.Status.READY, error="")
+        Call.objects.filter(pk=job.call_id).update(status=Call.Status.READY, error="", failure="")
         # The call finished its machine pass: give it to annotators (on a worker, or right here).
         if chain:
             celery_task("annotation.assign_call").delay_on_commit(job.call_id)
@@ -274,7 +276,9 @@ def _fail_unbuilt_turns(job: ProcessingJob, message: str) -> None:
     ProcessingJob.objects.filter(call_id=job.call_id, stage=TURNS_STAGE).update(
         status=ProcessingJob.Status.FAILED, error=message, finished_at=timezone.now()
     )
-    Call.objects.filter(pk=job.call_id).update(status=Call.Status.FAILED, error=message, updated_at=timezone.now())
+    Call.objects.filter(pk=job.call_id).update(
+        status=Call.Status.FAILED, error=message, failure=Call.Failure.CRASHED, updated_at=timezone.now()
+    )
     logger.error("call %s: %s", job.call_id, message)
 
 

@@ -34,6 +34,7 @@ class CallSerializer(serializers.ModelSerializer):
             "original_name",
             "status",
             "error",
+            "failure",
             "sha256",
             "size_bytes",
             "duration",

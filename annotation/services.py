@@ -258,9 +258,12 @@ def turns_replace(*, call: Call, turns: Iterable[Turn]) -> list[Turn]:
 
 def call_retry(*, call: Call) -> None:
     """Re-run a failed call's machine pass from the stage that failed (from the turns stage when
-    the call has lost the turns that stage and the later ones need: ``jobs.retry_stage``)."""
+    the call has lost the turns that stage and the later ones need: ``jobs.retry_stage``).
+    Refused when the audio itself is at fault (no speech, an unusable file): it would fail again."""
     if call.status != Call.Status.FAILED:
         raise ValidationError("Only a failed call can be retried.")
+    if not call.retry_can_help:
+        raise ValidationError(call.failure_advice)
     pipeline_start(call=call, from_stage=retry_stage(call))
 
 
@@ -292,6 +295,8 @@ def call_reprocess_refusal(call: Call) -> str:
         or call.jobs.filter(status__in=("queued", "running")).exists()
     ):
         return "The machine pass is already running for this call."
+    if call.failure_advice:  # the audio itself is at fault: running it again fails the same way
+        return call.failure_advice
     if not pcm_path(call).exists():  # decoding never succeeded: there is nothing to read again
         return "The audio was never decoded; use Retry to run the machine pass from the start."
     work = call_human_work(call)

@@ -13,13 +13,19 @@ from dataclasses import dataclass
 
 from annotera.background import ProgressFn
 
-from .models import ProcessingJob
+from .models import Call, ProcessingJob
 
 CommitFn = Callable[[], dict]
 
 
 class BadInput(Exception):
-    """Input a person must fix (not audio, too long, silent...). Never retried."""
+    """Input a person must fix (not audio, too long, silent...). Never retried. ``failure`` says
+    what is at fault (``Call.Failure``): the call records it, and it decides whether a person's
+    Retry can help (a setting an administrator fixes: yes; the audio itself: no)."""
+
+    def __init__(self, message: str, *, failure: str = Call.Failure.BAD_AUDIO) -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,14 @@ class Call(models.Model):
         READY = "ready", "Ready to annotate"
         FAILED = "failed", "Failed"
 
+    class Failure(models.TextChoices):
+        """Why the machine pass failed, recorded where it failed: whether Retry can help."""
+
+        CRASHED = "crashed", "Crashed, stopped responding or lost its output"  # may go through next time
+        SETTINGS = "settings", "A server setting is wrong"  # goes through once an administrator fixes it
+        NO_SPEECH = "no_speech", "No speech in the recording"
+        BAD_AUDIO = "bad_audio", "The audio file cannot be used"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="calls")
     audio = models.FileField(upload_to=call_audio_path, max_length=300)
     original_name = models.CharField(max_length=255, help_text="The uploaded file name, for display only.")
@@ -55,6 +63,12 @@ class Call(models.Model):
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.TextField(blank=True)
+    failure = models.CharField(
+        max_length=16,
+        choices=Failure.choices,
+        blank=True,
+        help_text="Why the machine pass failed (empty unless it did, or failed before this was recorded).",
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -71,6 +85,17 @@ class Call(models.Model):
         return None if self.coverage is None else round(100 * self.coverage, 1)
 
     @property
+    def retry_can_help(self) -> bool:
+        """Whether running the failed machine pass again may succeed: not when the audio itself is
+        at fault (the same audio would fail the same way). An unknown reason: it may."""
+        return self.status == self.Status.FAILED and self.failure not in FAILURE_ADVICE
+
+    @property
+    def failure_advice(self) -> str:
+        """What to do instead of a retry that cannot help ("" when a retry may)."""
+        return FAILURE_ADVICE.get(self.failure, "") if self.status == self.Status.FAILED else ""
+
+    @property
     def effective_language(self) -> str:
         return self.language_override or self.language
 
@@ -79,6 +104,16 @@ class Call(models.Model):
         Suggestion.objects.filter(turn__call=self).delete()
         Turn.objects.filter(call=self).delete()
         Speaker.objects.filter(call=self).delete()
+
+
+# The failures of the audio itself, and what to do about them; a retry would read the same audio.
+FAILURE_ADVICE = {
+    Call.Failure.NO_SPEECH: "Retrying cannot help: the same audio would be read again. Check that this is the right "
+    "recording and that people can be heard in it (not only music, hold tones or noise), then upload another file "
+    "of the call.",
+    Call.Failure.BAD_AUDIO: "Retrying cannot help: the same file would be read again. Check the file (it may be "
+    "damaged, or beyond the upload limits), then upload another file of the call.",
+}
 
 
 class GoldCall(models.Model):

@@ -33,9 +33,11 @@ def stage_decode(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     try:
         decoded = audio_mod.decode(call.audio.path, pcm_path(call), audio_limits())
     except audio_mod.AudioRejected as exc:
-        raise BadInput(str(exc)) from exc
+        raise BadInput(str(exc), failure=Call.Failure.BAD_AUDIO) from exc
     except FileNotFoundError as exc:
-        raise BadInput("The uploaded file is missing from storage; upload it again.") from exc
+        raise BadInput(
+            "The uploaded file is missing from storage; upload it again.", failure=Call.Failure.BAD_AUDIO
+        ) from exc
     note = ""
     if decoded.channels == 2:
         # One party per channel is what the dual-channel path assumes. A channel without speech

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from ..models import ProcessingJob
+from ..models import Call, ProcessingJob
 from ..pipeline import diarize, speech
 from ..pipeline.asr import MASK_HOP, AsrConfig, get_transcriber, speech_mask
 from ..pipeline.language import (
@@ -61,7 +61,7 @@ def declared_languages(project) -> list[str]:
     try:
         return parse_languages(settings.LANGUAGE_CANDIDATES)
     except ValueError as exc:  # also refused at start-up (annotation.checks)
-        raise BadInput(f"The LANGUAGE_CANDIDATES setting is wrong: {exc}") from exc
+        raise BadInput(f"The LANGUAGE_CANDIDATES setting is wrong: {exc}", failure=Call.Failure.SETTINGS) from exc
 
 
 def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
@@ -96,7 +96,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     if channels > 1:
         speech_by_channel = speech.crosstalk_free(samples, speech_by_channel)
     if not any(speech_by_channel):
-        raise BadInput("No speech was found in the recording.")
+        raise BadInput("No speech was found in the recording.", failure=Call.Failure.NO_SPEECH)
 
     total_speech = max(1e-9, sum(speech.total(s) for s in speech_by_channel))
     done = [0.0]

@@ -78,6 +78,8 @@ def call_retry_view(request: HttpRequest, call_id: int) -> HttpResponse:
     with refusal_as_message(request):
         call_retry(call=call)
         messages.success(request, f"{call.original_name}: queued again.")
+    if request.POST.get("back") == "call":  # the call page's button: back to it, to follow the stages
+        return redirect("annotation:call_detail", call_id=call.pk)
     return redirect("annotation:project_detail", slug=call.project.slug)
 
 

@@ -36,6 +36,7 @@ def test_a_job_dead_too_often_fails_its_call_with_the_reason(project, django_cap
         assert jobs_reap_stale() == [job.pk]
     call = Call.objects.get(pk=job.call_id)
     assert call.status == "failed" and "stopped responding 3 times" in call.error
+    assert call.failure == Call.Failure.CRASHED and call.retry_can_help  # the next attempt may go through
     assert ProcessingJob.objects.get(pk=job.pk).status == "failed"
 
 

@@ -237,3 +237,69 @@ def test_annotator_slots_count_each_ready_call_up_to_k(client, pm, project, make
     assert "2 call(s) ready · 1 of 2 annotator slots filled (and 2 assignments beyond 1 per call)" in page
     table = client.get(reverse("annotation:project_calls_partial", args=[project.slug])).content.decode()
     assert "0 of 3 done<" in table and "0 of 0 done (1 wanted)" in table  # was "0/3 done (of 1)"
+
+
+def retry_offered(client, call) -> dict[str, bool]:
+    """Whether the call page and the project's call list offer a Retry of ``call``."""
+    retry = reverse("annotation:call_retry", args=[call.pk]).encode()
+    pages = {
+        "call page": reverse("annotation:call_detail", args=[call.pk]),
+        "call list": reverse("annotation:project_detail", args=[call.project.slug]),
+    }
+    return {name: f'action="{retry.decode()}"'.encode() in client.get(url).content for name, url in pages.items()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_with_no_speech_offers_no_retry_and_says_what_to_do(client, pm, project, models_dir):
+    """Three seconds of noise: the real machine pass finds no speech. Retry read the same audio
+    again and failed the same way; the call page's "Run the machine pass again" as well."""
+    from annotation.jobs import run_pipeline_inline
+
+    call = call_upload(project=project, fileobj=wav_file("noise.wav", 3.0), filename="noise.wav", start_pipeline=False)
+    call = run_pipeline_inline(call=call.call)
+    assert call.status == Call.Status.FAILED and call.failure == Call.Failure.NO_SPEECH, call.error
+    client.force_login(pm)
+    assert retry_offered(client, call) == {"call page": False, "call list": False}
+    for url in (
+        reverse("annotation:call_detail", args=[call.pk]),
+        reverse("annotation:project_detail", args=[project.slug]),
+    ):
+        page = client.get(url).content.decode()
+        assert "No speech was found" in page and "upload another file" in page, url
+        assert reverse("annotation:call_reprocess", args=[call.pk]) not in page, url
+    jobs_before = list(call.jobs.order_by("pk").values_list("pk", "status", "lease"))
+    response = client.post(reverse("annotation:call_retry", args=[call.pk]), follow=True)
+    assert "Retrying cannot help" in response.content.decode()
+    assert client.post(reverse("api-call-retry", args=[call.pk])).status_code == 400
+    call.refresh_from_db()
+    assert call.status == Call.Status.FAILED and call.failure == Call.Failure.NO_SPEECH
+    assert list(call.jobs.order_by("pk").values_list("pk", "status", "lease")) == jobs_before  # nothing re-queued
+
+
+def test_a_crashed_call_offers_retry_and_the_retry_queues_it(
+    client, pm, project, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A stage that crashed on its last attempt (a worker bug, a lost GPU, a time-out): the same
+    audio may well go through next time, so Retry is offered, and it runs the failed stage again."""
+    from annotation import stage_registry
+    from annotation.jobs import job_enqueue, job_run
+    from annotation.models import ProcessingJob
+
+    def crash(job, progress):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    monkeypatch.setitem(stage_registry._REGISTRY, "transcribe", stage_registry.StageSpec("transcribe", "ASR", crash))
+    call = project.calls.create(original_name="c.wav", sha256="5" * 64, audio="c.wav", status="processing")
+    job = job_enqueue(call=call, stage="transcribe", send=False)
+    ProcessingJob.objects.filter(pk=job.pk).update(max_attempts=1)
+    assert job_run(job.pk, str(job.lease), chain=False) is None
+    call.refresh_from_db()
+    assert call.status == Call.Status.FAILED and call.failure == Call.Failure.CRASHED, call.error
+    client.force_login(pm)
+    assert retry_offered(client, call) == {"call page": True, "call list": True}
+    with django_capture_on_commit_callbacks() as sent:
+        response = client.post(reverse("annotation:call_retry", args=[call.pk]), follow=True)
+    assert "queued again" in response.content.decode() and len(sent) == 1
+    call.refresh_from_db()
+    assert call.status == Call.Status.QUEUED and call.failure == "" and call.error == ""
+    assert ProcessingJob.objects.get(call=call, status="queued").stage == "transcribe"
