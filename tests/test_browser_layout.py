@@ -127,3 +127,49 @@ def test_no_page_is_wider_than_a_phone(browser, live_server, world):
     box = skip.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
     assert page_width(page) <= PHONE["width"] and page.evaluate("() => window.scrollX") == 0
+
+
+BOXES = """() => [...document.querySelectorAll('.table-scroll')].map(box => {
+  const named = (box.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+    .map(id => (document.getElementById(id) || {textContent: ''}).textContent.trim()).join(' ');
+  return {overflows: box.scrollWidth > box.clientWidth, tabindex: box.getAttribute('tabindex'),
+          role: box.getAttribute('role'), name: (box.getAttribute('aria-label') || '').trim() || named};
+})"""
+
+
+def test_wide_tables_on_a_phone_scroll_with_the_keyboard(browser, live_server, world):
+    """At 390x844 wide tables overflow their box; the box took no focus, so a keyboard user could
+    not scroll it (Safari gives no scrollable box focus by itself) and axe-core's
+    scrollable-region-focusable (serious) failed on the call page's stage table."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = open_as(browser, live_server, "pm", PHONE)
+    call_page = f"/calls/{world['call'].pk}/"
+    paths = [call_page, f"/projects/{world['project'].slug}/", f"/projects/{world['project'].slug}/corrections/"]
+    overflowing, problems = [], []
+    for path in paths:
+        assert page.goto(live_server.url + path).status == 200, path
+        page.wait_for_load_state()
+        for box in page.evaluate(BOXES):
+            overflowing += [path] if box["overflows"] else []
+            if (box["tabindex"], box["role"]) != ("0", "region") or not box["name"]:
+                problems.append((path, box))
+        violations = Axe().run(page).response["violations"]
+        problems += [
+            (path, v["id"], v["nodes"][0]["target"]) for v in violations if v["id"] == "scrollable-region-focusable"
+        ]
+    assert call_page in overflowing, overflowing  # the check below bites: the stage table overflows
+    assert problems == [], "\n".join(map(str, problems))
+
+    # Tab reaches the stage table's box, shows where the focus is, and the arrow keys scroll it.
+    page.goto(live_server.url + call_page)
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('table-scroll')"):
+            break
+    focused = page.evaluate("() => { const b = document.activeElement; const s = getComputedStyle(b);"
+                            " return {box: b.classList.contains('table-scroll'), outline: s.outlineStyle,"
+                            " width: parseFloat(s.outlineWidth)}; }")  # fmt: skip
+    assert focused["box"] and focused["outline"] != "none" and focused["width"] >= 2, focused
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.activeElement.scrollLeft > 0")
