@@ -3,7 +3,6 @@ form of the call page (project managers)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -14,48 +13,19 @@ from annotation.access import call_for_manager
 from annotation.seeding import SeedRefused, call_turns_seed, import_file_name
 from annotation.turn_files import MAX_BYTES, ImportRejected
 
-from .exports import WRITERS, ExportError, ExportFilters
+from .exports import ExportError
 from .exports.datacard import filters_text
 from .exports.download import snapshot_file_response, snapshot_zip_response
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create, snapshot_manifest
+from .forms import SnapshotForm
 from .models import ExportSnapshot
-
-
-class SnapshotForm(forms.Form):
-    formats = forms.MultipleChoiceField(
-        choices=[(name, writer.title) for name, writer in WRITERS.items()],
-        widget=forms.CheckboxSelectMultiple,
-        initial=["jsonl"],
-    )
-    calls = forms.CharField(required=False, help_text="Call ids, comma-separated; empty: every ready call.")
-    languages = forms.CharField(required=False, help_text="e.g. en,hi; empty: every language.")
-    min_alpha = forms.FloatField(
-        required=False,
-        min_value=-1,
-        max_value=1,
-        help_text="Calls whose label agreement (Krippendorff's alpha) is at least this. Calls without a defined "
-        "alpha (one annotator per turn, or everyone gave the same answer throughout) are left out; adjudicated "
-        "turns are kept. The data card says how many calls each filter left out, and why.",
-    )
-    adjudicated_only = forms.BooleanField(required=False)
-    gold_only = forms.BooleanField(required=False)
-    submitted_only = forms.BooleanField(
-        required=False,
-        label="Submitted only",
-        help_text="Leave out the annotations of calls their annotators have not submitted yet (drafts they may "
-        "still change). Otherwise they are included, each marked, and the data card counts them.",
-    )
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    split = forms.CharField(required=False, initial="0.8,0.1,0.1", help_text="train,dev,test shares; empty: no split.")
-    seed = forms.IntegerField(required=False, initial=0, min_value=-(2**31), max_value=2**31 - 1)
 
 
 @login_required
 def project_snapshots(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_exporter(request.user, slug)
-    form = SnapshotForm(request.POST or None)
+    form = SnapshotForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -63,7 +33,7 @@ def project_snapshots(request: HttpRequest, slug: str) -> HttpResponse:
                 project=project,
                 created_by=request.user,
                 formats=data["formats"],
-                filters=ExportFilters.from_mapping(data),
+                filters=data["filters"],
                 split_ratios=data["split"],
                 split_seed=data["seed"] or 0,
             )

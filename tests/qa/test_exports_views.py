@@ -6,6 +6,7 @@ import hashlib
 import html
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -124,6 +125,50 @@ def test_bad_snapshot_requests_are_refused_on_the_form(client, project, people, 
     login(client, people["pm"])
     response = client.post(reverse("qa:project_snapshots", args=[project.slug]), form)
     assert response.status_code == 200 and message in response.content
+    assert not ExportSnapshot.objects.exists()
+
+
+def field_block(content: bytes, name: str) -> str:
+    """The form row (``div.field``) that holds the input named ``name``."""
+    rows = re.findall(r'<div class="field">.*?</div>', content.decode(), flags=re.S)
+    found = [row for row in rows if f'name="{name}"' in row]
+    assert len(found) == 1, (name, rows)
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("posted", "errors"),
+    [
+        (  # Calls and Split both wrong: only Calls was named, and Split only once Calls was fixed
+            {"calls": "12,abc", "split": "1,2"},
+            {"calls": "give call ids as whole numbers", "split": "give three"},
+        ),
+        (  # a call of no project, a bad split, an impossible alpha and a range that ends first
+            {"calls": "999999", "split": "a,b,c", "min_alpha": "3", "date_from": "2024-05-02", "date_to": "2024-05-01"},
+            {
+                "calls": "no call 999999",
+                "split": "give three",
+                "min_alpha": "less than or equal to 1",
+                "date_from": "the range starts after it ends",
+            },
+        ),
+    ],
+)
+def test_every_refused_filter_is_named_under_its_own_field(client, project, people, posted, errors):
+    login(client, people["pm"])
+    posted = {"formats": ["jsonl", "csv"], "languages": "en", **posted}
+    response = client.post(reverse("qa:project_snapshots", args=[project.slug]), posted)
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == set(errors)  # every one at once, nothing more
+    for field, message in errors.items():
+        row = field_block(response.content, field)
+        assert message in html.unescape(row), (field, row)
+        assert 'aria-invalid="true"' in row and f'id="id_{field}_error"' in row
+    for field, value in posted.items():  # what was posted is still in the form, to be corrected
+        if field == "formats":
+            assert all(re.search(rf'value="{v}"[^>]*checked', response.content.decode()) for v in value)
+        else:
+            assert f'value="{value}"' in field_block(response.content, field), field
     assert not ExportSnapshot.objects.exists()
 
 
