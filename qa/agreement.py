@@ -1,8 +1,9 @@
 """A project's inter-annotator agreement report: every kind of judgement, with 95% intervals.
 
 Inputs (``qa.judgements``): only real judgements (a label decision, not skipped), read in one
-taxonomy version with older versions mapped into it. Units with fewer than two judgements are
-excluded from each figure and counted.
+taxonomy version with older versions mapped into it (rows whose labels a version change all
+dropped are left out and counted, ``rows_labels_removed``). Units with fewer than two judgements
+are excluded from each figure and counted.
 
 Methods:
 - label presence: alpha per label is the primary figure; the pooled figure leaves out labels
@@ -27,6 +28,7 @@ from .judgements import (
     Judgements,
     ReportFilters,
     labels_in_version,
+    labels_removed_by_change,
     load_judgements,
     machine_choices,
     newest_label_matrix,
@@ -102,6 +104,8 @@ def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstr
         "taxonomy_version": taxonomy.version,
         "versions": data.versions,
         "rows_left_out": data.left_out,
+        # Judgements whose labels a taxonomy change all dropped: no judgement in this version.
+        "rows_labels_removed": data.labels_removed,
         "filters": filters.as_dict(),
         "turns": n_turns,
         "annotators": len(data.annotator_ids),
@@ -183,8 +187,9 @@ def project_report(project, filters: ReportFilters = ReportFilters(), *, bootstr
 def _adjudications(project, data: Judgements, taxonomy, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The newest adjudication of each turn as (turns x labels) booleans, and which turns have one.
     Read in the report's version like the judgements: older adjudications through the recorded
-    mappings (``labels_in_version``); those of versions that do not lead there are left out (an
-    older decision, if any, stands); one without a version is read as it is."""
+    mappings (``labels_in_version``); those of versions that do not lead there, and those whose
+    labels a taxonomy change all dropped (``labels_removed_by_change``), are left out (an older
+    decision, if any, stands); one without a version is read as it is."""
     mappings = version_mappings(project, taxonomy)
     rows = (
         Adjudication.objects.filter(turn__call__project=project)
@@ -194,7 +199,8 @@ def _adjudications(project, data: Judgements, taxonomy, labels: list[str]) -> tu
     readable = (
         (turn_id, labels_in_version(adjudicated, mappings.get(taxonomy_id)))
         for turn_id, adjudicated, taxonomy_id in rows
-        if taxonomy_id is None or taxonomy_id in mappings
+        if (taxonomy_id is None or taxonomy_id in mappings)
+        and not labels_removed_by_change(adjudicated, mappings.get(taxonomy_id))
     )
     return newest_label_matrix(readable, data.turn_ids, labels)
 

@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 
 from annotation.models import Assignment, Project, Turn, TurnAnnotation
 
-from .judgements import current_mappings, labels_in_version, shifts_in_version, version_mappings
+from .judgements import (
+    current_mappings,
+    labels_in_version,
+    labels_removed_by_change,
+    shifts_in_version,
+    version_mappings,
+)
 from .models import Adjudication
 
 
@@ -230,7 +236,9 @@ def consensus_for_turns(
     recorded mappings, as the agreement report reads them (``qa.judgements.labels_in_version``:
     a split label counts as a vote for each of its new labels, merged labels count once, a
     dropped label is gone); rows and adjudications of versions that do not lead there are left
-    out. An adjudication without a version (made before versions were recorded) is read as it is.
+    out, and so are those whose labels were all dropped on the way (``labels_removed_by_change``:
+    read as "no label" they would vote against every label; an explicit "no emotion" stays). An
+    adjudication without a version (made before versions were recorded) is read as it is.
     ``submitted_only``: judgements of assignments their annotators have submitted, no drafts.
     """
     ids = list(turn_ids)
@@ -245,13 +253,15 @@ def consensus_for_turns(
     if submitted_only:
         rows = rows.filter(assignment__status=Assignment.Status.SUBMITTED)
     rows = rows.values_list(
-        "turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id"
+        "turn_id", "assignment__annotator_id", "labels", "valence", "arousal", "shifts", "taxonomy_id", "no_emotion"
     )
-    for turn_id, annotator, labels, valence, arousal, shifts, taxonomy_id in rows:
+    for turn_id, annotator, labels, valence, arousal, shifts, taxonomy_id, no_emotion in rows:
         known = mappings.get(project_of.get(turn_id), {})
         if taxonomy_id not in known:
             continue  # a version that does not lead to the one read in
         mapping = known[taxonomy_id]
+        if labels_removed_by_change(labels, mapping, no_emotion):
+            continue  # no judgement in this version
         judgements[turn_id].append(
             Judgement(
                 annotator,
@@ -269,6 +279,8 @@ def consensus_for_turns(
         if adj.taxonomy_id is not None and adj.taxonomy_id not in known:
             continue  # not readable in this version: an older decision, or the vote, stands
         mapping = known.get(adj.taxonomy_id)
+        if labels_removed_by_change(adj.labels, mapping):
+            continue  # every label it chose was dropped: likewise
         adjudicated[adj.turn_id] = {
             "labels": labels_in_version(adj.labels, mapping),
             "valence": adj.valence,

@@ -7,7 +7,10 @@ Taxonomy versions: every row is stored with the version its labels belong to. A 
 in one version (default: the project's current one) and every row of an earlier version is
 mapped into it through the project's recorded ``TaxonomyChange`` mappings (renames, merges,
 splits; a dropped label disappears). Rows of versions that do not lead to the report's version
-are left out and counted. The report lists the versions it pooled and how many rows each gave.
+are left out and counted. So are rows whose chosen labels were all dropped on the way
+(``labels_removed_by_change``): they are no judgement in the report's version, and read as "no
+label" they would agree with every explicit "no emotion" and disagree with every label. The
+report lists the versions it pooled and how many rows each gave.
 
 Speed: the rows are read in one query with their JSON columns as text; the label lists are
 decoded by one regular expression over all rows (or one ``json.loads``), never row by row.
@@ -131,6 +134,14 @@ def labels_in_version(items, mapping: dict[str, list[str]] | None) -> list[dict]
     return list(found.values())
 
 
+def labels_removed_by_change(items, mapping: dict[str, list[str]] | None, no_emotion: bool = False) -> bool:
+    """Whether a judgement is no judgement in the target version: it chose labels, a taxonomy
+    change on the way (``mapping``, a value of ``version_mappings``) dropped every one of them,
+    and it is not an explicit "no emotion" decision. Agreement, consensus, the disagreement queue
+    and exports leave such a row out (and count it) rather than read it as "no label"."""
+    return mapping is not None and bool(items) and not no_emotion and not labels_in_version(items, mapping)
+
+
 def shifts_in_version(shifts, mapping: dict[str, list[str]] | None) -> list[dict]:
     """Shift marks ({at, from, to}) in the target version's terms: a side whose label became one
     label is renamed; a side whose label was split or dropped is None (the time still holds, the
@@ -186,6 +197,7 @@ class Judgements:
     actions: list[dict]  # suggestion_actions of the non-blind rows that have any
     versions: list[dict]  # [{version, rows, mapped}] pooled into the report
     left_out: int  # rows of versions that do not lead to the report's version
+    labels_removed: int = 0  # rows left out: a taxonomy change dropped all their labels
 
     @property
     def rows(self) -> int:
@@ -251,8 +263,18 @@ def _mapped_items(item_row, keys, intensities, item_taxonomy, mappings, labels):
     return row_a, label_a, intensity_a
 
 
+def _rows_labels_removed(n_rows, chosen_row, kept_row, row_taxonomy, no_emotion, mappings) -> np.ndarray:
+    """``labels_removed_by_change`` over all rows at once (booleans per row): a row of a mapped
+    version that chose labels (``chosen_row``: the row of each item as saved), kept none in the
+    report's version (``kept_row``: of each mapped item) and is not an explicit "no emotion"."""
+    chose = np.bincount(chosen_row, minlength=n_rows)[:n_rows] > 0
+    kept = np.bincount(kept_row, minlength=n_rows)[:n_rows] > 0
+    mapped = np.isin(row_taxonomy, [t for t, mapping in mappings.items() if mapping is not None])
+    return chose & ~kept & mapped & ~no_emotion
+
+
 def load_judgements(project: Project, filters: ReportFilters, target: Taxonomy, labels: list[str]) -> Judgements:
-    """One query for the judgements (JSON as text, seven columns), one for the project's
+    """One query for the judgements (JSON as text, eight columns), one for the project's
     assignments, and small ones for the rows that have shifts or suggestion actions."""
     mappings = version_mappings(project, target)
     rows = report_rows(project, filters)
@@ -260,20 +282,38 @@ def load_judgements(project: Project, filters: ReportFilters, target: Taxonomy, 
         rows.annotate(
             labels_text=Cast("labels", TextField()), saved_text=Substr(Cast("updated_at", TextField()), 1, 19)
         )
-        .values_list("turn_id", "assignment_id", "valence", "arousal", "labels_text", "saved_text", "taxonomy_id")
+        .values_list(
+            "turn_id", "assignment_id", "valence", "arousal", "labels_text", "saved_text", "taxonomy_id", "no_emotion"
+        )
         .query.sql_with_params()
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    columns = list(zip(*fetched, strict=True)) if fetched else [()] * 7
+    columns = list(zip(*fetched, strict=True)) if fetched else [()] * 8
     row_taxonomy = np.asarray(columns[6], dtype=np.int64)
     known_version = np.isin(row_taxonomy, list(mappings)) if len(row_taxonomy) else np.zeros(0, dtype=bool)
     left_out = int((~known_version).sum())
     if left_out:
         columns = [[value for value, keep in zip(column, known_version, strict=True) if keep] for column in columns]
         row_taxonomy = row_taxonomy[known_version]
-    turn_raw, assignment_raw, valence, arousal, label_texts, saved, _ = columns
+    label_texts = list(columns[4])
+    chosen_row, keys, intensities = _label_items(label_texts)
+    item_taxonomy = row_taxonomy[chosen_row].tolist() if len(chosen_row) else []
+    item_row, item_label, item_intensity = _mapped_items(chosen_row, keys, intensities, item_taxonomy, mappings, labels)
+    # Rows whose labels a taxonomy change all dropped are no judgement in this version: left out.
+    removed = _rows_labels_removed(
+        len(label_texts), chosen_row, item_row, row_taxonomy, np.asarray(columns[7], dtype=bool), mappings
+    )
+    labels_removed = int(removed.sum())
+    removed_rows: set[tuple[int, int]] = set()  # (assignment, turn): their shifts and actions go too
+    if labels_removed:
+        kept = ~removed
+        removed_rows = {(int(a), int(t)) for t, a, gone in zip(columns[0], columns[1], removed, strict=True) if gone}
+        item_row = (np.cumsum(kept) - 1)[item_row]  # a removed row has no mapped item
+        columns = [[value for value, keep in zip(column, kept, strict=True) if keep] for column in columns]
+        row_taxonomy = row_taxonomy[kept]
+    turn_raw, assignment_raw, valence, arousal, _, saved, _, _ = columns
     turn_ids, turn = np.unique(np.asarray(turn_raw, dtype=np.int64), return_inverse=True)
     assignment = np.asarray(assignment_raw, dtype=np.int64)
     # Who, which call and whether blind: per assignment, spread to the rows by position.
@@ -284,24 +324,25 @@ def load_judgements(project: Project, filters: ReportFilters, target: Taxonomy, 
     known_assignments = known_assignments[np.argsort(known_assignments[:, 0])]
     at = np.searchsorted(known_assignments[:, 0], assignment)
     annotator_ids, annotator = np.unique(known_assignments[at, 1], return_inverse=True)
-    item_row, keys, intensities = _label_items(list(label_texts))
-    item_taxonomy = row_taxonomy[item_row].tolist() if len(item_row) else []
-    item_row, item_label, item_intensity = _mapped_items(item_row, keys, intensities, item_taxonomy, mappings, labels)
     position = {int(t): i for i, t in enumerate(turn_ids)} if len(turn_ids) else {}
     shifts: dict[int, list[list[float]]] = defaultdict(list)
-    for turn_id, taxonomy_id, marks in (
+    for turn_id, assignment_id, taxonomy_id, marks in (
         rows.annotate(shifts_text=Cast("shifts", TextField()))
         .exclude(shifts_text="[]")
-        .values_list("turn_id", "taxonomy_id", "shifts")
+        .values_list("turn_id", "assignment_id", "taxonomy_id", "shifts")
     ):
-        if taxonomy_id in mappings:
+        if taxonomy_id in mappings and (assignment_id, turn_id) not in removed_rows:
             shifts[position[turn_id]].append([s.get("at") for s in marks or [] if s.get("at") is not None])
-    actions = list(
-        rows.filter(assignment__blind=False, taxonomy_id__in=list(mappings))
-        .annotate(actions_text=Cast("suggestion_actions", TextField()))
-        .exclude(actions_text="{}")
-        .values_list("suggestion_actions", flat=True)
-    )
+    actions = [
+        row_actions
+        for assignment_id, turn_id, row_actions in (
+            rows.filter(assignment__blind=False, taxonomy_id__in=list(mappings))
+            .annotate(actions_text=Cast("suggestion_actions", TextField()))
+            .exclude(actions_text="{}")
+            .values_list("assignment_id", "turn_id", "suggestion_actions")
+        )
+        if (assignment_id, turn_id) not in removed_rows
+    ]
     versions_by_id = dict(Taxonomy.objects.filter(pk__in=list(mappings)).values_list("pk", "version"))
     counts = np.bincount(np.searchsorted(sorted(mappings), row_taxonomy), minlength=len(mappings))
     versions = [
@@ -327,6 +368,7 @@ def load_judgements(project: Project, filters: ReportFilters, target: Taxonomy, 
         actions=actions,
         versions=sorted(versions, key=lambda v: v["version"]),
         left_out=left_out,
+        labels_removed=labels_removed,
     )
 
 

@@ -23,7 +23,7 @@ from taxonomy.models import Taxonomy
 from taxonomy.selectors import taxonomy_scales
 
 from .agreement import ReportFilters, project_report
-from .judgements import labels_in_version, shifts_in_version, version_mappings
+from .judgements import labels_in_version, labels_removed_by_change, shifts_in_version, version_mappings
 from .models import Adjudication, AgreementReport
 
 REPORT_BOOTSTRAP = 1000
@@ -301,10 +301,14 @@ def _newest_adjudication(turn: Turn) -> Adjudication | None:
 def _read_in(adjudication: Adjudication, mappings: dict) -> dict | None:
     """An adjudication's decision in the version ``mappings`` lead to (``version_mappings``):
     labels and shifts mapped (shifts whose emotion has no single name there are left out); None
-    when its version does not lead there. One without a version is read as it is."""
+    when its version does not lead there, or when a taxonomy change dropped every label it chose
+    (``labels_removed_by_change``: it is no decision there, not a "no emotion" one). One without
+    a version is read as it is."""
     if adjudication.taxonomy_id is not None and adjudication.taxonomy_id not in mappings:
         return None
     mapping = mappings.get(adjudication.taxonomy_id)
+    if labels_removed_by_change(adjudication.labels, mapping):
+        return None
     return {
         "labels": labels_in_version(adjudication.labels, mapping),
         "valence": adjudication.valence,

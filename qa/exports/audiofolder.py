@@ -124,6 +124,8 @@ class AudioFolderWriter(FormatWriter):
                 }
                 for a in record["annotations"]
             ],
+            # How many judgements are none in this taxonomy version (listed in the JSONL record).
+            "annotations_left_out": len(record["annotations_left_out"]),
             "valence_mean": record["valence_mean"],
             "valence_sd": record["valence_sd"],
             "arousal_mean": record["arousal_mean"],

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from annotation.models import AnnotatorProfile, Project
 
 from ..agreement import ReportFilters, project_report
+from .records import LEFT_OUT_REASONS
 
 MIN_CELL = 3
 HEADLINES = ("label_presence", "label_sets_masi", "intensity", "valence", "arousal")
@@ -26,6 +27,8 @@ class DatasetStats:
     annotators: set = field(default_factory=set)
     annotations: int = 0
     unsubmitted: int = 0  # annotations of assignments not yet submitted (drafts)
+    # Judgements that are none in the snapshot's taxonomy version, by reason (LEFT_OUT_REASONS).
+    left_out: Counter = field(default_factory=Counter)
     adjudicated: int = 0
     consensus_labels: Counter = field(default_factory=Counter)
     soft_label_mass: Counter = field(default_factory=Counter)
@@ -54,6 +57,8 @@ class DatasetStats:
             self.annotators.add(a["annotator"])
         self.annotations += len(r["annotations"])
         self.unsubmitted += sum(1 for a in r["annotations"] if a.get("submitted") is False)
+        for a in r["annotations_left_out"]:
+            self.left_out[a["reason"]] += 1
         self.sources[r["consensus_source"]] += 1
         self.adjudicated += r["consensus_source"] == "adjudicated"
         for item in r["consensus"]:
@@ -73,6 +78,7 @@ class DatasetStats:
             "seconds": round(self.seconds, 3),
             "annotations": self.annotations,
             "unsubmitted_annotations": self.unsubmitted,
+            "annotations_left_out": {reason: self.left_out[reason] for reason in LEFT_OUT_REASONS},
             "annotators": len(self.annotators),
             "adjudicated_turns": self.adjudicated,
             "unassigned_words": self.unassigned_words,
@@ -104,6 +110,12 @@ def agreement_headlines(project: Project, languages: tuple[str, ...], bootstrap:
         "scope": {"project": project.slug, **filters.as_dict()},
         "turns": report.get("turns"),
         "taxonomy_versions_pooled": report.get("versions", []),
+        # Judgements the figures leave out: of versions that do not lead to this one, and those
+        # whose labels a taxonomy change all removed.
+        "judgements_left_out": {
+            "taxonomy_version_not_leading_here": report.get("rows_left_out", 0),
+            "labels_removed_by_taxonomy_change": report.get("rows_labels_removed", 0),
+        },
     }
     for key in HEADLINES:
         figure = report.get(key) or {}
@@ -190,6 +202,16 @@ def datacard_markdown(card: dict) -> str:
             '"submitted": false). Export with the filter submitted_only to leave them out.',
             "",
         ]
+    left_out = {reason: n for reason, n in (c.get("annotations_left_out") or {}).items() if n}
+    if left_out:
+        total = sum(left_out.values())
+        reasons = "; ".join(f"{n} because {LEFT_OUT_REASONS[reason]}" for reason, n in left_out.items())
+        lines += [
+            f"{_count(total, 'annotation')} of these turns {'is' if total == 1 else 'are'} left out of the "
+            f"dataset's annotations and consensus, being no judgement in this taxonomy version: {reasons}. Each "
+            "is listed, with its labels as saved, in its record's annotations_left_out.",
+            "",
+        ]
     if card.get("filtered_out"):
         lines += ["## What the filters left out", ""]
         lines += [f"- {effect['sentence']}" for effect in card["filtered_out"]] + [""]
@@ -215,6 +237,10 @@ def datacard_markdown(card: dict) -> str:
             "dataset's filtered subset.",
             "",
         ]
+        skipped = {reason: n for reason, n in (agreement.get("judgements_left_out") or {}).items() if n}
+        if skipped:
+            reasons = "; ".join(f"{n} because {LEFT_OUT_REASONS[reason]}" for reason, n in skipped.items())
+            lines += [f"Judgements of that scope left out of the figures: {reasons}.", ""]
         lines += ["| judgement | alpha | low | high |", "|---|---|---|---|"]
         lines += [
             f"| {k} | {agreement[k]['alpha']} | {agreement[k]['low']} | {agreement[k]['high']} |"

@@ -4,6 +4,11 @@ A record is one turn: the call, times, speaker, language, transcript and words, 
 suggestions with their model version, every annotator's labels, and the consensus of record
 (``qa.consensus``): soft labels, consensus or adjudicated labels, valence/arousal mean and SD,
 shifts. Every format writer reads these records, so all formats say the same thing.
+
+One key space: the annotators' labels are in the snapshot's taxonomy version, like the
+consensus, older rows read through the project's recorded mappings (``annotation_entry``). The
+judgements that are none in that version are listed apart (``annotations_left_out``), so no
+writer reads them as "no label".
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from annotation.storage import pcm_path
 from annotera.names import unknown_key
 
 from ..consensus import consensus_for_turns
-from ..judgements import version_mappings
+from ..judgements import labels_in_version, labels_removed_by_change, shifts_in_version, version_mappings
 from ..models import Adjudication
 from ..reliability import AlphaResult, alpha_from_counts
 
@@ -150,7 +155,8 @@ def call_alphas(
     project: Project, call_ids: list[int] | None = None, *, submitted_only: bool = False
 ) -> dict[int, float | None]:
     """Label-presence alpha per call (nominal, over the call's turns x the labels chosen in it); rows of
-    earlier taxonomy versions are read through the recorded mapping, as in the agreement report.
+    earlier taxonomy versions are read through the recorded mapping, as in the agreement report
+    (rows whose labels the mapping all dropped are left out, as there).
     None where alpha is undefined (see ``call_alpha_results``)."""
     results = call_alpha_results(project, call_ids, submitted_only=submitted_only)
     return {call_id: result.alpha for call_id, result in results.items()}
@@ -171,12 +177,14 @@ def call_alpha_results(
     if call_ids:
         rows = rows.filter(turn__call_id__in=call_ids)
     per_call: dict[int, dict[int, list]] = defaultdict(dict)
-    for call_id, turn_id, turn_labels, taxonomy_id in rows.values_list(
-        "turn__call_id", "turn_id", "labels", "taxonomy_id"
+    for call_id, turn_id, turn_labels, taxonomy_id, no_emotion in rows.values_list(
+        "turn__call_id", "turn_id", "labels", "taxonomy_id", "no_emotion"
     ).iterator():
+        mapping = mappings[taxonomy_id]
+        if labels_removed_by_change(turn_labels, mapping, no_emotion):
+            continue  # no judgement in this version (read as "no label" it would disagree)
         slot = per_call[call_id].setdefault(turn_id, [0, np.zeros(len(labels))])
         slot[0] += 1
-        mapping = mappings[taxonomy_id]
         present = {
             target
             for item in turn_labels or []
@@ -425,6 +433,68 @@ def _labels(items) -> list[dict]:
     ]
 
 
+LEFT_OUT_REASONS = {
+    # A taxonomy change dropped every label the annotator chose: no judgement in this version.
+    "labels_removed_by_taxonomy_change": "their labels were all removed by a taxonomy change",
+    # Saved in a version the project's recorded changes do not lead from (a later one, for a
+    # snapshot of an older version): its labels cannot be read in the snapshot's version.
+    "taxonomy_version_not_leading_here": "they were saved in a taxonomy version that does not lead to this one",
+}
+
+
+def annotation_entry(
+    mappings: Mapping[int, dict[str, list[str]] | None],
+    annotator: int,
+    labels,
+    no_emotion: bool,
+    valence,
+    arousal,
+    shifts,
+    taxonomy_id: int,
+    status: str,
+) -> dict:
+    """One annotator's judgement of a turn for a record, in the snapshot's version (``mappings``:
+    ``version_mappings`` into it), read as the consensus reads it. Labels and shift sides are
+    mapped; as saved (older keys) under ``labels_as_saved`` / ``shifts_as_saved`` only where they
+    differ. A judgement that is none in this version (see LEFT_OUT_REASONS) has a ``reason`` and
+    no ``labels``: the record lists it under ``annotations_left_out``, never as "no label"."""
+    submitted = status == Assignment.Status.SUBMITTED  # False: a draft the annotator may still change
+    saved_labels, saved_shifts = _labels(labels), list(shifts or [])
+    reason = ""
+    if taxonomy_id not in mappings:
+        reason = "taxonomy_version_not_leading_here"
+    elif labels_removed_by_change(labels, mappings[taxonomy_id], no_emotion):
+        reason = "labels_removed_by_taxonomy_change"
+    if reason:
+        return {
+            "annotator": f"annotator-{annotator}",
+            "reason": reason,
+            "labels_as_saved": saved_labels,
+            "no_emotion": bool(no_emotion),
+            "valence": _float(valence),
+            "arousal": _float(arousal),
+            "shifts_as_saved": saved_shifts,
+            "taxonomy": taxonomy_id,
+            "submitted": submitted,
+        }
+    mapping = mappings[taxonomy_id]
+    entry = {
+        "annotator": f"annotator-{annotator}",
+        "labels": _labels(labels_in_version(labels, mapping)),
+        "no_emotion": bool(no_emotion),  # an explicit decision, not an empty row
+        "valence": _float(valence),
+        "arousal": _float(arousal),
+        "shifts": shifts_in_version(saved_shifts, mapping),
+        "taxonomy": taxonomy_id,
+        "submitted": submitted,
+    }
+    if entry["labels"] != saved_labels:
+        entry["labels_as_saved"] = saved_labels
+    if entry["shifts"] != saved_shifts:
+        entry["shifts_as_saved"] = saved_shifts
+    return entry
+
+
 def iter_records(
     project: Project,
     filters: ExportFilters,
@@ -439,10 +509,12 @@ def iter_records(
     writers that need the call's audio or duration.
     """
     ids = list(selected_turns(project, filters).values_list("pk", flat=True))
+    mappings = version_mappings(project, project.taxonomy)  # the snapshot's version
     for offset in range(0, len(ids), chunk):
         part = ids[offset : offset + chunk]
         turns = Turn.objects.filter(pk__in=part).select_related("call", "speaker").order_by("call_id", "order")
         annotations: dict[int, list[dict]] = defaultdict(list)
+        left_out: dict[int, list[dict]] = defaultdict(list)
         rows = TurnAnnotation.objects.judgements().filter(turn_id__in=part)
         if filters.submitted_only:
             rows = rows.filter(assignment__status=Assignment.Status.SUBMITTED)
@@ -451,19 +523,10 @@ def iter_records(
             "taxonomy_id", "assignment__status",
         )  # fmt: skip
         for turn_id, annotator, labels, no_emotion, valence, arousal, shifts, taxonomy_id, status in rows:
-            annotations[turn_id].append(
-                {
-                    "annotator": f"annotator-{annotator}",
-                    "labels": _labels(labels),
-                    "no_emotion": bool(no_emotion),  # an explicit decision, not an empty row
-                    "valence": _float(valence),
-                    "arousal": _float(arousal),
-                    "shifts": shifts or [],
-                    "taxonomy": taxonomy_id,
-                    # False: the annotator has not submitted the call yet (a draft they may still change).
-                    "submitted": status == Assignment.Status.SUBMITTED,
-                }
+            entry = annotation_entry(
+                mappings, annotator, labels, no_emotion, valence, arousal, shifts, taxonomy_id, status
             )
+            (left_out if "reason" in entry else annotations)[turn_id].append(entry)
         suggestions: dict[int, list[dict]] = defaultdict(list)
         for turn_id, labels, valence, arousal, model_version in (
             Suggestion.objects.filter(turn_id__in=part)
@@ -518,6 +581,7 @@ def iter_records(
                 "prosody": {k: v for k, v in (turn.prosody or {}).items() if k != "contour"},
                 "suggestions": suggestions.get(turn.pk, []),
                 "annotations": annotations.get(turn.pk, []),
+                "annotations_left_out": left_out.get(turn.pk, []),
                 "soft_labels": [
                     {"label": s["label"], "share": float(s["share"]), "mean_intensity": _float(s["mean_intensity"])}
                     for s in c.soft_labels

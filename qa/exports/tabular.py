@@ -48,11 +48,21 @@ CSV_COLUMNS = [
     "shifts",
     "disagreement",
     "annotations",
+    "annotations_left_out",
     "suggestions",
     "prosody",
     "words",
 ]
-JSON_COLUMNS = {"consensus", "soft_labels", "shifts", "annotations", "suggestions", "prosody", "words"}
+JSON_COLUMNS = {
+    "consensus",
+    "soft_labels",
+    "shifts",
+    "annotations",
+    "annotations_left_out",
+    "suggestions",
+    "prosody",
+    "words",
+}
 
 
 class CsvWriter(FormatWriter):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 
 from django.apps import apps
+from django.urls import reverse
 
 from annotation.models import Assignment, GoldCall, Turn, TurnAnnotation
 from annotation.services import project_change_taxonomy
@@ -20,7 +21,7 @@ from annotation.turn_annotations import turn_annotation_save
 from qa.agreement import project_report
 from qa.consensus import consensus_for_turns
 from qa.exports import ExportFilters
-from qa.exports.records import iter_records
+from qa.exports.records import call_alphas, iter_records
 from qa.exports.splits import call_label_counts
 from qa.models import Adjudication
 from qa.services import adjudication_create, adjudications_merge, adjudications_split, call_adjudicate, gold_call_mark
@@ -129,9 +130,10 @@ def test_split_counts_for_every_new_label_and_a_dropped_label_is_gone(project, m
     consensus = consensus_for_turns([t.pk for t in turns])
     # The report's rule: the split label is a vote for both new labels, with its intensity.
     assert consensus[turns[0].pk].labels == [{"label": "fury", "intensity": 3}, {"label": "rage", "intensity": 3}]
-    # A dropped label is simply gone: a1's row stays a judgement, with no label left.
-    assert consensus[turns[1].pk].annotators == 2 and labels_of(consensus[turns[1].pk].soft_labels) == ["neutral"]
-    assert labels_of(consensus[turns[1].pk].labels) == []
+    # A dropped label is gone. a1 chose only the dropped label: that row is no judgement in v2 (not
+    # a "no label" vote against neutral), so a2 alone decides the turn.
+    assert consensus[turns[1].pk].annotators == 1 and consensus[turns[1].pk].soft_labels[0]["share"] == 1.0
+    assert labels_of(consensus[turns[1].pk].labels) == ["neutral"]
     assert labels_of(consensus[turns[2].pk].labels) == ["neutral"]
 
 
@@ -187,3 +189,79 @@ def test_the_migration_gives_old_adjudications_the_version_in_force_when_they_we
     assert Adjudication.objects.get(pk=after.pk).taxonomy_id == v2.pk
     gold = {row["username"]: row["gold"] for row in project_report(project, bootstrap=0)["per_annotator"]}
     assert gold["a1"]["exact_match"] == 0.5  # turn 2: a1 said neutral, the reviewer rage
+
+
+# A judgement whose chosen labels a version change all dropped (v1 "frustration" only, dropped in
+# v2) was read in v2 as "no label": the same as an explicit "No emotion on this turn", so it
+# agreed with every "no emotion" and disagreed with every label. It is no judgement in v2: left
+# out of agreement, consensus and the disagreement queue, and counted.
+
+DROPPED = {
+    "a1": [["neutral"], ["anger"], ["neutral"], ["anger"]],
+    "a2": [["neutral"], ["anger"], ["neutral"], ["anger"]],
+    # Three rows with only the label v2 drops; on turn 2 "neutral" survives, so that row stays.
+    "a3": [["frustration"], ["frustration"], ["frustration", "neutral"], ["frustration"]],
+}
+
+
+def test_a_judgement_whose_labels_were_all_dropped_is_left_out_of_the_report_and_counted(
+    client, reviewer, project, make_user
+):
+    call, turns, users = annotated_call(project, make_user, DROPPED)
+    # An explicit "no emotion" decision made in v1 stays a judgement in v2.
+    a4 = Assignment.objects.create(call=call, annotator=make_user("a4", "annotator"))
+    TurnAnnotation.objects.create(assignment=a4, turn=turns[0], taxonomy=project.taxonomy, no_emotion=True)
+    split_anger_drop_frustration(project)
+    report = project_report(project, bootstrap=0)
+    assert report["annotations"] == 4 + 4 + 1 + 1
+    assert report["rows_labels_removed"] == 3 and report["rows_left_out"] == 0
+    assert report["versions"] == [{"version": 1, "rows": 10, "mapped": True}]
+    client.force_login(reviewer)
+    page = client.get(reverse("qa:project_agreement", args=[project.slug])).content.decode()
+    assert "3 judgements left out: their labels were removed by a taxonomy change." in page
+    alphas = call_alphas(project)
+    # The oracle: the same figures as if those three rows had never been saved.
+    TurnAnnotation.objects.filter(assignment__annotator=users["a3"], turn__in=[turns[0], turns[1], turns[3]]).delete()
+    never_saved = project_report(project, bootstrap=0)
+    assert never_saved["rows_labels_removed"] == 0
+    assert {k: v for k, v in report.items() if k != "rows_labels_removed"} == {
+        k: v for k, v in never_saved.items() if k != "rows_labels_removed"
+    }
+    assert call_alphas(project) == alphas  # the export filter min_alpha reads them alike
+
+
+def test_a_judgement_whose_labels_were_all_dropped_is_no_vote_and_sends_no_turn_to_review(project, make_user):
+    from qa.selectors import disagreement_queue, says_no_emotion
+
+    table = {
+        "a1": [["neutral"], ["anger"], ["frustration"], ["neutral"]],
+        "a2": [["frustration"], ["frustration"], ["frustration"], None],
+    }
+    call, turns, users = annotated_call(project, make_user, table)
+    a2 = Assignment.objects.get(call=call, annotator=users["a2"])
+    TurnAnnotation.objects.create(assignment=a2, turn=turns[3], taxonomy=project.taxonomy, no_emotion=True)
+    split_anger_drop_frustration(project)
+    consensus = consensus_for_turns([t.pk for t in turns])
+    # Turns 0 and 1: a1 alone decides; a2's emptied row is no "no label" vote against it.
+    assert consensus[turns[0].pk].annotators == 1 and labels_of(consensus[turns[0].pk].labels) == ["neutral"]
+    assert labels_of(consensus[turns[1].pk].labels) == ["fury", "rage"] and consensus[turns[1].pk].disagreement == 0
+    # Turn 2: nobody's judgement survives, so there is no consensus, not a "no emotion" one.
+    assert consensus[turns[2].pk].source == "none" and not says_no_emotion(consensus[turns[2].pk])
+    # Only the real disagreement (neutral against an explicit "no emotion") goes to a reviewer.
+    assert [item.turn.pk for item in disagreement_queue(project)] == [turns[3].pk]
+    # The snapshot's consensus is the same.
+    records = list(iter_records(project, ExportFilters()))
+    assert [r["consensus_source"] for r in records] == ["vote", "vote", "none", "vote"]
+
+
+def test_an_adjudication_whose_labels_were_all_dropped_is_no_decision_in_the_new_version(project, make_user):
+    reviewer = make_user("rev", "qa_reviewer")
+    call, turns, users = annotated_call(project, make_user, {"a1": [["neutral"], ["neutral"]], "a2": [["neutral"]] * 2})
+    adjudication_create(turn=turns[0], reviewer=reviewer, labels=[{"label": "frustration", "intensity": 3}])
+    adjudication_create(turn=turns[1], reviewer=reviewer, labels=[], no_emotion=True)
+    split_anger_drop_frustration(project)
+    consensus = consensus_for_turns([t.pk for t in turns])
+    # The v1 decision named only a label v2 dropped: the vote stands, not an empty "no emotion".
+    assert consensus[turns[0].pk].source == "vote" and labels_of(consensus[turns[0].pk].labels) == ["neutral"]
+    # An explicit "no emotion" decision stays one.
+    assert consensus[turns[1].pk].source == "adjudicated" and consensus[turns[1].pk].labels == []
