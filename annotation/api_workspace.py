@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -12,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotera.api_errors import refusals_as_400
+from annotera.jsonlimits import BoundedJSONParser
 
 from .models import Assignment, Turn
 from .pipeline.types import word_language_switches
@@ -38,12 +38,20 @@ from .workspace import annotation_json, workspace_payload
 
 
 def _my_assignment(request: Request, pk: int) -> Assignment:
-    """Only the annotator it belongs to may open or write an assignment (others get 404)."""
-    return get_object_or_404(
-        Assignment.objects.select_related("call", "call__project", "call__project__taxonomy"),
-        pk=pk,
-        annotator=request.user,
+    """Only the annotator it belongs to may open or write an assignment (others get 404, in words
+    the workspace can show under "not saved": DRF's "No Assignment matches the given query." said
+    nothing to an annotator whose call a project manager had just reassigned)."""
+    assignment = (
+        Assignment.objects.select_related("call", "call__project", "call__project__taxonomy")
+        .filter(pk=pk, annotator=request.user)
+        .first()
     )
+    if assignment is None:
+        raise Http404(
+            f"Assignment {pk} is not one of your assignments (a project manager may have reassigned it): "
+            "nothing was read or written. Open your queue for your current calls."
+        )
+    return assignment
 
 
 def _turn(assignment: Assignment, turn_id: int) -> Turn:
@@ -120,6 +128,10 @@ class WorkspaceTurnDetail(APIView):
 
 
 class TurnAnnotationWrite(APIView):
+    # JSON only: a form body keeps the last value of each field (half of a repeated one), holds no
+    # list or object, and reached the database with a NUL no text column takes (a 500).
+    parser_classes = [BoundedJSONParser]
+
     @extend_schema(
         responses={200: AnnotationOutput, 304: None},
         description="One turn's annotation (version 0: none yet). The ETag is the version; "
@@ -181,7 +193,14 @@ class AssignmentSubmit(APIView):
     @extend_schema(request=SubmitInput, responses={200: AssignmentStatusOutput, 400: ErrorOutput})
     def post(self, request: Request, pk: int) -> Response:
         assignment = _my_assignment(request, pk)
-        data = SubmitInput(data=request.data if isinstance(request.data, dict) else {})
+        if not isinstance(request.data, dict):
+            # Read as {}, a body of "skip: the audio is noise" (or [] or null) submitted the call.
+            return Response(
+                {"detail": ['Send a JSON object: {} to submit, {"skip_reason": "why"} to skip the call. '
+                            "Nothing was submitted."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )  # fmt: skip
+        data = SubmitInput(data=request.data)
         if not data.is_valid():
             messages = [f"{field}: {' '.join(str(m) for m in msgs)}" for field, msgs in data.errors.items()]
             return Response({"detail": messages}, status=status.HTTP_400_BAD_REQUEST)

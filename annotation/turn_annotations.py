@@ -88,10 +88,15 @@ def _number(value, field: str, low: float, high: float, errors: list[str]) -> fl
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         errors.append(f"{field} must be a number between {low:g} and {high:g}.")
         return None
-    if not low <= value <= high:
-        errors.append(f"{field} must be between {low:g} and {high:g}; got {value:g}.")
+    try:
+        number = float(value)
+    except OverflowError:  # a JSON integer of hundreds of digits: exact in Python, too big for a float
+        errors.append(f"{field} must be between {low:g} and {high:g}; got a number far outside that.")
         return None
-    return float(value)
+    if not low <= number <= high:
+        errors.append(f"{field} must be between {low:g} and {high:g}; got {number:g}.")
+        return None
+    return number
 
 
 def _on_grid(value: float | None, field: str, low: float, step: float, errors: list[str]) -> float | None:
@@ -111,6 +116,9 @@ ANNOTATION_KEYS = (
     "labels", "valence", "arousal", "confidence", "shifts", "note", "suggestion_actions",
     "no_emotion", "skipped", "skip_reason",
 )  # fmt: skip
+# The keys of one label and of one shift: anything else is refused, never dropped.
+LABEL_KEYS = ("label", "intensity")
+SHIFT_KEYS = ("at", "from", "to")
 # What a GET (``workspace.annotation_json``) returns besides: a client may send it back unchanged.
 READ_ONLY_KEYS = ("version", "needs_recheck", "taxonomy_version", "updated_at")
 
@@ -138,6 +146,11 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
             errors.append(f"labels[{i}] must be an object with a 'label' key.")
             continue
         key = item["label"]
+        extra = [k for k in item if k not in LABEL_KEYS]
+        if extra:
+            # Dropped, a misspelt "intensty" saved the label with no intensity, and answered 200.
+            errors.extend(f"labels[{i}]: {unknown_key(k, LABEL_KEYS, what='label field')}" for k in extra)
+            continue
         if key not in scales.labels:
             errors.append(f"labels[{i}]: '{key}' is not a label of this project's taxonomy.")
             continue
@@ -180,12 +193,24 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
         if not isinstance(shift, dict):
             errors.append(f"shifts[{i}] must be an object {{at, from, to}}.")
             continue
-        at = _number(shift.get("at"), f"shifts[{i}].at", turn.start, turn.end, errors)
+        extra = [k for k in shift if k not in SHIFT_KEYS]
+        if extra:
+            errors.extend(f"shifts[{i}]: {unknown_key(k, SHIFT_KEYS, what='shift field')}" for k in extra)
+            continue
+        if shift.get("at") is None:  # was left out of the saved list without a word
+            errors.append(f"shifts[{i}].at is missing: the time of the shift, in seconds from the call's start.")
+            continue
+        at = _number(shift["at"], f"shifts[{i}].at", turn.start, turn.end, errors)
         for side in ("from", "to"):
-            if shift.get(side) not in scales.labels:
-                errors.append(f"shifts[{i}].{side}: '{shift.get(side)}' is not a label of this taxonomy.")
+            if shift.get(side) is None:
+                errors.append(f"shifts[{i}].{side} is missing: the label the emotion shifts {side}.")
+            # A list or an object is no label key either (and cannot be looked up: a 500 before).
+            elif not isinstance(shift[side], str) or shift[side] not in scales.labels:
+                errors.append(f"shifts[{i}].{side}: {shift[side]!r} is not a label of this taxonomy.")
         if at is not None:
             shifts.append({"at": at, "from": shift.get("from"), "to": shift.get("to")})
+    if no_emotion and shifts:  # a shift runs between two emotions: "no emotion" has none
+        errors.append('Choose shifts or "no emotion", not both.')
     note = data.get("note", "")
     if not isinstance(note, str) or len(note) > NOTE_MAX:
         errors.append(f"note must be text of at most {NOTE_MAX} characters.")
@@ -228,6 +253,19 @@ def turn_annotation_save(*, assignment: Assignment, turn: Turn, data: dict, base
         if status != Call.Status.READY:
             raise ValidationError(["This call is not ready (its machine pass is running again, or failed) and its "
                                    "turns may change: nothing was saved. Reload when the call is ready."])  # fmt: skip
+        # The assignment as it is now, locked (after the call: the order every writer takes) so a
+        # submit, a skip of the call or a reassignment either saw this save or refuses it. The
+        # request read it before: a submit committed since would get an annotation it never counted.
+        locked = (
+            Assignment.objects.select_for_update().filter(pk=assignment.pk).values("status", "annotator_id").first()
+        )
+        if locked is None or locked["annotator_id"] != assignment.annotator_id:
+            raise ValidationError(["This assignment is no longer yours (a project manager reassigned it): nothing was "
+                                   "saved. Open your queue for your current calls."])  # fmt: skip
+        if locked["status"] in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
+            done = Assignment.Status(locked["status"]).label.lower()
+            raise ValidationError([f"This assignment is already {done}; its annotations are read-only: nothing was "
+                                   "saved. Reopen it to change them."])  # fmt: skip
         # Corrections hold the call's lock too: under it, the turn is as the last one left it
         # (its boundaries, which the shifts must lie in; or merged away).
         turn = Turn.objects.filter(pk=turn.pk).first()
