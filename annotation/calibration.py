@@ -24,6 +24,7 @@ from django.db import transaction
 from .models import Project, Suggestion, SuggestionCalibration, TurnAnnotation
 from .pipeline.calibration import apply_platt, expected_calibration_error, fit_platt
 from .pipeline.rules_version import RULES_VERSION
+from .taxonomy_versions import labels_in_version, version_mappings
 
 MIN_LABEL_EXAMPLES = 30  # a label gets its own map from this many fitting examples (with both outcomes)
 HELD_OUT_SHARE = 0.3
@@ -45,14 +46,23 @@ class Judged:
 
 
 def turn_consensus(project: Project) -> dict[int, tuple[set[str], bool]]:
-    """turn id -> (labels more than half its annotators chose, judged by blind annotators only)."""
+    """turn id -> (labels more than half its annotators chose, judged by blind annotators only).
+
+    Labels are read in the project's current taxonomy version, as its suggestions are written
+    (``services.suggestions_to_version``): a v1 "anger" confirms a v2 "hostility" it became.
+    Rows of versions that do not lead there, and rows whose labels were all dropped, are no
+    judgement of the suggestion."""
     rows: dict[int, dict[bool, list[set[str]]]] = defaultdict(lambda: {True: [], False: []})
+    mappings = version_mappings(project, project.taxonomy)
     annotations = TurnAnnotation.objects.filter(assignment__call__project=project, skipped=False).values_list(
-        "turn_id", "assignment__blind", "labels"
+        "turn_id", "assignment__blind", "labels", "taxonomy_id"
     )
-    for turn_id, blind, labels in annotations:
-        if labels:  # a row without a label decision is not a judgement
-            rows[turn_id][bool(blind)].append({item["label"] for item in labels})
+    for turn_id, blind, labels, taxonomy_id in annotations:
+        if not labels or taxonomy_id not in mappings:  # no label decision, or one not readable here
+            continue
+        mapped = labels_in_version(labels, mappings[taxonomy_id])
+        if mapped:
+            rows[turn_id][bool(blind)].append({item["label"] for item in mapped})
     out = {}
     for turn_id, groups in rows.items():
         blind = bool(groups[True])

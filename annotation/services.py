@@ -23,7 +23,17 @@ from taxonomy.selectors import taxonomy_scales
 
 from .jobs import pipeline_start, retry_stage
 from .matching import LANGUAGE_NAMES
-from .models import AnnotatorProfile, Call, Project, ProjectMembership, Speaker, TaxonomyChange, Turn, TurnAnnotation
+from .models import (
+    AnnotatorProfile,
+    Call,
+    Project,
+    ProjectMembership,
+    Speaker,
+    Suggestion,
+    TaxonomyChange,
+    Turn,
+    TurnAnnotation,
+)
 from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
 from .pipeline.whisper_languages import language_code
 from .project_setup import languages_declared
@@ -451,7 +461,56 @@ def project_change_taxonomy(
         )
         project.taxonomy = to_taxonomy
         project.save(update_fields=["taxonomy"])
+        suggestions_to_version(project=project, mapping=change.mapping)
     return change
+
+
+def suggested_labels_in_version(items, mapping: dict[str, list[str]]) -> list[dict]:
+    """A suggestion's labels ([{label, intensity, confidence}]) in a new version's keys: a renamed
+    label is renamed, a split one suggests each of its new labels, merged ones are suggested once
+    (the surer of them), a dropped one is gone. Keys the mapping does not name are kept."""
+    found: dict[str, dict] = {}
+    for item in items or []:
+        for target in mapping.get(item.get("label"), [item.get("label")]):
+            kept = found.get(target)
+            if kept is None or float(item.get("confidence") or 0) > float(kept.get("confidence") or 0):
+                found[target] = {**item, "label": target}
+    return list(found.values())
+
+
+def suggestions_to_version(*, project: Project, mapping: dict[str, list[str]], batch: int = 1000) -> int:
+    """Rewrite the project's machine suggestions in the keys of the version it moved to (``mapping``:
+    old key -> new keys, as a ``TaxonomyChange`` records it); returns how many changed.
+
+    Suggestions are machine output with no version of their own. Left in the old keys, the
+    workspace pre-filled labels the project no longer has, and accepting one was refused
+    ("'anger' is not a label of this project's taxonomy"). A shift whose side became one label is
+    renamed; one whose side was split or dropped names no single emotion and is left out."""
+
+    def side(key):
+        targets = mapping.get(key, [key])
+        return targets[0] if len(targets) == 1 else None
+
+    changed: list[Suggestion] = []
+    count = 0
+    rows = Suggestion.objects.filter(turn__call__project=project).only("pk", "labels", "shifts")
+    for suggestion in rows.iterator(chunk_size=batch):
+        labels = suggested_labels_in_version(suggestion.labels, mapping)
+        shifts = [
+            {**shift, "from": side(shift.get("from")), "to": side(shift.get("to"))} for shift in suggestion.shifts or []
+        ]
+        shifts = [shift for shift in shifts if shift["from"] and shift["to"]]
+        if labels != suggestion.labels or shifts != (suggestion.shifts or []):
+            suggestion.labels, suggestion.shifts = labels, shifts
+            changed.append(suggestion)
+        if len(changed) >= batch:
+            Suggestion.objects.bulk_update(changed, ["labels", "shifts"])
+            count += len(changed)
+            changed = []
+    if changed:
+        Suggestion.objects.bulk_update(changed, ["labels", "shifts"])
+        count += len(changed)
+    return count
 
 
 def annotator_profile_save(
