@@ -15,7 +15,7 @@ from annotera.roles import ADMIN, PROJECT_MANAGER, QA_REVIEWER, user_role
 from taxonomy.selectors import taxonomy_scales
 
 from .consensus import GRADED_ROUTE, Consensus, consensus_for_turns, graded_disagreement, routing_score
-from .judgements import ReportFilters, annotator_cultures
+from .judgements import ReportFilters, annotator_cultures, labels_in_version, shifts_in_version, version_mappings
 from .models import Adjudication, AgreementReport
 
 REVIEW_ROLES = (ADMIN, PROJECT_MANAGER, QA_REVIEWER)
@@ -97,12 +97,34 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
     ]
 
 
+def in_current_version(annotations: list[TurnAnnotation], project: Project) -> list[TurnAnnotation]:
+    """Each annotation with ``labels_shown``/``shifts_shown`` in the project's current taxonomy
+    version (the keys the queue, the consensus and the adjudication form use), and
+    ``labels_saved_as`` when the annotator saved other keys (a label renamed or merged since), or
+    ``unreadable_version`` when their version does not lead to the current one. The page showed
+    "anger (3)" beside a queue saying "hostility" and a form without "anger"."""
+    mappings = version_mappings(project, project.taxonomy)
+    for annotation in annotations:
+        annotation.labels_shown, annotation.shifts_shown = annotation.labels, annotation.shifts
+        annotation.labels_saved_as, annotation.unreadable_version = None, annotation.taxonomy_id not in mappings
+        mapping = mappings.get(annotation.taxonomy_id)
+        if mapping is not None:
+            annotation.labels_shown = labels_in_version(annotation.labels, mapping)
+            annotation.shifts_shown = shifts_in_version(annotation.shifts, mapping)
+            if annotation.labels_shown != annotation.labels:
+                annotation.labels_saved_as = annotation.labels
+    return annotations
+
+
 def turn_review(turn: Turn) -> dict:
     """Everything the side-by-side adjudication view shows for one turn."""
-    annotations = list(
-        TurnAnnotation.objects.filter(turn=turn)
-        .select_related("assignment", "assignment__annotator")
-        .order_by("assignment__annotator__username")
+    annotations = in_current_version(
+        list(
+            TurnAnnotation.objects.filter(turn=turn)
+            .select_related("assignment", "assignment__annotator")
+            .order_by("assignment__annotator__username")
+        ),
+        turn.call.project,
     )
     suggestion = Suggestion.objects.filter(turn=turn).order_by("-created_at", "-pk").first()
     return {
@@ -221,11 +243,14 @@ def call_review(call: Call) -> list[dict]:
     consensus = consensus_for_turns([t.pk for t in turns])
     ranges = scale_ranges(call.project)
     annotations: dict[int, list] = {}
-    for row in (
-        TurnAnnotation.objects.judgements()
-        .filter(turn__call=call)
-        .select_related("assignment__annotator")
-        .order_by("assignment__annotator__username")
+    for row in in_current_version(
+        list(
+            TurnAnnotation.objects.judgements()
+            .filter(turn__call=call)
+            .select_related("assignment__annotator")
+            .order_by("assignment__annotator__username")
+        ),
+        call.project,
     ):
         annotations.setdefault(row.turn_id, []).append(row)
     notes: dict[int, str] = {}  # the newest adjudication's note, per adjudicated turn

@@ -188,3 +188,19 @@ def test_every_format_speaks_the_snapshots_version_and_the_card_counts_what_was_
     assert f"{removed} annotation{'s' if removed != 1 else ''} of these turns" in markdown
     assert "because their labels were all removed by a taxonomy change" in markdown
     assert len(built.calls) == len({r["call"] for r in records})
+
+
+def test_the_review_pages_show_judgements_in_the_current_version_and_say_what_was_saved(
+    client, project, make_user, reviewer
+):
+    """The turn page showed "anger (3)" beside a queue saying "rage" and a form without "anger"."""
+    from django.urls import reverse
+
+    call, turns, _ = annotated_call(project, make_user, {"a1": [["anger"]], "a2": [["neutral"]]})
+    rename_anger_drop_frustration(project)
+    client.force_login(reviewer)
+    turn_page = client.get(reverse("qa:turn_adjudicate", args=[turns[0].pk])).content.decode()
+    assert re.search(r"<td>rage \(3\) <span[^>]*>saved as anger \(3\) in an earlier taxonomy version</span>", turn_page)
+    call_page = client.get(reverse("qa:call_adjudicate", args=[call.pk])).content.decode()
+    assert re.search(r": rage \(3\) <span[^>]*>\(saved as anger\)</span>", call_page)
+    assert "anger (3)" not in turn_page.replace("saved as anger (3)", "")
