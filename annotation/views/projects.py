@@ -141,9 +141,10 @@ def assignments_run_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_manager(request.user, slug)
     run = assignments_run(project=project)
     missing = sum(g.missing for g in run.gaps)
-    text = f"Created {run.created} assignment(s)."
+    text = f"Created {run.created} assignment{'' if run.created == 1 else 's'}."
     if missing:
-        text += f" {missing} annotator slot(s) could not be filled; see the matching gaps below."
+        slots = "1 annotator slot" if missing == 1 else f"{missing} annotator slots"
+        text += f" {slots} could not be filled; see the matching gaps below."
     messages.success(request, text)
     return redirect("annotation:project_detail", slug=project.slug)
 
@@ -156,6 +157,10 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         initial={f: getattr(project, f) for f in ProjectRuleForm.base_fields},
     )
     if rule_form.is_bound and rule_form.is_valid():
+        wanted = {f: v for f, v in rule_form.cleaned_data.items() if v is not None}  # None: left out, unchanged
+        if all(getattr(project, f) == v for f, v in wanted.items()):  # "saved" would claim a change nobody made
+            messages.info(request, "The matching rule was already like this; nothing changed.")
+            return redirect("annotation:project_settings", slug=project.slug)
         project_rule_update(project=project, actor=request.user, **rule_form.cleaned_data)
         messages.success(request, "Matching rule saved. Run assignment to apply it to unassigned calls.")
         return redirect("annotation:project_settings", slug=project.slug)

@@ -97,7 +97,7 @@ def test_pm_runs_assignment_and_annotator_starts_next_task(client, project, anno
     call = ready_call(project, "en.wav", "en")
     client.force_login(pm)
     response = client.post(reverse("annotation:assignments_run", args=[project.slug]), follow=True)
-    assert "Created 2 assignment(s)" in response.content.decode()  # k=3, but only bea and carl speak English
+    assert "Created 2 assignments." in response.content.decode()  # k=3, but only bea and carl speak English
     assert "all 2 fluent English (en) annotator(s) are already on this call" in response.content.decode()
     client.force_login(annotators["bea"])
     queue = client.get(reverse("annotation:queue"))
