@@ -6,6 +6,8 @@ from typing import TypeVar
 
 from django import forms
 
+from annotation.pipeline.whisper_languages import parse_languages
+
 from .exports import WRITERS, ExportError, ExportFilters
 from .exports.records import selected_turns
 from .exports.splits import parse_ratios
@@ -145,6 +147,16 @@ class SnapshotForm(forms.Form):
         if chosen.calls:  # ids of this project's ready calls (the query is only built, not run)
             _export_check(lambda: selected_turns(self.project, chosen))
         return value
+
+    def clean_languages(self) -> str:
+        """Codes, names or tags ("en, Spanish, hi-IN") as the codes turns carry; a language the
+        speech models do not know is refused here ("klingon" matched nothing and the export then
+        said only that no turns matched)."""
+        value = self.cleaned_data["languages"]
+        try:
+            return ",".join(parse_languages(value))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
     def clean_split(self) -> str:
         value = self.cleaned_data["split"]

@@ -152,6 +152,10 @@ def field_block(content: bytes, name: str) -> str:
                 "date_from": "the range starts after it ends",
             },
         ),
+        (  # a language no model knows matched nothing, and the export said only "no turns match"
+            {"languages": "en, klingon!!"},
+            {"languages": "'klingon!!': not a language the speech models know"},
+        ),
     ],
 )
 def test_every_refused_filter_is_named_under_its_own_field(client, project, people, posted, errors):
