@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import traceback
 import uuid
 from datetime import timedelta
 from functools import partial
@@ -151,6 +150,24 @@ def retry_stage(call: Call) -> str | None:
     return failed.stage
 
 
+def crash_message(title: str, job: ProcessingJob) -> str:
+    """What a call and its job say when a stage crashed on its last attempt: which stage, that the
+    fault is on the server (not in the audio), that Retry may help, and where the details are."""
+    attempts = f"{job.attempts} attempt" + ("" if job.attempts == 1 else "s")
+    return (
+        f"{title} failed with a server-side error ({attempts}). Retry may help; if it fails again, "
+        f"ask an administrator: the details are in the server log (job {job.pk})."
+    )
+
+
+def crash_retry_message(title: str, job: ProcessingJob) -> str:
+    """What a job says while it waits to run again after a crash."""
+    return (
+        f"{title} failed with a server-side error on attempt {job.attempts} of {job.max_attempts}; "
+        f"it runs again by itself. The details are in the server log (job {job.pk})."
+    )
+
+
 def _fail_call(job: ProcessingJob, message: str, failure: str = Call.Failure.CRASHED) -> None:
     """Mark the job and its call failed, in one transaction; ``failure`` (``Call.Failure``) says
     what was at fault, and so whether a retry can help.
@@ -206,12 +223,14 @@ def job_run(job_id: int, lease: str, *, chain: bool = True) -> ProcessingJob | N
     except BadInput as exc:
         _fail_call(job, str(exc), exc.failure)
         return None
-    except Exception as exc:
-        logger.exception("job %s (%s) attempt %s crashed", job.pk, job.stage, job.attempts)
+    except Exception:
+        # The exception (its text may hold server paths, errnos, internals) goes to the log only;
+        # the call and job keep a sentence written for the people who read them on pages and the API.
+        logger.exception("job %s (%s) of call %s: attempt %s crashed", job.pk, job.stage, job.call_id, job.attempts)
         if job.attempts >= job.max_attempts:
-            _fail_call(job, f"{spec.title} failed after {job.attempts} attempts: {exc}")
+            _fail_call(job, crash_message(spec.title, job))
         else:
-            _retry(job, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}", send=chain)
+            _retry(job, crash_retry_message(spec.title, job), send=chain)
         return None
     finally:
         heartbeat.stop_event.set()
@@ -321,8 +340,10 @@ def jobs_reap_stale() -> list[int]:
         if job.attempts >= job.max_attempts:
             message = (
                 f"{stage_spec(job.stage).title} stopped responding {job.attempts} times "
-                "(the worker may be running out of memory); giving up."
+                "(the worker may be running out of memory); giving up. Retry may help; if it stops "
+                f"again, ask an administrator: the details are in the server log (job {job.pk})."
             )
+            logger.error("reaper: call %s: %s", job.call_id, message)
             transaction.on_commit(partial(_fail_call, job, message))
             return
         job.status = ProcessingJob.Status.QUEUED

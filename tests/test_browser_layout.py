@@ -111,6 +111,8 @@ def test_no_page_is_wider_than_a_phone(browser, live_server, world):
         f"/projects/{world['project'].slug}/members/",
         "/taxonomies/",
         "/projects/",
+        f"/qa/projects/{world['project'].slug}/agreement/",  # its filter row did not wrap: 585 px
+        f"/qa/projects/{world['project'].slug}/snapshots/",
     ]
     page = open_as(browser, live_server, "pm", PHONE)
     found = widths(page, live_server, manager_paths)
@@ -173,3 +175,75 @@ def test_wide_tables_on_a_phone_scroll_with_the_keyboard(browser, live_server, w
     assert focused["box"] and focused["outline"] != "none" and focused["width"] >= 2, focused
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => document.activeElement.scrollLeft > 0")
+
+
+# Every word of up to 24 characters (longer ones are file names, ids, pasted tokens: those may wrap
+# anywhere; a hyphenated word may break after a hyphen) and every badge in the table must sit on one
+# line: a Range over it gives one line box.
+BROKEN_WORDS = """sel => {
+  const table = document.querySelector(sel), broken = [];
+  const lines = range => new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size;
+  const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    for (const run of node.data.matchAll(/\\S+/g)) {
+      if (run[0].length > 24) continue;
+      for (const m of run[0].matchAll(/[^-]+-?/g)) {  // "server-side" may break after its hyphen
+        const start = run.index + m.index, range = document.createRange();
+        range.setStart(node, start); range.setEnd(node, start + m[0].length);
+        if (lines(range) > 1) broken.push(m[0]);
+      }
+    }
+  }
+  for (const badge of table.querySelectorAll('.badge')) {
+    const range = document.createRange(); range.selectNodeContents(badge);
+    if (lines(range) > 1) broken.push('badge ' + badge.textContent.trim());
+  }
+  return broken;
+}"""
+
+
+@pytest.fixture
+def failed_calls(project, pm):
+    """A project with a call whose audio had no speech (the advice to upload another file), one
+    that crashed at transcription (its earlier stages succeeded) and one ready call."""
+    from annotation.jobs import crash_message, job_enqueue
+    from annotation.models import Call, ProcessingJob
+    from annotation.stage_registry import stage_names
+
+    def with_stages(name, status, failed_at=None, **fields):
+        call = project.calls.create(original_name=name, sha256=name[0] * 64, audio=name, status=status, **fields)
+        for stage in stage_names():
+            job = job_enqueue(call=call, stage=stage, send=False)
+            if stage == failed_at:
+                message = fields.get("error") or crash_message(stage.title(), job)
+                ProcessingJob.objects.filter(pk=job.pk).update(status="failed", attempts=3, error=message)
+                Call.objects.filter(pk=call.pk).update(error=message)
+                break
+            ProcessingJob.objects.filter(pk=job.pk).update(status="succeeded", attempts=1, progress=100, seconds=1.5)
+        return call
+
+    with_stages("ready.wav", "ready", duration=12.0)
+    with_stages("noise.wav", "failed", "transcribe", failure=Call.Failure.NO_SPEECH,
+                error="No speech was found in the recording.")  # fmt: skip
+    crashed = with_stages("crashed.wav", "failed", "transcribe", failure=Call.Failure.CRASHED)
+    return {"project": project, "crashed": crashed}
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1280x800", "390x844"])
+def test_status_words_and_badges_never_break_inside_a_word(browser, live_server, failed_calls, viewport):
+    """With a failure's advice shown, the call list's status column was squeezed to a sliver: each
+    failed row ~350 px tall at 1280 and words broken mid-word ("annota/te"), and the call page's
+    "succeeded" badges broke to "succeede/d" even at 1280 (table cells wrap anywhere)."""
+    page = open_as(browser, live_server, "pm", viewport)
+    project_page = f"/projects/{failed_calls['project'].slug}/"
+    call_page = f"/calls/{failed_calls['crashed'].pk}/"
+    for path, table in ((project_page, "#call-table-box table"), (call_page, "#stages")):
+        assert page.goto(live_server.url + path).status == 200, path
+        page.wait_for_load_state()
+        broken = page.evaluate(BROKEN_WORDS, table)
+        assert broken == [], (path, viewport, broken)
+        assert page_width(page) <= viewport["width"], (path, viewport)
+    page.goto(live_server.url + project_page)
+    rows = page.eval_on_selector_all("#call-table-box tr.status-failed", "rows => rows.map(r => r.offsetHeight)")
+    assert len(rows) == 2 and max(rows) < 150, rows  # was ~350 px at 1280

@@ -49,6 +49,9 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     for turn in turns:
         turn.suggestion = by_turn.get(turn.pk)
     call_page_suggestions(user=request.user, call=call, turns=turns)  # the annotator's suggestion mode
+    # The page's own polling says which status it shows (?shown=); a new one is swapped into the
+    # heading's live region, so that a change (and only a change) is announced.
+    shown = request.GET.get("shown", "")
     return render(
         request,
         "annotation/call_detail.html",
@@ -59,6 +62,7 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
             "stages": call_stage_progress(call),
             "progress": call_overall_progress(call),
             "is_processing": call.status in (Call.Status.QUEUED, Call.Status.PROCESSING),
+            "status_changed": bool(request.htmx and shown and shown != call.status),
             "can_manage": can_manage,
             # Run again (e.g. after declaring the project's languages) while nobody has worked on it.
             "can_reprocess": can_manage and not call_reprocess_refusal(call),

@@ -113,7 +113,7 @@ def test_a_retry_after_a_failed_prosody_stage_ends_ready_with_its_turns(
     _stub_stage(monkeypatch, "prosody", fails=True)
     assert job_run(job.pk, str(job.lease), chain=False) is None
     call.refresh_from_db()
-    assert call.status == "failed" and "prosody broke" in call.error
+    assert call.status == "failed" and call.error.startswith("Prosody failed with a server-side error")
     assert call.turns.count() == 3 and call.speakers.count() == 1  # the turns stage's output stays
 
     _stub_stage(monkeypatch, "prosody", fails=False)
@@ -182,3 +182,40 @@ def test_the_reaper_giving_up_on_prosody_leaves_the_turns_for_the_retry(project,
     from annotation.jobs import retry_stage
 
     assert retry_stage(call) == "prosody"
+
+
+def test_a_crash_tells_people_what_failed_and_leaves_the_exception_to_the_log(project, monkeypatch, caplog):
+    """A crashed call showed "Decode failed after 3 attempts: [Errno 21] Is a directory:
+    '/tmp/.../var/media/derived/5/pcm16k.f32'" on its page and in the API: a server path and an
+    errno, and nothing a person could act on. The call and job now say which stage failed, that
+    the fault is the server's, that Retry may help and that the details are in the server log;
+    the exception itself, path and all, is logged."""
+    from annotation import stage_registry
+    from annotation.jobs import job_run
+
+    secret = "/tmp/pytest-of-x/var/media/derived/5/pcm16k.f32"
+
+    def crash(job, progress):
+        raise IsADirectoryError(21, "Is a directory", secret)
+
+    monkeypatch.setitem(stage_registry._REGISTRY, "decode", stage_registry.StageSpec("decode", "Decode", crash))
+    call = project.calls.create(original_name="d.wav", sha256="6" * 64, audio="d.wav", status="queued")
+    job = job_enqueue(call=call, stage="decode", send=False)
+    ProcessingJob.objects.filter(pk=job.pk).update(max_attempts=2)
+
+    shown = []
+    with caplog.at_level("ERROR", logger="annotation.jobs"):
+        for _ in range(2):
+            job.refresh_from_db()
+            assert job_run(job.pk, str(job.lease), chain=False) is None
+            job.refresh_from_db()
+            shown.append(job.error)  # the stage table's note: first while it waits for its second attempt
+    call.refresh_from_db()
+    assert job.status == "failed" and call.status == "failed" and call.retry_can_help
+    shown.append(call.error)
+    for text in shown:
+        assert secret not in text and "Errno" not in text and "IsADirectoryError" not in text, text
+        assert "Decode" in text and "server-side error" in text and "server log" in text, text
+    assert "runs again by itself" in shown[0]
+    assert "Retry may help" in call.error and call.error == job.error
+    assert caplog.text.count(secret) == 2 and "IsADirectoryError" in caplog.text  # both attempts, in full

@@ -196,6 +196,10 @@ def test_matching_rule_change_is_saved_through_the_service_with_an_audit_row(cli
     client.post(url, {**rule, "overlap_k": "0", "locale_match": "required"})
     project.refresh_from_db()
     assert project.overlap_k == 2 and AuditEvent.objects.filter(action="project.rule_update").count() == 1
+    # Saving the rule as it is says so: "Matching rule saved" claimed a change nobody made.
+    same = client.post(url, {**rule, "locale_match": "required"}, follow=True).content.decode()
+    assert "already like this; nothing changed" in same and "Matching rule saved" not in same
+    assert AuditEvent.objects.filter(action="project.rule_update").count() == 1
 
 
 def test_project_settings_moves_the_taxonomy_through_its_form(client, pm, project):
@@ -303,3 +307,69 @@ def test_a_crashed_call_offers_retry_and_the_retry_queues_it(
     call.refresh_from_db()
     assert call.status == Call.Status.QUEUED and call.failure == "" and call.error == ""
     assert ProcessingJob.objects.get(call=call, status="queued").stage == "transcribe"
+
+
+def _poll_once(client, page):
+    """Do what htmx does with the call page's polling element, on ``page`` (an lxml tree): ask for
+    its hx-get, swap the response's out-of-band elements in, then swap the element hx-select picks
+    for hx-target (the poller itself by default), outerHTML. Returns the response's tree."""
+    from lxml import html
+
+    [poller] = page.xpath("//*[@hx-trigger]")
+    assert poller.get("hx-trigger") == "every 2s" and poller.get("hx-swap") == "outerHTML"
+    response = client.get(poller.get("hx-get"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    new = html.fromstring(response.content.decode())
+    for oob in new.xpath("//*[@hx-swap-oob]"):
+        assert oob.get("hx-swap-oob") == "innerHTML"
+        [old] = page.xpath(f'//*[@id="{oob.get("id")}"]')
+        old.text, old[:] = oob.text, list(oob)
+        oob.drop_tree()
+    target = page.xpath(f'//*[@id="{poller.get("hx-target")[1:]}"]')[0] if poller.get("hx-target") else poller
+    [selected] = new.xpath(f'//*[@id="{poller.get("hx-select").removeprefix("#")}"]')
+    target.getparent().replace(target, selected)
+    return new
+
+
+def test_the_open_call_page_follows_a_crash_and_a_retry_to_the_end(client, pm, project):
+    """The call page refreshed only its stage table: a call that crashed while it was open still
+    said "Queued" in its heading, with no error and no Retry, and after a Retry it stayed "Queued"
+    until a reload; it also went on polling after the call was settled. The status, error, advice,
+    Retry and stages now follow the call, the heading's status is a polite live region that
+    changes only when the status does, and the polling stops once the call is ready or failed."""
+    from lxml import html
+
+    from annotation.jobs import crash_message, job_enqueue
+    from annotation.models import ProcessingJob
+
+    call = project.calls.create(original_name="p.wav", sha256="4" * 64, audio="p.wav", status="queued")
+    job = job_enqueue(call=call, stage="decode", send=False)
+    client.force_login(pm)
+    url = reverse("annotation:call_detail", args=[call.pk])
+    retry = reverse("annotation:call_retry", args=[call.pk])
+    page = html.fromstring(client.get(url).content.decode())
+    [live] = page.xpath('//h1//*[@aria-live="polite"]')
+    assert live.text_content().strip() == "Queued" and not page.xpath("//*[@aria-live and .//table]")
+
+    response = _poll_once(client, page)  # nothing changed: nothing to announce, still polling
+    assert not response.xpath("//*[@hx-swap-oob]") and page.xpath("//*[@hx-trigger]")
+
+    message = crash_message("Decode", job)  # the worker's crash, while the page is open
+    ProcessingJob.objects.filter(pk=job.pk).update(status="failed", error=message)
+    Call.objects.filter(pk=call.pk).update(status="failed", error=message, failure=Call.Failure.CRASHED)
+    _poll_once(client, page)
+    [live] = page.xpath('//h1//*[@aria-live="polite"]')
+    assert live.text_content().strip() == "Failed"
+    assert message in page.text_content() and page.xpath(f'//form[@action="{retry}"]//button')
+    assert not page.xpath("//*[@hx-trigger]")  # settled: no more polling
+
+    page = html.fromstring(client.post(retry, {"back": "call"}, follow=True).content.decode())
+    assert page.xpath('//h1//*[@aria-live="polite"]')[0].text_content().strip() == "Queued"
+    Call.objects.filter(pk=call.pk).update(status="processing")
+    _poll_once(client, page)
+    assert page.xpath('//h1//*[@aria-live="polite"]')[0].text_content().strip() == "Processing"
+    assert message not in page.text_content() and not page.xpath(f'//form[@action="{retry}"]')
+    Call.objects.filter(pk=call.pk).update(status="ready")
+    _poll_once(client, page)
+    assert page.xpath('//h1//*[@aria-live="polite"]')[0].text_content().strip() == "Ready to annotate"
+    assert page.xpath(f'//a[@href="{url}"][contains(., "turns")]') and not page.xpath("//*[@hx-trigger]")
