@@ -15,6 +15,7 @@ urlpatterns = [
     path("calls/<int:call_id>/", calls.call_detail, name="call_detail"),
     path("calls/<int:call_id>/retry/", calls.call_retry_view, name="call_retry"),
     path("calls/<int:call_id>/reprocess/", calls.call_reprocess_view, name="call_reprocess"),
+    path("calls/<int:call_id>/remove/", calls.call_remove_view, name="call_remove"),
     path("calls/<int:call_id>/audio", calls.call_audio, name="call_audio"),
     path("calls/<int:call_id>/peaks", calls.call_peaks, name="call_peaks"),
     path("calls/<int:call_id>/metadata/", calls.call_metadata_view, name="call_metadata"),

@@ -115,6 +115,7 @@ REGISTRY: dict[str, Obj | Listing | Public] = {
     "annotation:call_detail": Obj(lambda w: {"call_id": w.call.pk}),
     "annotation:call_retry": Obj(lambda w: {"call_id": w.call.pk}),
     "annotation:call_reprocess": Obj(lambda w: {"call_id": w.call.pk}),
+    "annotation:call_remove": Obj(lambda w: {"call_id": w.call.pk}),
     "annotation:call_audio": Obj(lambda w: {"call_id": w.call.pk}),
     "annotation:call_peaks": Obj(lambda w: {"call_id": w.call.pk}),
     "annotation:call_metadata": Obj(lambda w: {"call_id": w.call.pk}),

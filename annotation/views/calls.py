@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from ..access import call_for_manager, call_for_viewer
 from ..assignment import assignment_reassign
+from ..call_removal import call_removal_refusal, call_remove
 from ..forms import whole_number
 from ..models import Assignment, Call, Speaker
 from ..pipeline.peaks import level_for, load_peaks, peaks_window
@@ -66,6 +67,7 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
             "can_manage": can_manage,
             # Run again (e.g. after declaring the project's languages) while nobody has worked on it.
             "can_reprocess": can_manage and not call_reprocess_refusal(call),
+            "can_remove": can_manage and call.status == Call.Status.FAILED and not call_removal_refusal(call),
             "roles": Speaker.Role.choices,
             "assignments": call.assignments.select_related("annotator") if can_manage else [],
             "annotators": get_user_model().objects.filter(annotator_profile__active=True).order_by("username")
@@ -85,6 +87,17 @@ def call_retry_view(request: HttpRequest, call_id: int) -> HttpResponse:
     if request.POST.get("back") == "call":  # the call page's button: back to it, to follow the stages
         return redirect("annotation:call_detail", call_id=call.pk)
     return redirect("annotation:project_detail", slug=call.project.slug)
+
+
+@login_required
+@require_POST
+def call_remove_view(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = call_for_manager(request.user, call_id)
+    with refusal_as_message(request):
+        name = call_remove(call=call, actor=request.user)
+        messages.success(request, f"{name}: removed, with its files. Upload another file of the call to annotate it.")
+        return redirect("annotation:project_detail", slug=call.project.slug)
+    return redirect("annotation:call_detail", call_id=call.pk)
 
 
 @login_required
