@@ -157,6 +157,9 @@ class TaxonomyChangeForm(forms.Form):
         self.candidates = candidates
         self.old_labels = list(project.taxonomy.labels.order_by("order"))
         self.plan: dict | None = None
+        # Current labels the target has no label of the same key for: their rows start empty
+        # (dropped). Versions record no label identity, so a changed key is never guessed.
+        self.without_same_key: list[str] = []
 
     def clean_to_taxonomy(self):
         wanted = self.cleaned_data["to_taxonomy"]
@@ -171,6 +174,7 @@ class TaxonomyChangeForm(forms.Form):
             return self.cleaned_data
         new_keys = set(target.labels.values_list("key", flat=True))
         mapping = {}
+        self.without_same_key = [label.key for label in self.old_labels if label.key not in new_keys]
         for label in self.old_labels:
             raw = self.data.get(f"map_{label.key}")
             if raw is None:

@@ -38,6 +38,7 @@ from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
 from .pipeline.whisper_languages import language_code
 from .project_setup import languages_declared
 from .storage import audio_limits, derived_dir, pcm_path
+from .taxonomy_versions import labels_in_version, version_mappings
 
 
 @dataclass(frozen=True)
@@ -384,7 +385,9 @@ def taxonomy_change_plan(*, project: Project, to_taxonomy: Taxonomy, mapping: di
     """Check a label mapping from the project's version to ``to_taxonomy`` and describe it.
 
     Old keys not in ``mapping`` map to the same key when it still exists, else they are dropped.
-    Returns {"mapping": full mapping, "renamed", "merged", "split", "dropped", "added", "kept"}.
+    Returns {"mapping": full mapping, "renamed", "merged", "split", "dropped", "added", "kept"},
+    and what the dropped labels cost (``judgements_losing_labels``): "left_with_no_label",
+    "losing_some_labels" and "left_with_no_label_by_label".
     """
     if not to_taxonomy.is_published:
         raise ValidationError("A project can only move to a published taxonomy version.")
@@ -420,7 +423,41 @@ def taxonomy_change_plan(*, project: Project, to_taxonomy: Taxonomy, mapping: di
         "split": sorted(f"{k} -> {', '.join(t)}" for k, t in full.items() if len(t) > 1),
         "dropped": sorted(k for k, t in full.items() if not t),
         "added": sorted(new_keys - set(targets_of)),
+        **judgements_losing_labels(project=project, mapping=full),
     }
+
+
+def judgements_losing_labels(*, project: Project, mapping: dict[str, list[str]]) -> dict:
+    """What moving with ``mapping`` (current key -> new keys, [] = dropped) costs the project's
+    judgements, each read in the current version first (older ones through the recorded changes):
+    how many would keep no label ("left_with_no_label": agreement, consensus and exports then
+    leave them out, ``labels_removed_by_change``), how many lose some but keep others, and per
+    dropped label how many of the first kind chose it. "No emotion" decisions lose nothing, and
+    judgements an earlier change already emptied are out already, so not counted again."""
+    dropped = {key for key, targets in mapping.items() if not targets}
+    cost = {"left_with_no_label": 0, "losing_some_labels": 0, "left_with_no_label_by_label": {}}
+    if not dropped:
+        return cost
+    mappings = version_mappings(project, project.taxonomy)
+    rows = (
+        TurnAnnotation.objects.judgements()
+        .filter(assignment__call__project=project, taxonomy_id__in=list(mappings), no_emotion=False)
+        .values_list("taxonomy_id", "labels")
+    )
+    by_label: dict[str, int] = {}
+    for taxonomy_id, items in rows.iterator():
+        chosen = {item.get("label") for item in labels_in_version(items, mappings[taxonomy_id])}
+        lost = chosen & dropped
+        if not lost:
+            continue
+        if lost == chosen:
+            cost["left_with_no_label"] += 1
+            for key in lost:
+                by_label[key] = by_label.get(key, 0) + 1
+        else:
+            cost["losing_some_labels"] += 1
+    cost["left_with_no_label_by_label"] = dict(sorted(by_label.items()))
+    return cost
 
 
 def scale_changes(old: Taxonomy, new: Taxonomy) -> list[str]:

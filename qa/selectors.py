@@ -40,6 +40,27 @@ def agreement_report_cached(project: Project, key: str) -> AgreementReport | Non
     return AgreementReport.objects.filter(project=project, key=key).first()
 
 
+def labels_dropped_on_the_way(project: Project, taxonomy) -> list[dict]:
+    """The project's recorded version changes that lead to ``taxonomy`` and dropped labels, oldest
+    first: [{"from": Taxonomy, "to": Taxonomy, "dropped": [keys]}]. Read from each change's
+    mapping (a key mapped to [] was dropped), so changes recorded before their report listed
+    "dropped" are named too."""
+    mappings = version_mappings(project, taxonomy)
+    changes = (
+        TaxonomyChange.objects.filter(
+            project=project, from_taxonomy_id__in=list(mappings), to_taxonomy_id__in=list(mappings)
+        )
+        .select_related("from_taxonomy", "to_taxonomy")
+        .order_by("created_at", "pk")
+    )
+    found = []
+    for change in changes:
+        dropped = sorted(key for key, targets in change.mapping.items() if not targets)
+        if dropped:
+            found.append({"from": change.from_taxonomy, "to": change.to_taxonomy, "dropped": dropped})
+    return found
+
+
 @dataclass(frozen=True)
 class QueueItem:
     turn: Turn

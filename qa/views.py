@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from annotation.access import call_for_manager
 from annotation.models import TurnAnnotation
 from annotation.pipeline.peaks import level_for, load_peaks, peaks_window
-from annotation.selectors import project_call_counts, projects_visible_to
+from annotation.selectors import project_call_counts, projects_managed_by, projects_visible_to
 from annotation.storage import peaks_path
 from annotera.middleware import refusal
 from annotera.roles import user_role
@@ -19,10 +19,12 @@ from taxonomy.selectors import taxonomy_scales
 from . import pictures
 from .agreement import FIGURES, ReportFilters
 from .forms import AdjudicationForm
+from .judgements import report_taxonomy
 from .selectors import (
     REVIEW_ROLES,
     agreement_report_cached,
     disagreement_queue,
+    labels_dropped_on_the_way,
     next_in_queue,
     project_for_reviewer,
     report_filter_choices,
@@ -116,6 +118,12 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
             drift=pictures.drift_lines(per_annotator),
             per_annotator=per_annotator,
         )
+        # Reports cached before the count existed have no key: none removed as far as they know.
+        if report.get("rows_labels_removed", 0):
+            context.update(
+                labels_removed_by=labels_dropped_on_the_way(project, report_taxonomy(project, filters)),
+                can_manage=projects_managed_by(request.user).filter(pk=project.pk).exists(),
+            )
     template = "qa/_report.html" if request.htmx else "qa/agreement.html"
     return render(request, template, context)
 

@@ -16,6 +16,7 @@ from annotation.turn_files import MAX_BYTES, ImportRejected
 from .exports import ExportError
 from .exports.datacard import filters_text
 from .exports.download import snapshot_file_response, snapshot_zip_response
+from .exports.records import LEFT_OUT_REASONS
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create, snapshot_manifest
 from .forms import SnapshotForm
@@ -52,13 +53,21 @@ def _busy(snapshot: ExportSnapshot) -> bool:
     return snapshot.status in (ExportSnapshot.Status.QUEUED, ExportSnapshot.Status.BUILDING)
 
 
+def _left_out(counts: dict | None) -> list[dict]:
+    """{reason: n} as [{"n", "why"}] in words, the reasons with none left out dropped (snapshots
+    built before a reason existed simply lack it)."""
+    return [{"n": n, "why": LEFT_OUT_REASONS.get(reason, reason)} for reason, n in (counts or {}).items() if n]
+
+
 @login_required
 def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     snapshot = snapshot_for_exporter(request.user, pk)
     template = "qa/_snapshot_status.html" if request.htmx else "qa/snapshot_detail.html"
     files = snapshot_manifest(snapshot).get("files", []) if snapshot.status == ExportSnapshot.Status.READY else []
     context = {"snapshot": snapshot, "busy": _busy(snapshot), "project": snapshot.project, "files": files[:200],
-               "filters_shown": filters_text(snapshot.filters)}  # fmt: skip
+               "filters_shown": filters_text(snapshot.filters),
+               "annotations_left_out": _left_out((snapshot.counts or {}).get("annotations_left_out")),
+               "judgements_left_out": _left_out(((snapshot.datacard or {}).get("agreement") or {}).get("judgements_left_out"))}  # fmt: skip
     return render(request, template, context)
 
 

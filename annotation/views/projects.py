@@ -200,6 +200,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
                 (label, ", ".join(plan["mapping"][label.key]) if plan else label.key) for label in change.old_labels
             ],
             "plan": plan,
+            "without_same_key": change.without_same_key,
             "changes": project.taxonomy_changes.select_related("from_taxonomy", "to_taxonomy", "changed_by"),
             "models": project.suggestion_models.all()[:10],
         },

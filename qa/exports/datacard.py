@@ -257,6 +257,6 @@ def datacard_markdown(card: dict) -> str:
     lines += [f"Code-switched turns: {card['languages']['code_switched_turns']}.", ""]
     lines += ["## Locales", ""] + _table(card["languages"]["calls_by_locale"], ("call locale", "calls"))
     pool = card["annotator_pool"]
-    lines += [f"## Annotator pool ({pool['annotators']} annotators, aggregated; no personal data)", ""]
+    lines += [f"## Annotator pool ({_count(pool['annotators'], 'annotator')}, aggregated; no personal data)", ""]
     lines += _table(pool["by_locale"], ("locale", "annotators")) + [pool["note"], ""]
     return "\n".join(lines)

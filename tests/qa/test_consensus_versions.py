@@ -218,7 +218,7 @@ def test_a_judgement_whose_labels_were_all_dropped_is_left_out_of_the_report_and
     assert report["versions"] == [{"version": 1, "rows": 10, "mapped": True}]
     client.force_login(reviewer)
     page = client.get(reverse("qa:project_agreement", args=[project.slug])).content.decode()
-    assert "3 judgements left out: their labels were removed by a taxonomy change." in page
+    assert "3 judgements left out of every figure on this page, valence and arousal included:" in page
     alphas = call_alphas(project)
     # The oracle: the same figures as if those three rows had never been saved.
     TurnAnnotation.objects.filter(assignment__annotator=users["a3"], turn__in=[turns[0], turns[1], turns[3]]).delete()
@@ -265,3 +265,42 @@ def test_an_adjudication_whose_labels_were_all_dropped_is_no_decision_in_the_new
     assert consensus[turns[0].pk].source == "vote" and labels_of(consensus[turns[0].pk].labels) == ["neutral"]
     # An explicit "no emotion" decision stays one.
     assert consensus[turns[1].pk].source == "adjudicated" and consensus[turns[1].pk].labels == []
+
+
+def test_the_agreement_page_names_the_removed_labels_in_a_notice_and_links_the_move(
+    client, reviewer, pm, project, make_user
+):
+    """The count of judgements a version change emptied was the page's smallest grey sentence: it
+    named no label, did not say valence and arousal lose those turns too, nor where the move was."""
+    annotated_call(project, make_user, DROPPED)
+    split_anger_drop_frustration(project)
+    url = reverse("qa:project_agreement", args=[project.slug])
+    client.force_login(reviewer)
+    page = client.get(url).content.decode()
+    notice = page[page.index('<ul class="messages"><li class="warning"><strong>3 judgements') :]
+    notice = notice[: notice.index("</li>")]
+    assert "valence and arousal included" in notice
+    assert "v1 → v2 removed frustration." in notice
+    # A reviewer may not open the settings page: the notice says where, without a link that refuses.
+    settings_url = reverse("annotation:project_settings", args=[project.slug])
+    assert settings_url not in notice and "the project's settings page (its managers')" in notice
+    client.force_login(pm)
+    managed = client.get(url).content.decode()
+    assert f'<a href="{settings_url}#taxonomy-version">the project\'s settings page</a>' in managed
+    assert 'id="taxonomy-version"' in client.get(settings_url).content.decode()
+
+
+def test_an_agreement_report_cached_before_the_count_existed_shows_no_notice(client, reviewer, project, make_user):
+    from qa.models import AgreementReport
+
+    annotated_call(project, make_user, DROPPED)
+    split_anger_drop_frustration(project)
+    client.force_login(reviewer)
+    url = reverse("qa:project_agreement", args=[project.slug])
+    assert "3 judgements left out" in client.get(url).content.decode()
+    cached = AgreementReport.objects.get(project=project)
+    cached.report.pop("rows_labels_removed")
+    cached.save(update_fields=["report"])
+    response = client.get(url)
+    assert response.status_code == 200 and "judgements left out" not in response.content.decode()
+    assert "labels_removed_by" not in response.context

@@ -295,3 +295,46 @@ def test_import_api(client, people, fresh, data):
         reverse("api-call-turns-import", args=[data.calls[0].pk]), {"format": "rttm", "file": upload(RTTM)}
     )
     assert conflict.status_code == 409
+
+
+def test_the_snapshot_pages_say_what_was_left_out_and_in_which_version_each_was_built(
+    client, project, people, taxonomy
+):
+    """The detail page never mentioned the annotations a snapshot left out (its data card counts
+    them), the list did not say which taxonomy version each snapshot was read in, and counts of
+    one read "1 calls"."""
+    from taxonomy.services import taxonomy_draft_for_edit, taxonomy_publish
+
+    counts = {
+        "calls": 1, "turns": 1, "seconds": 2.0, "annotations": 1, "annotators": 1, "adjudicated_turns": 1,
+        "annotations_left_out": {"labels_removed_by_taxonomy_change": 3, "taxonomy_version_not_leading_here": 0},
+        "splits": {},
+    }  # fmt: skip
+    datacard = {
+        "agreement": {"judgements_left_out": {"labels_removed_by_taxonomy_change": 1}},
+        "languages": {"turns_by_language": {"en": 1}, "calls_by_locale": {"en-US": 1}},
+    }
+    old = ExportSnapshot.objects.create(project=project, taxonomy=taxonomy, formats=["jsonl"], status="ready",
+                                        counts=counts, datacard=datacard)  # fmt: skip
+    unrecorded = ExportSnapshot.objects.create(project=project, formats=["jsonl"], status="ready", counts={})
+    v2 = taxonomy_draft_for_edit(taxonomy=taxonomy)
+    taxonomy_publish(taxonomy=v2)
+    project.taxonomy = v2
+    project.save(update_fields=["taxonomy"])
+    client = login(client, people["reviewer"])
+    page = html.unescape(client.get(reverse("qa:snapshot_detail", args=[old.pk])).content.decode())
+    assert "Annotations left out" in page
+    assert "3 annotations of these turns are left out of the dataset's annotations and consensus because their " \
+        "labels were all removed by a taxonomy change" in page  # fmt: skip
+    assert "1 judgement of the agreement scope is left out of the agreement figures below (valence and arousal " \
+        "included) because their labels were all removed by a taxonomy change" in page  # fmt: skip
+    assert "taxonomy_version_not_leading_here" not in page and "0 annotations" not in page
+    assert "1 call · 1 turn ·" in page and "by 1 annotator ·" in page
+    assert "en: 1 turn<" in page and "en-US: 1 call<" in page and "1 turns" not in page and "1 calls" not in page
+    bare = html.unescape(client.get(reverse("qa:snapshot_detail", args=[unrecorded.pk])).content.decode())
+    assert "Annotations left out" not in bare
+    listing = html.unescape(client.get(reverse("qa:project_snapshots", args=[project.slug])).content.decode())
+    rows = {int(m.group(1)): m.group(0) for m in re.finditer(r"<tr><td>(\d+)</td>.*?</tr>", listing, re.S)}
+    assert "<th>Taxonomy</th>" in listing
+    assert f'v{taxonomy.version} <span class="muted small">(not the current v{v2.version})</span>' in rows[old.pk]
+    assert "not recorded" in rows[unrecorded.pk]

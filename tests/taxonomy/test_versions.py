@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -184,3 +185,69 @@ def test_project_settings_page_renders_for_its_manager(client, project, make_use
     body = page.content.decode()
     assert page.status_code == 200 and body.count("Suggestion models learned from annotators") == 1
     assert "<title>Settings · Test project</title>" in body
+
+
+def drop_frustration(project):
+    """A published v2 without "frustration" (so the plan drops it unless it is mapped)."""
+    draft = taxonomy_draft_for_edit(taxonomy=project.taxonomy)
+    document = taxonomy_export(draft)
+    document["labels"] = [label for label in document["labels"] if label["key"] != "frustration"]
+    taxonomy_replace_from_document(taxonomy=draft, data=document)
+    return taxonomy_publish(taxonomy=draft)
+
+
+def test_the_change_plan_counts_the_judgements_a_dropped_label_empties(client, project, make_user):
+    """The plan said "Dropped: frustration" and not what it cost: the judgements that chose only
+    dropped labels leave agreement and consensus once the project moves."""
+    from tests.qa.builders import annotated_call
+
+    call, turns, users = annotated_call(
+        project,
+        make_user,
+        {
+            "a1": [["frustration"], ["frustration", "anger"], ["anger"]],
+            "a2": [["frustration"], ["neutral"], None],
+        },
+    )
+    # An explicit "no emotion" and a skipped turn lose nothing.
+    a3 = Assignment.objects.create(call=call, annotator=make_user("a3", "annotator"))
+    TurnAnnotation.objects.create(assignment=a3, turn=turns[0], taxonomy=project.taxonomy, no_emotion=True)
+    TurnAnnotation.objects.create(assignment=a3, turn=turns[1], taxonomy=project.taxonomy, skipped=True,
+                                  labels=[{"label": "frustration", "intensity": 3}])  # fmt: skip
+    v2 = drop_frustration(project)
+    plan = taxonomy_change_plan(project=project, to_taxonomy=v2, mapping={})
+    assert plan["dropped"] == ["frustration"]
+    assert (plan["left_with_no_label"], plan["losing_some_labels"]) == (2, 1)
+    assert plan["left_with_no_label_by_label"] == {"frustration": 2}
+    kept = taxonomy_change_plan(project=project, to_taxonomy=v2, mapping={"frustration": ["anger"]})
+    assert (kept["left_with_no_label"], kept["losing_some_labels"], kept["left_with_no_label_by_label"]) == (0, 0, {})
+
+    pm = make_user("pm", "project_manager")
+    project_add_member(project=project, user=pm, role=ProjectMembership.Role.MANAGER)
+    client.force_login(pm)
+    page = client.get(reverse("annotation:project_settings", args=[project.slug]), {"to": v2.pk}).content.decode()
+    page = html.unescape(page)
+    assert "2 judgements would be left with no label</strong> and leave the agreement figures" in page
+    assert "every label they chose is dropped ('frustration' in 2). Map 'frustration' to a label of" in page
+    assert "1 judgement would lose some of its labels and keep the others." in page
+    # Taxonomy versions record no label identity: the form names the unmatched label, guesses nothing.
+    assert "has no label with the key of 1 current label: frustration. Its row starts empty" in page
+    assert 'name="map_frustration" value=""' in page
+    assert "Unchanged: 7 labels" in page and "label(s)" not in page
+
+
+def test_the_change_plan_does_not_count_judgements_an_earlier_change_already_emptied(project, make_user):
+    from tests.qa.builders import annotated_call
+
+    annotated_call(project, make_user, {"a1": [["frustration"], ["confusion"]]})
+    v2 = drop_frustration(project)
+    project_change_taxonomy(project=project, to_taxonomy=v2, mapping={})
+    project.refresh_from_db()
+    draft = taxonomy_draft_for_edit(taxonomy=v2)
+    document = taxonomy_export(draft)
+    document["labels"] = [label for label in document["labels"] if label["key"] != "confusion"]
+    taxonomy_replace_from_document(taxonomy=draft, data=document)
+    v3 = taxonomy_publish(taxonomy=draft)
+    plan = taxonomy_change_plan(project=project, to_taxonomy=v3, mapping={})
+    # The v1 "frustration" row is out already (counted by the agreement page); "confusion" is new loss.
+    assert plan["left_with_no_label_by_label"] == {"confusion": 1} and plan["left_with_no_label"] == 1
