@@ -82,9 +82,10 @@ def graded_difference(consensus: Consensus, ranges: dict) -> str:
 
 
 def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
-    """Turns with at least two annotations and no adjudication, most disagreed first (ties by
-    turn id): label sets that differ, or the same labels at intensities (or valences, arousals)
-    at least half their scale apart. Large projects take their candidates from the cached
+    """Turns with at least two submitted annotations and no adjudication, most disagreed first
+    (ties by turn id): label sets that differ, or the same labels at intensities (or valences,
+    arousals) at least half their scale apart. Drafts are not routed: a reviewer adjudicated
+    labels their annotator could still change, and the annotator's later change went unseen. Large projects take their candidates from the cached
     report's most-disagreed list (the 500 most disagreed turns), so the page stays fast."""
     adjudicated = Adjudication.objects.filter(turn__call__project=project).values("turn_id")
     cached = (
@@ -94,7 +95,7 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
     )
     candidates = (
         TurnAnnotation.objects.judgements()
-        .filter(assignment__call__project=project)
+        .filter(assignment__call__project=project, assignment__status=Assignment.Status.SUBMITTED)
         .exclude(turn_id__in=adjudicated)
         .values("turn_id")
         .annotate(n=Count("id"))
@@ -108,9 +109,9 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
         ids = [turn_id for turn_id in ids if turn_id not in done]
     else:  # small project, or no report yet: live, over at most CANDIDATE_LIMIT candidates
         ids = list(candidates.order_by("turn_id")[:CANDIDATE_LIMIT])
-    consensus = consensus_for_turns(ids)
+    consensus = consensus_for_turns(ids, submitted_only=True)
     ranges = scale_ranges(project)
-    score = {t: routing_score(consensus[t], ranges) for t in ids}
+    score = {t: routing_score(consensus[t], ranges) if consensus[t].annotators >= 2 else 0.0 for t in ids}
     ranked = sorted((t for t in ids if score[t] > 0), key=lambda t: (-score[t], t))
     turns = Turn.objects.in_bulk(ranked[:limit])
     return [

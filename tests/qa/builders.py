@@ -9,9 +9,13 @@ from django.utils import timezone
 from annotation.models import AnnotatorProfile, Assignment, Call, Speaker, Turn, TurnAnnotation
 
 
-def annotated_call(project, make_user, table, *, blind=(), cultures=None, name="c.wav", users=None, seconds=None):
+def annotated_call(
+    project, make_user, table, *, blind=(), cultures=None, name="c.wav", users=None, seconds=None, submitted=()
+):
     """``table``: annotator name -> one list of label keys per turn. ``seconds``: annotator name ->
-    save time (seconds after a fixed start) per turn. Returns (call, turns, {name: user})."""
+    save time (seconds after a fixed start) per turn. ``submitted``: the annotators who have
+    submitted the call ("all": every one); the others are still working on it (their saves are
+    drafts, which the disagreement queue does not route). Returns (call, turns, {name: user})."""
     cultures = cultures or {}
     call = Call.objects.create(
         project=project, audio=f"calls/{name}", original_name=name, sha256=name.rjust(64, "0"), status="ready"
@@ -27,7 +31,14 @@ def annotated_call(project, make_user, table, *, blind=(), cultures=None, name="
         if who not in users:
             users[who] = make_user(who, "annotator")
             AnnotatorProfile.objects.create(user=users[who], locales=[cultures.get(who, "en-US")])
-        assignment = Assignment.objects.create(call=call, annotator=users[who], blind=who in blind)
+        draft = not (submitted == "all" or who in submitted)
+        assignment = Assignment.objects.create(
+            call=call,
+            annotator=users[who],
+            blind=who in blind,
+            status=Assignment.Status.IN_PROGRESS if draft else Assignment.Status.SUBMITTED,
+            submitted_at=None if draft else timezone.now(),
+        )
         for i, (turn, labels) in enumerate(zip(turns, rows, strict=True)):
             if labels is None:
                 continue

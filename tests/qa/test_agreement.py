@@ -200,8 +200,9 @@ def test_the_report_says_how_many_judgements_are_drafts(client, project, make_us
     from annotation.models import Assignment
     from qa.services import agreement_report_compute_inline
 
-    call, _, users = annotated_call(project, make_user, {"a1": [["anger"], ["joy"]], "a2": [["anger"], ["anger"]]})
-    Assignment.objects.filter(call=call, annotator=users["a1"]).update(status="submitted")
+    table = {"a1": [["anger"], ["joy"]], "a2": [["anger"], ["anger"]]}
+    call, _, users = annotated_call(project, make_user, table, submitted=("a1",))
+    assert Assignment.objects.get(call=call, annotator=users["a1"]).status == "submitted"
     assert project_report(project, bootstrap=0)["unsubmitted"] == 2
     agreement_report_compute_inline(project=project, filters=ReportFilters())
     client.force_login(reviewer)

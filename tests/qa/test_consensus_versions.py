@@ -237,7 +237,7 @@ def test_a_judgement_whose_labels_were_all_dropped_is_no_vote_and_sends_no_turn_
         "a1": [["neutral"], ["anger"], ["frustration"], ["neutral"]],
         "a2": [["frustration"], ["frustration"], ["frustration"], None],
     }
-    call, turns, users = annotated_call(project, make_user, table)
+    call, turns, users = annotated_call(project, make_user, table, submitted="all")
     a2 = Assignment.objects.get(call=call, annotator=users["a2"])
     TurnAnnotation.objects.create(assignment=a2, turn=turns[3], taxonomy=project.taxonomy, no_emotion=True)
     split_anger_drop_frustration(project)

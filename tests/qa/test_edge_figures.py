@@ -115,7 +115,9 @@ def test_a_corrected_speaker_role_or_call_locale_marks_the_filtered_report_stale
 def _graded_call(project, make_user):
     """Four turns, two annotators, the same label sets everywhere: turn 0 intensities 1 and 5,
     turn 1 valences -3 and +3, turn 2 intensities 2 and 3 (a step apart), turn 3 identical."""
-    call, turns, _ = annotated_call(project, make_user, {"ann": [["anger"]] * 4, "bob": [["anger"]] * 4})
+    call, turns, _ = annotated_call(
+        project, make_user, {"ann": [["anger"]] * 4, "bob": [["anger"]] * 4}, submitted="all"
+    )
     rows = {(r.turn_id, r.assignment.annotator.username): r for r in TurnAnnotation.objects.filter(turn__call=call)}
     for turn, ann, bob in ((turns[0], 1, 5), (turns[2], 2, 3)):
         TurnAnnotation.objects.filter(pk=rows[turn.pk, "ann"].pk).update(labels=[{"label": "anger", "intensity": ann}])

@@ -20,7 +20,7 @@ TABLE = {
 
 @pytest.fixture
 def annotated(project, make_user):
-    return annotated_call(project, make_user, TABLE)
+    return annotated_call(project, make_user, TABLE, submitted="all")
 
 
 def test_disagreement_queue_most_disagreed_first(client, reviewer, project, annotated):
@@ -315,6 +315,7 @@ def test_reopening_a_skipped_assignment_marks_the_cached_reports_stale(
     queued: list[int] = []
     monkeypatch.setattr(services, "_enqueue", queued.extend)  # the recompute a worker would run
     _, _, users = annotated
+    Assignment.objects.filter(annotator=users["a3"]).update(status=Assignment.Status.IN_PROGRESS, submitted_at=None)
     a3 = Assignment.objects.get(annotator=users["a3"])
     with django_capture_on_commit_callbacks(execute=True):
         assignment_submit(assignment=a3, skip_reason="I do not speak this dialect")
@@ -356,3 +357,18 @@ def test_changing_the_projects_taxonomy_marks_the_cached_reports_stale(
     assert report.stale and queued == [report.pk]
     figures = services.agreement_report_compute(report_id=report.pk).report["label_presence"]["per_label"]
     assert "rage" in figures and "anger" not in figures
+
+
+def test_the_queue_routes_submitted_work_only(client, reviewer, project, make_user):
+    """A turn whose annotators were still working on it reached the queue, and a reviewer
+    adjudicated labels the annotator could still change (the change then went unseen)."""
+    from qa.selectors import disagreement_queue
+
+    table = {"a1": [["anger"], ["joy"]], "a2": [["neutral"], ["sadness"]], "a3": [["anger"], ["joy"]]}
+    call, turns, users = annotated_call(project, make_user, table, submitted=("a1",))
+    assert disagreement_queue(project) == []  # one submitted judgement per turn: nothing to compare yet
+    Assignment.objects.filter(call=call, annotator=users["a2"]).update(status=Assignment.Status.SUBMITTED)
+    assert [item.turn.pk for item in disagreement_queue(project)] == [turns[0].pk, turns[1].pk]
+    client.force_login(reviewer)
+    page = client.get(reverse("qa:project_disagreements", args=[project.slug])).content.decode()
+    assert "not submitted yet are not routed" in page
