@@ -19,6 +19,7 @@ from annotera.api_errors import refusals_as_400
 from annotera.uploads import upload_refusal
 
 from .access import assignment_for_viewer, call_for_manager, call_for_viewer, project_for_manager, project_for_viewer
+from .call_removal import call_remove
 from .filters import AssignmentFilter, CallFilter, TurnAnnotationFilter, TurnFilter
 from .models import Assignment, Call, Suggestion, Turn, TurnAnnotation
 from .selectors import (
@@ -128,10 +129,19 @@ class CallUpload(APIView):
 
 
 class CallDetail(generics.RetrieveAPIView):
+    """A call (GET); DELETE removes a failed call nobody has worked on, with its files (project
+    managers; 400 naming why for any other call)."""
+
     serializer_class = CallSerializer
 
     def get_object(self):
         return call_for_viewer(self.request.user, self.kwargs["pk"])
+
+    def delete(self, request: Request, pk: int) -> Response:
+        call = call_for_manager(request.user, pk)
+        with refusals_as_400():
+            call_remove(call=call, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CallRetry(APIView):

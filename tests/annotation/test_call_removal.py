@@ -66,3 +66,13 @@ def test_an_annotator_cannot_remove_a_call(client, project, make_user, tmp_path,
     client.force_login(make_user("ann", "annotator"))
     assert client.post(reverse("annotation:call_remove", args=[call.pk])).status_code in (403, 404)
     assert Call.objects.filter(pk=call.pk).exists() and audio.exists()
+
+
+def test_the_api_removes_a_failed_call_and_refuses_any_other_in_words(client, pm, project, tmp_path, settings):
+    call, audio, _ = failed_call(project, tmp_path, settings)
+    ready, _, _ = ready_call(project, ["hello"])
+    client.force_login(pm)
+    refused = client.delete(reverse("api-call-detail", args=[ready.pk]))
+    assert refused.status_code == 400 and "Only a call whose machine pass failed" in refused.content.decode()
+    assert client.delete(reverse("api-call-detail", args=[call.pk])).status_code == 204
+    assert not Call.objects.filter(pk=call.pk).exists() and Call.objects.filter(pk=ready.pk).exists()
