@@ -77,7 +77,7 @@ def export_write(
         stats.add(record)
         if progress and (n == total or time.monotonic() - last > 0.5):
             last = time.monotonic()
-            progress(90.0 * n / max(1, total), f"{n} of {total} turns")
+            progress(90.0 * n / max(1, total), f"{n} of {total} turn{'' if total == 1 else 's'}")
     for writer in writers:
         writer.close()
     stats.unassigned_words = write_unassigned_words(ctx, sorted(stats.calls))
