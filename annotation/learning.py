@@ -13,19 +13,25 @@ from .calibration import suggestion_calibration_fit
 from .jobs import pipeline_start
 from .models import Call, Project, Suggestion, SuggestionModel, TurnAnnotation
 from .pipeline.learn import Example, TrainedModel, featurize, presence_alpha, split_by_group, train
+from .taxonomy_versions import labels_in_version, labels_removed_by_change, version_mappings
 
 
 def project_examples(project: Project) -> list[Example]:
-    """One example per annotated turn: the majority of its annotators' labels (ties keep the label)."""
+    """One example per annotated turn: the majority of its annotators' labels (ties keep the label),
+    read in the project's current taxonomy version (a model answers in the keys it learned)."""
     votes: dict[int, list[set[str]]] = defaultdict(list)
     turns = {}
+    mappings = version_mappings(project, project.taxonomy)
     for annotation in (
         TurnAnnotation.objects.judgements()
-        .filter(assignment__call__project=project)
+        .filter(assignment__call__project=project, taxonomy_id__in=list(mappings))
         .select_related("turn")
-        .only("labels", "turn__id", "turn__call_id", "turn__text", "turn__prosody")
+        .only("labels", "no_emotion", "taxonomy_id", "turn__id", "turn__call_id", "turn__text", "turn__prosody")
     ):
-        votes[annotation.turn_id].append({item["label"] for item in annotation.labels})
+        mapping = mappings[annotation.taxonomy_id]
+        if labels_removed_by_change(annotation.labels, mapping, annotation.no_emotion):
+            continue  # no judgement in this version
+        votes[annotation.turn_id].append({item["label"] for item in labels_in_version(annotation.labels, mapping)})
         turns[annotation.turn_id] = annotation.turn
     examples = []
     for turn_id, sets in votes.items():

@@ -30,6 +30,7 @@ from .models import (
     ProjectMembership,
     Speaker,
     Suggestion,
+    SuggestionModel,
     TaxonomyChange,
     Turn,
     TurnAnnotation,
@@ -38,7 +39,7 @@ from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
 from .pipeline.whisper_languages import language_code
 from .project_setup import languages_declared
 from .storage import audio_limits, derived_dir, pcm_path
-from .taxonomy_versions import labels_in_version, version_mappings
+from .taxonomy_versions import labels_in_version, suggestion_in_version, version_mappings
 
 
 @dataclass(frozen=True)
@@ -271,11 +272,15 @@ def call_retry(*, call: Call) -> None:
     """Re-run a failed call's machine pass from the stage that failed (from the turns stage when
     the call has lost the turns that stage and the later ones need: ``jobs.retry_stage``).
     Refused when the audio itself is at fault (no speech, an unusable file): it would fail again."""
-    if call.status != Call.Status.FAILED:
-        raise ValidationError("Only a failed call can be retried.")
-    if not call.retry_can_help:
-        raise ValidationError(call.failure_advice)
-    pipeline_start(call=call, from_stage=retry_stage(call))
+    with transaction.atomic():  # under the call's lock: a removal or a second Retry waits, then sees it
+        locked = Call.objects.select_for_update().filter(pk=call.pk).first()
+        if locked is None:
+            raise ValidationError(f"{call.original_name} was removed; there is nothing to retry.")
+        if locked.status != Call.Status.FAILED:
+            raise ValidationError("Only a failed call can be retried.")
+        if not locked.retry_can_help:
+            raise ValidationError(locked.failure_advice)
+        pipeline_start(call=locked, from_stage=retry_stage(locked))
 
 
 def call_human_work(call: Call) -> str:
@@ -480,6 +485,14 @@ def project_change_taxonomy(
 ) -> TaxonomyChange:
     report = taxonomy_change_plan(project=project, to_taxonomy=to_taxonomy, mapping=mapping)
     with transaction.atomic():
+        # One move at a time, from the version the plan was made for: a second submit of the same
+        # form (or a move made meanwhile) would map the labels twice ("annoyance" -> "anger" -> "rage").
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if locked.taxonomy_id != project.taxonomy_id:
+            raise ValidationError(
+                "The project moved to another taxonomy version meanwhile; nothing was changed. Reload the page "
+                "and plan the move from the version it uses now."
+            )
         change = TaxonomyChange.objects.create(
             project=project,
             from_taxonomy=project.taxonomy,
@@ -499,20 +512,10 @@ def project_change_taxonomy(
         project.taxonomy = to_taxonomy
         project.save(update_fields=["taxonomy"])
         suggestions_to_version(project=project, mapping=change.mapping)
+        # A learned model answers in the keys it was trained in: it stops serving until it is
+        # trained again on judgements read in the new version (``learning.project_examples``).
+        SuggestionModel.objects.filter(project=project, active=True).update(active=False)
     return change
-
-
-def suggested_labels_in_version(items, mapping: dict[str, list[str]]) -> list[dict]:
-    """A suggestion's labels ([{label, intensity, confidence}]) in a new version's keys: a renamed
-    label is renamed, a split one suggests each of its new labels, merged ones are suggested once
-    (the surer of them), a dropped one is gone. Keys the mapping does not name are kept."""
-    found: dict[str, dict] = {}
-    for item in items or []:
-        for target in mapping.get(item.get("label"), [item.get("label")]):
-            kept = found.get(target)
-            if kept is None or float(item.get("confidence") or 0) > float(kept.get("confidence") or 0):
-                found[target] = {**item, "label": target}
-    return list(found.values())
 
 
 def suggestions_to_version(*, project: Project, mapping: dict[str, list[str]], batch: int = 1000) -> int:
@@ -524,19 +527,11 @@ def suggestions_to_version(*, project: Project, mapping: dict[str, list[str]], b
     ("'anger' is not a label of this project's taxonomy"). A shift whose side became one label is
     renamed; one whose side was split or dropped names no single emotion and is left out."""
 
-    def side(key):
-        targets = mapping.get(key, [key])
-        return targets[0] if len(targets) == 1 else None
-
     changed: list[Suggestion] = []
     count = 0
     rows = Suggestion.objects.filter(turn__call__project=project).only("pk", "labels", "shifts")
     for suggestion in rows.iterator(chunk_size=batch):
-        labels = suggested_labels_in_version(suggestion.labels, mapping)
-        shifts = [
-            {**shift, "from": side(shift.get("from")), "to": side(shift.get("to"))} for shift in suggestion.shifts or []
-        ]
-        shifts = [shift for shift in shifts if shift["from"] and shift["to"]]
+        labels, shifts = suggestion_in_version(suggestion.labels, suggestion.shifts, mapping)
         if labels != suggestion.labels or shifts != (suggestion.shifts or []):
             suggestion.labels, suggestion.shifts = labels, shifts
             changed.append(suggestion)

@@ -3,11 +3,12 @@ learned model."""
 
 from __future__ import annotations
 
+from taxonomy.models import Taxonomy
 from taxonomy.selectors import taxonomy_scales
 
 from ..calibration import active_calibration, calibrate_results
 from ..learning import active_model
-from ..models import ProcessingJob, Suggestion, Turn
+from ..models import ProcessingJob, Project, Suggestion, Turn
 from ..pipeline.learn import featurize
 from ..pipeline.suggest import (
     DEFAULT_CUE_LABELS,
@@ -20,6 +21,7 @@ from ..pipeline.suggest import (
     baseline_deltas,
     suggest_turns,
 )
+from ..taxonomy_versions import suggestion_in_version, version_mappings
 from .base import CommitFn, ProgressFn
 
 
@@ -71,26 +73,43 @@ def stage_suggest(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
     progress(90, "suggestions ready")
 
     def commit() -> dict:
+        # The project may have moved to another taxonomy version while this ran: under the
+        # project's lock (a move holds it while it rewrites the suggestions), write in its keys.
+        now = Project.objects.select_for_update().filter(pk=call.project_id).values_list("taxonomy_id", flat=True)
+        written = written_in_current_version(call.project, taxonomy.pk, now.first(), results)
         Suggestion.objects.filter(turn__call=call).delete()
         Suggestion.objects.bulk_create(
             [
                 Suggestion(
                     turn=row,
-                    labels=result.labels_json(),
+                    labels=labels,
                     valence=result.valence,
                     arousal=result.arousal,
-                    shifts=result.shifts,
+                    shifts=shifts,
                     rationale=result.rationale,
                     evidence=result.evidence,
                     model_version=model_version,
                 )
-                for row, result in zip(rows, results, strict=True)
+                for row, result, (labels, shifts) in zip(rows, results, written, strict=True)
             ],
             batch_size=500,
         )
         return {"turns": len(rows), "model_version": model_version}
 
     return commit
+
+
+def written_in_current_version(project, computed_in: int, current: int | None, results: list) -> list[tuple]:
+    """Each result's (labels, shifts) in the keys of the project's current taxonomy version
+    (``current``), computed in version ``computed_in``: as they are when the project has not moved;
+    through the recorded mapping when it has; none at all when no recorded route leads there."""
+    kept = [(result.labels_json(), result.shifts) for result in results]
+    if current is None or current == computed_in:
+        return kept
+    mapping = version_mappings(project, Taxonomy.objects.get(pk=current)).get(computed_in)
+    if mapping is None:  # no recorded route: no label of the old version is one of the new
+        return [([], []) for _ in kept]
+    return [suggestion_in_version(labels, shifts, mapping) for labels, shifts in kept]
 
 
 def apply_learned_model(record, model, rows: list[Turn], results: list) -> None:

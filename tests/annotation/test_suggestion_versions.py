@@ -100,3 +100,72 @@ def test_calibration_judges_a_moved_suggestion_by_what_the_old_labels_became(pro
     move_renaming_anger_dropping_frustration(project, {"anger": ["hostility"]})
     [judged] = judged_suggestions(project)
     assert (judged.label, judged.confirmed) == ("hostility", True)
+
+
+def test_suggestions_computed_before_a_move_and_written_after_it_are_in_the_new_keys(project):
+    """The suggest stage read the taxonomy when it started and wrote in those keys at commit, even
+    when the project had moved meanwhile."""
+    from django.db import transaction
+
+    from annotation.jobs import pipeline_start
+    from annotation.stages.suggest import stage_suggest
+
+    call, _, turns = ready_call(project, ["This is ridiculous, cancel my account now!", "okay"])
+    job = pipeline_start(call=call, from_stage="suggest", send=False)
+    commit = stage_suggest(job, lambda *args, **kwargs: None)
+    move_renaming_anger_dropping_frustration(project, {"anger": ["hostility"]})
+    with transaction.atomic():
+        commit()
+    written = {item["label"] for s in Suggestion.objects.filter(turn__call=call) for item in s.labels}
+    shifted = {
+        side for s in Suggestion.objects.filter(turn__call=call) for sh in s.shifts for side in (sh["from"], sh["to"])
+    }
+    keys = set(project.taxonomy.labels.values_list("key", flat=True))
+    assert written and written | shifted <= keys, written - keys
+    assert "hostility" in written  # the furious turn's "anger", in the new version's key
+
+
+def test_a_move_stops_the_learned_model_that_answers_in_the_old_keys(project):
+    from annotation.models import SuggestionModel
+
+    model = SuggestionModel.objects.create(
+        project=project, version=1, trained_on=50, held_out=20, active=True, weights={}
+    )
+    move_renaming_anger_dropping_frustration(project, {"anger": ["hostility"]})
+    model.refresh_from_db()
+    assert not model.active
+
+
+def test_no_recorded_route_to_the_current_version_writes_no_label_of_the_old_one(project):
+    """Suggestions computed in a version the current one cannot be reached from keep none of its
+    keys (the project has none of them), rather than being written as they were."""
+    from types import SimpleNamespace
+
+    from annotation.stages.suggest import written_in_current_version
+
+    result = SimpleNamespace(
+        labels_json=lambda: [{"label": "anger", "intensity": 3, "confidence": 0.6}],
+        shifts=[{"at": 1.0, "from": "neutral", "to": "anger"}],
+    )
+    v1 = project.taxonomy
+    move_renaming_anger_dropping_frustration(project, {"anger": ["hostility"]})
+    assert written_in_current_version(project, v1.pk, project.taxonomy_id, [result]) == [
+        (
+            [{"label": "hostility", "intensity": 3, "confidence": 0.6}],
+            [{"at": 1.0, "from": "neutral", "to": "hostility"}],
+        )
+    ]
+    assert written_in_current_version(project, 10**9, project.taxonomy_id, [result]) == [([], [])]
+    assert written_in_current_version(project, v1.pk, v1.pk, [result])[0][0][0]["label"] == "anger"
+
+
+def test_a_second_submit_of_the_same_move_is_refused_not_mapped_twice(project):
+    from django.core.exceptions import ValidationError
+
+    from annotation.models import Project, TaxonomyChange
+
+    stale = Project.objects.get(pk=project.pk)  # the form's page, opened before the first move
+    move_renaming_anger_dropping_frustration(project, {"anger": ["hostility"]})
+    with pytest.raises(ValidationError, match="moved to another taxonomy version meanwhile"):
+        project_change_taxonomy(project=stale, to_taxonomy=project.taxonomy, mapping={"anger": ["hostility"]})
+    assert TaxonomyChange.objects.filter(project=project).count() == 1
