@@ -40,11 +40,13 @@ def call_remove(*, call: Call, actor) -> str:
     """Remove a failed call nobody has worked on; returns its name. Its files are deleted once
     the removal is committed (a rolled-back removal keeps them)."""
     with transaction.atomic():
-        locked = Call.objects.select_for_update().get(pk=call.pk)
+        locked = Call.objects.select_for_update().filter(pk=call.pk).first()
+        if locked is None:  # a second click, or another manager, removed it first
+            raise ValidationError(f"{call.original_name} was already removed.")
         refusal = call_removal_refusal(locked)
         if refusal:
             raise ValidationError(refusal)
-        audio = locked.audio.path if locked.audio else ""
+        storage, audio = locked.audio.storage, locked.audio.name
         derived = derived_dir(locked)
         audit_record(
             actor=actor,
@@ -61,14 +63,14 @@ def call_remove(*, call: Call, actor) -> str:
         )
         name = locked.original_name
         locked.delete()
-        transaction.on_commit(partial(_remove_files, audio, derived))
+        transaction.on_commit(partial(_remove_files, storage, audio, derived))
     return name
 
 
-def _remove_files(audio: str, derived) -> None:
+def _remove_files(storage, audio: str, derived: Path) -> None:
     try:
         if audio:
-            Path(audio).unlink(missing_ok=True)
+            storage.delete(audio)  # through the storage API, as uploads are written
         shutil.rmtree(derived, ignore_errors=True)
     except OSError:  # the row is gone either way; a file left behind is logged, not shown as a failure
         logger.exception("call removal: could not delete %s or %s", audio, derived)

@@ -4,6 +4,7 @@ row stayed in the project for good)."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from annotation.models import Assignment, Call, TurnAnnotation
@@ -76,3 +77,19 @@ def test_the_api_removes_a_failed_call_and_refuses_any_other_in_words(client, pm
     assert refused.status_code == 400 and "Only a call whose machine pass failed" in refused.content.decode()
     assert client.delete(reverse("api-call-detail", args=[call.pk])).status_code == 204
     assert not Call.objects.filter(pk=call.pk).exists() and Call.objects.filter(pk=ready.pk).exists()
+
+
+def test_a_second_remove_or_a_retry_after_the_removal_says_so_in_words(client, pm, project, tmp_path, settings):
+    """A double click on Remove answered 500 (the second request found no call under its lock)."""
+    from annotation.call_removal import call_remove
+
+    call, _, _ = failed_call(project, tmp_path, settings)
+    Call.objects.filter(pk=call.pk).update(failure=Call.Failure.CRASHED)  # Retry is offered for a crash
+    stale = Call.objects.get(pk=call.pk)
+    call_remove(call=call, actor=pm)
+    with pytest.raises(ValidationError, match="noise.wav was already removed"):
+        call_remove(call=stale, actor=pm)
+    from annotation.services import call_retry
+
+    with pytest.raises(ValidationError, match="was removed; there is nothing to retry"):
+        call_retry(call=stale)
