@@ -104,9 +104,14 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
     )
     if cached and cached.get("annotations", 0) > CANDIDATE_LIMIT:
         # Large project: the report's most-disagreed list (recomputed whenever annotations change).
-        ids = [turn_id for turn_id, _ in cached.get("most_disagreed", [])]
-        done = set(Adjudication.objects.filter(turn_id__in=ids).values_list("turn_id", flat=True))
-        ids = [turn_id for turn_id in ids if turn_id not in done]
+        # The report reads drafts too: keep the listed turns that have two submitted judgements and
+        # no adjudication, and fill up from the live candidates, so turns where only drafts
+        # disagree cannot take every place while submitted disagreements wait unseen.
+        listed = [turn_id for turn_id, _ in cached.get("most_disagreed", [])]
+        open_ = set(candidates.filter(turn_id__in=listed).values_list("turn_id", flat=True))
+        ids = [turn_id for turn_id in listed if turn_id in open_]
+        if len(ids) < limit:
+            ids += [t for t in candidates.order_by("turn_id")[:CANDIDATE_LIMIT] if t not in open_]
     else:  # small project, or no report yet: live, over at most CANDIDATE_LIMIT candidates
         ids = list(candidates.order_by("turn_id")[:CANDIDATE_LIMIT])
     consensus = consensus_for_turns(ids, submitted_only=True)

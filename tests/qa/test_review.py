@@ -372,3 +372,24 @@ def test_the_queue_routes_submitted_work_only(client, reviewer, project, make_us
     client.force_login(reviewer)
     page = client.get(reverse("qa:project_disagreements", args=[project.slug])).content.decode()
     assert "not submitted yet are not routed" in page
+
+
+def test_large_projects_do_not_let_drafts_crowd_submitted_disagreements_out_of_the_queue(
+    project, make_user, monkeypatch
+):
+    """The cached most-disagreed list reads drafts too: when it held only turns where drafts
+    disagreed, the queue came out empty while a submitted disagreement waited."""
+    from qa import selectors
+    from qa.models import AgreementReport
+    from qa.services import agreement_report_compute_inline
+
+    _, drafts, _ = annotated_call(project, make_user, {"d1": [["anger"]], "d2": [["joy"]]}, name="d.wav")
+    _, done, _ = annotated_call(
+        project, make_user, {"s1": [["anger"]], "s2": [["sadness"]]}, name="s.wav", submitted="all"
+    )
+    agreement_report_compute_inline(project=project, filters=ReportFilters())
+    cached = AgreementReport.objects.get(project=project, key="{}")
+    cached.report = {**cached.report, "most_disagreed": [[drafts[0].pk, 1.0]]}  # the list's places all taken
+    cached.save(update_fields=["report"])
+    monkeypatch.setattr(selectors, "CANDIDATE_LIMIT", 1)
+    assert [item.turn.pk for item in selectors.disagreement_queue(project)] == [done[0].pk]
