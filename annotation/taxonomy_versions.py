@@ -87,20 +87,15 @@ def shifts_in_version(shifts, mapping: dict[str, list[str]] | None) -> list[dict
 
 def suggestion_in_version(labels, shifts, mapping: dict[str, list[str]]) -> tuple[list[dict], list[dict]]:
     """A machine suggestion's labels ([{label, intensity, confidence}]) and shifts in a new
-    version's keys (``mapping``: old key -> new keys, [] = dropped; keys it does not name are
-    kept): a renamed label is renamed, a split one suggests each of its new labels, merged ones
-    are suggested once (the surer of them), a dropped one is gone; a shift whose side no longer
-    names one emotion is left out."""
+    version's keys, by the rules of ``labels_in_version`` and ``shifts_in_version`` (a key the
+    mapping does not name is no label of the old version: gone), except that merged labels keep
+    the surer suggestion's confidence and intensity, and a shift whose side no longer names one
+    emotion is left out (a suggestion has no time-only mark to keep)."""
     found: dict[str, dict] = {}
     for item in labels or []:
-        for target in mapping.get(item.get("label"), [item.get("label")]):
+        for target in mapping.get(item.get("label"), []):
             kept = found.get(target)
             if kept is None or float(item.get("confidence") or 0) > float(kept.get("confidence") or 0):
                 found[target] = {**item, "label": target}
-
-    def side(key):
-        targets = mapping.get(key, [key])
-        return targets[0] if len(targets) == 1 else None
-
-    moved = [{**shift, "from": side(shift.get("from")), "to": side(shift.get("to"))} for shift in shifts or []]
+    moved = shifts_in_version(shifts, mapping)
     return list(found.values()), [shift for shift in moved if shift["from"] and shift["to"]]

@@ -85,8 +85,9 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
     """Turns with at least two submitted annotations and no adjudication, most disagreed first
     (ties by turn id): label sets that differ, or the same labels at intensities (or valences,
     arousals) at least half their scale apart. Drafts are not routed: a reviewer adjudicated
-    labels their annotator could still change, and the annotator's later change went unseen. Large projects take their candidates from the cached
-    report's most-disagreed list (the 500 most disagreed turns), so the page stays fast."""
+    labels their annotator could still change, and the later change went unseen. Large projects
+    take their candidates from the cached report's most-disagreed list (the 500 most disagreed
+    turns), so the page stays fast."""
     adjudicated = Adjudication.objects.filter(turn__call__project=project).values("turn_id")
     cached = (
         AgreementReport.objects.filter(project=project, key="{}", computed_at__isnull=False)
@@ -116,7 +117,7 @@ def disagreement_queue(project: Project, *, limit: int = 50) -> list[QueueItem]:
         ids = list(candidates.order_by("turn_id")[:CANDIDATE_LIMIT])
     consensus = consensus_for_turns(ids, submitted_only=True)
     ranges = scale_ranges(project)
-    score = {t: routing_score(consensus[t], ranges) if consensus[t].annotators >= 2 else 0.0 for t in ids}
+    score = {t: routing_score(consensus[t], ranges) for t in ids}
     ranked = sorted((t for t in ids if score[t] > 0), key=lambda t: (-score[t], t))
     turns = Turn.objects.in_bulk(ranked[:limit])
     return [

@@ -67,7 +67,7 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
             "can_manage": can_manage,
             # Run again (e.g. after declaring the project's languages) while nobody has worked on it.
             "can_reprocess": can_manage and not call_reprocess_refusal(call),
-            "can_remove": can_manage and call.status == Call.Status.FAILED and not call_removal_refusal(call),
+            "can_remove": can_manage and not call_removal_refusal(call),
             "roles": Speaker.Role.choices,
             "assignments": call.assignments.select_related("annotator") if can_manage else [],
             "annotators": get_user_model().objects.filter(annotator_profile__active=True).order_by("username")

@@ -205,7 +205,7 @@ def datacard_markdown(card: dict) -> str:
     left_out = {reason: n for reason, n in (c.get("annotations_left_out") or {}).items() if n}
     if left_out:
         total = sum(left_out.values())
-        reasons = "; ".join(f"{n} because {LEFT_OUT_REASONS[reason]}" for reason, n in left_out.items())
+        reasons = _because(left_out)
         lines += [
             f"{_count(total, 'annotation')} of these turns {'is' if total == 1 else 'are'} left out of the "
             f"dataset's annotations and consensus, being no judgement in this taxonomy version: {reasons}. Each "
@@ -239,8 +239,7 @@ def datacard_markdown(card: dict) -> str:
         ]
         skipped = {reason: n for reason, n in (agreement.get("judgements_left_out") or {}).items() if n}
         if skipped:
-            reasons = "; ".join(f"{n} because {LEFT_OUT_REASONS[reason]}" for reason, n in skipped.items())
-            lines += [f"Judgements of that scope left out of the figures: {reasons}.", ""]
+            lines += [f"Judgements of that scope left out of the figures: {_because(skipped)}.", ""]
         lines += ["| judgement | alpha | low | high |", "|---|---|---|---|"]
         lines += [
             f"| {k} | {agreement[k]['alpha']} | {agreement[k]['low']} | {agreement[k]['high']} |"
@@ -260,3 +259,8 @@ def datacard_markdown(card: dict) -> str:
     lines += [f"## Annotator pool ({_count(pool['annotators'], 'annotator')}, aggregated; no personal data)", ""]
     lines += _table(pool["by_locale"], ("locale", "annotators")) + [pool["note"], ""]
     return "\n".join(lines)
+
+
+def _because(counts: dict[str, int]) -> str:
+    """Counts per LEFT_OUT_REASONS key, in words: "3 because …; 1 because …"."""
+    return "; ".join(f"{n} because {LEFT_OUT_REASONS[reason]}" for reason, n in counts.items())

@@ -458,36 +458,24 @@ def annotation_entry(
     mapped; as saved (older keys) under ``labels_as_saved`` / ``shifts_as_saved`` only where they
     differ. A judgement that is none in this version (see LEFT_OUT_REASONS) has a ``reason`` and
     no ``labels``: the record lists it under ``annotations_left_out``, never as "no label"."""
-    submitted = status == Assignment.Status.SUBMITTED  # False: a draft the annotator may still change
     saved_labels, saved_shifts = _labels(labels), list(shifts or [])
-    reason = ""
-    if taxonomy_id not in mappings:
-        reason = "taxonomy_version_not_leading_here"
-    elif labels_removed_by_change(labels, mappings[taxonomy_id], no_emotion):
-        reason = "labels_removed_by_taxonomy_change"
-    if reason:
-        return {
-            "annotator": f"annotator-{annotator}",
-            "reason": reason,
-            "labels_as_saved": saved_labels,
-            "no_emotion": bool(no_emotion),
-            "valence": _float(valence),
-            "arousal": _float(arousal),
-            "shifts_as_saved": saved_shifts,
-            "taxonomy": taxonomy_id,
-            "submitted": submitted,
-        }
-    mapping = mappings[taxonomy_id]
     entry = {
         "annotator": f"annotator-{annotator}",
-        "labels": _labels(labels_in_version(labels, mapping)),
         "no_emotion": bool(no_emotion),  # an explicit decision, not an empty row
         "valence": _float(valence),
         "arousal": _float(arousal),
-        "shifts": shifts_in_version(saved_shifts, mapping),
         "taxonomy": taxonomy_id,
-        "submitted": submitted,
+        "submitted": status == Assignment.Status.SUBMITTED,  # False: a draft the annotator may still change
     }
+    if taxonomy_id not in mappings:
+        return {**entry, "reason": "taxonomy_version_not_leading_here", "labels_as_saved": saved_labels,
+                "shifts_as_saved": saved_shifts}  # fmt: skip
+    mapping = mappings[taxonomy_id]
+    if labels_removed_by_change(labels, mapping, no_emotion):
+        return {**entry, "reason": "labels_removed_by_taxonomy_change", "labels_as_saved": saved_labels,
+                "shifts_as_saved": saved_shifts}  # fmt: skip
+    entry["labels"] = _labels(labels_in_version(labels, mapping))
+    entry["shifts"] = shifts_in_version(saved_shifts, mapping)
     if entry["labels"] != saved_labels:
         entry["labels_as_saved"] = saved_labels
     if entry["shifts"] != saved_shifts:
