@@ -93,6 +93,11 @@ def call_retry_view(request: HttpRequest, call_id: int) -> HttpResponse:
 @require_POST
 def call_remove_view(request: HttpRequest, call_id: int) -> HttpResponse:
     call = call_for_manager(request.user, call_id)
+    if request.POST.get("confirm") != "yes":  # deleting a file cannot be undone: asked for in so many words
+        messages.error(
+            request, f"{call.original_name} was not removed: tick “Delete this call and its audio file” first."
+        )
+        return redirect("annotation:call_detail", call_id=call.pk)
     with refusal_as_message(request):
         name = call_remove(call=call, actor=request.user)
         messages.success(request, f"{name}: removed, with its files. Upload another file of the call to annotate it.")

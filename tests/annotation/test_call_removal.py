@@ -14,6 +14,8 @@ from ..builders import ready_call
 
 pytestmark = pytest.mark.django_db
 
+CONFIRM = {"confirm": "yes"}  # the page's "Delete this call and its audio file" box, ticked
+
 
 def failed_call(project, tmp_path, settings):
     settings.MEDIA_ROOT = str(tmp_path)
@@ -37,7 +39,7 @@ def test_a_manager_removes_a_failed_call_with_its_files_and_an_audit_row(
     page = client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
     assert "Remove this call" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("annotation:call_remove", args=[call.pk]), follow=True)
+        response = client.post(reverse("annotation:call_remove", args=[call.pk]), CONFIRM, follow=True)
     assert "noise.wav: removed, with its files" in response.content.decode()
     assert not Call.objects.filter(pk=call.pk).exists()
     assert not audio.exists() and not derived.exists()
@@ -49,7 +51,7 @@ def test_a_call_that_is_not_failed_or_has_human_work_is_not_removed(client, pm, 
     call, _, turns = ready_call(project, ["hello"])
     client.force_login(pm)
     assert "Remove this call" not in client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode()
-    refused = client.post(reverse("annotation:call_remove", args=[call.pk]), follow=True).content.decode()
+    refused = client.post(reverse("annotation:call_remove", args=[call.pk]), CONFIRM, follow=True).content.decode()
     assert "Only a call whose machine pass failed can be removed" in refused
     # Failed later (a re-run crashed) with an annotator's work on it: kept, and said why.
     assignment = Assignment.objects.create(call=call, annotator=make_user("ann", "annotator"))
@@ -57,7 +59,7 @@ def test_a_call_that_is_not_failed_or_has_human_work_is_not_removed(client, pm, 
         assignment=assignment, turn=turns[0], taxonomy=project.taxonomy, labels=[{"label": "anger", "intensity": 3}]
     )
     Call.objects.filter(pk=call.pk).update(status=Call.Status.FAILED)
-    refused = client.post(reverse("annotation:call_remove", args=[call.pk]), follow=True).content.decode()
+    refused = client.post(reverse("annotation:call_remove", args=[call.pk]), CONFIRM, follow=True).content.decode()
     assert "cannot be removed: annotators have saved annotations on its turns" in refused
     assert Call.objects.filter(pk=call.pk).exists() and not AuditEvent.objects.filter(action="call.remove").exists()
 
@@ -65,7 +67,7 @@ def test_a_call_that_is_not_failed_or_has_human_work_is_not_removed(client, pm, 
 def test_an_annotator_cannot_remove_a_call(client, project, make_user, tmp_path, settings):
     call, audio, _ = failed_call(project, tmp_path, settings)
     client.force_login(make_user("ann", "annotator"))
-    assert client.post(reverse("annotation:call_remove", args=[call.pk])).status_code in (403, 404)
+    assert client.post(reverse("annotation:call_remove", args=[call.pk]), CONFIRM).status_code in (403, 404)
     assert Call.objects.filter(pk=call.pk).exists() and audio.exists()
 
 
@@ -93,3 +95,12 @@ def test_a_second_remove_or_a_retry_after_the_removal_says_so_in_words(client, p
 
     with pytest.raises(ValidationError, match="was removed; there is nothing to retry"):
         call_retry(call=stale)
+
+
+def test_removal_without_the_confirming_tick_removes_nothing(client, pm, project, tmp_path, settings):
+    """Deleting a file cannot be undone: one click on a list button did it."""
+    call, audio, _ = failed_call(project, tmp_path, settings)
+    client.force_login(pm)
+    page = client.post(reverse("annotation:call_remove", args=[call.pk]), follow=True).content.decode()
+    assert "was not removed: tick" in page
+    assert Call.objects.filter(pk=call.pk).exists() and audio.exists()
