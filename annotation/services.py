@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tempfile
 import unicodedata
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from annotera.audit import audit_record
 from annotera.models import AuditEvent
@@ -444,11 +447,18 @@ def judgements_losing_labels(*, project: Project, mapping: dict[str, list[str]])
     if not dropped:
         return cost
     mappings = version_mappings(project, project.taxonomy)
-    rows = (
-        TurnAnnotation.objects.judgements()
-        .filter(assignment__call__project=project, taxonomy_id__in=list(mappings), no_emotion=False)
-        .values_list("taxonomy_id", "labels")
-    )
+    # Only rows whose saved labels name a key that becomes a dropped one can lose anything: the
+    # database narrows to them (by text, a superset), Python decides (this ran over every judgement).
+    saved_keys = {
+        old for mapping in mappings.values() if mapping for old, targets in mapping.items() if set(targets) & dropped
+    } | dropped
+    rows = mentioning(
+        TurnAnnotation.objects.judgements().filter(
+            assignment__call__project=project, taxonomy_id__in=list(mappings), no_emotion=False
+        ),
+        ["labels"],
+        saved_keys,
+    ).values_list("taxonomy_id", "labels")
     by_label: dict[str, int] = {}
     for taxonomy_id, items in rows.iterator():
         chosen = {item.get("label") for item in labels_in_version(items, mappings[taxonomy_id])}
@@ -529,7 +539,10 @@ def suggestions_to_version(*, project: Project, mapping: dict[str, list[str]], b
 
     changed: list[Suggestion] = []
     count = 0
-    rows = Suggestion.objects.filter(turn__call__project=project).only("pk", "labels", "shifts")
+    moving = {old for old, targets in mapping.items() if targets != [old]}  # renamed, split, merged, dropped
+    rows = mentioning(Suggestion.objects.filter(turn__call__project=project), ["labels", "shifts"], moving).only(
+        "pk", "labels", "shifts"
+    )
     for suggestion in rows.iterator(chunk_size=batch):
         labels, shifts = suggestion_in_version(suggestion.labels, suggestion.shifts, mapping)
         if labels != suggestion.labels or shifts != (suggestion.shifts or []):
@@ -543,6 +556,20 @@ def suggestions_to_version(*, project: Project, mapping: dict[str, list[str]], b
         Suggestion.objects.bulk_update(changed, ["labels", "shifts"])
         count += len(changed)
     return count
+
+
+def mentioning(rows: QuerySet, fields: list[str], keys) -> QuerySet:
+    """``rows`` whose JSON ``fields`` hold one of ``keys`` as a string, by their text (a superset
+    of the rows that use a key as a label: the caller still reads each). None when ``keys`` is empty.
+    Label keys are ASCII (``taxonomy.models.key_validator``), so every database writes them alike."""
+    if not keys:
+        return rows.none()
+    texts = {f"{field}_text": Cast(field, TextField()) for field in fields}
+    wanted = Q()
+    for name in texts:
+        for key in keys:
+            wanted |= Q(**{f"{name}__contains": json.dumps(key)})
+    return rows.annotate(**texts).filter(wanted)
 
 
 def annotator_profile_save(

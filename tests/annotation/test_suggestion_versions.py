@@ -169,3 +169,24 @@ def test_a_second_submit_of_the_same_move_is_refused_not_mapped_twice(project):
     with pytest.raises(ValidationError, match="moved to another taxonomy version meanwhile"):
         project_change_taxonomy(project=stale, to_taxonomy=project.taxonomy, mapping={"anger": ["hostility"]})
     assert TaxonomyChange.objects.filter(project=project).count() == 1
+
+
+def test_the_move_preview_counts_a_judgement_saved_under_a_key_an_earlier_move_renamed(project, make_user):
+    """The preview narrows to rows naming a dropped key by their saved text: a v1 "anger", renamed
+    "hostility" in v2, is lost when v3 drops "hostility" and must be counted."""
+    from annotation.services import taxonomy_change_plan
+
+    call, _, turns = ready_call(project, ["I am so angry about this"])
+    assignment = Assignment.objects.create(call=call, annotator=make_user("ann", "annotator"))
+    TurnAnnotation.objects.create(
+        assignment=assignment, turn=turns[0], taxonomy=project.taxonomy, labels=[{"label": "anger", "intensity": 3}]
+    )
+    move_renaming_anger_dropping_frustration(project, {"anger": ["hostility"]})
+    draft = taxonomy_draft_for_edit(taxonomy=project.taxonomy)
+    document = taxonomy_export(draft)
+    document["labels"] = [label for label in document["labels"] if label["key"] != "hostility"]
+    taxonomy_replace_from_document(taxonomy=draft, data=document)
+    taxonomy_publish(taxonomy=draft)
+    plan = taxonomy_change_plan(project=project, to_taxonomy=draft, mapping={})
+    assert plan["dropped"] == ["hostility"]
+    assert (plan["left_with_no_label"], plan["left_with_no_label_by_label"]) == (1, {"hostility": 1})
