@@ -127,4 +127,15 @@ def speech_regions(
     speech = SlidingWindowFeature(seg.scores.max(axis=2, keepdims=True), chunks)
     aggregated = Inference.aggregate(speech, frames)
     merged = Pyannote.merge_chunks(aggregated, chunk_size, onset=onset, offset=offset)
-    return [(float(c["start"]), float(c["end"])) for c in merged]
+    return from_recording_start([(float(c["start"]), float(c["end"])) for c in merged], seg)
+
+
+def from_recording_start(stretches: list[tuple[float, float]], seg: LocalSegmentation) -> list[tuple[float, float]]:
+    """Speech under way as the recording starts begins at 0. Binarising puts an onset at a
+    frame's centre and frame 0 is centred half a frame in (31 ms), so such speech began 31 ms
+    late: the cut took the first word's onset and recognition dropped the word ("Hello, thank
+    you…" from sample 0 came out "Thank you…"). Anywhere else the model's frames start early
+    enough."""
+    if stretches and stretches[0][0] <= seg.frame_offset + 1e-6:
+        stretches = [(0.0, stretches[0][1]), *stretches[1:]]
+    return stretches

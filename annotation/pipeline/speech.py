@@ -12,7 +12,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .channels import channel_runs
-from .segmentation import CHUNK_SECONDS
+from .segmentation import CHUNK_SECONDS, from_recording_start
 from .types import SpeechPiece, Word
 
 Interval = tuple[float, float]
@@ -34,7 +34,7 @@ def speech_segments(seg, *, onset: float = 0.5, offset: float = 0.363, max_secon
     activity = SlidingWindowFeature(seg.scores.max(axis=2, keepdims=True), chunks)
     aggregated = Inference.aggregate(activity, frames)
     timeline = Binarize(max_duration=max_seconds, onset=onset, offset=offset)(aggregated).get_timeline()
-    return [(float(s.start), float(s.end)) for s in timeline if s.end > s.start]
+    return from_recording_start([(float(s.start), float(s.end)) for s in timeline if s.end > s.start], seg)
 
 
 def union(intervals: list[Interval]) -> list[Interval]:

@@ -180,3 +180,19 @@ def test_a_compute_type_the_cpu_lacks_falls_back_to_one_no_less_precise():
     assert supported_compute_type("cpu", "int8_float16") in ("int8_float32", "int8")
     assert supported_compute_type("cpu", "int16") == ("int16" if "int16" in supported else "float32")
     assert supported_compute_type("cpu", "int8") == "int8"
+
+
+def test_speech_from_the_first_sample_keeps_its_first_word(tiny):
+    """A recording that starts as someone speaks ("Hello, thank you…" from sample 0, as a call
+    recorded from the moment it is answered): the voice activity detector's first frame is
+    centred 31 ms in, so the speech began there, the cut took the word's onset and "Hello" was
+    never in the transcript (the same words after half a second of silence kept it)."""
+    from annotation.pipeline.segmentation import local_segmentation
+    from annotation.pipeline.speech import speech_segments
+
+    audio = speak(Utterance("agent", "Hello, thank you for calling billing."))
+    stretches = speech_segments(local_segmentation(audio))
+    assert stretches and stretches[0][0] == 0.0
+    segments, _ = tiny.transcribe(audio)
+    words = [w.text.lower().strip(",.") for s in segments for w in s.words]
+    assert words[:1] == ["hello"], words
