@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 from typing import IO
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -25,7 +24,6 @@ from annotera.jsonlimits import json_text_problem, loads_bounded
 
 from .jobs import queued_jobs_send
 from .models import Call, Project, Speaker
-from .pipeline.audio import sniff_format
 from .services import UploadOutcome, _inspect_audio, call_delete, call_upload, upload_display_name
 
 logger = logging.getLogger(__name__)
@@ -219,18 +217,8 @@ def metadata_read(*, data: bytes, filename: str) -> tuple[dict[str, CallMetadata
 
 
 def _precheck_file(fileobj: IO[bytes], display_name: str) -> str:
-    """The same checks ``call_upload`` makes before storing, run on every file first."""
-    fileobj.seek(0, 2)
-    size = fileobj.tell()
-    fileobj.seek(0)
-    if size == 0:
-        return f"{display_name}: the file is empty (0 bytes)."
-    if size > settings.AUDIO_MAX_BYTES:
-        return f"{display_name}: the file is over the {settings.AUDIO_MAX_BYTES // 2**20} MB limit."
-    head = fileobj.read(16)
-    fileobj.seek(0)
-    if sniff_format(head) is None:
-        return f"{display_name}: not a supported audio file (WAV, FLAC, MP3, M4A, OGG; the contents are checked)."
+    """The checks ``call_upload`` makes before storing (``_inspect_audio``: size, container,
+    header, samples), in its words, run on every file first."""
     try:
         _inspect_audio(fileobj, display_name)
     except ValidationError as exc:

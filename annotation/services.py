@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -38,7 +37,7 @@ from .models import (
     Turn,
     TurnAnnotation,
 )
-from .pipeline.audio import AudioRejected, inspect_upload, sniff_format
+from .pipeline.audio import HEAD_BYTES, AudioRejected, check_head, inspect_upload
 from .pipeline.whisper_languages import language_code
 from .project_setup import languages_declared
 from .storage import audio_limits, derived_dir, pcm_path
@@ -122,6 +121,16 @@ def _hash_file(fh: IO[bytes]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def upload_refusal_message(display_name: str, exc: AudioRejected) -> str:
+    """An audio check's sentence, after the file's name: "call.wav: the file is empty (0 bytes)."
+    The one wording of every refusal, whether the file came through the form, the API or a bulk
+    upload."""
+    text = str(exc)
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return f"{display_name}: {text}"
+
+
 def _inspect_audio(fileobj: IO[bytes], display_name: str) -> None:
     """The container checks (``inspect_upload``: size, content sniff, header, channels, rate,
     claimed length) before anything is stored, in the decode stage's words; a file Django kept
@@ -136,7 +145,7 @@ def _inspect_audio(fileobj: IO[bytes], display_name: str) -> None:
                 copy.flush()
                 inspect_upload(copy.name, audio_limits())
     except AudioRejected as exc:
-        raise ValidationError(f"{display_name}: {exc}") from None
+        raise ValidationError(upload_refusal_message(display_name, exc)) from None
     finally:
         fileobj.seek(0)
 
@@ -196,20 +205,12 @@ def call_upload(
     """
     display_name = upload_display_name(filename) or "call"
     sha256, size = _hash_file(fileobj)
-    if size == 0:
-        raise ValidationError(f"{display_name}: the file is empty (0 bytes).")
-    if size > settings.AUDIO_MAX_BYTES:
-        raise ValidationError(
-            f"{display_name}: the file is {size / 2**20:.0f} MB; the limit is {settings.AUDIO_MAX_BYTES / 2**20:.0f} MB."
-        )
-    head = fileobj.read(16)
+    head = fileobj.read(HEAD_BYTES)
     fileobj.seek(0)
-    kind = sniff_format(head)
-    if kind is None:
-        raise ValidationError(
-            f"{display_name}: not a supported audio file. Annotera accepts WAV, FLAC, MP3, M4A and OGG "
-            "(the contents are checked, not the file name)."
-        )
+    try:  # the size and the container again, even after a bulk check: the file might have changed since
+        kind = check_head(size=size, head=head, limits=audio_limits())
+    except AudioRejected as exc:
+        raise ValidationError(upload_refusal_message(display_name, exc)) from None
     if not inspected:  # a bulk upload has already run the container checks on every file
         _inspect_audio(fileobj, display_name)
     if channel_roles is not None:

@@ -110,6 +110,63 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+ACCEPTED = "WAV, FLAC, MP3, M4A and OGG"
+HEAD_BYTES = 64  # what ``check_head`` reads: enough to tell the containers apart
+DAMAGED_ADVICE = (
+    "The file may be damaged: check that it plays on your computer, then upload it again or export the "
+    "recording afresh."
+)
+
+# Containers people have calls in that uploads do not take, named in the refusal so a person
+# knows what they have and what to convert it to (a browser's recorder makes WebM).
+_OTHER_CONTAINERS = (
+    (b"\x1a\x45\xdf\xa3", 0, "a WebM/Matroska"),
+    (b"#!AMR", 0, "an AMR"),
+    (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", 0, "a WMA (ASF)"),
+    (b"caff", 0, "a CAF"),
+    (b".snd", 0, "an AU"),
+)
+
+
+def other_container(head: bytes) -> str | None:
+    """The name (with its article) of a container uploads do not accept, when ``head`` is one
+    people record calls in (None for anything else)."""
+    for magic, offset, name in _OTHER_CONTAINERS:
+        if head[offset : offset + len(magic)] == magic:
+            return name
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "an AIFF"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "an AVI video"
+    # ADTS (a raw AAC stream): MPEG sync with layer bits 00, which no MP3 has.
+    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xF6) == 0xF0:
+        return "an AAC (ADTS)"
+    return None
+
+
+def check_head(*, size: int, head: bytes, limits: AudioLimits) -> str:
+    """The checks that need only a file's size and first bytes (``HEAD_BYTES``): empty, too
+    big, and the container by its contents (returned: ``wav``, ``flac``…). Every way in (the
+    form, the API, bulk upload, the decode stage) refuses with these words."""
+    if size == 0:
+        raise AudioRejected("The file is empty (0 bytes).")
+    if size > limits.max_bytes:
+        raise AudioRejected(f"The file is {size / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB.")
+    kind = sniff_format(head)
+    if kind is not None:
+        return kind
+    other = other_container(head)
+    if other is not None:
+        raise AudioRejected(
+            f"Not a supported audio file: this is {other} file, and Annotera accepts {ACCEPTED}. Convert it to "
+            "one of them (in an audio editor, or with ffmpeg -i <file> call.flac) and upload that."
+        )
+    raise AudioRejected(
+        f"Not a supported audio file: Annotera accepts {ACCEPTED}, and this file's contents are none of them, "
+        "whatever its name says."
+    )
+
+
 def sniff_format(head: bytes) -> str | None:
     for magic, offset, name in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
@@ -152,13 +209,27 @@ def probe(path: Path) -> dict:
         raise AudioRejected("The audio decoder crashed while reading this file; it is probably corrupt.")
     messages = out.stderr.decode(errors="replace")
     if out.returncode != 0:
+        if "moov atom not found" in messages:
+            raise AudioRejected(
+                "The file could not be read as audio: its index is missing (an M4A or MP4 file keeps it at the end, "
+                "so the recording was not stopped properly or the copy was cut short). Upload the complete file, "
+                "or export the recording again."
+            )
         reason = messages.strip().splitlines()
         detail = reason[-1].split(": ", 1)[-1] if reason else "unknown error"
-        raise AudioRejected(f"The file could not be read as audio ({detail}).")
+        raise AudioRejected(f"The file could not be read as audio ({detail}). {DAMAGED_ADVICE}")
     info = json.loads(out.stdout or b"{}")
     streams = info.get("streams") or []
     if not streams:
-        raise AudioRejected("The file has no audio stream.")
+        raise AudioRejected("The file has no audio stream (a video without sound?); there is nothing to annotate.")
+    if len(streams) > 1:
+        # The decoder reads one track: a party recorded on a second track would be lost unheard.
+        others = "the second track" if len(streams) == 2 else f"the other {len(streams) - 1} tracks"
+        raise AudioRejected(
+            f"The file has {len(streams)} audio tracks; Annotera reads one track, so the speech on {others} "
+            "would be lost. Mix the tracks into one (one channel per party for a two-party call) and upload that "
+            "file."
+        )
     stream = streams[0]
     duration = stream.get("duration") or info.get("format", {}).get("duration")
     return {
@@ -214,7 +285,8 @@ def decode(src: Path | str, out_path: Path | str, limits: AudioLimits = AudioLim
             raise AudioRejected("The audio decoder crashed on this file; it is probably corrupt.")
         if proc.returncode != 0:
             lines = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise AudioRejected(f"The audio could not be decoded ({lines[-1] if lines else 'unknown error'}).")
+            detail = lines[-1] if lines else "unknown error"
+            raise AudioRejected(f"The audio could not be decoded ({detail}). {DAMAGED_ADVICE}")
         frames = tmp.stat().st_size // (4 * channels)
         _check_length(frames, claimed, limits, estimated=info.get("duration_estimated", False))
         peaks, clipped = _validate_samples(tmp, channels, limits)
@@ -314,7 +386,9 @@ def check_decoded_samples(path: Path, info: dict, limits: AudioLimits) -> None:
     if returncode < 0:
         raise AudioRejected("The audio decoder crashed on this file; it is probably corrupt.")
     if returncode != 0:
-        raise AudioRejected(f"The audio could not be decoded ({lines[-1] if lines else 'unknown error'}).")
+        raise AudioRejected(
+            f"The audio could not be decoded ({lines[-1] if lines else 'unknown error'}). {DAMAGED_ADVICE}"
+        )
     _check_length(frames, info["duration"], limits, estimated=info.get("duration_estimated", False))
     _check_level(peak, limits)
 
@@ -333,7 +407,13 @@ def _check_wav_header(path: Path, size: int) -> None:
             fh.seek(offset)
             header = fh.read(8)
             if len(header) < 8:
-                return
+                if byte_rate > 0:  # a format stated, then the file ends: its audio never came
+                    raise AudioRejected(
+                        f"The file is truncated: it ends before its audio begins (only its first {size} bytes, the "
+                        "header, are there), probably cut short while being copied or downloaded. Upload the "
+                        "complete file."
+                    )
+                return  # no format chunk either: not a WAV the decoder can read, and it says so
             chunk_id, chunk_size = header[:4], struct.unpack("<I", header[4:8])[0]
             body = offset + 8
             if chunk_id == b"fmt " and chunk_size >= 16:
@@ -349,7 +429,13 @@ def _check_wav_header(path: Path, size: int) -> None:
                         f"The file is truncated: its header says {format_duration(claimed_seconds)} of audio but "
                         f"only {format_duration(present_seconds)} is there."
                     )
-                unexplained = _bytes_after_chunks(fh, body + chunk_size + (chunk_size & 1), size)
+                unexplained, joined = _bytes_after_chunks(fh, body + chunk_size + (chunk_size & 1), size)
+                if joined:
+                    raise AudioRejected(
+                        f"The file is several WAV files joined together: another WAV file begins after the first "
+                        f"one's {format_duration(claimed_seconds)} of audio, and only the first would be read (the "
+                        "rest would be lost). Join the recordings in an audio editor, or upload each as its own call."
+                    )
                 if unexplained / byte_rate > TRUNCATION_SLACK:
                     raise AudioRejected(
                         f"The file's header says {format_duration(claimed_seconds)} of audio but the file holds about "
@@ -364,20 +450,55 @@ def _check_wav_header(path: Path, size: int) -> None:
 MAX_WAV_CHUNKS = 10_000
 
 
-def _bytes_after_chunks(fh, offset: int, size: int, max_chunks: int = MAX_WAV_CHUNKS) -> int:
-    """How many bytes from ``offset`` (the end of the data chunk) to the end of the file are not
-    RIFF chunks (LIST, id3, cue…: four letters and a size that fits). Audio a recorder kept
-    writing after it stated the data size is not."""
+def _bytes_after_chunks(fh, offset: int, size: int, max_chunks: int = MAX_WAV_CHUNKS) -> tuple[int, bool]:
+    """(how many bytes from ``offset``, the end of the data chunk, to the end of the file are not
+    RIFF chunks (LIST, id3, cue…: four letters and a size that fits), whether they start with
+    another WAV file's header). Audio a recorder kept writing after it stated the data size is
+    not a chunk, and neither is a second file joined on (``cat a.wav b.wav``), whose RIFF
+    header looks like one."""
     for _ in range(max_chunks):
         if offset + 8 > size:
-            return 0  # at most a stray pad byte or a cut chunk header
+            return 0, False  # at most a stray pad byte or a cut chunk header
         fh.seek(offset)
-        header = fh.read(8)
+        header = fh.read(12)
         chunk_id, chunk_size = header[:4], struct.unpack("<I", header[4:8])[0]
+        if chunk_id in (b"RIFF", b"RF64") and header[8:12] == b"WAVE":
+            return size - offset, True
         if not all(0x20 <= b <= 0x7E for b in chunk_id) or offset + 8 + chunk_size > size + 1:
-            return size - offset
+            return size - offset, False
         offset += 8 + chunk_size + (chunk_size & 1)
-    return size - offset
+    return size - offset, False
+
+
+OGG_PAGE_HEADER = 27
+MAX_OGG_PAGES = 2_000_000  # 4 hours of Opus is about 200,000 pages
+
+
+def _check_ogg_pages(path: Path, size: int, duration: float | None) -> None:
+    """Ogg states no total length, so a partial copy would become a shorter call without a word;
+    but every page states its own length, and a copy cut short ends inside its last page. The
+    pages are walked header to header (a read of at most 282 bytes each); anything that is not a
+    page (trailing junk) ends the walk without a verdict: the decoder decides."""
+    with path.open("rb") as fh:
+        offset = 0
+        for _ in range(MAX_OGG_PAGES):
+            if offset >= size:
+                return
+            fh.seek(offset)
+            header = fh.read(OGG_PAGE_HEADER)
+            if header[:4] != b"OggS" or (len(header) == OGG_PAGE_HEADER and header[4] != 0):
+                return
+            segments = header[26] if len(header) == OGG_PAGE_HEADER else 0
+            lacing = fh.read(segments)
+            end = offset + OGG_PAGE_HEADER + segments + sum(lacing)
+            if len(header) < OGG_PAGE_HEADER or len(lacing) < segments or end > size:
+                there = f" (about {format_duration(duration)} of audio is there)" if duration else ""
+                raise AudioRejected(
+                    f"The file is truncated: it ends in the middle of its audio data{there}, so the rest of the "
+                    "call is missing; it was probably cut short while being copied or downloaded. Upload the "
+                    "complete file."
+                )
+            offset = end
 
 
 def _validate_samples(path: Path, channels: int, limits: AudioLimits) -> tuple[list[float], list[float]]:
@@ -406,26 +527,20 @@ def check_container(path: Path, limits: AudioLimits) -> tuple[str, dict]:
     the stream's channels, sample rate and claimed duration. Returns (kind, ffprobe info).
     Shared by the upload check and the decode stage, so both refuse with the same words."""
     size = path.stat().st_size
-    if size == 0:
-        raise AudioRejected("The file is empty (0 bytes).")
-    if size > limits.max_bytes:
-        raise AudioRejected(f"The file is {size / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB.")
     with path.open("rb") as fh:
-        kind = sniff_format(fh.read(16))
-    if kind is None:
-        raise AudioRejected(
-            "This is not a supported audio file: Annotera accepts WAV, FLAC, MP3, M4A and OGG "
-            "(the file's contents do not match any of them, whatever its name says)."
-        )
+        kind = check_head(size=size, head=fh.read(HEAD_BYTES), limits=limits)
     if kind == "wav":
         _check_wav_header(path, size)
     info = probe(path)
+    if kind == "ogg":
+        _check_ogg_pages(path, size, info["duration"])
     if info["channels"] < 1:
         raise AudioRejected("The audio stream has no channels.")
     if info["channels"] > limits.max_channels:
         raise AudioRejected(
             f"The file has {info['channels']} channels; Annotera accepts mono calls or dual-channel "
-            f"calls (one channel per party), at most {limits.max_channels}."
+            f"calls (one channel per party), at most {limits.max_channels}. Save it as mono, or with one channel "
+            "per party, and upload that."
         )
     if not MIN_SAMPLE_RATE <= info["sample_rate"] <= MAX_SAMPLE_RATE:
         raise AudioRejected(

@@ -177,3 +177,145 @@ def test_a_broadcast_wav_is_checked_however_far_its_data_chunk_is(tmp_path, data
     whole = tmp_path / "whole.wav"
     whole.write_bytes(wav_with_data_size(SR * 2 * 10, pcm16(10.0), before=junk))
     assert decode(whole, tmp_path / "out.f32").duration == pytest.approx(10.0, abs=0.01)
+
+
+# --- files as people have them: several tracks, files joined, copies cut short -----------------
+
+
+@pytest.fixture(scope="module")
+def odd_files(tmp_path_factory) -> dict[str, Path]:
+    """Made once for the module: each a few seconds of tone, in the shape a user's file has."""
+    folder = tmp_path_factory.mktemp("odd")
+    wav = folder / "src.wav"
+    sf.write(wav, tone(6.0), SR)
+    other = folder / "other.wav"
+    sf.write(other, tone(6.0, rate=SR) * 0.5, SR)
+    files = {"wav": wav}
+    files["two tracks"] = folder / "two tracks.m4a"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-i", str(other), "-map", "0:a", "-map", "1:a",
+         "-c:a", "aac", str(files["two tracks"])],
+        check=True,
+    )  # fmt: skip
+    whole_ogg = ffmpeg(wav, folder / "whole.ogg", "-c:a", "libopus")
+    files["ogg"] = whole_ogg
+    files["cut ogg"] = folder / "cut.ogg"
+    files["cut ogg"].write_bytes(whole_ogg.read_bytes()[: int(whole_ogg.stat().st_size * 0.6)])
+    files["chained ogg"] = folder / "chained.ogg"
+    files["chained ogg"].write_bytes(whole_ogg.read_bytes() * 2)
+    m4a = ffmpeg(wav, folder / "index-at-end.m4a", "-c:a", "aac")
+    files["m4a cut before its index"] = folder / "cut.m4a"
+    files["m4a cut before its index"].write_bytes(m4a.read_bytes()[: int(m4a.stat().st_size * 0.7)])
+    one = wav_with_data_size(SR * 2 * 3, pcm16(3.0))
+    files["joined wavs"] = folder / "joined.wav"
+    files["joined wavs"].write_bytes(one + one)
+    info = b"INFOISFT" + struct.pack("<I", 14) + b"Lavf60.16.100\0"
+    listed = wav_with_data_size(SR * 2 * 3, pcm16(3.0), before=b"LIST" + struct.pack("<I", len(info)) + info)
+    files["wav cut inside its header"] = folder / "header-only.wav"
+    files["wav cut inside its header"].write_bytes(listed[:40])
+    files["webm"] = ffmpeg(wav, folder / "browser recording.webm", "-c:a", "libopus")
+    return files
+
+
+@pytest.mark.django_db
+def test_a_file_with_two_audio_tracks_is_refused_not_cut_to_its_first(project, odd_files, settings):
+    """An M4A with one track per party: the first track became the call and the second party's
+    speech was gone without a word."""
+    message = refused_upload(project, odd_files["two tracks"], settings)
+    assert "2 audio tracks" in message and "would be lost" in message
+    with pytest.raises(AudioRejected, match="2 audio tracks"):
+        decode(odd_files["two tracks"], odd_files["wav"].with_name("two.f32"))
+
+
+@pytest.mark.django_db
+def test_wav_files_joined_end_to_end_are_refused_not_cut_to_the_first(project, odd_files, settings):
+    """Two WAVs joined byte for byte (``cat a.wav b.wav``): the second one's RIFF header was taken
+    for a tag chunk, so the call was the first file alone and its second half was lost."""
+    message = refused_upload(project, odd_files["joined wavs"], settings)
+    assert "several WAV files joined" in message and "0:00:03" in message
+
+
+@pytest.mark.django_db
+def test_an_ogg_copy_cut_short_is_refused_as_truncated(project, odd_files, settings):
+    """Ogg states no length, so a partial copy became a shorter call without a word; its last
+    page, cut in the middle, says it was cut."""
+    message = refused_upload(project, odd_files["cut ogg"], settings)
+    assert "truncated" in message and "ends in the middle of its audio" in message
+    with pytest.raises(AudioRejected, match="truncated"):
+        decode(odd_files["cut ogg"], odd_files["wav"].with_name("cut-ogg.f32"))
+    # A whole file, and two whole files chained (one stream after another), are taken whole.
+    assert decode(odd_files["ogg"], odd_files["wav"].with_name("ogg.f32")).duration == pytest.approx(6.0, abs=0.05)
+    chained = decode(odd_files["chained ogg"], odd_files["wav"].with_name("chained.f32"))
+    assert chained.duration == pytest.approx(12.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("m4a cut before its index", "its index"),
+        ("wav cut inside its header", "ends before its audio begins"),
+    ],
+)
+def test_a_file_cut_before_its_audio_or_index_says_so_in_words(odd_files, case, expected):
+    """Both were refused as "could not be read as audio (Invalid data found when processing
+    input)": the decoder's words, which tell a person neither what is wrong nor what to do."""
+    with pytest.raises(AudioRejected) as refused:
+        inspect_upload(odd_files[case])
+    message = str(refused.value)
+    assert expected in message and "upload the complete file" in message.lower(), message
+    assert "Invalid data found" not in message
+
+
+def _messages_of_post(user, url: str, data: dict) -> tuple[int, list[str], object]:
+    """(status, the page messages, the response) of one POST by ``user`` in a fresh session, so
+    no earlier request's unread messages mix in."""
+    from django.contrib.messages import get_messages
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    response = client.post(url, data)
+    return response.status_code, [str(m) for m in get_messages(response.wsgi_request)], response
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "make", "expected"),
+    [
+        ("empty.wav", lambda files: b"", "empty.wav: the file is empty (0 bytes)."),
+        ("notes.wav", lambda files: b"just notes, not audio\n" * 20, "notes.wav: not a supported audio file"),
+        (
+            "rec.webm",
+            lambda files: files["webm"].read_bytes(),
+            "rec.webm: not a supported audio file: this is a WebM/Matroska file",
+        ),
+    ],
+    ids=["empty", "text", "webm"],
+)
+def test_the_form_the_api_and_bulk_upload_refuse_a_file_in_the_same_words(
+    project, pm, odd_files, settings, name, make, expected
+):
+    """The same bad file got three wordings (the API's empty file not even its name): one
+    sentence, from the one check, whichever way it is uploaded; and nothing is stored."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = make(odd_files)
+    form_data = {"channel_layout": "agent,customer", "locale": ""}
+    _, from_form, _ = _messages_of_post(
+        pm, f"/projects/{project.slug}/calls/upload/", {**form_data, "files": SimpleUploadedFile(name, data)}
+    )
+    status, _, api = _messages_of_post(
+        pm, f"/api/projects/{project.slug}/calls/upload/", {"file": SimpleUploadedFile(name, data)}
+    )
+    _, from_bulk, _ = _messages_of_post(
+        pm, f"/projects/{project.slug}/calls/bulk/", {**form_data, "files": SimpleUploadedFile(name, data)}
+    )
+    assert status == 400
+    (from_api,) = api.json()["file"]
+    assert from_form == [from_api] and from_bulk == [
+        "Nothing was uploaded. Fix these and upload the batch again:",
+        from_api,
+    ]
+    assert from_api.startswith(expected), from_api
+    assert not Call.objects.exists()
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]

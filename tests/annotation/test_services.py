@@ -54,7 +54,7 @@ def test_same_audio_twice_is_one_call(project):
 def test_silent_call_is_refused_at_upload_and_writes_nothing(project, settings):
     """The decode stage's silence check runs while the uploader waits (it used to be accepted and
     fail later in the pipeline, leaving a row and a file behind)."""
-    with pytest.raises(ValidationError, match="silence.wav: The recording is silent"):
+    with pytest.raises(ValidationError, match="silence.wav: the recording is silent"):
         call_upload(
             project=project,
             fileobj=wav_bytes(np.zeros(16000 * 3, dtype=np.float32)),
