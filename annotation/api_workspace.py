@@ -24,7 +24,9 @@ from .serializers_workspace import (
     ErrorOutput,
     SubmitInput,
     TurnDetailOutput,
+    VersionMissing,
     WorkspaceOutput,
+    edited_version,
 )
 from .turn_annotations import (
     StaleWrite,
@@ -152,26 +154,23 @@ class TurnAnnotationWrite(APIView):
     @extend_schema(
         request=AnnotationInput,
         responses={200: AnnotationSaved, 400: ErrorOutput, 409: ConflictOutput, 428: ErrorOutput},
-        description="Write one turn's annotation; send the version you edited as If-Match (0 for new). 409 when stale.",
+        description="Write one turn's annotation; send the version you edited as If-Match, in digits as the ETag "
+        'gives it ("0" for new), or as the body\'s version (both: they must agree). 409 when stale.',
     )
     def put(self, request: Request, pk: int, turn_id: int) -> Response:
         assignment = _my_assignment(request, pk)
         turn = _turn(assignment, turn_id)
-        raw_version = request.headers.get(
-            "If-Match", request.data.get("version") if isinstance(request.data, dict) else None
-        )
         try:
-            base_version = int(str(raw_version).strip('"W/ '))
-        except (TypeError, ValueError):
-            return Response(
-                {"detail": "Send the version you edited (If-Match header or 'version'); 0 for a new annotation."},
-                status=status.HTTP_428_PRECONDITION_REQUIRED,
-            )
+            base_version = edited_version(if_match=request.headers.get("If-Match"), data=request.data)
+        except VersionMissing as missing:
+            return Response({"detail": str(missing)}, status=status.HTTP_428_PRECONDITION_REQUIRED)
+        except DjangoValidationError as exc:
+            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         try:
             saved = turn_annotation_save(assignment=assignment, turn=turn, data=request.data, base_version=base_version)
         except StaleWrite as stale:
             current = stale.current.version
-            if base_version > current or base_version < 0:  # no save ever made that version
+            if base_version > current:  # no save ever made that version
                 return Response(
                     {"detail": f"Version {base_version} was never saved for this turn (it is at version {current}). "
                                "Reload the turn and send the version you loaded.",

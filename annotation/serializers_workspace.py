@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from annotera.names import unknown_key
@@ -42,6 +45,60 @@ class AnnotationInput(serializers.Serializer):
     suggestion_actions = serializers.DictField(
         child=serializers.ChoiceField(choices=["accepted", "edited", "rejected"]), required=False
     )
+
+
+# The version a save was edited from: ASCII digits, bare or as the GET's ETag gives it ("3"; W/"3"
+# as a compressing proxy rewrites it). int() also read "-0", "+0", " 0 " and "٠" as 0.
+_VERSION_DIGITS = r"[0-9]{1,18}"  # [0-9], not \d: \d matches every script's digits
+_IF_MATCH = re.compile(rf'(?:W/)?"({_VERSION_DIGITS})"|({_VERSION_DIGITS})')
+_BODY_VERSION = re.compile(_VERSION_DIGITS)
+
+
+class VersionMissing(Exception):
+    """Neither an If-Match header nor a "version" in the body: the API answers 428."""
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:40]}…"
+
+
+def edited_version(*, if_match: str | None, data: object) -> int:
+    """The version a save was edited from, from the If-Match header or the body's ``version``
+    (both may be given, then they must agree). ValidationError (a 400) for a value that is not
+    a version written in the digits 0-9; VersionMissing when neither is given."""
+    header = body = None
+    errors = []
+    if if_match is not None:
+        found = _IF_MATCH.fullmatch(if_match)
+        if found:
+            header = int(found.group(1) or found.group(2))
+        else:
+            errors.append(
+                "If-Match must be the version you edited, in the digits 0-9, as the turn's ETag gives it "
+                f'(e.g. "3"; "0" for a new annotation); got {_shown(if_match)}. Nothing was saved.'
+            )
+    if isinstance(data, dict) and "version" in data:
+        raw = data["version"]
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 10**18:
+            body = raw
+        elif isinstance(raw, str) and _BODY_VERSION.fullmatch(raw):
+            body = int(raw)
+        else:
+            errors.append(
+                "version must be the version you edited, a whole number from 0 in the digits 0-9 as the GET "
+                f"gave it (0 for a new annotation); got {_shown(raw)}. Nothing was saved."
+            )
+    if errors:
+        raise DjangoValidationError(errors)
+    if header is not None and body is not None and header != body:
+        raise DjangoValidationError(
+            [f"If-Match says version {header} but the body's version says {body}: they disagree, so which version "
+             "you edited is unclear. Send one of them, or the same version in both. Nothing was saved."]
+        )  # fmt: skip
+    if header is None and body is None:
+        raise VersionMissing("Send the version you edited (If-Match header or 'version'); 0 for a new annotation.")
+    return header if header is not None else body
 
 
 class AnnotationOutput(AnnotationInput):

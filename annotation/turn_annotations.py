@@ -183,7 +183,14 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
     if not isinstance(skip_reason, str) or len(skip_reason) > TURN_SKIP_REASON_MAX:
         errors.append(f"skip_reason must be text of at most {TURN_SKIP_REASON_MAX} characters.")
         skip_reason = ""
+    elif skip_reason.strip() and data.get("skipped", False) is False:
+        # Dropped, the reason answered 200 and the sender believed the turn skipped.
+        errors.append('skip_reason is only for a skipped turn: send "skipped": true with it to skip the turn, '
+                      "or an empty skip_reason to keep the turn.")  # fmt: skip
     confidence = _number(data.get("confidence"), "confidence", 0.0, 1.0, errors)
+    # A shift runs between two emotions tagged on the turn: one to a label the turn does not carry
+    # (or from a label to itself) misstates the turn in the exports and the shift agreement figure.
+    tagged = {item["label"] for item in labels_in if isinstance(item, dict) and isinstance(item.get("label"), str)}
     shifts = []
     shifts_in = data.get("shifts", []) or []
     if not isinstance(shifts_in, list):
@@ -207,6 +214,12 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
             # A list or an object is no label key either (and cannot be looked up: a 500 before).
             elif not isinstance(shift[side], str) or shift[side] not in scales.labels:
                 errors.append(f"shifts[{i}].{side}: {shift[side]!r} is not a label of this taxonomy.")
+            elif shift[side] not in tagged and not no_emotion:  # "no emotion" is refused with shifts below
+                errors.append(f"shifts[{i}].{side}: '{shift[side]}' is not one of this turn's labels: a shift runs "
+                              f"between two emotions tagged on the turn (tag '{shift[side]}' too, or change the shift).")  # fmt: skip
+        if isinstance(shift.get("from"), str) and shift["from"] in scales.labels and shift["from"] == shift.get("to"):
+            errors.append(f"shifts[{i}]: from and to are both '{shift['from']}': a shift runs from one emotion to "
+                          "another (change one side, or remove the shift).")  # fmt: skip
         if at is not None:
             shifts.append({"at": at, "from": shift.get("from"), "to": shift.get("to")})
     if no_emotion and shifts:  # a shift runs between two emotions: "no emotion" has none
@@ -217,6 +230,14 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
     actions = data.get("suggestion_actions", {}) or {}
     if not isinstance(actions, dict) or not all(a in ("accepted", "edited", "rejected") for a in actions.values()):
         errors.append("suggestion_actions must map labels to accepted, edited or rejected.")
+    else:
+        # Kept as sent, a misspelt key ("angr") became an acceptance rate for a label nobody has.
+        known = sorted(scales.labels)
+        errors.extend(
+            f"suggestion_actions: {unknown_key(key, known, what='label')}"
+            for key in actions
+            if key not in scales.labels
+        )
     if errors:
         raise ValidationError(errors)
     return {

@@ -270,8 +270,9 @@ BAD_PAYLOADS = {
     "suggestion actions bad": ({**GOOD, "suggestion_actions": {"anger": "loved"}}, "0", 400, "accepted, edited"),
     "suggestion actions a list": ({**GOOD, "suggestion_actions": ["anger"]}, "0", 400, "suggestion_actions must"),
     "body a JSON list": ([1, 2, 3], "0", 400, "must be a JSON object"),
-    "If-Match not a number": (GOOD, "abc", 428, "Send the version you edited"),
-    "If-Match negative": (GOOD, "-1", 400, "No saved annotation at version -1"),
+    # Given but no version: a 400 naming the header (428 is for a save that names no version at all).
+    "If-Match not a number": (GOOD, "abc", 400, "If-Match must be the version you edited, in the digits 0-9"),
+    "If-Match negative": (GOOD, "-1", 400, "If-Match must be the version you edited, in the digits 0-9"),
     "If-Match from the future": (GOOD, "7", 400, "No saved annotation at version 7"),
 }
 

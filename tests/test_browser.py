@@ -292,6 +292,49 @@ def test_valence_arousal_and_shift_markers_are_saved(browser, live_server, ready
     assert stored_shift(stored, lambda at: at == placed) == placed
 
 
+# Every queued change has been answered (saved or refused): the queue is empty and nothing is in flight.
+QUEUE_DONE = "window.annotera.state.ops.length === 0 && !window.annotera.state.saving"
+
+
+def test_choosing_one_emotion_on_both_sides_of_a_shift_swaps_the_sides(browser, live_server, ready_assignment):
+    """Both of the shift editor's selects offered every label of the turn, so "frustration →
+    frustration" could be chosen: no shift at all, which the server refuses."""
+    assignment, _ = ready_assignment
+    page, _ = open_workspace(browser_context(browser), live_server, assignment)
+    page.keyboard.press("f")
+    page.keyboard.press("g")
+    page.keyboard.press("Shift+S")  # frustration -> gratitude
+    wait_status(page, SAVED)
+    page.get_by_label("shift 1 of turn 1: to emotion").select_option("frustration")
+    wait_status(page, QUEUE_DONE)
+    assert page.locator("#ws-save").text_content() == "all changes saved"
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert [(s["from"], s["to"]) for s in stored.shifts] == [("gratitude", "frustration")] and stored.version == 2
+
+
+def test_a_merged_conflict_keeps_only_the_shifts_between_the_emotions_kept(browser, live_server, ready_assignment):
+    """Labels "keep mine" with the shifts combined sent a shift between two emotions the merged
+    turn no longer has: refused by the server, and the merge was lost."""
+    assignment, _ = ready_assignment
+    context = browser_context(browser)
+    first, _ = open_workspace(context, live_server, assignment)
+    second, _ = open_workspace(context, live_server, assignment, log_in=False)
+    first.keyboard.press("f")
+    first.keyboard.press("g")
+    first.keyboard.press("Shift+S")
+    wait_status(first, SAVED)
+    second.keyboard.press("c")  # confusion, on a stale version of the same turn
+    wait_status(second, "document.getElementById('ws-conflict').open")
+    second.locator("#ws-conflict-fields select[name=labels]").select_option("mine")
+    assert second.locator("#ws-conflict-fields select[name=shifts]").input_value() == "combine"
+    second.click("#ws-conflict-apply")
+    wait_status(second, QUEUE_DONE)
+    assert second.locator("#ws-save").text_content() == "all changes saved"
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert ([item["label"] for item in stored.labels], stored.shifts, stored.version) == (["confusion"], [], 2)
+    context.close()
+
+
 def stored_shift(annotation, done, timeout=10.0):
     """The first shift's time once the server has saved one that ``done`` accepts."""
     import time

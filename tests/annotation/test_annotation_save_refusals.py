@@ -203,3 +203,143 @@ def test_saving_into_an_assignment_that_is_not_yours_says_so(client, setup, make
     assert response.status_code == 404
     assert "not one of your assignments" in messages(response)
     assert nothing_written(assignment)
+
+
+def put_json(client, assignment, turn, body, **headers):
+    url = reverse("api-turn-annotation", args=[assignment.pk, turn.pk])
+    return client.put(url, body, content_type="application/json", **headers)
+
+
+# --- shifts: between two emotions the annotator tagged on the turn, from one to another
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # Exported as "angry, shifting from neutral to anger" on a turn tagged anger only.
+        (
+            {"labels": ANGER, "shifts": [{"at": 1.0, "from": "neutral", "to": "anger"}]},
+            "shifts[0].from: 'neutral' is not one of this turn's labels",
+        ),
+        (
+            {"labels": ANGER, "shifts": [{"at": 1.0, "from": "anger", "to": "frustration"}]},
+            "shifts[0].to: 'frustration' is not one of this turn's labels",
+        ),
+        # From a label to itself is no shift, yet it counted as one in the shift agreement figure.
+        (
+            {
+                "labels": TWO,
+                "shifts": [{"at": 0.5, "from": "anger", "to": "neutral"}, {"at": 1.0, "from": "anger", "to": "anger"}],
+            },
+            "shifts[1]: from and to are both 'anger'",
+        ),
+    ],
+)
+def test_a_shift_that_misstates_the_turns_emotions_is_refused(client, setup, body, message):
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    response = put_json(client, assignment, turns[0], body, HTTP_IF_MATCH='"0"')
+    assert response.status_code == 400, response.content[:300]
+    assert message in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
+def test_a_shift_between_two_tagged_emotions_is_saved(client, setup):
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    body = {"labels": TWO, "shifts": [{"at": 1.0, "from": "neutral", "to": "anger"}]}
+    response = put_json(client, assignment, turns[0], body, HTTP_IF_MATCH='"0"')
+    assert response.status_code == 200, response.content[:300]
+    assert TurnAnnotation.objects.get(turn=turns[0]).shifts == [{"at": 1.0, "from": "neutral", "to": "anger"}]
+
+
+# --- skip_reason belongs to a skipped turn
+
+
+@pytest.mark.parametrize("skipped", [{"skipped": False}, {}])
+def test_a_skip_reason_on_a_turn_that_is_not_skipped_is_refused_not_dropped(client, setup, skipped):
+    """The reason was replaced by "" and the answer was 200: the sender believed the turn skipped."""
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    body = {"labels": ANGER, **skipped, "skip_reason": "cross-talk"}
+    response = put_json(client, assignment, turns[0], body, HTTP_IF_MATCH='"0"')
+    assert response.status_code == 400, response.content[:300]
+    assert "skip_reason" in messages(response) and '"skipped": true' in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
+def test_an_empty_skip_reason_on_a_turn_that_is_not_skipped_is_saved(client, setup):
+    """What the workspace sends for every turn it does not skip."""
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    body = {"labels": ANGER, "skipped": False, "skip_reason": ""}
+    assert put_json(client, assignment, turns[0], body, HTTP_IF_MATCH='"0"').status_code == 200
+
+
+# --- suggestion_actions name labels of the taxonomy
+
+
+def test_a_suggestion_action_for_an_unknown_label_is_refused_with_the_nearest_name(client, setup):
+    """Saved as it came: an acceptance rate for "angr", a label no taxonomy version has."""
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    body = {"labels": ANGER, "suggestion_actions": {"anger": "accepted", "angr": "rejected"}}
+    response = put_json(client, assignment, turns[0], body, HTTP_IF_MATCH='"0"')
+    assert response.status_code == 400, response.content[:300]
+    assert "suggestion_actions: 'angr' is not a label. Did you mean anger?" in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
+# --- the version edited: If-Match (the ETag as the GET gave it) or the body's "version"
+
+
+@pytest.mark.parametrize(
+    "if_match", ["-0", "+0", " 0 ", "\u0660", '"\u0660"', '"-0"', "0.0", "0x0", "*", "", '"0', f'"{"9" * 19}"']
+)
+def test_an_if_match_that_is_not_a_version_in_digits_is_refused(client, setup, if_match):
+    """int() read each of these as version 0 (signs, spaces, Arabic-Indic digits)."""
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    response = put_json(client, assignment, turns[0], {"labels": ANGER}, HTTP_IF_MATCH=if_match)
+    assert response.status_code == 400, response.content[:300]
+    assert "If-Match" in messages(response) and "digits" in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
+@pytest.mark.parametrize("version", ["-0", "\u0660", " 0", True, 0.0, -1, None, [0], 10**18])
+def test_a_body_version_that_is_not_a_whole_number_is_refused(client, setup, version):
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    response = put_json(client, assignment, turns[0], {"labels": ANGER, "version": version})
+    assert response.status_code == 400, response.content[:300]
+    assert "version" in messages(response) and "whole number" in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
+@pytest.mark.parametrize(("headers", "body_version"), [({"HTTP_IF_MATCH": '"0"'}, None),
+                                                       ({"HTTP_IF_MATCH": "0"}, None),
+                                                       ({"HTTP_IF_MATCH": 'W/"0"'}, None),
+                                                       ({}, 0), ({"HTTP_IF_MATCH": '"0"'}, 0)])  # fmt: skip
+def test_the_version_in_the_forms_the_api_gives_is_accepted(client, setup, headers, body_version):
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    body = {"labels": ANGER} if body_version is None else {"labels": ANGER, "version": body_version}
+    response = put_json(client, assignment, turns[0], body, **headers)
+    assert response.status_code == 200, response.content[:300]
+    assert response["ETag"] == '"1"'
+
+
+def test_an_if_match_and_a_body_version_that_disagree_are_refused(client, setup):
+    """The header won without a word: a client that sent back the body of an older GET with the
+    newer ETag (or the other way round) overwrote a version it never saw."""
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    assert put_json(client, assignment, turns[0], {"labels": ANGER}, HTTP_IF_MATCH='"0"').status_code == 200
+    AuditEvent.objects.all().delete()
+    response = put_json(client, assignment, turns[0], {"labels": TWO, "version": 0}, HTTP_IF_MATCH='"1"')
+    assert response.status_code == 400, response.content[:300]
+    assert "If-Match" in messages(response) and "version" in messages(response), messages(response)
+    assert "disagree" in messages(response), messages(response)
+    row = TurnAnnotation.objects.get(turn=turns[0])
+    assert (row.version, row.labels) == (1, ANGER)
+    assert not AuditEvent.objects.filter(action="annotation.save").exists()

@@ -107,11 +107,11 @@ def test_annotation_get_etag_304_put_if_match_and_list(setup):
     stale = api.put(url, {"labels": []}, format="json", HTTP_IF_MATCH='"0"')
     assert stale.status_code == 409 and "Someone (another tab?) saved" in stale.json()["detail"]
     # A version no save ever made is not blamed on someone else.
-    for bogus in ('"99999"', '"-5"'):
-        never = api.put(url, {"labels": []}, format="json", HTTP_IF_MATCH=bogus)
-        assert (
-            never.status_code == 409 and "was never saved for this turn (it is at version 1)" in never.json()["detail"]
-        )
+    never = api.put(url, {"labels": []}, format="json", HTTP_IF_MATCH='"99999"')
+    assert never.status_code == 409 and "was never saved for this turn (it is at version 1)" in never.json()["detail"]
+    # And a negative one is no version at all: refused, naming the header.
+    negative = api.put(url, {"labels": []}, format="json", HTTP_IF_MATCH='"-5"')
+    assert negative.status_code == 400 and "If-Match must be the version you edited" in negative.json()["detail"][0]
     listing = token_client(setup["pm"]).get(reverse("api-assignment-annotations", args=[setup["a"].pk])).json()
     assert listing["count"] == 1 and listing["results"][0]["version"] == 1
 

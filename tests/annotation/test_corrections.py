@@ -111,7 +111,8 @@ def test_split_carries_labels_to_both_halves_and_merge_unites_them(client, call_
     assignment = call.assignments.get()
     TurnAnnotation.objects.create(
         assignment=assignment, turn=turns[1], taxonomy=call.project.taxonomy, valence=-1, note="angry",
-        labels=[{"label": "anger", "intensity": 2}], shifts=[{"at": 4.2, "from": "anger", "to": "anger"}],
+        labels=[{"label": "anger", "intensity": 2}, {"label": "confusion", "intensity": 1}],
+        shifts=[{"at": 4.2, "from": "confusion", "to": "anger"}],
     )  # fmt: skip
     client.force_login(annotator)
     made = propose(client, call, turns[1], "split", at=5.6, revision=1)
@@ -121,7 +122,8 @@ def test_split_carries_labels_to_both_halves_and_merge_unites_them(client, call_
     first, second = call.turns.filter(order__in=[1, 2]).order_by("order")
     assert (first.text, second.text) == ("w0 w1 w2", "w3 w4 w5")
     halves = {a.turn_id: a for a in TurnAnnotation.objects.filter(assignment=assignment)}
-    assert halves[first.pk].labels == halves[second.pk].labels == [{"label": "anger", "intensity": 2}]
+    tagged = [{"label": "anger", "intensity": 2}, {"label": "confusion", "intensity": 1}]
+    assert halves[first.pk].labels == halves[second.pk].labels == tagged
     assert halves[first.pk].needs_recheck and halves[second.pk].needs_recheck
     assert halves[first.pk].shifts and not halves[second.pk].shifts  # the shift stays in its half
     half = halves[second.pk]
@@ -239,8 +241,8 @@ def test_undoing_a_split_keeps_what_was_tagged_on_the_second_half(client, call_w
     assignment = call.assignments.get()
     TurnAnnotation.objects.create(
         assignment=assignment, turn=turns[1], taxonomy=call.project.taxonomy,
-        labels=[{"label": "anger", "intensity": 2}],
-        shifts=[{"at": 4.2, "from": "neutral", "to": "anger"}, {"at": 6.0, "from": "anger", "to": "confusion"}],
+        labels=[{"label": "anger", "intensity": 2}, {"label": "confusion", "intensity": 1}],
+        shifts=[{"at": 4.2, "from": "confusion", "to": "anger"}, {"at": 6.0, "from": "anger", "to": "confusion"}],
     )  # fmt: skip
     client.force_login(annotator)
     made = propose(client, call, turns[1], "split", at=5.6, revision=1)
@@ -388,12 +390,13 @@ def test_merging_turns_adjudicated_alike_keeps_that_decision_with_both_halves_sh
     from annotation.corrections import turn_merge_next
 
     _, turns, _, reviewer, _ = call_with_turns
-    _adjudicate(turns[1], reviewer, ["anger"], note="raised voice")
-    _adjudicate(turns[2], reviewer, ["anger"], note="swears", shifts=[{"at": 9.0, "from": "anger", "to": "anger"}])
+    _adjudicate(turns[1], reviewer, ["anger", "neutral"], note="raised voice")
+    _adjudicate(turns[2], reviewer, ["anger", "neutral"], note="swears",
+                shifts=[{"at": 9.0, "from": "neutral", "to": "anger"}])  # fmt: skip
     turn_merge_next(turn=turns[1], revision=turns[1].revision, user=reviewer)
     merged = Turn.objects.get(pk=turns[1].pk)
     record = _decision_of_record(merged)
-    assert [item["label"] for item in record.labels] == ["anger"] and record.valence == -1.0
+    assert [item["label"] for item in record.labels] == ["anger", "neutral"] and record.valence == -1.0
     assert record.note == "raised voice / swears" and [s["at"] for s in record.shifts] == [9.0]
     assert merged.adjudications.count() == 3  # both halves' history, then the united decision
 
@@ -446,7 +449,7 @@ def test_a_split_gives_each_half_the_turns_adjudication_with_its_own_shifts(call
     call, turns, _, reviewer, _ = call_with_turns
     shifts = [{"at": 4.5, "from": "anger", "to": "neutral"}, {"at": 6.0, "from": "neutral", "to": "anger"}]
     for turn in turns:
-        _adjudicate(turn, reviewer, ["anger"], note="n", shifts=shifts if turn == turns[1] else [])
+        _adjudicate(turn, reviewer, ["anger", "neutral"], note="n", shifts=shifts if turn == turns[1] else [])
     GoldCall.objects.create(call=call, marked_by=reviewer)
     turn_split(turn=turns[1], at=5.5, revision=turns[1].revision, user=reviewer)
     first, second = call.turns.filter(order__in=[1, 2]).order_by("order")

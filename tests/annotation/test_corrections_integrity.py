@@ -96,7 +96,8 @@ def test_a_split_just_past_a_shift_keeps_each_shift_inside_its_half(call_with_tu
     assignment = call.assignments.get()
     TurnAnnotation.objects.create(
         assignment=assignment, turn=turns[1], taxonomy=call.project.taxonomy,
-        labels=[{"label": "anger", "intensity": 2}], shifts=[{"at": 5.6002, "from": "anger", "to": "anger"}],
+        labels=[{"label": "anger", "intensity": 2}, {"label": "neutral", "intensity": 1}],
+        shifts=[{"at": 5.6002, "from": "neutral", "to": "anger"}],
     )  # fmt: skip
     turn_split(turn=turns[1], at=5.6004, revision=1, user=reviewer)
     for row in TurnAnnotation.objects.filter(assignment=assignment).select_related("turn"):

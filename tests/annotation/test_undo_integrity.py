@@ -116,7 +116,8 @@ def test_undoing_an_adjust_brings_the_shifts_marked_since_inside_the_turn(call_w
     widen = turn_adjust(turn=turns[1], start=4.0, end=7.8, revision=1, user=reviewer)
     row = TurnAnnotation.objects.create(
         assignment=call.assignments.get(), turn=turns[1], taxonomy=call.project.taxonomy,
-        labels=[{"label": "anger", "intensity": 2}], shifts=[{"at": 7.5, "from": "anger", "to": "anger"}],
+        labels=[{"label": "anger", "intensity": 2}, {"label": "neutral", "intensity": 1}],
+        shifts=[{"at": 7.5, "from": "neutral", "to": "anger"}],
     )  # fmt: skip
     turn_revision_undo(revision=widen, user=reviewer)
     row.refresh_from_db()

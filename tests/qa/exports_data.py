@@ -129,6 +129,10 @@ def build_calls(
                 labels = [{"label": chosen, "intensity": 1 + (t + a) % 5}]
                 if a == 0 and t % 3 == 0:
                     labels.append({"label": "confusion", "intensity": None})
+                # The second turn's emotion shifts to the chosen one: from an emotion tagged there too.
+                before = "neutral" if chosen != "neutral" else "confusion"
+                if t == 1:
+                    labels.append({"label": before, "intensity": None})
                 TurnAnnotation.objects.create(
                     assignment=assignment,
                     turn=turn,
@@ -136,7 +140,7 @@ def build_calls(
                     labels=labels,
                     valence=float(-1 + a),
                     arousal=float(2 + a),
-                    shifts=[{"at": start + 0.7, "from": "neutral", "to": chosen}] if t == 1 else [],
+                    shifts=[{"at": start + 0.7, "from": before, "to": chosen}] if t == 1 else [],
                 )
         if audio:
             write_pcm(call, spans, channels, duration)

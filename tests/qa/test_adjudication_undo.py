@@ -15,10 +15,12 @@ from tests.annotation import test_corrections
 call_with_turns = test_corrections.call_with_turns  # four turns, S0 S1 S1 S0, 4 s apart
 
 
-def _adjudicate(turn, reviewer, label: str, *, shifts=(), taxonomy=None) -> Adjudication:
+def _adjudicate(turn, reviewer, label: str, *, also=(), shifts=(), taxonomy=None) -> Adjudication:
+    """``also``: more labels (intensity 1), for the other emotion of a shift."""
     return Adjudication.objects.create(
         turn=turn, reviewer=reviewer, taxonomy=taxonomy or turn.call.project.taxonomy,
-        labels=[{"label": label, "intensity": 2}], valence=-1.0, shifts=list(shifts), note=f"{label} heard",
+        labels=[{"label": label, "intensity": 2}, *({"label": key, "intensity": 1} for key in also)], valence=-1.0,
+        shifts=list(shifts), note=f"{label} heard",
     )  # fmt: skip
 
 
@@ -34,7 +36,8 @@ def test_undoing_a_merge_gives_each_turn_back_the_adjudications_it_withdrew(call
     """The merge withdrew both decisions (they differed); its undo left both turns unadjudicated,
     so a reviewer's work was lost to an undo."""
     call, turns, _, reviewer, _ = call_with_turns
-    anger = _adjudicate(turns[1], reviewer, "anger", shifts=[{"at": 5.0, "from": "anger", "to": "neutral"}])
+    anger = _adjudicate(turns[1], reviewer, "anger", also=["neutral"],
+                        shifts=[{"at": 5.0, "from": "anger", "to": "neutral"}])  # fmt: skip
     gratitude = _adjudicate(turns[2], reviewer, "gratitude")
     merge = turn_merge_next(turn=turns[1], revision=1, user=reviewer)
     assert not Adjudication.objects.exists()
@@ -99,7 +102,7 @@ def test_a_boundary_move_keeps_the_decisions_shifts_inside_the_turn_and_saveable
     no longer be saved as it was ("shifts[0].at must be between ...")."""
     call, turns, _, reviewer, _ = call_with_turns
     shifts = [{"at": 4.2, "from": "anger", "to": "neutral"}, {"at": 6.5, "from": "neutral", "to": "anger"}]
-    decided = _adjudicate(turns[1], reviewer, "anger", shifts=shifts)
+    decided = _adjudicate(turns[1], reviewer, "anger", also=["neutral"], shifts=shifts)
     shrink = turn_adjust(turn=turns[1], start=5.0, end=6.0, revision=1, user=reviewer)
     decided.refresh_from_db()
     assert [s["at"] for s in decided.shifts] == [5.0, 6.0]
@@ -118,7 +121,8 @@ def test_a_boundary_move_keeps_the_decisions_shifts_inside_the_turn_and_saveable
 def test_undoing_a_widening_brings_the_decisions_shifts_inside(call_with_turns):
     call, turns, _, reviewer, _ = call_with_turns
     widen = turn_adjust(turn=turns[1], start=4.0, end=7.8, revision=1, user=reviewer)
-    decided = _adjudicate(turns[1], reviewer, "anger", shifts=[{"at": 7.5, "from": "anger", "to": "anger"}])
+    decided = _adjudicate(turns[1], reviewer, "anger", also=["neutral"],
+                          shifts=[{"at": 7.5, "from": "neutral", "to": "anger"}])  # fmt: skip
     turn_revision_undo(revision=widen, user=reviewer)
     decided.refresh_from_db()
     assert [s["at"] for s in decided.shifts] == [7.0]

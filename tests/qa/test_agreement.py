@@ -168,8 +168,13 @@ def test_shift_boundaries_count_annotators_without_shifts(project, make_user):
 
     annotated_call(project, make_user, TABLE)
     rows = {r.assignment.annotator.username: r for r in TurnAnnotation.objects.filter(turn__order=0)}
-    TurnAnnotation.objects.filter(pk=rows["a1"].pk).update(shifts=[{"at": 0.5, "from": "anger", "to": "neutral"}])
-    TurnAnnotation.objects.filter(pk=rows["a2"].pk).update(shifts=[{"at": 0.7, "from": "anger", "to": "neutral"}])
+    both = [{"label": "anger", "intensity": 3}, {"label": "neutral", "intensity": 3}]  # a shift's two emotions
+    TurnAnnotation.objects.filter(pk=rows["a1"].pk).update(
+        labels=both, shifts=[{"at": 0.5, "from": "anger", "to": "neutral"}]
+    )
+    TurnAnnotation.objects.filter(pk=rows["a2"].pk).update(
+        labels=both, shifts=[{"at": 0.7, "from": "anger", "to": "neutral"}]
+    )
     shifts = project_report(project, bootstrap=0)["shifts"]
     # a1 and a2 pair up (2 of their 2 marks), a3 marked nothing (a1's and a2's marks unmatched): 2 of 4.
     assert shifts["matched_share"] == 0.5 and shifts["units"] == 1 and shifts["excluded"] == 0

@@ -61,6 +61,10 @@ export function resolveConflict(turn, current) {
       });
       // Labels and "no emotion" exclude each other (the server refuses both): labels win, as in edits.js.
       if ((merged.labels || []).length) merged.no_emotion = false;
+      // A shift runs between two emotions the turn keeps (the server refuses any other), as
+      // unticking a label takes its shifts with it (edits.js).
+      const kept = new Set((merged.labels || []).map((l) => l.label));
+      merged.shifts = (merged.shifts || []).filter((s) => kept.has(s.from) && kept.has(s.to) && s.from !== s.to);
       if (!merged.skipped) merged.skip_reason = "";
       merged.suggestion_actions = { ...(current.suggestion_actions || {}), ...(mine.suggestion_actions || {}) };
       merged.version = current.version;

@@ -256,7 +256,12 @@ function shiftEditor(index, shift, i) {
     el.setAttribute("aria-label", `shift ${i + 1} of turn ${n}: ${side} emotion`);
     labels.forEach((l) => el.add(new Option(labelInfo(l.label).name, l.label, false, l.label === shift[side])));
     if (!labels.some((l) => l.label === shift[side])) el.add(new Option(labelInfo(shift[side]).name, shift[side], false, true));
-    el.addEventListener("change", () => edit(index, (x) => { x.shifts[i][side] = el.value; }));
+    el.addEventListener("change", () => edit(index, (x) => {
+      // One emotion on both sides is no shift (the server refuses it): taking the other side's emotion swaps them.
+      const mark = x.shifts[i], other = side === "from" ? "to" : "from";
+      if (el.value === mark[other]) mark[other] = mark[side];
+      mark[side] = el.value;
+    }));
     wrap.append(el, side === "from" ? " → " : " ");
   });
   wrap.append(chipButton("ws-mini", "at playhead", `move shift ${i + 1} of turn ${n} to the playhead`, () => {
