@@ -345,9 +345,17 @@ def assignment_progress(assignment: Assignment) -> dict:
 CALL_SKIPPED = "call skipped"  # the skip reason of judgements withdrawn by skipping their whole call
 
 
+def _lock_call_first(assignment: Assignment) -> None:
+    """The lock order of every write on a call's annotations: call, assignment, annotations (a
+    save, a turn split or merge). Submit and reopen rewrite annotations too, so they take the
+    call's lock first; taken out of order, a call skip racing a turn split could deadlock."""
+    Call.objects.select_for_update().filter(pk=assignment.call_id).first()
+
+
 def assignment_submit(*, assignment: Assignment, skip_reason: str = "") -> Assignment:
     """Submit when every turn is tagged, or skip the whole call with a reason."""
     with transaction.atomic():
+        _lock_call_first(assignment)
         locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
         if locked.status in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
             raise ValidationError([f"This assignment is already {locked.get_status_display().lower()}."])
@@ -382,6 +390,7 @@ def assignment_reopen(*, assignment: Assignment, user) -> Assignment:
     if assignment.annotator_id != user.pk:
         raise ValidationError(["Only the assignment's annotator reopens it."])
     with transaction.atomic():
+        _lock_call_first(assignment)
         locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
         if locked.status not in (Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED):
             raise ValidationError(["This assignment is open already; there is nothing to reopen."])

@@ -228,3 +228,58 @@ def test_a_call_skip_reason_too_long_is_refused_not_cut(client, setup):
     assert client.post(submit, {"skip_reason": "r" * 2000}, content_type="application/json").status_code == 200
     assignment.refresh_from_db()
     assert assignment.status == "skipped" and len(assignment.skip_reason) == 2000
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", ["submit-skip", "reopen"])
+def test_submit_and_reopen_wait_for_the_call_lock_first(setup, action):
+    """Lock order everywhere is call, then assignment, then annotations (a save, a turn split or
+    merge). Submit and reopen locked the assignment and then the annotations without the call:
+    a call skip racing a turn split could deadlock. While another transaction holds the call's
+    lock, they now wait before touching the assignment."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from annotation.models import Call
+    from annotation.turn_annotations import assignment_reopen, assignment_submit
+
+    assignment, _, annotator = setup
+    if action == "reopen":
+        assignment_submit(assignment=assignment, skip_reason="noise")
+    held, done = threading.Event(), threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                Call.objects.select_for_update().get(pk=assignment.call_id)
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def actor() -> None:
+        try:
+            if action == "reopen":
+                assignment_reopen(assignment=assignment, user=annotator)
+            else:
+                assignment_submit(assignment=assignment, skip_reason="noise")
+            done.set()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=actor)]
+    threads[0].start()
+    assert held.wait(10)
+    threads[1].start()
+    time.sleep(0.5)
+    waited = not done.is_set()
+    # While it waits, the assignment row is free: another transaction can lock it at once.
+    with transaction.atomic():
+        Assignment.objects.select_for_update(nowait=True).get(pk=assignment.pk)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert waited and done.is_set()
