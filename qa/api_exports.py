@@ -18,10 +18,11 @@ from annotation.services import upload_display_name
 from annotation.turn_files import IMPORT_FORMATS, MAX_BYTES, ImportRejected
 from annotera.jsonlimits import BoundedJSONParser
 
-from .exports import FORMATS, ExportError, ExportFilters
+from .exports import FORMATS, ExportError
 from .exports.download import snapshot_file_response, snapshot_zip_response
 from .exports.selectors import project_for_exporter, snapshot_for_exporter
 from .exports.snapshot import snapshot_create
+from .forms import ExportOptionsForm
 from .models import ExportSnapshot
 
 
@@ -95,13 +96,16 @@ class SnapshotList(APIView):
         payload = SnapshotCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        # The snapshot page's checks: every refused filter (and the split) named at once.
+        options = ExportOptionsForm.for_values(project=project, filters=data["filters"], split=data["split"])
+        if not options.is_valid():
+            raise ValidationError(options.errors_by_field(general="filters"))
         try:
-            ExportFilters.check_keys(data["filters"])
             snapshot = snapshot_create(
                 project=project,
                 created_by=request.user,
                 formats=data["formats"],
-                filters=ExportFilters.from_mapping(data["filters"]),
+                filters=options.cleaned_data["filters"],
                 split_ratios=data["split"],
                 split_seed=data["seed"],
             )

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from typing import TypeVar
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from annotation.pipeline.whisper_languages import parse_languages
+from annotera.names import unknown_key
 
 from .exports import WRITERS, ExportError, ExportFilters
 from .exports.records import selected_turns
@@ -104,22 +107,28 @@ def _export_check(parse: Callable[[], T]) -> T:
         raise forms.ValidationError(exc.message) from exc
 
 
-class SnapshotForm(forms.Form):
-    """A new dataset snapshot of ``project``: formats, filters and split. Each field is checked on
-    its own, so every refused field is named at once, under that field (the export's parser stops
-    at the first); ``cleaned_data["filters"]`` is the parsed ``ExportFilters``."""
+def _as_text(value: object) -> object:
+    """A JSON or command-line value as a text input would post it: a list joined with commas,
+    None as empty; anything else as it is (the field turns it into text, and "[1]" is refused)."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    return value
 
-    formats = forms.MultipleChoiceField(
-        choices=[(name, writer.title) for name, writer in WRITERS.items()],
-        widget=forms.CheckboxSelectMultiple,
-        initial=["jsonl"],
-    )
+
+class ExportOptionsForm(forms.Form):
+    """What an export holds: its filters and its split. Each field is checked on its own by the
+    export's own parsers (``_export_check``), so every refused field is named at once, under that
+    field (the parsers stop at the first), in the same words on the snapshot page, in the API and on
+    the command line, which all check through this form. ``cleaned_data["filters"]`` is the parsed
+    ``ExportFilters``. The API and ``export_dataset`` build it with ``for_values``."""
+
     calls = forms.CharField(required=False, help_text="Call ids, comma-separated; empty: every ready call.")
     languages = forms.CharField(required=False, help_text="e.g. en,hi; empty: every language.")
-    min_alpha = forms.FloatField(
+    min_alpha = forms.CharField(
         required=False,
-        min_value=-1,
-        max_value=1,
+        widget=forms.NumberInput(attrs={"min": "-1", "max": "1", "step": "any"}),
         help_text="Calls whose label agreement (Krippendorff's alpha) is at least this. Calls without a defined "
         "alpha (one annotator per turn, or everyone gave the same answer throughout) are left out; adjudicated "
         "turns are kept. The data card says how many calls each filter left out, and why.",
@@ -132,14 +141,34 @@ class SnapshotForm(forms.Form):
         help_text="Leave out the annotations of calls their annotators have not submitted yet (drafts they may "
         "still change). Otherwise they are included, each marked, and the data card counts them.",
     )
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.CharField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.CharField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     split = forms.CharField(required=False, initial="0.8,0.1,0.1", help_text="train,dev,test shares; empty: no split.")
-    seed = forms.IntegerField(required=False, initial=0, min_value=-(2**31), max_value=2**31 - 1)
 
-    def __init__(self, *args, project, **kwargs) -> None:
+    def __init__(self, *args, project, unknown_filters: Sequence[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
+        self.unknown_filters = list(unknown_filters)
+
+    @classmethod
+    def for_values(cls, *, project, filters: Mapping, split: object = None) -> ExportOptionsForm:
+        """The form for filters given as values (the API's JSON, the command's options) rather
+        than posted text: lists become comma-separated text, and a yes/no filter is read as the
+        export reads it ("no" is no). A key that is no filter is refused with the rest."""
+        data: dict[str, object] = {}
+        for key, value in filters.items():
+            if key not in FILTER_FIELDS:
+                continue
+            if isinstance(cls.base_fields[key], forms.BooleanField):
+                value = getattr(ExportFilters.from_mapping({key: value}), key)
+            data[key] = _as_text(value)
+        data["split"] = _as_text(split)
+        return cls(data, project=project, unknown_filters=[str(k) for k in filters if k not in FILTER_FIELDS])
+
+    def _filter_value(self, name: str) -> object:
+        """This field parsed alone by the export's parser (a number, a date), or its refusal."""
+        value = self.cleaned_data[name]
+        return getattr(_export_check(lambda: ExportFilters.from_mapping({name: value})), name)
 
     def clean_calls(self) -> str:
         value = self.cleaned_data["calls"]
@@ -158,6 +187,15 @@ class SnapshotForm(forms.Form):
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
+    def clean_min_alpha(self) -> float | None:
+        return self._filter_value("min_alpha")
+
+    def clean_date_from(self) -> dt.date | None:
+        return self._filter_value("date_from")
+
+    def clean_date_to(self) -> dt.date | None:
+        return self._filter_value("date_to")
+
     def clean_split(self) -> str:
         value = self.cleaned_data["split"]
         _export_check(lambda: parse_ratios(value))
@@ -165,6 +203,8 @@ class SnapshotForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        for key in self.unknown_filters:  # dropped, "gold" would export the whole project
+            self.add_error(None, unknown_key(key, FILTER_FIELDS, what="filter"))
         # The fields refused above are left out here, so what remains to refuse is across fields
         # (a date range that ends before it starts), named on the field the parser names.
         try:
@@ -172,3 +212,23 @@ class SnapshotForm(forms.Form):
         except ExportError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.message)
         return data
+
+    def errors_by_field(self, *, general: str) -> dict[str, list[str]]:
+        """Every refusal, by field; those of no one field (a key that is no filter) under ``general``."""
+        return {
+            general if field == NON_FIELD_ERRORS else field: list(messages) for field, messages in self.errors.items()
+        }
+
+
+class SnapshotForm(ExportOptionsForm):
+    """A new dataset snapshot of ``project``: formats, then the filters and split of
+    ``ExportOptionsForm`` (every refused field named at once, under that field), and the seed."""
+
+    field_order = ["formats", *FILTER_FIELDS, "split", "seed"]
+
+    formats = forms.MultipleChoiceField(
+        choices=[(name, writer.title) for name, writer in WRITERS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["jsonl"],
+    )
+    seed = forms.IntegerField(required=False, initial=0, min_value=-(2**31), max_value=2**31 - 1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,6 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from annotation.models import Assignment, Call, Project, Suggestion, Turn, TurnAnnotation
 from annotation.storage import pcm_path
-from annotera.names import unknown_key
 
 from ..consensus import consensus_for_turns
 from ..judgements import labels_in_version, labels_removed_by_change, shifts_in_version, version_mappings
@@ -55,15 +54,6 @@ class ExportFilters:
     # Annotations of assignments their annotators have submitted only (drafts of calls still being
     # annotated are otherwise included, each marked "submitted": false, and counted in the card).
     submitted_only: bool = False
-
-    @classmethod
-    def check_keys(cls, data: Mapping) -> None:
-        """An ExportError for a key that is no filter ("gold" for gold_only): dropped, it would
-        export the whole project while the person believes it is filtered."""
-        known = [f.name for f in fields(cls)]
-        for key in data:
-            if key not in known:
-                raise ExportError(unknown_key(key, known, what="filter"), field="filters")
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> ExportFilters:

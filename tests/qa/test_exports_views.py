@@ -118,7 +118,7 @@ def test_create_from_the_form_queues_a_build_and_the_page_polls(
         ({"formats": ["jsonl"], "split": "1,2"}, b"give three"),
         ({"formats": ["jsonl"], "calls": "999999"}, b"no call 999999"),
         ({"formats": ["nope"]}, b"Select a valid choice"),
-        ({"formats": ["jsonl"], "min_alpha": "3"}, b"less than or equal to 1"),
+        ({"formats": ["jsonl"], "min_alpha": "3"}, b"give a number between -1 and 1"),
     ],
 )
 def test_bad_snapshot_requests_are_refused_on_the_form(client, project, people, form, message):
@@ -148,7 +148,7 @@ def field_block(content: bytes, name: str) -> str:
             {
                 "calls": "no call 999999",
                 "split": "give three",
-                "min_alpha": "less than or equal to 1",
+                "min_alpha": "give a number between -1 and 1",
                 "date_from": "the range starts after it ends",
             },
         ),
@@ -174,6 +174,64 @@ def test_every_refused_filter_is_named_under_its_own_field(client, project, peop
         else:
             assert f'value="{value}"' in field_block(response.content, field), field
     assert not ExportSnapshot.objects.exists()
+
+
+# Every refused filter in one answer, in the snapshot page's words: the API and the command line
+# named only the first, so a request with three mistakes took three round trips.
+EVERY_BAD_FILTER = {
+    "calls": ("999999", "no call 999999"),
+    "languages": ("en, klingon!!", "'klingon!!': not a language the speech models know"),
+    "min_alpha": ("3", "give a number between -1 and 1"),
+    "date_to": ("someday", "give a date as YYYY-MM-DD"),
+    "split": ("a,b,c", "give three"),
+}
+
+
+def test_api_names_every_refused_filter_at_once(client, project, people):
+    login(client, people["pm"])
+    filters = {key: value for key, (value, _) in EVERY_BAD_FILTER.items() if key != "split"}
+    filters["calls"] = [999999]  # JSON values, not the form's text
+    filters["gold"] = True  # no filter at all: named with the rest
+    body = {"formats": ["jsonl"], "filters": filters, "split": [1, 2]}
+    url = reverse("api-project-snapshots", args=[project.slug])
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    errors = response.json()
+    assert set(errors) == {*EVERY_BAD_FILTER, "filters"}  # every one at once, nothing more
+    for field, (_, message) in EVERY_BAD_FILTER.items():
+        assert any(message in m for m in errors[field]), (field, errors)
+    assert "'gold' is not a filter. Did you mean gold_only?" in errors["filters"][0]
+    # Across fields too, as numbers: a range that ends before it starts, with another refusal.
+    body = {"formats": ["jsonl"], "filters": {"min_alpha": 3, "date_from": "2024-05-02", "date_to": "2024-05-01"}}
+    errors = client.post(url, body, content_type="application/json").json()
+    assert set(errors) == {"min_alpha", "date_from"} and "the range starts after it ends" in errors["date_from"][0]
+    assert not ExportSnapshot.objects.exists()
+
+
+def test_api_reads_yes_no_filters_and_languages_as_the_page_does(
+    client, project, people, django_capture_on_commit_callbacks
+):
+    login(client, people["pm"])
+    body = {"formats": ["jsonl"], "filters": {"languages": ["English"], "gold_only": "no", "adjudicated_only": "off"}}
+    with django_capture_on_commit_callbacks(execute=False):
+        created = client.post(
+            reverse("api-project-snapshots", args=[project.slug]), body, content_type="application/json"
+        )
+    assert created.status_code == 201, created.content
+    assert created.json()["filters"] == {"languages": ["en"]}  # "no" is no, and English is en
+
+
+def test_command_names_every_refused_filter_at_once(project, data, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    options = {key: value for key, (value, _) in EVERY_BAD_FILTER.items()}
+    out = tmp_path / "export"
+    with pytest.raises(CommandError) as refused:
+        call_command("export_dataset", project=project.slug, fmt="jsonl", out=str(out), **options)
+    text = str(refused.value)
+    for field, (_, message) in EVERY_BAD_FILTER.items():
+        assert f"--{field.replace('_', '-')}: {message}" in text, (field, text)
+    assert not out.exists()  # nothing written
 
 
 def test_zip_streams_every_file_intact(client, people, ready):

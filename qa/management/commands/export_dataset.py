@@ -4,9 +4,10 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from annotation.cli import ProjectCommand
-from qa.exports import FORMATS, ExportError, ExportFilters
+from qa.exports import FORMATS, ExportError
 from qa.exports.build import export_write
 from qa.exports.splits import parse_ratios
+from qa.forms import FILTER_FIELDS, ExportOptionsForm
 
 
 class Command(ProjectCommand):
@@ -42,26 +43,26 @@ class Command(ProjectCommand):
         formats = list(FORMATS) if fmt.strip().lower() == "all" else fmt.split(",")
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise CommandError(f"--out {out} exists and is not an empty folder.")
-        try:
-            filters = ExportFilters.from_mapping(
-                {
-                    "calls": options["calls"],
-                    "languages": options["languages"],
-                    "min_alpha": options["min_alpha"],
-                    "adjudicated_only": options["adjudicated_only"],
-                    "gold_only": options["gold_only"],
-                    "submitted_only": options["submitted_only"],
-                    "date_from": options["date_from"],
-                    "date_to": options["date_to"],
-                }
+        # The snapshot page's checks: every refused option named at once, as the option it is.
+        options_form = ExportOptionsForm.for_values(
+            project=target, filters={key: options[key] for key in FILTER_FIELDS}, split=options["split"]
+        )
+        if not options_form.is_valid():
+            raise CommandError(
+                "; ".join(
+                    f"--{field.replace('_', '-')}: {message}"
+                    for field, messages in options_form.errors.items()
+                    for message in messages
+                )
             )
+        try:
             ratios = parse_ratios(options["split"])
             out.mkdir(parents=True, exist_ok=True)
             manifest = export_write(
                 project=target,
                 formats=formats,
                 out_dir=out,
-                filters=filters,
+                filters=options_form.cleaned_data["filters"],
                 split_ratios=ratios,
                 split_seed=options["seed"],
                 agreement_bootstrap=options["bootstrap"],
