@@ -113,7 +113,6 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
         context.update(
             figures=[(title, report[key]) for key, title in FIGURES],
             bars=pictures.alpha_bars(report["label_presence"]["per_label"]),
-            bars_height=max(24, 24 * len(report["label_presence"]["per_label"])),
             scatter=pictures.annotator_scatter(per_annotator),
             drift=pictures.drift_lines(per_annotator),
             per_annotator=per_annotator,

@@ -247,3 +247,86 @@ def test_status_words_and_badges_never_break_inside_a_word(browser, live_server,
     page.goto(live_server.url + project_page)
     rows = page.eval_on_selector_all("#call-table-box tr.status-failed", "rows => rows.map(r => r.offsetHeight)")
     assert len(rows) == 2 and max(rows) < 150, rows  # was ~350 px at 1280
+
+
+# Where each sticky first cell of a table lies after its box is scrolled to the far right, next
+# to the box; whether anything covers its middle, whether its colour is opaque.
+FIRST_CELLS = """sel => {
+  const table = document.querySelector(sel), box = table.closest('.table-scroll');
+  box.scrollLeft = box.scrollWidth;
+  const rect = r => ({x: r.x, y: r.y, width: r.width, height: r.height});
+  const cells = [...table.querySelectorAll(':scope > * > tr > :first-child:not([colspan])')].map(cell => {
+    window.scrollTo(0, window.scrollY + cell.getBoundingClientRect().top - 100);  // the page only, not the box
+    const r = cell.getBoundingClientRect();
+    const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return {text: cell.textContent.trim().slice(0, 40), box: rect(r), covered: !cell.contains(top),
+            background: getComputedStyle(cell).backgroundColor, within: rect(box.getBoundingClientRect())};
+  });
+  return {scrolled: box.scrollLeft, cells};
+}"""
+
+
+def test_first_column_stays_in_view_when_a_wide_table_scrolls_on_a_phone(browser, live_server, world):
+    """At 390x844 a wide table scrolled sideways in its box lost its first column: the members
+    table's Remove buttons showed no person, the call list's Retry no call."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = open_as(browser, live_server, "pm", PHONE)
+    serious = []
+    slug = world["project"].slug
+    tables = [
+        (f"/projects/{slug}/members/", "[aria-label=Members] table"),
+        (f"/projects/{slug}/", "#call-table-box table"),
+        (f"/calls/{world['call'].pk}/", "#stages"),
+        (f"/calls/{world['call'].pk}/", "[aria-label=Turns] table"),
+        (f"/projects/{slug}/corrections/", "[aria-label='Corrections waiting for review'] table"),
+        (f"/taxonomies/{world['draft'].pk}/", "[aria-label=Labels] table"),
+    ]
+    for path, table in tables:
+        assert page.goto(live_server.url + path).status == 200, path
+        page.wait_for_load_state()
+        found = page.evaluate(FIRST_CELLS, table)
+        assert found["scrolled"] > 40, (path, table, found["scrolled"])  # the box did scroll: the check bites
+        assert len(found["cells"]) >= 2, (path, found)  # the header and at least one row
+        for cell in found["cells"]:
+            box = cell["within"]
+            inside = (
+                box["x"] - 0.5 <= cell["box"]["x"]
+                and cell["box"]["x"] + cell["box"]["width"] <= box["x"] + box["width"] + 0.5
+            )
+            assert inside and cell["box"]["width"] > 0, (path, table, cell, box)
+            assert not cell["covered"], (path, table, cell)
+            assert cell["background"].startswith("rgb("), (path, table, cell)  # opaque: rgba(…, 0) showed cells through
+        violations = Axe().run(page).response["violations"]  # scrolled sideways, the column over the cells
+        serious += [(path, v["id"]) for v in violations if v["impact"] in ("critical", "serious")]
+    assert serious == []
+
+    # The person beside each Remove button, both in the box, neither over the other.
+    page.goto(f"{live_server.url}/projects/{slug}/members/")
+    members = page.locator("[aria-label=Members]")
+    members.evaluate("box => { box.scrollLeft = box.scrollWidth; }")
+    box = members.bounding_box()
+    for user in ("pm", "rev"):
+        row = members.locator("tr", has=page.get_by_role("button", name=f"Remove {user} as"))
+        name, button = row.locator("td").first.bounding_box(), row.get_by_role("button").bounding_box()
+        assert row.locator("td").first.inner_text().startswith(user)
+        for shown in (name, button):
+            assert box["x"] - 0.5 <= shown["x"] and shown["x"] + shown["width"] <= box["x"] + box["width"] + 0.5
+        assert name["x"] + name["width"] <= button["x"], (name, button)
+
+    # A control the keyboard reaches in the second column is scrolled clear of the sticky one, and
+    # its focus ring shows: Tab from Key to Name with the box scrolled to the far right.
+    page.goto(f"{live_server.url}/taxonomies/{world['draft'].pk}/")
+    labels = page.locator("[aria-label=Labels]")
+    labels.evaluate("box => { box.scrollLeft = box.scrollWidth; }")
+    first_row = labels.locator("tbody tr").first
+    first_row.locator("td").first.locator("input").first.focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.closest('td').cellIndex")
+    assert focused == 1, focused
+    key_cell = first_row.locator("td").first.bounding_box()
+    name = page.evaluate(
+        "() => { const r = document.activeElement.getBoundingClientRect(), s = getComputedStyle(document.activeElement);"
+        " return {x: r.x, width: r.width, outline: s.outlineStyle, ring: parseFloat(s.outlineWidth) + parseFloat(s.outlineOffset || 0)}; }"
+    )
+    assert name["x"] - max(name["ring"], 0) >= key_cell["x"] + key_cell["width"] - 0.5, (name, key_cell)

@@ -19,6 +19,22 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// A table whose first column stays in view (sticky-first) can hold a control the keyboard reaches
+// in another column under that column once its box is scrolled sideways: the browser scrolls a
+// focused control into the box, not out from under the column. Scroll it clear, focus ring too.
+const FOCUS_RING = 4; // px: the widest outline and offset of app.css
+
+document.addEventListener("focusin", (event) => {
+  const target = event.target;
+  if (!(target instanceof Element)) return;
+  const cell = target.closest(".sticky-first > * > tr > *");
+  const first = cell?.parentElement?.firstElementChild;
+  const box = cell?.closest(".table-scroll");
+  if (!box || !first || cell === first || getComputedStyle(first).position !== "sticky") return;
+  const covered = first.getBoundingClientRect().right + FOCUS_RING - target.getBoundingClientRect().left;
+  if (covered > 0) box.scrollLeft -= covered;
+});
+
 // Files are checked against the server's limits before a multipart form sends them: a refusal
 // after the browser has sent hundreds of megabytes arrives as a reset connection, not a message.
 const FORM_OVERHEAD = 64 * 1024; // the form's other fields and multipart boundaries, generously

@@ -321,10 +321,15 @@ def _poll_once(client, page):
     assert response.status_code == 200
     new = html.fromstring(response.content.decode())
     for oob in new.xpath("//*[@hx-swap-oob]"):
-        assert oob.get("hx-swap-oob") == "innerHTML"
+        how = oob.attrib.pop("hx-swap-oob")
+        assert how in ("innerHTML", "true")
         [old] = page.xpath(f'//*[@id="{oob.get("id")}"]')
-        old.text, old[:] = oob.text, list(oob)
-        oob.drop_tree()
+        if how == "innerHTML":
+            old.text, old[:] = oob.text, list(oob)
+            oob.drop_tree()
+        else:  # "true": the element itself, outerHTML
+            oob.getparent().remove(oob)
+            old.getparent().replace(old, oob)
     target = page.xpath(f'//*[@id="{poller.get("hx-target")[1:]}"]')[0] if poller.get("hx-target") else poller
     [selected] = new.xpath(f'//*[@id="{poller.get("hx-select").removeprefix("#")}"]')
     target.getparent().replace(target, selected)
@@ -372,4 +377,36 @@ def test_the_open_call_page_follows_a_crash_and_a_retry_to_the_end(client, pm, p
     Call.objects.filter(pk=call.pk).update(status="ready")
     _poll_once(client, page)
     assert page.xpath('//h1//*[@aria-live="polite"]')[0].text_content().strip() == "Ready to annotate"
-    assert page.xpath(f'//a[@href="{url}"][contains(., "turns")]') and not page.xpath("//*[@hx-trigger]")
+    assert not page.xpath("//*[@hx-trigger]")
+
+
+def test_the_open_call_page_shows_the_turns_of_a_call_that_turns_ready(client, pm, project):
+    """A call that became ready while its page was open said so, but its turns stayed away until a
+    reload (the page offered a link to one). The poll that sees it ready now swaps the speakers,
+    assignments and turns in (out of band), announced once in the heading's live region; polls
+    before that, and after, swap none of it."""
+    from lxml import html
+
+    from annotation.jobs import job_enqueue
+    from annotation.models import Speaker, Turn
+
+    call = project.calls.create(original_name="r.wav", sha256="6" * 64, audio="r.wav", status="processing")
+    job_enqueue(call=call, stage="decode", send=False)
+    client.force_login(pm)
+    url = reverse("annotation:call_detail", args=[call.pk])
+    page = html.fromstring(client.get(url).content.decode())
+    speaker = Speaker.objects.create(call=call, label="CH0", role="agent", channel=0)
+    Turn.objects.create(call=call, speaker=speaker, order=0, start=0.0, end=2.0, text="my bill is wrong")
+    response = _poll_once(client, page)  # still processing: the turns so far are not swapped in yet
+    assert not response.xpath("//*[@hx-swap-oob]") and not page.xpath('//*[@aria-label="Turns"]')
+
+    Call.objects.filter(pk=call.pk).update(status="ready")
+    _poll_once(client, page)
+    [results] = page.xpath('//*[@id="call-results"]')
+    assert "my bill is wrong" in results.text_content() and results.xpath('.//*[@aria-label="Turns"]')
+    assert results.xpath('.//h2[.="Speakers"]') and results.xpath('.//h2[.="Assignments"]')
+    [live] = page.xpath('//h1//*[@aria-live="polite"]')
+    assert " ".join(live.text_content().split()) == "Ready to annotate: its speakers and turns are shown below"
+    assert len(page.xpath("//*[@aria-live]")) == 1  # the one live region, announcing once
+    assert not page.xpath(f'//a[@href="{url}"]') and page.xpath('//a[@href="#call-results"]')
+    assert not page.xpath("//*[@hx-trigger]")  # settled: no poll, so no second announcement
