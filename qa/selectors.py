@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 from django.core.exceptions import PermissionDenied
@@ -173,6 +174,14 @@ def shifts_the_turn_holds(shifts, turn: Turn) -> list[dict]:
         for s in shifts
         if s.get("from") and s.get("to") and s.get("at") is not None and turn.start <= s["at"] <= turn.end
     ]
+
+
+def shifts_a_decision_keeps(shifts, turn: Turn, labels: Iterable[str]) -> list[dict]:
+    """The shifts the turn holds (``shifts_the_turn_holds``) that a decision choosing ``labels``
+    (keys) can carry: from one of its emotions to another (``clean_annotation`` refuses a shift
+    naming an emotion the decision does not choose, or running from an emotion to itself)."""
+    chosen = set(labels)
+    return [s for s in shifts_the_turn_holds(shifts, turn) if s["from"] != s["to"] and {s["from"], s["to"]} <= chosen]
 
 
 def unadjudicated_turns(call) -> int:

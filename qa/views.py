@@ -30,7 +30,7 @@ from .selectors import (
     report_filter_choices,
     report_filter_problems,
     says_no_emotion,
-    shifts_the_turn_holds,
+    shifts_a_decision_keeps,
     turn_for_reviewer,
     turn_neighbours,
     turn_review,
@@ -217,9 +217,11 @@ def turn_adjudicate(request: HttpRequest, turn_id: int) -> HttpResponse:
     review = turn_review(turn)
     newest = newest_adjudications([turn.pk]).get(turn.pk)
     scales = taxonomy_scales(project.taxonomy)
-    whole = shifts_the_turn_holds(review["consensus"].shifts, turn)  # the rest: listed as not carried over
     previous_turn, next_turn = turn_neighbours(turn)
     consensus_labels = {item["label"]: item.get("intensity") for item in review["consensus"].labels}
+    # The shifts the pre-filled decision can carry as it is (the rest: listed as not carried over);
+    # the majority's shifts are counted by their times alone, so one may name an emotion the vote left out.
+    whole = shifts_a_decision_keeps(review["consensus"].shifts, turn, consensus_labels)
     form_labels = [
         {"key": label.key, "name": label.name, "checked": label.key in consensus_labels,
          "intensity": consensus_labels.get(label.key)}

@@ -22,7 +22,7 @@ from .selectors import (
     call_review,
     project_for_reviewer,
     says_no_emotion,
-    shifts_the_turn_holds,
+    shifts_a_decision_keeps,
 )
 from .services import call_adjudicate, filters_key, newest_adjudications
 from .views import snap
@@ -47,7 +47,6 @@ def _decisions(post, rows: list[dict]) -> list[dict]:
             }
             for key in post.getlist(f"label_{pk}")
         ]
-        chosen = {item["label"] for item in labels}
         decisions.append(
             {
                 "turn": pk,
@@ -56,11 +55,9 @@ def _decisions(post, rows: list[dict]) -> list[dict]:
                 "arousal": float(post[f"arousal_{pk}"]) if post.get(f"arousal_{pk}") else None,
                 # Shifts are edited on the turn's own page; here the consensus's are kept where the
                 # turn holds them and both emotions stay chosen.
-                "shifts": [
-                    s
-                    for s in shifts_the_turn_holds(row["consensus"].shifts, row["turn"])
-                    if {s["from"], s["to"]} <= chosen
-                ],
+                "shifts": shifts_a_decision_keeps(
+                    row["consensus"].shifts, row["turn"], [item["label"] for item in labels]
+                ),
                 "note": post.get(f"note_{pk}", ""),
                 "based_on": posted_adjudication_id(post.get(f"based_on_{pk}")),
                 "no_emotion": bool(post.get(f"no_emotion_{pk}")),

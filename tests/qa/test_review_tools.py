@@ -261,3 +261,55 @@ def test_the_whole_call_form_saves_nothing_when_one_turn_was_adjudicated_meanwhi
     data = form_defaults(client.get(whole).content.decode()) | decide
     client.post(whole, data)
     assert Adjudication.objects.count() == 4
+
+
+def turn_page_defaults(body: str) -> dict:
+    """What a browser submits for the turn's adjudication form untouched."""
+    import re
+
+    form = body[body.index('<form method="post" class="adjudicate-form">') :]
+    form = form[: form.index("</form>")]
+    data: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="checkbox" name="([^"]+)" value="([^"]+)" checked>', form):
+        data.setdefault(name, []).append(value)
+    for name, value in re.findall(r'<input (?:type="hidden" )?name="([^"]+)"[^>]* value="([^"]*)">', form):
+        data[name] = [value]
+    for name, options in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', form):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        data[name] = [chosen.group(1) if chosen else ""]
+    return data
+
+
+def test_the_turn_page_pre_fills_only_shifts_between_the_emotions_it_ticks(client, reviewer, project, make_user):
+    """Review finding: the turn page pre-filled the shifts most annotators marked, whatever
+    emotions they ran between, next to the labels most annotators chose; a shift from an emotion
+    the vote left out was then refused ("not one of this turn's labels") when the reviewer saved
+    the page untouched. Such a shift is listed as not carried over instead."""
+    call, turns, _ = annotated_call(project, make_user, {"a1": [["anger", "neutral"]], "a2": [["anger", "confusion"]]})
+    rows = TurnAnnotation.objects.filter(turn=turns[0]).order_by("assignment__annotator__username")
+    rows.filter(assignment__annotator__username="a1").update(shifts=[{"at": 0.5, "from": "neutral", "to": "anger"}])
+    rows.filter(assignment__annotator__username="a2").update(shifts=[{"at": 0.6, "from": "confusion", "to": "anger"}])
+    client.force_login(reviewer)
+    page = reverse("qa:turn_adjudicate", args=[turns[0].pk])
+    body = client.get(page).content.decode()
+    assert 'name="shift_at_0" type="number" min="0.0" max="1.0" step="any" value=""' in body  # only the blank row
+    assert "Not carried over" in body and "0.50 s neutral→anger" in body
+    answer = client.post(page, turn_page_defaults(body), follow=True).content.decode()
+    assert "Not saved" not in answer, answer[answer.find("Not saved") :][:300]
+    saved = Adjudication.objects.get()
+    assert [item["label"] for item in saved.labels] == ["anger"] and saved.shifts == []
+
+
+def test_the_whole_call_page_does_not_send_a_shift_from_an_emotion_to_itself(client, reviewer, project, make_user):
+    """Review finding: a shift saved before such shifts were refused (anger→anger) rode along with
+    the whole-call form's decision and the whole form was refused, with no shift to edit there."""
+    call, turns, _ = annotated_call(project, make_user, {"a1": [["anger"]], "a2": [["anger"]]})
+    TurnAnnotation.objects.filter(turn=turns[0]).update(shifts=[{"at": 0.5, "from": "anger", "to": "anger"}])
+    client.force_login(reviewer)
+    body = client.get(reverse("qa:turn_adjudicate", args=[turns[0].pk])).content.decode()
+    assert 'name="shift_at_0" type="number" min="0.0" max="1.0" step="any" value=""' in body  # nor pre-filled
+    assert "Not carried over" in body and "0.50 s anger→anger" in body
+    whole = reverse("qa:call_adjudicate", args=[call.pk])
+    page = client.post(whole, form_defaults(client.get(whole).content.decode()), follow=True).content.decode()
+    assert "1 turns adjudicated" in page, page[page.find("Not saved") :][:300]
+    assert Adjudication.objects.get().shifts == []
