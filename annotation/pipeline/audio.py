@@ -144,6 +144,19 @@ def other_container(head: bytes) -> str | None:
     return None
 
 
+def _megabytes_over(size: int, limit: int) -> str:
+    """"X MB; the limit is Y MB" with as many decimals as it takes for X to read as more than Y
+    (rounded alike, 500.3 MB over a 500 MB limit read "500 MB; the limit is 500 MB")."""
+    for decimals in range(4):
+        shown, cap = f"{size / 2**20:.{decimals}f}", f"{limit / 2**20:.{decimals}f}"
+        if float(shown) > float(cap):
+            break
+    else:
+        shown, cap = f"{size:,} bytes", f"{limit:,} bytes"
+        return f"{shown}; the limit is {cap}"
+    return f"{shown} MB; the limit is {cap} MB"
+
+
 def check_head(*, size: int, head: bytes, limits: AudioLimits) -> str:
     """The checks that need only a file's size and first bytes (``HEAD_BYTES``): empty, too
     big, and the container by its contents (returned: ``wav``, ``flac``…). Every way in (the
@@ -151,7 +164,7 @@ def check_head(*, size: int, head: bytes, limits: AudioLimits) -> str:
     if size == 0:
         raise AudioRejected("The file is empty (0 bytes).")
     if size > limits.max_bytes:
-        raise AudioRejected(f"The file is {size / 2**20:.0f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB.")
+        raise AudioRejected(f"The file is {_megabytes_over(size, limits.max_bytes)}.")
     kind = sniff_format(head)
     if kind is not None:
         return kind

@@ -137,3 +137,17 @@ def test_clipping_is_measured_and_said_on_the_call(tmp_path, project):
         assert Call.objects.get(pk=call.pk).duration == pytest.approx(2.0)
     assert notes["loud.wav"] == ""
     assert "of the recording is clipped" in notes["clipped.wav"] and "less reliable" in notes["clipped.wav"]
+
+
+def test_a_file_just_over_the_size_limit_reads_as_over_it():
+    """Both sizes were rounded to whole megabytes: a 500.3 MB file was refused as "500 MB; the
+    limit is 500 MB"."""
+    from annotation.pipeline.audio import AudioLimits, check_head
+
+    limits = AudioLimits(max_bytes=500 * 2**20)
+    with pytest.raises(AudioRejected, match=r"The file is 500\.3 MB; the limit is 500\.0 MB\."):
+        check_head(size=int(500.3 * 2**20), head=b"RIFF", limits=limits)
+    with pytest.raises(AudioRejected, match=r"The file is 524,288,001 bytes; the limit is 524,288,000 bytes\."):
+        check_head(size=500 * 2**20 + 1, head=b"RIFF", limits=limits)
+    with pytest.raises(AudioRejected, match=r"The file is 612 MB; the limit is 500 MB\."):
+        check_head(size=612 * 2**20, head=b"RIFF", limits=limits)
