@@ -157,14 +157,19 @@ def warm_up_call(path: Path) -> Path:
     return path
 
 
-def code_switched_suite(folder: Path, calls: int, first_seed: int = 1000) -> list[tuple[Path, list]]:
-    """Held-out code-switched calls (the tests use another script); (path, truth utterances)."""
+def code_switched_suite(
+    folder: Path, calls: int, first_seed: int = 1000, sentences: dict[str, list[str]] | None = None
+) -> list[tuple[Path, list]]:
+    """Held-out code-switched calls (the tests use another script); (path, truth utterances).
+    ``sentences``: another bank than the tests' (``codeswitch_bank.FRESH_SENTENCES``)."""
     from annotation.pipeline.codeswitch_fixtures import code_switched_script, render_code_switched, suite_voices
     from annotation.pipeline.synth import write_wav
 
     suite = []
     for seed in range(first_seed, first_seed + calls):
-        samples, truth = render_code_switched(code_switched_script(seed), voices=suite_voices(seed))
+        samples, truth = render_code_switched(
+            code_switched_script(seed, sentences=sentences), voices=suite_voices(seed)
+        )
         suite.append((write_wav(folder / f"codeswitch-{seed}.wav", samples), truth))
     return suite
 
@@ -352,6 +357,12 @@ def main() -> None:
         default=1000,
         help="first seed of the code-switched suite (fresh draws: 1064 on)",
     )
+    parser.add_argument(
+        "--suite-sentences",
+        choices=["tests", "fresh"],
+        default="tests",
+        help="the suite's sentence bank: the tests' own, or benchmarks/codeswitch_bank.py's (unseen in tuning)",
+    )
     parser.add_argument("--dual-calls", type=int, default=8, help="dual-channel calls with cross-talk (0: skip)")
     parser.add_argument("--skip-long", action="store_true", help="skip the 10-minute calls too (quality only)")
     parser.add_argument("--skip-conditions", action="store_true", help="skip sample.wav in other recording conditions")
@@ -443,8 +454,10 @@ def main() -> None:
 
     if args.suite_calls:
         from annotation.pipeline.codeswitch_fixtures import LANGUAGES
+        from benchmarks.codeswitch_bank import FRESH_SENTENCES
 
-        suite = code_switched_suite(folder, args.suite_calls, first_seed=args.suite_first_seed)
+        bank = FRESH_SENTENCES if args.suite_sentences == "fresh" else None
+        suite = code_switched_suite(folder, args.suite_calls, first_seed=args.suite_first_seed, sentences=bank)
         for label, candidates in (("open set", []), ("languages declared", list(LANGUAGES))):
             out = run_child("pipeline", audios=[str(p) for p, _ in suite], candidates=candidates)
             right = total = 0

@@ -78,9 +78,13 @@ def utterance(speaker: str, language: str, text: str, pause_before: float, voice
     )
 
 
-def code_switched_script(seed: int, turns: int = 4) -> list[tuple[str, str, str, float]]:
+def code_switched_script(
+    seed: int, turns: int = 4, sentences: dict[str, list[str]] | None = None
+) -> list[tuple[str, str, str, float]]:
     """(speaker, language, text, pause before) for one call: ``turns`` speaker turns, some of
-    them two utterances in two languages (a switch inside one speaker's speech)."""
+    them two utterances in two languages (a switch inside one speaker's speech). ``sentences``:
+    another bank per language (``benchmarks/codeswitch_bank.py``: sentences nothing was tuned on)."""
+    bank = sentences or SENTENCES
     rng = random.Random(seed)
     script = []
     speakers = ["agent", "customer"]
@@ -93,7 +97,7 @@ def code_switched_script(seed: int, turns: int = 4) -> list[tuple[str, str, str,
             if part == 1 and language == previous:
                 language = rng.choice([x for x in LANGUAGES if x != previous])
             pause = rng.uniform(0.3, 0.8) if part else rng.uniform(0.6, 1.2)
-            script.append((speaker, language, rng.choice(SENTENCES[language]), pause))
+            script.append((speaker, language, rng.choice(bank[language]), pause))
             previous = language
     return script
 

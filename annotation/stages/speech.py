@@ -118,7 +118,7 @@ def stage_transcribe(job: ProcessingJob, progress: ProgressFn) -> CommitFn:
                 channel_speech,
                 lid.language_probabilities,
                 second_opinion=lid.recheck_probabilities,
-                priors=lid.language_priors() if len(candidates) > 1 else None,
+                priors=lid.language_priors() if len(candidates) != 1 else None,
                 candidates=candidates,
                 pauses=pauses_in(mask, MASK_HOP),
             )

@@ -10,6 +10,8 @@ import pytest
 from annotation.pipeline import speech
 from annotation.pipeline.codeswitch_fixtures import LANGUAGES, render_code_switched
 from annotation.pipeline.language import (
+    OPEN_PRIOR_POWER,
+    PRIOR_POWER,
     LanguageWindow,
     identify_languages,
     language_chunks,
@@ -186,10 +188,19 @@ def test_when_the_model_hears_none_of_the_declared_languages_its_english_prior_d
     calibrated = identify_languages(audio, spans, probabilities, candidates=declared, priors=(prior, prior))
     assert [w.language for w in plain] == ["en", "en"]
     assert [w.language for w in calibrated] == ["fr", "en"]
-    en, fr = 0.95 / 0.2**0.5, 0.04 / 0.01**0.5
+    en, fr = 0.95 / 0.2**PRIOR_POWER, 0.04 / 0.01**PRIOR_POWER
     assert calibrated[1].confidence == pytest.approx(en / (en + fr))
-    # With no languages declared there is nothing to choose among: the prior is not used.
-    assert identify_languages(audio, spans, probabilities, priors=(prior, prior))[0].language == "th"
+    # With no languages declared, a milder share of the prior is divided out: what the model hears
+    # clearly stays (Thai), and English's prior no longer decides a close call against French.
+    open_set = identify_languages(audio, spans, probabilities, priors=(prior, prior))
+    assert [w.language for w in open_set] == ["th", "en"]
+    assert OPEN_PRIOR_POWER < PRIOR_POWER
+
+    def close(clips):
+        return [{"en": 0.5, "fr": 0.45, "th": 0.05}][: len(clips)]
+
+    assert identify_languages(audio, spans[:1], close)[0].language == "en"
+    assert identify_languages(audio, spans[:1], close, priors=(prior, prior))[0].language == "fr"
 
 
 # --- the real models -----------------------------------------------------------------------
