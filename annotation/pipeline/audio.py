@@ -145,8 +145,9 @@ def other_container(head: bytes) -> str | None:
 
 
 def _megabytes_over(size: int, limit: int) -> str:
-    """"X MB; the limit is Y MB" with as many decimals as it takes for X to read as more than Y
-    (rounded alike, 500.3 MB over a 500 MB limit read "500 MB; the limit is 500 MB")."""
+    """The size and the limit ("X MB; the limit is Y MB") with as many decimals as it takes for X to
+    read as more than Y (rounded alike, 500.3 MB over a 500 MB limit read "500 MB; the limit is
+    500 MB")."""
     for decimals in range(4):
         shown, cap = f"{size / 2**20:.{decimals}f}", f"{limit / 2**20:.{decimals}f}"
         if float(shown) > float(cap):
