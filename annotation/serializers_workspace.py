@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -52,6 +53,9 @@ class AnnotationInput(serializers.Serializer):
 _VERSION_DIGITS = r"[0-9]{1,18}"  # [0-9], not \d: \d matches every script's digits
 _IF_MATCH = re.compile(rf'(?:W/)?"({_VERSION_DIGITS})"|({_VERSION_DIGITS})')
 _BODY_VERSION = re.compile(_VERSION_DIGITS)
+# Digits all the same, but more than a version ever has: "too large", not "not in the digits 0-9".
+_TOO_LONG_DIGITS = re.compile(r"[0-9]{19,}")
+_TOO_LONG_IF_MATCH = re.compile(r'(?:W/)?"([0-9]{19,})"|([0-9]{19,})')
 
 
 class VersionMissing(Exception):
@@ -59,8 +63,34 @@ class VersionMissing(Exception):
 
 
 def _shown(value: object) -> str:
+    """A body value as the client wrote it: in JSON's spelling (true, null, "3"), not Python's
+    (True, None, '3')."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = _digits(value)
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):  # not from JSON
+            text = repr(value)
+    return text if len(text) <= 40 else f"{text[:40]}…"
+
+
+def _digits(number: int) -> str:
+    """A whole number, or its length where it is too long to write out (or for Python to write:
+    str() refuses ints past 4300 digits)."""
+    try:
+        text = str(number)
+    except ValueError:
+        return "a number of more than 4300 digits"
+    return text if len(text) <= 30 else f"a number of {len(text)} digits"
+
+
+def _shown_header(value: str) -> str:
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:40]}…"
+
+
+_TOO_LARGE = "is too large to be a version (at most 18 digits): send the version the GET gave you"
 
 
 def edited_version(*, if_match: str | None, data: object) -> int:
@@ -73,10 +103,13 @@ def edited_version(*, if_match: str | None, data: object) -> int:
         found = _IF_MATCH.fullmatch(if_match)
         if found:
             header = int(found.group(1) or found.group(2))
+        elif too_long := _TOO_LONG_IF_MATCH.fullmatch(if_match):
+            digits = len(too_long.group(1) or too_long.group(2))
+            errors.append(f"If-Match's version ({digits} digits) {_TOO_LARGE} (its ETag). Nothing was saved.")
         else:
             errors.append(
                 "If-Match must be the version you edited, in the digits 0-9, as the turn's ETag gives it "
-                f'(e.g. "3"; "0" for a new annotation); got {_shown(if_match)}. Nothing was saved.'
+                f'(e.g. "3"; "0" for a new annotation); got {_shown_header(if_match)}. Nothing was saved.'
             )
     if isinstance(data, dict) and "version" in data:
         raw = data["version"]
@@ -84,6 +117,10 @@ def edited_version(*, if_match: str | None, data: object) -> int:
             body = raw
         elif isinstance(raw, str) and _BODY_VERSION.fullmatch(raw):
             body = int(raw)
+        elif (isinstance(raw, int) and not isinstance(raw, bool) and raw > 0) or (
+            isinstance(raw, str) and _TOO_LONG_DIGITS.fullmatch(raw)
+        ):
+            errors.append(f"version {_shown(raw)} {_TOO_LARGE}. Nothing was saved.")
         else:
             errors.append(
                 "version must be the version you edited, a whole number from 0 in the digits 0-9 as the GET "

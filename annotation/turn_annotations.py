@@ -179,6 +179,17 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
     if not isinstance(skipped, bool):
         errors.append("skipped must be true or false.")
         skipped = False
+    # A skipped turn counts nowhere, so tags sent with it would be stored and silently never count.
+    # (Skipping a whole call withdraws tagged rows in the database, not through here.)
+    tags_given = [
+        field
+        for field, given in (("labels", labels_in), ("no_emotion", no_emotion is True), ("shifts", data.get("shifts")))
+        if given
+    ]
+    if skipped and tags_given:
+        errors.append(f"A skipped turn carries no tags, but {' and '.join(tags_given)} {'is' if len(tags_given) == 1 else 'are'} "
+                      "given with \"skipped\": true. Send \"skipped\": false to keep the tags (they count), or clear "
+                      f"{' and '.join(tags_given)} to skip the turn.")  # fmt: skip
     skip_reason = data.get("skip_reason", "") or ""
     if not isinstance(skip_reason, str) or len(skip_reason) > TURN_SKIP_REASON_MAX:
         errors.append(f"skip_reason must be text of at most {TURN_SKIP_REASON_MAX} characters.")
@@ -221,7 +232,12 @@ def clean_annotation(data, turn: Turn, scales: Scales) -> dict:
             errors.append(f"shifts[{i}]: from and to are both '{shift['from']}': a shift runs from one emotion to "
                           "another (change one side, or remove the shift).")  # fmt: skip
         if at is not None:
-            shifts.append({"at": at, "from": shift.get("from"), "to": shift.get("to")})
+            same = {"at": at, "from": shift.get("from"), "to": shift.get("to")}
+            if same in shifts:  # one shift marked twice would count twice in the shift agreement figure
+                errors.append(f"shifts[{i}]: the shift at {at:g} s from '{same['from']}' to '{same['to']}' is given "
+                              "twice (remove one).")  # fmt: skip
+                continue
+            shifts.append(same)
     if no_emotion and shifts:  # a shift runs between two emotions: "no emotion" has none
         errors.append('Choose shifts or "no emotion", not both.')
     note = data.get("note", "")

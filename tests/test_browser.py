@@ -174,6 +174,76 @@ def test_no_emotion_and_skip_are_saved_as_they_are_shown(browser, live_server, r
     context.close()
 
 
+def test_tagging_a_skipped_turn_takes_the_skip_back_so_the_tags_count(browser, live_server, ready_assignment):
+    """Label keys on a skipped turn drew chips and said "all changes saved", and the server kept
+    skipped: true with the labels, which every figure then left out."""
+    assignment, _ = ready_assignment
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    page.once("dialog", lambda dialog: dialog.accept("cross-talk"))
+    page.locator(".ws-turn[data-index='0']").get_by_role(
+        "button", name="turn 1: skip this turn (it will not count)"
+    ).click()
+    wait_status(page, SAVED)
+    page.locator(".ws-turn[data-index='0']").focus()
+    page.keyboard.press("c")  # confusion, on the skipped turn
+    wait_status(page, SAVED)
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert (stored.skipped, stored.skip_reason) == (False, "")
+    assert [item["label"] for item in stored.labels] == ["confusion"]
+    assert "skipped ✓" not in page.locator(".ws-turn[data-index='0']").text_content()
+    page.keyboard.press("Control+z")  # the skip comes back, without the tag
+    wait_status(page, SAVED)
+    stored.refresh_from_db()
+    assert (stored.skipped, stored.skip_reason, stored.labels) == (True, "cross-talk", [])
+    # Skipping a tagged turn clears its tags, and the prompt says so first.
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("c")
+    wait_status(page, SAVED)
+    prompts = []
+    page.once("dialog", lambda dialog: (prompts.append(dialog.message), dialog.accept("music")))
+    page.locator(".ws-turn[data-index='1']").get_by_role(
+        "button", name="turn 2: skip this turn (it will not count)"
+    ).click()
+    wait_status(page, SAVED)
+    assert "Its tags are cleared" in prompts[0], prompts
+    second = TurnAnnotation.objects.get(assignment=assignment, turn__order=1)
+    assert (second.skipped, second.skip_reason, second.labels, second.shifts) == (True, "music", [], [])
+    assert page.locator(".ws-turn[data-index='1'] .ws-chip:not(.ws-suggested)").count() == 0
+    assert not page.errors, page.errors
+    context.close()
+
+
+def test_the_save_line_does_not_say_saved_before_the_server_answered(browser, live_server, ready_assignment):
+    """For 400 ms after a key press the line kept "all changes saved" while the change had not
+    even been sent."""
+    assignment, _ = ready_assignment
+    context = browser_context(browser)
+    page, _ = open_workspace(context, live_server, assignment)
+    page.keyboard.press("c")
+    wait_status(page, SAVED)
+    held = []
+    page.route(
+        "**/api/assignments/**",
+        lambda route: held.append(route) if route.request.method == "PUT" else route.continue_(),
+    )
+    page.keyboard.press("d")
+    right_after = page.locator("#ws-save").text_content()
+    assert right_after != "all changes saved" and "unsaved" in right_after, right_after
+    for _ in range(100):  # the save is sent after the queue's short wait, and held here
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the save was never sent"
+    assert page.locator("#ws-save").text_content().startswith("saving"), page.locator("#ws-save").text_content()
+    held[0].continue_()
+    page.unroute("**/api/assignments/**")
+    wait_status(page, SAVED)
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert [item["label"] for item in stored.labels] == ["confusion", "disengagement"]
+    context.close()
+
+
 def test_a_shift_at_a_turn_starting_between_centiseconds_is_saved(browser, live_server, ready_assignment):
     """Turn edges are stored to the millisecond; the shift's time was rounded to 10 ms after it was
     put inside the turn, so a turn from 0.003 s got a shift at 0.00, which the server refuses."""
@@ -332,6 +402,30 @@ def test_a_merged_conflict_keeps_only_the_shifts_between_the_emotions_kept(brows
     assert second.locator("#ws-save").text_content() == "all changes saved"
     stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
     assert ([item["label"] for item in stored.labels], stored.shifts, stored.version) == (["confusion"], [], 2)
+    context.close()
+
+
+def test_a_merged_conflict_that_keeps_a_skip_and_tags_keeps_the_tags(browser, live_server, ready_assignment):
+    """Skipped kept from the other tab with my labels sent skipped: true with labels, which the
+    server stored and never counted (now refuses): the tags win, as tagging a skipped turn un-skips it."""
+    assignment, _ = ready_assignment
+    context = browser_context(browser)
+    first, _ = open_workspace(context, live_server, assignment)
+    second, _ = open_workspace(context, live_server, assignment, log_in=False)
+    first.once("dialog", lambda dialog: dialog.accept("cross-talk"))
+    first.locator(".ws-turn[data-index='0']").get_by_role(
+        "button", name="turn 1: skip this turn (it will not count)"
+    ).click()
+    wait_status(first, SAVED)
+    second.keyboard.press("c")  # confusion, on a stale version of the same turn
+    wait_status(second, "document.getElementById('ws-conflict').open")
+    second.locator("#ws-conflict-fields select[name=skipped]").select_option("theirs")
+    second.locator("#ws-conflict-fields select[name=labels]").select_option("mine")
+    second.click("#ws-conflict-apply")
+    wait_status(second, QUEUE_DONE)
+    assert second.locator("#ws-save").text_content() == "all changes saved"
+    stored = TurnAnnotation.objects.get(assignment=assignment, turn__order=0)
+    assert (stored.skipped, stored.skip_reason, [item["label"] for item in stored.labels]) == (False, "", ["confusion"])
     context.close()
 
 

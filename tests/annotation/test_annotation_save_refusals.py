@@ -253,6 +253,47 @@ def test_a_shift_between_two_tagged_emotions_is_saved(client, setup):
     assert TurnAnnotation.objects.get(turn=turns[0]).shifts == [{"at": 1.0, "from": "neutral", "to": "anger"}]
 
 
+# --- a skipped turn carries no tags; a shift is given once
+
+
+@pytest.mark.parametrize(
+    ("tags", "named"),
+    [({"labels": ANGER}, "labels"), ({"no_emotion": True}, "no_emotion"),
+     ({"labels": TWO, "shifts": [{"at": 1.0, "from": "anger", "to": "neutral"}]}, "labels and shifts")],
+)  # fmt: skip
+def test_a_skipped_turn_with_tags_is_refused_naming_them(client, setup, tags, named):
+    """Stored as sent, the tags were excluded everywhere with the skipped turn: saved, and never counted."""
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    body = {**tags, "skipped": True, "skip_reason": "cross-talk"}
+    response = put_json(client, assignment, turns[0], body, HTTP_IF_MATCH='"0"')
+    assert response.status_code == 400, response.content[:300]
+    assert f"A skipped turn carries no tags, but {named}" in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
+def test_a_skipped_turn_with_empty_tags_is_saved(client, setup):
+    """What the workspace sends for a skipped turn: empty lists, no_emotion false."""
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    body = {"labels": [], "shifts": [], "no_emotion": False, "skipped": True, "skip_reason": "music", "note": "n"}
+    assert put_json(client, assignment, turns[0], body, HTTP_IF_MATCH='"0"').status_code == 200
+    stored = TurnAnnotation.objects.get(turn=turns[0])
+    assert (stored.skipped, stored.skip_reason, stored.labels) == (True, "music", [])
+
+
+def test_the_same_shift_twice_is_refused_like_a_label_twice(client, setup):
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    shift = {"at": 1.0, "from": "anger", "to": "neutral"}
+    body = {"labels": TWO, "shifts": [shift, {"at": 0.5, "from": "neutral", "to": "anger"}, dict(shift)]}
+    response = put_json(client, assignment, turns[0], body, HTTP_IF_MATCH='"0"')
+    assert response.status_code == 400, response.content[:300]
+    assert "shifts[2]" in messages(response) and "given twice" in messages(response), messages(response)
+    assert "shifts[0]" not in messages(response) and "shifts[1]" not in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
 # --- skip_reason belongs to a skipped turn
 
 
@@ -293,9 +334,7 @@ def test_a_suggestion_action_for_an_unknown_label_is_refused_with_the_nearest_na
 # --- the version edited: If-Match (the ETag as the GET gave it) or the body's "version"
 
 
-@pytest.mark.parametrize(
-    "if_match", ["-0", "+0", " 0 ", "\u0660", '"\u0660"', '"-0"', "0.0", "0x0", "*", "", '"0', f'"{"9" * 19}"']
-)
+@pytest.mark.parametrize("if_match", ["-0", "+0", " 0 ", "\u0660", '"\u0660"', '"-0"', "0.0", "0x0", "*", "", '"0'])
 def test_an_if_match_that_is_not_a_version_in_digits_is_refused(client, setup, if_match):
     """int() read each of these as version 0 (signs, spaces, Arabic-Indic digits)."""
     assignment, turns, annotator = setup
@@ -306,13 +345,51 @@ def test_an_if_match_that_is_not_a_version_in_digits_is_refused(client, setup, i
     assert nothing_written(assignment)
 
 
-@pytest.mark.parametrize("version", ["-0", "\u0660", " 0", True, 0.0, -1, None, [0], 10**18])
-def test_a_body_version_that_is_not_a_whole_number_is_refused(client, setup, version):
+@pytest.mark.parametrize("if_match", [f'"{"9" * 19}"', "9" * 23, f'W/"{"9" * 23}"'])
+def test_an_if_match_of_too_many_digits_is_refused_as_too_large(client, setup, if_match):
+    """It was refused as not "in the digits 0-9", which it is: the sender looked for a wrong character."""
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    response = put_json(client, assignment, turns[0], {"labels": ANGER}, HTTP_IF_MATCH=if_match)
+    assert response.status_code == 400, response.content[:300]
+    assert "If-Match" in messages(response) and "too large" in messages(response), messages(response)
+    assert "in the digits 0-9" not in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [("-0", '"-0"'), ("\u0660", '"\u0660"'), (" 0", '" 0"'), (True, "got true."), (0.0, "got 0.0."), (-1, "got -1."),
+     (None, "got null."), ([0], "got [0]."), ({"v": 1}, '{"v": 1}')],
+)  # fmt: skip
+def test_a_body_version_that_is_not_a_whole_number_is_refused(client, setup, version, shown):
+    """The refusal echoes the value in JSON, as it was sent: it said "got True", "got None"."""
     assignment, turns, annotator = setup
     client.force_login(annotator)
     response = put_json(client, assignment, turns[0], {"labels": ANGER, "version": version})
     assert response.status_code == 400, response.content[:300]
     assert "version" in messages(response) and "whole number" in messages(response), messages(response)
+    assert shown in messages(response), messages(response)
+    assert "True" not in messages(response) and "None" not in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
+@pytest.mark.parametrize("version", [10**18, "9" * 23, 10**40])
+def test_a_body_version_of_too_many_digits_is_refused_as_too_large(client, setup, version):
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    response = put_json(client, assignment, turns[0], {"labels": ANGER, "version": version})
+    assert response.status_code == 400, response.content[:300]
+    assert "version" in messages(response) and "too large" in messages(response), messages(response)
+    assert nothing_written(assignment)
+
+
+def test_a_body_version_of_thousands_of_digits_is_refused_without_a_500(client, setup):
+    assignment, turns, annotator = setup
+    client.force_login(annotator)
+    response = put_raw(client, assignment, turns[0], '{"labels": [], "version": ' + "9" * 4000 + "}")
+    assert response.status_code == 400, response.content[:300]
+    assert "too large" in messages(response) and "4000 digits" in messages(response), messages(response)
     assert nothing_written(assignment)
 
 

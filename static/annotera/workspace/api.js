@@ -11,9 +11,10 @@ const turnIndex = (turnId) => state.data.turns.findIndex((t) => t.id === turnId)
 
 export function enqueue(op) {
   // Several edits of one turn waiting together are one save of its latest state (kept in place).
-  if (op.kind === "save" && state.ops.some((o) => o.kind === "save" && o.turnId === op.turnId && !o.sent)) { persist(); schedule(); return; }
-  place(op);
+  if (!(op.kind === "save" && state.ops.some((o) => o.kind === "save" && o.turnId === op.turnId && !o.sent))) place(op);
   persist();
+  // Said at once: the line still read "all changes saved" until the queue was sent.
+  setStatus(state.saving ? `saving ${queued()}…` : `${queued("unsaved change(s)")}…`);
   schedule();
 }
 

@@ -65,6 +65,9 @@ export function resolveConflict(turn, current) {
       // unticking a label takes its shifts with it (edits.js).
       const kept = new Set((merged.labels || []).map((l) => l.label));
       merged.shifts = (merged.shifts || []).filter((s) => kept.has(s.from) && kept.has(s.to) && s.from !== s.to);
+      // A skipped turn carries no tags (the server refuses both): tags win, as tagging a skipped
+      // turn takes the skip back (edits.js).
+      if (merged.skipped && ((merged.labels || []).length || merged.no_emotion || merged.shifts.length)) merged.skipped = false;
       if (!merged.skipped) merged.skip_reason = "";
       merged.suggestion_actions = { ...(current.suggestion_actions || {}), ...(mine.suggestion_actions || {}) };
       merged.version = current.version;

@@ -35,6 +35,11 @@ function apply(index, annotation) {
   enqueue({ kind: "save", turnId: turn.id });
 }
 
+// Tags are what counts on a turn: labels, "no emotion", shifts. A skipped turn carries none (the
+// server refuses both together), so tagging a skipped turn takes the skip back, and skipping a
+// tagged turn clears its tags (toggleSkip says so first); Ctrl+Z undoes either.
+const tagged = (a) => Boolean((a.labels || []).length || a.no_emotion || (a.shifts || []).length);
+
 export function edit(index, change) {
   if (refuseIfReadOnly()) return;
   const turn = state.data.turns[index];
@@ -44,7 +49,10 @@ export function edit(index, change) {
   undoStack.push({ turnId: turn.id, before: structuredClone(turn.annotation) }); // by id: a split or merge renumbers turns
   redoStack.length = 0;
   change(next);
+  const unskipped = Boolean(next.skipped) && tagged(next);
+  if (unskipped) { next.skipped = false; next.skip_reason = ""; }
   apply(index, next);
+  if (unskipped) setStatus(`turn ${index + 1} is no longer skipped, so its tags count (Ctrl+Z skips it again); saving…`);
   const block = blockAt(index);
   if (block && document.activeElement?.tagName === "BUTTON" && block.contains(document.activeElement) && !document.activeElement.isConnected) block.focus();
 }
@@ -107,10 +115,17 @@ export function toggleNoEmotion(index) {
 
 // A skipped turn counts nowhere (progress, agreement, exports); the reason helps the reviewer.
 export function toggleSkip(index) {
-  const skipping = !state.data.turns[index].annotation.skipped;
-  const reason = skipping ? window.prompt("Why skip this turn? (e.g. no speech, wrong language, cross-talk)", "") : "";
+  const annotation = state.data.turns[index].annotation;
+  const skipping = !annotation.skipped;
+  // The prompt is the confirmation: cancelling it keeps the turn and its tags as they are.
+  const clears = tagged(annotation) ? " Its tags are cleared: a skipped turn carries none (Ctrl+Z brings them back)." : "";
+  const reason = skipping ? window.prompt(`Why skip this turn?${clears} (e.g. no speech, wrong language, cross-talk)`, "") : "";
   if (skipping && reason === null) return;
-  edit(index, (a) => { a.skipped = skipping; a.skip_reason = skipping ? reason.trim() : ""; });
+  edit(index, (a) => {
+    a.skipped = skipping;
+    a.skip_reason = skipping ? reason.trim() : "";
+    if (skipping) { a.labels = []; a.shifts = []; a.no_emotion = false; }
+  });
 }
 
 export function setIntensity(index, value) {
