@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from annotera import roles
@@ -147,6 +147,31 @@ def assignments_run(*, project: Project, calls=None) -> AssignmentRun:
             batch_size=1000,
         )
     return AssignmentRun(created=len(plan.decisions), gaps=plan.gaps)
+
+
+# How long after a call turns ready its page waits for the automatic assignment (the
+# ``assign_call`` task queued then, which may sit behind long machine-pass jobs on the workers)
+# before it stops expecting one: the task leaves no row, and a lost message must not keep the
+# page polling for ever.
+ASSIGN_WAIT_SECONDS = 600.0
+
+
+def call_assignment_pending(call: Call) -> bool:
+    """Whether the automatic assignment of a ready call is still to come: the call has no
+    assignment yet, it turned ready less than ``ASSIGN_WAIT_SECONDS`` ago, and a run now would
+    give it someone (a dry run of ``assignments_run``'s plan, writing nothing). False when the
+    matching finds nobody, so the page says why instead of waiting."""
+    if call.status != Call.Status.READY or call.assignments.exists():
+        return False
+    ready_at = call.jobs.aggregate(at=Max("finished_at"))["at"] or call.updated_at
+    if ready_at is None or (timezone.now() - ready_at).total_seconds() > ASSIGN_WAIT_SECONDS:
+        return False
+    project = call.project
+    needs = _call_needs(project, Call.objects.filter(pk=call.pk))
+    if not needs:
+        return False
+    plan = plan_assignments(needs, annotator_pool(project), project_rule(project), blind_seen=0, total_seen=0)
+    return bool(plan.decisions)
 
 
 def assignment_reassign(*, assignment: Assignment, annotator) -> Assignment:

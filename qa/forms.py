@@ -143,7 +143,11 @@ class ExportOptionsForm(forms.Form):
     )
     date_from = forms.CharField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.CharField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    split = forms.CharField(required=False, initial="0.8,0.1,0.1", help_text="train,dev,test shares; empty: no split.")
+    split = forms.CharField(
+        required=False,
+        initial="0.8,0.1,0.1",
+        help_text="train,dev,test shares adding up to 1 (or percentages); empty: no split.",
+    )
 
     def __init__(self, *args, project, unknown_filters: Sequence[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -171,10 +175,37 @@ class ExportOptionsForm(forms.Form):
         return getattr(_export_check(lambda: ExportFilters.from_mapping({name: value})), name)
 
     def clean_calls(self) -> str:
+        """Ids of this project's ready calls. Every bad entry is named at once ("1, 999, abc":
+        abc is no id, and there is no call 999), not only the first the export's parser meets."""
         value = self.cleaned_data["calls"]
-        chosen = _export_check(lambda: ExportFilters.from_mapping({"calls": value}))
-        if chosen.calls:  # ids of this project's ready calls (the query is only built, not run)
-            _export_check(lambda: selected_turns(self.project, chosen))
+        not_ids: list[str] = []
+        problems: list[str] = []
+        ids: set[int] = set()
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            try:
+                ids.update(ExportFilters.from_mapping({"calls": entry}).calls)
+            except ExportError as exc:
+                if entry.lstrip("+-").isdigit():  # a whole number, out of a database id's range
+                    problems.append(f"{entry}: {exc.message}")
+                else:
+                    not_ids.append(repr(entry))
+        if not_ids:
+            problems.insert(
+                0,
+                f"give call ids as whole numbers, e.g. 12,15 ({', '.join(not_ids)} "
+                f"{'is' if len(not_ids) == 1 else 'are'} not).",
+            )
+        known = set(self.project.calls.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+        for chosen in (ids - known, known):  # calls of no such id, then calls not ready (the export's words)
+            if chosen:  # the query of the turns is only built, not run
+                try:
+                    selected_turns(self.project, ExportFilters(calls=tuple(sorted(chosen))))
+                except ExportError as exc:
+                    problems.append(exc.message)
+        if problems:
+            raise forms.ValidationError(problems)
         return value
 
     def clean_languages(self) -> str:

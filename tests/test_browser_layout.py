@@ -330,3 +330,59 @@ def test_first_column_stays_in_view_when_a_wide_table_scrolls_on_a_phone(browser
         " return {x: r.x, width: r.width, outline: s.outlineStyle, ring: parseFloat(s.outlineWidth) + parseFloat(s.outlineOffset || 0)}; }"
     )
     assert name["x"] - max(name["ring"], 0) >= key_cell["x"] + key_cell["width"] - 0.5, (name, key_cell)
+
+
+@pytest.fixture
+def disputed(world, make_user):
+    """``world``, with the note's turn judged by two annotators who disagree, both submitted."""
+    Assignment.objects.filter(annotator=world["annotator"]).update(status=Assignment.Status.SUBMITTED)
+    other = Assignment.objects.create(
+        call=world["call"], annotator=make_user("bea", "annotator"), status=Assignment.Status.SUBMITTED
+    )
+    TurnAnnotation.objects.create(
+        assignment=other, turn=world["turn"], taxonomy=world["project"].taxonomy,
+        labels=[{"label": "frustration", "intensity": 2}],
+    )  # fmt: skip
+    return world
+
+
+def test_review_tables_keep_words_whole_and_their_first_column_on_a_phone(browser, live_server, disputed):
+    """At 390x844 the disagreement queue broke words inside ("Adjudica/te", "frustrati/on"), as
+    did the agreement report ("descripti/ve": cells wrapped anywhere), and its first column
+    scrolled away with the rest, leaving Adjudicate links that named no turn."""
+    page = open_as(browser, live_server, "rev", PHONE)
+    slug = disputed["project"].slug
+    queue = "[aria-label='Disagreement queue'] table"
+    report_tables = [
+        "Agreement per judgement",
+        "Annotators",
+        "Culture and anchoring",
+        "Suggestion acceptance per label",
+    ]
+    checked = []
+    for path, tables in (
+        (f"/qa/projects/{slug}/disagreements/", [queue]),
+        (f"/qa/projects/{slug}/agreement/", [f"[aria-label='{name}'] table" for name in report_tables]),
+    ):
+        assert page.goto(live_server.url + path).status == 200, path
+        page.wait_for_load_state()
+        for table in tables:
+            if not page.locator(table).count():
+                continue
+            checked.append(table)
+            assert page.evaluate(BROKEN_WORDS, table) == [], (path, table)
+        assert page_width(page) <= PHONE["width"], path  # the tables scroll in their boxes, not the page
+    assert queue in checked and len(checked) >= 3, checked
+
+    page.goto(f"{live_server.url}/qa/projects/{slug}/disagreements/")
+    assert "frustration" in page.locator(queue).inner_text()
+    found = page.evaluate(FIRST_CELLS, queue)
+    assert found["scrolled"] > 40, found["scrolled"]  # the box did scroll: the check bites
+    assert len(found["cells"]) >= 2 and found["cells"][1]["text"].startswith("c.wav #1"), found
+    for cell in found["cells"]:
+        box = cell["within"]
+        inside = (
+            box["x"] - 0.5 <= cell["box"]["x"]
+            and cell["box"]["x"] + cell["box"]["width"] <= box["x"] + box["width"] + 0.5
+        )
+        assert inside and not cell["covered"] and cell["background"].startswith("rgb("), (cell, box)

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ..access import call_for_manager, call_for_viewer
-from ..assignment import assignment_reassign
+from ..assignment import assignment_reassign, call_assignment_pending
 from ..call_removal import call_removal_refusal, call_remove
 from ..forms import whole_number
 from ..models import Assignment, Call, Speaker
@@ -53,6 +53,18 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     # The page's own polling says which status it shows (?shown=); a new one is swapped into the
     # heading's live region, so that a change (and only a change) is announced.
     shown = request.GET.get("shown", "")
+    status_changed = bool(request.htmx and shown and shown != call.status)
+    # A call that turns ready is assigned by a task of its own, queued then: the page goes on
+    # polling (?assigning=1) while that is to come, and the poll that finds it done swaps the
+    # assignments in and announces them.
+    assignment_pending = can_manage and call_assignment_pending(call)
+    assignment_settled = bool(
+        request.htmx
+        and request.GET.get("assigning")
+        and not status_changed
+        and call.status == Call.Status.READY
+        and not assignment_pending
+    )
     return render(
         request,
         "annotation/call_detail.html",
@@ -63,7 +75,9 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
             "stages": call_stage_progress(call),
             "progress": call_overall_progress(call),
             "is_processing": call.status in (Call.Status.QUEUED, Call.Status.PROCESSING),
-            "status_changed": bool(request.htmx and shown and shown != call.status),
+            "status_changed": status_changed,
+            "assignment_pending": assignment_pending,
+            "assignment_settled": assignment_settled,
             "can_manage": can_manage,
             # Run again (e.g. after declaring the project's languages) while nobody has worked on it.
             "can_reprocess": can_manage and not call_reprocess_refusal(call),

@@ -11,6 +11,7 @@ same seed and data give the same split.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -24,8 +25,16 @@ DEFAULT_RATIOS = (0.8, 0.1, 0.1)
 IDENTITY_KEYS = ("agent_id", "customer_id")
 
 
+# What three shares may add up to: fractions (0.8,0.1,0.1), tenths (8,1,1) or percentages
+# (80,10,10); each within SHARE_SUM_TOLERANCE of it, so rounded thirds (0.33,0.33,0.33) pass.
+SHARE_SUMS = (1.0, 10.0, 100.0)
+SHARE_SUM_TOLERANCE = 0.015
+
+
 def parse_ratios(value) -> tuple[float, float, float] | None:
-    """ "0.8,0.1,0.1" or a sequence -> normalised ratios; "" / None / [] -> no split."""
+    """ "0.8,0.1,0.1" (or tenths "8,1,1", percentages "80,10,10", or a sequence) -> the ratios,
+    rounded to add up to 1; "" / None / [] -> no split. Shares that add up to none of those
+    (0.5,0.5,0.5) are refused, naming their sum, rather than silently rescaled."""
     if value in (None, "", [], ()):
         return None
     parts = [p for p in str(value).split(",")] if isinstance(value, str) else list(value)
@@ -33,9 +42,15 @@ def parse_ratios(value) -> tuple[float, float, float] | None:
         numbers = [float(p) for p in parts]
     except (TypeError, ValueError) as exc:
         raise ExportError("give three shares for train, dev and test, e.g. 0.8,0.1,0.1.", field="split") from exc
-    if len(numbers) != 3 or any(n < 0 for n in numbers) or sum(numbers) <= 0:
+    if len(numbers) != 3 or any(not math.isfinite(n) or n < 0 for n in numbers) or sum(numbers) <= 0:
         raise ExportError("give three non-negative shares for train, dev and test, e.g. 0.8,0.1,0.1.", field="split")
     total = sum(numbers)
+    if not any(abs(total / whole - 1) <= SHARE_SUM_TOLERANCE for whole in SHARE_SUMS):
+        raise ExportError(
+            f"the train, dev and test shares add up to {round(total, 6):g}; give shares that add up to 1 "
+            "(e.g. 0.8,0.1,0.1) or percentages that add up to 100 (e.g. 80,10,10).",
+            field="split",
+        )
     return tuple(round(n / total, 6) for n in numbers)  # type: ignore[return-value]
 
 

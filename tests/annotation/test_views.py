@@ -410,3 +410,80 @@ def test_the_open_call_page_shows_the_turns_of_a_call_that_turns_ready(client, p
     assert len(page.xpath("//*[@aria-live]")) == 1  # the one live region, announcing once
     assert not page.xpath(f'//a[@href="{url}"]') and page.xpath('//a[@href="#call-results"]')
     assert not page.xpath("//*[@hx-trigger]")  # settled: no poll, so no second announcement
+
+
+def _ready_call_with_an_open_page(client, pm, project):
+    """A call whose machine pass is running, its page open; then its last stage finishes and it
+    turns ready, as ``jobs`` leaves it before the separate ``assign_call`` task has run."""
+    from django.utils import timezone
+    from lxml import html
+
+    from annotation.jobs import job_enqueue
+    from annotation.models import ProcessingJob, Speaker, Turn
+
+    call = project.calls.create(original_name="a.wav", sha256="7" * 64, audio="a.wav", status="processing")
+    job_enqueue(call=call, stage="decode", send=False)
+    client.force_login(pm)
+    page = html.fromstring(client.get(reverse("annotation:call_detail", args=[call.pk])).content.decode())
+    speaker = Speaker.objects.create(call=call, label="CH0", role="agent", channel=0)
+    Turn.objects.create(call=call, speaker=speaker, order=0, start=0.0, end=2.0, text="my bill is wrong")
+    ProcessingJob.objects.filter(call=call).update(status="succeeded", finished_at=timezone.now())
+    Call.objects.filter(pk=call.pk).update(status="ready")
+    return call, page
+
+
+def test_the_open_call_page_shows_the_assignment_that_follows_ready(client, pm, project, make_user):
+    """Assignment runs as a task of its own, queued once the call is ready; the page stopped
+    polling at "ready" and went on saying "No annotator yet. Run assignment from the project
+    page" after an annotator had been given the call, until a reload. It now says "Assigning
+    annotators…" and polls while the assignment is to come, then swaps it in, announced once in
+    the heading's live region, and stops."""
+    from annotation.jobs import call_assign_ready
+    from annotation.models import AnnotatorProfile
+
+    ana = make_user("ana", "annotator")
+    AnnotatorProfile.objects.create(user=ana, languages=[{"code": "en", "proficiency": "native"}], daily_capacity=9)
+    call, page = _ready_call_with_an_open_page(client, pm, project)
+
+    _poll_once(client, page)  # ready: the turns come in, the assignment is still to come
+    [assignments] = page.xpath('//*[@id="call-assignments"]')
+    assert "Assigning annotators…" in assignments.text_content() and "No annotator yet" not in page.text_content()
+    [poller] = page.xpath("//*[@hx-trigger]")
+    assert "assigning=1" in poller.get("hx-get")
+    response = _poll_once(client, page)  # nothing changed: nothing swapped, nothing announced, still polling
+    assert not response.xpath("//*[@hx-swap-oob]") and page.xpath("//*[@hx-trigger]")
+
+    call_assign_ready(call_id=call.pk)  # the worker's task
+    _poll_once(client, page)
+    [assignments] = page.xpath('//*[@id="call-assignments"]')
+    assert assignments.xpath(".//table//td[.='ana']") and "Assigning" not in assignments.text_content()
+    [live] = page.xpath('//h1//*[@aria-live="polite"]')
+    assert " ".join(live.text_content().split()) == "Ready to annotate: assigned to ana"
+    assert len(page.xpath("//*[@aria-live]")) == 1 and len(page.xpath('//*[@id="call-assignments"]')) == 1
+    assert not page.xpath("//*[@hx-trigger]")  # settled: no more polling, no second announcement
+
+
+def test_the_call_page_waits_for_no_assignment_that_cannot_come(client, pm, project, make_user, monkeypatch):
+    """Nobody fits the call (no annotator speaks its language), or the assignment task is long
+    overdue (a lost message): the page does not poll for an assignment and says how to get one."""
+    from annotation import assignment
+    from annotation.models import AnnotatorProfile
+
+    bo = make_user("bo", "annotator")
+    profile = AnnotatorProfile.objects.create(
+        user=bo, languages=[{"code": "fr", "proficiency": "native"}], daily_capacity=9
+    )
+    call, page = _ready_call_with_an_open_page(client, pm, project)
+    _poll_once(client, page)
+    assert "No annotator yet" in page.text_content() and "Assigning" not in page.text_content()
+    assert not page.xpath("//*[@hx-trigger]")
+
+    profile.languages = [{"code": "en", "proficiency": "native"}]
+    profile.save()
+    url = reverse("annotation:call_detail", args=[call.pk])
+    assert "Assigning annotators…" in client.get(url).content.decode()  # now someone fits: to come
+    monkeypatch.setattr(assignment, "ASSIGN_WAIT_SECONDS", 0.0)
+    from lxml import html
+
+    page = html.fromstring(client.get(url).content.decode())  # overdue: not waited for any more
+    assert "No annotator yet" in page.text_content() and not page.xpath("//*[@hx-trigger]")

@@ -57,6 +57,29 @@ def test_ratio_parsing(value, ok):
     assert parse_ratios("") is None
 
 
+@pytest.mark.parametrize(
+    ("value", "ratios"),
+    [
+        ("0.33,0.33,0.33", (1 / 3, 1 / 3, 1 / 3)),  # rounded thirds
+        ("0.333,0.333,0.334", (0.333, 0.333, 0.334)),
+        ("80,10,10", (0.8, 0.1, 0.1)),  # percentages
+        ([0.7, 0.2, 0.1], (0.7, 0.2, 0.1)),
+    ],
+)
+def test_shares_that_add_up_are_read(value, ratios):
+    assert parse_ratios(value) == pytest.approx(ratios, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("value", "total"),
+    [("0.5,0.5,0.5", "1.5"), ([0.5, 0.5, 0.5], "1.5"), ("0.6,0.1,0.1", "0.8"), ("5,5,5", "15"), ("50,10,10", "70")],
+)
+def test_shares_that_do_not_add_up_are_refused_not_rescaled(value, total):
+    """ "0.5,0.5,0.5" made a snapshot of thirds, silently: a share that is not what was asked for."""
+    with pytest.raises(ValueError, match=f"split: the train, dev and test shares add up to {total}; give shares"):
+        parse_ratios(value)
+
+
 @pytest.mark.django_db
 def test_no_call_and_no_speaker_leaks_between_splits(project, make_user):
     names = ["Ana", "Ben", "ana ", "Cleo", "Dev", "Ben", "Eve", "Finn", "Gus", "Hal"]

@@ -116,6 +116,7 @@ def test_create_from_the_form_queues_a_build_and_the_page_polls(
     [
         ({"formats": ["jsonl"], "languages": "fr"}, b"no annotated-call turns match"),
         ({"formats": ["jsonl"], "split": "1,2"}, b"give three"),
+        ({"formats": ["jsonl"], "split": "0.5,0.5,0.5"}, b"shares add up to 1.5; give shares that add up to 1"),
         ({"formats": ["jsonl"], "calls": "999999"}, b"no call 999999"),
         ({"formats": ["nope"]}, b"Select a valid choice"),
         ({"formats": ["jsonl"], "min_alpha": "3"}, b"give a number between -1 and 1"),
@@ -173,6 +174,32 @@ def test_every_refused_filter_is_named_under_its_own_field(client, project, peop
             assert all(re.search(rf'value="{v}"[^>]*checked', response.content.decode()) for v in value)
         else:
             assert f'value="{value}"' in field_block(response.content, field), field
+    assert not ExportSnapshot.objects.exists()
+
+
+def test_every_bad_call_id_is_named_at_once(client, project, people, data):
+    """ "1, 999, abc" said only "give call ids as whole numbers", naming neither abc nor 999 (no
+    such call), which was named alone once abc was gone: every bad entry is named in one answer,
+    on the page and in the API."""
+    login(client, people["pm"])
+    call = project.calls.filter(status="ready").first()
+    posted = {"formats": ["jsonl"], "calls": f"{call.pk}, 999999, abc, 1.5, 0"}
+    response = client.post(reverse("qa:project_snapshots", args=[project.slug]), posted)
+    assert response.status_code == 200
+    errors = response.context["form"].errors["calls"]
+    assert errors == [
+        "give call ids as whole numbers, e.g. 12,15 ('abc', '1.5' are not).",
+        "0: a call id is a whole number from 1 to 9223372036854775807.",
+        f"no call 999999 in project '{project.slug}'.",
+    ]
+    row = html.unescape(field_block(response.content, "calls"))
+    assert all(error in row for error in errors)
+    api = client.post(
+        reverse("api-project-snapshots", args=[project.slug]),
+        {"formats": ["jsonl"], "filters": {"calls": [call.pk, 999999, "abc"]}},
+        content_type="application/json",
+    )
+    assert api.status_code == 400 and "('abc' is not)" in str(api.json()) and "no call 999999" in str(api.json())
     assert not ExportSnapshot.objects.exists()
 
 
@@ -282,6 +309,10 @@ def test_api_create_detail_and_errors(client, project, people, django_capture_on
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["status"] == "queued" and body["split_ratios"] == [0.8, 0.1, 0.1]
+    # Shares that do not add up were rescaled into a split nobody asked for (thirds).
+    bad = client.post(url, {"formats": ["csv"], "split": [0.5, 0.5, 0.5]}, content_type="application/json")
+    assert bad.status_code == 400 and "shares add up to 1.5" in str(bad.json()["split"])
+    assert ExportSnapshot.objects.count() == 1
     not_ready = client.get(reverse("api-snapshot-download", args=[body["id"]]))
     assert not_ready.status_code == 409
     snapshot_build(snapshot_id=body["id"])
