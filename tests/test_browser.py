@@ -639,6 +639,13 @@ def test_edit_after_submit_is_refused_visibly_until_reopened(browser, live_serve
     assert "read-only" in page.locator("#ws-save").text_content()
     page.wait_for_selector("#ws-readonly:not([hidden])")  # reloaded: the banner says why
     assert page.locator(".ws-turn[data-index='0'] .ws-chip:not(.ws-suggested)").count() == 0
+    # The read-only workspace is legible: its unusable controls were faded below the contrast
+    # minimum (axe color-contrast, serious); they say they are unusable instead.
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    assert not [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")], violations
+    assert page.locator("#ws-split").get_attribute("aria-disabled") == "true"
     page.keyboard.press("f")  # refused at once, with the way out named
     assert "Reopen" in page.locator("#ws-save").text_content()
     assert not TurnAnnotation.objects.filter(assignment=assignment).exists()

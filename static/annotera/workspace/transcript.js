@@ -305,4 +305,7 @@ export function renderBanner() {
   const banner = $("ws-readonly");
   banner.hidden = !readOnly();
   root.classList.toggle("read-only", readOnly());
+  // Unusable while read-only, and said so to assistive technology; they stay focusable and
+  // clickable so the status line can say why (a faded look failed the contrast minimum).
+  root.querySelectorAll(".ws-correct button").forEach((b) => b.setAttribute("aria-disabled", String(readOnly())));
 }
