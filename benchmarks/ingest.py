@@ -361,7 +361,7 @@ def main() -> None:
         "--suite-sentences",
         choices=["tests", "fresh"],
         default="tests",
-        help="the suite's sentence bank: the tests' own, or benchmarks/codeswitch_bank.py's (unseen in tuning)",
+        help="the suite's sentence bank: the tests' own, or benchmarks/codeswitch_bank.py's (report on seeds from 1600: earlier draws were tuned on)",
     )
     parser.add_argument("--dual-calls", type=int, default=8, help="dual-channel calls with cross-talk (0: skip)")
     parser.add_argument("--skip-long", action="store_true", help="skip the 10-minute calls too (quality only)")

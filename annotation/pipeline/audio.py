@@ -131,9 +131,9 @@ _OTHER_CONTAINERS = (
 def other_container(head: bytes) -> str | None:
     """The name (with its article) of a container uploads do not accept, when ``head`` is one
     people record calls in (None for anything else)."""
-    for magic, offset, name in _OTHER_CONTAINERS:
-        if head[offset : offset + len(magic)] == magic:
-            return name
+    name = _magic_match(head, _OTHER_CONTAINERS)
+    if name is not None:
+        return name
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "an AIFF"
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
@@ -181,12 +181,18 @@ def check_head(*, size: int, head: bytes, limits: AudioLimits) -> str:
     )
 
 
-def sniff_format(head: bytes) -> str | None:
-    for magic, offset, name in _MAGIC:
+def _magic_match(head: bytes, table: tuple[tuple[bytes, int, str], ...]) -> str | None:
+    """The name of the first (magic bytes, offset, name) row of ``table`` that ``head`` matches."""
+    for magic, offset, name in table:
         if head[offset : offset + len(magic)] == magic:
-            if name == "wav" and head[8:12] != b"WAVE":
-                return None
             return name
+    return None
+
+
+def sniff_format(head: bytes) -> str | None:
+    name = _magic_match(head, _MAGIC)
+    if name is not None:
+        return None if name == "wav" and head[8:12] != b"WAVE" else name
     # MPEG audio frame sync (an MP3 without an ID3 tag): 11 set bits, layer bits not 00.
     if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0 and (head[1] & 0x06) != 0:
         return "mp3"

@@ -83,7 +83,7 @@ def code_switched_script(
 ) -> list[tuple[str, str, str, float]]:
     """(speaker, language, text, pause before) for one call: ``turns`` speaker turns, some of
     them two utterances in two languages (a switch inside one speaker's speech). ``sentences``:
-    another bank per language (``benchmarks/codeswitch_bank.py``: sentences nothing was tuned on)."""
+    another bank per language (``benchmarks/codeswitch_bank.py``, a bank unlike this one)."""
     bank = sentences or SENTENCES
     rng = random.Random(seed)
     script = []
